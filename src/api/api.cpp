@@ -1,0 +1,155 @@
+#include "api/api.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "api/idempotency.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "core/uuid.hpp"
+#include "http/problem.hpp"
+
+namespace breakpilot::api {
+namespace {
+
+const Logger kAccessLog("access");
+
+}  // namespace
+
+Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
+         const catalog::Catalog& catalog)
+    : options_(std::move(options)),
+      admin_token_hash_(Sha256(options_.admin_token)),
+      db_(db),
+      clock_(clock),
+      catalog_(catalog),
+      tenants_(db, clock),
+      projects_(db, clock),
+      subscriptions_(db, clock, catalog) {
+  AddSystemRoutes();
+  AddTenantRoutes();
+  AddProjectRoutes();
+  AddProductRoutes();
+}
+
+Api::~Api() = default;
+
+bool Api::Authenticated(const http::Request& req) const {
+  const auto h = req.headers.Get("authorization");
+  if (!h || req.headers.Count("authorization") != 1) return false;
+  constexpr std::string_view kScheme = "bearer ";
+  if (h->size() <= kScheme.size() || h->size() > 4096) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>((*h)[i])) != kScheme[i]) return false;
+  }
+  const std::string_view token = h->substr(kScheme.size());
+  // Hashing both sides first makes the comparison constant-time whatever the lengths.
+  return !options_.admin_token.empty() && ConstantTimeEquals(Sha256(token), admin_token_hash_);
+}
+
+http::Response Api::Handle(http::Request& req) {
+  const http::Match m = router_.Find(req.method, req.path);
+  if (!m.route) {
+    if (!m.allow.empty()) {
+      std::string allow;
+      for (const auto& a : m.allow) allow += (allow.empty() ? "" : ", ") + a;
+      auto r = http::Problem(405, "method-not-allowed", "Method not allowed",
+                             req.method + " is not allowed on " + req.path + "; allowed: " + allow,
+                             req.path);
+      r.headers.Set("Allow", allow);
+      return r;
+    }
+    return http::Problem(404, "not-found", "Not found", "no resource at " + req.path, req.path);
+  }
+  const http::Route& route = *m.route;
+  req.route = route.name;
+  req.path_params = m.params;
+  if (route.access == http::Access::kStaff && !Authenticated(req)) {
+    auto r = http::Problem(401, "unauthenticated", "Authentication required",
+                           "send a valid staff token as 'Authorization: Bearer <token>'", req.path);
+    r.headers.Set("WWW-Authenticate", "Bearer realm=\"breakpilot\"");
+    return r;
+  }
+  if (req.method == "POST") {
+    return WithIdempotency(db_, clock_, req, "staff", [&] { return route.handler(req); });
+  }
+  return route.handler(req);
+}
+
+void Api::Observe(const http::Exchange& x) {
+  metrics_.Observe(x.request->route, x.request->method, x.response->status, x.seconds);
+  if (!options_.access_log || !Logger::Enabled(LogLevel::kInfo)) return;
+  boost::json::object f;
+  f["method"] = x.request->method;
+  f["path"] = x.request->path;
+  f["route"] = x.request->route;
+  f["status"] = x.response->status;
+  f["duration_ms"] = x.seconds * 1000.0;
+  f["bytes"] = x.response->body.size();
+  f["remote"] = x.request->remote_ip;
+  f["request_id"] = x.request->request_id;
+  if (!x.request->traceparent.empty()) f["trace_id"] = x.request->traceparent.substr(3, 32);
+  kAccessLog.Info("request", std::move(f));
+}
+
+audit::Actor ActorOf(const http::Request& req) {
+  return audit::Actor{"staff:bootstrap", req.request_id, req.remote_ip};
+}
+
+http::Response ProblemFor(const Error& e, const http::Request& req) {
+  return http::Problem(e, req.path);
+}
+
+Result<std::string> UuidParam(const http::Request& req, std::string_view name) {
+  const auto v = req.Param(name);
+  if (!v || !IsCanonicalUuid(*v)) {
+    return Malformed("invalid-id", "Invalid id",
+                     std::string(name) + " must be a UUID like 0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f",
+                     {{std::string(name), "is not a UUID"}});
+  }
+  return NormalizeUuid(*v);
+}
+
+Result<std::optional<std::int64_t>> IfMatchVersion(const http::Request& req) {
+  const auto h = req.headers.Get("if-match");
+  if (!h || *h == "*") return std::optional<std::int64_t>();
+  std::string_view v = *h;
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size()) n = -1;  // matches no version: 412
+  return std::optional<std::int64_t>(n);
+}
+
+Result<std::optional<std::string>> StringQuery(const http::Request& req, std::string_view name) {
+  if (req.QueryCount(name) > 1) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                     std::string(name) + " is given more than once",
+                     {{std::string(name), "must appear at most once"}});
+  }
+  auto v = req.QueryValue(name);
+  if (!v) return std::optional<std::string>();
+  if (v->size() > 256) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                     std::string(name) + " is too long", {{std::string(name), "is too long"}});
+  }
+  return std::optional<std::string>(std::string(*v));
+}
+
+Result<std::optional<int>> IntQuery(const http::Request& req, std::string_view name) {
+  auto s = StringQuery(req, name);
+  if (!s) return std::move(s).error();
+  if (!*s) return std::optional<int>();
+  int n = 0;
+  const std::string& t = **s;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc() || p != t.data() + t.size()) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                     std::string(name) + " must be an integer",
+                     {{std::string(name), "must be an integer"}});
+  }
+  return std::optional<int>(n);
+}
+
+}  // namespace breakpilot::api

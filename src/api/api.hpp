@@ -1,0 +1,72 @@
+// The REST API: the route table, authentication, idempotency, the access log and metrics.
+// Handlers are thin: read the request, call a use case, shape the answer. Every error becomes
+// problem+json through http::Problem.
+//
+//   Api api(deps);
+//   http::Server server(opts, [&](http::Request& r) { return api.Handle(r); },
+//                       [&](const http::Exchange& x) { api.Observe(x); });
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "audit/audit_record.hpp"
+#include "catalog/catalog.hpp"
+#include "http/message.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "storage/database.hpp"
+#include "tenants/project_service.hpp"
+#include "tenants/tenant_service.hpp"
+
+namespace breakpilot::api {
+
+struct ApiOptions {
+  std::string admin_token;  // the bootstrap staff token (compared by SHA-256, constant time)
+  std::string docs_dir;     // swagger-ui-dist, for GET /
+  bool access_log = true;
+};
+
+class Api {
+ public:
+  Api(ApiOptions options, storage::Database& db, const Clock& clock,
+      const catalog::Catalog& catalog);
+  ~Api();
+
+  http::Response Handle(http::Request& req);
+  void Observe(const http::Exchange& exchange);
+  const http::Router& router() const { return router_; }
+  http::Metrics& metrics() { return metrics_; }
+
+ private:
+  void AddSystemRoutes();
+  void AddTenantRoutes();
+  void AddProjectRoutes();
+  void AddProductRoutes();
+  bool Authenticated(const http::Request& req) const;
+
+  ApiOptions options_;
+  std::string admin_token_hash_;
+  storage::Database& db_;
+  const Clock& clock_;
+  const catalog::Catalog& catalog_;
+  tenants::TenantService tenants_;
+  tenants::ProjectService projects_;
+  tenants::SubscriptionService subscriptions_;
+  http::Router router_;
+  http::Metrics metrics_;
+};
+
+// Helpers shared by the route files.
+audit::Actor ActorOf(const http::Request& req);
+http::Response ProblemFor(const Error& e, const http::Request& req);
+// Reads a `{name}` path parameter that must be a UUID; 400 otherwise.
+Result<std::string> UuidParam(const http::Request& req, std::string_view name);
+// Parses If-Match ("\"3\"" or "*"); nullopt when absent or "*". Malformed -> never matches.
+Result<std::optional<std::int64_t>> IfMatchVersion(const http::Request& req);
+// Reads an integer query parameter; a repeated or non-numeric value is 400.
+Result<std::optional<int>> IntQuery(const http::Request& req, std::string_view name);
+Result<std::optional<std::string>> StringQuery(const http::Request& req, std::string_view name);
+
+}  // namespace breakpilot::api

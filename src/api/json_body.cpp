@@ -1,0 +1,106 @@
+#include "api/json_body.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+
+namespace breakpilot::api {
+namespace {
+
+std::string_view MediaType(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  auto mt = content_type.substr(0, semi);
+  while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
+  return mt;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty_ok,
+                                            bool merge_patch) {
+  if (req.body.empty()) {
+    if (empty_ok) return boost::json::object();
+    return Malformed("malformed-json", "Malformed JSON", "the request needs a JSON object body");
+  }
+  const auto ct = req.headers.Get("content-type");
+  const auto mt = ct ? MediaType(*ct) : std::string_view();
+  if (!IEquals(mt, "application/json") && !(merge_patch && IEquals(mt, "application/merge-patch+json"))) {
+    Error e{ErrorKind::kUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+            "send the body as application/json" +
+                std::string(merge_patch ? " or application/merge-patch+json" : "") +
+                (ct ? ", not " + std::string(*ct) : "")};
+    return e;
+  }
+  boost::json::parse_options opts;
+  opts.max_depth = kMaxJsonDepth;
+  opts.allow_invalid_utf8 = false;
+  opts.allow_comments = false;
+  opts.allow_trailing_commas = false;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(req.body, ec, {}, opts);
+  if (ec) {
+    std::string why = ec.message();
+    if (ec == boost::json::error::too_deep) {
+      why = "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    }
+    return Malformed("malformed-json", "Malformed JSON", "the body is not valid JSON: " + why);
+  }
+  if (!v.is_object()) {
+    return Malformed("malformed-json", "Malformed JSON", "the body must be a JSON object");
+  }
+  return std::move(v.as_object());
+}
+
+std::optional<std::string> BodyReader::String(std::string_view key, Required required) {
+  const auto* v = o_.if_contains(key);
+  if (!v || v->is_null()) {
+    if (required == Required::kYes) Fail(key, "is required");
+    return std::nullopt;
+  }
+  if (!v->is_string()) {
+    Fail(key, "must be a string");
+    return std::nullopt;
+  }
+  return std::string(v->as_string());
+}
+
+std::optional<std::int64_t> BodyReader::Integer(std::string_view key, Required required) {
+  const auto* v = o_.if_contains(key);
+  if (!v || v->is_null()) {
+    if (required == Required::kYes) Fail(key, "is required");
+    return std::nullopt;
+  }
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v->as_uint64());
+  }
+  Fail(key, "must be an integer");
+  return std::nullopt;
+}
+
+void BodyReader::Fail(std::string_view key, std::string message) {
+  errors_.push_back({"/" + std::string(key), std::move(message)});
+}
+
+std::optional<Error> BodyReader::Finish(std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : o_) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      Fail(k, "is not a known member");
+    }
+  }
+  if (errors_.empty()) return std::nullopt;
+  std::string detail = errors_.size() == 1
+                           ? errors_.front().field.substr(1) + " " + errors_.front().message
+                           : std::to_string(errors_.size()) + " members are invalid";
+  return InvalidInput("validation", "Request body failed validation", std::move(detail),
+                      std::move(errors_));
+}
+
+}  // namespace breakpilot::api

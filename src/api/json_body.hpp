@@ -1,0 +1,48 @@
+// Reading JSON request bodies strictly: the right content type, well-formed UTF-8 JSON of
+// bounded depth, an object, known members of the right types. Problems are collected per field
+// and reported together (422 with an `errors` list), so a client fixes everything in one go.
+//
+//   auto body = ParseJsonObject(req);              // 415 / 400 as Error
+//   BodyReader r(*body);
+//   auto slug = r.String("slug", Required::kYes);
+//   if (auto e = r.Finish({"slug", "name"})) return *e;   // unknown member -> 422
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "http/message.hpp"
+
+namespace breakpilot::api {
+
+inline constexpr int kMaxJsonDepth = 32;
+
+// `empty_ok`: an absent body reads as {} (action endpoints whose body is optional).
+Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty_ok = false,
+                                            bool merge_patch = false);
+
+enum class Required { kNo, kYes };
+
+class BodyReader {
+ public:
+  explicit BodyReader(const boost::json::object& o) : o_(o) {}
+
+  std::optional<std::string> String(std::string_view key, Required required);
+  std::optional<std::int64_t> Integer(std::string_view key, Required required);
+  // Reports members not in `known`, then returns a 422 error if anything was wrong.
+  std::optional<Error> Finish(std::initializer_list<std::string_view> known);
+  void Fail(std::string_view key, std::string message);
+
+ private:
+  const boost::json::object& o_;
+  std::vector<FieldError> errors_;
+};
+
+}  // namespace breakpilot::api

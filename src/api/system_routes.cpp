@@ -1,0 +1,109 @@
+// Operational routes: health, readiness, metrics, the OpenAPI document and the API reference.
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "api/api.hpp"
+#include "core/embedded.hpp"
+#include "http/problem.hpp"
+
+namespace breakpilot::api {
+namespace {
+
+constexpr std::string_view kReferencePage = R"(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Breakpilot Platform API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+<div id="reference"><noscript>The API reference needs JavaScript. The document itself is at
+<a href="/openapi.yaml">/openapi.yaml</a>.</noscript></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/reference.js"></script>
+</body>
+</html>
+)";
+
+constexpr std::string_view kReferenceScript =
+    "window.ui = SwaggerUIBundle({url: '/openapi.yaml', dom_id: '#reference', deepLinking: true});\n";
+
+// Only these files of swagger-ui-dist are served: nothing else under docs_dir is reachable.
+struct Asset {
+  std::string_view name;
+  std::string_view content_type;
+};
+constexpr Asset kAssets[] = {{"swagger-ui.css", "text/css; charset=utf-8"},
+                             {"swagger-ui-bundle.js", "text/javascript; charset=utf-8"}};
+
+http::Response Text(int status, std::string_view content_type, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+void Api::AddSystemRoutes() {
+  router_.Add({.method = "GET", .pattern = "/healthz", .name = "healthz",
+               .access = http::Access::kPublic, .blocking = false,
+               .handler = [](http::Request&) {
+                 return http::Response::Json(200, R"({"status":"ok"})");
+               }});
+  router_.Add({.method = "GET", .pattern = "/readyz", .name = "readyz",
+               .access = http::Access::kPublic,
+               .handler = [this](http::Request& req) {
+                 if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
+                 return http::Problem(503, "not-ready", "Not ready",
+                                      "the database does not answer", req.path);
+               }});
+  router_.Add({.method = "GET", .pattern = "/metrics", .name = "metrics",
+               .access = http::Access::kPublic, .blocking = false,
+               .handler = [this](http::Request&) {
+                 return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
+               }});
+  router_.Add({.method = "GET", .pattern = "/openapi.yaml", .name = "openapi",
+               .access = http::Access::kPublic, .blocking = false,
+               .handler = [](http::Request&) {
+                 auto doc = embedded::Find("api/openapi.yaml");
+                 return Text(200, "application/yaml", std::string(doc.value_or("")));
+               }});
+  router_.Add({.method = "GET", .pattern = "/", .name = "reference",
+               .access = http::Access::kPublic, .blocking = false,
+               .handler = [](http::Request&) {
+                 auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
+                 r.headers.Set("Content-Security-Policy",
+                               "default-src 'self'; img-src 'self' data:; style-src 'self' "
+                               "'unsafe-inline'");
+                 return r;
+               }});
+  router_.Add({.method = "GET", .pattern = "/docs/{file}", .name = "reference_asset",
+               .access = http::Access::kPublic,
+               .handler = [this](http::Request& req) {
+                 const auto file = req.Param("file").value_or("");
+                 if (file == "reference.js") {
+                   return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));
+                 }
+                 for (const auto& a : kAssets) {
+                   if (a.name != file) continue;
+                   std::ifstream in(std::filesystem::path(options_.docs_dir) / a.name,
+                                    std::ios::binary);
+                   if (!in) break;
+                   std::stringstream ss;
+                   ss << in.rdbuf();
+                   auto r = Text(200, a.content_type, ss.str());
+                   r.headers.Set("Cache-Control", "public, max-age=3600");
+                   return r;
+                 }
+                 return http::Problem(404, "not-found", "Not found",
+                                      "no documentation asset " + std::string(file), req.path);
+               }});
+}
+
+}  // namespace breakpilot::api

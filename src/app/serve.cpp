@@ -1,0 +1,113 @@
+#include "app/serve.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include <thread>
+
+#include "api/api.hpp"
+#include "catalog/catalog.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "storage/migrations.hpp"
+#include "tenants/tenant_service.hpp"
+
+namespace breakpilot::app {
+namespace {
+
+const Logger kLog("app");
+
+}  // namespace
+
+std::unique_ptr<storage::Database> OpenMigrated(const config::Config& config) {
+  std::unique_ptr<storage::Database> db;
+  try {
+    db = storage::OpenDatabase(config.database, {.pool_size = config.db_pool_size});
+    auto report = storage::Migrate(*db);
+    if (!report) {
+      kLog.Error("schema check failed", {{"error", report.error().detail}});
+      return nullptr;
+    }
+    if (report->from != report->to) {
+      kLog.Info("migrated", {{"from", report->from}, {"to", report->to}, {"database", db->Describe()}});
+    }
+  } catch (const std::exception& e) {
+    kLog.Error("database unavailable", {{"error", e.what()}});
+    return nullptr;
+  }
+  return db;
+}
+
+int Serve(const config::Config& config, std::chrono::steady_clock::time_point started) {
+  // Signals are taken by one thread with sigwait; every other thread inherits the block.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (config.admin_token.empty()) {
+    kLog.Error("no staff token: set BREAKPILOT_ADMIN_TOKEN (make run generates one)");
+    return 2;
+  }
+  auto db = OpenMigrated(config);
+  if (!db) return 1;
+  auto catalog = catalog::LoadCatalog(config.catalog_dir);
+  if (!catalog) {
+    boost::json::array problems;
+    for (const auto& fe : catalog.error().errors) problems.push_back({{"field", fe.field}, {"message", fe.message}});
+    kLog.Error("catalog invalid", {{"error", catalog.error().detail}, {"problems", problems}});
+    return 2;
+  }
+  catalog::SyncProducts(*db, SystemClock(), *catalog);
+  if (config.seed_demo) {
+    tenants::TenantService svc(*db, SystemClock());
+    auto demo = svc.EnsureDemoTenant(audit::Actor{"system:seed", "", ""});
+    if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
+  }
+
+  api::Api api({.admin_token = config.admin_token, .docs_dir = config.docs_dir,
+                .access_log = config.access_log},
+               *db, SystemClock(), *catalog);
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.io_threads = config.threads;
+  options.blocking_threads = config.blocking_threads;
+  options.body_limit = config.max_body_bytes;
+  options.header_limit = config.max_header_bytes;
+  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  options.drain_timeout = std::chrono::milliseconds(config.drain_timeout_ms);
+  http::Server server(
+      options, [&](http::Request& r) { return api.Handle(r); },
+      [&](const http::Exchange& x) { api.Observe(x); });
+  try {
+    server.Listen();
+  } catch (const std::exception& e) {
+    kLog.Error("cannot listen", {{"listen", config.listen}, {"error", e.what()}});
+    return 1;
+  }
+  const std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+  const auto ready_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  kLog.Info("listening", {{"url", "http://" + host + ":" + std::to_string(server.port())},
+                          {"database", db->Describe()},
+                          {"products", catalog->products().size()},
+                          {"ready_ms", ready_ms},
+                          {"version", BREAKPILOT_VERSION}});
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    kLog.Info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.Stop();
+  });
+  server.Run();
+  signal_thread.join();
+  kLog.Info("stopped");
+  return 0;
+}
+
+}  // namespace breakpilot::app

@@ -1,0 +1,183 @@
+#include "catalog/manifest.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+#include <set>
+
+#include "tenants/tenant.hpp"
+
+namespace breakpilot::catalog {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::vector<FieldError>& errors) : errors_(errors) {}
+
+  void Fail(const std::string& field, const std::string& message) {
+    errors_.push_back({field, message});
+  }
+
+  void CheckKeys(const YAML::Node& map, const std::string& prefix,
+                 const std::set<std::string>& known) {
+    for (const auto& kv : map) {
+      const auto key = kv.first.as<std::string>("");
+      if (!known.contains(key)) Fail(prefix + key, "unknown key");
+    }
+  }
+
+  std::string String(const YAML::Node& map, const std::string& key, const std::string& field,
+                     bool required) {
+    const YAML::Node n = map[key];
+    if (!n) {
+      if (required) Fail(field, "is required");
+      return {};
+    }
+    if (!n.IsScalar()) {
+      Fail(field, "must be a string");
+      return {};
+    }
+    auto v = n.as<std::string>();
+    if (required && v.empty()) Fail(field, "must not be empty");
+    return v;
+  }
+
+  std::vector<std::string> StringList(const YAML::Node& map, const std::string& key,
+                                      const std::string& field, bool required) {
+    std::vector<std::string> out;
+    const YAML::Node n = map[key];
+    if (!n) {
+      if (required) Fail(field, "is required");
+      return out;
+    }
+    if (!n.IsSequence()) {
+      Fail(field, "must be a list of strings");
+      return out;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (!n[i].IsScalar()) {
+        Fail(field + "[" + std::to_string(i) + "]", "must be a string");
+        continue;
+      }
+      out.push_back(n[i].as<std::string>());
+    }
+    if (required && out.empty()) Fail(field, "must not be empty");
+    return out;
+  }
+
+ private:
+  std::vector<FieldError>& errors_;
+};
+
+bool IsProductId(const std::string& s) {
+  static const std::regex kRe("^[a-z][a-z0-9-]{1,39}$");
+  return std::regex_match(s, kRe);
+}
+
+bool IsSemver(const std::string& s) {
+  static const std::regex kRe(R"(^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$)");
+  return std::regex_match(s, kRe);
+}
+
+bool IsBaseUrl(const std::string& s) {
+  static const std::regex kHttps(R"(^https://[a-z0-9.-]+(:\d+)?(/[^\s]*)?$)");
+  static const std::regex kLocal(R"(^http://(localhost|127\.0\.0\.1)(:\d+)?(/[^\s]*)?$)");
+  return std::regex_match(s, kHttps) || std::regex_match(s, kLocal);
+}
+
+}  // namespace
+
+Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return InvalidInput("invalid-manifest", "Invalid product manifest",
+                        origin + ": not valid YAML: " + e.what());
+  }
+  if (!root.IsMap()) {
+    return InvalidInput("invalid-manifest", "Invalid product manifest",
+                        origin + ": the document must be a mapping");
+  }
+  std::vector<FieldError> errors;
+  Reader r(errors);
+  r.CheckKeys(root, "",
+              {"id", "name", "version", "description", "vendor", "base_url", "plans",
+               "supports_projects", "scopes", "catalog", "lifecycle"});
+  Manifest m;
+  m.id = r.String(root, "id", "id", true);
+  if (!m.id.empty() && !IsProductId(m.id)) {
+    r.Fail("id", "must be 2-40 characters: a lowercase letter, then lowercase letters, digits or '-'");
+  }
+  m.name = r.String(root, "name", "name", true);
+  m.version = r.String(root, "version", "version", true);
+  if (!m.version.empty() && !IsSemver(m.version)) r.Fail("version", "must be a semantic version");
+  m.description = r.String(root, "description", "description", true);
+  m.vendor = r.String(root, "vendor", "vendor", false);
+  m.base_url = r.String(root, "base_url", "base_url", true);
+  if (!m.base_url.empty() && !IsBaseUrl(m.base_url)) {
+    r.Fail("base_url", "must be an https:// URL (http:// only for localhost)");
+  }
+  m.plans = r.StringList(root, "plans", "plans", true);
+  for (std::size_t i = 0; i < m.plans.size(); ++i) {
+    if (!tenants::ParsePlan(m.plans[i])) {
+      r.Fail("plans[" + std::to_string(i) + "]",
+             "must be one of free, starter, professional, enterprise");
+    }
+  }
+  if (const YAML::Node sp = root["supports_projects"]) {
+    if (!sp.IsScalar() || (sp.Scalar() != "true" && sp.Scalar() != "false")) {
+      r.Fail("supports_projects", "must be true or false");
+    } else {
+      m.supports_projects = sp.Scalar() == "true";
+    }
+  }
+  m.scopes = r.StringList(root, "scopes", "scopes", false);
+  for (std::size_t i = 0; i < m.scopes.size(); ++i) {
+    const auto& sc = m.scopes[i];
+    if (sc.rfind(m.id + ":", 0) != 0 || sc.size() == m.id.size() + 1) {
+      r.Fail("scopes[" + std::to_string(i) + "]", "must look like '" + m.id + ":<action>'");
+    }
+  }
+  if (const YAML::Node c = root["catalog"]) {
+    if (!c.IsMap()) {
+      r.Fail("catalog", "must be a mapping");
+    } else {
+      r.CheckKeys(c, "catalog.", {"category", "tagline", "demo"});
+      m.category = r.String(c, "category", "catalog.category", false);
+      m.tagline = r.String(c, "tagline", "catalog.tagline", false);
+      if (const YAML::Node d = c["demo"]) {
+        if (!d.IsMap()) {
+          r.Fail("catalog.demo", "must be a mapping");
+        } else {
+          r.CheckKeys(d, "catalog.demo.", {"seed_data_url"});
+          m.demo_seed_data_url = r.String(d, "seed_data_url", "catalog.demo.seed_data_url", false);
+        }
+      }
+    }
+  }
+  if (const YAML::Node l = root["lifecycle"]) {
+    if (!l.IsMap()) {
+      r.Fail("lifecycle", "must be a mapping");
+    } else {
+      r.CheckKeys(l, "lifecycle.", {"export", "delete_data", "demo_reset"});
+      auto path = [&](const char* key, std::string& out) {
+        auto v = r.String(l, key, std::string("lifecycle.") + key, false);
+        if (v.empty()) return;
+        if (v.front() != '/') r.Fail(std::string("lifecycle.") + key, "must be a path starting with '/'");
+        out = v;
+      };
+      path("export", m.export_path);
+      path("delete_data", m.delete_data_path);
+      path("demo_reset", m.demo_reset_path);
+    }
+  }
+  if (!errors.empty()) {
+    return InvalidInput("invalid-manifest", "Invalid product manifest",
+                        origin + ": " + std::to_string(errors.size()) + " problem(s)",
+                        std::move(errors));
+  }
+  return m;
+}
+
+}  // namespace breakpilot::catalog

@@ -1,0 +1,38 @@
+// Product manifests (`product.manifest.yaml`): how a product plugs into the platform (M4.2
+// GET /catalog, M6.3, M7.2). Parsed strictly: unknown keys and wrong types are errors that name
+// the key, so a typo in a manifest fails loudly at start-up.
+//
+//   Result<Manifest> m = ParseManifest(yaml_text, "data/catalog/certifai/product.manifest.yaml");
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace breakpilot::catalog {
+
+struct Manifest {
+  std::string id;  // "certifai": lowercase, digits, '-'
+  std::string name;
+  std::string version;  // semantic version
+  std::string description;
+  std::string vendor;
+  std::string base_url;  // https://..., or http:// on localhost for development
+  std::vector<std::string> plans;  // subset of free|starter|professional|enterprise
+  bool supports_projects = false;
+  std::vector<std::string> scopes;  // "<id>:<action>", e.g. "certifai:read"
+  std::string category;
+  std::string tagline;
+  std::string export_path = "/v1/tenants/{id}/export";
+  std::string delete_data_path = "/v1/tenants/{id}/data";
+  std::string demo_reset_path = "/v1/tenants/demo/reset";
+  std::string demo_seed_data_url;
+};
+
+// `origin` names the source in error messages. Error kind kInvalidInput with one FieldError per
+// problem (field = the key path, e.g. "plans[1]").
+Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin);
+
+}  // namespace breakpilot::catalog

@@ -1,0 +1,140 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+
+#include "core/log.hpp"
+
+namespace breakpilot::config {
+namespace {
+
+constexpr Setting kSettings[] = {
+    {"listen", "BREAKPILOT_LISTEN", "--listen", "HOST:PORT to listen on (port 0 picks a free one)"},
+    {"database", "BREAKPILOT_DATABASE", "--database",
+     "sqlite:PATH or postgresql://user@host:port/db"},
+    {"admin_token", "BREAKPILOT_ADMIN_TOKEN", "--admin-token",
+     "bootstrap staff bearer token (at least 16 characters)", true},
+    {"catalog_dir", "BREAKPILOT_CATALOG_DIR", "--catalog-dir",
+     "directory of */product.manifest.yaml files"},
+    {"docs_dir", "BREAKPILOT_DOCS_DIR", "--docs-dir", "swagger-ui-dist directory for GET /"},
+    {"threads", "BREAKPILOT_THREADS", "--threads", "I/O threads (0: one per core)"},
+    {"blocking_threads", "BREAKPILOT_BLOCKING_THREADS", "--blocking-threads",
+     "request handler threads (0: four per core)"},
+    {"db_pool_size", "BREAKPILOT_DB_POOL_SIZE", "--db-pool-size", "database connections"},
+    {"max_body_bytes", "BREAKPILOT_MAX_BODY_BYTES", "--max-body-bytes",
+     "largest request body accepted (413 above)"},
+    {"max_header_bytes", "BREAKPILOT_MAX_HEADER_BYTES", "--max-header-bytes",
+     "largest request header block accepted (431 above)"},
+    {"read_timeout_ms", "BREAKPILOT_READ_TIMEOUT_MS", "--read-timeout-ms",
+     "time allowed for each request read, idle keep-alive included"},
+    {"drain_timeout_ms", "BREAKPILOT_DRAIN_TIMEOUT_MS", "--drain-timeout-ms",
+     "bound on the graceful drain at SIGTERM"},
+    {"log_level", "BREAKPILOT_LOG_LEVEL", "--log-level", "debug, info, warn or error"},
+    {"access_log", "BREAKPILOT_ACCESS_LOG", "--access-log", "log every request (true/false)"},
+    {"seed_demo", "BREAKPILOT_SEED_DEMO", "--seed-demo", "create the demo tenant at start"},
+};
+
+template <class T>
+std::optional<std::string> ParseNumber(std::string_view key, std::string_view v, T& out, T min,
+                                       T max) {
+  T n{};
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
+    return std::string(key) + ": '" + std::string(v) + "' is not a whole number from " +
+           std::to_string(min) + " to " + std::to_string(max);
+  }
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> ParseBool(std::string_view key, std::string_view v, bool& out) {
+  if (v == "true" || v == "1" || v == "yes") {
+    out = true;
+  } else if (v == "false" || v == "0" || v == "no") {
+    out = false;
+  } else {
+    return std::string(key) + ": '" + std::string(v) + "' is not true or false";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::span<const Setting> Settings() { return kSettings; }
+
+std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::string_view v) {
+  if (key == "listen") c.listen = v;
+  else if (key == "database") c.database = v;
+  else if (key == "admin_token") c.admin_token = v;
+  else if (key == "catalog_dir") c.catalog_dir = v;
+  else if (key == "docs_dir") c.docs_dir = v;
+  else if (key == "log_level") c.log_level = v;
+  else if (key == "threads") return ParseNumber(key, v, c.threads, 0, 256);
+  else if (key == "blocking_threads") return ParseNumber(key, v, c.blocking_threads, 0, 1024);
+  else if (key == "db_pool_size") return ParseNumber(key, v, c.db_pool_size, 1, 1000);
+  else if (key == "max_body_bytes")
+    return ParseNumber<std::size_t>(key, v, c.max_body_bytes, 1024, 1024u * 1024 * 1024);
+  else if (key == "max_header_bytes")
+    return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, 1024 * 1024);
+  else if (key == "read_timeout_ms") return ParseNumber(key, v, c.read_timeout_ms, 100, 3'600'000);
+  else if (key == "drain_timeout_ms") return ParseNumber(key, v, c.drain_timeout_ms, 0, 3'600'000);
+  else if (key == "access_log") return ParseBool(key, v, c.access_log);
+  else if (key == "seed_demo") return ParseBool(key, v, c.seed_demo);
+  else return "unknown setting '" + std::string(key) + "'";
+  return std::nullopt;
+}
+
+std::optional<std::string> LoadConfigFile(const std::string& path, Config& c) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return "config file " + path + ": " + e.what();
+  }
+  if (root.IsNull()) return std::nullopt;
+  if (!root.IsMap()) return "config file " + path + ": must be a mapping of setting: value";
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>("");
+    if (!kv.second.IsScalar()) return "config file " + path + ": " + key + " must be a scalar";
+    if (auto e = ApplySetting(c, key, kv.second.Scalar())) return "config file " + path + ": " + *e;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ApplyEnvironment(
+    Config& c, const std::function<const char*(const char*)>& getenv_fn) {
+  for (const auto& s : kSettings) {
+    const char* v = getenv_fn(std::string(s.env).c_str());
+    if (v == nullptr) continue;
+    if (auto e = ApplySetting(c, s.key, v)) return std::string(s.env) + ": " + *e;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Validate(Config& c) {
+  const auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "listen: want HOST:PORT, got " + c.listen;
+  c.host = c.listen.substr(0, colon);
+  if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') {
+    c.host = c.host.substr(1, c.host.size() - 2);
+  }
+  int port = 0;
+  if (auto e = ParseNumber<int>("listen port", std::string_view(c.listen).substr(colon + 1), port,
+                                0, 65535)) {
+    return e;
+  }
+  c.port = static_cast<unsigned short>(port);
+  if (c.database.rfind("sqlite:", 0) != 0 && c.database.rfind("postgresql://", 0) != 0 &&
+      c.database.rfind("postgres://", 0) != 0) {
+    return "database: want sqlite:PATH or postgresql://..., got a URL of another scheme";
+  }
+  LogLevel level;
+  if (!ParseLogLevel(c.log_level, level)) return "log_level: want debug, info, warn or error";
+  if (!c.admin_token.empty() && c.admin_token.size() < 16) {
+    return "admin_token: must be at least 16 characters";
+  }
+  return std::nullopt;
+}
+
+}  // namespace breakpilot::config

@@ -1,0 +1,60 @@
+// Server configuration: one table of settings, each readable from a YAML file, an environment
+// variable and a command-line flag (later ones win: defaults < file < environment < flags).
+// Validated once at start-up; an unknown key in the file is an error, never ignored.
+//
+//   Config c;
+//   if (auto e = LoadConfigFile("breakpilot.yaml", c)) Fail(*e);
+//   if (auto e = ApplyEnvironment(c)) Fail(*e);
+//   if (auto e = ApplySetting(c, "listen", "0.0.0.0:8080")) Fail(*e);
+//   if (auto e = Validate(c)) Fail(*e);
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace breakpilot::config {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "sqlite:var/breakpilot.db";
+  std::string admin_token;
+  std::string catalog_dir = BREAKPILOT_SOURCE_DIR "/data/catalog";
+  std::string docs_dir = BREAKPILOT_SOURCE_DIR "/node_modules/swagger-ui-dist";
+  int threads = 0;           // io threads; 0 = one per core
+  int blocking_threads = 0;  // handler threads; 0 = four per core
+  int db_pool_size = 8;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  int read_timeout_ms = 30'000;
+  int drain_timeout_ms = 10'000;
+  std::string log_level = "info";
+  bool access_log = true;
+  bool seed_demo = false;
+
+  // Parsed from listen by Validate().
+  std::string host;
+  unsigned short port = 0;
+};
+
+struct Setting {
+  std::string_view key;   // in the YAML file: "max_body_bytes"
+  std::string_view env;   // BREAKPILOT_MAX_BODY_BYTES
+  std::string_view flag;  // --max-body-bytes
+  std::string_view help;
+  bool secret = false;    // never printed
+};
+
+std::span<const Setting> Settings();
+
+// Each returns an error message, or nullopt when all went well.
+std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::string_view value);
+std::optional<std::string> LoadConfigFile(const std::string& path, Config& c);
+std::optional<std::string> ApplyEnvironment(
+    Config& c, const std::function<const char*(const char*)>& getenv_fn);
+std::optional<std::string> Validate(Config& c);
+
+}  // namespace breakpilot::config

@@ -1,0 +1,22 @@
+// Small wrappers over OpenSSL: randomness, SHA-256, constant-time comparison, base64url.
+//
+//   std::string token = RandomToken(32);            // 43 base64url characters
+//   bool same = ConstantTimeEquals(Sha256(a), Sha256(b));
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace breakpilot {
+
+void RandomBytes(void* out, std::size_t n);
+std::string RandomToken(std::size_t bytes);  // base64url, no padding
+std::string Sha256(std::string_view data);     // raw 32 bytes
+std::string Sha256Hex(std::string_view data);  // 64 lowercase hex characters
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+std::string Base64UrlEncode(std::string_view data);
+bool Base64UrlDecode(std::string_view text, std::string& out);
+std::string HexEncode(std::string_view data);
+
+}  // namespace breakpilot

@@ -1,0 +1,43 @@
+// JSON-lines logging: one object per line on stderr, with a level, a component and fields.
+// Never log a secret: tokens and keys are logged, if at all, as a short hash prefix.
+//
+//   Logger log("storage");
+//   log.Info("migrated", {{"from", 0}, {"to", 3}});
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace breakpilot {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+void SetLogLevel(LogLevel level);
+bool ParseLogLevel(std::string_view text, LogLevel& out);
+
+class Logger {
+ public:
+  explicit Logger(std::string component) : component_(std::move(component)) {}
+
+  void Debug(std::string_view msg, boost::json::object fields = {}) const {
+    Write(LogLevel::kDebug, msg, std::move(fields));
+  }
+  void Info(std::string_view msg, boost::json::object fields = {}) const {
+    Write(LogLevel::kInfo, msg, std::move(fields));
+  }
+  void Warn(std::string_view msg, boost::json::object fields = {}) const {
+    Write(LogLevel::kWarn, msg, std::move(fields));
+  }
+  void Error(std::string_view msg, boost::json::object fields = {}) const {
+    Write(LogLevel::kError, msg, std::move(fields));
+  }
+  void Write(LogLevel level, std::string_view msg, boost::json::object fields) const;
+  static bool Enabled(LogLevel level);
+
+ private:
+  std::string component_;
+};
+
+}  // namespace breakpilot

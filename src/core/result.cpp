@@ -1,0 +1,25 @@
+#include "core/result.hpp"
+
+namespace breakpilot {
+
+Error InvalidInput(std::string type, std::string title, std::string detail,
+                   std::vector<FieldError> errors) {
+  return Error{ErrorKind::kInvalidInput, std::move(type), std::move(title), std::move(detail),
+               std::move(errors)};
+}
+
+Error Malformed(std::string type, std::string title, std::string detail,
+                std::vector<FieldError> errors) {
+  return Error{ErrorKind::kMalformed, std::move(type), std::move(title), std::move(detail),
+               std::move(errors)};
+}
+
+Error NotFound(std::string type, std::string detail) {
+  return Error{ErrorKind::kNotFound, std::move(type), "Not found", std::move(detail)};
+}
+
+Error Conflict(std::string type, std::string title, std::string detail) {
+  return Error{ErrorKind::kConflict, std::move(type), std::move(title), std::move(detail)};
+}
+
+}  // namespace breakpilot

@@ -1,0 +1,83 @@
+#include "http/message.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace breakpilot::http {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool EqualsLower(std::string_view lower, std::string_view any) {
+  return lower.size() == any.size() &&
+         std::equal(lower.begin(), lower.end(), any.begin(), [](char a, char b) {
+           return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
+         });
+}
+
+}  // namespace
+
+void Headers::Add(std::string_view name, std::string_view value) {
+  items_.emplace_back(Lower(name), std::string(value));
+}
+
+void Headers::Set(std::string_view name, std::string_view value) {
+  for (auto& [k, v] : items_) {
+    if (EqualsLower(k, name)) {
+      v = std::string(value);
+      return;
+    }
+  }
+  Add(name, value);
+}
+
+std::optional<std::string_view> Headers::Get(std::string_view name) const {
+  for (const auto& [k, v] : items_) {
+    if (EqualsLower(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::size_t Headers::Count(std::string_view name) const {
+  return static_cast<std::size_t>(std::count_if(
+      items_.begin(), items_.end(), [&](const auto& kv) { return EqualsLower(kv.first, name); }));
+}
+
+std::optional<std::string_view> Request::Param(std::string_view name) const {
+  for (const auto& [k, v] : path_params) {
+    if (k == name) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::QueryValue(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::size_t Request::QueryCount(std::string_view name) const {
+  return static_cast<std::size_t>(
+      std::count_if(query.begin(), query.end(), [&](const auto& kv) { return kv.first == name; }));
+}
+
+Response Response::Json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::Empty(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
+}  // namespace breakpilot::http

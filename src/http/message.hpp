@@ -1,0 +1,54 @@
+// Our own request/response values. Handlers and the API layer see only these; Beast stays inside
+// http/server.cpp, so handlers compile fast and can be tested without sockets.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace breakpilot::http {
+
+// Header names are stored lowercase; lookups are case-insensitive.
+class Headers {
+ public:
+  void Add(std::string_view name, std::string_view value);
+  void Set(std::string_view name, std::string_view value);  // replaces
+  std::optional<std::string_view> Get(std::string_view name) const;
+  std::size_t Count(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& all() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct Request {
+  std::string method;  // "GET"
+  std::string target;  // raw request target, "/tenants?limit=5"
+  std::string path;    // decoded path, "/tenants"
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  Headers headers;
+  std::string body;
+  std::string remote_ip;
+  std::string request_id;   // X-Request-Id, received or generated
+  std::string traceparent;  // W3C, when the caller sent a valid one
+  std::vector<std::pair<std::string, std::string>> path_params;  // filled by the router
+  std::string route = "unmatched";  // route name once matched, for metrics and logs
+
+  std::optional<std::string_view> Param(std::string_view name) const;
+  // nullopt when absent; the caller treats several values as an error.
+  std::optional<std::string_view> QueryValue(std::string_view name) const;
+  std::size_t QueryCount(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response Json(int status, std::string body);
+  static Response Empty(int status);
+};
+
+}  // namespace breakpilot::http

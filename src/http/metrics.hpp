@@ -1,0 +1,45 @@
+// Prometheus metrics for the HTTP server: request counts and latency histograms by route,
+// method and status, rendered in the text exposition format at GET /metrics.
+//
+//   metrics.Observe("tenant_get", "GET", 200, 0.0012);
+//   std::string text = metrics.Render();
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace breakpilot::http {
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                      0.025,  0.05,  0.1,    0.25,  0.5,
+                                                      1,      2.5,   5,      10};
+
+  void Observe(const std::string& route, const std::string& method, int status, double seconds);
+  void SetInFlight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
+  // Extra gauges/counters rendered after the HTTP ones (store state, build info, ...).
+  void AddCollector(std::function<void(std::string&)> collector);
+  std::string Render() const;
+
+ private:
+  struct Series {
+    std::string labels;  // route="...",method="...",status="..."
+    std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> sum_micros{0};
+  };
+
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Series>> series_;
+  std::atomic<int> in_flight_{0};
+  std::vector<std::function<void(std::string&)>> collectors_;
+};
+
+}  // namespace breakpilot::http

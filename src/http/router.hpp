@@ -1,0 +1,51 @@
+// Routes by method and path template ("/tenants/{id}/projects/{project_id}"). Unknown paths
+// are 404; a known path with another method is 405 with the methods that exist in `Allow`.
+//
+//   Router r;
+//   r.Add("GET", "/tenants/{id}", {.name = "tenant_get", ...}, handler);
+//   auto m = r.Match("GET", "/tenants/0192...");   // m.route, m.params, or m.allow
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace breakpilot::http {
+
+using Handler = std::function<Response(Request&)>;
+
+enum class Access {
+  kPublic,  // no credentials: health, metrics, documentation
+  kStaff,   // a staff bearer token
+};
+
+struct Route {
+  std::string method{};
+  std::string pattern{};  // "/tenants/{id}"
+  std::string name{};     // metric label and log field: "tenant_get"
+  Access access = Access::kStaff;
+  bool blocking = true;  // runs on the blocking pool (touches the database)
+  Handler handler{};
+  std::vector<std::string> segments{};  // split pattern
+};
+
+struct Match {
+  const Route* route = nullptr;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::string> allow;  // set when the path exists under other methods (405)
+};
+
+class Router {
+ public:
+  void Add(Route route);
+  Match Find(std::string_view method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace breakpilot::http

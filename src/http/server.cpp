@@ -1,0 +1,304 @@
+#include "http/server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "http/problem.hpp"
+
+namespace breakpilot::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+const Logger kLog("http");
+
+bool IsSafeToken(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+// W3C traceparent version 00: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
+bool IsValidTraceparent(std::string_view s) {
+  if (s.size() != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return false;
+  const auto trace = s.substr(3, 32), parent = s.substr(36, 16);
+  if (!IsHex(s.substr(0, 2)) || s.substr(0, 2) == "ff" || !IsHex(trace) || !IsHex(parent) ||
+      !IsHex(s.substr(53, 2))) {
+    return false;
+  }
+  return trace != std::string(32, '0') && parent != std::string(16, '0');
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // true while a request is being handled
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  HandleFn handle;
+  ObserveFn observe;
+  asio::io_context ioc;
+  asio::thread_pool blocking;
+  tcp::acceptor acceptor{ioc};
+  std::atomic<bool> stopping{false};
+  std::mutex connections_mutex;
+  std::set<std::shared_ptr<Connection>> connections;
+  asio::steady_timer drain_timer{ioc};
+
+  Impl(ServerOptions o, HandleFn h, ObserveFn ob)
+      : options(std::move(o)),
+        handle(std::move(h)),
+        observe(std::move(ob)),
+        blocking(static_cast<std::size_t>(
+            options.blocking_threads > 0
+                ? options.blocking_threads
+                : 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency())))) {}
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc),
+                                                         asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (stopping.load()) co_return;
+        kLog.Warn("accept failed", {{"error", ec.message()}});
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true));
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(connections_mutex);
+        connections.insert(conn);
+      }
+      auto executor = conn->stream.get_executor();
+      asio::co_spawn(executor, Serve(conn), [this, conn](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            kLog.Error("connection failed", {{"error", ex.what()}});
+          }
+        }
+        std::lock_guard lock(connections_mutex);
+        connections.erase(conn);
+      });
+    }
+  }
+
+  Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const tcp::endpoint& remote) {
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg) req.headers.Add(f.name_string(), f.value());
+    req.body = msg.body();
+    req.remote_ip = remote.address().to_string();
+    auto rid = req.headers.Get("x-request-id");
+    if (rid && IsSafeToken(*rid, 128)) {
+      req.request_id = std::string(*rid);
+    } else {
+      char raw[16];
+      RandomBytes(raw, sizeof raw);
+      req.request_id = HexEncode(std::string_view(raw, sizeof raw));
+    }
+    if (auto tp = req.headers.Get("traceparent"); tp && IsValidTraceparent(*tp)) {
+      req.traceparent = std::string(*tp);
+    }
+    return req;
+  }
+
+  // Parses the target into path and query; returns false on a target we refuse.
+  static bool ParseTarget(Request& req) {
+    auto parsed = boost::urls::parse_origin_form(req.target);
+    if (!parsed) return false;
+    req.path = std::string(parsed->path());
+    if (req.path.empty() || req.path.front() != '/' || req.path.find("..") != std::string::npos ||
+        req.path.find('\0') != std::string::npos) {
+      return false;
+    }
+    for (auto p : parsed->params()) req.query.emplace_back(p.key, p.value);
+    return true;
+  }
+
+  static bhttp::response<bhttp::string_body> ToBeast(const Response& res, unsigned version,
+                                                     bool keep_alive, bool head) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    out.set(bhttp::field::server, "breakpilot");
+    for (const auto& [k, v] : res.headers.all()) out.insert(k, v);
+    out.body() = res.body;
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    if (head) out.body().clear();  // Content-Length stays that of the GET
+    return out;
+  }
+
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    const tcp::endpoint remote = conn->stream.socket().remote_endpoint(ec);
+    for (;;) {
+      if (stopping.load()) break;
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      conn->stream.expires_after(options.read_timeout);
+      auto [read_ec, n] =
+          co_await bhttp::async_read(conn->stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      if (read_ec) {
+        Response problem;
+        if (read_ec == bhttp::error::body_limit) {
+          problem = Problem(413, "payload-too-large", "Payload too large",
+                            "request body exceeds " + std::to_string(options.body_limit) + " bytes", "");
+        } else if (read_ec == bhttp::error::header_limit) {
+          problem = Problem(431, "headers-too-large", "Request header fields too large",
+                            "request headers exceed " + std::to_string(options.header_limit) + " bytes", "");
+        } else if (read_ec == bhttp::error::end_of_stream || read_ec == beast::error::timeout ||
+                   read_ec == asio::error::operation_aborted || read_ec == asio::error::eof ||
+                   read_ec == asio::error::connection_reset || buffer.size() == 0) {
+          break;  // the peer went away, idled out, or we are draining
+        } else {
+          problem = Problem(400, "bad-request", "Bad request",
+                            "the request is not valid HTTP/1.1: " + read_ec.message(), "");
+        }
+        problem.headers.Set("Connection", "close");
+        auto out = ToBeast(problem, 11, false, false);
+        conn->stream.expires_after(std::chrono::seconds(5));
+        co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
+        break;
+      }
+      conn->busy = true;
+      const auto start = std::chrono::steady_clock::now();
+      auto& msg = parser.get();
+      Request req = ToRequest(msg, remote);
+      Response res;
+      if (!ParseTarget(req)) {
+        res = Problem(400, "bad-target", "Bad request target",
+                      "the request target is not a valid origin-form path", req.target);
+      } else {
+        res = co_await asio::co_spawn(
+            blocking,
+            [this, &req]() -> asio::awaitable<Response> {
+              try {
+                co_return handle(req);
+              } catch (const std::exception& e) {
+                kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
+                co_return Problem(500, "internal", "Internal error",
+                                  "the server failed to handle the request; request id " +
+                                      req.request_id,
+                                  req.path);
+              }
+            },
+            asio::use_awaitable);
+      }
+      res.headers.Set("X-Request-Id", req.request_id);
+      if (!req.traceparent.empty()) res.headers.Set("traceparent", req.traceparent);
+      const bool keep_alive = msg.keep_alive() && !stopping.load();
+      auto out = ToBeast(res, msg.version(), keep_alive, msg.method() == bhttp::verb::head);
+      conn->stream.expires_after(options.read_timeout);
+      auto [write_ec, written] =
+          co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
+      (void)written;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (observe) observe(Exchange{&req, &res, seconds});
+      conn->busy = false;
+      if (write_ec || !keep_alive) break;
+    }
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.close();
+  }
+
+  void BeginDrain() {
+    acceptor.close();
+    std::lock_guard lock(connections_mutex);
+    for (const auto& c : connections) {
+      asio::post(c->stream.get_executor(), [c] {
+        if (!c->busy) c->stream.socket().cancel();
+      });
+    }
+    drain_timer.expires_after(options.drain_timeout);
+    drain_timer.async_wait([this](beast::error_code ec) {
+      if (!ec) {
+        kLog.Warn("drain timed out; stopping with requests in flight");
+        ioc.stop();
+      }
+    });
+  }
+};
+
+Server::Server(ServerOptions options, HandleFn handle, ObserveFn observe)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handle), std::move(observe))) {}
+
+Server::~Server() {
+  impl_->blocking.join();
+}
+
+void Server::Listen() {
+  auto& a = impl_->acceptor;
+  const auto address = asio::ip::make_address(impl_->options.host);
+  tcp::endpoint ep(address, impl_->options.port);
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep);
+  a.listen(asio::socket_base::max_listen_connections);
+}
+
+unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::Run() {
+  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  const int n = impl_->options.io_threads > 0
+                    ? impl_->options.io_threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  asio::co_spawn(
+      impl_->ioc,
+      [this]() -> asio::awaitable<void> {
+        impl_->BeginDrain();
+        asio::steady_timer poll(impl_->ioc);
+        for (;;) {
+          {
+            std::lock_guard lock(impl_->connections_mutex);
+            if (impl_->connections.empty()) break;
+          }
+          poll.expires_after(std::chrono::milliseconds(20));
+          co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        impl_->drain_timer.cancel();  // nothing left: run() returns
+      },
+      asio::detached);
+}
+
+}  // namespace breakpilot::http

@@ -1,0 +1,56 @@
+// The HTTP/1.1 server: Boost.Beast on one io_context run by N threads, one C++20 coroutine per
+// connection, keep-alive, a timeout before every read, header and body limits (431/413), and a
+// graceful drain on Stop(): no new connections, in-flight requests finish, idle ones close.
+// Handlers run on a separate blocking pool, so a slow query never stalls the event loop.
+//
+//   Server server(options, [&](http::Request& r) { return app.Handle(r); });
+//   server.Listen();          // binds; throws on a busy port
+//   server.Run();             // blocks until Stop() and the drain are done
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace breakpilot::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  int io_threads = 0;        // 0: one per core
+  int blocking_threads = 0;  // 0: 4 per core
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 1024 * 1024;
+  std::chrono::milliseconds read_timeout{30'000};   // before every read, idle keep-alive too
+  std::chrono::milliseconds drain_timeout{10'000};  // graceful stop bound
+};
+
+// Called with every finished exchange (for the access log and metrics), on the io thread.
+struct Exchange {
+  const Request* request;
+  const Response* response;
+  double seconds;
+};
+
+class Server {
+ public:
+  using HandleFn = std::function<Response(Request&)>;
+  using ObserveFn = std::function<void(const Exchange&)>;
+
+  Server(ServerOptions options, HandleFn handle, ObserveFn observe);
+  ~Server();
+
+  void Listen();                   // binds the socket
+  unsigned short port() const;     // the bound port (useful with port 0)
+  void Run();                      // serves until Stop() has drained
+  void Stop();                     // thread-safe, idempotent, callable from a signal handler thread
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace breakpilot::http

@@ -1,0 +1,169 @@
+// breakpilot: the one binary. Subcommands: serve, migrate, version, tenant create|list|show.
+// Every serve setting reads from --flag, BREAKPILOT_* environment variables and --config FILE.
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "api/representation.hpp"
+#include "app/serve.hpp"
+#include "config/config.hpp"
+#include "core/log.hpp"
+#include "core/uuid.hpp"
+#include "storage/migrations.hpp"
+#include "tenants/tenant_service.hpp"
+
+namespace {
+
+using breakpilot::config::Config;
+
+// Loads file, then environment, then flags (only those given), then validates.
+bool ResolveConfig(const std::string& file, const std::map<std::string, std::string>& flags,
+                   const std::map<std::string, CLI::Option*>& options, Config& c) {
+  namespace cfg = breakpilot::config;
+  std::optional<std::string> err;
+  if (!file.empty()) err = cfg::LoadConfigFile(file, c);
+  if (!err) err = cfg::ApplyEnvironment(c, [](const char* n) { return std::getenv(n); });
+  for (const auto& [key, value] : flags) {
+    if (err) break;
+    if (options.at(key)->count() > 0) err = cfg::ApplySetting(c, key, value);
+  }
+  if (!err) err = cfg::Validate(c);
+  if (err) {
+    std::cerr << "breakpilot: invalid configuration: " << *err << "\n";
+    return false;
+  }
+  breakpilot::LogLevel level;
+  breakpilot::ParseLogLevel(c.log_level, level);
+  breakpilot::SetLogLevel(level);
+  return true;
+}
+
+void Print(const boost::json::value& v) { std::cout << boost::json::serialize(v) << "\n"; }
+
+int PrintError(const breakpilot::Error& e) {
+  boost::json::object o{{"error", e.type}, {"detail", e.detail}};
+  if (!e.errors.empty()) {
+    boost::json::array list;
+    for (const auto& fe : e.errors) list.push_back({{"field", fe.field}, {"message", fe.message}});
+    o["errors"] = list;
+  }
+  std::cerr << boost::json::serialize(o) << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();
+  CLI::App app{"Breakpilot Platform: tenant registry, identity, audit and lifecycle for B2B SaaS"};
+  app.require_subcommand(1);
+  std::string config_file;
+  app.add_option("--config", config_file, "YAML config file (settings as keys)")
+      ->envname("BREAKPILOT_CONFIG");
+
+  // Every setting is a flag on serve; the commands that only touch the database take --database.
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, CLI::Option*> flag_options;
+  auto* serve = app.add_subcommand("serve", "Run the HTTP API (migrates the database first)");
+  for (const auto& s : breakpilot::config::Settings()) {
+    const std::string key(s.key);
+    flag_options[key] = serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
+  }
+
+  std::map<std::string, std::string> db_values;
+  std::map<std::string, CLI::Option*> db_options;
+  const auto add_db_flag = [&](CLI::App* cmd) {
+    db_options["database"] = cmd->add_option("--database", db_values["database"],
+                                             "sqlite:PATH or postgresql://...");
+  };
+  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  add_db_flag(migrate);
+  auto* version = app.add_subcommand("version", "Print the version and the schema it knows");
+
+  auto* tenant = app.add_subcommand("tenant", "Manage tenants directly in the database");
+  tenant->require_subcommand(1);
+  auto* tcreate = tenant->add_subcommand("create", "Create a tenant");
+  breakpilot::tenants::CreateTenantInput create_in;
+  std::string create_kind, create_plan, create_status;
+  tcreate->add_option("--slug", create_in.slug, "subdomain label")->required();
+  tcreate->add_option("--name", create_in.name, "display name")->required();
+  tcreate->add_option("--kind", create_kind, "customer or internal");
+  tcreate->add_option("--plan", create_plan, "free, starter, professional or enterprise");
+  tcreate->add_option("--initial-status", create_status, "trial or active");
+  add_db_flag(tcreate);
+  auto* tlist = tenant->add_subcommand("list", "List tenants, newest first");
+  std::string list_status, list_kind;
+  int list_limit = 50;
+  tlist->add_option("--status", list_status, "filter by status");
+  tlist->add_option("--kind", list_kind, "filter by kind");
+  tlist->add_option("--limit", list_limit, "at most this many (1-200)");
+  add_db_flag(tlist);
+  auto* tshow = tenant->add_subcommand("show", "Show one tenant by id or slug");
+  std::string show_key;
+  tshow->add_option("tenant", show_key, "id or slug")->required();
+  add_db_flag(tshow);
+
+  CLI11_PARSE(app, argc, argv);
+
+  Config config;
+  if (serve->parsed()) {
+    if (!ResolveConfig(config_file, flag_values, flag_options, config)) return 2;
+    return breakpilot::app::Serve(config, started);
+  }
+  if (version->parsed()) {
+    Print({{"version", BREAKPILOT_VERSION},
+           {"schema_sqlite", breakpilot::storage::LatestVersion(breakpilot::storage::Dialect::kSqlite)},
+           {"schema_postgres",
+            breakpilot::storage::LatestVersion(breakpilot::storage::Dialect::kPostgres)}});
+    return 0;
+  }
+  if (!ResolveConfig(config_file, db_values, db_options, config)) return 2;
+  auto db = breakpilot::app::OpenMigrated(config);
+  if (!db) return 1;
+  if (migrate->parsed()) {
+    Print({{"schema_version", breakpilot::storage::CurrentVersion(*db)}});
+    return 0;
+  }
+  breakpilot::tenants::TenantService svc(*db, breakpilot::SystemClock());
+  const breakpilot::audit::Actor actor{"cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "operator"), "", ""};
+  if (tcreate->parsed()) {
+    if (!create_kind.empty()) create_in.kind = create_kind;
+    if (!create_plan.empty()) create_in.plan = create_plan;
+    if (!create_status.empty()) create_in.initial_status = create_status;
+    auto t = svc.Create(actor, create_in);
+    if (!t) return PrintError(t.error());
+    Print(breakpilot::api::ToJson(*t));
+    return 0;
+  }
+  if (tlist->parsed()) {
+    breakpilot::tenants::ListTenantsInput in;
+    if (!list_status.empty()) in.status = list_status;
+    if (!list_kind.empty()) in.kind = list_kind;
+    in.limit = list_limit;
+    auto page = svc.List(in);
+    if (!page) return PrintError(page.error());
+    Print(breakpilot::api::PageToJson(*page));
+    return 0;
+  }
+  if (tshow->parsed()) {
+    std::optional<breakpilot::Result<breakpilot::tenants::Tenant>> t;
+    if (breakpilot::IsCanonicalUuid(show_key)) {
+      t = svc.Get(breakpilot::NormalizeUuid(show_key));
+    } else {
+      breakpilot::tenants::ListTenantsInput in;
+      in.slug = show_key;
+      auto page = svc.List(in);
+      if (!page) return PrintError(page.error());
+      if (page->items.empty()) return PrintError(breakpilot::tenants::TenantNotFound(show_key));
+      t = page->items.front();
+    }
+    if (!*t) return PrintError(t->error());
+    Print(breakpilot::api::ToJson(**t));
+    return 0;
+  }
+  return 0;
+}

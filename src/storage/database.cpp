@@ -1,0 +1,48 @@
+#include "storage/database.hpp"
+
+#include <charconv>
+
+#include "storage/postgres_database.hpp"
+#include "storage/sqlite_database.hpp"
+
+namespace breakpilot::storage {
+
+const std::string& Row::Text(std::size_t i) const {
+  const auto& c = cols_.at(i);
+  if (!c) throw DatabaseError("column " + std::to_string(i) + " is NULL");
+  return *c;
+}
+
+std::int64_t Row::Int(std::size_t i) const {
+  const std::string& t = Text(i);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size()) {
+    throw DatabaseError("column " + std::to_string(i) + " is not an integer: " + t);
+  }
+  return v;
+}
+
+std::unique_ptr<Database> OpenDatabase(const std::string& url, const DatabaseOptions& options) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    return std::make_unique<SqliteDatabase>(url.substr(7), options);
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return std::make_unique<PostgresDatabase>(url, options);
+  }
+  throw DatabaseError("unsupported database URL (want sqlite:PATH or postgresql://...): " +
+                      RedactUrl(url));
+}
+
+std::string RedactUrl(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const auto at = url.find('@', scheme + 3);
+  const auto slash = url.find('/', scheme + 3);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && at > slash)) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, scheme + 3)) + "***@" + std::string(url.substr(at + 1));
+}
+
+}  // namespace breakpilot::storage

@@ -1,0 +1,112 @@
+// The storage layer: one interface, two drivers (SQLite and PostgreSQL), named SQL.
+//
+// Every statement is a named constant, so logs and metrics can say which query was slow:
+//
+//   constexpr Query kSelectTenant{"tenant_select_by_id", "SELECT ... WHERE id = $1"};
+//   db.Read([&](Session& s) { auto rows = s.Fetch(kSelectTenant, {id}); ... });
+//   db.Write([&](Session& s) { s.Execute(kInsertTenant, {...}); });   // one transaction
+//
+// Parameters are `$1..$n` in both dialects and travel as text (or NULL); the few places where
+// the dialects differ carry a second SQL text (Query::sqlite). Timestamps are bound in the
+// storage form of core/time.hpp, which both databases order correctly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace breakpilot::storage {
+
+enum class Dialect { kSqlite, kPostgres };
+
+struct Query {
+  std::string_view name;
+  std::string_view sql;              // PostgreSQL text, and SQLite's when `sqlite` is empty
+  std::string_view sqlite = {};      // SQLite text where the dialects differ
+  std::string_view For(Dialect d) const {
+    return d == Dialect::kSqlite && !sqlite.empty() ? sqlite : sql;
+  }
+};
+
+using Param = std::optional<std::string>;  // nullopt binds SQL NULL
+
+class Row {
+ public:
+  explicit Row(std::vector<std::optional<std::string>> cols) : cols_(std::move(cols)) {}
+  bool IsNull(std::size_t i) const { return !cols_.at(i).has_value(); }
+  const std::string& Text(std::size_t i) const;  // throws on NULL
+  std::optional<std::string> Optional(std::size_t i) const { return cols_.at(i); }
+  std::int64_t Int(std::size_t i) const;
+  std::size_t size() const { return cols_.size(); }
+
+ private:
+  std::vector<std::optional<std::string>> cols_;
+};
+
+// Thrown by drivers. A unique violation is its own type because the domain expects it
+// (a duplicate slug); everything else aborts the request.
+class DatabaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+class UniqueViolation : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+class ForeignKeyViolation : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+// One connection, inside a transaction (Write) or a read snapshot (Read).
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual std::vector<Row> Fetch(const Query& q, const std::vector<Param>& params) = 0;
+  // Returns the number of rows changed.
+  virtual std::int64_t Execute(const Query& q, const std::vector<Param>& params) = 0;
+  // Runs several statements with no parameters (migrations).
+  virtual void ExecuteScript(std::string_view sql) = 0;
+  virtual Dialect dialect() const = 0;
+
+  std::optional<Row> FetchOne(const Query& q, const std::vector<Param>& params) {
+    auto rows = Fetch(q, params);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+  }
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs fn in one transaction; commits when fn returns, rolls back when it throws.
+  virtual void Write(const std::function<void(Session&)>& fn) = 0;
+  // Runs fn on a connection for reading (no write lock taken).
+  virtual void Read(const std::function<void(Session&)>& fn) = 0;
+  // Runs one statement outside a transaction (DDL that cannot run inside one, maintenance).
+  virtual void ExecuteRaw(std::string_view sql) = 0;
+  // True when the database answers a trivial query now.
+  virtual bool Ping() noexcept = 0;
+  // A description for logs, without credentials.
+  virtual std::string Describe() const = 0;
+};
+
+struct DatabaseOptions {
+  int pool_size = 8;            // PostgreSQL connections; SQLite reader connections
+  int busy_timeout_ms = 5000;   // SQLite
+  int connect_timeout_s = 5;    // PostgreSQL
+};
+
+// "sqlite:var/breakpilot.db", "sqlite::memory:", "postgresql://user@host:port/db?..."
+std::unique_ptr<Database> OpenDatabase(const std::string& url, const DatabaseOptions& options = {});
+
+// Removes user and password from a URL, for logs.
+std::string RedactUrl(std::string_view url);
+
+}  // namespace breakpilot::storage

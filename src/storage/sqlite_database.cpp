@@ -1,0 +1,227 @@
+#include "storage/sqlite_database.hpp"
+
+#include <sqlite3.h>
+
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <unordered_map>
+
+namespace breakpilot::storage {
+
+class SqliteConnection final : public Session {
+ public:
+  SqliteConnection(const std::string& path, int busy_timeout_ms) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw DatabaseError("cannot open SQLite database " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    sqlite3_extended_result_codes(db_, 1);
+    Exec("PRAGMA journal_mode=WAL");
+    Exec("PRAGMA synchronous=NORMAL");
+    Exec("PRAGMA foreign_keys=ON");
+  }
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  void ExecuteScript(std::string_view sql) override { Exec(std::string(sql)); }
+
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      ThrowError(msg, sqlite3_extended_errcode(db_));
+    }
+  }
+
+  std::vector<Row> Fetch(const Query& q, const std::vector<Param>& params) override {
+    sqlite3_stmt* stmt = Prepare(q, params);
+    std::vector<Row> rows;
+    const int ncols = sqlite3_column_count(stmt);
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) Fail(q, stmt, rc);
+      std::vector<std::optional<std::string>> cols;
+      cols.reserve(static_cast<std::size_t>(ncols));
+      for (int i = 0; i < ncols; ++i) {
+        if (sqlite3_column_type(stmt, i) == SQLITE_NULL) {
+          cols.emplace_back(std::nullopt);
+        } else {
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+          cols.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
+        }
+      }
+      rows.emplace_back(std::move(cols));
+    }
+    sqlite3_reset(stmt);
+    return rows;
+  }
+
+  std::int64_t Execute(const Query& q, const std::vector<Param>& params) override {
+    sqlite3_stmt* stmt = Prepare(q, params);
+    int rc = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) Fail(q, stmt, rc);
+    sqlite3_reset(stmt);
+    return sqlite3_changes(db_);
+  }
+
+ private:
+  [[noreturn]] void ThrowError(const std::string& msg, int code) {
+    if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      throw UniqueViolation(msg);
+    }
+    if (code == SQLITE_CONSTRAINT_FOREIGNKEY) throw ForeignKeyViolation(msg);
+    throw DatabaseError(msg);
+  }
+
+  [[noreturn]] void Fail(const Query& q, sqlite3_stmt* stmt, int rc) {
+    std::string msg = std::string(q.name) + ": " + sqlite3_errmsg(db_);
+    const int code = sqlite3_extended_errcode(db_);
+    sqlite3_reset(stmt);
+    (void)rc;
+    ThrowError(msg, code);
+  }
+
+  sqlite3_stmt* Prepare(const Query& q, const std::vector<Param>& params) {
+    const std::string_view sql = q.For(Dialect::kSqlite);
+    auto it = statements_.find(sql.data());
+    sqlite3_stmt* stmt = nullptr;
+    if (it != statements_.end()) {
+      stmt = it->second;
+    } else {
+      if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        throw DatabaseError(std::string(q.name) + ": " + sqlite3_errmsg(db_));
+      }
+      statements_.emplace(sql.data(), stmt);
+    }
+    sqlite3_clear_bindings(stmt);
+    const int count = sqlite3_bind_parameter_count(stmt);
+    for (int i = 1; i <= count; ++i) {
+      const char* name = sqlite3_bind_parameter_name(stmt, i);
+      std::size_t n = 0;
+      if (name == nullptr || name[0] != '$' ||
+          std::from_chars(name + 1, name + std::strlen(name), n).ec != std::errc() || n == 0 ||
+          n > params.size()) {
+        throw DatabaseError(std::string(q.name) + ": parameter " + (name ? name : "?") +
+                            " has no value");
+      }
+      const Param& p = params[n - 1];
+      const int rc = p ? sqlite3_bind_text(stmt, i, p->data(), static_cast<int>(p->size()),
+                                           SQLITE_TRANSIENT)
+                       : sqlite3_bind_null(stmt, i);
+      if (rc != SQLITE_OK) throw DatabaseError(std::string(q.name) + ": bind failed");
+    }
+    return stmt;
+  }
+
+  sqlite3* db_ = nullptr;
+  // Keyed by the SQL text's address: every Query is a constant with static storage.
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+};
+
+SqliteDatabase::SqliteDatabase(std::string path, const DatabaseOptions& options)
+    : path_(std::move(path)), options_(options) {
+  in_memory_ = path_ == ":memory:";
+  if (!in_memory_) {
+    const auto parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+  }
+  writer_ = Open();
+}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+std::unique_ptr<SqliteConnection> SqliteDatabase::Open() const {
+  return std::make_unique<SqliteConnection>(path_, options_.busy_timeout_ms);
+}
+
+void SqliteDatabase::Write(const std::function<void(Session&)>& fn) {
+  std::lock_guard lock(write_mutex_);
+  writer_->Exec("BEGIN IMMEDIATE");
+  try {
+    fn(*writer_);
+    writer_->Exec("COMMIT");
+  } catch (...) {
+    try {
+      writer_->Exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
+  if (in_memory_) {  // one connection holds the whole in-memory database
+    std::lock_guard lock(write_mutex_);
+    fn(*writer_);
+    return;
+  }
+  std::unique_ptr<SqliteConnection> conn;
+  {
+    std::unique_lock lock(pool_mutex_);
+    pool_cv_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < options_.pool_size; });
+    if (!idle_readers_.empty()) {
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    } else {
+      ++open_readers_;
+    }
+  }
+  struct Return {
+    SqliteDatabase* self;
+    std::unique_ptr<SqliteConnection>* conn;
+    ~Return() {
+      std::lock_guard lock(self->pool_mutex_);
+      if (*conn) {
+        self->idle_readers_.push_back(std::move(*conn));
+      } else {
+        --self->open_readers_;
+      }
+      self->pool_cv_.notify_one();
+    }
+  } give_back{this, &conn};
+  if (!conn) conn = Open();
+  conn->Exec("BEGIN");  // one snapshot for all statements of fn
+  try {
+    fn(*conn);
+    conn->Exec("COMMIT");
+  } catch (...) {
+    try {
+      conn->Exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+void SqliteDatabase::ExecuteRaw(std::string_view sql) {
+  std::lock_guard lock(write_mutex_);
+  writer_->Exec(std::string(sql));
+}
+
+bool SqliteDatabase::Ping() noexcept {
+  try {
+    static constexpr Query kPing{"ping", "SELECT 1"};
+    bool ok = false;
+    Read([&](Session& s) { ok = !s.Fetch(kPing, {}).empty(); });
+    return ok;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace breakpilot::storage

@@ -1,0 +1,35 @@
+#include "tenants/slug.hpp"
+
+#include <gtest/gtest.h>
+
+namespace breakpilot::tenants {
+namespace {
+
+TEST(SlugTest, AcceptsRfc1123Labels) {
+  for (const char* ok : {"acme", "a", "acme-gmbh", "0day", "a1-b2-c3", std::string(63, 'x').c_str()}) {
+    EXPECT_EQ(ValidateSlug(ok), std::nullopt) << ok;
+  }
+}
+
+TEST(SlugTest, RejectsWhatIsNotALowercaseLabel) {
+  for (const char* bad : {"", "-acme", "acme-", "Acme", "ac me", "acme.com", "acme_gmbh", "äcme",
+                          "acme/x"}) {
+    EXPECT_NE(ValidateSlug(bad), std::nullopt) << bad;
+  }
+  EXPECT_NE(ValidateSlug(std::string(64, 'x')), std::nullopt);
+}
+
+TEST(SlugTest, RejectsEveryReservedName) {
+  for (auto r : ReservedSlugs()) {
+    auto problem = ValidateSlug(r);
+    ASSERT_TRUE(problem.has_value()) << r;
+    EXPECT_NE(problem->find("reserved"), std::string::npos) << r;
+  }
+  for (const char* r : {"api", "www", "auth", "admin", "mail", "mcp", "cdn", "erp", "demo", "static",
+                        "tenants", "catalog", "healthz", "readyz", "metrics", "openapi", "docs"}) {
+    EXPECT_TRUE(IsReservedSlug(r)) << r;
+  }
+}
+
+}  // namespace
+}  // namespace breakpilot::tenants

@@ -1,0 +1,72 @@
+// The tenant registry's records (M4.1): tenants, their projects and product subscriptions.
+// Plain values: no storage and no HTTP in here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace breakpilot::tenants {
+
+enum class Status { kTrial, kActive, kFrozen, kArchived, kDemo };
+enum class Kind { kCustomer, kDemo, kInternal };
+enum class Plan { kFree, kStarter, kProfessional, kEnterprise };
+
+inline constexpr Status kAllStatuses[] = {Status::kTrial, Status::kActive, Status::kFrozen,
+                                          Status::kArchived, Status::kDemo};
+inline constexpr Kind kAllKinds[] = {Kind::kCustomer, Kind::kDemo, Kind::kInternal};
+inline constexpr Plan kAllPlans[] = {Plan::kFree, Plan::kStarter, Plan::kProfessional,
+                                     Plan::kEnterprise};
+
+std::string_view ToString(Status s);
+std::string_view ToString(Kind k);
+std::string_view ToString(Plan p);
+std::optional<Status> ParseStatus(std::string_view s);
+std::optional<Kind> ParseKind(std::string_view s);
+std::optional<Plan> ParsePlan(std::string_view s);
+
+inline constexpr int kTrialDays = 14;
+
+struct Tenant {
+  std::string id;  // UUIDv7
+  std::string slug;
+  std::string name;
+  Kind kind = Kind::kCustomer;
+  Status status = Status::kTrial;
+  Plan plan = Plan::kStarter;
+  std::optional<Timestamp> trial_ends_at;
+  Timestamp status_changed_at;
+  std::optional<std::string> cancel_reason;
+  std::int64_t version = 1;  // bumped by every change; the ETag
+  Timestamp created_at;
+  Timestamp updated_at;
+};
+
+struct Project {
+  std::string id;
+  std::string tenant_id;
+  std::string name;
+  std::string description;
+  std::int64_t version = 1;
+  Timestamp created_at;
+  Timestamp updated_at;
+};
+
+struct Subscription {
+  std::string tenant_id;
+  std::string product_id;
+  std::string plan;
+  Timestamp subscribed_at;
+};
+
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::optional<std::string> next_cursor;  // opaque; absent on the last page
+};
+
+}  // namespace breakpilot::tenants

@@ -1,0 +1,258 @@
+#include "tenants/tenant_service.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/crypto.hpp"
+#include "core/uuid.hpp"
+#include "tenants/slug.hpp"
+#include "tenants/tenant_store.hpp"
+
+namespace breakpilot::tenants {
+namespace {
+
+Error Invalid(std::vector<FieldError> errors) {
+  std::string detail = errors.size() == 1 ? errors.front().field.substr(1) + " " + errors.front().message
+                                          : std::to_string(errors.size()) + " fields are invalid";
+  return InvalidInput("validation", "Request body failed validation", std::move(detail),
+                      std::move(errors));
+}
+
+std::string Json(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
+  boost::json::object o;
+  for (const auto& [k, v] : kv) o[k] = v;
+  return boost::json::serialize(o);
+}
+
+}  // namespace
+
+std::optional<std::string> ValidateDisplayName(std::string_view name, std::size_t max_len) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > max_len) return "must be at most " + std::to_string(max_len) + " bytes";
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7F) return "must not contain control characters";
+  }
+  if (name.front() == ' ' || name.back() == ' ') return "must not start or end with a space";
+  return std::nullopt;
+}
+
+Result<std::optional<std::string>> DecodeCursor(const std::optional<std::string>& cursor) {
+  if (!cursor) return std::optional<std::string>();
+  std::string id;
+  if (cursor->size() > 128 || !Base64UrlDecode(*cursor, id) || !IsCanonicalUuid(id)) {
+    return Malformed("invalid-cursor", "Invalid cursor",
+                        "cursor is not one this API returned; start again without it",
+                        {{"cursor", "is not a valid cursor"}});
+  }
+  return std::optional<std::string>(NormalizeUuid(id));
+}
+
+std::string EncodeCursor(const std::string& last_id) { return Base64UrlEncode(last_id); }
+
+Result<int> CheckLimit(std::optional<int> limit) {
+  if (!limit) return kDefaultPageSize;
+  if (*limit < 1 || *limit > kMaxPageSize) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                        "limit must be between 1 and " + std::to_string(kMaxPageSize),
+                        {{"limit", "must be between 1 and " + std::to_string(kMaxPageSize)}});
+  }
+  return *limit;
+}
+
+Error TenantNotFound(std::string_view id) {
+  return NotFound("tenant-not-found", "no tenant with id " + std::string(id));
+}
+
+Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTenantInput& in) {
+  std::vector<FieldError> errors;
+  if (auto p = ValidateSlug(in.slug)) errors.push_back({"/slug", *p});
+  if (auto p = ValidateDisplayName(in.name, 200)) errors.push_back({"/name", *p});
+  Tenant t;
+  if (in.kind) {
+    if (auto k = ParseKind(*in.kind)) {
+      t.kind = *k;
+      if (*k == Kind::kDemo) errors.push_back({"/kind", "the demo tenant is created by the platform"});
+    } else {
+      errors.push_back({"/kind", "must be one of customer, internal"});
+    }
+  }
+  if (in.plan) {
+    if (auto p = ParsePlan(*in.plan)) t.plan = *p;
+    else errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
+  }
+  t.status = t.kind == Kind::kInternal ? Status::kActive : Status::kTrial;
+  if (in.initial_status) {
+    auto s = ParseStatus(*in.initial_status);
+    if (!s || (*s != Status::kTrial && *s != Status::kActive)) {
+      errors.push_back({"/initial_status", "must be trial or active"});
+    } else if (t.kind == Kind::kInternal && *s == Status::kTrial) {
+      errors.push_back({"/initial_status", "internal tenants start active"});
+    } else {
+      t.status = *s;
+    }
+  }
+  if (!errors.empty()) return Invalid(std::move(errors));
+  t.slug = in.slug;
+  t.name = in.name;
+  return Insert(actor, std::move(t));
+}
+
+Result<Tenant> TenantService::EnsureDemoTenant(const audit::Actor& actor) {
+  std::optional<Tenant> existing;
+  db_.Read([&](storage::Session& s) { existing = store::SelectTenantBySlug(s, "demo"); });
+  if (existing) return *existing;
+  Tenant t;
+  t.slug = "demo";
+  t.name = "Breakpilot Demo";
+  t.kind = Kind::kDemo;
+  t.status = Status::kDemo;
+  t.plan = Plan::kEnterprise;
+  return Insert(actor, std::move(t));
+}
+
+Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t) {
+  const Timestamp now = clock_.Now();
+  t.id = NewUuidV7(now);
+  t.created_at = t.updated_at = t.status_changed_at = now;
+  if (t.status == Status::kTrial) t.trial_ends_at = AddSeconds(now, kTrialDays * 86400LL);
+  try {
+    db_.Write([&](storage::Session& s) {
+      store::InsertTenant(s, t);
+      audit::Record(s, clock_, actor,
+                    {t.id, "tenant.create", 'c', "tenant", t.id, "created tenant " + t.slug,
+                     Json({{"slug", t.slug}, {"status", ToString(t.status)}})});
+    });
+  } catch (const storage::UniqueViolation&) {
+    return Conflict("duplicate-slug", "Slug already taken",
+                    "a tenant with slug '" + t.slug + "' already exists");
+  }
+  return t;
+}
+
+Result<Tenant> TenantService::Get(const std::string& id) {
+  std::optional<Tenant> t;
+  db_.Read([&](storage::Session& s) { t = store::SelectTenant(s, id); });
+  if (!t) return TenantNotFound(id);
+  return *t;
+}
+
+Result<Page<Tenant>> TenantService::List(const ListTenantsInput& in) {
+  std::vector<FieldError> errors;
+  store::TenantFilter f;
+  if (in.status) {
+    f.status = ParseStatus(*in.status);
+    if (!f.status) errors.push_back({"status", "must be one of trial, active, frozen, archived, demo"});
+  }
+  if (in.kind) {
+    f.kind = ParseKind(*in.kind);
+    if (!f.kind) errors.push_back({"kind", "must be one of customer, demo, internal"});
+  }
+  if (!errors.empty()) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                        errors.front().field + " " + errors.front().message, std::move(errors));
+  }
+  auto cursor = DecodeCursor(in.cursor);
+  if (!cursor) return std::move(cursor).error();
+  auto limit = CheckLimit(in.limit);
+  if (!limit) return std::move(limit).error();
+  f.slug = in.slug;
+  f.before_id = *cursor;
+  f.limit = *limit + 1;  // one more tells whether a next page exists
+  Page<Tenant> page;
+  db_.Read([&](storage::Session& s) { page.items = store::SelectTenants(s, f); });
+  if (static_cast<int>(page.items.size()) > *limit) {
+    page.items.resize(static_cast<std::size_t>(*limit));
+    page.next_cursor = EncodeCursor(page.items.back().id);
+  }
+  return page;
+}
+
+Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::string& id,
+                                     const TenantPatch& patch,
+                                     std::optional<std::int64_t> expected_version) {
+  std::vector<FieldError> errors;
+  if (patch.name) {
+    if (auto p = ValidateDisplayName(*patch.name, 200)) errors.push_back({"/name", *p});
+  }
+  std::optional<Plan> plan;
+  if (patch.plan) {
+    plan = ParsePlan(*patch.plan);
+    if (!plan) errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
+  }
+  if (!errors.empty()) return Invalid(std::move(errors));
+  std::optional<Result<Tenant>> out;
+  db_.Write([&](storage::Session& s) {
+    auto t = store::SelectTenantForUpdate(s, id);
+    if (!t) return void(out = TenantNotFound(id));
+    if (expected_version && *expected_version != t->version) {
+      return void(out = Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
+                              "the tenant changed since you read it (version " +
+                                  std::to_string(t->version) + "); read it again and retry"});
+    }
+    if (t->status == Status::kArchived) {
+      return void(out = Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
+                              "tenant " + id + " is archived and can no longer change"});
+    }
+    const std::int64_t version = t->version;
+    if (patch.name) t->name = *patch.name;
+    if (plan) t->plan = *plan;
+    t->updated_at = clock_.Now();
+    if (!store::UpdateTenant(s, *t, version)) {
+      return void(out = Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
+                              "the tenant changed concurrently; read it again and retry"});
+    }
+    t->version = version + 1;
+    audit::Record(s, clock_, actor,
+                  {t->id, "tenant.update", 'u', "tenant", t->id, "updated tenant " + t->slug,
+                   Json({{"name", t->name}, {"plan", ToString(t->plan)}})});
+    out = *t;
+  });
+  return *std::move(out);
+}
+
+Result<Tenant> TenantService::Apply(const audit::Actor& actor, const std::string& id,
+                                    lifecycle::Action action,
+                                    const std::optional<std::string>& reason) {
+  if (action == lifecycle::Action::kCancel) {
+    if (!reason || reason->empty()) return Invalid({{"/reason", "is required to cancel"}});
+    if (auto p = ValidateDisplayName(*reason, 2000)) return Invalid({{"/reason", *p}});
+  }
+  std::optional<Result<Tenant>> out;
+  db_.Write([&](storage::Session& s) {
+    auto t = store::SelectTenantForUpdate(s, id);
+    if (!t) return void(out = TenantNotFound(id));
+    const auto next = lifecycle::Next(t->status, action);
+    if (!next) {
+      Error e = Conflict("illegal-transition", "Illegal lifecycle transition",
+                         "cannot " + std::string(lifecycle::ToString(action)) + " a tenant in status " +
+                             std::string(ToString(t->status)));
+      e.extensions["current_status"] = ToString(t->status);
+      boost::json::array allowed;
+      for (const auto& tr : lifecycle::AllowedFrom(t->status)) {
+        allowed.push_back({{"action", lifecycle::ToString(tr.action)}, {"to", ToString(tr.to)}});
+      }
+      e.extensions["allowed_transitions"] = std::move(allowed);
+      return void(out = std::move(e));
+    }
+    if (*next == t->status) return void(out = *t);  // idempotent repeat: nothing changes
+    const std::int64_t version = t->version;
+    const Timestamp now = clock_.Now();
+    const Status from = t->status;
+    t->status = *next;
+    t->status_changed_at = t->updated_at = now;
+    if (action == lifecycle::Action::kCancel) t->cancel_reason = reason;
+    if (*next == Status::kActive) t->cancel_reason.reset();
+    if (!store::UpdateTenant(s, *t, version)) {
+      throw storage::DatabaseError("tenant changed inside a write transaction");
+    }
+    t->version = version + 1;
+    audit::Record(s, clock_, actor,
+                  {t->id, "tenant." + std::string(lifecycle::ToString(action)), 'u', "tenant", t->id,
+                   std::string(lifecycle::ToString(action)) + " tenant " + t->slug,
+                   Json({{"from", ToString(from)}, {"to", ToString(*next)},
+                         {"reason", reason.value_or("")}})});
+    out = *t;
+  });
+  return *std::move(out);
+}
+
+}  // namespace breakpilot::tenants

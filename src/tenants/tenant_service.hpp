@@ -1,0 +1,75 @@
+// Tenant use cases (M4.2): create, read, list, update, and lifecycle actions. Validates input,
+// enforces the lifecycle table, and writes each change with its audit event in one transaction.
+// Knows no HTTP: callers map ErrorKind to a status in one place.
+//
+//   TenantService svc(db, clock);
+//   auto t = svc.Create(actor, {.slug = "acme", .name = "Acme GmbH"});
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "audit/audit_record.hpp"
+#include "core/result.hpp"
+#include "storage/database.hpp"
+#include "tenants/lifecycle.hpp"
+#include "tenants/tenant.hpp"
+
+namespace breakpilot::tenants {
+
+struct CreateTenantInput {
+  std::string slug;
+  std::string name;
+  std::optional<std::string> kind;            // default customer
+  std::optional<std::string> plan;            // default starter
+  std::optional<std::string> initial_status;  // trial (default) or active, customers only
+};
+
+struct TenantPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> plan;
+};
+
+struct ListTenantsInput {
+  std::optional<std::string> status;
+  std::optional<std::string> kind;
+  std::optional<std::string> slug;
+  std::optional<std::string> cursor;
+  std::optional<int> limit;
+};
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 200;
+
+// Shared validation helpers for request fields (also used by projects).
+std::optional<std::string> ValidateDisplayName(std::string_view name, std::size_t max_len);
+// Decodes an opaque list cursor into the last id seen; error kInvalidInput "invalid-cursor".
+Result<std::optional<std::string>> DecodeCursor(const std::optional<std::string>& cursor);
+std::string EncodeCursor(const std::string& last_id);
+Result<int> CheckLimit(std::optional<int> limit);
+Error TenantNotFound(std::string_view id);
+
+class TenantService {
+ public:
+  TenantService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  Result<Tenant> Create(const audit::Actor& actor, const CreateTenantInput& in);
+  // Creates the demo tenant (kind demo, status demo, slug "demo") unless present; the slug is
+  // reserved against POST /tenants, so only the platform itself can create it.
+  Result<Tenant> EnsureDemoTenant(const audit::Actor& actor);
+  Result<Tenant> Get(const std::string& id);
+  Result<Page<Tenant>> List(const ListTenantsInput& in);
+  // expected_version: from If-Match; a mismatch is kPreconditionFailed.
+  Result<Tenant> Update(const audit::Actor& actor, const std::string& id, const TenantPatch& patch,
+                        std::optional<std::int64_t> expected_version);
+  Result<Tenant> Apply(const audit::Actor& actor, const std::string& id, lifecycle::Action action,
+                       const std::optional<std::string>& reason);
+
+ private:
+  Result<Tenant> Insert(const audit::Actor& actor, Tenant t);
+
+  storage::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace breakpilot::tenants
