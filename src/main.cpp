@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the HTTP API (migrates the database first)");
   for (const auto& s : breakpilot::config::Settings()) {
     const std::string key(s.key);
-    flag_options[key] = serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
+    flag_options[key] =
+        s.boolean ? serve->add_flag(std::string(s.flag) + "{true}", flag_values[key], std::string(s.help))
+                  : serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
   }
 
   std::map<std::string, std::string> db_values;

@@ -85,7 +85,7 @@ void Api::Observe(const http::Exchange& x) {
   f["path"] = x.request->path;
   f["route"] = x.request->route;
   f["status"] = x.response->status;
-  f["duration_ms"] = x.seconds * 1000.0;
+  f["duration_us"] = static_cast<std::int64_t>(x.seconds * 1e6);
   f["bytes"] = x.response->body.size();
   f["remote"] = x.request->remote_ip;
   f["request_id"] = x.request->request_id;

@@ -90,12 +90,13 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     return 1;
   }
   const std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
-  const auto ready_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
   kLog.Info("listening", {{"url", "http://" + host + ":" + std::to_string(server.port())},
                           {"database", db->Describe()},
                           {"products", catalog->products().size()},
-                          {"ready_ms", ready_ms},
+                          {"ready_us", ready_us},
                           {"version", BREAKPILOT_VERSION}});
 
   std::thread signal_thread([&] {

@@ -31,8 +31,10 @@ constexpr Setting kSettings[] = {
     {"drain_timeout_ms", "BREAKPILOT_DRAIN_TIMEOUT_MS", "--drain-timeout-ms",
      "bound on the graceful drain at SIGTERM"},
     {"log_level", "BREAKPILOT_LOG_LEVEL", "--log-level", "debug, info, warn or error"},
-    {"access_log", "BREAKPILOT_ACCESS_LOG", "--access-log", "log every request (true/false)"},
-    {"seed_demo", "BREAKPILOT_SEED_DEMO", "--seed-demo", "create the demo tenant at start"},
+    {"access_log", "BREAKPILOT_ACCESS_LOG", "--access-log", "log every request (true/false)", false,
+     true},
+    {"seed_demo", "BREAKPILOT_SEED_DEMO", "--seed-demo", "create the demo tenant at start", false,
+     true},
 };
 
 template <class T>

@@ -6,23 +6,17 @@
 namespace breakpilot::http {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool EqualsLower(std::string_view lower, std::string_view any) {
-  return lower.size() == any.size() &&
-         std::equal(lower.begin(), lower.end(), any.begin(), [](char a, char b) {
-           return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
+bool EqualsLower(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 }  // namespace
 
 void Headers::Add(std::string_view name, std::string_view value) {
-  items_.emplace_back(Lower(name), std::string(value));
+  items_.emplace_back(std::string(name), std::string(value));
 }
 
 void Headers::Set(std::string_view name, std::string_view value) {

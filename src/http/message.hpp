@@ -10,7 +10,7 @@
 
 namespace breakpilot::http {
 
-// Header names are stored lowercase; lookups are case-insensitive.
+// Header names keep their case; lookups are case-insensitive.
 class Headers {
  public:
   void Add(std::string_view name, std::string_view value);

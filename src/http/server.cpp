@@ -179,7 +179,8 @@ struct Server::Impl {
                             "request headers exceed " + std::to_string(options.header_limit) + " bytes", "");
         } else if (read_ec == bhttp::error::end_of_stream || read_ec == beast::error::timeout ||
                    read_ec == asio::error::operation_aborted || read_ec == asio::error::eof ||
-                   read_ec == asio::error::connection_reset || buffer.size() == 0) {
+                   read_ec == asio::error::connection_reset ||
+                   read_ec == bhttp::error::partial_message) {
           break;  // the peer went away, idled out, or we are draining
         } else {
           problem = Problem(400, "bad-request", "Bad request",

@@ -1,0 +1,56 @@
+# The two commands of the quick start are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD_DIR ?= build
+DEBUG_DIR ?= build-debug
+ADDR ?= 127.0.0.1:8080
+DB ?= sqlite:var/breakpilot.db
+
+.PHONY: all setup build build-debug run test bench format format-check lint clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake --preset release
+
+$(DEBUG_DIR)/build.ninja:
+	cmake --preset debug
+
+## build: release binary at build/breakpilot
+build: setup $(BUILD_DIR)/build.ninja
+	cmake --build --preset release -j $(JOBS)
+
+build-debug: setup $(DEBUG_DIR)/build.ninja
+	cmake --build --preset debug -j $(JOBS)
+
+## run: build, then serve on SQLite with demo data (prints the URL and the staff token)
+run: build
+	@bash scripts/run.sh "$(BUILD_DIR)/breakpilot" "$(ADDR)" "$(DB)"
+
+## test: format check, sanitizer build, the whole suite on SQLite and a throwaway PostgreSQL
+test: setup format-check build-debug
+	@bash scripts/with-postgres.sh env BREAKPILOT_REQUIRE_PG=1 \
+	  ctest --test-dir $(DEBUG_DIR) --output-on-failure -j $(JOBS) --timeout 600
+
+## bench: wrk against the release build and nginx, figures into docs/PERFORMANCE.md
+bench: build
+	@bash scripts/with-postgres.sh bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot"
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@bad=$$(git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror 2>&1 | grep -c 'error:' || true); \
+	if [ "$$bad" != "0" ]; then \
+	  git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror 2>&1 | head -40; \
+	  echo "clang-format: $$bad places differ; run 'make format'"; exit 1; \
+	fi; echo "clang-format: clean"
+
+lint: setup $(BUILD_DIR)/build.ninja
+	@git ls-files 'src/*.cpp' | grep -v '_test.cpp$$' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD_DIR) --quiet
+
+clean:
+	rm -rf $(BUILD_DIR) $(DEBUG_DIR)

@@ -1,0 +1,52 @@
+#include "api/json_body.hpp"
+
+#include <gtest/gtest.h>
+
+namespace breakpilot::api {
+namespace {
+
+http::Request WithBody(std::string body, std::string content_type = "application/json") {
+  http::Request r;
+  r.method = "POST";
+  r.body = std::move(body);
+  if (!content_type.empty()) r.headers.Add("Content-Type", content_type);
+  return r;
+}
+
+TEST(JsonBodyTest, ReadsObjectsAndReportsEveryProblem) {
+  auto o = ParseJsonObject(WithBody(R"({"slug":"a","name":7,"extra":true})"));
+  ASSERT_TRUE(o.ok());
+  BodyReader r(*o);
+  EXPECT_EQ(r.String("slug", Required::kYes), "a");
+  EXPECT_EQ(r.String("name", Required::kYes), std::nullopt);
+  EXPECT_EQ(r.String("plan", Required::kYes), std::nullopt);
+  auto e = r.Finish({"slug", "name", "plan"});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind, ErrorKind::kInvalidInput);
+  ASSERT_EQ(e->errors.size(), 3u);
+  EXPECT_EQ(e->errors[0].field, "/name");
+  EXPECT_EQ(e->errors[1].field, "/plan");
+  EXPECT_EQ(e->errors[2].field, "/extra");
+}
+
+TEST(JsonBodyTest, RefusesWhatIsNotAJsonObject) {
+  EXPECT_EQ(ParseJsonObject(WithBody("{}", "text/plain")).error().kind,
+            ErrorKind::kUnsupportedMediaType);
+  EXPECT_EQ(ParseJsonObject(WithBody("{}", "")).error().kind, ErrorKind::kUnsupportedMediaType);
+  EXPECT_TRUE(ParseJsonObject(WithBody("{}", "Application/JSON; charset=utf-8")).ok());
+  EXPECT_FALSE(ParseJsonObject(WithBody("{}", "application/merge-patch+json")).ok());
+  EXPECT_TRUE(ParseJsonObject(WithBody("{}", "application/merge-patch+json"), false, true).ok());
+  for (const char* bad : {"[]", "1", "{", "{\"a\":1,}", "{\"a\":\"\xff\"}", "{} {}"}) {
+    auto r = ParseJsonObject(WithBody(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kMalformed) << bad;
+  }
+  std::string deep(kMaxJsonDepth + 1, '[');
+  deep += std::string(kMaxJsonDepth + 1, ']');
+  EXPECT_FALSE(ParseJsonObject(WithBody("{\"a\":" + deep + "}")).ok());
+  EXPECT_TRUE(ParseJsonObject(WithBody(""), true).ok()) << "an optional body may be absent";
+  EXPECT_FALSE(ParseJsonObject(WithBody("")).ok());
+}
+
+}  // namespace
+}  // namespace breakpilot::api

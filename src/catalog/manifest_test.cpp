@@ -1,0 +1,74 @@
+#include "catalog/manifest.hpp"
+
+#include <gtest/gtest.h>
+
+#include "catalog/catalog.hpp"
+
+namespace breakpilot::catalog {
+namespace {
+
+constexpr const char* kValid = R"(
+id: echo-bot
+name: Echo Bot
+version: 0.1.0
+description: Says what you said.
+base_url: http://localhost:9000
+plans: [free, enterprise]
+scopes: ["echo-bot:read"]
+supports_projects: true
+catalog: {category: Demo, tagline: Hello, demo: {seed_data_url: https://cdn.example.com/x.tgz}}
+lifecycle: {export: /v1/tenants/{id}/export}
+)";
+
+TEST(ManifestTest, ParsesAValidManifest) {
+  auto m = ParseManifest(kValid, "test");
+  ASSERT_TRUE(m.ok()) << m.error().detail;
+  EXPECT_EQ(m->id, "echo-bot");
+  EXPECT_EQ(m->plans, (std::vector<std::string>{"free", "enterprise"}));
+  EXPECT_TRUE(m->supports_projects);
+  EXPECT_EQ(m->category, "Demo");
+  EXPECT_EQ(m->delete_data_path, "/v1/tenants/{id}/data") << "defaults to the product contract";
+}
+
+TEST(ManifestTest, NamesEveryProblem) {
+  auto m = ParseManifest(R"(
+id: Echo_Bot
+name: ""
+version: one
+base_url: ftp://x
+plans: [gold]
+scopes: ["other:read"]
+supports_projects: maybe
+colour: red
+catalog: {category: [x], price: 3}
+lifecycle: {export: relative}
+)", "bad.yaml");
+  ASSERT_FALSE(m.ok());
+  std::set<std::string> fields;
+  for (const auto& e : m.error().errors) fields.insert(e.field);
+  for (const char* f : {"id", "name", "version", "description", "base_url", "plans[0]", "scopes[0]",
+                        "supports_projects", "colour", "catalog.category", "catalog.price",
+                        "lifecycle.export"}) {
+    EXPECT_TRUE(fields.contains(f)) << f << " not reported";
+  }
+  EXPECT_NE(m.error().detail.find("bad.yaml"), std::string::npos);
+}
+
+TEST(ManifestTest, RejectsNonMappingsAndBrokenYaml) {
+  EXPECT_FALSE(ParseManifest("- a\n- b\n", "x").ok());
+  EXPECT_FALSE(ParseManifest("id: [unclosed", "x").ok());
+  EXPECT_FALSE(ParseManifest("", "x").ok());
+}
+
+TEST(CatalogTest, ShippedSampleManifestsAreValid) {
+  auto c = LoadCatalog(BREAKPILOT_SOURCE_DIR "/data/catalog");
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  ASSERT_EQ(c->products().size(), 2u);
+  EXPECT_NE(c->Find("certifai"), nullptr);
+  EXPECT_NE(c->Find("breakpilot-compliance"), nullptr);
+  EXPECT_TRUE(c->Find("breakpilot-compliance")->supports_projects);
+  EXPECT_FALSE(LoadCatalog("/nonexistent").ok());
+}
+
+}  // namespace
+}  // namespace breakpilot::catalog

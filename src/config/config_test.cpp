@@ -1,0 +1,79 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace breakpilot::config {
+namespace {
+
+TEST(ConfigTest, DefaultsValidate) {
+  Config c;
+  EXPECT_EQ(Validate(c), std::nullopt);
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.database, "sqlite:var/breakpilot.db");
+}
+
+TEST(ConfigTest, EverySettingHasAnEnvVarAndAFlag) {
+  for (const auto& s : Settings()) {
+    EXPECT_EQ(s.env.substr(0, 11), "BREAKPILOT_") << s.key;
+    EXPECT_EQ(s.flag.substr(0, 2), "--") << s.key;
+    Config c;
+    EXPECT_NE(ApplySetting(c, s.key, "\x01"), std::optional<std::string>("unknown setting '" +
+                                                                          std::string(s.key) + "'"))
+        << s.key << " is in the table but not applied";
+  }
+}
+
+TEST(ConfigTest, FileThenEnvironmentWithValidation) {
+  const std::string path = ::testing::TempDir() + "/bp_config_test.yaml";
+  std::ofstream(path) << "listen: 0.0.0.0:9000\nmax_body_bytes: 2048\naccess_log: false\n";
+  Config c;
+  ASSERT_EQ(LoadConfigFile(path, c), std::nullopt);
+  EXPECT_EQ(c.max_body_bytes, 2048u);
+  EXPECT_FALSE(c.access_log);
+  std::map<std::string, std::string> env{{"BREAKPILOT_LISTEN", "127.0.0.1:7000"}};
+  ASSERT_EQ(ApplyEnvironment(c, [&](const char* n) -> const char* {
+              auto it = env.find(n);
+              return it == env.end() ? nullptr : it->second.c_str();
+            }),
+            std::nullopt);
+  ASSERT_EQ(Validate(c), std::nullopt);
+  EXPECT_EQ(c.port, 7000);
+
+  std::ofstream(path) << "listen: 0.0.0.0:9000\nlisen: typo\n";
+  Config d;
+  auto err = LoadConfigFile(path, d);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->find("unknown setting 'lisen'"), std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST(ConfigTest, RejectsBadValues) {
+  Config c;
+  EXPECT_TRUE(ApplySetting(c, "threads", "-1").has_value());
+  EXPECT_TRUE(ApplySetting(c, "threads", "two").has_value());
+  EXPECT_TRUE(ApplySetting(c, "max_body_bytes", "10").has_value());
+  EXPECT_TRUE(ApplySetting(c, "access_log", "perhaps").has_value());
+  for (const char* listen : {"8080", ":8080", "host:99999", "host:http"}) {
+    Config d;
+    d.listen = listen;
+    EXPECT_TRUE(Validate(d).has_value()) << listen;
+  }
+  Config e;
+  e.database = "mysql://x";
+  EXPECT_TRUE(Validate(e).has_value());
+  Config f;
+  f.admin_token = "short";
+  EXPECT_TRUE(Validate(f).has_value());
+  Config g;
+  g.listen = "[::1]:8080";
+  EXPECT_EQ(Validate(g), std::nullopt);
+  EXPECT_EQ(g.host, "::1");
+}
+
+}  // namespace
+}  // namespace breakpilot::config

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/crypto.hpp"
+#include "core/time.hpp"
+#include "core/uuid.hpp"
+
+namespace breakpilot {
+namespace {
+
+TEST(TimeTest, FormatsAndParsesBothForms) {
+  const Timestamp t{1'764'091'355'123'456};  // 2025-11-25T17:22:35.123456Z
+  EXPECT_EQ(FormatRfc3339(t), "2025-11-25T17:22:35.123456Z");
+  EXPECT_EQ(FormatStorage(t), "2025-11-25 17:22:35.123456+00");
+  EXPECT_EQ(ParseTimestamp(FormatRfc3339(t)), t);
+  EXPECT_EQ(ParseTimestamp(FormatStorage(t)), t);
+  EXPECT_EQ(ParseTimestamp("2025-11-25 17:22:35.123456+00"), t);
+  EXPECT_EQ(ParseTimestamp("2025-11-25 17:22:35.1+00")->micros, 1'764'091'355'100'000);
+  EXPECT_EQ(ParseTimestamp("2025-11-25 17:22:35+00")->micros, 1'764'091'355'000'000);
+  EXPECT_EQ(ParseTimestamp("2025-11-25T19:22:35+02:00")->micros, 1'764'091'355'000'000);
+  EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00Z")->micros, 0);
+  EXPECT_EQ(FormatRfc3339(Timestamp{-1}), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(TimeTest, RejectsWhatIsNotATimestamp) {
+  for (const char* bad : {"", "2025-11-25", "2025-11-25T17:22:35", "2025-13-01T00:00:00Z",
+                          "2025-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2025-11-25T24:00:00Z",
+                          "2025-11-25T17:22:35.Z", "2025-11-25T17:22:35Zjunk", "yesterday",
+                          "2025-11-25T17:22:35+25:00"}) {
+    EXPECT_FALSE(ParseTimestamp(bad).has_value()) << bad;
+  }
+  EXPECT_TRUE(ParseTimestamp("2024-02-29T00:00:00Z").has_value());
+}
+
+TEST(UuidTest, V7IsCanonicalOrderedAndUnique) {
+  std::set<std::string> seen;
+  std::string previous;
+  for (int i = 0; i < 1000; ++i) {
+    const auto id = NewUuidV7(Timestamp{1'764'091'355'000'000 + i * 1000});
+    EXPECT_TRUE(IsCanonicalUuid(id));
+    EXPECT_EQ(id[14], '7');
+    EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b');
+    EXPECT_GT(id, previous) << "ids from later milliseconds sort later";
+    previous = id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_FALSE(IsCanonicalUuid("0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0"));
+  EXPECT_FALSE(IsCanonicalUuid("0192f2c48b7a7c3e9d415a6b7c8d9e0f"));
+  EXPECT_FALSE(IsCanonicalUuid("0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0g"));
+  EXPECT_EQ(NormalizeUuid("0192F2C4-8B7A-7C3E-9D41-5A6B7C8D9E0F"), "0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f");
+}
+
+TEST(CryptoTest, Base64UrlRoundTripsAndRejectsJunk) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+    std::string back;
+    ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(s), back)) << s;
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(Base64UrlEncode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+  std::string out;
+  EXPECT_FALSE(Base64UrlDecode("Zm9v!", out));
+  EXPECT_FALSE(Base64UrlDecode("Z", out));
+  EXPECT_FALSE(Base64UrlDecode("Zm9=", out));
+}
+
+TEST(CryptoTest, HashesAndComparisons) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secret2"));
+  EXPECT_NE(RandomToken(32), RandomToken(32));
+  EXPECT_EQ(RandomToken(30).size(), 40u);
+}
+
+}  // namespace
+}  // namespace breakpilot

@@ -1,0 +1,142 @@
+// Tenant use cases on both stores: creation rules, concurrency on the slug, versions, lifecycle
+// and the audit event each change writes in its own transaction.
+#include "tenants/tenant_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "storage/migrations.hpp"
+#include "tenants/project_service.hpp"
+#include "test_env.hpp"
+
+namespace breakpilot::tenants {
+namespace {
+
+using testing::Store;
+using testing::TestDatabase;
+
+constexpr storage::Query kAuditCount{"test_audit_count",
+                                     "SELECT count(*) FROM audit_log WHERE tenant_id = $1"};
+constexpr storage::Query kAuditActions{
+    "test_audit_actions", "SELECT action FROM audit_log WHERE tenant_id = $1 ORDER BY id"};
+
+class TenantServiceTest : public ::testing::TestWithParam<Store> {
+ protected:
+  void SetUp() override {
+    tdb_ = std::make_unique<TestDatabase>(GetParam());
+    BREAKPILOT_REQUIRE_STORE(*tdb_);
+    db_ = tdb_->Open();
+    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    svc_ = std::make_unique<TenantService>(*db_, SystemClock());
+  }
+  std::vector<std::string> AuditActions(const std::string& tenant_id) {
+    std::vector<std::string> out;
+    db_->Read([&](storage::Session& s) {
+      for (const auto& r : s.Fetch(kAuditActions, {tenant_id})) out.push_back(r.Text(0));
+    });
+    return out;
+  }
+  std::unique_ptr<TestDatabase> tdb_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<TenantService> svc_;
+  audit::Actor actor_{"test", "req-1", "127.0.0.1"};
+};
+
+TEST_P(TenantServiceTest, CreateSetsTrialAndAudits) {
+  auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme"});
+  ASSERT_TRUE(t.ok()) << t.error().detail;
+  EXPECT_EQ(t->status, Status::kTrial);
+  ASSERT_TRUE(t->trial_ends_at.has_value());
+  EXPECT_EQ(t->trial_ends_at->micros - t->created_at.micros, kTrialDays * 86400LL * kMicrosPerSecond);
+  EXPECT_EQ(AuditActions(t->id), (std::vector<std::string>{"tenant.create"}));
+  auto back = svc_->Get(t->id);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->slug, "acme");
+  EXPECT_EQ(back->trial_ends_at, t->trial_ends_at) << "timestamps survive the store unchanged";
+  EXPECT_EQ(back->created_at, t->created_at);
+}
+
+TEST_P(TenantServiceTest, ConcurrentCreatesOfOneSlugHaveOneWinner) {
+  std::atomic<int> created{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto t = svc_->Create(actor_, {.slug = "race", .name = "Race"});
+      if (t.ok()) created.fetch_add(1);
+      else if (t.error().type == "duplicate-slug") conflicts.fetch_add(1);
+      else other.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(conflicts.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+  auto page = svc_->List({.slug = std::string("race")});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(AuditActions(page->items[0].id).size(), 1u) << "the losers wrote no audit event";
+}
+
+TEST_P(TenantServiceTest, UpdateChecksVersions) {
+  auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme"});
+  ASSERT_TRUE(t.ok());
+  auto u = svc_->Update(actor_, t->id, {.name = std::string("Acme 2")}, std::int64_t{1});
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->version, 2);
+  auto stale = svc_->Update(actor_, t->id, {.name = std::string("Acme 3")}, std::int64_t{1});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().kind, ErrorKind::kPreconditionFailed);
+  EXPECT_EQ(svc_->Get(t->id)->name, "Acme 2");
+}
+
+TEST_P(TenantServiceTest, LifecycleWritesOneAuditEventPerRealChange) {
+  auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme"});
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());
+  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());  // no-op
+  auto frozen = svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, std::string("too expensive"));
+  ASSERT_TRUE(frozen.ok());
+  EXPECT_EQ(frozen->status, Status::kFrozen);
+  EXPECT_EQ(frozen->cancel_reason, "too expensive");
+  auto illegal = svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {});
+  ASSERT_FALSE(illegal.ok());
+  EXPECT_EQ(illegal.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(illegal.error().extensions.at("current_status").as_string(), "frozen");
+  auto archived = svc_->Apply(actor_, t->id, lifecycle::Action::kArchive, {});
+  ASSERT_TRUE(archived.ok());
+  EXPECT_EQ(svc_->Update(actor_, t->id, {.name = std::string("x")}, {}).error().kind, ErrorKind::kGone);
+  EXPECT_EQ(AuditActions(t->id), (std::vector<std::string>{"tenant.create", "tenant.activate",
+                                                           "tenant.cancel", "tenant.archive"}));
+}
+
+TEST_P(TenantServiceTest, DemoTenantIsCreatedOnce) {
+  auto a = svc_->EnsureDemoTenant(actor_);
+  auto b = svc_->EnsureDemoTenant(actor_);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->id, b->id);
+  EXPECT_EQ(a->kind, Kind::kDemo);
+  EXPECT_EQ(a->status, Status::kDemo);
+}
+
+TEST_P(TenantServiceTest, ProjectsAndSubscriptionsOnArchivedTenantsAreGone) {
+  auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme", .initial_status = std::string("active")});
+  ASSERT_TRUE(t.ok());
+  ProjectService projects(*db_, SystemClock());
+  ASSERT_TRUE(projects.Create(actor_, t->id, {.name = std::string("p1")}).ok());
+  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, std::string("bye")).ok());
+  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kArchive, {}).ok());
+  auto p = projects.Create(actor_, t->id, {.name = std::string("p2")});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::kGone);
+  EXPECT_EQ(projects.List(t->id, {}, {})->items.size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, TenantServiceTest,
+                         ::testing::Values(Store::kSqlite, Store::kPostgres),
+                         [](const auto& info) { return testing::StoreName(info.param); });
+
+}  // namespace
+}  // namespace breakpilot::tenants

@@ -1,0 +1,110 @@
+// The command line: every subcommand answers --help, tenant create/list/show work on both stores,
+// and configuration is validated at start (unknown keys, bad values, bad env) with exit code 2.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "e2e_fixture.hpp"
+
+namespace breakpilot::testing {
+namespace {
+
+struct Run {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Run Cli(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + " " + BREAKPILOT_BINARY + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(CliTest, EveryCommandHasHelp) {
+  for (const char* cmd : {"", "serve", "migrate", "version", "tenant", "tenant create",
+                          "tenant list", "tenant show"}) {
+    auto r = Cli(std::string(cmd) + " --help");
+    EXPECT_EQ(r.code, 0) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
+  }
+  auto serve = Cli("serve --help");
+  for (const char* flag : {"--listen", "--database", "--admin-token", "--max-body-bytes"}) {
+    EXPECT_NE(serve.out.find(flag), std::string::npos) << flag;
+  }
+  auto version = Cli("version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("\"version\""), std::string::npos);
+}
+
+TEST(CliTest, ConfigIsValidatedAtStart) {
+  char dir[] = "/tmp/breakpilot-cli.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/config.yaml";
+  std::ofstream(file) << "listen: 127.0.0.1:0\nlisten_port: 80\n";
+  auto unknown = Cli("--config " + file + " serve");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("unknown setting 'listen_port'"), std::string::npos) << unknown.out;
+
+  auto bad_flag = Cli("serve --listen nowhere");
+  EXPECT_EQ(bad_flag.code, 2);
+  EXPECT_NE(bad_flag.out.find("listen"), std::string::npos);
+  auto bad_env = Cli("serve", "BREAKPILOT_MAX_BODY_BYTES=lots");
+  EXPECT_EQ(bad_env.code, 2);
+  EXPECT_NE(bad_env.out.find("BREAKPILOT_MAX_BODY_BYTES"), std::string::npos);
+  auto bad_db = Cli("serve --database mysql://x");
+  EXPECT_EQ(bad_db.code, 2);
+  auto short_token = Cli("serve", "BREAKPILOT_ADMIN_TOKEN=short");
+  EXPECT_EQ(short_token.code, 2);
+  auto no_token = Cli("serve --database sqlite:" + std::string(dir) + "/x.db --listen 127.0.0.1:0",
+                      "env -u BREAKPILOT_ADMIN_TOKEN");
+  EXPECT_EQ(no_token.code, 2) << no_token.out;
+
+  // Flags beat the environment, which beats the file.
+  std::ofstream(file) << "log_level: error\n";
+  auto precedence = Cli("--config " + file + " serve --log-level nonsense", "BREAKPILOT_LOG_LEVEL=warn");
+  EXPECT_EQ(precedence.code, 2);
+  EXPECT_NE(precedence.out.find("log_level"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+class CliStoreTest : public ::testing::TestWithParam<Store> {};
+
+TEST_P(CliStoreTest, TenantCommandsWorkOnTheDatabase) {
+  TestDatabase db(GetParam());
+  BREAKPILOT_REQUIRE_STORE(db);
+  const std::string dbflag = " --database '" + db.url() + "'";
+  auto migrate = Cli("migrate" + dbflag);
+  ASSERT_EQ(migrate.code, 0) << migrate.out;
+  EXPECT_NE(migrate.out.find("\"schema_version\":1"), std::string::npos) << migrate.out;
+
+  auto created = Cli("tenant create --slug acme --name 'Acme GmbH'" + dbflag);
+  ASSERT_EQ(created.code, 0) << created.out;
+  auto t = boost::json::parse(created.out).as_object();
+  EXPECT_EQ(t.at("slug").as_string(), "acme");
+  auto dup = Cli("tenant create --slug acme --name Again" + dbflag);
+  EXPECT_EQ(dup.code, 1);
+  EXPECT_NE(dup.out.find("duplicate-slug"), std::string::npos);
+  auto reserved = Cli("tenant create --slug admin --name Admin" + dbflag);
+  EXPECT_EQ(reserved.code, 1);
+
+  auto list = Cli("tenant list" + dbflag);
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_EQ(boost::json::parse(list.out).at("items").as_array().size(), 1u);
+  auto by_slug = Cli("tenant show acme" + dbflag);
+  ASSERT_EQ(by_slug.code, 0);
+  EXPECT_EQ(boost::json::parse(by_slug.out).at("id"), t.at("id"));
+  auto by_id = Cli("tenant show " + std::string(t.at("id").as_string()) + dbflag);
+  ASSERT_EQ(by_id.code, 0);
+  EXPECT_EQ(Cli("tenant show nobody" + dbflag).code, 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(CliStoreTest);
+
+}  // namespace
+}  // namespace breakpilot::testing

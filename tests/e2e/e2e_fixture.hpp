@@ -1,0 +1,59 @@
+// Shared fixture for end-to-end tests: a fresh database on the store under test, the real binary
+// serving it, and a client holding the staff token. Every test runs once per store.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <memory>
+
+#include "../support/http_client.hpp"
+#include "../support/test_env.hpp"
+
+namespace breakpilot::testing {
+
+class E2eTest : public ::testing::TestWithParam<Store> {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<TestDatabase>(GetParam());
+    BREAKPILOT_REQUIRE_STORE(*db_);
+    server_ = std::make_unique<ServerProcess>(db_->url(), ExtraArgs());
+    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port(), ServerProcess::kToken);
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    db_.reset();
+  }
+  virtual std::vector<std::string> ExtraArgs() { return {}; }
+
+  HttpClient& client() { return *client_; }
+
+  static boost::json::object Json(const HttpResponse& r) {
+    return boost::json::parse(r.body).as_object();
+  }
+
+  // Creates a tenant and returns its JSON; fails the test on anything but 201.
+  boost::json::object CreateTenant(const std::string& slug, const std::string& extra = "") {
+    auto r = client().Post("/tenants", R"({"slug":")" + slug + R"(","name":"Tenant )" + slug +
+                                           "\"" + extra + "}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r) : boost::json::object{};
+  }
+
+  static std::string Str(const boost::json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+#define BREAKPILOT_ON_BOTH_STORES(Suite)                                                     \
+  INSTANTIATE_TEST_SUITE_P(Stores, Suite, ::testing::Values(Store::kSqlite, Store::kPostgres), \
+                           [](const auto& info) { return StoreName(info.param); })
+
+}  // namespace breakpilot::testing

@@ -1,0 +1,49 @@
+// A deliberately small HTTP/1.1 client over a plain socket, for tests: it sends exactly the
+// bytes it is given (so tests can send broken HTTP), and records every exchange it makes to
+// $BREAKPILOT_EXCHANGE_LOG, which the OpenAPI conformance test validates against the document.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace breakpilot::testing {
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string Header(const std::string& name) const;  // case-insensitive, "" when absent
+};
+
+class HttpClient {
+ public:
+  HttpClient(std::string host, int port, std::string token = {});
+
+  // Builds a request with Host, Content-Length, Authorization (when a token is set) and
+  // Content-Type application/json for a body, unless `headers` sets them.
+  HttpResponse Request(const std::string& method, const std::string& target,
+                       const std::string& body = {},
+                       const std::map<std::string, std::string>& headers = {});
+  HttpResponse Get(const std::string& target) { return Request("GET", target); }
+  HttpResponse Post(const std::string& target, const std::string& body) {
+    return Request("POST", target, body);
+  }
+
+  // Sends raw bytes on a new connection and reads one response (status 0: connection closed).
+  HttpResponse Raw(const std::string& bytes);
+
+  void set_token(std::string token) { token_ = std::move(token); }
+
+ private:
+  std::string host_;
+  int port_;
+  std::string token_;
+};
+
+// A connected TCP socket to host:port (the caller closes it).
+int ConnectTo(const std::string& host, int port);
+// Reads one HTTP/1.1 response from a connected socket.
+HttpResponse ReadResponse(int fd, bool head = false);
+
+}  // namespace breakpilot::testing

@@ -1,0 +1,75 @@
+// What the storage and end-to-end tests run against: a fresh database per test (a SQLite file in
+// a temporary directory, or a new database on the PostgreSQL that `make test` starts), and the
+// real `breakpilot` binary started as a child process.
+//
+//   TestDatabase db(Store::kPostgres);          // skips, or fails under make test, without PG
+//   ServerProcess server(db.url());             // waits for the "listening" log line
+//   HttpClient client("127.0.0.1", server.port(), ServerProcess::kToken);
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+
+namespace breakpilot::testing {
+
+enum class Store { kSqlite, kPostgres };
+std::string StoreName(Store s);
+
+class TestDatabase {
+ public:
+  explicit TestDatabase(Store store);
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  // False when this store cannot run here (PostgreSQL without BREAKPILOT_TEST_PG).
+  bool available() const { return !url_.empty(); }
+  const std::string& url() const { return url_; }
+  // Opens a new handle (not migrated).
+  std::unique_ptr<storage::Database> Open() const;
+
+ private:
+  Store store_;
+  std::string url_;
+  std::string dir_;      // SQLite: the temporary directory
+  std::string pg_name_;  // PostgreSQL: the database created for this test
+};
+
+// Fails the test (not skip) when PG is required but absent: `make test` sets
+// BREAKPILOT_REQUIRE_PG=1 so the PostgreSQL half of the suite cannot silently vanish.
+#define BREAKPILOT_REQUIRE_STORE(db)                                                        \
+  do {                                                                                      \
+    if (!(db).available()) {                                                                \
+      if (std::getenv("BREAKPILOT_REQUIRE_PG")) FAIL() << "BREAKPILOT_TEST_PG is not set"; \
+      GTEST_SKIP() << "no PostgreSQL (set BREAKPILOT_TEST_PG or run make test)";            \
+    }                                                                                       \
+  } while (0)
+
+class ServerProcess {
+ public:
+  static constexpr const char* kToken = "test-staff-token-0123456789";
+
+  explicit ServerProcess(const std::string& database_url, std::vector<std::string> extra_args = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  void Kill();             // SIGKILL, and reap
+  int Terminate();         // SIGTERM, wait; returns the exit status
+  const std::string& log_path() const { return log_path_; }
+  std::string Log() const;  // everything the server wrote to stderr so far
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+}  // namespace breakpilot::testing
