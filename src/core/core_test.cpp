@@ -53,7 +53,7 @@ TEST(UuidTest, V7IsCanonicalOrderedAndUnique) {
 }
 
 TEST(CryptoTest, Base64UrlRoundTripsAndRejectsJunk) {
-  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
     std::string back;
     ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(s), back)) << s;
     EXPECT_EQ(back, s);

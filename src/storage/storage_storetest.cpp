@@ -104,7 +104,7 @@ TEST_P(StorageTest, BrokenSqlIsADatabaseError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StorageTest, ::testing::Values(Store::kSqlite, Store::kPostgres),
-                         [](const auto& info) { return testing::StoreName(info.param); });
+                         [](const auto& p) { return testing::StoreName(p.param); });
 
 TEST(MigrationFilesTest, BothDialectsHaveTheSameNumberedFiles) {
   auto sqlite = EmbeddedMigrations(Dialect::kSqlite);

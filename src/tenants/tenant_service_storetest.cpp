@@ -136,7 +136,7 @@ TEST_P(TenantServiceTest, ProjectsAndSubscriptionsOnArchivedTenantsAreGone) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, TenantServiceTest,
                          ::testing::Values(Store::kSqlite, Store::kPostgres),
-                         [](const auto& info) { return testing::StoreName(info.param); });
+                         [](const auto& p) { return testing::StoreName(p.param); });
 
 }  // namespace
 }  // namespace breakpilot::tenants

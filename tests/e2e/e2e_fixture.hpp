@@ -54,6 +54,6 @@ class E2eTest : public ::testing::TestWithParam<Store> {
 
 #define BREAKPILOT_ON_BOTH_STORES(Suite)                                                     \
   INSTANTIATE_TEST_SUITE_P(Stores, Suite, ::testing::Values(Store::kSqlite, Store::kPostgres), \
-                           [](const auto& info) { return StoreName(info.param); })
+                           [](const auto& p) { return StoreName(p.param); })
 
 }  // namespace breakpilot::testing
