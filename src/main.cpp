@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <vector>
 
 #include "api/representation.hpp"
 #include "app/serve.hpp"
@@ -21,15 +22,14 @@ namespace {
 using breakpilot::config::Config;
 
 // Loads file, then environment, then flags (only those given), then validates.
-bool ResolveConfig(const std::string& file, const std::map<std::string, std::string>& flags,
-                   const std::map<std::string, CLI::Option*>& options, Config& c) {
+bool ResolveConfig(const std::string& file,
+                   const std::vector<std::pair<std::string, std::string>>& flags, Config& c) {
   namespace cfg = breakpilot::config;
   std::optional<std::string> err;
   if (!file.empty()) err = cfg::LoadConfigFile(file, c);
   if (!err) err = cfg::ApplyEnvironment(c, [](const char* n) { return std::getenv(n); });
   for (const auto& [key, value] : flags) {
-    if (err) break;
-    if (options.at(key)->count() > 0) err = cfg::ApplySetting(c, key, value);
+    if (!err) err = cfg::ApplySetting(c, key, value);
   }
   if (!err) err = cfg::Validate(c);
   if (err) {
@@ -76,11 +76,10 @@ int main(int argc, char** argv) {
                   : serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
   }
 
-  std::map<std::string, std::string> db_values;
-  std::map<std::string, CLI::Option*> db_options;
+  std::string database_flag;
   const auto add_db_flag = [&](CLI::App* cmd) {
-    db_options["database"] = cmd->add_option("--database", db_values["database"],
-                                             "sqlite:PATH or postgresql://...");
+    cmd->add_option("--database", database_flag, "sqlite:PATH or postgresql://...")
+        ->envname("BREAKPILOT_DATABASE");
   };
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   add_db_flag(migrate);
@@ -113,7 +112,11 @@ int main(int argc, char** argv) {
 
   Config config;
   if (serve->parsed()) {
-    if (!ResolveConfig(config_file, flag_values, flag_options, config)) return 2;
+    std::vector<std::pair<std::string, std::string>> given;
+    for (const auto& [key, option] : flag_options) {
+      if (option->count() > 0) given.emplace_back(key, flag_values[key]);
+    }
+    if (!ResolveConfig(config_file, given, config)) return 2;
     return breakpilot::app::Serve(config, started);
   }
   if (version->parsed()) {
@@ -123,7 +126,9 @@ int main(int argc, char** argv) {
             breakpilot::storage::LatestVersion(breakpilot::storage::Dialect::kPostgres)}});
     return 0;
   }
-  if (!ResolveConfig(config_file, db_values, db_options, config)) return 2;
+  std::vector<std::pair<std::string, std::string>> given;
+  if (!database_flag.empty()) given.emplace_back("database", database_flag);
+  if (!ResolveConfig(config_file, given, config)) return 2;
   auto db = breakpilot::app::OpenMigrated(config);
   if (!db) return 1;
   if (migrate->parsed()) {

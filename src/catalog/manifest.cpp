@@ -173,8 +173,8 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
     }
   }
   if (!errors.empty()) {
-    return InvalidInput("invalid-manifest", "Invalid product manifest",
-                        origin + ": " + std::to_string(errors.size()) + " problem(s)",
+    std::string detail = origin + ": " + std::to_string(errors.size()) + " problem(s)";
+    return InvalidInput("invalid-manifest", "Invalid product manifest", std::move(detail),
                         std::move(errors));
   }
   return m;

@@ -16,8 +16,13 @@ base_url: http://localhost:9000
 plans: [free, enterprise]
 scopes: ["echo-bot:read"]
 supports_projects: true
-catalog: {category: Demo, tagline: Hello, demo: {seed_data_url: https://cdn.example.com/x.tgz}}
-lifecycle: {export: /v1/tenants/{id}/export}
+catalog:
+  category: Demo
+  tagline: Hello
+  demo:
+    seed_data_url: https://cdn.example.com/x.tgz
+lifecycle:
+  export: /v1/tenants/{id}/export
 )";
 
 TEST(ManifestTest, ParsesAValidManifest) {
@@ -40,8 +45,11 @@ plans: [gold]
 scopes: ["other:read"]
 supports_projects: maybe
 colour: red
-catalog: {category: [x], price: 3}
-lifecycle: {export: relative}
+catalog:
+  category: [x]
+  price: 3
+lifecycle:
+  export: relative
 )", "bad.yaml");
   ASSERT_FALSE(m.ok());
   std::set<std::string> fields;

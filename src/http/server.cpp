@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -190,6 +191,7 @@ struct Server::Impl {
         auto out = ToBeast(problem, 11, false, false);
         conn->stream.expires_after(std::chrono::seconds(5));
         co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
+        co_await LingeringClose(*conn);
         break;
       }
       conn->busy = true;
@@ -232,6 +234,23 @@ struct Server::Impl {
     }
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     conn->stream.close();
+  }
+
+  // After refusing a request mid-body, read and discard what the client is still sending for a
+  // short while, so the refusal reaches it instead of being lost to a TCP reset (as nginx's
+  // lingering_close does).
+  static asio::awaitable<void> LingeringClose(Connection& conn) {
+    beast::error_code ec;
+    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn.stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> scratch{};
+    std::size_t total = 0;
+    while (total < 64u * 1024 * 1024) {
+      auto [read_ec, n] = co_await conn.stream.async_read_some(
+          asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
+      if (read_ec) break;
+      total += n;
+    }
   }
 
   void BeginDrain() {

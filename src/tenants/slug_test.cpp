@@ -6,7 +6,8 @@ namespace breakpilot::tenants {
 namespace {
 
 TEST(SlugTest, AcceptsRfc1123Labels) {
-  for (const char* ok : {"acme", "a", "acme-gmbh", "0day", "a1-b2-c3", std::string(63, 'x').c_str()}) {
+  for (const std::string& ok : {std::string("acme"), std::string("a"), std::string("acme-gmbh"),
+                                std::string("0day"), std::string("a1-b2-c3"), std::string(63, 'x')}) {
     EXPECT_EQ(ValidateSlug(ok), std::nullopt) << ok;
   }
 }

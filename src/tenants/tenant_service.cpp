@@ -147,8 +147,9 @@ Result<Page<Tenant>> TenantService::List(const ListTenantsInput& in) {
     if (!f.kind) errors.push_back({"kind", "must be one of customer, demo, internal"});
   }
   if (!errors.empty()) {
-    return Malformed("invalid-parameter", "Invalid query parameter",
-                        errors.front().field + " " + errors.front().message, std::move(errors));
+    std::string detail = errors.front().field + " " + errors.front().message;
+    return Malformed("invalid-parameter", "Invalid query parameter", std::move(detail),
+                     std::move(errors));
   }
   auto cursor = DecodeCursor(in.cursor);
   if (!cursor) return std::move(cursor).error();

@@ -182,7 +182,8 @@ TEST_P(ApiTest, CatalogAndSubscriptions) {
   auto catalog = client().Get("/catalog");
   ASSERT_EQ(catalog.status, 200);
   std::vector<std::string> products;
-  for (const auto& p : Json(catalog).at("items").as_array()) products.push_back(Str(p.as_object(), "id"));
+  const auto items = Json(catalog).at("items").as_array();
+  for (const auto& p : items) products.push_back(Str(p.as_object(), "id"));
   EXPECT_EQ(products, (std::vector<std::string>{"breakpilot-compliance", "certifai"}));
 
   const std::string tid = Str(CreateTenant("acme"), "id");

@@ -1,6 +1,7 @@
 #include "test_env.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,10 @@ ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::s
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {
+    // The server dies with the test process, and never holds the test's stdout open (ctest
+    // waits for that pipe to close).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
     ::setenv("BREAKPILOT_ADMIN_TOKEN", kToken, 1);
     std::vector<char*> argv;

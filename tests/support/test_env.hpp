@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace breakpilot::testing {
 
 enum class Store { kSqlite, kPostgres };
 std::string StoreName(Store s);
+inline void PrintTo(Store s, std::ostream* os) { *os << StoreName(s); }
 
 class TestDatabase {
  public:
