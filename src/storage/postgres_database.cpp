@@ -28,6 +28,8 @@ class PgConnection final : public Session {
       conn_ = nullptr;
       throw DatabaseError("cannot connect to PostgreSQL " + RedactUrl(url) + ": " + msg);
     }
+    // Server notices ("relation already exists, skipping") are not errors: keep them off stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     Exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'");
   }
   ~PgConnection() override { PQfinish(conn_); }
