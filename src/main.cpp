@@ -42,7 +42,9 @@ bool ResolveConfig(const std::string& file,
   return true;
 }
 
-void Print(const boost::json::value& v) { std::cout << boost::json::serialize(v) << "\n"; }
+void Print(const boost::json::value& v) {
+  std::cout << boost::json::serialize(v) << "\n";
+}
 
 int PrintError(const breakpilot::Error& e) {
   boost::json::object o{{"error", e.type}, {"detail", e.detail}};
@@ -72,8 +74,9 @@ int main(int argc, char** argv) {
   for (const auto& s : breakpilot::config::Settings()) {
     const std::string key(s.key);
     flag_options[key] =
-        s.boolean ? serve->add_flag(std::string(s.flag) + "{true}", flag_values[key], std::string(s.help))
-                  : serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
+        s.boolean
+            ? serve->add_flag(std::string(s.flag) + "{true}", flag_values[key], std::string(s.help))
+            : serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
   }
 
   std::string database_flag;
@@ -121,7 +124,8 @@ int main(int argc, char** argv) {
   }
   if (version->parsed()) {
     Print({{"version", BREAKPILOT_VERSION},
-           {"schema_sqlite", breakpilot::storage::LatestVersion(breakpilot::storage::Dialect::kSqlite)},
+           {"schema_sqlite",
+            breakpilot::storage::LatestVersion(breakpilot::storage::Dialect::kSqlite)},
            {"schema_postgres",
             breakpilot::storage::LatestVersion(breakpilot::storage::Dialect::kPostgres)}});
     return 0;
@@ -136,7 +140,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   breakpilot::tenants::TenantService svc(*db, breakpilot::SystemClock());
-  const breakpilot::audit::Actor actor{"cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "operator"), "", ""};
+  const breakpilot::audit::Actor actor{
+      "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "operator"), "", ""};
   if (tcreate->parsed()) {
     if (!create_kind.empty()) create_in.kind = create_kind;
     if (!create_plan.empty()) create_in.plan = create_plan;

@@ -104,9 +104,10 @@ http::Response ProblemFor(const Error& e, const http::Request& req) {
 Result<std::string> UuidParam(const http::Request& req, std::string_view name) {
   const auto v = req.Param(name);
   if (!v || !IsCanonicalUuid(*v)) {
-    return Malformed("invalid-id", "Invalid id",
-                     std::string(name) + " must be a UUID like 0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f",
-                     {{std::string(name), "is not a UUID"}});
+    return Malformed(
+        "invalid-id", "Invalid id",
+        std::string(name) + " must be a UUID like 0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f",
+        {{std::string(name), "is not a UUID"}});
   }
   return NormalizeUuid(*v);
 }

@@ -18,10 +18,9 @@ constexpr Query kReserve{
     "idempotency_reserve",
     "INSERT INTO idempotency_keys (principal, key, method, path, request_hash, status, created_at)"
     " VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (principal, key) DO NOTHING"};
-constexpr Query kSelect{
-    "idempotency_select",
-    "SELECT request_hash, status, response, created_at FROM idempotency_keys"
-    " WHERE principal = $1 AND key = $2"};
+constexpr Query kSelect{"idempotency_select",
+                        "SELECT request_hash, status, response, created_at FROM idempotency_keys"
+                        " WHERE principal = $1 AND key = $2"};
 constexpr Query kTakeOver{
     "idempotency_take_over",
     "UPDATE idempotency_keys SET method = $3, path = $4, request_hash = $5, status = 0,"
@@ -74,7 +73,8 @@ http::Response WithIdempotency(storage::Database& db, const Clock& clock, const 
   bool reserved = false;
   std::optional<http::Response> early;
   db.Write([&](storage::Session& s) {
-    if (s.Execute(kReserve, {principal, key, req.method, req.path, hash, FormatStorage(now)}) == 1) {
+    if (s.Execute(kReserve, {principal, key, req.method, req.path, hash, FormatStorage(now)}) ==
+        1) {
       reserved = true;
       return;
     }

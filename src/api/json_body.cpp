@@ -31,7 +31,8 @@ Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty
   }
   const auto ct = req.headers.Get("content-type");
   const auto mt = ct ? MediaType(*ct) : std::string_view();
-  if (!IEquals(mt, "application/json") && !(merge_patch && IEquals(mt, "application/merge-patch+json"))) {
+  if (!IEquals(mt, "application/json") &&
+      !(merge_patch && IEquals(mt, "application/merge-patch+json"))) {
     Error e{ErrorKind::kUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
             "send the body as application/json" +
                 std::string(merge_patch ? " or application/merge-patch+json" : "") +

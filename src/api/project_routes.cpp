@@ -39,7 +39,9 @@ std::optional<Error> OnlyKnownQuery(const http::Request& req,
 }  // namespace
 
 void Api::AddProjectRoutes() {
-  router_.Add({.method = "POST", .pattern = "/tenants/{id}/projects", .name = "project_create",
+  router_.Add({.method = "POST",
+               .pattern = "/tenants/{id}/projects",
+               .name = "project_create",
                .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
@@ -51,7 +53,9 @@ void Api::AddProjectRoutes() {
                  r.headers.Set("Location", "/tenants/" + *id + "/projects/" + p->id);
                  return r;
                }});
-  router_.Add({.method = "GET", .pattern = "/tenants/{id}/projects", .name = "project_list",
+  router_.Add({.method = "GET",
+               .pattern = "/tenants/{id}/projects",
+               .name = "project_list",
                .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
@@ -64,8 +68,10 @@ void Api::AddProjectRoutes() {
                  if (!page) return ProblemFor(page.error(), req);
                  return http::Response::Json(200, boost::json::serialize(PageToJson(*page)));
                }});
-  router_.Add({.method = "GET", .pattern = "/tenants/{id}/projects/{project_id}",
-               .name = "project_get", .handler = [this](http::Request& req) {
+  router_.Add({.method = "GET",
+               .pattern = "/tenants/{id}/projects/{project_id}",
+               .name = "project_get",
+               .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
                  auto pid = UuidParam(req, "project_id");
@@ -74,8 +80,10 @@ void Api::AddProjectRoutes() {
                  if (!p) return ProblemFor(p.error(), req);
                  return ProjectResponse(200, *p);
                }});
-  router_.Add({.method = "PATCH", .pattern = "/tenants/{id}/projects/{project_id}",
-               .name = "project_update", .handler = [this](http::Request& req) {
+  router_.Add({.method = "PATCH",
+               .pattern = "/tenants/{id}/projects/{project_id}",
+               .name = "project_update",
+               .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
                  auto pid = UuidParam(req, "project_id");
@@ -88,8 +96,10 @@ void Api::AddProjectRoutes() {
                  if (!p) return ProblemFor(p.error(), req);
                  return ProjectResponse(200, *p);
                }});
-  router_.Add({.method = "DELETE", .pattern = "/tenants/{id}/projects/{project_id}",
-               .name = "project_delete", .handler = [this](http::Request& req) {
+  router_.Add({.method = "DELETE",
+               .pattern = "/tenants/{id}/projects/{project_id}",
+               .name = "project_delete",
+               .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
                  auto pid = UuidParam(req, "project_id");
@@ -101,14 +111,18 @@ void Api::AddProjectRoutes() {
 }
 
 void Api::AddProductRoutes() {
-  router_.Add({.method = "GET", .pattern = "/catalog", .name = "catalog_list",
+  router_.Add({.method = "GET",
+               .pattern = "/catalog",
+               .name = "catalog_list",
                .handler = [this](http::Request&) {
                  boost::json::array items;
                  for (const auto& m : catalog_.products()) items.push_back(ToJson(m));
                  return http::Response::Json(
                      200, boost::json::serialize(boost::json::object{{"items", std::move(items)}}));
                }});
-  router_.Add({.method = "POST", .pattern = "/tenants/{id}/products", .name = "subscription_create",
+  router_.Add({.method = "POST",
+               .pattern = "/tenants/{id}/products",
+               .name = "subscription_create",
                .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
@@ -125,7 +139,9 @@ void Api::AddProductRoutes() {
                  res.headers.Set("Location", "/tenants/" + *id + "/products/" + *product);
                  return res;
                }});
-  router_.Add({.method = "GET", .pattern = "/tenants/{id}/products", .name = "subscription_list",
+  router_.Add({.method = "GET",
+               .pattern = "/tenants/{id}/products",
+               .name = "subscription_list",
                .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
@@ -136,12 +152,14 @@ void Api::AddProductRoutes() {
                  return http::Response::Json(
                      200, boost::json::serialize(boost::json::object{{"items", std::move(items)}}));
                }});
-  router_.Add({.method = "DELETE", .pattern = "/tenants/{id}/products/{product_id}",
-               .name = "subscription_delete", .handler = [this](http::Request& req) {
+  router_.Add({.method = "DELETE",
+               .pattern = "/tenants/{id}/products/{product_id}",
+               .name = "subscription_delete",
+               .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
-                 auto done = subscriptions_.Unsubscribe(ActorOf(req), *id,
-                                                        std::string(req.Param("product_id").value_or("")));
+                 auto done = subscriptions_.Unsubscribe(
+                     ActorOf(req), *id, std::string(req.Param("product_id").value_or("")));
                  if (!done) return ProblemFor(done.error(), req);
                  return http::Response::Empty(204);
                }});

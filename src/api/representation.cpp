@@ -12,7 +12,9 @@ boost::json::value OptionalTime(const std::optional<Timestamp>& t) {
 
 }  // namespace
 
-std::string ETagFor(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+std::string ETagFor(std::int64_t version) {
+  return "\"" + std::to_string(version) + "\"";
+}
 
 boost::json::object ToJson(const tenants::Tenant& t) {
   boost::json::object o;

@@ -30,7 +30,8 @@ constexpr std::string_view kReferencePage = R"(<!doctype html>
 )";
 
 constexpr std::string_view kReferenceScript =
-    "window.ui = SwaggerUIBundle({url: '/openapi.yaml', dom_id: '#reference', deepLinking: true});\n";
+    "window.ui = SwaggerUIBundle({url: '/openapi.yaml', dom_id: '#reference', deepLinking: "
+    "true});\n";
 
 // Only these files of swagger-ui-dist are served: nothing else under docs_dir is reachable.
 struct Asset {
@@ -51,31 +52,44 @@ http::Response Text(int status, std::string_view content_type, std::string body)
 }  // namespace
 
 void Api::AddSystemRoutes() {
-  router_.Add({.method = "GET", .pattern = "/healthz", .name = "healthz",
-               .access = http::Access::kPublic, .blocking = false,
-               .handler = [](http::Request&) {
-                 return http::Response::Json(200, R"({"status":"ok"})");
-               }});
-  router_.Add({.method = "GET", .pattern = "/readyz", .name = "readyz",
+  router_.Add(
+      {.method = "GET",
+       .pattern = "/healthz",
+       .name = "healthz",
+       .access = http::Access::kPublic,
+       .blocking = false,
+       .handler = [](http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); }});
+  router_.Add({.method = "GET",
+               .pattern = "/readyz",
+               .name = "readyz",
                .access = http::Access::kPublic,
                .handler = [this](http::Request& req) {
                  if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
-                 return http::Problem(503, "not-ready", "Not ready",
-                                      "the database does not answer", req.path);
+                 return http::Problem(503, "not-ready", "Not ready", "the database does not answer",
+                                      req.path);
                }});
-  router_.Add({.method = "GET", .pattern = "/metrics", .name = "metrics",
-               .access = http::Access::kPublic, .blocking = false,
+  router_.Add({.method = "GET",
+               .pattern = "/metrics",
+               .name = "metrics",
+               .access = http::Access::kPublic,
+               .blocking = false,
                .handler = [this](http::Request&) {
                  return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
                }});
-  router_.Add({.method = "GET", .pattern = "/openapi.yaml", .name = "openapi",
-               .access = http::Access::kPublic, .blocking = false,
+  router_.Add({.method = "GET",
+               .pattern = "/openapi.yaml",
+               .name = "openapi",
+               .access = http::Access::kPublic,
+               .blocking = false,
                .handler = [](http::Request&) {
                  auto doc = embedded::Find("api/openapi.yaml");
                  return Text(200, "application/yaml", std::string(doc.value_or("")));
                }});
-  router_.Add({.method = "GET", .pattern = "/", .name = "reference",
-               .access = http::Access::kPublic, .blocking = false,
+  router_.Add({.method = "GET",
+               .pattern = "/",
+               .name = "reference",
+               .access = http::Access::kPublic,
+               .blocking = false,
                .handler = [](http::Request&) {
                  auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
                  r.headers.Set("Content-Security-Policy",
@@ -83,27 +97,29 @@ void Api::AddSystemRoutes() {
                                "'unsafe-inline'");
                  return r;
                }});
-  router_.Add({.method = "GET", .pattern = "/docs/{file}", .name = "reference_asset",
-               .access = http::Access::kPublic,
-               .handler = [this](http::Request& req) {
-                 const auto file = req.Param("file").value_or("");
-                 if (file == "reference.js") {
-                   return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));
-                 }
-                 for (const auto& a : kAssets) {
-                   if (a.name != file) continue;
-                   std::ifstream in(std::filesystem::path(options_.docs_dir) / a.name,
-                                    std::ios::binary);
-                   if (!in) break;
-                   std::stringstream ss;
-                   ss << in.rdbuf();
-                   auto r = Text(200, a.content_type, ss.str());
-                   r.headers.Set("Cache-Control", "public, max-age=3600");
-                   return r;
-                 }
-                 return http::Problem(404, "not-found", "Not found",
-                                      "no documentation asset " + std::string(file), req.path);
-               }});
+  router_.Add(
+      {.method = "GET",
+       .pattern = "/docs/{file}",
+       .name = "reference_asset",
+       .access = http::Access::kPublic,
+       .handler = [this](http::Request& req) {
+         const auto file = req.Param("file").value_or("");
+         if (file == "reference.js") {
+           return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));
+         }
+         for (const auto& a : kAssets) {
+           if (a.name != file) continue;
+           std::ifstream in(std::filesystem::path(options_.docs_dir) / a.name, std::ios::binary);
+           if (!in) break;
+           std::stringstream ss;
+           ss << in.rdbuf();
+           auto r = Text(200, a.content_type, ss.str());
+           r.headers.Set("Cache-Control", "public, max-age=3600");
+           return r;
+         }
+         return http::Problem(404, "not-found", "Not found",
+                              "no documentation asset " + std::string(file), req.path);
+       }});
 }
 
 }  // namespace breakpilot::api

@@ -17,7 +17,9 @@ http::Response TenantResponse(int status, const tenants::Tenant& t) {
 }  // namespace
 
 void Api::AddTenantRoutes() {
-  router_.Add({.method = "POST", .pattern = "/tenants", .name = "tenant_create",
+  router_.Add({.method = "POST",
+               .pattern = "/tenants",
+               .name = "tenant_create",
                .handler = [this](http::Request& req) {
                  auto body = ParseJsonObject(req);
                  if (!body) return ProblemFor(body.error(), req);
@@ -37,10 +39,13 @@ void Api::AddTenantRoutes() {
                  res.headers.Set("Location", "/tenants/" + t->id);
                  return res;
                }});
-  router_.Add({.method = "GET", .pattern = "/tenants", .name = "tenant_list",
+  router_.Add({.method = "GET",
+               .pattern = "/tenants",
+               .name = "tenant_list",
                .handler = [this](http::Request& req) {
                  for (const auto& [k, v] : req.query) {
-                   if (k != "status" && k != "kind" && k != "slug" && k != "cursor" && k != "limit") {
+                   if (k != "status" && k != "kind" && k != "slug" && k != "cursor" &&
+                       k != "limit") {
                      return ProblemFor(Malformed("invalid-parameter", "Invalid query parameter",
                                                  "unknown query parameter " + k,
                                                  {{k, "is not a known parameter"}}),
@@ -48,8 +53,10 @@ void Api::AddTenantRoutes() {
                    }
                  }
                  tenants::ListTenantsInput in;
-                 for (auto [name, slot] : {std::pair{"status", &in.status}, {"kind", &in.kind},
-                                           {"slug", &in.slug}, {"cursor", &in.cursor}}) {
+                 for (auto [name, slot] : {std::pair{"status", &in.status},
+                                           {"kind", &in.kind},
+                                           {"slug", &in.slug},
+                                           {"cursor", &in.cursor}}) {
                    auto v = StringQuery(req, name);
                    if (!v) return ProblemFor(v.error(), req);
                    *slot = *v;
@@ -61,7 +68,9 @@ void Api::AddTenantRoutes() {
                  if (!page) return ProblemFor(page.error(), req);
                  return http::Response::Json(200, boost::json::serialize(PageToJson(*page)));
                }});
-  router_.Add({.method = "GET", .pattern = "/tenants/{id}", .name = "tenant_get",
+  router_.Add({.method = "GET",
+               .pattern = "/tenants/{id}",
+               .name = "tenant_get",
                .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
@@ -75,7 +84,9 @@ void Api::AddTenantRoutes() {
                  }
                  return TenantResponse(200, *t);
                }});
-  router_.Add({.method = "PATCH", .pattern = "/tenants/{id}", .name = "tenant_update",
+  router_.Add({.method = "PATCH",
+               .pattern = "/tenants/{id}",
+               .name = "tenant_update",
                .handler = [this](http::Request& req) {
                  auto id = UuidParam(req, "id");
                  if (!id) return ProblemFor(id.error(), req);
@@ -93,8 +104,10 @@ void Api::AddTenantRoutes() {
                  return TenantResponse(200, *t);
                }});
   const auto action_route = [this](std::string pattern, std::string name,
-                                    tenants::lifecycle::Action action, bool needs_reason) {
-    router_.Add({.method = "POST", .pattern = std::move(pattern), .name = std::move(name),
+                                   tenants::lifecycle::Action action, bool needs_reason) {
+    router_.Add({.method = "POST",
+                 .pattern = std::move(pattern),
+                 .name = std::move(name),
                  .handler = [this, action, needs_reason](http::Request& req) {
                    auto id = UuidParam(req, "id");
                    if (!id) return ProblemFor(id.error(), req);

@@ -31,7 +31,8 @@ std::unique_ptr<storage::Database> OpenMigrated(const config::Config& config) {
       return nullptr;
     }
     if (report->from != report->to) {
-      kLog.Info("migrated", {{"from", report->from}, {"to", report->to}, {"database", db->Describe()}});
+      kLog.Info("migrated",
+                {{"from", report->from}, {"to", report->to}, {"database", db->Describe()}});
     }
   } catch (const std::exception& e) {
     kLog.Error("database unavailable", {{"error", e.what()}});
@@ -57,7 +58,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   auto catalog = catalog::LoadCatalog(config.catalog_dir);
   if (!catalog) {
     boost::json::array problems;
-    for (const auto& fe : catalog.error().errors) problems.push_back({{"field", fe.field}, {"message", fe.message}});
+    for (const auto& fe : catalog.error().errors)
+      problems.push_back({{"field", fe.field}, {"message", fe.message}});
     kLog.Error("catalog invalid", {{"error", catalog.error().detail}, {"problems", problems}});
     return 2;
   }
@@ -68,7 +70,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
   }
 
-  api::Api api({.admin_token = config.admin_token, .docs_dir = config.docs_dir,
+  api::Api api({.admin_token = config.admin_token,
+                .docs_dir = config.docs_dir,
                 .access_log = config.access_log},
                *db, SystemClock(), *catalog);
   http::ServerOptions options;
@@ -89,7 +92,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     kLog.Error("cannot listen", {{"listen", config.listen}, {"error", e.what()}});
     return 1;
   }
-  const std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+  const std::string host =
+      config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
   const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();

@@ -107,7 +107,8 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
   Manifest m;
   m.id = r.String(root, "id", "id", true);
   if (!m.id.empty() && !IsProductId(m.id)) {
-    r.Fail("id", "must be 2-40 characters: a lowercase letter, then lowercase letters, digits or '-'");
+    r.Fail("id",
+           "must be 2-40 characters: a lowercase letter, then lowercase letters, digits or '-'");
   }
   m.name = r.String(root, "name", "name", true);
   m.version = r.String(root, "version", "version", true);
@@ -164,7 +165,8 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
       auto path = [&](const char* key, std::string& out) {
         auto v = r.String(l, key, std::string("lifecycle.") + key, false);
         if (v.empty()) return;
-        if (v.front() != '/') r.Fail(std::string("lifecycle.") + key, "must be a path starting with '/'");
+        if (v.front() != '/')
+          r.Fail(std::string("lifecycle.") + key, "must be a path starting with '/'");
         out = v;
       };
       path("export", m.export_path);

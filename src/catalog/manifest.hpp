@@ -19,7 +19,7 @@ struct Manifest {
   std::string version;  // semantic version
   std::string description;
   std::string vendor;
-  std::string base_url;  // https://..., or http:// on localhost for development
+  std::string base_url;            // https://..., or http:// on localhost for development
   std::vector<std::string> plans;  // subset of free|starter|professional|enterprise
   bool supports_projects = false;
   std::vector<std::string> scopes;  // "<id>:<action>", e.g. "certifai:read"

@@ -50,13 +50,14 @@ catalog:
   price: 3
 lifecycle:
   export: relative
-)", "bad.yaml");
+)",
+                         "bad.yaml");
   ASSERT_FALSE(m.ok());
   std::set<std::string> fields;
   for (const auto& e : m.error().errors) fields.insert(e.field);
-  for (const char* f : {"id", "name", "version", "description", "base_url", "plans[0]", "scopes[0]",
-                        "supports_projects", "colour", "catalog.category", "catalog.price",
-                        "lifecycle.export"}) {
+  for (const char* f :
+       {"id", "name", "version", "description", "base_url", "plans[0]", "scopes[0]",
+        "supports_projects", "colour", "catalog.category", "catalog.price", "lifecycle.export"}) {
     EXPECT_TRUE(fields.contains(f)) << f << " not reported";
   }
   EXPECT_NE(m.error().detail.find("bad.yaml"), std::string::npos);

@@ -63,27 +63,43 @@ std::optional<std::string> ParseBool(std::string_view key, std::string_view v, b
 
 }  // namespace
 
-std::span<const Setting> Settings() { return kSettings; }
+std::span<const Setting> Settings() {
+  return kSettings;
+}
 
 std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::string_view v) {
-  if (key == "listen") c.listen = v;
-  else if (key == "database") c.database = v;
-  else if (key == "admin_token") c.admin_token = v;
-  else if (key == "catalog_dir") c.catalog_dir = v;
-  else if (key == "docs_dir") c.docs_dir = v;
-  else if (key == "log_level") c.log_level = v;
-  else if (key == "threads") return ParseNumber(key, v, c.threads, 0, 256);
-  else if (key == "blocking_threads") return ParseNumber(key, v, c.blocking_threads, 0, 1024);
-  else if (key == "db_pool_size") return ParseNumber(key, v, c.db_pool_size, 1, 1000);
+  if (key == "listen")
+    c.listen = v;
+  else if (key == "database")
+    c.database = v;
+  else if (key == "admin_token")
+    c.admin_token = v;
+  else if (key == "catalog_dir")
+    c.catalog_dir = v;
+  else if (key == "docs_dir")
+    c.docs_dir = v;
+  else if (key == "log_level")
+    c.log_level = v;
+  else if (key == "threads")
+    return ParseNumber(key, v, c.threads, 0, 256);
+  else if (key == "blocking_threads")
+    return ParseNumber(key, v, c.blocking_threads, 0, 1024);
+  else if (key == "db_pool_size")
+    return ParseNumber(key, v, c.db_pool_size, 1, 1000);
   else if (key == "max_body_bytes")
     return ParseNumber<std::size_t>(key, v, c.max_body_bytes, 1024, 1024u * 1024 * 1024);
   else if (key == "max_header_bytes")
     return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, 1024 * 1024);
-  else if (key == "read_timeout_ms") return ParseNumber(key, v, c.read_timeout_ms, 100, 3'600'000);
-  else if (key == "drain_timeout_ms") return ParseNumber(key, v, c.drain_timeout_ms, 0, 3'600'000);
-  else if (key == "access_log") return ParseBool(key, v, c.access_log);
-  else if (key == "seed_demo") return ParseBool(key, v, c.seed_demo);
-  else return "unknown setting '" + std::string(key) + "'";
+  else if (key == "read_timeout_ms")
+    return ParseNumber(key, v, c.read_timeout_ms, 100, 3'600'000);
+  else if (key == "drain_timeout_ms")
+    return ParseNumber(key, v, c.drain_timeout_ms, 0, 3'600'000);
+  else if (key == "access_log")
+    return ParseBool(key, v, c.access_log);
+  else if (key == "seed_demo")
+    return ParseBool(key, v, c.seed_demo);
+  else
+    return "unknown setting '" + std::string(key) + "'";
   return std::nullopt;
 }
 

@@ -45,8 +45,8 @@ struct Setting {
   std::string_view env;   // BREAKPILOT_MAX_BODY_BYTES
   std::string_view flag;  // --max-body-bytes
   std::string_view help;
-  bool secret = false;    // never printed
-  bool boolean = false;   // a flag that may stand alone: --seed-demo
+  bool secret = false;   // never printed
+  bool boolean = false;  // a flag that may stand alone: --seed-demo
 };
 
 std::span<const Setting> Settings();

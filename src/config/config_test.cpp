@@ -22,8 +22,8 @@ TEST(ConfigTest, EverySettingHasAnEnvVarAndAFlag) {
     EXPECT_EQ(s.env.substr(0, 11), "BREAKPILOT_") << s.key;
     EXPECT_EQ(s.flag.substr(0, 2), "--") << s.key;
     Config c;
-    EXPECT_NE(ApplySetting(c, s.key, "\x01"), std::optional<std::string>("unknown setting '" +
-                                                                          std::string(s.key) + "'"))
+    EXPECT_NE(ApplySetting(c, s.key, "\x01"),
+              std::optional<std::string>("unknown setting '" + std::string(s.key) + "'"))
         << s.key << " is in the table but not applied";
   }
 }
@@ -36,10 +36,11 @@ TEST(ConfigTest, FileThenEnvironmentWithValidation) {
   EXPECT_EQ(c.max_body_bytes, 2048u);
   EXPECT_FALSE(c.access_log);
   std::map<std::string, std::string> env{{"BREAKPILOT_LISTEN", "127.0.0.1:7000"}};
-  ASSERT_EQ(ApplyEnvironment(c, [&](const char* n) -> const char* {
-              auto it = env.find(n);
-              return it == env.end() ? nullptr : it->second.c_str();
-            }),
+  ASSERT_EQ(ApplyEnvironment(c,
+                             [&](const char* n) -> const char* {
+                               auto it = env.find(n);
+                               return it == env.end() ? nullptr : it->second.c_str();
+                             }),
             std::nullopt);
   ASSERT_EQ(Validate(c), std::nullopt);
   EXPECT_EQ(c.port, 7000);

@@ -24,10 +24,10 @@ TEST(TimeTest, FormatsAndParsesBothForms) {
 }
 
 TEST(TimeTest, RejectsWhatIsNotATimestamp) {
-  for (const char* bad : {"", "2025-11-25", "2025-11-25T17:22:35", "2025-13-01T00:00:00Z",
-                          "2025-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2025-11-25T24:00:00Z",
-                          "2025-11-25T17:22:35.Z", "2025-11-25T17:22:35Zjunk", "yesterday",
-                          "2025-11-25T17:22:35+25:00"}) {
+  for (const char* bad :
+       {"", "2025-11-25", "2025-11-25T17:22:35", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z",
+        "2025-02-29T00:00:00Z", "2025-11-25T24:00:00Z", "2025-11-25T17:22:35.Z",
+        "2025-11-25T17:22:35Zjunk", "yesterday", "2025-11-25T17:22:35+25:00"}) {
     EXPECT_FALSE(ParseTimestamp(bad).has_value()) << bad;
   }
   EXPECT_TRUE(ParseTimestamp("2024-02-29T00:00:00Z").has_value());
@@ -49,11 +49,13 @@ TEST(UuidTest, V7IsCanonicalOrderedAndUnique) {
   EXPECT_FALSE(IsCanonicalUuid("0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0"));
   EXPECT_FALSE(IsCanonicalUuid("0192f2c48b7a7c3e9d415a6b7c8d9e0f"));
   EXPECT_FALSE(IsCanonicalUuid("0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0g"));
-  EXPECT_EQ(NormalizeUuid("0192F2C4-8B7A-7C3E-9D41-5A6B7C8D9E0F"), "0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f");
+  EXPECT_EQ(NormalizeUuid("0192F2C4-8B7A-7C3E-9D41-5A6B7C8D9E0F"),
+            "0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f");
 }
 
 TEST(CryptoTest, Base64UrlRoundTripsAndRejectsJunk) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba",
+                                                       "foobar", std::string("\0\xff\x10", 3)}) {
     std::string back;
     ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(s), back)) << s;
     EXPECT_EQ(back, s);

@@ -11,7 +11,7 @@
 namespace breakpilot {
 
 void RandomBytes(void* out, std::size_t n);
-std::string RandomToken(std::size_t bytes);  // base64url, no padding
+std::string RandomToken(std::size_t bytes);    // base64url, no padding
 std::string Sha256(std::string_view data);     // raw 32 bytes
 std::string Sha256Hex(std::string_view data);  // 64 lowercase hex characters
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

@@ -26,7 +26,9 @@ const char* LevelName(LogLevel level) {
 
 }  // namespace
 
-void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
+void SetLogLevel(LogLevel level) {
+  g_level.store(static_cast<int>(level));
+}
 
 bool ParseLogLevel(std::string_view text, LogLevel& out) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
@@ -38,7 +40,9 @@ bool ParseLogLevel(std::string_view text, LogLevel& out) {
   return false;
 }
 
-bool Logger::Enabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
+bool Logger::Enabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load();
+}
 
 void Logger::Write(LogLevel level, std::string_view msg, boost::json::object fields) const {
   if (!Enabled(level)) return;

@@ -20,17 +20,17 @@
 namespace breakpilot {
 
 enum class ErrorKind {
-  kMalformed,           // the request cannot be read: bad JSON, bad id, bad parameter (400)
-  kInvalidInput,        // readable but semantically wrong: failed validation (422)
-  kUnauthenticated,     // no or bad credentials
-  kForbidden,           // known caller, not allowed
-  kNotFound,            // no such resource (or not visible to the caller)
-  kConflict,            // clashes with current state: duplicate, illegal transition
-  kPreconditionFailed,  // If-Match does not match
-  kGone,                // existed, no longer available
+  kMalformed,             // the request cannot be read: bad JSON, bad id, bad parameter (400)
+  kInvalidInput,          // readable but semantically wrong: failed validation (422)
+  kUnauthenticated,       // no or bad credentials
+  kForbidden,             // known caller, not allowed
+  kNotFound,              // no such resource (or not visible to the caller)
+  kConflict,              // clashes with current state: duplicate, illegal transition
+  kPreconditionFailed,    // If-Match does not match
+  kGone,                  // existed, no longer available
   kUnsupportedMediaType,  // a body in a format we do not read (415)
-  kUnavailable,         // a dependency is down: retry later
-  kInternal,            // a bug or an unexpected failure
+  kUnavailable,           // a dependency is down: retry later
+  kInternal,              // a bug or an unexpected failure
 };
 
 struct FieldError {
@@ -50,8 +50,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   explicit operator bool() const { return v_.index() == 0; }
   bool ok() const { return v_.index() == 0; }
@@ -87,7 +87,6 @@ class [[nodiscard]] Result {
 };
 
 struct Ok {};
-
 
 // Shorthands for the common kinds.
 Error InvalidInput(std::string type, std::string title, std::string detail,

@@ -96,8 +96,12 @@ const Clock& SystemClock() {
   return kClock;
 }
 
-std::string FormatRfc3339(Timestamp t) { return Format(t, 'T', "Z"); }
-std::string FormatStorage(Timestamp t) { return Format(t, ' ', "+00"); }
+std::string FormatRfc3339(Timestamp t) {
+  return Format(t, 'T', "Z");
+}
+std::string FormatStorage(Timestamp t) {
+  return Format(t, ' ', "+00");
+}
 
 std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   std::size_t pos = 0;
@@ -141,15 +145,15 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 || minute > 59 ||
+      second > 60) {
     return std::nullopt;
   }
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (month == 2 && day == 29 && !leap) return std::nullopt;
   if (second == 60) second = 59;  // leap second: clamp
-  const std::int64_t days = DaysFromCivil(year, static_cast<unsigned>(month),
-                                          static_cast<unsigned>(day));
+  const std::int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   return Timestamp{secs * kMicrosPerSecond + micros};
 }

@@ -28,8 +28,7 @@ std::string NewUuidV7(Timestamp now) {
   b[6] = static_cast<unsigned char>(0x70 | (sub >> 8));
   b[7] = static_cast<unsigned char>(sub & 0xFF);
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3F));
-  std::string hex =
-      HexEncode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  std::string hex = HexEncode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
          hex.substr(16, 4) + '-' + hex.substr(20);
 }

@@ -13,8 +13,9 @@ namespace {
 Router MakeRouter() {
   Router r;
   auto add = [&](const char* method, const char* pattern, const char* name) {
-    r.Add({.method = method, .pattern = pattern, .name = name,
-           .handler = [](Request&) { return Response::Empty(204); }});
+    r.Add({.method = method, .pattern = pattern, .name = name, .handler = [](Request&) {
+             return Response::Empty(204);
+           }});
   };
   add("GET", "/tenants", "list");
   add("POST", "/tenants", "create");
@@ -88,12 +89,15 @@ TEST(MetricsTest, RendersCountersAndCumulativeBuckets) {
   m.Observe("tenant_get", "GET", 200, 0.003);
   m.Observe("tenant_get", "GET", 404, 0.02);
   const std::string text = m.Render();
-  EXPECT_NE(text.find("breakpilot_http_requests_total{route=\"tenant_get\",method=\"GET\",status=\"200\"} 2"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "breakpilot_http_requests_total{route=\"tenant_get\",method=\"GET\",status=\"200\"} 2"),
+      std::string::npos);
   EXPECT_NE(text.find("status=\"200\",le=\"0.0005\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("status=\"200\",le=\"0.005\"} 2"), std::string::npos);
   EXPECT_NE(text.find("status=\"200\",le=\"+Inf\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE breakpilot_http_request_duration_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE breakpilot_http_request_duration_seconds histogram"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -24,9 +24,9 @@ class Headers {
 };
 
 struct Request {
-  std::string method;  // "GET"
-  std::string target;  // raw request target, "/tenants?limit=5"
-  std::string path;    // decoded path, "/tenants"
+  std::string method;                                      // "GET"
+  std::string target;                                      // raw request target, "/tenants?limit=5"
+  std::string path;                                        // decoded path, "/tenants"
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   Headers headers;
   std::string body;

@@ -51,7 +51,9 @@ std::string Metrics::Render() const {
   for (const auto& [k, s] : sorted) {
     out += "breakpilot_http_requests_total{" + k + "} " + std::to_string(s->count.load()) + "\n";
   }
-  out += "# HELP breakpilot_http_request_duration_seconds Time from request read to response written.\n";
+  out +=
+      "# HELP breakpilot_http_request_duration_seconds Time from request read to response "
+      "written.\n";
   out += "# TYPE breakpilot_http_request_duration_seconds histogram\n";
   char num[64];
   for (const auto& [k, s] : sorted) {

@@ -18,9 +18,8 @@ namespace breakpilot::http {
 
 class Metrics {
  public:
-  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                      0.025,  0.05,  0.1,    0.25,  0.5,
-                                                      1,      2.5,   5,      10};
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   void Observe(const std::string& route, const std::string& method, int status, double seconds);
   void SetInFlight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }

@@ -68,7 +68,8 @@ Match Router::Find(std::string_view method, std::string_view path) const {
     m.allow.clear();
     MatchSegments(*best, parts, &m.params);
   } else if (!m.allow.empty()) {
-    if (std::find(m.allow.begin(), m.allow.end(), "GET") != m.allow.end()) m.allow.push_back("HEAD");
+    if (std::find(m.allow.begin(), m.allow.end(), "GET") != m.allow.end())
+      m.allow.push_back("HEAD");
     std::sort(m.allow.begin(), m.allow.end());
   }
   return m;

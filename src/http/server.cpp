@@ -36,9 +36,8 @@ bool IsSafeToken(std::string_view s, std::size_t max) {
 }
 
 bool IsHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // W3C traceparent version 00: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
@@ -167,17 +166,19 @@ struct Server::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       conn->stream.expires_after(options.read_timeout);
-      auto [read_ec, n] =
-          co_await bhttp::async_read(conn->stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      auto [read_ec, n] = co_await bhttp::async_read(conn->stream, buffer, parser,
+                                                     asio::as_tuple(asio::use_awaitable));
       (void)n;
       if (read_ec) {
         Response problem;
         if (read_ec == bhttp::error::body_limit) {
-          problem = Problem(413, "payload-too-large", "Payload too large",
-                            "request body exceeds " + std::to_string(options.body_limit) + " bytes", "");
+          problem =
+              Problem(413, "payload-too-large", "Payload too large",
+                      "request body exceeds " + std::to_string(options.body_limit) + " bytes", "");
         } else if (read_ec == bhttp::error::header_limit) {
-          problem = Problem(431, "headers-too-large", "Request header fields too large",
-                            "request headers exceed " + std::to_string(options.header_limit) + " bytes", "");
+          problem = Problem(
+              431, "headers-too-large", "Request header fields too large",
+              "request headers exceed " + std::to_string(options.header_limit) + " bytes", "");
         } else if (read_ec == bhttp::error::end_of_stream || read_ec == beast::error::timeout ||
                    read_ec == asio::error::operation_aborted || read_ec == asio::error::eof ||
                    read_ec == asio::error::connection_reset ||
@@ -210,10 +211,10 @@ struct Server::Impl {
                 co_return handle(req);
               } catch (const std::exception& e) {
                 kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
-                co_return Problem(500, "internal", "Internal error",
-                                  "the server failed to handle the request; request id " +
-                                      req.request_id,
-                                  req.path);
+                co_return Problem(
+                    500, "internal", "Internal error",
+                    "the server failed to handle the request; request id " + req.request_id,
+                    req.path);
               }
             },
             asio::use_awaitable);
@@ -246,8 +247,8 @@ struct Server::Impl {
     std::array<char, 16384> scratch{};
     std::size_t total = 0;
     while (total < 64u * 1024 * 1024) {
-      auto [read_ec, n] = co_await conn.stream.async_read_some(
-          asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
+      auto [read_ec, n] = co_await conn.stream.async_read_some(asio::buffer(scratch),
+                                                               asio::as_tuple(asio::use_awaitable));
       if (read_ec) break;
       total += n;
     }
@@ -288,7 +289,9 @@ void Server::Listen() {
   a.listen(asio::socket_base::max_listen_connections);
 }
 
-unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short Server::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 void Server::Run() {
   asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);

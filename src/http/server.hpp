@@ -43,10 +43,10 @@ class Server {
   Server(ServerOptions options, HandleFn handle, ObserveFn observe);
   ~Server();
 
-  void Listen();                   // binds the socket
-  unsigned short port() const;     // the bound port (useful with port 0)
-  void Run();                      // serves until Stop() has drained
-  void Stop();                     // thread-safe, idempotent, callable from a signal handler thread
+  void Listen();                // binds the socket
+  unsigned short port() const;  // the bound port (useful with port 0)
+  void Run();                   // serves until Stop() has drained
+  void Stop();                  // thread-safe, idempotent, callable from a signal handler thread
 
  private:
   struct Impl;

@@ -26,8 +26,8 @@ enum class Dialect { kSqlite, kPostgres };
 
 struct Query {
   std::string_view name;
-  std::string_view sql;              // PostgreSQL text, and SQLite's when `sqlite` is empty
-  std::string_view sqlite = {};      // SQLite text where the dialects differ
+  std::string_view sql;          // PostgreSQL text, and SQLite's when `sqlite` is empty
+  std::string_view sqlite = {};  // SQLite text where the dialects differ
   std::string_view For(Dialect d) const {
     return d == Dialect::kSqlite && !sqlite.empty() ? sqlite : sql;
   }
@@ -98,9 +98,9 @@ class Database {
 };
 
 struct DatabaseOptions {
-  int pool_size = 8;            // PostgreSQL connections; SQLite reader connections
-  int busy_timeout_ms = 5000;   // SQLite
-  int connect_timeout_s = 5;    // PostgreSQL
+  int pool_size = 8;           // PostgreSQL connections; SQLite reader connections
+  int busy_timeout_ms = 5000;  // SQLite
+  int connect_timeout_s = 5;   // PostgreSQL
 };
 
 // "sqlite:var/breakpilot.db", "sqlite::memory:", "postgresql://user@host:port/db?..."

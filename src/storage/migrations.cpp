@@ -42,7 +42,8 @@ std::vector<Migration> EmbeddedMigrations(Dialect dialect) {
     m.sql = f.content;
     out.push_back(std::move(m));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
   return out;
 }
 
@@ -80,8 +81,8 @@ Result<MigrationReport> Migrate(Database& db) {
     for (const auto& m : migrations) {
       if (m.version <= report.from) continue;
       s.ExecuteScript(m.sql);
-      s.Execute(kInsertVersion, {std::to_string(m.version), m.name,
-                                 FormatStorage(SystemClock().Now())});
+      s.Execute(kInsertVersion,
+                {std::to_string(m.version), m.name, FormatStorage(SystemClock().Now())});
       report.to = m.version;
     }
   });

@@ -29,7 +29,8 @@ class PgConnection final : public Session {
       throw DatabaseError("cannot connect to PostgreSQL " + RedactUrl(url) + ": " + msg);
     }
     // Server notices ("relation already exists, skipping") are not errors: keep them off stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     Exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'");
   }
   ~PgConnection() override { PQfinish(conn_); }
@@ -86,8 +87,8 @@ class PgConnection final : public Session {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                               values.data(), nullptr, nullptr, 0));
+    ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                               nullptr, nullptr, 0));
     const auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Throw(q.name, r.get());
     return r;

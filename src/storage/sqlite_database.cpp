@@ -59,7 +59,8 @@ class SqliteConnection final : public Session {
           cols.emplace_back(std::nullopt);
         } else {
           const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-          cols.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
+          cols.emplace_back(
+              std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
         }
       }
       rows.emplace_back(std::move(cols));
@@ -120,9 +121,9 @@ class SqliteConnection final : public Session {
                             " has no value");
       }
       const Param& p = params[n - 1];
-      const int rc = p ? sqlite3_bind_text(stmt, i, p->data(), static_cast<int>(p->size()),
-                                           SQLITE_TRANSIENT)
-                       : sqlite3_bind_null(stmt, i);
+      const int rc =
+          p ? sqlite3_bind_text(stmt, i, p->data(), static_cast<int>(p->size()), SQLITE_TRANSIENT)
+            : sqlite3_bind_null(stmt, i);
       if (rc != SQLITE_OK) throw DatabaseError(std::string(q.name) + ": bind failed");
     }
     return stmt;
@@ -173,7 +174,8 @@ void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
   std::unique_ptr<SqliteConnection> conn;
   {
     std::unique_lock lock(pool_mutex_);
-    pool_cv_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < options_.pool_size; });
+    pool_cv_.wait(lock,
+                  [&] { return !idle_readers_.empty() || open_readers_ < options_.pool_size; });
     if (!idle_readers_.empty()) {
       conn = std::move(idle_readers_.back());
       idle_readers_.pop_back();

@@ -112,7 +112,8 @@ TEST(MigrationFilesTest, BothDialectsHaveTheSameNumberedFiles) {
   ASSERT_FALSE(sqlite.empty());
   ASSERT_EQ(sqlite.size(), pg.size());
   for (std::size_t i = 0; i < sqlite.size(); ++i) {
-    EXPECT_EQ(sqlite[i].version, static_cast<int>(i) + 1) << "versions are 1, 2, 3, ... without gaps";
+    EXPECT_EQ(sqlite[i].version, static_cast<int>(i) + 1)
+        << "versions are 1, 2, 3, ... without gaps";
     EXPECT_EQ(sqlite[i].version, pg[i].version);
     EXPECT_EQ(sqlite[i].name, pg[i].name);
   }

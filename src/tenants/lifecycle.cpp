@@ -30,7 +30,9 @@ std::string_view ToString(Action a) {
   return "unknown";
 }
 
-std::span<const Transition> Table() { return kTable; }
+std::span<const Transition> Table() {
+  return kTable;
+}
 
 std::optional<Status> Next(Status from, Action action) {
   for (const auto& t : kTable) {

@@ -29,9 +29,11 @@ TEST(LifecycleTest, EveryStatusActionPair) {
       auto it = kExpected.find({from, a});
       auto next = Next(from, a);
       if (it == kExpected.end()) {
-        EXPECT_FALSE(next.has_value()) << ToString(from) << " --" << ToString(a) << "--> should be illegal";
+        EXPECT_FALSE(next.has_value())
+            << ToString(from) << " --" << ToString(a) << "--> should be illegal";
       } else {
-        ASSERT_TRUE(next.has_value()) << ToString(from) << " --" << ToString(a) << "--> should be legal";
+        ASSERT_TRUE(next.has_value())
+            << ToString(from) << " --" << ToString(a) << "--> should be legal";
         EXPECT_EQ(*next, it->second) << ToString(from) << " --" << ToString(a);
         ++legal;
       }
@@ -44,10 +46,10 @@ TEST(LifecycleTest, EveryStatusActionPair) {
 TEST(LifecycleTest, EveryStatusPair) {
   // Which status may follow which (the diagonal: only where an idempotent repeat exists).
   const std::map<std::pair<S, S>, bool> reachable = {
-      {{S::kTrial, S::kActive}, true},  {{S::kTrial, S::kFrozen}, true},
-      {{S::kActive, S::kFrozen}, true}, {{S::kActive, S::kActive}, true},
-      {{S::kFrozen, S::kActive}, true}, {{S::kFrozen, S::kArchived}, true},
-      {{S::kFrozen, S::kFrozen}, true}, {{S::kDemo, S::kArchived}, true},
+      {{S::kTrial, S::kActive}, true},      {{S::kTrial, S::kFrozen}, true},
+      {{S::kActive, S::kFrozen}, true},     {{S::kActive, S::kActive}, true},
+      {{S::kFrozen, S::kActive}, true},     {{S::kFrozen, S::kArchived}, true},
+      {{S::kFrozen, S::kFrozen}, true},     {{S::kDemo, S::kArchived}, true},
       {{S::kArchived, S::kArchived}, true},
   };
   for (S from : kAllStatuses) {

@@ -60,8 +60,9 @@ Result<Project> ProjectService::Create(const audit::Actor& actor, const std::str
     db_.Write([&](storage::Session& s) {
       if ((err = CheckWritableTenant(s, tenant_id))) return;
       store::InsertProject(s, p);
-      audit::Record(s, clock_, actor,
-                    {tenant_id, "project.create", 'c', "project", p.id, "created project " + p.name});
+      audit::Record(
+          s, clock_, actor,
+          {tenant_id, "project.create", 'c', "project", p.id, "created project " + p.name});
     });
   } catch (const storage::UniqueViolation&) {
     return DuplicateProject(p.name);
@@ -128,8 +129,9 @@ Result<Project> ProjectService::Update(const audit::Actor& actor, const std::str
                                 "the project changed concurrently; read it again and retry"});
       }
       p->version = version + 1;
-      audit::Record(s, clock_, actor,
-                    {tenant_id, "project.update", 'u', "project", p->id, "updated project " + p->name});
+      audit::Record(
+          s, clock_, actor,
+          {tenant_id, "project.update", 'u', "project", p->id, "updated project " + p->name});
       out = *p;
     });
   } catch (const storage::UniqueViolation&) {
@@ -139,12 +141,13 @@ Result<Project> ProjectService::Update(const audit::Actor& actor, const std::str
 }
 
 Result<Ok> ProjectService::Delete(const audit::Actor& actor, const std::string& tenant_id,
-                              const std::string& id) {
+                                  const std::string& id) {
   std::optional<Error> err;
   db_.Write([&](storage::Session& s) {
     if ((err = CheckWritableTenant(s, tenant_id))) return;
     if (!store::DeleteProject(s, tenant_id, id)) return void(err = ProjectNotFound(id));
-    audit::Record(s, clock_, actor, {tenant_id, "project.delete", 'd', "project", id, "deleted project"});
+    audit::Record(s, clock_, actor,
+                  {tenant_id, "project.delete", 'd', "project", id, "deleted project"});
   });
   if (err) return *std::move(err);
   return Ok{};
@@ -199,13 +202,13 @@ Result<std::vector<Subscription>> SubscriptionService::List(const std::string& t
 }
 
 Result<Ok> SubscriptionService::Unsubscribe(const audit::Actor& actor, const std::string& tenant_id,
-                                        const std::string& product_id) {
+                                            const std::string& product_id) {
   std::optional<Error> err;
   db_.Write([&](storage::Session& s) {
     if ((err = CheckWritableTenant(s, tenant_id))) return;
     if (!store::DeleteSubscription(s, tenant_id, product_id)) {
-      return void(err = NotFound("subscription-not-found",
-                                 "tenant is not subscribed to " + product_id));
+      return void(
+          err = NotFound("subscription-not-found", "tenant is not subscribed to " + product_id));
     }
     audit::Record(s, clock_, actor,
                   {tenant_id, "subscription.delete", 'd', "product", product_id,

@@ -49,7 +49,7 @@ class SubscriptionService {
                                                   const std::optional<std::string>& plan);
   Result<std::vector<Subscription>> List(const std::string& tenant_id);
   Result<Ok> Unsubscribe(const audit::Actor& actor, const std::string& tenant_id,
-                     const std::string& product_id);
+                         const std::string& product_id);
 
  private:
   storage::Database& db_;

@@ -7,18 +7,23 @@ namespace {
 
 // Hostnames of our own (seed §M0.3) and every top-level path the binary serves or will serve.
 constexpr std::string_view kReserved[] = {
-    "account", "admin", "api", "api-keys", "app", "assets", "audit", "auth", "backstage",
-    "billing", "blog", "breakpilot", "catalog", "cdn", "console", "dashboard", "demo", "dev",
-    "docs", "download", "erp", "files", "flags", "ftp", "git", "gitea", "healthz", "help", "id",
-    "identity", "imap", "inbound", "infisical", "internal", "keycloak", "login", "logout", "mail",
-    "mcp", "metrics", "minio", "ns1", "ns2", "oauth", "ofrep", "oidc", "openapi", "polar", "pop",
-    "portal", "postmaster", "prod", "public", "publisher", "readyz", "root", "s3", "signoz",
-    "signup", "smtp", "sso", "stage", "start", "static", "status", "support", "system", "tenants",
-    "test", "usage", "webhooks", "well-known", "www"};
+    "account",  "admin",      "api",     "api-keys", "app",        "assets",   "audit",
+    "auth",     "backstage",  "billing", "blog",     "breakpilot", "catalog",  "cdn",
+    "console",  "dashboard",  "demo",    "dev",      "docs",       "download", "erp",
+    "files",    "flags",      "ftp",     "git",      "gitea",      "healthz",  "help",
+    "id",       "identity",   "imap",    "inbound",  "infisical",  "internal", "keycloak",
+    "login",    "logout",     "mail",    "mcp",      "metrics",    "minio",    "ns1",
+    "ns2",      "oauth",      "ofrep",   "oidc",     "openapi",    "polar",    "pop",
+    "portal",   "postmaster", "prod",    "public",   "publisher",  "readyz",   "root",
+    "s3",       "signoz",     "signup",  "smtp",     "sso",        "stage",    "start",
+    "static",   "status",     "support", "system",   "tenants",    "test",     "usage",
+    "webhooks", "well-known", "www"};
 
 }  // namespace
 
-std::span<const std::string_view> ReservedSlugs() { return kReserved; }
+std::span<const std::string_view> ReservedSlugs() {
+  return kReserved;
+}
 
 bool IsReservedSlug(std::string_view slug) {
   return std::find(std::begin(kReserved), std::end(kReserved), slug) != std::end(kReserved);

@@ -6,15 +6,16 @@ namespace breakpilot::tenants {
 namespace {
 
 TEST(SlugTest, AcceptsRfc1123Labels) {
-  for (const std::string& ok : {std::string("acme"), std::string("a"), std::string("acme-gmbh"),
-                                std::string("0day"), std::string("a1-b2-c3"), std::string(63, 'x')}) {
+  for (const std::string& ok :
+       {std::string("acme"), std::string("a"), std::string("acme-gmbh"), std::string("0day"),
+        std::string("a1-b2-c3"), std::string(63, 'x')}) {
     EXPECT_EQ(ValidateSlug(ok), std::nullopt) << ok;
   }
 }
 
 TEST(SlugTest, RejectsWhatIsNotALowercaseLabel) {
-  for (const char* bad : {"", "-acme", "acme-", "Acme", "ac me", "acme.com", "acme_gmbh", "äcme",
-                          "acme/x"}) {
+  for (const char* bad :
+       {"", "-acme", "acme-", "Acme", "ac me", "acme.com", "acme_gmbh", "äcme", "acme/x"}) {
     EXPECT_NE(ValidateSlug(bad), std::nullopt) << bad;
   }
   EXPECT_NE(ValidateSlug(std::string(64, 'x')), std::nullopt);
@@ -26,8 +27,9 @@ TEST(SlugTest, RejectsEveryReservedName) {
     ASSERT_TRUE(problem.has_value()) << r;
     EXPECT_NE(problem->find("reserved"), std::string::npos) << r;
   }
-  for (const char* r : {"api", "www", "auth", "admin", "mail", "mcp", "cdn", "erp", "demo", "static",
-                        "tenants", "catalog", "healthz", "readyz", "metrics", "openapi", "docs"}) {
+  for (const char* r :
+       {"api", "www", "auth", "admin", "mail", "mcp", "cdn", "erp", "demo", "static", "tenants",
+        "catalog", "healthz", "readyz", "metrics", "openapi", "docs"}) {
     EXPECT_TRUE(IsReservedSlug(r)) << r;
   }
 }

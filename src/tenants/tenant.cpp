@@ -43,8 +43,14 @@ std::string_view ToString(Plan p) {
   return "unknown";
 }
 
-std::optional<Status> ParseStatus(std::string_view s) { return ParseEnum(s, kAllStatuses); }
-std::optional<Kind> ParseKind(std::string_view s) { return ParseEnum(s, kAllKinds); }
-std::optional<Plan> ParsePlan(std::string_view s) { return ParseEnum(s, kAllPlans); }
+std::optional<Status> ParseStatus(std::string_view s) {
+  return ParseEnum(s, kAllStatuses);
+}
+std::optional<Kind> ParseKind(std::string_view s) {
+  return ParseEnum(s, kAllKinds);
+}
+std::optional<Plan> ParsePlan(std::string_view s) {
+  return ParseEnum(s, kAllPlans);
+}
 
 }  // namespace breakpilot::tenants

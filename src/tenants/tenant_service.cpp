@@ -11,8 +11,9 @@ namespace breakpilot::tenants {
 namespace {
 
 Error Invalid(std::vector<FieldError> errors) {
-  std::string detail = errors.size() == 1 ? errors.front().field.substr(1) + " " + errors.front().message
-                                          : std::to_string(errors.size()) + " fields are invalid";
+  std::string detail = errors.size() == 1
+                           ? errors.front().field.substr(1) + " " + errors.front().message
+                           : std::to_string(errors.size()) + " fields are invalid";
   return InvalidInput("validation", "Request body failed validation", std::move(detail),
                       std::move(errors));
 }
@@ -40,20 +41,22 @@ Result<std::optional<std::string>> DecodeCursor(const std::optional<std::string>
   std::string id;
   if (cursor->size() > 128 || !Base64UrlDecode(*cursor, id) || !IsCanonicalUuid(id)) {
     return Malformed("invalid-cursor", "Invalid cursor",
-                        "cursor is not one this API returned; start again without it",
-                        {{"cursor", "is not a valid cursor"}});
+                     "cursor is not one this API returned; start again without it",
+                     {{"cursor", "is not a valid cursor"}});
   }
   return std::optional<std::string>(NormalizeUuid(id));
 }
 
-std::string EncodeCursor(const std::string& last_id) { return Base64UrlEncode(last_id); }
+std::string EncodeCursor(const std::string& last_id) {
+  return Base64UrlEncode(last_id);
+}
 
 Result<int> CheckLimit(std::optional<int> limit) {
   if (!limit) return kDefaultPageSize;
   if (*limit < 1 || *limit > kMaxPageSize) {
     return Malformed("invalid-parameter", "Invalid query parameter",
-                        "limit must be between 1 and " + std::to_string(kMaxPageSize),
-                        {{"limit", "must be between 1 and " + std::to_string(kMaxPageSize)}});
+                     "limit must be between 1 and " + std::to_string(kMaxPageSize),
+                     {{"limit", "must be between 1 and " + std::to_string(kMaxPageSize)}});
   }
   return *limit;
 }
@@ -70,14 +73,17 @@ Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTena
   if (in.kind) {
     if (auto k = ParseKind(*in.kind)) {
       t.kind = *k;
-      if (*k == Kind::kDemo) errors.push_back({"/kind", "the demo tenant is created by the platform"});
+      if (*k == Kind::kDemo)
+        errors.push_back({"/kind", "the demo tenant is created by the platform"});
     } else {
       errors.push_back({"/kind", "must be one of customer, internal"});
     }
   }
   if (in.plan) {
-    if (auto p = ParsePlan(*in.plan)) t.plan = *p;
-    else errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
+    if (auto p = ParsePlan(*in.plan))
+      t.plan = *p;
+    else
+      errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
   }
   t.status = t.kind == Kind::kInternal ? Status::kActive : Status::kTrial;
   if (in.initial_status) {
@@ -140,7 +146,8 @@ Result<Page<Tenant>> TenantService::List(const ListTenantsInput& in) {
   store::TenantFilter f;
   if (in.status) {
     f.status = ParseStatus(*in.status);
-    if (!f.status) errors.push_back({"status", "must be one of trial, active, frozen, archived, demo"});
+    if (!f.status)
+      errors.push_back({"status", "must be one of trial, active, frozen, archived, demo"});
   }
   if (in.kind) {
     f.kind = ParseKind(*in.kind);
@@ -177,7 +184,8 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
   std::optional<Plan> plan;
   if (patch.plan) {
     plan = ParsePlan(*patch.plan);
-    if (!plan) errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
+    if (!plan)
+      errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
   }
   if (!errors.empty()) return Invalid(std::move(errors));
   std::optional<Result<Tenant>> out;
@@ -224,8 +232,8 @@ Result<Tenant> TenantService::Apply(const audit::Actor& actor, const std::string
     const auto next = lifecycle::Next(t->status, action);
     if (!next) {
       Error e = Conflict("illegal-transition", "Illegal lifecycle transition",
-                         "cannot " + std::string(lifecycle::ToString(action)) + " a tenant in status " +
-                             std::string(ToString(t->status)));
+                         "cannot " + std::string(lifecycle::ToString(action)) +
+                             " a tenant in status " + std::string(ToString(t->status)));
       e.extensions["current_status"] = ToString(t->status);
       boost::json::array allowed;
       for (const auto& tr : lifecycle::AllowedFrom(t->status)) {
@@ -247,9 +255,10 @@ Result<Tenant> TenantService::Apply(const audit::Actor& actor, const std::string
     }
     t->version = version + 1;
     audit::Record(s, clock_, actor,
-                  {t->id, "tenant." + std::string(lifecycle::ToString(action)), 'u', "tenant", t->id,
-                   std::string(lifecycle::ToString(action)) + " tenant " + t->slug,
-                   Json({{"from", ToString(from)}, {"to", ToString(*next)},
+                  {t->id, "tenant." + std::string(lifecycle::ToString(action)), 'u', "tenant",
+                   t->id, std::string(lifecycle::ToString(action)) + " tenant " + t->slug,
+                   Json({{"from", ToString(from)},
+                         {"to", ToString(*next)},
                          {"reason", reason.value_or("")}})});
     out = *t;
   });

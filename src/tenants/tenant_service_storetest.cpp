@@ -49,7 +49,8 @@ TEST_P(TenantServiceTest, CreateSetsTrialAndAudits) {
   ASSERT_TRUE(t.ok()) << t.error().detail;
   EXPECT_EQ(t->status, Status::kTrial);
   ASSERT_TRUE(t->trial_ends_at.has_value());
-  EXPECT_EQ(t->trial_ends_at->micros - t->created_at.micros, kTrialDays * 86400LL * kMicrosPerSecond);
+  EXPECT_EQ(t->trial_ends_at->micros - t->created_at.micros,
+            kTrialDays * 86400LL * kMicrosPerSecond);
   EXPECT_EQ(AuditActions(t->id), (std::vector<std::string>{"tenant.create"}));
   auto back = svc_->Get(t->id);
   ASSERT_TRUE(back.ok());
@@ -64,9 +65,12 @@ TEST_P(TenantServiceTest, ConcurrentCreatesOfOneSlugHaveOneWinner) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       auto t = svc_->Create(actor_, {.slug = "race", .name = "Race"});
-      if (t.ok()) created.fetch_add(1);
-      else if (t.error().type == "duplicate-slug") conflicts.fetch_add(1);
-      else other.fetch_add(1);
+      if (t.ok())
+        created.fetch_add(1);
+      else if (t.error().type == "duplicate-slug")
+        conflicts.fetch_add(1);
+      else
+        other.fetch_add(1);
     });
   }
   for (auto& t : threads) t.join();
@@ -96,7 +100,8 @@ TEST_P(TenantServiceTest, LifecycleWritesOneAuditEventPerRealChange) {
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());  // no-op
-  auto frozen = svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, std::string("too expensive"));
+  auto frozen =
+      svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, std::string("too expensive"));
   ASSERT_TRUE(frozen.ok());
   EXPECT_EQ(frozen->status, Status::kFrozen);
   EXPECT_EQ(frozen->cancel_reason, "too expensive");
@@ -106,7 +111,8 @@ TEST_P(TenantServiceTest, LifecycleWritesOneAuditEventPerRealChange) {
   EXPECT_EQ(illegal.error().extensions.at("current_status").as_string(), "frozen");
   auto archived = svc_->Apply(actor_, t->id, lifecycle::Action::kArchive, {});
   ASSERT_TRUE(archived.ok());
-  EXPECT_EQ(svc_->Update(actor_, t->id, {.name = std::string("x")}, {}).error().kind, ErrorKind::kGone);
+  EXPECT_EQ(svc_->Update(actor_, t->id, {.name = std::string("x")}, {}).error().kind,
+            ErrorKind::kGone);
   EXPECT_EQ(AuditActions(t->id), (std::vector<std::string>{"tenant.create", "tenant.activate",
                                                            "tenant.cancel", "tenant.archive"}));
 }
@@ -122,7 +128,8 @@ TEST_P(TenantServiceTest, DemoTenantIsCreatedOnce) {
 }
 
 TEST_P(TenantServiceTest, ProjectsAndSubscriptionsOnArchivedTenantsAreGone) {
-  auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme", .initial_status = std::string("active")});
+  auto t = svc_->Create(actor_,
+                        {.slug = "acme", .name = "Acme", .initial_status = std::string("active")});
   ASSERT_TRUE(t.ok());
   ProjectService projects(*db_, SystemClock());
   ASSERT_TRUE(projects.Create(actor_, t->id, {.name = std::string("p1")}).ok());

@@ -7,7 +7,7 @@ using storage::Param;
 using storage::Query;
 using storage::Row;
 
-#define BP_TENANT_COLUMNS                                                                   \
+#define BP_TENANT_COLUMNS                                                                 \
   "id, slug, name, kind, status, plan, trial_ends_at, status_changed_at, cancel_reason, " \
   "version, created_at, updated_at"
 
@@ -16,9 +16,10 @@ constexpr Query kInsertTenant{"tenant_insert",
                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"};
 constexpr Query kSelectTenant{"tenant_select_by_id",
                               "SELECT " BP_TENANT_COLUMNS " FROM tenants WHERE id = $1"};
-constexpr Query kSelectTenantForUpdate{
-    "tenant_select_for_update", "SELECT " BP_TENANT_COLUMNS " FROM tenants WHERE id = $1 FOR UPDATE",
-    "SELECT " BP_TENANT_COLUMNS " FROM tenants WHERE id = $1"};
+constexpr Query kSelectTenantForUpdate{"tenant_select_for_update",
+                                       "SELECT " BP_TENANT_COLUMNS
+                                       " FROM tenants WHERE id = $1 FOR UPDATE",
+                                       "SELECT " BP_TENANT_COLUMNS " FROM tenants WHERE id = $1"};
 constexpr Query kSelectTenantBySlug{"tenant_select_by_slug",
                                     "SELECT " BP_TENANT_COLUMNS " FROM tenants WHERE slug = $1"};
 constexpr Query kSelectTenants{
@@ -38,17 +39,18 @@ constexpr Query kUpdateTenant{
     " WHERE id = $1 AND version = $9"};
 
 #define BP_PROJECT_COLUMNS "id, tenant_id, name, description, version, created_at, updated_at"
-constexpr Query kInsertProject{"project_insert",
-                               "INSERT INTO tenant_projects (" BP_PROJECT_COLUMNS
-                               ") VALUES ($1, $2, $3, $4, $5, $6, $7)"};
-constexpr Query kSelectProject{
-    "project_select",
-    "SELECT " BP_PROJECT_COLUMNS " FROM tenant_projects WHERE tenant_id = $1 AND id = $2"};
+constexpr Query kInsertProject{"project_insert", "INSERT INTO tenant_projects (" BP_PROJECT_COLUMNS
+                                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7)"};
+constexpr Query kSelectProject{"project_select",
+                               "SELECT " BP_PROJECT_COLUMNS
+                               " FROM tenant_projects WHERE tenant_id = $1 AND id = $2"};
 constexpr Query kSelectProjects{
     "project_list",
-    "SELECT " BP_PROJECT_COLUMNS " FROM tenant_projects WHERE tenant_id = $1"
+    "SELECT " BP_PROJECT_COLUMNS
+    " FROM tenant_projects WHERE tenant_id = $1"
     " AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3::integer",
-    "SELECT " BP_PROJECT_COLUMNS " FROM tenant_projects WHERE tenant_id = $1"
+    "SELECT " BP_PROJECT_COLUMNS
+    " FROM tenant_projects WHERE tenant_id = $1"
     " AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT CAST($3 AS INTEGER)"};
 constexpr Query kUpdateProject{
     "project_update",
@@ -66,8 +68,7 @@ constexpr Query kSelectSubscriptions{
     "SELECT tenant_id, product_id, plan, subscribed_at FROM tenant_products"
     " WHERE tenant_id = $1 ORDER BY product_id"};
 constexpr Query kDeleteSubscription{
-    "subscription_delete",
-    "DELETE FROM tenant_products WHERE tenant_id = $1 AND product_id = $2"};
+    "subscription_delete", "DELETE FROM tenant_products WHERE tenant_id = $1 AND product_id = $2"};
 
 Timestamp Time(const Row& r, std::size_t i) {
   auto t = ParseTimestamp(r.Text(i));
@@ -139,8 +140,8 @@ std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f) {
     if (!v) return std::nullopt;
     return std::string(ToString(*v));
   };
-  auto rows = s.Fetch(kSelectTenants, {opt(f.status), opt(f.kind), f.slug, f.before_id,
-                                       std::to_string(f.limit)});
+  auto rows = s.Fetch(kSelectTenants,
+                      {opt(f.status), opt(f.kind), f.slug, f.before_id, std::to_string(f.limit)});
   std::vector<Tenant> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(ToTenant(r));
@@ -148,11 +149,11 @@ std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f) {
 }
 
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version) {
-  return s.Execute(kUpdateTenant,
-                   {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
-                    OptionalTimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at),
-                    t.cancel_reason, FormatStorage(t.updated_at),
-                    std::to_string(expected_version)}) == 1;
+  return s.Execute(
+             kUpdateTenant,
+             {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
+              OptionalTimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at),
+              t.cancel_reason, FormatStorage(t.updated_at), std::to_string(expected_version)}) == 1;
 }
 
 void InsertProject(storage::Session& s, const Project& p) {
@@ -177,9 +178,9 @@ std::vector<Project> SelectProjects(storage::Session& s, const std::string& tena
 }
 
 bool UpdateProject(storage::Session& s, const Project& p, std::int64_t expected_version) {
-  return s.Execute(kUpdateProject, {p.tenant_id, p.id, p.name, p.description,
-                                    FormatStorage(p.updated_at),
-                                    std::to_string(expected_version)}) == 1;
+  return s.Execute(kUpdateProject,
+                   {p.tenant_id, p.id, p.name, p.description, FormatStorage(p.updated_at),
+                    std::to_string(expected_version)}) == 1;
 }
 
 bool DeleteProject(storage::Session& s, const std::string& tenant_id, const std::string& id) {

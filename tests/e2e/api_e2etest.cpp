@@ -78,10 +78,12 @@ TEST_P(ApiTest, ListFiltersAndPaginates) {
   std::vector<std::string> seen;
   std::string cursor;
   for (int page = 0; page < 10; ++page) {
-    auto r = client().Get("/tenants?kind=customer&limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    auto r = client().Get("/tenants?kind=customer&limit=3" +
+                          (cursor.empty() ? "" : "&cursor=" + cursor));
     ASSERT_EQ(r.status, 200) << r.body;
     auto body = Json(r);
-    for (const auto& item : body.at("items").as_array()) seen.push_back(Str(item.as_object(), "id"));
+    for (const auto& item : body.at("items").as_array())
+      seen.push_back(Str(item.as_object(), "id"));
     if (body.at("next_cursor").is_null()) break;
     cursor = std::string(body.at("next_cursor").as_string());
   }
@@ -99,7 +101,8 @@ TEST_P(ApiTest, ListFiltersAndPaginates) {
 TEST_P(ApiTest, PatchWithEtags) {
   auto t = CreateTenant("acme");
   const std::string id = Str(t, "id");
-  auto r = client().Request("PATCH", "/tenants/" + id, R"({"name":"Acme AG"})", {{"If-Match", "\"1\""}});
+  auto r =
+      client().Request("PATCH", "/tenants/" + id, R"({"name":"Acme AG"})", {{"If-Match", "\"1\""}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Str(Json(r), "name"), "Acme AG");
   EXPECT_EQ(r.Header("ETag"), "\"2\"");
@@ -172,7 +175,9 @@ TEST_P(ApiTest, ProjectsAreScopedToTheirTenant) {
   auto created = client().Post("/tenants/" + a + "/projects", R"({"name":"secret"})");
   const std::string pid = Str(Json(created), "id");
   EXPECT_EQ(client().Get("/tenants/" + b + "/projects/" + pid).status, 404);
-  EXPECT_EQ(client().Request("PATCH", "/tenants/" + b + "/projects/" + pid, R"({"name":"x"})").status, 404);
+  EXPECT_EQ(
+      client().Request("PATCH", "/tenants/" + b + "/projects/" + pid, R"({"name":"x"})").status,
+      404);
   EXPECT_EQ(client().Request("DELETE", "/tenants/" + b + "/projects/" + pid).status, 404);
   EXPECT_EQ(Json(client().Get("/tenants/" + b + "/projects")).at("items").as_array().size(), 0u);
   EXPECT_EQ(client().Get("/tenants/" + a + "/projects/" + pid).status, 200);
@@ -191,7 +196,8 @@ TEST_P(ApiTest, CatalogAndSubscriptions) {
   auto sub = client().Post(base, R"({"product_id":"certifai"})");
   ASSERT_EQ(sub.status, 201) << sub.body;
   EXPECT_EQ(Str(Json(sub), "plan"), "starter");
-  EXPECT_EQ(client().Post(base, R"({"product_id":"certifai"})").status, 200) << "already subscribed";
+  EXPECT_EQ(client().Post(base, R"({"product_id":"certifai"})").status, 200)
+      << "already subscribed";
   auto pro = client().Post(base, R"({"product_id":"breakpilot-compliance","plan":"professional"})");
   EXPECT_EQ(pro.status, 201) << pro.body;
   EXPECT_EQ(Json(client().Get(base)).at("items").as_array().size(), 2u);
@@ -219,7 +225,8 @@ TEST_P(ApiTest, IdempotencyKeyReplaysTheFirstAnswer) {
 
 TEST_P(ApiTest, RequestIdAndTraceparentPassThrough) {
   const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  auto r = client().Request("GET", "/healthz", "", {{"X-Request-Id", "req-123"}, {"traceparent", tp}});
+  auto r =
+      client().Request("GET", "/healthz", "", {{"X-Request-Id", "req-123"}, {"traceparent", tp}});
   EXPECT_EQ(r.Header("X-Request-Id"), "req-123");
   EXPECT_EQ(r.Header("traceparent"), tp);
   auto generated = client().Get("/healthz");

@@ -68,7 +68,8 @@ TEST(CliTest, ConfigIsValidatedAtStart) {
 
   // Flags beat the environment, which beats the file.
   std::ofstream(file) << "log_level: error\n";
-  auto precedence = Cli("--config " + file + " serve --log-level nonsense", "BREAKPILOT_LOG_LEVEL=warn");
+  auto precedence =
+      Cli("--config " + file + " serve --log-level nonsense", "BREAKPILOT_LOG_LEVEL=warn");
   EXPECT_EQ(precedence.code, 2);
   EXPECT_NE(precedence.out.find("log_level"), std::string::npos);
   std::filesystem::remove_all(dir);

@@ -68,7 +68,8 @@ TEST_P(DurabilityTest, SigtermDrainsAndExitsCleanly) {
   const int port = server_->port();
   const int idle = ConnectTo("127.0.0.1", port);
   const std::string keep_alive = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_EQ(::send(idle, keep_alive.data(), keep_alive.size(), 0), static_cast<ssize_t>(keep_alive.size()));
+  ASSERT_EQ(::send(idle, keep_alive.data(), keep_alive.size(), 0),
+            static_cast<ssize_t>(keep_alive.size()));
   ASSERT_EQ(ReadResponse(idle).status, 200);
   std::atomic<int> ok{0};
   std::atomic<int> failed_5xx{0};

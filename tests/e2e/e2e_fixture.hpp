@@ -36,8 +36,8 @@ class E2eTest : public ::testing::TestWithParam<Store> {
 
   // Creates a tenant and returns its JSON; fails the test on anything but 201.
   boost::json::object CreateTenant(const std::string& slug, const std::string& extra = "") {
-    auto r = client().Post("/tenants", R"({"slug":")" + slug + R"(","name":"Tenant )" + slug +
-                                           "\"" + extra + "}");
+    auto r = client().Post(
+        "/tenants", R"({"slug":")" + slug + R"(","name":"Tenant )" + slug + "\"" + extra + "}");
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? Json(r) : boost::json::object{};
   }
@@ -52,7 +52,7 @@ class E2eTest : public ::testing::TestWithParam<Store> {
   std::unique_ptr<HttpClient> client_;
 };
 
-#define BREAKPILOT_ON_BOTH_STORES(Suite)                                                     \
+#define BREAKPILOT_ON_BOTH_STORES(Suite)                                                       \
   INSTANTIATE_TEST_SUITE_P(Stores, Suite, ::testing::Values(Store::kSqlite, Store::kPostgres), \
                            [](const auto& p) { return StoreName(p.param); })
 

@@ -9,11 +9,11 @@
 
 #include <boost/json.hpp>
 
+#include <strings.h>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
-#include <strings.h>
 
 namespace breakpilot::testing {
 namespace {
@@ -62,7 +62,9 @@ void Record(const std::string& method, const std::string& target, const HttpResp
 
 }  // namespace
 
-int ConnectTo(const std::string& host, int port) { return Connect(host, port); }
+int ConnectTo(const std::string& host, int port) {
+  return Connect(host, port);
+}
 
 std::string HttpResponse::Header(const std::string& name) const {
   for (const auto& [k, v] : headers) {

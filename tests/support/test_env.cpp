@@ -33,7 +33,9 @@ std::string WithDatabase(const std::string& url, const std::string& name) {
 
 }  // namespace
 
-std::string StoreName(Store s) { return s == Store::kSqlite ? "sqlite" : "pg"; }
+std::string StoreName(Store s) {
+  return s == Store::kSqlite ? "sqlite" : "pg";
+}
 
 TestDatabase::TestDatabase(Store store) : store_(store) {
   if (store == Store::kSqlite) {
@@ -63,15 +65,19 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-std::unique_ptr<storage::Database> TestDatabase::Open() const { return storage::OpenDatabase(url_); }
+std::unique_ptr<storage::Database> TestDatabase::Open() const {
+  return storage::OpenDatabase(url_);
+}
 
 ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::string> extra_args) {
   char tmpl[] = "/tmp/breakpilot-server.XXXXXX";
   const int log_fd = ::mkstemp(tmpl);
   log_path_ = tmpl;
-  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve", "--listen", "127.0.0.1:0",
-                                   "--database", database_url, "--threads", "2",
-                                   "--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"};
+  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve",
+                                   "--listen",        "127.0.0.1:0",
+                                   "--database",      database_url,
+                                   "--threads",       "2",
+                                   "--catalog-dir",   BREAKPILOT_SOURCE_DIR "/data/catalog"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {

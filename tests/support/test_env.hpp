@@ -20,7 +20,9 @@ namespace breakpilot::testing {
 
 enum class Store { kSqlite, kPostgres };
 std::string StoreName(Store s);
-inline void PrintTo(Store s, std::ostream* os) { *os << StoreName(s); }
+inline void PrintTo(Store s, std::ostream* os) {
+  *os << StoreName(s);
+}
 
 class TestDatabase {
  public:
@@ -44,12 +46,12 @@ class TestDatabase {
 
 // Fails the test (not skip) when PG is required but absent: `make test` sets
 // BREAKPILOT_REQUIRE_PG=1 so the PostgreSQL half of the suite cannot silently vanish.
-#define BREAKPILOT_REQUIRE_STORE(db)                                                        \
-  do {                                                                                      \
-    if (!(db).available()) {                                                                \
+#define BREAKPILOT_REQUIRE_STORE(db)                                                       \
+  do {                                                                                     \
+    if (!(db).available()) {                                                               \
       if (std::getenv("BREAKPILOT_REQUIRE_PG")) FAIL() << "BREAKPILOT_TEST_PG is not set"; \
-      GTEST_SKIP() << "no PostgreSQL (set BREAKPILOT_TEST_PG or run make test)";            \
-    }                                                                                       \
+      GTEST_SKIP() << "no PostgreSQL (set BREAKPILOT_TEST_PG or run make test)";           \
+    }                                                                                      \
   } while (0)
 
 class ServerProcess {
@@ -63,8 +65,8 @@ class ServerProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  void Kill();             // SIGKILL, and reap
-  int Terminate();         // SIGTERM, wait; returns the exit status
+  void Kill();      // SIGKILL, and reap
+  int Terminate();  // SIGTERM, wait; returns the exit status
   const std::string& log_path() const { return log_path_; }
   std::string Log() const;  // everything the server wrote to stderr so far
 
