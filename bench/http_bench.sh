@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# make bench: wrk against the release binary on SQLite and PostgreSQL, and against nginx
+# `return 200` in the same run, on this machine; writes docs/PERFORMANCE.md.
+# Needs BREAKPILOT_TEST_PG (scripts/with-postgres.sh provides it). BENCH_DURATION=10s by default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-build/breakpilot}
+DUR=${BENCH_DURATION:-10s}
+CONN=64
+THREADS=2
+TOKEN=bench-staff-token-0123456789
+WORK=$(mktemp -d /tmp/breakpilot-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# wrk_run NAME URL [SCRIPT] -> "rps p50_ms p99_ms"
+wrk_run() {
+  local url=$1 script=${2:-}
+  local args=(-t"$THREADS" -c"$CONN" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN")
+  [ -n "$script" ] && args+=(-s "$script")
+  local out; out=$(wrk "${args[@]}" "$url")
+  echo "$out" > "$WORK/last-wrk.txt"
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${non2xx:-0}"
+}
+to_ms() {  # wrk prints 1.23ms, 812.00us, 1.02s
+  python3 -c "import sys,re; v=sys.argv[1]; n=float(re.match(r'[0-9.]+',v).group()); u=v[len(re.match(r'[0-9.]+',v).group()):]; print(round(n*{'us':0.001,'ms':1,'s':1000}[u],3))" "$1"
+}
+
+# nginx: the HTTP ceiling of this machine.
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx/logs"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes $(nproc);
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } }
+}
+CONF
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+PIDS+=($!)
+
+# start_server DB_URL -> sets SERVER_PID SERVER_PORT READY_US WALL_READY_MS
+start_server() {
+  local log="$WORK/server-$RANDOM.log"
+  local t0; t0=$(date +%s%N)
+  BREAKPILOT_ADMIN_TOKEN=$TOKEN "$BIN" serve --listen 127.0.0.1:0 --database "$1" \
+    --access-log false --seed-demo 2>"$log" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 2000); do
+    if grep -q '"msg":"listening"' "$log" 2>/dev/null; then break; fi
+    sleep 0.001
+  done
+  SERVER_PORT=$(grep -o '"url":"http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
+  until curl -sf "http://127.0.0.1:$SERVER_PORT/readyz" >/dev/null; do sleep 0.001; done
+  WALL_READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+  READY_US=$(grep -o '"ready_us":[0-9]*' "$log" | grep -o '[0-9]*$')
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+cat > "$WORK/post.lua" <<'LUA'
+local counter = 0
+local id = 0
+function setup(thread) id = id + 1; thread:set("tid", id) end
+function init(args) math.randomseed(os.time() + tid * 7919) end
+request = function()
+  counter = counter + 1
+  local slug = string.format("b%d-%d-%d", tid, math.random(1, 1000000000), counter)
+  return wrk.format("POST", "/tenants", {["Content-Type"] = "application/json"},
+                    '{"slug":"' .. slug .. '","name":"Bench tenant"}')
+end
+LUA
+
+declare -A R
+bench_store() {  # NAME DB_URL
+  local name=$1 url=$2
+  start_server "$url"
+  R[$name,ready_us]=$READY_US
+  R[$name,wall_ready_ms]=$WALL_READY_MS
+  sleep 0.5
+  R[$name,idle_rss_kb]=$(rss_kb "$SERVER_PID")
+  local id
+  id=$(curl -sf -X POST "http://127.0.0.1:$SERVER_PORT/tenants" -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' -d '{"slug":"bench","name":"Bench"}' |
+       python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  R[$name,get]=$(wrk_run "http://127.0.0.1:$SERVER_PORT/tenants/$id")
+  R[$name,post]=$(wrk_run "http://127.0.0.1:$SERVER_PORT/tenants" "$WORK/post.lua")
+  R[$name,loaded_rss_kb]=$(rss_kb "$SERVER_PID")
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true
+}
+
+echo "bench: nginx return 200"
+NGINX=$(wrk_run "http://127.0.0.1:$NGINX_PORT/")
+echo "bench: SQLite"
+bench_store sqlite "sqlite:$WORK/bench.db"
+echo "bench: PostgreSQL"
+PG_URL=""
+if [ -n "${BREAKPILOT_TEST_PG:-}" ]; then
+  psql "$BREAKPILOT_TEST_PG" -qc "DROP DATABASE IF EXISTS bp_bench" -qc "CREATE DATABASE bp_bench"
+  PG_URL="${BREAKPILOT_TEST_PG%/*}/bp_bench"
+  bench_store pg "$PG_URL"
+  PGB=$(PGOPTIONS='' pgbench -i -q "${BREAKPILOT_TEST_PG%/*}/bp_bench" >/dev/null 2>&1 &&
+        pgbench -S -c 8 -j 2 -T "${DUR%s}" "${BREAKPILOT_TEST_PG%/*}/bp_bench" 2>/dev/null |
+        awk '/^tps/ {print $3; exit}')
+fi
+echo "bench: nginx again (the ceiling can drift during a run)"
+NGINX2=$(wrk_run "http://127.0.0.1:$NGINX_PORT/")
+
+read -r n_rps n_p50 n_p99 _ <<<"$NGINX"
+read -r n2_rps _ _ _ <<<"$NGINX2"
+ratio() { python3 -c "print(f'{100*float($1)/float($2):.0f}%')"; }
+row() {  # LABEL "rps p50 p99 non2xx"
+  read -r rps p50 p99 bad <<<"$2"
+  echo "| $1 | $(printf '%.0f' "$rps") | $p50 | $p99 | $(ratio "$rps" "$n_rps") | $bad |"
+}
+
+CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
+{
+  echo "# Performance"
+  echo
+  echo "Written by \`make bench\` (bench/http_bench.sh). Figures are ratios against ceilings measured"
+  echo "on the same machine in the same run; absolute numbers move with the machine. No test asserts"
+  echo "on timing."
+  echo
+  echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- Machine: $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+  echo "- Binary: release preset (-O2), \`--access-log false\`; wrk and the server share the cores"
+  echo "- Load: wrk -t$THREADS -c$CONN -d$DUR --latency, loopback"
+  echo
+  echo "## HTTP"
+  echo
+  echo "| workload | req/s | p50 ms | p99 ms | vs nginx | non-2xx |"
+  echo "|---|---|---|---|---|---|"
+  echo "| nginx \`return 200\` (ceiling) | $(printf '%.0f' "$n_rps") | $n_p50 | $n_p99 | 100% | 0 |"
+  row "GET /tenants/{id}, SQLite" "${R[sqlite,get]}"
+  row "POST /tenants, SQLite" "${R[sqlite,post]}"
+  if [ -n "$PG_URL" ]; then
+    row "GET /tenants/{id}, PostgreSQL" "${R[pg,get]}"
+    row "POST /tenants, PostgreSQL" "${R[pg,post]}"
+  fi
+  echo
+  echo "nginx measured again at the end of the run: $(printf '%.0f' "$n2_rps") req/s."
+  [ -n "${PGB:-}" ] && echo "PostgreSQL ceiling in the same run: \`pgbench -S -c 8 -j 2\` $(printf '%.0f' "$PGB") tps (select-only, one statement per transaction)."
+  echo
+  echo "## Process"
+  echo
+  echo "| store | start to ready (in process) | start to first /readyz 200 (outside) | idle RSS | RSS after load |"
+  echo "|---|---|---|---|---|"
+  for s in sqlite pg; do
+    [ -n "${R[$s,ready_us]:-}" ] || continue
+    echo "| $s | $(python3 -c "print(round(${R[$s,ready_us]}/1000,1))") ms | ${R[$s,wall_ready_ms]} ms | $(( ${R[$s,idle_rss_kb]} / 1024 )) MiB | $(( ${R[$s,loaded_rss_kb]} / 1024 )) MiB |"
+  done
+  echo
+  echo "Start to ready (in process) is from main() to the listening socket, migrations and catalog"
+  echo "load included, on a fresh database; the outside figure adds process start and one HTTP round trip."
+  echo
+  echo "## Targets (issue 2)"
+  echo
+  echo "- GET /tenants/{id} on SQLite: at least 40% of nginx's req/s with p99 at most 5 ms at 64 connections."
+  echo "- Idle RSS at most 30 MB; start to ready at most 300 ms on SQLite."
+} > docs/PERFORMANCE.md
+cat docs/PERFORMANCE.md
