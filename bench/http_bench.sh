@@ -55,7 +55,7 @@ start_server() {
   local log="$WORK/server-$RANDOM.log"
   local t0; t0=$(date +%s%N)
   BREAKPILOT_ADMIN_TOKEN=$TOKEN "$BIN" serve --listen 127.0.0.1:0 --database "$1" \
-    --access-log false --seed-demo 2>"$log" &
+    --access-log=false --seed-demo 2>"$log" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for _ in $(seq 1 2000); do
@@ -77,7 +77,7 @@ function init(args) math.randomseed(os.time() + tid * 7919) end
 request = function()
   counter = counter + 1
   local slug = string.format("b%d-%d-%d", tid, math.random(1, 1000000000), counter)
-  return wrk.format("POST", "/tenants", {["Content-Type"] = "application/json"},
+  return wrk.format("POST", "/tenants", {["Content-Type"] = "application/json", ["Authorization"] = wrk.headers["Authorization"]},
                     '{"slug":"' .. slug .. '","name":"Bench tenant"}')
 end
 LUA

@@ -78,7 +78,15 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   options.host = config.host;
   options.port = config.port;
   options.io_threads = config.threads;
+  // SQLite answers from local memory in microseconds: a thread hop costs more than it saves.
+  // PostgreSQL waits on the network: a pool keeps the I/O threads free meanwhile.
   options.blocking_threads = config.blocking_threads;
+  if (options.blocking_threads < 0) {
+    options.blocking_threads =
+        db->dialect() == storage::Dialect::kSqlite
+            ? 0
+            : 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
   options.body_limit = config.max_body_bytes;
   options.header_limit = config.max_header_bytes;
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);

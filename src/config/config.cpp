@@ -20,7 +20,7 @@ constexpr Setting kSettings[] = {
     {"docs_dir", "BREAKPILOT_DOCS_DIR", "--docs-dir", "swagger-ui-dist directory for GET /"},
     {"threads", "BREAKPILOT_THREADS", "--threads", "I/O threads (0: one per core)"},
     {"blocking_threads", "BREAKPILOT_BLOCKING_THREADS", "--blocking-threads",
-     "request handler threads (0: four per core)"},
+     "request handler pool (-1: auto = none on SQLite, 4 per core on PostgreSQL; 0: none)"},
     {"db_pool_size", "BREAKPILOT_DB_POOL_SIZE", "--db-pool-size", "database connections"},
     {"max_body_bytes", "BREAKPILOT_MAX_BODY_BYTES", "--max-body-bytes",
      "largest request body accepted (413 above)"},
@@ -83,7 +83,7 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
   else if (key == "threads")
     return ParseNumber(key, v, c.threads, 0, 256);
   else if (key == "blocking_threads")
-    return ParseNumber(key, v, c.blocking_threads, 0, 1024);
+    return ParseNumber(key, v, c.blocking_threads, -1, 1024);
   else if (key == "db_pool_size")
     return ParseNumber(key, v, c.db_pool_size, 1, 1000);
   else if (key == "max_body_bytes")

@@ -22,9 +22,11 @@ std::string RandomToken(std::size_t bytes) {
 }
 
 std::string Sha256(std::string_view data) {
+  // Fetched once: OpenSSL 3 otherwise looks the algorithm up (with locks) on every call.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   std::array<unsigned char, 32> digest{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, kSha256, nullptr) != 1) {
     throw std::runtime_error("EVP_Digest failed");
   }
   return std::string(reinterpret_cast<const char*>(digest.data()), len);

@@ -7,7 +7,10 @@
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <mutex>
+#include <random>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -51,6 +54,21 @@ bool IsValidTraceparent(std::string_view s) {
   return trace != std::string(32, '0') && parent != std::string(16, '0');
 }
 
+// Request ids need to be unique, not secret: a per-thread generator seeded from the system RNG
+// avoids a call into OpenSSL's locked RNG on every request.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng = [] {
+    std::uint64_t seed = 0;
+    RandomBytes(&seed, sizeof seed);
+    return std::mt19937_64(seed);
+  }();
+  const std::uint64_t a = rng(), b = rng();
+  std::string raw(16, '\0');
+  std::memcpy(raw.data(), &a, 8);
+  std::memcpy(raw.data() + 8, &b, 8);
+  return HexEncode(raw);
+}
+
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
@@ -63,8 +81,13 @@ struct Server::Impl {
   ServerOptions options;
   HandleFn handle;
   ObserveFn observe;
-  asio::io_context ioc;
-  asio::thread_pool blocking;
+  // One io_context per thread, each run by exactly one thread: a connection lives on one
+  // context, so its coroutine, its socket and its timer never need a strand or a lock.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  asio::io_context& ioc;  // contexts[0]: the acceptor, signals and the drain
+  std::size_t next_context = 0;
+  std::optional<asio::thread_pool> blocking;  // absent: handlers run on the I/O threads
   tcp::acceptor acceptor{ioc};
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
@@ -75,15 +98,38 @@ struct Server::Impl {
       : options(std::move(o)),
         handle(std::move(h)),
         observe(std::move(ob)),
-        blocking(static_cast<std::size_t>(
-            options.blocking_threads > 0
-                ? options.blocking_threads
-                : 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency())))) {}
+        contexts(MakeContexts(options.io_threads)),
+        ioc(*contexts.front()) {
+    for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
+    if (options.blocking_threads > 0) {
+      blocking.emplace(static_cast<std::size_t>(options.blocking_threads));
+    }
+  }
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int threads) {
+    const int n = threads > 0 ? threads
+                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>());  // locking on: sockets are opened from the acceptor's thread
+    return out;
+  }
+
+  Response Invoke(Request& req) {
+    try {
+      return handle(req);
+    } catch (const std::exception& e) {
+      kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
+      return Problem(500, "internal", "Internal error",
+                     "the server failed to handle the request; request id " + req.request_id,
+                     req.path);
+    }
+  }
 
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc),
-                                                         asio::as_tuple(asio::use_awaitable));
+      auto& target = *contexts[next_context++ % contexts.size()];
+      auto [ec, socket] =
+          co_await acceptor.async_accept(target, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping.load()) co_return;
         kLog.Warn("accept failed", {{"error", ec.message()}});
@@ -121,9 +167,7 @@ struct Server::Impl {
     if (rid && IsSafeToken(*rid, 128)) {
       req.request_id = std::string(*rid);
     } else {
-      char raw[16];
-      RandomBytes(raw, sizeof raw);
-      req.request_id = HexEncode(std::string_view(raw, sizeof raw));
+      req.request_id = NewRequestId();
     }
     if (auto tp = req.headers.Get("traceparent"); tp && IsValidTraceparent(*tp)) {
       req.traceparent = std::string(*tp);
@@ -204,20 +248,13 @@ struct Server::Impl {
         res = Problem(400, "bad-target", "Bad request target",
                       "the request target is not a valid origin-form path", req.target);
       } else {
-        res = co_await asio::co_spawn(
-            blocking,
-            [this, &req]() -> asio::awaitable<Response> {
-              try {
-                co_return handle(req);
-              } catch (const std::exception& e) {
-                kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
-                co_return Problem(
-                    500, "internal", "Internal error",
-                    "the server failed to handle the request; request id " + req.request_id,
-                    req.path);
-              }
-            },
-            asio::use_awaitable);
+        if (blocking) {
+          res = co_await asio::co_spawn(
+              *blocking, [this, &req]() -> asio::awaitable<Response> { co_return Invoke(req); },
+              asio::use_awaitable);
+        } else {
+          res = Invoke(req);
+        }
       }
       res.headers.Set("X-Request-Id", req.request_id);
       if (!req.traceparent.empty()) res.headers.Set("traceparent", req.traceparent);
@@ -259,14 +296,15 @@ struct Server::Impl {
     std::lock_guard lock(connections_mutex);
     for (const auto& c : connections) {
       asio::post(c->stream.get_executor(), [c] {
-        if (!c->busy) c->stream.socket().cancel();
+        beast::error_code ignored;  // the connection may have closed meanwhile
+        if (!c->busy) c->stream.socket().cancel(ignored);
       });
     }
     drain_timer.expires_after(options.drain_timeout);
     drain_timer.async_wait([this](beast::error_code ec) {
       if (!ec) {
         kLog.Warn("drain timed out; stopping with requests in flight");
-        ioc.stop();
+        for (auto& c : contexts) c->stop();
       }
     });
   }
@@ -276,7 +314,7 @@ Server::Server(ServerOptions options, HandleFn handle, ObserveFn observe)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handle), std::move(observe))) {}
 
 Server::~Server() {
-  impl_->blocking.join();
+  if (impl_->blocking) impl_->blocking->join();
 }
 
 void Server::Listen() {
@@ -295,11 +333,10 @@ unsigned short Server::port() const {
 
 void Server::Run() {
   asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
-  const int n = impl_->options.io_threads > 0
-                    ? impl_->options.io_threads
-                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
-  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
+    threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+  }
   impl_->ioc.run();
   for (auto& t : threads) t.join();
 }
@@ -319,7 +356,8 @@ void Server::Stop() {
           poll.expires_after(std::chrono::milliseconds(20));
           co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
         }
-        impl_->drain_timer.cancel();  // nothing left: run() returns
+        impl_->drain_timer.cancel();
+        impl_->guards.clear();  // nothing left: every run() returns
       },
       asio::detached);
 }

@@ -1,7 +1,8 @@
 // The HTTP/1.1 server: Boost.Beast on one io_context run by N threads, one C++20 coroutine per
 // connection, keep-alive, a timeout before every read, header and body limits (431/413), and a
 // graceful drain on Stop(): no new connections, in-flight requests finish, idle ones close.
-// Handlers run on a separate blocking pool, so a slow query never stalls the event loop.
+// Handlers run either on the I/O threads (cheap, local work: SQLite) or on a separate blocking
+// pool (network round trips: PostgreSQL), so a slow query never stalls the event loop.
 //
 //   Server server(options, [&](http::Request& r) { return app.Handle(r); });
 //   server.Listen();          // binds; throws on a busy port
@@ -21,7 +22,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;
   int io_threads = 0;        // 0: one per core
-  int blocking_threads = 0;  // 0: 4 per core
+  int blocking_threads = 0;  // 0: handlers run on the I/O threads; >0: a pool of that many
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 1024 * 1024;
   std::chrono::milliseconds read_timeout{30'000};   // before every read, idle keep-alive too

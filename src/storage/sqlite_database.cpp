@@ -197,13 +197,16 @@ void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
     }
   } give_back{this, &conn};
   if (!conn) conn = Open();
-  conn->Exec("BEGIN");  // one snapshot for all statements of fn
+  static constexpr Query kBegin{"begin", "BEGIN"};
+  static constexpr Query kCommit{"commit", "COMMIT"};
+  static constexpr Query kRollback{"rollback", "ROLLBACK"};
+  conn->Execute(kBegin, {});  // one snapshot for all statements of fn
   try {
     fn(*conn);
-    conn->Exec("COMMIT");
+    conn->Execute(kCommit, {});
   } catch (...) {
     try {
-      conn->Exec("ROLLBACK");
+      conn->Execute(kRollback, {});
     } catch (...) {
     }
     throw;
