@@ -49,6 +49,7 @@ http {
 CONF
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
+until curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null; do sleep 0.01; done
 
 # start_server DB_URL -> sets SERVER_PID SERVER_PORT READY_US WALL_READY_MS
 start_server() {
@@ -107,7 +108,7 @@ bench_store sqlite "sqlite:$WORK/bench.db"
 echo "bench: PostgreSQL"
 PG_URL=""
 if [ -n "${BREAKPILOT_TEST_PG:-}" ]; then
-  psql "$BREAKPILOT_TEST_PG" -qc "DROP DATABASE IF EXISTS bp_bench" -qc "CREATE DATABASE bp_bench"
+  psql "$BREAKPILOT_TEST_PG" -qc "SET client_min_messages = warning" -qc "DROP DATABASE IF EXISTS bp_bench" -qc "CREATE DATABASE bp_bench"
   PG_URL="${BREAKPILOT_TEST_PG%/*}/bp_bench"
   bench_store pg "$PG_URL"
   PGB=$(PGOPTIONS='' pgbench -i -q "${BREAKPILOT_TEST_PG%/*}/bp_bench" >/dev/null 2>&1 &&

@@ -86,7 +86,7 @@ void Api::Observe(const http::Exchange& x) {
   f["route"] = x.request->route;
   f["status"] = x.response->status;
   f["duration_us"] = static_cast<std::int64_t>(x.seconds * 1e6);
-  f["bytes"] = x.response->body.size();
+  f["bytes"] = x.bytes;
   f["remote"] = x.request->remote_ip;
   f["request_id"] = x.request->request_id;
   if (!x.request->traceparent.empty()) f["trace_id"] = x.request->traceparent.substr(3, 32);

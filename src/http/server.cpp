@@ -156,12 +156,12 @@ struct Server::Impl {
     }
   }
 
-  Request ToRequest(const bhttp::request<bhttp::string_body>& msg, const tcp::endpoint& remote) {
+  Request ToRequest(bhttp::request<bhttp::string_body>& msg, const tcp::endpoint& remote) {
     Request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     for (const auto& f : msg) req.headers.Add(f.name_string(), f.value());
-    req.body = msg.body();
+    req.body = std::move(msg.body());
     req.remote_ip = remote.address().to_string();
     auto rid = req.headers.Get("x-request-id");
     if (rid && IsSafeToken(*rid, 128)) {
@@ -188,12 +188,12 @@ struct Server::Impl {
     return true;
   }
 
-  static bhttp::response<bhttp::string_body> ToBeast(const Response& res, unsigned version,
+  static bhttp::response<bhttp::string_body> ToBeast(Response& res, unsigned version,
                                                      bool keep_alive, bool head) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
     out.set(bhttp::field::server, "breakpilot");
     for (const auto& [k, v] : res.headers.all()) out.insert(k, v);
-    out.body() = res.body;
+    out.body() = std::move(res.body);
     out.keep_alive(keep_alive);
     out.prepare_payload();
     if (head) out.body().clear();  // Content-Length stays that of the GET
@@ -259,6 +259,7 @@ struct Server::Impl {
       res.headers.Set("X-Request-Id", req.request_id);
       if (!req.traceparent.empty()) res.headers.Set("traceparent", req.traceparent);
       const bool keep_alive = msg.keep_alive() && !stopping.load();
+      const std::size_t bytes = res.body.size();
       auto out = ToBeast(res, msg.version(), keep_alive, msg.method() == bhttp::verb::head);
       conn->stream.expires_after(options.read_timeout);
       auto [write_ec, written] =
@@ -266,7 +267,7 @@ struct Server::Impl {
       (void)written;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (observe) observe(Exchange{&req, &res, seconds});
+      if (observe) observe(Exchange{&req, &res, bytes, seconds});
       conn->busy = false;
       if (write_ec || !keep_alive) break;
     }

@@ -32,7 +32,8 @@ struct ServerOptions {
 // Called with every finished exchange (for the access log and metrics), on the io thread.
 struct Exchange {
   const Request* request;
-  const Response* response;
+  const Response* response;  // its body has been sent (moved out): use `bytes`
+  std::size_t bytes;
   double seconds;
 };
 

@@ -63,7 +63,7 @@ class ForeignKeyViolation : public DatabaseError {
   using DatabaseError::DatabaseError;
 };
 
-// One connection, inside a transaction (Write) or a read snapshot (Read).
+// One connection, inside a transaction (Write) or in autocommit mode (Read).
 class Session {
  public:
   virtual ~Session() = default;
@@ -87,7 +87,8 @@ class Database {
   virtual Dialect dialect() const = 0;
   // Runs fn in one transaction; commits when fn returns, rolls back when it throws.
   virtual void Write(const std::function<void(Session&)>& fn) = 0;
-  // Runs fn on a connection for reading (no write lock taken).
+  // Runs fn on a connection for reading, outside a transaction: each statement sees a
+  // consistent snapshot of its own (both drivers). Use Write for read-modify-write.
   virtual void Read(const std::function<void(Session&)>& fn) = 0;
   // Runs one statement outside a transaction (DDL that cannot run inside one, maintenance).
   virtual void ExecuteRaw(std::string_view sql) = 0;

@@ -197,20 +197,7 @@ void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
     }
   } give_back{this, &conn};
   if (!conn) conn = Open();
-  static constexpr Query kBegin{"begin", "BEGIN"};
-  static constexpr Query kCommit{"commit", "COMMIT"};
-  static constexpr Query kRollback{"rollback", "ROLLBACK"};
-  conn->Execute(kBegin, {});  // one snapshot for all statements of fn
-  try {
-    fn(*conn);
-    conn->Execute(kCommit, {});
-  } catch (...) {
-    try {
-      conn->Execute(kRollback, {});
-    } catch (...) {
-    }
-    throw;
-  }
+  fn(*conn);  // autocommit: each statement reads its own consistent snapshot, as on PostgreSQL
 }
 
 void SqliteDatabase::ExecuteRaw(std::string_view sql) {
