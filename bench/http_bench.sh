@@ -166,9 +166,17 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "Start to ready (in process) is from main() to the listening socket, migrations and catalog"
   echo "load included, on a fresh database; the outside figure adds process start and one HTTP round trip."
   echo
-  echo "## Targets (issue 2)"
+  echo "## Targets (issue 2), checked against this run"
   echo
-  echo "- GET /tenants/{id} on SQLite: at least 40% of nginx's req/s with p99 at most 5 ms at 64 connections."
-  echo "- Idle RSS at most 30 MB; start to ready at most 300 ms on SQLite."
+  read -r g_rps _ g_p99 _ <<<"${R[sqlite,get]}"
+  verdict() { python3 -c "print('met' if $1 else 'missed')"; }
+  echo "| target | this run | verdict |"
+  echo "|---|---|---|"
+  echo "| GET /tenants/{id} on SQLite >= 40% of nginx req/s | $(ratio "$g_rps" "$n_rps") | $(verdict "$g_rps >= 0.4 * $n_rps") |"
+  echo "| ... with p99 <= 5 ms at 64 connections | $g_p99 ms | $(verdict "$g_p99 <= 5") |"
+  echo "| idle RSS <= 30 MB | $(( ${R[sqlite,idle_rss_kb]} / 1024 )) MiB | $(verdict "${R[sqlite,idle_rss_kb]} <= 30 * 1024") |"
+  echo "| start to ready <= 300 ms on SQLite | $(python3 -c "print(round(${R[sqlite,ready_us]}/1000,1))") ms | $(verdict "${R[sqlite,ready_us]} <= 300000") |"
+  echo
+  cat bench/NOTES.md
 } > docs/PERFORMANCE.md
 cat docs/PERFORMANCE.md
