@@ -97,11 +97,7 @@ std::optional<Error> BodyReader::Finish(std::initializer_list<std::string_view> 
     }
   }
   if (errors_.empty()) return std::nullopt;
-  std::string detail = errors_.size() == 1
-                           ? errors_.front().field.substr(1) + " " + errors_.front().message
-                           : std::to_string(errors_.size()) + " members are invalid";
-  return InvalidInput("validation", "Request body failed validation", std::move(detail),
-                      std::move(errors_));
+  return ValidationFailed(std::move(errors_));
 }
 
 }  // namespace breakpilot::api

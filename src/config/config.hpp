@@ -24,8 +24,9 @@ struct Config {
   std::string admin_token;
   std::string catalog_dir = BREAKPILOT_SOURCE_DIR "/data/catalog";
   std::string docs_dir = BREAKPILOT_SOURCE_DIR "/node_modules/swagger-ui-dist";
-  int threads = 0;           // io threads; 0 = one per core
-  int blocking_threads = -1;  // handler pool; -1 = auto (none on SQLite, 4 per core on PG), 0 = none
+  int threads = 0;  // io threads; 0 = one per core
+  int blocking_threads =
+      -1;  // handler pool; -1 = auto (none on SQLite, 4 per core on PG), 0 = none
   int db_pool_size = 8;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;

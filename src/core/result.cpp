@@ -22,4 +22,16 @@ Error Conflict(std::string type, std::string title, std::string detail) {
   return Error{ErrorKind::kConflict, std::move(type), std::move(title), std::move(detail)};
 }
 
+Error ValidationFailed(std::vector<FieldError> errors) {
+  std::string detail;
+  if (errors.size() == 1) {
+    const auto& e = errors.front();
+    detail = (e.field.starts_with('/') ? e.field.substr(1) : e.field) + " " + e.message;
+  } else {
+    detail = std::to_string(errors.size()) + " fields are invalid";
+  }
+  return InvalidInput("validation", "Request body failed validation", std::move(detail),
+                      std::move(errors));
+}
+
 }  // namespace breakpilot

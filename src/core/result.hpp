@@ -95,5 +95,7 @@ Error Malformed(std::string type, std::string title, std::string detail,
                 std::vector<FieldError> errors = {});
 Error NotFound(std::string type, std::string detail);
 Error Conflict(std::string type, std::string title, std::string detail);
+// 422 "validation" with one entry per bad field; the detail names the first (or the count).
+Error ValidationFailed(std::vector<FieldError> errors);
 
 }  // namespace breakpilot

@@ -6,7 +6,9 @@
 namespace breakpilot::http {
 namespace {
 
-constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+constexpr char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
 
 // Header names are ASCII tokens: no locale needed.
 bool EqualsLower(std::string_view a, std::string_view b) {

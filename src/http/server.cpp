@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
-#include <random>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -107,10 +107,12 @@ struct Server::Impl {
   }
 
   static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int threads) {
-    const int n = threads > 0 ? threads
-                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    const int n =
+        threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     std::vector<std::unique_ptr<asio::io_context>> out;
-    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>());  // locking on: sockets are opened from the acceptor's thread
+    for (int i = 0; i < n; ++i)
+      out.push_back(std::make_unique<asio::io_context>());  // locking on: sockets are opened from
+                                                            // the acceptor's thread
     return out;
   }
 

@@ -18,16 +18,11 @@ Error DuplicateProject(const std::string& name) {
                   "this tenant already has a project named '" + name + "'");
 }
 
-Error ArchivedTenant(const std::string& id) {
-  return Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
-               "tenant " + id + " is archived and can no longer change"};
-}
-
 // Loads the tenant inside the transaction; an archived tenant takes no more writes.
 std::optional<Error> CheckWritableTenant(storage::Session& s, const std::string& tenant_id) {
   auto t = store::SelectTenant(s, tenant_id);
   if (!t) return TenantNotFound(tenant_id);
-  if (t->status == Status::kArchived) return ArchivedTenant(tenant_id);
+  if (t->status == Status::kArchived) return TenantArchived(tenant_id);
   return std::nullopt;
 }
 
@@ -41,18 +36,13 @@ void ValidateProject(const ProjectInput& in, bool creating, std::vector<FieldErr
   }
 }
 
-Error ValidationError(std::vector<FieldError> errors) {
-  std::string detail = errors.front().field.substr(1) + " " + errors.front().message;
-  return InvalidInput("validation", "Request body failed validation", detail, std::move(errors));
-}
-
 }  // namespace
 
 Result<Project> ProjectService::Create(const audit::Actor& actor, const std::string& tenant_id,
                                        const ProjectInput& in) {
   std::vector<FieldError> errors;
   ValidateProject(in, true, errors);
-  if (!errors.empty()) return ValidationError(std::move(errors));
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
   const Timestamp now = clock_.Now();
   Project p{NewUuidV7(now), tenant_id, *in.name, in.description.value_or(""), 1, now, now};
   std::optional<Error> err;
@@ -109,7 +99,7 @@ Result<Project> ProjectService::Update(const audit::Actor& actor, const std::str
                                        std::optional<std::int64_t> expected_version) {
   std::vector<FieldError> errors;
   ValidateProject(patch, false, errors);
-  if (!errors.empty()) return ValidationError(std::move(errors));
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
   std::optional<Result<Project>> out;
   try {
     db_.Write([&](storage::Session& s) {
@@ -118,15 +108,13 @@ Result<Project> ProjectService::Update(const audit::Actor& actor, const std::str
       if (!p) return void(out = ProjectNotFound(id));
       const std::int64_t version = p->version;
       if (expected_version && *expected_version != version) {
-        return void(out = Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
-                                "the project changed since you read it; read it again and retry"});
+        return void(out = StaleVersion("project"));
       }
       if (patch.name) p->name = *patch.name;
       if (patch.description) p->description = *patch.description;
       p->updated_at = clock_.Now();
       if (!store::UpdateProject(s, *p, version)) {
-        return void(out = Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
-                                "the project changed concurrently; read it again and retry"});
+        return void(out = StaleVersion("project"));
       }
       p->version = version + 1;
       audit::Record(
@@ -166,7 +154,7 @@ Result<std::pair<Subscription, bool>> SubscriptionService::Subscribe(
   db_.Write([&](storage::Session& s) {
     auto t = store::SelectTenant(s, tenant_id);
     if (!t) return void(out = TenantNotFound(tenant_id));
-    if (t->status == Status::kArchived) return void(out = ArchivedTenant(tenant_id));
+    if (t->status == Status::kArchived) return void(out = TenantArchived(tenant_id));
     std::string chosen = plan.value_or(std::string(ToString(t->plan)));
     if (std::find(product->plans.begin(), product->plans.end(), chosen) == product->plans.end()) {
       if (plan) {

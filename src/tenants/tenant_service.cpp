@@ -10,14 +10,6 @@
 namespace breakpilot::tenants {
 namespace {
 
-Error Invalid(std::vector<FieldError> errors) {
-  std::string detail = errors.size() == 1
-                           ? errors.front().field.substr(1) + " " + errors.front().message
-                           : std::to_string(errors.size()) + " fields are invalid";
-  return InvalidInput("validation", "Request body failed validation", std::move(detail),
-                      std::move(errors));
-}
-
 std::string Json(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
   boost::json::object o;
   for (const auto& [k, v] : kv) o[k] = v;
@@ -65,6 +57,16 @@ Error TenantNotFound(std::string_view id) {
   return NotFound("tenant-not-found", "no tenant with id " + std::string(id));
 }
 
+Error TenantArchived(std::string_view id) {
+  return Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
+               "tenant " + std::string(id) + " is archived and can no longer change"};
+}
+
+Error StaleVersion(std::string_view what) {
+  return Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
+               "the " + std::string(what) + " changed since you read it; read it again and retry"};
+}
+
 Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTenantInput& in) {
   std::vector<FieldError> errors;
   if (auto p = ValidateSlug(in.slug)) errors.push_back({"/slug", *p});
@@ -96,7 +98,7 @@ Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTena
       t.status = *s;
     }
   }
-  if (!errors.empty()) return Invalid(std::move(errors));
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
   t.slug = in.slug;
   t.name = in.name;
   return Insert(actor, std::move(t));
@@ -187,27 +189,23 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
     if (!plan)
       errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
   }
-  if (!errors.empty()) return Invalid(std::move(errors));
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
   std::optional<Result<Tenant>> out;
   db_.Write([&](storage::Session& s) {
     auto t = store::SelectTenantForUpdate(s, id);
     if (!t) return void(out = TenantNotFound(id));
     if (expected_version && *expected_version != t->version) {
-      return void(out = Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
-                              "the tenant changed since you read it (version " +
-                                  std::to_string(t->version) + "); read it again and retry"});
+      return void(out = StaleVersion("tenant"));
     }
     if (t->status == Status::kArchived) {
-      return void(out = Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
-                              "tenant " + id + " is archived and can no longer change"});
+      return void(out = TenantArchived(id));
     }
     const std::int64_t version = t->version;
     if (patch.name) t->name = *patch.name;
     if (plan) t->plan = *plan;
     t->updated_at = clock_.Now();
     if (!store::UpdateTenant(s, *t, version)) {
-      return void(out = Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
-                              "the tenant changed concurrently; read it again and retry"});
+      return void(out = StaleVersion("tenant"));
     }
     t->version = version + 1;
     audit::Record(s, clock_, actor,
@@ -222,8 +220,8 @@ Result<Tenant> TenantService::Apply(const audit::Actor& actor, const std::string
                                     lifecycle::Action action,
                                     const std::optional<std::string>& reason) {
   if (action == lifecycle::Action::kCancel) {
-    if (!reason || reason->empty()) return Invalid({{"/reason", "is required to cancel"}});
-    if (auto p = ValidateDisplayName(*reason, 2000)) return Invalid({{"/reason", *p}});
+    if (!reason || reason->empty()) return ValidationFailed({{"/reason", "is required to cancel"}});
+    if (auto p = ValidateDisplayName(*reason, 2000)) return ValidationFailed({{"/reason", *p}});
   }
   std::optional<Result<Tenant>> out;
   db_.Write([&](storage::Session& s) {

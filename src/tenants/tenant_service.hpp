@@ -48,6 +48,9 @@ Result<std::optional<std::string>> DecodeCursor(const std::optional<std::string>
 std::string EncodeCursor(const std::string& last_id);
 Result<int> CheckLimit(std::optional<int> limit);
 Error TenantNotFound(std::string_view id);
+Error TenantArchived(std::string_view id);
+// 412 "stale-etag": `what` changed since the caller read it.
+Error StaleVersion(std::string_view what);
 
 class TenantService {
  public:
