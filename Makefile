@@ -50,7 +50,7 @@ format-check:
 	fi; echo "clang-format: clean"
 
 lint: setup $(BUILD_DIR)/build.ninja
-	@git ls-files 'src/*.cpp' | grep -v '_test.cpp$$' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD_DIR) --quiet
+	@git ls-files 'src/*.cpp' | grep -Ev '_(store)?test.cpp$$' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD_DIR) --quiet
 
 clean:
 	rm -rf $(BUILD_DIR) $(DEBUG_DIR)

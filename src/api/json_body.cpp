@@ -86,8 +86,8 @@ std::optional<std::int64_t> BodyReader::Integer(std::string_view key, Required r
   return std::nullopt;
 }
 
-void BodyReader::Fail(std::string_view key, std::string message) {
-  errors_.push_back({"/" + std::string(key), std::move(message)});
+void BodyReader::Fail(std::string_view key, const std::string& message) {
+  errors_.push_back({"/" + std::string(key), message});
 }
 
 std::optional<Error> BodyReader::Finish(std::initializer_list<std::string_view> known) {

@@ -38,7 +38,7 @@ class BodyReader {
   std::optional<std::int64_t> Integer(std::string_view key, Required required);
   // Reports members not in `known`, then returns a 422 error if anything was wrong.
   std::optional<Error> Finish(std::initializer_list<std::string_view> known);
-  void Fail(std::string_view key, std::string message);
+  void Fail(std::string_view key, const std::string& message);
 
  private:
   const boost::json::object& o_;

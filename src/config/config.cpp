@@ -87,9 +87,9 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
   else if (key == "db_pool_size")
     return ParseNumber(key, v, c.db_pool_size, 1, 1000);
   else if (key == "max_body_bytes")
-    return ParseNumber<std::size_t>(key, v, c.max_body_bytes, 1024, 1024u * 1024 * 1024);
+    return ParseNumber<std::size_t>(key, v, c.max_body_bytes, 1024, std::size_t{1} << 30);
   else if (key == "max_header_bytes")
-    return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, 1024 * 1024);
+    return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, std::size_t{1} << 20);
   else if (key == "read_timeout_ms")
     return ParseNumber(key, v, c.read_timeout_ms, 100, 3'600'000);
   else if (key == "drain_timeout_ms")
@@ -114,8 +114,9 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config& c) {
   if (!root.IsMap()) return "config file " + path + ": must be a mapping of setting: value";
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>("");
-    if (!kv.second.IsScalar()) return "config file " + path + ": " + key + " must be a scalar";
-    if (auto e = ApplySetting(c, key, kv.second.Scalar())) return "config file " + path + ": " + *e;
+    const std::string where = "config file " + path + ": ";
+    if (!kv.second.IsScalar()) return where + key + " must be a scalar";
+    if (auto e = ApplySetting(c, key, kv.second.Scalar())) return where + *e;
   }
   return std::nullopt;
 }

@@ -44,7 +44,7 @@ bool Logger::Enabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load();
 }
 
-void Logger::Write(LogLevel level, std::string_view msg, boost::json::object fields) const {
+void Logger::Write(LogLevel level, std::string_view msg, const boost::json::object& fields) const {
   if (!Enabled(level)) return;
   boost::json::object line;
   line.reserve(fields.size() + 4);
@@ -52,7 +52,7 @@ void Logger::Write(LogLevel level, std::string_view msg, boost::json::object fie
   line["level"] = LevelName(level);
   line["component"] = component_;
   line["msg"] = msg;
-  for (auto& [k, v] : fields) line[k] = std::move(v);
+  for (const auto& [k, v] : fields) line[k] = v;
   std::string text = boost::json::serialize(line);
   text.push_back('\n');
   std::lock_guard lock(g_write_mutex);

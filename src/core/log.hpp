@@ -21,19 +21,19 @@ class Logger {
  public:
   explicit Logger(std::string component) : component_(std::move(component)) {}
 
-  void Debug(std::string_view msg, boost::json::object fields = {}) const {
-    Write(LogLevel::kDebug, msg, std::move(fields));
+  void Debug(std::string_view msg, const boost::json::object& fields = {}) const {
+    Write(LogLevel::kDebug, msg, fields);
   }
-  void Info(std::string_view msg, boost::json::object fields = {}) const {
-    Write(LogLevel::kInfo, msg, std::move(fields));
+  void Info(std::string_view msg, const boost::json::object& fields = {}) const {
+    Write(LogLevel::kInfo, msg, fields);
   }
-  void Warn(std::string_view msg, boost::json::object fields = {}) const {
-    Write(LogLevel::kWarn, msg, std::move(fields));
+  void Warn(std::string_view msg, const boost::json::object& fields = {}) const {
+    Write(LogLevel::kWarn, msg, fields);
   }
-  void Error(std::string_view msg, boost::json::object fields = {}) const {
-    Write(LogLevel::kError, msg, std::move(fields));
+  void Error(std::string_view msg, const boost::json::object& fields = {}) const {
+    Write(LogLevel::kError, msg, fields);
   }
-  void Write(LogLevel level, std::string_view msg, boost::json::object fields) const;
+  void Write(LogLevel level, std::string_view msg, const boost::json::object& fields) const;
   static bool Enabled(LogLevel level);
 
  private:

@@ -159,7 +159,7 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
     if (pos < s.size() && s[pos] == ':') ++pos;
     if (pos < s.size() && !ReadDigits(s, pos, 2, om)) return std::nullopt;
     if (oh > 23 || om > 59) return std::nullopt;
-    offset_seconds = sign * (oh * 3600 + om * 60);
+    offset_seconds = std::int64_t{sign} * (std::int64_t{oh} * 3600 + std::int64_t{om} * 60);
   } else {
     return std::nullopt;  // a time without a zone is ambiguous
   }
@@ -174,7 +174,8 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   if (second == 60) second = 59;  // leap second: clamp
   const std::int64_t days =
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 +
+                            second - offset_seconds;
   return Timestamp{secs * kMicrosPerSecond + micros};
 }
 

@@ -110,9 +110,9 @@ struct Server::Impl {
     const int n =
         threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     std::vector<std::unique_ptr<asio::io_context>> out;
-    for (int i = 0; i < n; ++i)
-      out.push_back(std::make_unique<asio::io_context>());  // locking on: sockets are opened from
-                                                            // the acceptor's thread
+    out.reserve(static_cast<std::size_t>(n));
+    // Default concurrency hint (locking on): sockets are opened from the acceptor's thread.
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>());
     return out;
   }
 
@@ -144,7 +144,7 @@ struct Server::Impl {
         connections.insert(conn);
       }
       auto executor = conn->stream.get_executor();
-      asio::co_spawn(executor, Serve(conn), [this, conn](std::exception_ptr e) {
+      asio::co_spawn(executor, Serve(conn), [this, conn](const std::exception_ptr& e) {
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -286,7 +286,7 @@ struct Server::Impl {
     conn.stream.expires_after(std::chrono::seconds(2));
     std::array<char, 16384> scratch{};
     std::size_t total = 0;
-    while (total < 64u * 1024 * 1024) {
+    while (total < (std::size_t{64} << 20)) {
       auto [read_ec, n] = co_await conn.stream.async_read_some(asio::buffer(scratch),
                                                                asio::as_tuple(asio::use_awaitable));
       if (read_ec) break;
