@@ -90,7 +90,7 @@ void Api::Observe(const http::Exchange& x) {
   f["remote"] = x.request->remote_ip;
   f["request_id"] = x.request->request_id;
   if (!x.request->traceparent.empty()) f["trace_id"] = x.request->traceparent.substr(3, 32);
-  kAccessLog.Info("request", std::move(f));
+  kAccessLog.Info("request", f);
 }
 
 audit::Actor ActorOf(const http::Request& req) {

@@ -11,7 +11,7 @@ namespace {
 
 using storage::Query;
 
-constexpr std::int64_t kRetentionSeconds = 24 * 3600;
+constexpr std::int64_t kRetentionSeconds = std::int64_t{24} * 3600;
 constexpr std::int64_t kStaleInProgressSeconds = 60;
 
 constexpr Query kReserve{
