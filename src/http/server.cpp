@@ -261,15 +261,16 @@ struct Server::Impl {
       res.headers.Set("X-Request-Id", req.request_id);
       if (!req.traceparent.empty()) res.headers.Set("traceparent", req.traceparent);
       const bool keep_alive = msg.keep_alive() && !stopping.load();
-      const std::size_t bytes = res.body.size();
+      // Observed before the write, so that metrics and the access log already count a request
+      // when its client reads the answer (a scrape right after sees it).
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (observe) observe(Exchange{&req, &res, res.body.size(), seconds});
       auto out = ToBeast(res, msg.version(), keep_alive, msg.method() == bhttp::verb::head);
       conn->stream.expires_after(options.read_timeout);
       auto [write_ec, written] =
           co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
       (void)written;
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (observe) observe(Exchange{&req, &res, bytes, seconds});
       conn->busy = false;
       if (write_ec || !keep_alive) break;
     }

@@ -29,11 +29,12 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10'000};   // graceful stop bound
 };
 
-// Called with every finished exchange (for the access log and metrics), on the io thread.
+// Called with every answered request (for the access log and metrics), on the I/O thread, just
+// before the response is written.
 struct Exchange {
   const Request* request;
-  const Response* response;  // its body has been sent (moved out): use `bytes`
-  std::size_t bytes;
+  const Response* response;
+  std::size_t bytes;  // body size
   double seconds;
 };
 
