@@ -49,6 +49,12 @@ bool Api::Authenticated(const http::Request& req) const {
 }
 
 http::Response Api::Handle(http::Request& req) {
+  http::Response res = Route(req);
+  res.headers.Set("X-Content-Type-Options", "nosniff");
+  return res;
+}
+
+http::Response Api::Route(http::Request& req) {
   const http::Match m = router_.Find(req.method, req.path);
   if (!m.route) {
     if (!m.allow.empty()) {
@@ -71,10 +77,12 @@ http::Response Api::Handle(http::Request& req) {
     r.headers.Set("WWW-Authenticate", "Bearer realm=\"breakpilot\"");
     return r;
   }
-  if (req.method == "POST") {
-    return WithIdempotency(db_, clock_, req, "staff", [&] { return route.handler(req); });
-  }
-  return route.handler(req);
+  http::Response res = req.method == "POST" ? WithIdempotency(db_, clock_, req, "staff",
+                                                              [&] { return route.handler(req); })
+                                            : route.handler(req);
+  // Answers to authenticated requests carry tenant data: no shared cache may keep them.
+  if (route.access == http::Access::kStaff) res.headers.Set("Cache-Control", "no-store");
+  return res;
 }
 
 void Api::Observe(const http::Exchange& x) {

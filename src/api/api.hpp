@@ -45,6 +45,7 @@ class Api {
   void AddProjectRoutes();
   void AddProductRoutes();
   bool Authenticated(const http::Request& req) const;
+  http::Response Route(http::Request& req);
 
   ApiOptions options_;
   std::string admin_token_hash_;

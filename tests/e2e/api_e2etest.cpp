@@ -53,6 +53,8 @@ TEST_P(ApiTest, CreateThenReadBack) {
   auto got = client().Get("/tenants/" + id);
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(Json(got), t);
+  EXPECT_EQ(got.Header("Cache-Control"), "no-store");
+  EXPECT_EQ(got.Header("X-Content-Type-Options"), "nosniff");
   auto upper = id;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_EQ(client().Get("/tenants/" + upper).status, 200) << "UUIDs are case-insensitive";
