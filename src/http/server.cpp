@@ -134,10 +134,15 @@ struct Server::Impl {
           co_await acceptor.async_accept(target, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping.load()) co_return;
+        // Out of descriptors or similar: say so, and give the process a moment to recover
+        // instead of spinning on the same error.
         kLog.Warn("accept failed", {{"error", ec.message()}});
+        asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
-      socket.set_option(tcp::no_delay(true));
+      beast::error_code ignored;  // a peer that already went away must not end the accept loop
+      socket.set_option(tcp::no_delay(true), ignored);
       auto conn = std::make_shared<Connection>(std::move(socket));
       {
         std::lock_guard lock(connections_mutex);
