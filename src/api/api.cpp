@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/idempotency.hpp"
@@ -144,6 +145,17 @@ Result<std::optional<std::string>> StringQuery(const http::Request& req, std::st
                      std::string(name) + " is too long", {{std::string(name), "is too long"}});
   }
   return std::optional<std::string>(std::string(*v));
+}
+
+std::optional<Error> OnlyKnownQuery(const http::Request& req,
+                                    std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : req.query) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      return Malformed("invalid-parameter", "Invalid query parameter",
+                       "unknown query parameter " + k, {{k, "is not a known parameter"}});
+    }
+  }
+  return std::nullopt;
 }
 
 Result<std::optional<int>> IntQuery(const http::Request& req, std::string_view name) {

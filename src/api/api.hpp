@@ -7,7 +7,9 @@
 //                       [&](const http::Exchange& x) { api.Observe(x); });
 #pragma once
 
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "audit/audit_record.hpp"
@@ -66,6 +68,9 @@ http::Response ProblemFor(const Error& e, const http::Request& req);
 Result<std::string> UuidParam(const http::Request& req, std::string_view name);
 // Parses If-Match ("\"3\"" or "*"); nullopt when absent or "*". Malformed -> never matches.
 Result<std::optional<std::int64_t>> IfMatchVersion(const http::Request& req);
+// 400 naming the first query parameter that is not in `known`.
+std::optional<Error> OnlyKnownQuery(const http::Request& req,
+                                    std::initializer_list<std::string_view> known);
 // Reads an integer query parameter; a repeated or non-numeric value is 400.
 Result<std::optional<int>> IntQuery(const http::Request& req, std::string_view name);
 Result<std::optional<std::string>> StringQuery(const http::Request& req, std::string_view name);

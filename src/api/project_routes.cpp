@@ -25,17 +25,6 @@ Result<tenants::ProjectInput> ReadProject(const http::Request& req, bool patch) 
   return in;
 }
 
-std::optional<Error> OnlyKnownQuery(const http::Request& req,
-                                    std::initializer_list<std::string_view> known) {
-  for (const auto& [k, v] : req.query) {
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      return Malformed("invalid-parameter", "Invalid query parameter",
-                       "unknown query parameter " + k, {{k, "is not a known parameter"}});
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 void Api::AddProjectRoutes() {

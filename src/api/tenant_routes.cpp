@@ -43,14 +43,8 @@ void Api::AddTenantRoutes() {
                .pattern = "/tenants",
                .name = "tenant_list",
                .handler = [this](http::Request& req) {
-                 for (const auto& [k, v] : req.query) {
-                   if (k != "status" && k != "kind" && k != "slug" && k != "cursor" &&
-                       k != "limit") {
-                     return ProblemFor(Malformed("invalid-parameter", "Invalid query parameter",
-                                                 "unknown query parameter " + k,
-                                                 {{k, "is not a known parameter"}}),
-                                       req);
-                   }
+                 if (auto e = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"})) {
+                   return ProblemFor(*e, req);
                  }
                  tenants::ListTenantsInput in;
                  for (auto [name, slot] : {std::pair{"status", &in.status},

@@ -107,6 +107,12 @@ Project ToProject(const Row& r) {
   return Project{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), Time(r, 5), Time(r, 6)};
 }
 
+std::optional<Tenant> FetchTenant(storage::Session& s, const Query& q, const std::string& key) {
+  auto row = s.FetchOne(q, {key});
+  if (!row) return std::nullopt;
+  return ToTenant(*row);
+}
+
 }  // namespace
 
 void InsertTenant(storage::Session& s, const Tenant& t) {
@@ -118,21 +124,15 @@ void InsertTenant(storage::Session& s, const Tenant& t) {
 }
 
 std::optional<Tenant> SelectTenant(storage::Session& s, const std::string& id) {
-  auto row = s.FetchOne(kSelectTenant, {id});
-  if (!row) return std::nullopt;
-  return ToTenant(*row);
+  return FetchTenant(s, kSelectTenant, id);
 }
 
 std::optional<Tenant> SelectTenantForUpdate(storage::Session& s, const std::string& id) {
-  auto row = s.FetchOne(kSelectTenantForUpdate, {id});
-  if (!row) return std::nullopt;
-  return ToTenant(*row);
+  return FetchTenant(s, kSelectTenantForUpdate, id);
 }
 
 std::optional<Tenant> SelectTenantBySlug(storage::Session& s, const std::string& slug) {
-  auto row = s.FetchOne(kSelectTenantBySlug, {slug});
-  if (!row) return std::nullopt;
-  return ToTenant(*row);
+  return FetchTenant(s, kSelectTenantBySlug, slug);
 }
 
 std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f) {
