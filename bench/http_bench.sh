@@ -95,6 +95,9 @@ bench_store() {  # NAME DB_URL
   id=$(curl -sf -X POST "http://127.0.0.1:$SERVER_PORT/tenants" -H "Authorization: Bearer $TOKEN" \
         -H 'Content-Type: application/json' -d '{"slug":"bench","name":"Bench"}' |
        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  if [ "$name" = sqlite ]; then
+    R[$name,healthz]=$(wrk_run "http://127.0.0.1:$SERVER_PORT/healthz")
+  fi
   R[$name,get]=$(wrk_run "http://127.0.0.1:$SERVER_PORT/tenants/$id")
   R[$name,post]=$(wrk_run "http://127.0.0.1:$SERVER_PORT/tenants" "$WORK/post.lua")
   R[$name,loaded_rss_kb]=$(rss_kb "$SERVER_PID")
@@ -144,6 +147,7 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "| workload | req/s | p50 ms | p99 ms | vs nginx | non-2xx |"
   echo "|---|---|---|---|---|---|"
   echo "| nginx \`return 200\` (ceiling) | $(printf '%.0f' "$n_rps") | $n_p50 | $n_p99 | 100% | 0 |"
+  row "GET /healthz (our HTTP layer alone)" "${R[sqlite,healthz]}"
   row "GET /tenants/{id}, SQLite" "${R[sqlite,get]}"
   row "POST /tenants, SQLite" "${R[sqlite,post]}"
   if [ -n "$PG_URL" ]; then

@@ -28,6 +28,12 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       tenants_(db, clock),
       projects_(db, clock),
       subscriptions_(db, clock, catalog) {
+  const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
+  metrics_.AddCollector([store](std::string& out) {
+    out += "# HELP breakpilot_build_info The running build; always 1.\n";
+    out += "# TYPE breakpilot_build_info gauge\n";
+    out += "breakpilot_build_info{version=\"" BREAKPILOT_VERSION "\",store=\"" + store + "\"} 1\n";
+  });
   AddSystemRoutes();
   AddTenantRoutes();
   AddProjectRoutes();

@@ -35,6 +35,10 @@ TEST_P(ApiTest, HealthReadinessMetricsAndDocuments) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("breakpilot_http_request_duration_seconds_bucket{route=\"healthz\""),
             std::string::npos);
+  EXPECT_NE(metrics.body.find("breakpilot_build_info{version=\""), std::string::npos);
+  EXPECT_NE(
+      metrics.body.find(GetParam() == Store::kSqlite ? "store=\"sqlite\"" : "store=\"postgresql\""),
+      std::string::npos);
 }
 
 TEST_P(ApiTest, CreateThenReadBack) {
