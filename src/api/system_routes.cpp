@@ -57,7 +57,6 @@ void Api::AddSystemRoutes() {
        .pattern = "/healthz",
        .name = "healthz",
        .access = http::Access::kPublic,
-       .blocking = false,
        .handler = [](http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); }});
   router_.Add({.method = "GET",
                .pattern = "/readyz",
@@ -72,7 +71,6 @@ void Api::AddSystemRoutes() {
                .pattern = "/metrics",
                .name = "metrics",
                .access = http::Access::kPublic,
-               .blocking = false,
                .handler = [this](http::Request&) {
                  return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
                }});
@@ -80,7 +78,6 @@ void Api::AddSystemRoutes() {
                .pattern = "/openapi.yaml",
                .name = "openapi",
                .access = http::Access::kPublic,
-               .blocking = false,
                .handler = [](http::Request&) {
                  auto doc = embedded::Find("api/openapi.yaml");
                  return Text(200, "application/yaml", std::string(doc.value_or("")));
@@ -89,7 +86,6 @@ void Api::AddSystemRoutes() {
                .pattern = "/",
                .name = "reference",
                .access = http::Access::kPublic,
-               .blocking = false,
                .handler = [](http::Request&) {
                  auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
                  r.headers.Set("Content-Security-Policy",

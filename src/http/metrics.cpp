@@ -69,9 +69,6 @@ std::string Metrics::Render() const {
     out += "breakpilot_http_request_duration_seconds_count{" + k + "} " +
            std::to_string(s->count.load()) + "\n";
   }
-  out += "# HELP breakpilot_http_requests_in_flight Requests being handled now.\n";
-  out += "# TYPE breakpilot_http_requests_in_flight gauge\n";
-  out += "breakpilot_http_requests_in_flight " + std::to_string(in_flight_.load()) + "\n";
   for (const auto& c : collectors_) c(out);
   return out;
 }

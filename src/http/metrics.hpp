@@ -22,7 +22,6 @@ class Metrics {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   void Observe(const std::string& route, const std::string& method, int status, double seconds);
-  void SetInFlight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
   // Extra gauges/counters rendered after the HTTP ones (store state, build info, ...).
   void AddCollector(std::function<void(std::string&)> collector);
   std::string Render() const;
@@ -37,7 +36,6 @@ class Metrics {
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Series>> series_;
-  std::atomic<int> in_flight_{0};
   std::vector<std::function<void(std::string&)>> collectors_;
 };
 

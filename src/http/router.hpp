@@ -27,7 +27,6 @@ struct Route {
   std::string pattern{};  // "/tenants/{id}"
   std::string name{};     // metric label and log field: "tenant_get"
   Access access = Access::kStaff;
-  bool blocking = true;  // runs on the blocking pool (touches the database)
   Handler handler{};
   std::vector<std::string> segments{};  // split pattern
 };

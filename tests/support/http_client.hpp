@@ -33,8 +33,6 @@ class HttpClient {
   // Sends raw bytes on a new connection and reads one response (status 0: connection closed).
   HttpResponse Raw(const std::string& bytes);
 
-  void set_token(std::string token) { token_ = std::move(token); }
-
  private:
   std::string host_;
   int port_;

@@ -65,9 +65,8 @@ class ServerProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  void Kill();      // SIGKILL, and reap
-  int Terminate();  // SIGTERM, wait; returns the exit status
-  const std::string& log_path() const { return log_path_; }
+  void Kill();              // SIGKILL, and reap
+  int Terminate();          // SIGTERM, wait; returns the exit status
   std::string Log() const;  // everything the server wrote to stderr so far
 
  private:
