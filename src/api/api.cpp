@@ -42,22 +42,95 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
 
 Api::~Api() = default;
 
-bool Api::Authenticated(const http::Request& req) const {
-  const auto h = req.headers.Get("authorization");
-  if (!h || req.headers.Count("authorization") != 1) return false;
-  constexpr std::string_view kScheme = "bearer ";
-  if (h->size() <= kScheme.size() || h->size() > 4096) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>((*h)[i])) != kScheme[i]) return false;
-  }
-  const std::string_view token = h->substr(kScheme.size());
-  // Hashing both sides first makes the comparison constant-time whatever the lengths.
-  return !options_.admin_token.empty() && ConstantTimeEquals(Sha256(token), admin_token_hash_);
-}
-
 http::Response Api::Handle(http::Request& req) {
   http::Response res = Route(req);
   res.headers.Set("X-Content-Type-Options", "nosniff");
+  return res;
+}
+
+void Api::Add(Endpoint endpoint) {
+  if (!endpoint.action) {
+    throw std::logic_error("route " + endpoint.name + " declares no permission");
+  }
+  const std::size_t index = endpoints_.size();
+  router_.Add(
+      {.method = endpoint.method,
+       .pattern = endpoint.pattern,
+       .name = endpoint.name,
+       .handler = [this, index](http::Request& req) { return Dispatch(endpoints_[index], req); }});
+  endpoints_.push_back(std::move(endpoint));
+}
+
+Result<identity::Principal> Api::Authenticate(const http::Request& req) const {
+  const auto unauthenticated = [](std::string detail) {
+    return Error{ErrorKind::kUnauthenticated, "unauthenticated", "Authentication required",
+                 std::move(detail)};
+  };
+  const auto h = req.headers.Get("authorization");
+  if (!h) return unauthenticated("send a bearer token as 'Authorization: Bearer <token>'");
+  if (req.headers.Count("authorization") != 1) {
+    return unauthenticated("send exactly one Authorization header");
+  }
+  constexpr std::string_view kScheme = "bearer ";
+  if (h->size() <= kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), h->begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return unauthenticated("the Authorization scheme must be Bearer");
+  }
+  const std::string_view token = h->substr(kScheme.size());
+  // Hashing both sides first makes the comparison constant-time whatever the lengths.
+  if (!options_.admin_token.empty() && ConstantTimeEquals(Sha256(token), admin_token_hash_)) {
+    return identity::Principal{.subject = "staff:bootstrap",
+                               .name = "bootstrap",
+                               .realm_roles = {identity::Role::kBreakpilotAdmin}};
+  }
+  return unauthenticated("the bearer token is not valid");
+}
+
+std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action action,
+                                      const std::string& tenant_id) {
+  identity::TenantRef ref{.id = tenant_id};
+  // Only a demo-only principal needs to know whether the tenant is the demo tenant.
+  if (identity::DemoOnly(caller.principal)) {
+    auto t = tenants_.Get(tenant_id);
+    ref.is_demo = t && t->kind == tenants::Kind::kDemo;
+  }
+  return identity::Authorize(caller.principal, action, ref);
+}
+
+http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
+  if (*endpoint.action == identity::Action::kPublic) {
+    static const Caller kAnonymous{.principal = {.subject = "anonymous"}};
+    return endpoint.handler(req, kAnonymous);
+  }
+  auto principal = Authenticate(req);
+  if (!principal) {
+    auto r = ProblemFor(principal.error(), req);
+    r.headers.Set("WWW-Authenticate", "Bearer realm=\"breakpilot\"");
+    return r;
+  }
+  Caller caller{.principal = std::move(*principal)};
+  caller.actor = audit::Actor{caller.principal.subject, req.request_id, req.remote_ip};
+  std::optional<Error> denied;
+  if (endpoint.tenant == TenantFrom::kPathId) {
+    auto id = UuidParam(req, "id");
+    if (!id) return ProblemFor(id.error(), req);
+    denied = CheckTenant(caller, *endpoint.action, *id);
+  } else {
+    denied = identity::Authorize(caller.principal, *endpoint.action, std::nullopt);
+  }
+  http::Response res;
+  if (denied) {
+    res = ProblemFor(*denied, req);
+  } else if (req.method == "POST") {
+    res = WithIdempotency(db_, clock_, req, caller.principal.subject,
+                          [&] { return endpoint.handler(req, caller); });
+  } else {
+    res = endpoint.handler(req, caller);
+  }
+  // Answers to authenticated requests carry tenant data: no shared cache may keep them.
+  res.headers.Set("Cache-Control", "no-store");
   return res;
 }
 
@@ -75,21 +148,9 @@ http::Response Api::Route(http::Request& req) {
     }
     return http::Problem(404, "not-found", "Not found", "no resource at " + req.path, req.path);
   }
-  const http::Route& route = *m.route;
-  req.route = route.name;
+  req.route = m.route->name;
   req.path_params = m.params;
-  if (route.access == http::Access::kStaff && !Authenticated(req)) {
-    auto r = http::Problem(401, "unauthenticated", "Authentication required",
-                           "send a valid staff token as 'Authorization: Bearer <token>'", req.path);
-    r.headers.Set("WWW-Authenticate", "Bearer realm=\"breakpilot\"");
-    return r;
-  }
-  http::Response res = req.method == "POST" ? WithIdempotency(db_, clock_, req, "staff",
-                                                              [&] { return route.handler(req); })
-                                            : route.handler(req);
-  // Answers to authenticated requests carry tenant data: no shared cache may keep them.
-  if (route.access == http::Access::kStaff) res.headers.Set("Cache-Control", "no-store");
-  return res;
+  return m.route->handler(req);
 }
 
 void Api::Observe(const http::Exchange& x) {
@@ -106,10 +167,6 @@ void Api::Observe(const http::Exchange& x) {
   f["request_id"] = x.request->request_id;
   if (!x.request->traceparent.empty()) f["trace_id"] = x.request->traceparent.substr(3, 32);
   kAccessLog.Info("request", f);
-}
-
-audit::Actor ActorOf(const http::Request& req) {
-  return audit::Actor{"staff:bootstrap", req.request_id, req.remote_ip};
 }
 
 http::Response ProblemFor(const Error& e, const http::Request& req) {

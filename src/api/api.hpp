@@ -7,10 +7,12 @@
 //                       [&](const http::Exchange& x) { api.Observe(x); });
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/audit_record.hpp"
 #include "catalog/catalog.hpp"
@@ -18,11 +20,35 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "identity/permissions.hpp"
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
 
 namespace breakpilot::api {
+
+// The authenticated caller, as handlers see it.
+struct Caller {
+  identity::Principal principal;
+  audit::Actor actor;
+};
+
+// Where a route finds the tenant it touches, for the tenant-reach check of Authorize.
+enum class TenantFrom {
+  kNone,    // not tenant-scoped, or the handler checks a tenant named in the body (CheckTenant)
+  kPathId,  // the `{id}` path parameter
+};
+
+// One route of the API: what it needs, and what it does. Registered through Api::Add, which
+// refuses a route that declares no action, so no route goes without a permission.
+struct Endpoint {
+  std::string method;
+  std::string pattern;
+  std::string name;
+  std::optional<identity::Action> action;
+  TenantFrom tenant = TenantFrom::kNone;
+  std::function<http::Response(http::Request&, const Caller&)> handler;
+};
 
 struct ApiOptions {
   std::string admin_token;  // the bootstrap staff token (compared by SHA-256, constant time)
@@ -39,6 +65,7 @@ class Api {
   http::Response Handle(http::Request& req);
   void Observe(const http::Exchange& exchange);
   const http::Router& router() const { return router_; }
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   http::Metrics& metrics() { return metrics_; }
 
  private:
@@ -46,7 +73,12 @@ class Api {
   void AddTenantRoutes();
   void AddProjectRoutes();
   void AddProductRoutes();
-  bool Authenticated(const http::Request& req) const;
+  void Add(Endpoint endpoint);
+  Result<identity::Principal> Authenticate(const http::Request& req) const;
+  // Checks that the caller may perform `action` on tenant `tenant_id` (403/404 otherwise).
+  std::optional<Error> CheckTenant(const Caller& caller, identity::Action action,
+                                   const std::string& tenant_id);
+  http::Response Dispatch(const Endpoint& endpoint, http::Request& req);
   http::Response Route(http::Request& req);
 
   ApiOptions options_;
@@ -58,11 +90,11 @@ class Api {
   tenants::ProjectService projects_;
   tenants::SubscriptionService subscriptions_;
   http::Router router_;
+  std::vector<Endpoint> endpoints_;
   http::Metrics metrics_;
 };
 
 // Helpers shared by the route files.
-audit::Actor ActorOf(const http::Request& req);
 http::Response ProblemFor(const Error& e, const http::Request& req);
 // Reads a `{name}` path parameter that must be a UUID; 400 otherwise.
 Result<std::string> UuidParam(const http::Request& req, std::string_view name);

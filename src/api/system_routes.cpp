@@ -52,53 +52,59 @@ http::Response Text(int status, std::string_view content_type, std::string body)
 }  // namespace
 
 void Api::AddSystemRoutes() {
-  router_.Add(
-      {.method = "GET",
+  Add({.method = "GET",
        .pattern = "/healthz",
        .name = "healthz",
-       .access = http::Access::kPublic,
-       .handler = [](http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); }});
-  router_.Add({.method = "GET",
-               .pattern = "/readyz",
-               .name = "readyz",
-               .access = http::Access::kPublic,
-               .handler = [this](http::Request& req) {
-                 if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
-                 return http::Problem(503, "not-ready", "Not ready", "the database does not answer",
-                                      req.path);
-               }});
-  router_.Add({.method = "GET",
-               .pattern = "/metrics",
-               .name = "metrics",
-               .access = http::Access::kPublic,
-               .handler = [this](http::Request&) {
-                 return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
-               }});
-  router_.Add({.method = "GET",
-               .pattern = "/openapi.yaml",
-               .name = "openapi",
-               .access = http::Access::kPublic,
-               .handler = [](http::Request&) {
-                 auto doc = embedded::Find("api/openapi.yaml");
-                 return Text(200, "application/yaml", std::string(doc.value_or("")));
-               }});
-  router_.Add({.method = "GET",
-               .pattern = "/",
-               .name = "reference",
-               .access = http::Access::kPublic,
-               .handler = [](http::Request&) {
-                 auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
-                 r.headers.Set("Content-Security-Policy",
-                               "default-src 'self'; img-src 'self' data:; style-src 'self' "
-                               "'unsafe-inline'");
-                 return r;
-               }});
-  router_.Add(
-      {.method = "GET",
+
+       .action = identity::Action::kPublic,
+       .handler = [](http::Request&, const Caller&) {
+         return http::Response::Json(200, R"({"status":"ok"})");
+       }});
+  Add({.method = "GET",
+       .pattern = "/readyz",
+       .name = "readyz",
+
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request& req, const Caller&) {
+         if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
+         return http::Problem(503, "not-ready", "Not ready", "the database does not answer",
+                              req.path);
+       }});
+  Add({.method = "GET",
+       .pattern = "/metrics",
+       .name = "metrics",
+
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request&, const Caller&) {
+         return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
+       }});
+  Add({.method = "GET",
+       .pattern = "/openapi.yaml",
+       .name = "openapi",
+
+       .action = identity::Action::kPublic,
+       .handler = [](http::Request&, const Caller&) {
+         auto doc = embedded::Find("api/openapi.yaml");
+         return Text(200, "application/yaml", std::string(doc.value_or("")));
+       }});
+  Add({.method = "GET",
+       .pattern = "/",
+       .name = "reference",
+
+       .action = identity::Action::kPublic,
+       .handler = [](http::Request&, const Caller&) {
+         auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
+         r.headers.Set("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; style-src 'self' "
+                       "'unsafe-inline'");
+         return r;
+       }});
+  Add({.method = "GET",
        .pattern = "/docs/{file}",
        .name = "reference_asset",
-       .access = http::Access::kPublic,
-       .handler = [this](http::Request& req) {
+
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request& req, const Caller&) {
          const auto file = req.Param("file").value_or("");
          if (file == "reference.js") {
            return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));

@@ -17,16 +17,10 @@ namespace breakpilot::http {
 
 using Handler = std::function<Response(Request&)>;
 
-enum class Access {
-  kPublic,  // no credentials: health, metrics, documentation
-  kStaff,   // a staff bearer token
-};
-
 struct Route {
   std::string method{};
   std::string pattern{};  // "/tenants/{id}"
   std::string name{};     // metric label and log field: "tenant_get"
-  Access access = Access::kStaff;
   Handler handler{};
   std::vector<std::string> segments{};  // split pattern
 };

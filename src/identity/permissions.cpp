@@ -1,0 +1,155 @@
+#include "identity/permissions.hpp"
+
+#include <algorithm>
+
+namespace breakpilot::identity {
+namespace {
+
+using A = Action;
+
+struct RoleRow {
+  Role role;
+  std::string_view name;
+  bool realm;
+  std::initializer_list<Action> actions;
+};
+
+// THE permission table (M2.2). Read it as: this role may perform these actions. Tenant reach is
+// separate (Authorize): realm roles reach every tenant, SALES_REP only the demo tenant, org
+// roles only their own organization.
+const RoleRow kTable[] = {
+    {Role::kBreakpilotAdmin,
+     "BREAKPILOT_ADMIN",
+     true,
+     {A::kTenantCreate, A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kTenantLifecycle,
+      A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite,
+      A::kCatalogRead, A::kApiKeyRead, A::kApiKeyWrite, A::kUserRead, A::kUserWrite}},
+    {Role::kSupportEngineer,
+     "SUPPORT_ENGINEER",
+     true,
+     {A::kTenantList, A::kTenantRead, A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead,
+      A::kCatalogRead, A::kApiKeyRead, A::kUserRead}},
+    {Role::kSalesRep,
+     "SALES_REP",
+     true,
+     {A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kProjectRead, A::kProjectWrite,
+      A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead, A::kApiKeyRead,
+      A::kApiKeyWrite}},
+    {Role::kService, "SERVICE", true, {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead}},
+    {Role::kItAdmin,
+     "IT_ADMIN",
+     false,
+     {A::kTenantRead, A::kTenantUpdate, A::kTenantLifecycle, A::kProjectRead, A::kProjectWrite,
+      A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead, A::kApiKeyRead,
+      A::kApiKeyWrite}},
+    {Role::kCxo,
+     "CXO",
+     false,
+     {A::kTenantRead, A::kTenantLifecycle, A::kProjectRead, A::kSubscriptionRead,
+      A::kSubscriptionWrite, A::kCatalogRead}},
+    {Role::kFinance, "FINANCE", false, {A::kTenantRead, A::kSubscriptionRead, A::kCatalogRead}},
+    {Role::kLegal, "LEGAL", false, {A::kTenantRead, A::kProjectRead, A::kCatalogRead}},
+    {Role::kUser, "USER", false, {A::kTenantRead, A::kProjectRead, A::kCatalogRead}},
+};
+
+const RoleRow& RowOf(Role r) {
+  for (const auto& row : kTable) {
+    if (row.role == r) return row;
+  }
+  return kTable[0];  // unreachable: every Role has a row (checked by the unit test)
+}
+
+constexpr std::pair<Action, std::string_view> kActionNames[] = {
+    {A::kPublic, "public"},
+    {A::kTenantCreate, "tenant.create"},
+    {A::kTenantList, "tenant.list"},
+    {A::kTenantRead, "tenant.read"},
+    {A::kTenantUpdate, "tenant.update"},
+    {A::kTenantLifecycle, "tenant.lifecycle"},
+    {A::kProjectRead, "project.read"},
+    {A::kProjectWrite, "project.write"},
+    {A::kSubscriptionRead, "subscription.read"},
+    {A::kSubscriptionWrite, "subscription.write"},
+    {A::kCatalogRead, "catalog.read"},
+    {A::kApiKeyRead, "apikey.read"},
+    {A::kApiKeyWrite, "apikey.write"},
+    {A::kApiKeyVerify, "apikey.verify"},
+    {A::kClaimsRead, "claims.read"},
+    {A::kUserRead, "user.read"},
+    {A::kUserWrite, "user.write"},
+};
+
+bool Has(const std::vector<Role>& roles, Role r) {
+  return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+}  // namespace
+
+std::string_view Name(Role r) { return RowOf(r).name; }
+
+std::optional<Role> ParseRole(std::string_view s) {
+  for (const auto& row : kTable) {
+    if (row.name == s) return row.role;
+  }
+  return std::nullopt;
+}
+
+bool IsRealmRole(Role r) { return RowOf(r).realm; }
+
+std::string_view Name(Action a) {
+  for (const auto& [action, name] : kActionNames) {
+    if (action == a) return name;
+  }
+  return "unknown";
+}
+
+std::optional<Action> ParseAction(std::string_view s) {
+  for (const auto& [action, name] : kActionNames) {
+    if (name == s) return action;
+  }
+  return std::nullopt;
+}
+
+bool RoleAllows(Role role, Action action) {
+  if (action == A::kPublic) return true;
+  const auto& actions = RowOf(role).actions;
+  return std::find(actions.begin(), actions.end(), action) != actions.end();
+}
+
+bool SeesAllTenants(const Principal& p) {
+  return Has(p.realm_roles, Role::kBreakpilotAdmin) || Has(p.realm_roles, Role::kSupportEngineer);
+}
+
+bool DemoOnly(const Principal& p) {
+  return !SeesAllTenants(p) && Has(p.realm_roles, Role::kSalesRep);
+}
+
+std::optional<Error> Authorize(const Principal& p, Action action,
+                               const std::optional<TenantRef>& tenant) {
+  if (action == A::kPublic) return std::nullopt;
+  // A role grants an action only where that role reaches: realm roles everywhere they reach,
+  // org roles inside their organization. Every role that allows the action is tried.
+  bool allowed_somewhere = false;
+  for (Role r : p.realm_roles) {
+    if (!RoleAllows(r, action)) continue;
+    allowed_somewhere = true;
+    if (!tenant) return std::nullopt;
+    if (r == Role::kSalesRep ? tenant->is_demo : r != Role::kService) return std::nullopt;
+  }
+  for (Role r : p.org_roles) {
+    if (!RoleAllows(r, action)) continue;
+    allowed_somewhere = true;
+    if (!p.org_id) continue;
+    if (!tenant || *p.org_id == tenant->id) return std::nullopt;
+  }
+  if (!allowed_somewhere) {
+    return Error{.kind = ErrorKind::kForbidden,
+                 .type = "forbidden",
+                 .title = "Forbidden",
+                 .detail = "none of your roles allows " + std::string(Name(action))};
+  }
+  // Byte for byte the answer for a tenant that does not exist.
+  return NotFound("tenant-not-found", "no tenant with id " + (tenant ? tenant->id : std::string()));
+}
+
+}  // namespace breakpilot::identity

@@ -1,0 +1,102 @@
+// Who may do what (M2.2): roles, actions and the one table between them. The API declares the
+// action each route needs; Authorize decides, with the tenant the request touches.
+//
+//   Principal p = ...;                         // from a verified token
+//   if (auto e = Authorize(p, Action::kTenantRead, TenantRef{id, is_demo})) return *e;
+//
+// Realm roles are staff (any tenant, except SALES_REP: the demo tenant only). Org roles act only
+// inside the principal's own organization, which is a tenant. SERVICE is a machine client.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace breakpilot::identity {
+
+enum class Role {
+  kBreakpilotAdmin,  // realm
+  kSupportEngineer,  // realm
+  kSalesRep,         // realm: demo tenant only
+  kService,          // realm: products and the Keycloak mapper calling /internal/*
+  kItAdmin,          // org
+  kCxo,              // org
+  kFinance,          // org
+  kLegal,            // org
+  kUser,             // org
+};
+inline constexpr std::array kAllRoles = {Role::kBreakpilotAdmin, Role::kSupportEngineer,
+                                         Role::kSalesRep,        Role::kService,
+                                         Role::kItAdmin,         Role::kCxo,
+                                         Role::kFinance,         Role::kLegal,
+                                         Role::kUser};
+
+std::string_view Name(Role r);               // "BREAKPILOT_ADMIN"
+std::optional<Role> ParseRole(std::string_view s);
+bool IsRealmRole(Role r);
+
+enum class Action {
+  kPublic,  // no credentials at all
+  kTenantCreate,
+  kTenantList,
+  kTenantRead,
+  kTenantUpdate,
+  kTenantLifecycle,
+  kProjectRead,
+  kProjectWrite,
+  kSubscriptionRead,
+  kSubscriptionWrite,
+  kCatalogRead,
+  kApiKeyRead,
+  kApiKeyWrite,
+  kApiKeyVerify,
+  kClaimsRead,
+  kUserRead,
+  kUserWrite,
+};
+inline constexpr std::array kAllActions = {
+    Action::kPublic,          Action::kTenantCreate,      Action::kTenantList,
+    Action::kTenantRead,      Action::kTenantUpdate,      Action::kTenantLifecycle,
+    Action::kProjectRead,     Action::kProjectWrite,      Action::kSubscriptionRead,
+    Action::kSubscriptionWrite, Action::kCatalogRead,     Action::kApiKeyRead,
+    Action::kApiKeyWrite,     Action::kApiKeyVerify,      Action::kClaimsRead,
+    Action::kUserRead,        Action::kUserWrite};
+
+std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
+std::optional<Action> ParseAction(std::string_view s);
+
+// The table: may a role perform an action at all (before looking at the tenant)?
+bool RoleAllows(Role role, Action action);
+
+// Who is calling, once authenticated.
+struct Principal {
+  std::string subject;                 // "user:0192...", "client:certifai", "staff:bootstrap"
+  std::string name;                    // for audit: username or client id
+  std::vector<Role> realm_roles;
+  std::vector<Role> org_roles;         // roles inside org_id
+  std::optional<std::string> org_id;   // the tenant this principal belongs to
+  std::vector<std::string> products;   // token claims, passed through
+};
+
+// The tenant a request touches, when it touches one.
+struct TenantRef {
+  std::string id;
+  bool is_demo = false;
+};
+
+// nullopt when allowed. Otherwise 403 (no role allows the action) or 404 (the tenant is out of
+// the principal's reach: we do not confirm that another organization's tenant exists).
+std::optional<Error> Authorize(const Principal& p, Action action,
+                               const std::optional<TenantRef>& tenant);
+
+// True when the principal can act on every tenant (BREAKPILOT_ADMIN, SUPPORT_ENGINEER).
+bool SeesAllTenants(const Principal& p);
+// True when the principal's tenant reach is the demo tenant only (SALES_REP, no wider role).
+bool DemoOnly(const Principal& p);
+
+}  // namespace breakpilot::identity
