@@ -1,4 +1,5 @@
-// breakpilot: the one binary. Subcommands: serve, migrate, version, tenant create|list|show.
+// breakpilot: the one binary. Subcommands: serve, migrate, version, tenant create|list|show,
+// user create, client create, keys rotate.
 // Every serve setting reads from --flag, BREAKPILOT_* environment variables and --config FILE.
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -14,6 +15,8 @@
 #include "config/config.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
+#include "identity/directory.hpp"
+#include "identity/token_issuer.hpp"
 #include "storage/migrations.hpp"
 #include "tenants/tenant_service.hpp"
 
@@ -111,6 +114,35 @@ int main(int argc, char** argv) {
   tshow->add_option("tenant", show_key, "id or slug")->required();
   add_db_flag(tshow);
 
+  auto* user = app.add_subcommand("user", "Manage users of the built-in identity");
+  user->require_subcommand(1);
+  auto* ucreate =
+      user->add_subcommand("create", "Create a user (the password comes from an env var)");
+  std::string user_name, user_display, user_password_env, user_org;
+  std::vector<std::string> user_realm_roles, user_org_roles;
+  bool user_if_missing = false;
+  ucreate->add_option("--username", user_name, "sign-in name")->required();
+  ucreate->add_option("--display-name", user_display, "shown name");
+  ucreate->add_option("--password-env", user_password_env,
+                      "name of the environment variable that holds the password");
+  ucreate->add_option("--realm-role", user_realm_roles, "BREAKPILOT_ADMIN, SUPPORT_ENGINEER, ...");
+  ucreate->add_option("--org", user_org, "member of this tenant (id or slug)");
+  ucreate->add_option("--org-role", user_org_roles, "IT_ADMIN, CXO, FINANCE, LEGAL or USER");
+  ucreate->add_flag("--if-missing", user_if_missing, "do nothing when the username exists");
+  add_db_flag(ucreate);
+  auto* client = app.add_subcommand("client", "Manage service clients (machine credentials)");
+  client->require_subcommand(1);
+  auto* ccreate = client->add_subcommand("create", "Create a client; prints its secret once");
+  std::string client_id;
+  std::vector<std::string> client_roles;
+  ccreate->add_option("--client-id", client_id, "client id")->required();
+  ccreate->add_option("--realm-role", client_roles, "default SERVICE");
+  add_db_flag(ccreate);
+  auto* keys = app.add_subcommand("keys", "Manage the built-in identity's signing keys");
+  keys->require_subcommand(1);
+  auto* krotate = keys->add_subcommand("rotate", "Start signing with a new key now");
+  add_db_flag(krotate);
+
   CLI11_PARSE(app, argc, argv);
 
   Config config;
@@ -161,20 +193,57 @@ int main(int argc, char** argv) {
     Print(breakpilot::api::PageToJson(*page));
     return 0;
   }
+  const auto find_tenant =
+      [&](const std::string& key) -> breakpilot::Result<breakpilot::tenants::Tenant> {
+    if (breakpilot::IsCanonicalUuid(key)) return svc.Get(breakpilot::NormalizeUuid(key));
+    breakpilot::tenants::ListTenantsInput in;
+    in.slug = key;
+    auto page = svc.List(in);
+    if (!page) return std::move(page).error();
+    if (page->items.empty()) return breakpilot::tenants::TenantNotFound(key);
+    return page->items.front();
+  };
   if (tshow->parsed()) {
-    std::optional<breakpilot::Result<breakpilot::tenants::Tenant>> t;
-    if (breakpilot::IsCanonicalUuid(show_key)) {
-      t = svc.Get(breakpilot::NormalizeUuid(show_key));
-    } else {
-      breakpilot::tenants::ListTenantsInput in;
-      in.slug = show_key;
-      auto page = svc.List(in);
-      if (!page) return PrintError(page.error());
-      if (page->items.empty()) return PrintError(breakpilot::tenants::TenantNotFound(show_key));
-      t = page->items.front();
+    auto t = find_tenant(show_key);
+    if (!t) return PrintError(t.error());
+    Print(breakpilot::api::ToJson(*t));
+    return 0;
+  }
+  breakpilot::identity::Directory directory(
+      *db, breakpilot::SystemClock(),
+      {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)});
+  if (ucreate->parsed()) {
+    breakpilot::identity::NewUser in{
+        .username = user_name, .display_name = user_display, .realm_roles = user_realm_roles};
+    if (!user_password_env.empty()) {
+      const char* pw = std::getenv(user_password_env.c_str());
+      if (!pw) {
+        std::cerr << "breakpilot: " << user_password_env << " is not set\n";
+        return 2;
+      }
+      in.password = pw;
     }
-    if (!*t) return PrintError(t->error());
-    Print(breakpilot::api::ToJson(**t));
+    if (!user_org.empty()) {
+      auto t = find_tenant(user_org);
+      if (!t) return PrintError(t.error());
+      in.memberships.push_back({t->id, user_org_roles});
+    }
+    auto u = user_if_missing ? directory.EnsureUser(actor, in) : directory.CreateUser(actor, in);
+    if (!u) return PrintError(u.error());
+    Print({{"id", u->id}, {"username", u->username}});
+    return 0;
+  }
+  if (ccreate->parsed()) {
+    auto c = directory.CreateClient(actor, client_id, client_roles);
+    if (!c) return PrintError(c.error());
+    Print({{"client_id", c->client.client_id}, {"client_secret", c->secret}});
+    return 0;
+  }
+  if (krotate->parsed()) {
+    breakpilot::identity::KeyRing ring(
+        *db, breakpilot::SystemClock(),
+        {.overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)});
+    Print({{"kid", ring.Rotate(actor)}});
     return 0;
   }
   return 0;

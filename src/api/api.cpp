@@ -21,13 +21,18 @@ const Logger kAccessLog("access");
 Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
          const catalog::Catalog& catalog)
     : options_(std::move(options)),
-      admin_token_hash_(Sha256(options_.admin_token)),
       db_(db),
       clock_(clock),
       catalog_(catalog),
       tenants_(db, clock),
       projects_(db, clock),
-      subscriptions_(db, clock, catalog) {
+      subscriptions_(db, clock, catalog),
+      directory_(db, clock, options_.password_cost),
+      keys_(db, clock, options_.keys),
+      issuer_(db, clock, directory_, keys_,
+              {.issuer = options_.public_url, .ttl = options_.token_ttl}),
+      auth_(keys_, issuer_, clock, options_.admin_token) {
+  keys_.Refresh();
   const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
   metrics_.AddCollector([store](std::string& out) {
     out += "# HELP breakpilot_build_info The running build; always 1.\n";
@@ -38,6 +43,11 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddTenantRoutes();
   AddProjectRoutes();
   AddProductRoutes();
+  AddIdentityRoutes();
+}
+
+void Api::Maintain() {
+  keys_.Refresh();
 }
 
 Api::~Api() = default;
@@ -61,7 +71,7 @@ void Api::Add(Endpoint endpoint) {
   endpoints_.push_back(std::move(endpoint));
 }
 
-Result<identity::Principal> Api::Authenticate(const http::Request& req) const {
+Result<identity::Principal> Api::Authenticate(const http::Request& req) {
   const auto unauthenticated = [](std::string detail) {
     return Error{ErrorKind::kUnauthenticated, "unauthenticated", "Authentication required",
                  std::move(detail)};
@@ -78,14 +88,7 @@ Result<identity::Principal> Api::Authenticate(const http::Request& req) const {
       })) {
     return unauthenticated("the Authorization scheme must be Bearer");
   }
-  const std::string_view token = h->substr(kScheme.size());
-  // Hashing both sides first makes the comparison constant-time whatever the lengths.
-  if (!options_.admin_token.empty() && ConstantTimeEquals(Sha256(token), admin_token_hash_)) {
-    return identity::Principal{.subject = "staff:bootstrap",
-                               .name = "bootstrap",
-                               .realm_roles = {identity::Role::kBreakpilotAdmin}};
-  }
-  return unauthenticated("the bearer token is not valid");
+  return auth_.Authenticate(h->substr(kScheme.size()));
 }
 
 std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action action,

@@ -20,7 +20,10 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "identity/authenticator.hpp"
+#include "identity/directory.hpp"
 #include "identity/permissions.hpp"
+#include "identity/token_issuer.hpp"
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
@@ -54,6 +57,10 @@ struct ApiOptions {
   std::string admin_token;  // the bootstrap staff token (compared by SHA-256, constant time)
   std::string docs_dir;     // swagger-ui-dist, for GET /
   bool access_log = true;
+  std::string public_url;  // our issuer URL; empty: http://<listen address>, set by SetPublicUrl
+  std::chrono::seconds token_ttl{900};
+  identity::PasswordCost password_cost{};
+  identity::KeyRingOptions keys{};
 };
 
 class Api {
@@ -67,14 +74,22 @@ class Api {
   const http::Router& router() const { return router_; }
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   http::Metrics& metrics() { return metrics_; }
+  // The URL clients reach us at: the built-in identity's issuer.
+  void SetPublicUrl(std::string url) { issuer_.SetIssuer(std::move(url)); }
+  const std::string& public_url() const { return issuer_.settings().issuer; }
+  // Periodic work: key rotation and reload. Called by a background thread every minute.
+  void Maintain();
+  identity::Directory& directory() { return directory_; }
+  identity::KeyRing& key_ring() { return keys_; }
 
  private:
   void AddSystemRoutes();
   void AddTenantRoutes();
   void AddProjectRoutes();
   void AddProductRoutes();
+  void AddIdentityRoutes();
   void Add(Endpoint endpoint);
-  Result<identity::Principal> Authenticate(const http::Request& req) const;
+  Result<identity::Principal> Authenticate(const http::Request& req);
   // Checks that the caller may perform `action` on tenant `tenant_id` (403/404 otherwise).
   std::optional<Error> CheckTenant(const Caller& caller, identity::Action action,
                                    const std::string& tenant_id);
@@ -82,13 +97,16 @@ class Api {
   http::Response Route(http::Request& req);
 
   ApiOptions options_;
-  std::string admin_token_hash_;
   storage::Database& db_;
   const Clock& clock_;
   const catalog::Catalog& catalog_;
   tenants::TenantService tenants_;
   tenants::ProjectService projects_;
   tenants::SubscriptionService subscriptions_;
+  identity::Directory directory_;
+  identity::KeyRing keys_;
+  identity::TokenIssuer issuer_;
+  identity::Authenticator auth_;
   http::Router router_;
   std::vector<Endpoint> endpoints_;
   http::Metrics metrics_;

@@ -86,6 +86,48 @@ std::optional<std::int64_t> BodyReader::Integer(std::string_view key, Required r
   return std::nullopt;
 }
 
+std::optional<std::vector<std::string>> BodyReader::Strings(std::string_view key, Required required,
+                                                            std::size_t max_items) {
+  const auto* v = o_.if_contains(key);
+  if (!v || v->is_null()) {
+    if (required == Required::kYes) Fail(key, "is required");
+    return std::nullopt;
+  }
+  if (!v->is_array() || v->as_array().size() > max_items) {
+    Fail(key, "must be an array of at most " + std::to_string(max_items) + " strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const auto& e : v->as_array()) {
+    if (!e.is_string()) {
+      Fail(key, "must be an array of strings");
+      return std::nullopt;
+    }
+    out.emplace_back(e.as_string());
+  }
+  return out;
+}
+
+const boost::json::array* BodyReader::Objects(std::string_view key, Required required,
+                                              std::size_t max_items) {
+  const auto* v = o_.if_contains(key);
+  if (!v || v->is_null()) {
+    if (required == Required::kYes) Fail(key, "is required");
+    return nullptr;
+  }
+  if (!v->is_array() || v->as_array().size() > max_items) {
+    Fail(key, "must be an array of at most " + std::to_string(max_items) + " objects");
+    return nullptr;
+  }
+  for (const auto& e : v->as_array()) {
+    if (!e.is_object()) {
+      Fail(key, "must be an array of objects");
+      return nullptr;
+    }
+  }
+  return &v->as_array();
+}
+
 void BodyReader::Fail(std::string_view key, const std::string& message) {
   errors_.push_back({"/" + std::string(key), message});
 }

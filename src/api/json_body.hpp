@@ -36,6 +36,12 @@ class BodyReader {
 
   std::optional<std::string> String(std::string_view key, Required required);
   std::optional<std::int64_t> Integer(std::string_view key, Required required);
+  // An array of strings, at most `max_items` of them.
+  std::optional<std::vector<std::string>> Strings(std::string_view key, Required required,
+                                                  std::size_t max_items = 64);
+  // An array of objects, at most `max_items`; nullptr when absent or wrong (then Fail'ed).
+  const boost::json::array* Objects(std::string_view key, Required required,
+                                    std::size_t max_items = 64);
   // Reports members not in `known`, then returns a 422 error if anything was wrong.
   std::optional<Error> Finish(std::initializer_list<std::string_view> known);
   void Fail(std::string_view key, const std::string& message);

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "api/api.hpp"
@@ -70,10 +72,16 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
   }
 
-  api::Api api({.admin_token = config.admin_token,
-                .docs_dir = config.docs_dir,
-                .access_log = config.access_log},
-               *db, SystemClock(), *catalog);
+  api::Api api(
+      {.admin_token = config.admin_token,
+       .docs_dir = config.docs_dir,
+       .access_log = config.access_log,
+       .public_url = config.public_url,
+       .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
+       .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
+       .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
+                .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)}},
+      *db, SystemClock(), *catalog);
   http::ServerOptions options;
   options.host = config.host;
   options.port = config.port;
@@ -102,6 +110,9 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   }
   const std::string host =
       config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+  if (config.public_url.empty()) {
+    api.SetPublicUrl("http://" + host + ":" + std::to_string(server.port()));
+  }
   const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
@@ -111,6 +122,22 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
                           {"ready_us", ready_us},
                           {"version", BREAKPILOT_VERSION}});
 
+  // Periodic work (signing key rotation and reload) on its own thread, stopped with the server.
+  std::mutex maintenance_mu;
+  std::condition_variable maintenance_cv;
+  bool stopping = false;
+  std::thread maintenance([&] {
+    std::unique_lock lock(maintenance_mu);
+    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(60), [&] { return stopping; })) {
+      lock.unlock();
+      try {
+        api.Maintain();
+      } catch (const std::exception& e) {
+        kLog.Error("maintenance failed", {{"error", e.what()}});
+      }
+      lock.lock();
+    }
+  });
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -119,6 +146,12 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   });
   server.Run();
   signal_thread.join();
+  {
+    std::lock_guard lock(maintenance_mu);
+    stopping = true;
+  }
+  maintenance_cv.notify_all();
+  maintenance.join();
   kLog.Info("stopped");
   return 0;
 }

@@ -35,6 +35,14 @@ constexpr Setting kSettings[] = {
      true},
     {"seed_demo", "BREAKPILOT_SEED_DEMO", "--seed-demo", "create the demo tenant at start", false,
      true},
+    {"public_url", "BREAKPILOT_PUBLIC_URL", "--public-url",
+     "URL clients reach us at; the built-in identity's issuer (default http://LISTEN)"},
+    {"token_ttl_seconds", "BREAKPILOT_TOKEN_TTL_SECONDS", "--token-ttl-seconds",
+     "lifetime of access tokens the built-in identity issues"},
+    {"password_memory_kib", "BREAKPILOT_PASSWORD_MEMORY_KIB", "--password-memory-kib",
+     "argon2id memory cost for new password hashes (OWASP minimum 19456)"},
+    {"key_rotation_days", "BREAKPILOT_KEY_ROTATION_DAYS", "--key-rotation-days",
+     "a token signing key signs this many days, then a new one takes over"},
 };
 
 template <class T>
@@ -80,6 +88,14 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     c.docs_dir = v;
   else if (key == "log_level")
     c.log_level = v;
+  else if (key == "public_url")
+    c.public_url = v;
+  else if (key == "token_ttl_seconds")
+    return ParseNumber(key, v, c.token_ttl_seconds, 60, 86'400);
+  else if (key == "password_memory_kib")
+    return ParseNumber(key, v, c.password_memory_kib, 1024, 4 * 1024 * 1024);
+  else if (key == "key_rotation_days")
+    return ParseNumber(key, v, c.key_rotation_days, 1, 3650);
   else if (key == "threads")
     return ParseNumber(key, v, c.threads, 0, 256);
   else if (key == "blocking_threads")
@@ -150,6 +166,12 @@ std::optional<std::string> Validate(Config& c) {
   }
   LogLevel level;
   if (!ParseLogLevel(c.log_level, level)) return "log_level: want debug, info, warn or error";
+  if (!c.public_url.empty()) {
+    if (c.public_url.rfind("https://", 0) != 0 && c.public_url.rfind("http://", 0) != 0) {
+      return "public_url: want an http:// or https:// URL";
+    }
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  }
   if (!c.admin_token.empty() && c.admin_token.size() < 16) {
     return "admin_token: must be at least 16 characters";
   }

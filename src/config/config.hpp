@@ -35,6 +35,10 @@ struct Config {
   std::string log_level = "info";
   bool access_log = true;
   bool seed_demo = false;
+  std::string public_url;  // empty: http://<listen address>
+  int token_ttl_seconds = 900;
+  int password_memory_kib = 19 * 1024;
+  int key_rotation_days = 30;
 
   // Parsed from listen by Validate().
   std::string host;

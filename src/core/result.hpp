@@ -29,6 +29,7 @@ enum class ErrorKind {
   kPreconditionFailed,    // If-Match does not match
   kGone,                  // existed, no longer available
   kUnsupportedMediaType,  // a body in a format we do not read (415)
+  kTooManyRequests,       // throttled: retry later (429)
   kUnavailable,           // a dependency is down: retry later
   kInternal,              // a bug or an unexpected failure
 };

@@ -15,6 +15,7 @@ int StatusFor(ErrorKind kind) {
     case ErrorKind::kPreconditionFailed: return 412;
     case ErrorKind::kGone: return 410;
     case ErrorKind::kUnsupportedMediaType: return 415;
+    case ErrorKind::kTooManyRequests: return 429;
     case ErrorKind::kUnavailable: return 503;
     case ErrorKind::kInternal: return 500;
   }
@@ -59,6 +60,7 @@ Response Problem(int status, std::string type, std::string title, std::string de
     case 412: e.kind = ErrorKind::kPreconditionFailed; break;
     case 410: e.kind = ErrorKind::kGone; break;
     case 415: e.kind = ErrorKind::kUnsupportedMediaType; break;
+    case 429: e.kind = ErrorKind::kTooManyRequests; break;
     case 422: e.kind = ErrorKind::kInvalidInput; break;
     case 503: e.kind = ErrorKind::kUnavailable; break;
     default: e.kind = ErrorKind::kInternal; break;

@@ -170,7 +170,8 @@ Result<boost::json::object> VerifyJwt(std::string_view token, const KeySet& keys
   bool aud_ok = false;
   if (aud && aud->is_string()) aud_ok = aud->get_string() == rules.audience;
   if (aud && aud->is_array()) {
-    for (const auto& a : aud->get_array()) aud_ok |= a.is_string() && a.get_string() == rules.audience;
+    for (const auto& a : aud->get_array())
+      aud_ok |= a.is_string() && a.get_string() == rules.audience;
   }
   if (!aud_ok) return Invalid("wrong audience");
   const double t = static_cast<double>(now.micros) / 1e6;
@@ -232,7 +233,9 @@ boost::json::object SigningKey::PublicJwk() const {
   return std::move(o);
 }
 
-PublicKey SigningKey::Public() const { return PublicKey{kid_, "ES256", jwk_}; }
+PublicKey SigningKey::Public() const {
+  return PublicKey{kid_, "ES256", jwk_};
+}
 
 std::string SigningKey::Sign(const boost::json::object& claims) const {
   cjose_err err{};

@@ -114,8 +114,7 @@ TEST_F(Jwt, Hs256SignedWithThePublicKeyIsRefused) {
 TEST_F(Jwt, AnEs256TokenLabelledRs256IsRefused) {
   const auto t = key.Sign(Claims());
   const auto rest = t.substr(t.find('.'));
-  EXPECT_EQ(Detail(Verify(Part({{"alg", "RS256"}, {"kid", "k1"}}) + rest)),
-            "key k1 is for ES256");
+  EXPECT_EQ(Detail(Verify(Part({{"alg", "RS256"}, {"kid", "k1"}}) + rest)), "key k1 is for ES256");
 }
 
 TEST_F(Jwt, UnknownKidIsItsOwnErrorSoTheCallerCanRefetch) {
@@ -137,8 +136,9 @@ TEST_F(Jwt, EmbeddedKeysAndCriticalHeadersAreRefused) {
 }
 
 TEST_F(Jwt, GarbageNeverVerifies) {
-  for (std::string t : std::vector<std::string>{"", ".", "..", "a.b.c", "a.b", "a.b.c.d", "!!.??.**", "e30.e30.e30",
-                        std::string(100 * 1024, 'a') + ".b.c", "W10.W10.AA"}) {
+  for (std::string t :
+       std::vector<std::string>{"", ".", "..", "a.b.c", "a.b", "a.b.c.d", "!!.??.**", "e30.e30.e30",
+                                std::string(100 * 1024, 'a') + ".b.c", "W10.W10.AA"}) {
     auto r = Verify(t);
     EXPECT_FALSE(r) << t.substr(0, 20);
     if (!r) {
@@ -182,22 +182,22 @@ TEST(JwtKeys, BadCurvesBrokenPointsAndPrivateKeysMakeTheJwksInvalid) {
   const auto good = SigningKey::Generate("g").PublicJwk();
   auto p384 = good;
   p384["crv"] = "P-384";
-  EXPECT_FALSE(KeySet::FromJwks(boost::json::serialize(boost::json::object{
-      {"keys", boost::json::array{p384}}})));
+  EXPECT_FALSE(KeySet::FromJwks(
+      boost::json::serialize(boost::json::object{{"keys", boost::json::array{p384}}})));
   auto off_curve = good;
   std::string x(off_curve["x"].as_string());
   x[3] = x[3] == 'A' ? 'B' : 'A';
   off_curve["x"] = x;
-  EXPECT_FALSE(KeySet::FromJwks(boost::json::serialize(boost::json::object{
-      {"keys", boost::json::array{off_curve}}})));
+  EXPECT_FALSE(KeySet::FromJwks(
+      boost::json::serialize(boost::json::object{{"keys", boost::json::array{off_curve}}})));
   auto bad_b64 = good;
   bad_b64["y"] = "!!!";
-  EXPECT_FALSE(KeySet::FromJwks(boost::json::serialize(boost::json::object{
-      {"keys", boost::json::array{bad_b64}}})));
+  EXPECT_FALSE(KeySet::FromJwks(
+      boost::json::serialize(boost::json::object{{"keys", boost::json::array{bad_b64}}})));
   auto priv = boost::json::parse(SigningKey::Generate("p").ToPrivateJwk()).as_object();
   priv["kid"] = "p";
-  EXPECT_FALSE(KeySet::FromJwks(boost::json::serialize(boost::json::object{
-      {"keys", boost::json::array{priv}}})));
+  EXPECT_FALSE(KeySet::FromJwks(
+      boost::json::serialize(boost::json::object{{"keys", boost::json::array{priv}}})));
   for (const char* doc : {"", "[]", "{}", R"({"keys":{}})", R"({"keys":[1]})"}) {
     EXPECT_FALSE(KeySet::FromJwks(doc)) << doc;
   }

@@ -85,7 +85,9 @@ bool Has(const std::vector<Role>& roles, Role r) {
 
 }  // namespace
 
-std::string_view Name(Role r) { return RowOf(r).name; }
+std::string_view Name(Role r) {
+  return RowOf(r).name;
+}
 
 std::optional<Role> ParseRole(std::string_view s) {
   for (const auto& row : kTable) {
@@ -94,7 +96,9 @@ std::optional<Role> ParseRole(std::string_view s) {
   return std::nullopt;
 }
 
-bool IsRealmRole(Role r) { return RowOf(r).realm; }
+bool IsRealmRole(Role r) {
+  return RowOf(r).realm;
+}
 
 std::string_view Name(Action a) {
   for (const auto& [action, name] : kActionNames) {

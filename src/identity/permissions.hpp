@@ -30,13 +30,12 @@ enum class Role {
   kLegal,            // org
   kUser,             // org
 };
-inline constexpr std::array kAllRoles = {Role::kBreakpilotAdmin, Role::kSupportEngineer,
-                                         Role::kSalesRep,        Role::kService,
-                                         Role::kItAdmin,         Role::kCxo,
-                                         Role::kFinance,         Role::kLegal,
-                                         Role::kUser};
+inline constexpr std::array kAllRoles = {
+    Role::kBreakpilotAdmin, Role::kSupportEngineer, Role::kSalesRep,
+    Role::kService,         Role::kItAdmin,         Role::kCxo,
+    Role::kFinance,         Role::kLegal,           Role::kUser};
 
-std::string_view Name(Role r);               // "BREAKPILOT_ADMIN"
+std::string_view Name(Role r);  // "BREAKPILOT_ADMIN"
 std::optional<Role> ParseRole(std::string_view s);
 bool IsRealmRole(Role r);
 
@@ -59,13 +58,15 @@ enum class Action {
   kUserRead,
   kUserWrite,
 };
-inline constexpr std::array kAllActions = {
-    Action::kPublic,          Action::kTenantCreate,      Action::kTenantList,
-    Action::kTenantRead,      Action::kTenantUpdate,      Action::kTenantLifecycle,
-    Action::kProjectRead,     Action::kProjectWrite,      Action::kSubscriptionRead,
-    Action::kSubscriptionWrite, Action::kCatalogRead,     Action::kApiKeyRead,
-    Action::kApiKeyWrite,     Action::kApiKeyVerify,      Action::kClaimsRead,
-    Action::kUserRead,        Action::kUserWrite};
+inline constexpr std::array kAllActions = {Action::kPublic,           Action::kTenantCreate,
+                                           Action::kTenantList,       Action::kTenantRead,
+                                           Action::kTenantUpdate,     Action::kTenantLifecycle,
+                                           Action::kProjectRead,      Action::kProjectWrite,
+                                           Action::kSubscriptionRead, Action::kSubscriptionWrite,
+                                           Action::kCatalogRead,      Action::kApiKeyRead,
+                                           Action::kApiKeyWrite,      Action::kApiKeyVerify,
+                                           Action::kClaimsRead,       Action::kUserRead,
+                                           Action::kUserWrite};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);
@@ -75,12 +76,12 @@ bool RoleAllows(Role role, Action action);
 
 // Who is calling, once authenticated.
 struct Principal {
-  std::string subject;                 // "user:0192...", "client:certifai", "staff:bootstrap"
-  std::string name;                    // for audit: username or client id
+  std::string subject;  // "user:0192...", "client:certifai", "staff:bootstrap"
+  std::string name;     // for audit: username or client id
   std::vector<Role> realm_roles;
-  std::vector<Role> org_roles;         // roles inside org_id
-  std::optional<std::string> org_id;   // the tenant this principal belongs to
-  std::vector<std::string> products;   // token claims, passed through
+  std::vector<Role> org_roles;        // roles inside org_id
+  std::optional<std::string> org_id;  // the tenant this principal belongs to
+  std::vector<std::string> products;  // token claims, passed through
 };
 
 // The tenant a request touches, when it touches one.

@@ -5,7 +5,9 @@
 namespace breakpilot::identity {
 namespace {
 
-Principal Staff(Role r) { return Principal{.subject = "user:s", .realm_roles = {r}}; }
+Principal Staff(Role r) {
+  return Principal{.subject = "user:s", .realm_roles = {r}};
+}
 Principal Member(Role r, std::string org) {
   return Principal{.subject = "user:m", .org_roles = {r}, .org_id = std::move(org)};
 }
@@ -60,8 +62,7 @@ TEST(Permissions, SalesRepReachesTheDemoTenantOnly) {
 TEST(Permissions, OrgRolesReachTheirOwnOrganizationOnly) {
   const auto admin = Member(Role::kItAdmin, "t1");
   EXPECT_FALSE(Authorize(admin, Action::kProjectWrite, TenantRef{"t1"}));
-  EXPECT_EQ(Authorize(admin, Action::kProjectWrite, TenantRef{"t2"})->kind,
-            ErrorKind::kNotFound);
+  EXPECT_EQ(Authorize(admin, Action::kProjectWrite, TenantRef{"t2"})->kind, ErrorKind::kNotFound);
   EXPECT_EQ(Authorize(admin, Action::kProjectWrite, TenantRef{"demo", true})->kind,
             ErrorKind::kNotFound);
   const auto user = Member(Role::kUser, "t1");

@@ -1,0 +1,240 @@
+// The built-in identity over HTTP: OpenID discovery and JWKS, the OAuth 2 token endpoint,
+// users and service clients (staff), and the claims endpoint a Keycloak mapper calls.
+#include <boost/json.hpp>
+
+#include "api/api.hpp"
+#include "api/form.hpp"
+#include "api/json_body.hpp"
+#include "identity/claims.hpp"
+
+namespace breakpilot::api {
+namespace {
+
+boost::json::array RoleNames(const std::vector<identity::Role>& roles) {
+  boost::json::array a;
+  for (auto r : roles) a.emplace_back(identity::Name(r));
+  return a;
+}
+
+boost::json::object UserJson(const identity::User& u) {
+  boost::json::array orgs;
+  for (const auto& m : u.memberships) {
+    orgs.push_back({{"tenant_id", m.tenant_id}, {"org_roles", RoleNames(m.org_roles)}});
+  }
+  return {{"id", u.id},
+          {"username", u.username},
+          {"display_name", u.display_name},
+          {"realm_roles", RoleNames(u.realm_roles)},
+          {"memberships", std::move(orgs)},
+          {"has_password", u.has_password},
+          {"disabled", u.disabled},
+          {"created_at", FormatRfc3339(u.created_at)}};
+}
+
+// RFC 6749 §5.2: the token endpoint answers errors in its own JSON shape, not problem+json,
+// because OAuth clients read `error`.
+http::Response OAuthError(int status, std::string_view error, std::string_view description) {
+  auto r = http::Response::Json(
+      status, boost::json::serialize(boost::json::object{{"error", error},
+                                                         {"error_description", description}}));
+  r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Pragma", "no-cache");
+  return r;
+}
+
+http::Response OAuthErrorFor(const Error& e, bool basic_used) {
+  if (e.type == "invalid-client") {
+    auto r = OAuthError(401, "invalid_client", e.detail);
+    if (basic_used) r.headers.Set("WWW-Authenticate", "Basic realm=\"breakpilot\"");
+    return r;
+  }
+  if (e.kind == ErrorKind::kTooManyRequests) {
+    auto r = OAuthError(429, "invalid_grant", e.detail);
+    if (const auto* s = e.extensions.if_contains("retry_after")) {
+      r.headers.Set("Retry-After", boost::json::serialize(*s));
+    }
+    return r;
+  }
+  if (e.kind == ErrorKind::kUnavailable) return OAuthError(503, "temporarily_unavailable", e.detail);
+  if (e.kind == ErrorKind::kMalformed || e.type == "org-required") {
+    return OAuthError(400, "invalid_request", e.detail);
+  }
+  return OAuthError(400, "invalid_grant", e.detail);
+}
+
+}  // namespace
+
+void Api::AddIdentityRoutes() {
+  Add({.method = "GET",
+       .pattern = "/.well-known/openid-configuration",
+       .name = "oidc_discovery",
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request&, const Caller&) {
+         auto r = http::Response::Json(200, boost::json::serialize(issuer_.Discovery()));
+         r.headers.Set("Cache-Control", "public, max-age=300");
+         return r;
+       }});
+  Add({.method = "GET",
+       .pattern = "/.well-known/jwks.json",
+       .name = "jwks",
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request&, const Caller&) {
+         auto r = http::Response::Json(200, keys_.state()->jwks);
+         r.headers.Set("Content-Type", "application/jwk-set+json");
+         r.headers.Set("Cache-Control", "public, max-age=300");
+         return r;
+       }});
+  Add({.method = "POST",
+       .pattern = "/oauth/token",
+       .name = "oauth_token",
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto form = ParseForm(req);
+         if (!form) {
+           return OAuthError(400, "invalid_request", form.error().detail);
+         }
+         std::optional<std::string> values[6];
+         const char* names[6] = {"grant_type", "username", "password",
+                                 "org_id",     "client_id", "client_secret"};
+         for (int i = 0; i < 6; ++i) {
+           auto v = FormValue(*form, names[i]);
+           if (!v) return OAuthError(400, "invalid_request", v.error().detail);
+           values[i] = std::move(*v);
+         }
+         const auto& [grant, username, password, org, client_id, client_secret] = values;
+         if (!grant) return OAuthError(400, "invalid_request", "grant_type is required");
+         Result<identity::IssuedToken> token = Error{};
+         bool basic_used = false;
+         if (*grant == "password") {
+           if (!username || !password) {
+             return OAuthError(400, "invalid_request", "username and password are required");
+           }
+           token = issuer_.PasswordGrant(*username, *password, org);
+         } else if (*grant == "client_credentials") {
+           auto basic = ParseBasicAuth(req);
+           if (!basic) return OAuthErrorFor(basic.error(), true);
+           basic_used = basic->has_value();
+           if (basic_used && (client_id || client_secret)) {
+             return OAuthError(400, "invalid_request",
+                               "authenticate the client one way: Basic or the form, not both");
+           }
+           const std::string id = basic_used ? (*basic)->user : client_id.value_or("");
+           const std::string secret = basic_used ? (*basic)->password : client_secret.value_or("");
+           if (id.empty()) return OAuthError(401, "invalid_client", "client_id is required");
+           token = issuer_.ClientCredentialsGrant(id, secret);
+         } else {
+           return OAuthError(400, "unsupported_grant_type",
+                             "grant_type must be password or client_credentials");
+         }
+         if (!token) return OAuthErrorFor(token.error(), basic_used);
+         auto r = http::Response::Json(
+             200, boost::json::serialize(boost::json::object{{"access_token", token->access_token},
+                                                             {"token_type", "Bearer"},
+                                                             {"expires_in", token->expires_in}}));
+         r.headers.Set("Cache-Control", "no-store");
+         r.headers.Set("Pragma", "no-cache");
+         return r;
+       }});
+  Add({.method = "POST",
+       .pattern = "/users",
+       .name = "user_create",
+       .action = identity::Action::kUserWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         identity::NewUser in;
+         in.id = r.String("id", Required::kNo);
+         in.username = r.String("username", Required::kYes).value_or("");
+         in.password = r.String("password", Required::kNo);
+         in.display_name = r.String("display_name", Required::kNo).value_or("");
+         in.realm_roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+         if (const auto* ms = r.Objects("memberships", Required::kNo)) {
+           for (std::size_t i = 0; i < ms->size(); ++i) {
+             BodyReader m((*ms)[i].as_object());
+             identity::NewMembership nm;
+             nm.tenant_id = m.String("tenant_id", Required::kYes).value_or("");
+             nm.org_roles = m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
+             if (auto e = m.Finish({"tenant_id", "org_roles"})) {
+               for (auto fe : e->errors) {
+                 r.Fail("memberships/" + std::to_string(i) + fe.field, fe.message);
+               }
+             }
+             in.memberships.push_back(std::move(nm));
+           }
+         }
+         if (auto e = r.Finish(
+                 {"id", "username", "password", "display_name", "realm_roles", "memberships"})) {
+           return ProblemFor(*e, req);
+         }
+         auto u = directory_.CreateUser(caller.actor, in);
+         if (!u) return ProblemFor(u.error(), req);
+         auto res = http::Response::Json(201, boost::json::serialize(UserJson(*u)));
+         res.headers.Set("Location", "/users/" + u->id);
+         return res;
+       }});
+  Add({.method = "GET",
+       .pattern = "/users/{user_id}",
+       .name = "user_get",
+       .action = identity::Action::kUserRead,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto id = UuidParam(req, "user_id");
+         if (!id) return ProblemFor(id.error(), req);
+         auto u = directory_.GetUser(*id);
+         if (!u) return ProblemFor(u.error(), req);
+         return http::Response::Json(200, boost::json::serialize(UserJson(*u)));
+       }});
+  Add({.method = "POST",
+       .pattern = "/service-clients",
+       .name = "service_client_create",
+       .action = identity::Action::kUserWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         const auto id = r.String("client_id", Required::kYes).value_or("");
+         const auto roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+         if (auto e = r.Finish({"client_id", "realm_roles"})) return ProblemFor(*e, req);
+         auto c = directory_.CreateClient(caller.actor, id, roles);
+         if (!c) return ProblemFor(c.error(), req);
+         auto res = http::Response::Json(
+             201, boost::json::serialize(boost::json::object{
+                      {"client_id", std::string_view(c->client.client_id)},
+                      {"client_secret", std::string_view(c->secret)},
+                      {"realm_roles", RoleNames(c->client.realm_roles)}}));
+         return res;
+       }});
+  Add({.method = "POST",
+       .pattern = "/internal/claims",
+       .name = "claims",
+       .action = identity::Action::kClaimsRead,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         const auto user = r.String("user_id", Required::kYes).value_or("");
+         const auto org = r.String("org_id", Required::kYes).value_or("");
+         const auto extra = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+         if (auto e = r.Finish({"user_id", "org_id", "realm_roles"})) return ProblemFor(*e, req);
+         std::vector<identity::Role> realm;
+         for (const auto& n : extra) {
+           if (auto role = identity::ParseRole(n); role && identity::IsRealmRole(*role)) {
+             realm.push_back(*role);
+           }
+         }
+         auto c = identity::ClaimsFor(db_, user, org, realm);
+         if (!c) return ProblemFor(c.error(), req);
+         boost::json::array products;
+         for (const auto& p : c->products) products.emplace_back(p);
+         return http::Response::Json(
+             200, boost::json::serialize(boost::json::object{
+                      {"org_id", c->org_id},
+                      {"org_slug", c->org_slug},
+                      {"org_roles", RoleNames(c->org_roles)},
+                      {"products", std::move(products)},
+                      {"plan", c->plan},
+                      {"tenant_status", c->tenant_status}}));
+       }});
+}
+
+}  // namespace breakpilot::api

@@ -1,0 +1,65 @@
+#include "identity/claims.hpp"
+
+#include <algorithm>
+
+#include "core/uuid.hpp"
+#include "identity/directory.hpp"
+#include "tenants/tenant_store.hpp"
+
+namespace breakpilot::identity {
+namespace {
+
+constexpr storage::Query kSelectRealmRoles{"user_realm_roles",
+                                           "SELECT realm_roles FROM users WHERE id = $1"};
+constexpr storage::Query kSelectMembership{
+    "membership_select", "SELECT org_roles FROM memberships WHERE user_id = $1 AND tenant_id = $2"};
+
+bool Has(const std::vector<Role>& roles, Role r) {
+  return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+}  // namespace
+
+Result<OrgClaims> ClaimsFor(storage::Database& db, const std::string& user_id_in,
+                            const std::string& org, const std::vector<Role>& extra_realm_roles) {
+  if (!IsCanonicalUuid(user_id_in)) {
+    return ValidationFailed({{"/user_id", "must be a UUID"}});
+  }
+  const std::string user_id = NormalizeUuid(user_id_in);
+  std::optional<tenants::Tenant> tenant;
+  std::optional<storage::Row> user;
+  std::optional<storage::Row> membership;
+  std::vector<tenants::Subscription> subs;
+  db.Read([&](storage::Session& s) {
+    tenant = IsCanonicalUuid(org) ? tenants::store::SelectTenant(s, NormalizeUuid(org))
+                                  : tenants::store::SelectTenantBySlug(s, org);
+    user = s.FetchOne(kSelectRealmRoles, {user_id});
+    if (!tenant || !user) return;
+    membership = s.FetchOne(kSelectMembership, {user_id, tenant->id});
+    subs = tenants::store::SelectSubscriptions(s, tenant->id);
+  });
+  if (!tenant) return NotFound("org-not-found", "no organization (tenant) '" + org + "'");
+  if (!user) return NotFound("user-not-found", "no user with id " + user_id);
+  std::vector<Role> realm = ParseRolesJson(user->Text(0));
+  realm.insert(realm.end(), extra_realm_roles.begin(), extra_realm_roles.end());
+  const bool staff = Has(realm, Role::kBreakpilotAdmin) || Has(realm, Role::kSupportEngineer);
+  const bool is_demo = tenant->kind == tenants::Kind::kDemo;
+  if (!staff && Has(realm, Role::kSalesRep) && !is_demo) {
+    return Error{ErrorKind::kForbidden, "sales-rep-demo-only", "Forbidden",
+                 "a SALES_REP acts on the demo tenant only"};
+  }
+  if (!membership && !staff && !(Has(realm, Role::kSalesRep) && is_demo)) {
+    return Error{ErrorKind::kForbidden, "not-a-member", "Forbidden",
+                 "the user is not a member of organization '" + tenant->slug + "'"};
+  }
+  OrgClaims c;
+  c.org_id = tenant->id;
+  c.org_slug = tenant->slug;
+  if (membership) c.org_roles = ParseRolesJson(membership->Text(0));
+  for (const auto& s : subs) c.products.push_back(s.product_id);
+  c.plan = std::string(tenants::ToString(tenant->plan));
+  c.tenant_status = std::string(tenants::ToString(tenant->status));
+  return c;
+}
+
+}  // namespace breakpilot::identity

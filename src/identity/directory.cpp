@@ -1,0 +1,319 @@
+#include "identity/directory.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "core/crypto.hpp"
+#include "core/uuid.hpp"
+#include "tenants/tenant_service.hpp"
+
+namespace breakpilot::identity {
+namespace {
+
+using storage::Query;
+
+#define BP_USER_COLUMNS \
+  "id, username, display_name, password_hash, realm_roles, disabled, created_at"
+constexpr Query kInsertUser{
+    "user_insert",
+    "INSERT INTO users (id, username, display_name, password_hash, realm_roles, disabled,"
+    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"};
+constexpr Query kSelectUserById{"user_select_by_id",
+                                "SELECT " BP_USER_COLUMNS " FROM users WHERE id = $1"};
+constexpr Query kSelectUserByName{"user_select_by_username",
+                                  "SELECT " BP_USER_COLUMNS " FROM users WHERE username = $1"};
+constexpr Query kInsertMembership{
+    "membership_insert",
+    "INSERT INTO memberships (user_id, tenant_id, org_roles, created_at) VALUES ($1, $2, $3, $4)"};
+constexpr Query kSelectMemberships{
+    "membership_list_by_user",
+    "SELECT tenant_id, org_roles FROM memberships WHERE user_id = $1 ORDER BY tenant_id"};
+constexpr Query kSelectTenantExists{"tenant_exists", "SELECT kind FROM tenants WHERE id = $1"};
+
+constexpr Query kInsertClient{
+    "client_insert",
+    "INSERT INTO service_clients (client_id, secret_hash, realm_roles, disabled, created_at)"
+    " VALUES ($1, $2, $3, '0', $4)"};
+constexpr Query kSelectClient{
+    "client_select",
+    "SELECT secret_hash, realm_roles, disabled FROM service_clients WHERE client_id = $1"};
+
+constexpr Query kSelectThrottle{"throttle_select",
+                                "SELECT failures, locked_until FROM sign_in_throttle"
+                                " WHERE subject = $1"};
+constexpr Query kUpsertThrottle{
+    "throttle_record_failure",
+    "INSERT INTO sign_in_throttle (subject, failures, locked_until, updated_at)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO UPDATE SET failures = $2,"
+    " locked_until = $3, updated_at = $4"};
+constexpr Query kClearThrottle{"throttle_clear", "DELETE FROM sign_in_throttle WHERE subject = $1"};
+
+bool Truthy(const std::string& v) { return v == "t" || v == "1" || v == "true"; }
+
+Timestamp Time(const storage::Row& r, std::size_t i) {
+  auto t = ParseTimestamp(r.Text(i));
+  if (!t) throw storage::DatabaseError("bad timestamp in column " + std::to_string(i));
+  return *t;
+}
+
+Error BadCredentials() {
+  return Error{ErrorKind::kUnauthenticated, "invalid-credentials", "Sign-in failed",
+               "unknown user or wrong password"};
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::optional<std::string> ValidateUsername(const std::string& u) {
+  if (u.size() < 3 || u.size() > 64) return "must be 3 to 64 characters";
+  for (unsigned char c : u) {
+    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@')) {
+      return "may contain only letters, digits and . _ - @";
+    }
+  }
+  return std::nullopt;
+}
+
+// Parses role names for the given kind (realm or org); reports unknown or misplaced names.
+std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
+                            const std::string& field, std::vector<FieldError>& errors) {
+  std::vector<Role> roles;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto r = ParseRole(names[i]);
+    if (!r || IsRealmRole(*r) != realm) {
+      errors.push_back({field + "/" + std::to_string(i),
+                        realm ? "must be one of BREAKPILOT_ADMIN, SUPPORT_ENGINEER, SALES_REP"
+                              : "must be one of IT_ADMIN, CXO, FINANCE, LEGAL, USER"});
+      continue;
+    }
+    if (std::find(roles.begin(), roles.end(), *r) == roles.end()) roles.push_back(*r);
+  }
+  return roles;
+}
+
+}  // namespace
+
+std::string RolesJson(const std::vector<Role>& roles) {
+  boost::json::array a;
+  for (Role r : roles) a.emplace_back(Name(r));
+  return boost::json::serialize(a);
+}
+
+std::vector<Role> ParseRolesJson(std::string_view json) {
+  std::vector<Role> roles;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  if (ec || !v.is_array()) return roles;
+  for (const auto& e : v.as_array()) {
+    if (!e.is_string()) continue;
+    if (auto r = ParseRole(e.as_string())) roles.push_back(*r);
+  }
+  return roles;
+}
+
+std::optional<User> Directory::LoadUser(storage::Session& s, const std::string& value,
+                                        bool by_username) {
+  auto row = s.FetchOne(by_username ? kSelectUserByName : kSelectUserById, {value});
+  if (!row) return std::nullopt;
+  User u;
+  u.id = row->Text(0);
+  u.username = row->Text(1);
+  u.display_name = row->Text(2);
+  u.has_password = !row->IsNull(3);
+  u.realm_roles = ParseRolesJson(row->Text(4));
+  u.disabled = Truthy(row->Text(5));
+  u.created_at = Time(*row, 6);
+  for (const auto& m : s.Fetch(kSelectMemberships, {u.id})) {
+    u.memberships.push_back({m.Text(0), ParseRolesJson(m.Text(1))});
+  }
+  return u;
+}
+
+Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in) {
+  std::vector<FieldError> errors;
+  const std::string username = Lower(in.username);
+  if (auto p = ValidateUsername(username)) errors.push_back({"/username", *p});
+  if (in.password && (in.password->size() < kMinPasswordLength ||
+                      in.password->size() > kMaxPasswordLength)) {
+    errors.push_back({"/password", "must be 12 to 1024 characters"});
+  }
+  if (in.id && !IsCanonicalUuid(*in.id)) errors.push_back({"/id", "must be a UUID"});
+  if (auto p = tenants::ValidateDisplayName(in.display_name.empty() ? username : in.display_name,
+                                            200)) {
+    errors.push_back({"/display_name", *p});
+  }
+  User u;
+  u.realm_roles = ReadRoles(in.realm_roles, true, "/realm_roles", errors);
+  for (std::size_t i = 0; i < in.memberships.size(); ++i) {
+    const auto& m = in.memberships[i];
+    const std::string field = "/memberships/" + std::to_string(i);
+    if (!IsCanonicalUuid(m.tenant_id)) errors.push_back({field + "/tenant_id", "must be a UUID"});
+    u.memberships.push_back(
+        {NormalizeUuid(m.tenant_id), ReadRoles(m.org_roles, false, field + "/org_roles", errors)});
+  }
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+
+  const Timestamp now = clock_.Now();
+  u.id = in.id ? NormalizeUuid(*in.id) : NewUuidV7(now);
+  u.username = username;
+  u.display_name = in.display_name.empty() ? username : in.display_name;
+  u.has_password = in.password.has_value();
+  u.created_at = now;
+  // Hash outside the transaction: it takes tens of milliseconds on purpose.
+  const storage::Param hash =
+      in.password ? storage::Param(HashPassword(*in.password, cost_)) : std::nullopt;
+  std::optional<Error> failed;
+  try {
+    db_.Write([&](storage::Session& s) {
+      for (std::size_t i = 0; i < u.memberships.size(); ++i) {
+        if (!s.FetchOne(kSelectTenantExists, {u.memberships[i].tenant_id})) {
+          failed = ValidationFailed({{"/memberships/" + std::to_string(i) + "/tenant_id",
+                                      "no tenant with this id"}});
+          return;
+        }
+      }
+      s.Execute(kInsertUser, {u.id, u.username, u.display_name, hash, RolesJson(u.realm_roles),
+                              "0",  // both stores read '0' as false
+                              FormatStorage(now)});
+      boost::json::array orgs;
+      for (const auto& m : u.memberships) {
+        s.Execute(kInsertMembership, {u.id, m.tenant_id, RolesJson(m.org_roles),
+                                      FormatStorage(now)});
+        orgs.push_back({{"tenant_id", m.tenant_id},
+                        {"org_roles", boost::json::parse(RolesJson(m.org_roles))}});
+      }
+      audit::Record(s, clock_, actor,
+                    {std::nullopt, "user.create", 'c', "user", u.id, "created user " + u.username,
+                     boost::json::serialize(boost::json::object{
+                         {"username", u.username},
+                         {"realm_roles", boost::json::parse(RolesJson(u.realm_roles))},
+                         {"memberships", orgs}})});
+    });
+  } catch (const storage::UniqueViolation&) {
+    return Conflict("duplicate-user", "User already exists",
+                    "a user named '" + u.username + "' (or with this id) already exists");
+  }
+  if (failed) return *failed;
+  return u;
+}
+
+Result<User> Directory::EnsureUser(const audit::Actor& actor, const NewUser& in) {
+  std::optional<User> existing;
+  db_.Read([&](storage::Session& s) { existing = LoadUser(s, Lower(in.username), true); });
+  if (existing) return *existing;
+  return CreateUser(actor, in);
+}
+
+Result<User> Directory::GetUser(const std::string& id) {
+  std::optional<User> u;
+  db_.Read([&](storage::Session& s) { u = LoadUser(s, id, false); });
+  if (!u) return NotFound("user-not-found", "no user with id " + id);
+  return *u;
+}
+
+Result<User> Directory::CheckPassword(std::string_view username_in, std::string_view password) {
+  const std::string username = Lower(username_in.substr(0, 128));
+  const Timestamp now = clock_.Now();
+  std::optional<User> user;
+  std::optional<std::string> hash;
+  int failures = 0;
+  std::optional<Timestamp> locked_until;
+  db_.Read([&](storage::Session& s) {
+    if (auto t = s.FetchOne(kSelectThrottle, {username})) {
+      failures = static_cast<int>(t->Int(0));
+      if (!t->IsNull(1)) locked_until = Time(*t, 1);
+    }
+    if (locked_until && now < *locked_until) return;
+    user = LoadUser(s, username, true);
+    if (auto row = s.FetchOne(kSelectUserByName, {username}); row && !row->IsNull(3)) {
+      hash = row->Text(3);
+    }
+  });
+  if (locked_until && now < *locked_until) {
+    const auto wait = (locked_until->micros - now.micros) / kMicrosPerSecond + 1;
+    Error e{ErrorKind::kTooManyRequests, "sign-in-throttled", "Too many failed sign-ins",
+            "too many failed sign-ins for this user; retry in " + std::to_string(wait) + " s"};
+    e.extensions["retry_after"] = wait;
+    return e;
+  }
+  bool ok = false;
+  if (hash && password.size() <= kMaxPasswordLength) {
+    ok = VerifyPassword(*hash, password);
+  } else {
+    BurnPasswordTime(cost_);  // unknown users cost the same time as known ones
+  }
+  if (ok && user && !user->disabled) {
+    if (failures > 0) {
+      db_.Write([&](storage::Session& s) { s.Execute(kClearThrottle, {username}); });
+    }
+    return *user;
+  }
+  ++failures;
+  storage::Param lock;
+  if (failures >= kFreeFailures) {
+    const int doublings = std::min(failures - kFreeFailures, 5);  // 30 s .. 16 min, capped
+    lock = FormatStorage(AddSeconds(now, std::min<std::int64_t>(900, 30LL << doublings)));
+  }
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kUpsertThrottle, {username, std::to_string(failures), lock, FormatStorage(now)});
+  });
+  return BadCredentials();
+}
+
+Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
+                                                const std::string& client_id,
+                                                const std::vector<std::string>& realm_roles) {
+  std::vector<FieldError> errors;
+  if (auto p = ValidateUsername(client_id)) errors.push_back({"/client_id", *p});
+  std::vector<Role> roles;
+  for (std::size_t i = 0; i < realm_roles.size(); ++i) {
+    auto r = ParseRole(realm_roles[i]);
+    if (!r || !IsRealmRole(*r)) {
+      errors.push_back({"/realm_roles/" + std::to_string(i), "must be a realm role"});
+    } else {
+      roles.push_back(*r);
+    }
+  }
+  if (roles.empty() && errors.empty()) roles.push_back(Role::kService);
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+  NewClientSecret out{{client_id, roles}, "bpcs_" + RandomToken(32)};
+  try {
+    db_.Write([&](storage::Session& s) {
+      s.Execute(kInsertClient, {client_id, Sha256Hex(out.secret), RolesJson(roles),
+                                FormatStorage(clock_.Now())});
+      audit::Record(s, clock_, actor,
+                    {std::nullopt, "service_client.create", 'c', "service_client", client_id,
+                     "created service client " + client_id,
+                     boost::json::serialize(boost::json::object{
+                         {"realm_roles", boost::json::parse(RolesJson(roles))}})});
+    });
+  } catch (const storage::UniqueViolation&) {
+    return Conflict("duplicate-client", "Client already exists",
+                    "a service client '" + client_id + "' already exists");
+  }
+  return out;
+}
+
+Result<ServiceClient> Directory::CheckClient(std::string_view client_id, std::string_view secret) {
+  std::optional<storage::Row> row;
+  if (client_id.size() <= 64) {
+    db_.Read([&](storage::Session& s) {
+      row = s.FetchOne(kSelectClient, {std::string(client_id)});
+    });
+  }
+  // Compare hashes of equal length whether or not the client exists.
+  const std::string stored = row ? row->Text(0) : std::string(64, '0');
+  const bool ok = ConstantTimeEquals(Sha256Hex(secret), stored);
+  if (!row || !ok || Truthy(row->Text(2))) {
+    return Error{ErrorKind::kUnauthenticated, "invalid-client", "Client authentication failed",
+                 "unknown client or wrong secret"};
+  }
+  return ServiceClient{std::string(client_id), ParseRolesJson(row->Text(1))};
+}
+
+}  // namespace breakpilot::identity

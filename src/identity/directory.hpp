@@ -1,0 +1,95 @@
+// The built-in identity's directory: users (argon2id passwords), their organization memberships
+// and roles, and service clients (machine credentials for /internal/*). Sign-in checks live here
+// too, with throttling of repeated failures kept in the database so replicas share it.
+//
+//   Directory dir(db, clock, PasswordCost{});
+//   auto u = dir.CreateUser(actor, {.username = "ada", .password = "...", .realm_roles = {...}});
+//   auto who = dir.CheckPassword("ada", "...");     // 401 invalid-credentials / 429 throttled
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit_record.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "identity/password.hpp"
+#include "identity/permissions.hpp"
+#include "storage/database.hpp"
+
+namespace breakpilot::identity {
+
+struct Membership {
+  std::string tenant_id;
+  std::vector<Role> org_roles;
+};
+
+struct User {
+  std::string id;
+  std::string username;
+  std::string display_name;
+  std::vector<Role> realm_roles;
+  std::vector<Membership> memberships;
+  bool disabled = false;
+  bool has_password = false;
+  Timestamp created_at;
+};
+
+struct NewMembership {
+  std::string tenant_id;
+  std::vector<std::string> org_roles;
+};
+
+struct NewUser {
+  std::optional<std::string> id;  // the IdP subject, for users who sign in elsewhere
+  std::string username;
+  std::optional<std::string> password;
+  std::string display_name;
+  std::vector<std::string> realm_roles;
+  std::vector<NewMembership> memberships;
+};
+
+struct ServiceClient {
+  std::string client_id;
+  std::vector<Role> realm_roles;
+};
+
+struct NewClientSecret {
+  ServiceClient client;
+  std::string secret;  // shown once
+};
+
+// Sign-in throttling: after kFreeFailures consecutive failures for a username, each further
+// attempt waits 30 s, doubling per failure, at most 15 minutes.
+inline constexpr int kFreeFailures = 5;
+
+class Directory {
+ public:
+  Directory(storage::Database& db, const Clock& clock, PasswordCost cost)
+      : db_(db), clock_(clock), cost_(cost) {}
+
+  Result<User> CreateUser(const audit::Actor& actor, const NewUser& in);
+  // Creates the user unless one with that username exists (then returns it unchanged).
+  Result<User> EnsureUser(const audit::Actor& actor, const NewUser& in);
+  Result<User> GetUser(const std::string& id);
+  Result<User> CheckPassword(std::string_view username, std::string_view password);
+
+  Result<NewClientSecret> CreateClient(const audit::Actor& actor, const std::string& client_id,
+                                       const std::vector<std::string>& realm_roles);
+  Result<ServiceClient> CheckClient(std::string_view client_id, std::string_view secret);
+
+ private:
+  std::optional<User> LoadUser(storage::Session& s, const std::string& column_value,
+                               bool by_username);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  PasswordCost cost_;
+};
+
+// Role lists travel as JSON arrays of names.
+std::string RolesJson(const std::vector<Role>& roles);
+std::vector<Role> ParseRolesJson(std::string_view json);
+
+}  // namespace breakpilot::identity

@@ -1,0 +1,179 @@
+#include "identity/token_issuer.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "core/uuid.hpp"
+#include "identity/claims.hpp"
+
+namespace breakpilot::identity {
+namespace {
+
+const Logger kLog("identity");
+
+constexpr storage::Query kSelectKeys{
+    "signing_key_list",
+    "SELECT kid, private_jwk, created_at, retired_at FROM signing_keys"
+    " WHERE expires_at IS NULL OR expires_at > $1 ORDER BY created_at DESC, kid DESC"};
+constexpr storage::Query kInsertKey{
+    "signing_key_insert",
+    "INSERT INTO signing_keys (kid, private_jwk, created_at) VALUES ($1, $2, $3)"};
+constexpr storage::Query kRetireKeys{
+    "signing_key_retire",
+    "UPDATE signing_keys SET retired_at = $2, expires_at = $3"
+    " WHERE retired_at IS NULL AND kid <> $1"};
+
+boost::json::array RoleNames(const std::vector<Role>& roles) {
+  boost::json::array a;
+  for (Role r : roles) a.emplace_back(Name(r));
+  return a;
+}
+
+}  // namespace
+
+std::shared_ptr<const KeyRing::State> KeyRing::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+void KeyRing::Load() {
+  auto next = std::make_shared<State>();
+  boost::json::array jwks;
+  std::optional<Timestamp> newest_created;
+  db_.Read([&](storage::Session& s) {
+    for (const auto& row : s.Fetch(kSelectKeys, {FormatStorage(clock_.Now())})) {
+      auto key = SigningKey::FromPrivateJwk(row.Text(0), row.Text(1));
+      if (!key) {
+        kLog.Error("unreadable signing key skipped", {{"kid", row.Text(0)}});
+        continue;
+      }
+      next->public_keys.Add(key->Public());
+      jwks.push_back(key->PublicJwk());
+      if (!next->signer && row.IsNull(3)) next->signer = std::move(*key);
+    }
+  });
+  next->jwks = boost::json::serialize(boost::json::object{{"keys", jwks}});
+  std::lock_guard lock(mu_);
+  state_ = std::move(next);
+}
+
+void KeyRing::Refresh() {
+  last_refresh_us_ = clock_.Now().micros;
+  Load();
+  auto s = state();
+  bool due = !s->signer;
+  if (s->signer) {
+    // The kid starts with the creation time: "k-<micros>-<random>".
+    const auto& kid = s->signer->kid();
+    const auto dash = kid.find('-', 2);
+    std::int64_t created = 0;
+    try {
+      created = std::stoll(kid.substr(2, dash - 2));
+    } catch (const std::exception&) {
+      created = 0;
+    }
+    due = clock_.Now().micros - created >= options_.rotation.count() * kMicrosPerSecond;
+  }
+  if (due) Rotate(audit::Actor{"system:key-rotation", "", ""});
+}
+
+void KeyRing::RefreshSoon() {
+  const auto now = clock_.Now().micros;
+  auto last = last_refresh_us_.load();
+  if (now - last < kMicrosPerSecond) return;
+  if (!last_refresh_us_.compare_exchange_strong(last, now)) return;  // another thread does it
+  Load();
+}
+
+std::string KeyRing::Rotate(const audit::Actor& actor) {
+  const Timestamp now = clock_.Now();
+  const std::string kid = "k-" + std::to_string(now.micros) + "-" + RandomToken(6);
+  const SigningKey key = SigningKey::Generate(kid);
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kInsertKey, {kid, key.ToPrivateJwk(), FormatStorage(now)});
+    s.Execute(kRetireKeys,
+              {kid, FormatStorage(now), FormatStorage(AddSeconds(now, options_.overlap.count()))});
+    audit::Record(s, clock_, actor,
+                  {std::nullopt, "signing_key.rotate", 'c', "signing_key", kid,
+                   "new token signing key " + kid, "{}"});
+  });
+  kLog.Info("signing key rotated", {{"kid", kid}});
+  Load();
+  return kid;
+}
+
+Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims) {
+  auto state = ring_.state();
+  if (!state->signer) {
+    return Error{ErrorKind::kUnavailable, "no-signing-key", "Unavailable",
+                 "the identity has no signing key yet; retry shortly"};
+  }
+  const Timestamp now = clock_.Now();
+  const std::int64_t iat = now.micros / kMicrosPerSecond;
+  claims["iss"] = settings_.issuer;
+  claims["aud"] = settings_.audience;
+  claims["iat"] = iat;
+  claims["nbf"] = iat;
+  claims["exp"] = iat + settings_.ttl.count();
+  claims["jti"] = NewUuidV7(now);
+  return IssuedToken{state->signer->Sign(claims), settings_.ttl.count(), ""};
+}
+
+Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username,
+                                               std::string_view password,
+                                               const std::optional<std::string>& org) {
+  auto user = directory_.CheckPassword(username, password);
+  if (!user) return std::move(user).error();
+  boost::json::object claims{{"sub", user->id},
+                             {"preferred_username", user->username},
+                             {"name", user->display_name},
+                             {"realm_roles", RoleNames(user->realm_roles)}};
+  std::optional<std::string> target = org;
+  if (!target && user->memberships.size() == 1) target = user->memberships.front().tenant_id;
+  if (!target && user->memberships.size() > 1) {
+    return InvalidInput("org-required", "Organization required",
+                        "the user belongs to several organizations: pass org_id");
+  }
+  if (target) {
+    auto c = ClaimsFor(db_, user->id, *target, {});
+    if (!c) return std::move(c).error();
+    claims["org_id"] = c->org_id;
+    claims["org_slug"] = c->org_slug;
+    claims["org_roles"] = RoleNames(c->org_roles);
+    boost::json::array products;
+    for (const auto& p : c->products) products.emplace_back(p);
+    claims["products"] = std::move(products);
+    claims["plan"] = c->plan;
+    claims["tenant_status"] = c->tenant_status;
+  }
+  return Sign(std::move(claims));
+}
+
+Result<IssuedToken> TokenIssuer::ClientCredentialsGrant(std::string_view client_id,
+                                                        std::string_view secret) {
+  auto client = directory_.CheckClient(client_id, secret);
+  if (!client) return std::move(client).error();
+  return Sign({{"sub", "service-account-" + client->client_id},
+               {"client_id", client->client_id},
+               {"azp", client->client_id},
+               {"realm_roles", RoleNames(client->realm_roles)}});
+}
+
+boost::json::object TokenIssuer::Discovery() const {
+  const std::string& iss = settings_.issuer;
+  return {{"issuer", iss},
+          {"jwks_uri", iss + "/.well-known/jwks.json"},
+          {"token_endpoint", iss + "/oauth/token"},
+          {"grant_types_supported", boost::json::array{"password", "client_credentials"}},
+          {"token_endpoint_auth_methods_supported",
+           boost::json::array{"client_secret_basic", "client_secret_post"}},
+          {"response_types_supported", boost::json::array{"token"}},
+          {"subject_types_supported", boost::json::array{"public"}},
+          {"id_token_signing_alg_values_supported", boost::json::array{"ES256"}},
+          {"claims_supported",
+           boost::json::array{"sub", "org_id", "org_roles", "realm_roles", "products", "plan",
+                              "tenant_status", "preferred_username", "name"}}};
+}
+
+}  // namespace breakpilot::identity

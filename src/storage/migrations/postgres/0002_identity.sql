@@ -1,0 +1,47 @@
+-- 0002 (M2.2, M15.1): the built-in identity (users, memberships, service clients, signing keys,
+-- sign-in throttling) and API key rotation.
+
+CREATE TABLE users (
+  id            uuid PRIMARY KEY,          -- also the IdP subject (Keycloak user id) when external
+  username      text NOT NULL UNIQUE,      -- lower case
+  display_name  text NOT NULL DEFAULT '',
+  password_hash text,                      -- argon2id PHC string; NULL: signs in elsewhere
+  realm_roles   jsonb NOT NULL DEFAULT '[]',
+  disabled      boolean NOT NULL DEFAULT false,
+  created_at    timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL
+);
+
+CREATE TABLE memberships (
+  user_id    uuid NOT NULL REFERENCES users (id),
+  tenant_id  uuid NOT NULL REFERENCES tenants (id),
+  org_roles  jsonb NOT NULL DEFAULT '[]',
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (user_id, tenant_id)
+);
+CREATE INDEX memberships_tenant_idx ON memberships (tenant_id, user_id);
+
+CREATE TABLE service_clients (
+  client_id   text PRIMARY KEY,
+  secret_hash text NOT NULL,               -- SHA-256 hex of a 256-bit random secret
+  realm_roles jsonb NOT NULL DEFAULT '["SERVICE"]',
+  disabled    boolean NOT NULL DEFAULT false,
+  created_at  timestamptz NOT NULL
+);
+
+CREATE TABLE signing_keys (
+  kid         text PRIMARY KEY,
+  private_jwk text NOT NULL,
+  created_at  timestamptz NOT NULL,
+  retired_at  timestamptz,                 -- stopped signing; still published
+  expires_at  timestamptz                  -- no longer published
+);
+
+CREATE TABLE sign_in_throttle (
+  subject      text PRIMARY KEY,           -- lower-cased username, known or not
+  failures     integer NOT NULL,
+  locked_until timestamptz,
+  updated_at   timestamptz NOT NULL
+);
+
+ALTER TABLE api_keys ADD COLUMN replaced_by uuid;

@@ -1,0 +1,48 @@
+-- 0002 (M2.2, M15.1): the built-in identity (users, memberships, service clients, signing keys,
+-- sign-in throttling) and API key rotation.
+-- SQLite dialect: uuid, timestamptz and jsonb are TEXT, booleans are 0/1.
+
+CREATE TABLE users (
+  id            text PRIMARY KEY,          -- also the IdP subject (Keycloak user id) when external
+  username      text NOT NULL UNIQUE,      -- lower case
+  display_name  text NOT NULL DEFAULT '',
+  password_hash text,                      -- argon2id PHC string; NULL: signs in elsewhere
+  realm_roles   text NOT NULL DEFAULT '[]',
+  disabled      integer NOT NULL DEFAULT 0,
+  created_at    text NOT NULL,
+  updated_at    text NOT NULL
+);
+
+CREATE TABLE memberships (
+  user_id    text NOT NULL REFERENCES users (id),
+  tenant_id  text NOT NULL REFERENCES tenants (id),
+  org_roles  text NOT NULL DEFAULT '[]',
+  created_at text NOT NULL,
+  PRIMARY KEY (user_id, tenant_id)
+);
+CREATE INDEX memberships_tenant_idx ON memberships (tenant_id, user_id);
+
+CREATE TABLE service_clients (
+  client_id   text PRIMARY KEY,
+  secret_hash text NOT NULL,               -- SHA-256 hex of a 256-bit random secret
+  realm_roles text NOT NULL DEFAULT '["SERVICE"]',
+  disabled    integer NOT NULL DEFAULT 0,
+  created_at  text NOT NULL
+);
+
+CREATE TABLE signing_keys (
+  kid         text PRIMARY KEY,
+  private_jwk text NOT NULL,
+  created_at  text NOT NULL,
+  retired_at  text,                 -- stopped signing; still published
+  expires_at  text                  -- no longer published
+);
+
+CREATE TABLE sign_in_throttle (
+  subject      text PRIMARY KEY,           -- lower-cased username, known or not
+  failures     integer NOT NULL,
+  locked_until text,
+  updated_at   text NOT NULL
+);
+
+ALTER TABLE api_keys ADD COLUMN replaced_by text;
