@@ -31,8 +31,7 @@ Result<Form> ParseForm(const http::Request& req) {
   const auto ct = req.headers.Get("content-type");
   if (!ct || !StartsWithNoCase(*ct, "application/x-www-form-urlencoded")) {
     return Error{ErrorKind::kUnsupportedMediaType, "unsupported-media-type",
-                 "Unsupported media type",
-                 "send the body as application/x-www-form-urlencoded"};
+                 "Unsupported media type", "send the body as application/x-www-form-urlencoded"};
   }
   Form form;
   std::string_view body = req.body;
@@ -43,7 +42,8 @@ Result<Form> ParseForm(const http::Request& req) {
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     const std::string_view k = pair.substr(0, eq);
-    const std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    const std::string_view v =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     auto dk = FormDecode(k);
     auto dv = FormDecode(v);
     if (!dk || !dv) {

@@ -34,9 +34,8 @@ boost::json::object UserJson(const identity::User& u) {
 // RFC 6749 §5.2: the token endpoint answers errors in its own JSON shape, not problem+json,
 // because OAuth clients read `error`.
 http::Response OAuthError(int status, std::string_view error, std::string_view description) {
-  auto r = http::Response::Json(
-      status, boost::json::serialize(boost::json::object{{"error", error},
-                                                         {"error_description", description}}));
+  auto r = http::Response::Json(status, boost::json::serialize(boost::json::object{
+                                            {"error", error}, {"error_description", description}}));
   r.headers.Set("Cache-Control", "no-store");
   r.headers.Set("Pragma", "no-cache");
   return r;
@@ -55,7 +54,8 @@ http::Response OAuthErrorFor(const Error& e, bool basic_used) {
     }
     return r;
   }
-  if (e.kind == ErrorKind::kUnavailable) return OAuthError(503, "temporarily_unavailable", e.detail);
+  if (e.kind == ErrorKind::kUnavailable)
+    return OAuthError(503, "temporarily_unavailable", e.detail);
   if (e.kind == ErrorKind::kMalformed || e.type == "org-required") {
     return OAuthError(400, "invalid_request", e.detail);
   }
@@ -94,7 +94,7 @@ void Api::AddIdentityRoutes() {
            return OAuthError(400, "invalid_request", form.error().detail);
          }
          std::optional<std::string> values[6];
-         const char* names[6] = {"grant_type", "username", "password",
+         const char* names[6] = {"grant_type", "username",  "password",
                                  "org_id",     "client_id", "client_secret"};
          for (int i = 0; i < 6; ++i) {
            auto v = FormValue(*form, names[i]);
@@ -148,13 +148,15 @@ void Api::AddIdentityRoutes() {
          in.username = r.String("username", Required::kYes).value_or("");
          in.password = r.String("password", Required::kNo);
          in.display_name = r.String("display_name", Required::kNo).value_or("");
-         in.realm_roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+         in.realm_roles =
+             r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
          if (const auto* ms = r.Objects("memberships", Required::kNo)) {
            for (std::size_t i = 0; i < ms->size(); ++i) {
              BodyReader m((*ms)[i].as_object());
              identity::NewMembership nm;
              nm.tenant_id = m.String("tenant_id", Required::kYes).value_or("");
-             nm.org_roles = m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
+             nm.org_roles =
+                 m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
              if (auto e = m.Finish({"tenant_id", "org_roles"})) {
                for (auto fe : e->errors) {
                  r.Fail("memberships/" + std::to_string(i) + fe.field, fe.message);
@@ -193,15 +195,16 @@ void Api::AddIdentityRoutes() {
          if (!body) return ProblemFor(body.error(), req);
          BodyReader r(*body);
          const auto id = r.String("client_id", Required::kYes).value_or("");
-         const auto roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+         const auto roles =
+             r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
          if (auto e = r.Finish({"client_id", "realm_roles"})) return ProblemFor(*e, req);
          auto c = directory_.CreateClient(caller.actor, id, roles);
          if (!c) return ProblemFor(c.error(), req);
-         auto res = http::Response::Json(
-             201, boost::json::serialize(boost::json::object{
-                      {"client_id", std::string_view(c->client.client_id)},
-                      {"client_secret", std::string_view(c->secret)},
-                      {"realm_roles", RoleNames(c->client.realm_roles)}}));
+         auto res =
+             http::Response::Json(201, boost::json::serialize(boost::json::object{
+                                           {"client_id", std::string_view(c->client.client_id)},
+                                           {"client_secret", std::string_view(c->secret)},
+                                           {"realm_roles", RoleNames(c->client.realm_roles)}}));
          return res;
        }});
   Add({.method = "POST",
@@ -214,7 +217,8 @@ void Api::AddIdentityRoutes() {
          BodyReader r(*body);
          const auto user = r.String("user_id", Required::kYes).value_or("");
          const auto org = r.String("org_id", Required::kYes).value_or("");
-         const auto extra = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+         const auto extra =
+             r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
          if (auto e = r.Finish({"user_id", "org_id", "realm_roles"})) return ProblemFor(*e, req);
          std::vector<identity::Role> realm;
          for (const auto& n : extra) {
@@ -227,13 +231,12 @@ void Api::AddIdentityRoutes() {
          boost::json::array products;
          for (const auto& p : c->products) products.emplace_back(p);
          return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{
-                      {"org_id", c->org_id},
-                      {"org_slug", c->org_slug},
-                      {"org_roles", RoleNames(c->org_roles)},
-                      {"products", std::move(products)},
-                      {"plan", c->plan},
-                      {"tenant_status", c->tenant_status}}));
+             200, boost::json::serialize(boost::json::object{{"org_id", c->org_id},
+                                                             {"org_slug", c->org_slug},
+                                                             {"org_roles", RoleNames(c->org_roles)},
+                                                             {"products", std::move(products)},
+                                                             {"plan", c->plan},
+                                                             {"tenant_status", c->tenant_status}}));
        }});
 }
 

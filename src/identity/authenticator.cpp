@@ -15,8 +15,7 @@ std::vector<Role> RolesOf(const boost::json::value* v, bool realm) {
   for (const auto& e : v->get_array()) {
     if (!e.is_string()) continue;
     auto r = ParseRole(e.get_string());
-    if (r && IsRealmRole(*r) == realm &&
-        std::find(roles.begin(), roles.end(), *r) == roles.end()) {
+    if (r && IsRealmRole(*r) == realm && std::find(roles.begin(), roles.end(), *r) == roles.end()) {
       roles.push_back(*r);
     }
   }
@@ -80,9 +79,9 @@ Result<boost::json::object> Authenticator::Verify(std::string_view token) {
   if (external_ && head->issuer == external_->rules.issuer) {
     auto keys = external_->keys(false);
     auto claims = keys ? VerifyJwt(token, *keys, external_->rules, now)
-                       : Result<boost::json::object>(Error{
-                             ErrorKind::kUnauthenticated, "unknown-key", "Invalid token",
-                             "the issuer's keys are not available"});
+                       : Result<boost::json::object>(Error{ErrorKind::kUnauthenticated,
+                                                           "unknown-key", "Invalid token",
+                                                           "the issuer's keys are not available"});
     if (!claims && claims.error().type == "unknown-key") {
       keys = external_->keys(true);
       if (keys) claims = VerifyJwt(token, *keys, external_->rules, now);
@@ -96,9 +95,8 @@ Result<boost::json::object> Authenticator::Verify(std::string_view token) {
 Result<Principal> Authenticator::Authenticate(std::string_view bearer) {
   const std::string digest = Sha256(bearer);
   if (!bootstrap_hash_.empty() && ConstantTimeEquals(digest, bootstrap_hash_)) {
-    return Principal{.subject = "staff:bootstrap",
-                     .name = "bootstrap",
-                     .realm_roles = {Role::kBreakpilotAdmin}};
+    return Principal{
+        .subject = "staff:bootstrap", .name = "bootstrap", .realm_roles = {Role::kBreakpilotAdmin}};
   }
   const std::int64_t now_us = clock_.Now().micros;
   {

@@ -49,7 +49,9 @@ constexpr Query kUpsertThrottle{
     " locked_until = $3, updated_at = $4"};
 constexpr Query kClearThrottle{"throttle_clear", "DELETE FROM sign_in_throttle WHERE subject = $1"};
 
-bool Truthy(const std::string& v) { return v == "t" || v == "1" || v == "true"; }
+bool Truthy(const std::string& v) {
+  return v == "t" || v == "1" || v == "true";
+}
 
 Timestamp Time(const storage::Row& r, std::size_t i) {
   auto t = ParseTimestamp(r.Text(i));
@@ -138,13 +140,13 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
   std::vector<FieldError> errors;
   const std::string username = Lower(in.username);
   if (auto p = ValidateUsername(username)) errors.push_back({"/username", *p});
-  if (in.password && (in.password->size() < kMinPasswordLength ||
-                      in.password->size() > kMaxPasswordLength)) {
+  if (in.password &&
+      (in.password->size() < kMinPasswordLength || in.password->size() > kMaxPasswordLength)) {
     errors.push_back({"/password", "must be 12 to 1024 characters"});
   }
   if (in.id && !IsCanonicalUuid(*in.id)) errors.push_back({"/id", "must be a UUID"});
-  if (auto p = tenants::ValidateDisplayName(in.display_name.empty() ? username : in.display_name,
-                                            200)) {
+  if (auto p =
+          tenants::ValidateDisplayName(in.display_name.empty() ? username : in.display_name, 200)) {
     errors.push_back({"/display_name", *p});
   }
   User u;
@@ -172,8 +174,8 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
     db_.Write([&](storage::Session& s) {
       for (std::size_t i = 0; i < u.memberships.size(); ++i) {
         if (!s.FetchOne(kSelectTenantExists, {u.memberships[i].tenant_id})) {
-          failed = ValidationFailed({{"/memberships/" + std::to_string(i) + "/tenant_id",
-                                      "no tenant with this id"}});
+          failed = ValidationFailed(
+              {{"/memberships/" + std::to_string(i) + "/tenant_id", "no tenant with this id"}});
           return;
         }
       }
@@ -182,8 +184,8 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
                               FormatStorage(now)});
       boost::json::array orgs;
       for (const auto& m : u.memberships) {
-        s.Execute(kInsertMembership, {u.id, m.tenant_id, RolesJson(m.org_roles),
-                                      FormatStorage(now)});
+        s.Execute(kInsertMembership,
+                  {u.id, m.tenant_id, RolesJson(m.org_roles), FormatStorage(now)});
         orgs.push_back({{"tenant_id", m.tenant_id},
                         {"org_roles", boost::json::parse(RolesJson(m.org_roles))}});
       }
@@ -284,8 +286,8 @@ Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
   NewClientSecret out{{client_id, roles}, "bpcs_" + RandomToken(32)};
   try {
     db_.Write([&](storage::Session& s) {
-      s.Execute(kInsertClient, {client_id, Sha256Hex(out.secret), RolesJson(roles),
-                                FormatStorage(clock_.Now())});
+      s.Execute(kInsertClient,
+                {client_id, Sha256Hex(out.secret), RolesJson(roles), FormatStorage(clock_.Now())});
       audit::Record(s, clock_, actor,
                     {std::nullopt, "service_client.create", 'c', "service_client", client_id,
                      "created service client " + client_id,
@@ -302,9 +304,8 @@ Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
 Result<ServiceClient> Directory::CheckClient(std::string_view client_id, std::string_view secret) {
   std::optional<storage::Row> row;
   if (client_id.size() <= 64) {
-    db_.Read([&](storage::Session& s) {
-      row = s.FetchOne(kSelectClient, {std::string(client_id)});
-    });
+    db_.Read(
+        [&](storage::Session& s) { row = s.FetchOne(kSelectClient, {std::string(client_id)}); });
   }
   // Compare hashes of equal length whether or not the client exists.
   const std::string stored = row ? row->Text(0) : std::string(64, '0');

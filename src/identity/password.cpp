@@ -12,8 +12,8 @@ namespace breakpilot::identity {
 std::string HashPassword(std::string_view password, const PasswordCost& cost) {
   unsigned char salt[16];
   RandomBytes(salt, sizeof salt);
-  const std::size_t len = argon2_encodedlen(cost.passes, cost.memory_kib, cost.lanes, sizeof salt,
-                                            32, Argon2_id);
+  const std::size_t len =
+      argon2_encodedlen(cost.passes, cost.memory_kib, cost.lanes, sizeof salt, 32, Argon2_id);
   std::vector<char> out(len);
   const int rc = argon2id_hash_encoded(cost.passes, cost.memory_kib, cost.lanes, password.data(),
                                        password.size(), salt, sizeof salt, 32, out.data(), len);

@@ -19,10 +19,9 @@ constexpr storage::Query kSelectKeys{
 constexpr storage::Query kInsertKey{
     "signing_key_insert",
     "INSERT INTO signing_keys (kid, private_jwk, created_at) VALUES ($1, $2, $3)"};
-constexpr storage::Query kRetireKeys{
-    "signing_key_retire",
-    "UPDATE signing_keys SET retired_at = $2, expires_at = $3"
-    " WHERE retired_at IS NULL AND kid <> $1"};
+constexpr storage::Query kRetireKeys{"signing_key_retire",
+                                     "UPDATE signing_keys SET retired_at = $2, expires_at = $3"
+                                     " WHERE retired_at IS NULL AND kid <> $1"};
 
 boost::json::array RoleNames(const std::vector<Role>& roles) {
   boost::json::array a;
@@ -120,8 +119,7 @@ Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims) {
   return IssuedToken{state->signer->Sign(claims), settings_.ttl.count(), ""};
 }
 
-Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username,
-                                               std::string_view password,
+Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::string_view password,
                                                const std::optional<std::string>& org) {
   auto user = directory_.CheckPassword(username, password);
   if (!user) return std::move(user).error();

@@ -74,7 +74,11 @@ class TokenIssuer {
  public:
   TokenIssuer(storage::Database& db, const Clock& clock, Directory& directory, KeyRing& ring,
               TokenSettings settings)
-      : db_(db), clock_(clock), directory_(directory), ring_(ring), settings_(std::move(settings)) {}
+      : db_(db),
+        clock_(clock),
+        directory_(directory),
+        ring_(ring),
+        settings_(std::move(settings)) {}
 
   // Resource owner password grant. `org`: tenant id or slug, needed when the user belongs to
   // several organizations; with exactly one membership it is implied.

@@ -23,6 +23,20 @@ std::int64_t Row::Int(std::size_t i) const {
   return v;
 }
 
+void Database::AddListener(Listener fn) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(fn));
+}
+
+void Database::Deliver(std::string_view payload) {
+  std::vector<Listener> listeners;
+  {
+    std::lock_guard lock(listeners_mu_);
+    listeners = listeners_;
+  }
+  for (const auto& fn : listeners) fn(payload);
+}
+
 std::unique_ptr<Database> OpenDatabase(const std::string& url, const DatabaseOptions& options) {
   if (url.rfind("sqlite:", 0) == 0) {
     return std::make_unique<SqliteDatabase>(url.substr(7), options);

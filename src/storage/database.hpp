@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -72,6 +73,10 @@ class Session {
   virtual std::int64_t Execute(const Query& q, const std::vector<Param>& params) = 0;
   // Runs several statements with no parameters (migrations).
   virtual void ExecuteScript(std::string_view sql) = 0;
+  // Publishes an event to every subscriber of every process on this database (Subscribe), once
+  // the transaction commits; dropped on rollback. At most 7,000 bytes. Used for invalidating
+  // caches: "apikey:<id>", "tenant:<id>".
+  virtual void Notify(std::string_view payload) = 0;
   virtual Dialect dialect() const = 0;
 
   std::optional<Row> FetchOne(const Query& q, const std::vector<Param>& params) {
@@ -96,7 +101,25 @@ class Database {
   virtual bool Ping() noexcept = 0;
   // A description for logs, without credentials.
   virtual std::string Describe() const = 0;
+
+  // Calls `fn` (on a background thread) with every payload any process Notify'd after its
+  // transaction committed; returns once listening has started. On PostgreSQL this is
+  // LISTEN/NOTIFY on its own connection; after that connection is lost and regained, `fn` gets
+  // "*": events may have been missed, so drop everything cached. On SQLite one process owns the
+  // database, and delivery happens in process right after the commit.
+  using Listener = std::function<void(std::string_view payload)>;
+  virtual void Subscribe(Listener fn) = 0;
+
+ protected:
+  void AddListener(Listener fn);
+  void Deliver(std::string_view payload);
+
+ private:
+  std::mutex listeners_mu_;
+  std::vector<Listener> listeners_;
 };
+
+inline constexpr std::string_view kEventChannel = "breakpilot_events";
 
 struct DatabaseOptions {
   int pool_size = 8;           // PostgreSQL connections; SQLite reader connections

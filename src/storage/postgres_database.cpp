@@ -2,8 +2,14 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <unordered_set>
+
+#include "core/log.hpp"
 
 namespace breakpilot::storage {
 namespace {
@@ -13,24 +19,123 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
+const Logger kLog("storage");
+
+constexpr Query kNotify{"notify", "SELECT pg_notify($1, $2)"};
+
+PGconn* Connect(const std::string& url, int connect_timeout_s, std::string& error) {
+  const std::string timeout = std::to_string(connect_timeout_s);
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  const char* values[] = {url.c_str(), timeout.c_str(), "breakpilot", nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    error = conn ? PQerrorMessage(conn) : "out of memory";
+    PQfinish(conn);
+    return nullptr;
+  }
+  // Server notices ("relation already exists, skipping") are not errors: keep them off stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  return conn;
+}
+
 }  // namespace
+
+// LISTEN on a connection of its own, on a thread of its own; wakes on the socket or an eventfd.
+class PgListener {
+ public:
+  PgListener(std::string url, int connect_timeout_s, std::function<void(std::string_view)> deliver)
+      : url_(std::move(url)), timeout_s_(connect_timeout_s), deliver_(std::move(deliver)) {
+    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    std::string error;
+    PGconn* first = ConnectAndListen(error);
+    if (!first) {
+      close(wake_fd_);
+      throw DatabaseError("cannot LISTEN on PostgreSQL " + RedactUrl(url_) + ": " + error);
+    }
+    thread_ = std::thread([this, first] { Run(first); });
+  }
+  ~PgListener() {
+    const std::uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
+    thread_.join();
+    close(wake_fd_);
+  }
+  PgListener(const PgListener&) = delete;
+  PgListener& operator=(const PgListener&) = delete;
+
+ private:
+  PGconn* ConnectAndListen(std::string& error) {
+    PGconn* conn = Connect(url_, timeout_s_, error);
+    if (!conn) return nullptr;
+    ResultPtr r(PQexec(conn, ("LISTEN " + std::string(kEventChannel)).c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      error = PQerrorMessage(conn);
+      PQfinish(conn);
+      return nullptr;
+    }
+    return conn;
+  }
+
+  // Waits for the socket (or only the wake fd, when fd < 0) for at most timeout_ms.
+  // Returns false when woken to stop.
+  bool Wait(int fd, int timeout_ms) {
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd, POLLIN, 0}};
+    poll(fds, fd >= 0 ? 2 : 1, timeout_ms);
+    return (fds[0].revents & POLLIN) == 0;
+  }
+
+  void Run(PGconn* conn) {
+    int backoff_ms = 100;
+    for (;;) {
+      if (!conn) {
+        if (!Wait(-1, backoff_ms)) return;
+        std::string error;
+        conn = ConnectAndListen(error);
+        if (!conn) {
+          backoff_ms = std::min(backoff_ms * 2, 5000);
+          kLog.Warn("event listener reconnect failed", {{"error", error}});
+          continue;
+        }
+        backoff_ms = 100;
+        kLog.Info("event listener reconnected");
+        deliver_("*");  // events between the loss and now are lost: drop every cache
+      }
+      if (!Wait(PQsocket(conn), -1)) break;
+      if (PQconsumeInput(conn) == 0) {
+        kLog.Warn("event listener lost its connection", {{"error", PQerrorMessage(conn)}});
+        PQfinish(conn);
+        conn = nullptr;
+        deliver_("*");
+        continue;
+      }
+      while (PGnotify* n = PQnotifies(conn)) {
+        const std::string payload = n->extra ? n->extra : "";
+        PQfreemem(n);
+        try {
+          deliver_(payload);
+        } catch (const std::exception& e) {
+          kLog.Error("event listener callback failed", {{"error", e.what()}});
+        }
+      }
+    }
+    PQfinish(conn);
+  }
+
+  std::string url_;
+  int timeout_s_;
+  std::function<void(std::string_view)> deliver_;
+  int wake_fd_ = -1;
+  std::thread thread_;
+};
 
 class PgConnection final : public Session {
  public:
   PgConnection(const std::string& url, int connect_timeout_s) {
-    const std::string timeout = std::to_string(connect_timeout_s);
-    const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-    const char* values[] = {url.c_str(), timeout.c_str(), "breakpilot", nullptr};
-    conn_ = PQconnectdbParams(keys, values, 1);
-    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-      std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
-      PQfinish(conn_);
-      conn_ = nullptr;
-      throw DatabaseError("cannot connect to PostgreSQL " + RedactUrl(url) + ": " + msg);
-    }
-    // Server notices ("relation already exists, skipping") are not errors: keep them off stderr.
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
+    std::string error;
+    conn_ = Connect(url, connect_timeout_s, error);
+    if (!conn_)
+      throw DatabaseError("cannot connect to PostgreSQL " + RedactUrl(url) + ": " + error);
     Exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'");
   }
   ~PgConnection() override { PQfinish(conn_); }
@@ -39,6 +144,10 @@ class PgConnection final : public Session {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   void ExecuteScript(std::string_view sql) override { Exec(std::string(sql)); }
+  void Notify(std::string_view payload) override {
+    if (payload.size() > 7000) throw DatabaseError("event payload over 7000 bytes");
+    Run(kNotify, {std::string(kEventChannel), std::string(payload)});  // sent at COMMIT
+  }
   bool Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
   void Exec(const std::string& sql) {
@@ -114,6 +223,15 @@ PostgresDatabase::PostgresDatabase(std::string url, const DatabaseOptions& optio
 }
 
 PostgresDatabase::~PostgresDatabase() = default;
+
+void PostgresDatabase::Subscribe(Listener fn) {
+  AddListener(std::move(fn));
+  std::lock_guard lock(mutex_);
+  if (!listener_) {
+    listener_ = std::make_unique<PgListener>(url_, options_.connect_timeout_s,
+                                             [this](std::string_view p) { Deliver(p); });
+  }
+}
 
 std::unique_ptr<PgConnection> PostgresDatabase::Acquire() {
   {

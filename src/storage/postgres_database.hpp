@@ -13,6 +13,7 @@
 namespace breakpilot::storage {
 
 class PgConnection;
+class PgListener;
 
 class PostgresDatabase final : public Database {
  public:
@@ -24,6 +25,7 @@ class PostgresDatabase final : public Database {
   void Read(const std::function<void(Session&)>& fn) override;
   void ExecuteRaw(std::string_view sql) override;
   bool Ping() noexcept override;
+  void Subscribe(Listener fn) override;
   std::string Describe() const override { return RedactUrl(url_); }
 
  private:
@@ -36,6 +38,7 @@ class PostgresDatabase final : public Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
   int open_ = 0;
+  std::unique_ptr<PgListener> listener_;  // destroyed first: it calls Deliver
 };
 
 }  // namespace breakpilot::storage

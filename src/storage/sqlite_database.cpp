@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <unordered_map>
+#include <utility>
 
 namespace breakpilot::storage {
 
@@ -34,6 +35,12 @@ class SqliteConnection final : public Session {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   void ExecuteScript(std::string_view sql) override { Exec(std::string(sql)); }
+  void Notify(std::string_view payload) override {
+    if (payload.size() > 7000) throw DatabaseError("event payload over 7000 bytes");
+    pending_.emplace_back(payload);
+  }
+  // Events of the last transaction: taken after COMMIT, dropped after ROLLBACK.
+  std::vector<std::string> TakePending() { return std::exchange(pending_, {}); }
 
   void Exec(const std::string& sql) {
     char* err = nullptr;
@@ -132,6 +139,7 @@ class SqliteConnection final : public Session {
   sqlite3* db_ = nullptr;
   // Keyed by the SQL text's address: every Query is a constant with static storage.
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  std::vector<std::string> pending_;
 };
 
 SqliteDatabase::SqliteDatabase(std::string path, const DatabaseOptions& options)
@@ -157,18 +165,34 @@ void SqliteDatabase::Write(const std::function<void(Session&)>& fn) {
     fn(*writer_);
     writer_->Exec("COMMIT");
   } catch (...) {
+    writer_->TakePending();
     try {
       writer_->Exec("ROLLBACK");
     } catch (...) {
     }
     throw;
   }
+  for (const auto& p : writer_->TakePending()) Deliver(p);
+}
+
+void SqliteDatabase::Subscribe(Listener fn) {
+  AddListener(std::move(fn));
 }
 
 void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
   if (in_memory_) {  // one connection holds the whole in-memory database
-    std::lock_guard lock(write_mutex_);
-    fn(*writer_);
+    std::vector<std::string> events;
+    {
+      std::lock_guard lock(write_mutex_);
+      try {
+        fn(*writer_);
+      } catch (...) {
+        writer_->TakePending();
+        throw;
+      }
+      events = writer_->TakePending();
+    }
+    for (const auto& p : events) Deliver(p);
     return;
   }
   std::unique_ptr<SqliteConnection> conn;
@@ -197,7 +221,13 @@ void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
     }
   } give_back{this, &conn};
   if (!conn) conn = Open();
-  fn(*conn);  // autocommit: each statement reads its own consistent snapshot, as on PostgreSQL
+  try {
+    fn(*conn);  // autocommit: each statement reads its own consistent snapshot, as on PostgreSQL
+  } catch (...) {
+    conn->TakePending();
+    throw;
+  }
+  for (const auto& p : conn->TakePending()) Deliver(p);
 }
 
 void SqliteDatabase::ExecuteRaw(std::string_view sql) {

@@ -2,6 +2,8 @@
 // mapping of constraint violations, each test on a fresh SQLite file and a fresh PostgreSQL DB.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "storage/database.hpp"
@@ -101,6 +103,33 @@ TEST_P(StorageTest, BrokenSqlIsADatabaseError) {
   static constexpr Query kBroken{"t_broken", "SELEKT nonsense"};
   EXPECT_THROW(db_->Read([](Session& s) { s.Fetch(kBroken, {}); }), DatabaseError);
   EXPECT_TRUE(db_->Ping()) << "a failed statement leaves the pool usable";
+}
+
+// Events reach subscribers after commit, never after rollback; on PostgreSQL they also reach
+// another Database object (another replica) through LISTEN/NOTIFY.
+TEST_P(StorageTest, EventsArriveAfterCommitAndNeverAfterRollback) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> got;
+  const auto db2 = GetParam() == Store::kPostgres ? tdb_->Open() : nullptr;
+  Database& listener = db2 ? *db2 : *db_;
+  listener.Subscribe([&](std::string_view p) {
+    std::lock_guard lock(mu);
+    got.emplace_back(p);
+    cv.notify_all();
+  });
+  EXPECT_THROW(db_->Write([](Session& s) {
+    s.Notify("rolled-back");
+    throw std::runtime_error("abort");
+  }),
+               std::runtime_error);
+  db_->Write([](Session& s) {
+    s.Notify("first");
+    s.Notify("second");
+  });
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.size() >= 2; }));
+  EXPECT_EQ(got, (std::vector<std::string>{"first", "second"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StorageTest, ::testing::Values(Store::kSqlite, Store::kPostgres),
