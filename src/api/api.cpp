@@ -31,8 +31,10 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       keys_(db, clock, options_.keys),
       issuer_(db, clock, directory_, keys_,
               {.issuer = options_.public_url, .ttl = options_.token_ttl}),
-      auth_(keys_, issuer_, clock, options_.admin_token) {
+      auth_(keys_, issuer_, clock, options_.admin_token),
+      api_keys_(db, clock) {
   keys_.Refresh();
+  last_key_refresh_us_ = clock.Now().micros;
   const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
   metrics_.AddCollector([store](std::string& out) {
     out += "# HELP breakpilot_build_info The running build; always 1.\n";
@@ -44,10 +46,16 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddProjectRoutes();
   AddProductRoutes();
   AddIdentityRoutes();
+  AddApiKeyRoutes();
 }
 
 void Api::Maintain() {
-  keys_.Refresh();
+  api_keys_.FlushLastUsed();
+  const auto now = clock_.Now().micros;
+  if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
+    last_key_refresh_us_ = now;
+    keys_.Refresh();
+  }
 }
 
 Api::~Api() = default;

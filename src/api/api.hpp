@@ -20,6 +20,7 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "identity/api_keys.hpp"
 #include "identity/authenticator.hpp"
 #include "identity/directory.hpp"
 #include "identity/permissions.hpp"
@@ -77,7 +78,8 @@ class Api {
   // The URL clients reach us at: the built-in identity's issuer.
   void SetPublicUrl(std::string url) { issuer_.SetIssuer(std::move(url)); }
   const std::string& public_url() const { return issuer_.settings().issuer; }
-  // Periodic work: key rotation and reload. Called by a background thread every minute.
+  // Periodic work: API key last-use times (each call), signing key rotation and reload (each
+  // minute). Called by a background thread every few seconds, and once at shutdown.
   void Maintain();
   identity::Directory& directory() { return directory_; }
   identity::KeyRing& key_ring() { return keys_; }
@@ -88,6 +90,9 @@ class Api {
   void AddProjectRoutes();
   void AddProductRoutes();
   void AddIdentityRoutes();
+  void AddApiKeyRoutes();
+  Result<identity::ApiKey> ReachableKey(const http::Request& req, const Caller& caller,
+                                        identity::Action action);
   void Add(Endpoint endpoint);
   Result<identity::Principal> Authenticate(const http::Request& req);
   // Checks that the caller may perform `action` on tenant `tenant_id` (403/404 otherwise).
@@ -107,6 +112,8 @@ class Api {
   identity::KeyRing keys_;
   identity::TokenIssuer issuer_;
   identity::Authenticator auth_;
+  identity::ApiKeyService api_keys_;
+  std::int64_t last_key_refresh_us_ = 0;
   http::Router router_;
   std::vector<Endpoint> endpoints_;
   http::Metrics metrics_;

@@ -122,13 +122,13 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
                           {"ready_us", ready_us},
                           {"version", BREAKPILOT_VERSION}});
 
-  // Periodic work (signing key rotation and reload) on its own thread, stopped with the server.
+  // Periodic work (API key use times, signing key rotation) on its own thread.
   std::mutex maintenance_mu;
   std::condition_variable maintenance_cv;
   bool stopping = false;
   std::thread maintenance([&] {
     std::unique_lock lock(maintenance_mu);
-    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(60), [&] { return stopping; })) {
+    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; })) {
       lock.unlock();
       try {
         api.Maintain();
@@ -152,6 +152,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   }
   maintenance_cv.notify_all();
   maintenance.join();
+  api.Maintain();  // the last API key use times
   kLog.Info("stopped");
   return 0;
 }

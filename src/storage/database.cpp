@@ -23,18 +23,21 @@ std::int64_t Row::Int(std::size_t i) const {
   return v;
 }
 
-void Database::AddListener(Listener fn) {
+std::uint64_t Database::AddListener(Listener fn) {
   std::lock_guard lock(listeners_mu_);
-  listeners_.push_back(std::move(fn));
+  listeners_.emplace_back(next_listener_, std::move(fn));
+  return next_listener_++;
+}
+
+void Database::Unsubscribe(std::uint64_t handle) {
+  std::lock_guard lock(listeners_mu_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == handle; });
 }
 
 void Database::Deliver(std::string_view payload) {
-  std::vector<Listener> listeners;
-  {
-    std::lock_guard lock(listeners_mu_);
-    listeners = listeners_;
-  }
-  for (const auto& fn : listeners) fn(payload);
+  // Under the lock, so that once Unsubscribe returns its callback never runs again.
+  std::lock_guard lock(listeners_mu_);
+  for (const auto& [handle, fn] : listeners_) fn(payload);
 }
 
 std::unique_ptr<Database> OpenDatabase(const std::string& url, const DatabaseOptions& options) {

@@ -107,16 +107,19 @@ class Database {
   // LISTEN/NOTIFY on its own connection; after that connection is lost and regained, `fn` gets
   // "*": events may have been missed, so drop everything cached. On SQLite one process owns the
   // database, and delivery happens in process right after the commit.
+  // Returns a handle for Unsubscribe, which waits for a running callback to finish.
   using Listener = std::function<void(std::string_view payload)>;
-  virtual void Subscribe(Listener fn) = 0;
+  virtual std::uint64_t Subscribe(Listener fn) = 0;
+  void Unsubscribe(std::uint64_t handle);
 
  protected:
-  void AddListener(Listener fn);
+  std::uint64_t AddListener(Listener fn);
   void Deliver(std::string_view payload);
 
  private:
-  std::mutex listeners_mu_;
-  std::vector<Listener> listeners_;
+  std::mutex listeners_mu_;  // held while callbacks run
+  std::uint64_t next_listener_ = 1;
+  std::vector<std::pair<std::uint64_t, Listener>> listeners_;
 };
 
 inline constexpr std::string_view kEventChannel = "breakpilot_events";

@@ -224,13 +224,14 @@ PostgresDatabase::PostgresDatabase(std::string url, const DatabaseOptions& optio
 
 PostgresDatabase::~PostgresDatabase() = default;
 
-void PostgresDatabase::Subscribe(Listener fn) {
-  AddListener(std::move(fn));
+std::uint64_t PostgresDatabase::Subscribe(Listener fn) {
+  const auto handle = AddListener(std::move(fn));
   std::lock_guard lock(mutex_);
   if (!listener_) {
     listener_ = std::make_unique<PgListener>(url_, options_.connect_timeout_s,
                                              [this](std::string_view p) { Deliver(p); });
   }
+  return handle;
 }
 
 std::unique_ptr<PgConnection> PostgresDatabase::Acquire() {

@@ -25,7 +25,7 @@ class SqliteDatabase final : public Database {
   void Read(const std::function<void(Session&)>& fn) override;
   void ExecuteRaw(std::string_view sql) override;
   bool Ping() noexcept override;
-  void Subscribe(Listener fn) override;
+  std::uint64_t Subscribe(Listener fn) override;
   std::string Describe() const override { return "sqlite:" + path_; }
 
  private:

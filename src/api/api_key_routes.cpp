@@ -1,0 +1,174 @@
+// /api-keys (M15.1): create, list, rotate, revoke; and POST /internal/api-keys/verify for
+// products, which answers from the cache of identity::ApiKeyService.
+#include <boost/json.hpp>
+
+#include "api/api.hpp"
+#include "api/json_body.hpp"
+#include "api/representation.hpp"
+#include "core/uuid.hpp"
+
+namespace breakpilot::api {
+namespace {
+
+boost::json::value OptionalTime(const std::optional<Timestamp>& t) {
+  if (!t) return nullptr;
+  return boost::json::value(FormatRfc3339(*t));
+}
+
+boost::json::array Strings(const std::vector<std::string>& v) {
+  boost::json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+boost::json::object KeyJson(const identity::ApiKey& k) {
+  return {{"id", k.id},
+          {"tenant_id", k.tenant_id},
+          {"name", k.name},
+          {"prefix", k.prefix},
+          {"scopes", Strings(k.scopes)},
+          {"expires_at", OptionalTime(k.expires_at)},
+          {"revoked_at", OptionalTime(k.revoked_at)},
+          {"last_used_at", OptionalTime(k.last_used_at)},
+          {"replaced_by", k.replaced_by ? boost::json::value(*k.replaced_by) : nullptr},
+          {"created_at", FormatRfc3339(k.created_at)}};
+}
+
+http::Response NewKeyResponse(const identity::NewApiKey& k) {
+  auto o = KeyJson(k.key);
+  o["secret"] = k.secret;
+  auto r = http::Response::Json(201, boost::json::serialize(o));
+  r.headers.Set("Location", "/api-keys/" + k.key.id);
+  return r;
+}
+
+}  // namespace
+
+// Loads a key and checks the caller reaches its tenant; a key out of reach is "not found".
+Result<identity::ApiKey> Api::ReachableKey(const http::Request& req, const Caller& caller,
+                                           identity::Action action) {
+  auto id = UuidParam(req, "key_id");
+  if (!id) return std::move(id).error();
+  auto k = api_keys_.Get(*id);
+  if (!k) return k;
+  if (auto e = CheckTenant(caller, action, k->tenant_id)) {
+    if (e->kind == ErrorKind::kNotFound) return NotFound("api-key-not-found", "no API key with id " + *id);
+    return *e;
+  }
+  return k;
+}
+
+void Api::AddApiKeyRoutes() {
+  Add({.method = "POST",
+       .pattern = "/api-keys",
+       .name = "api_key_create",
+       .action = identity::Action::kApiKeyWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         identity::CreateApiKeyInput in;
+         in.tenant_id = r.String("tenant_id", Required::kYes).value_or("");
+         in.name = r.String("name", Required::kYes).value_or("");
+         in.scopes = r.Strings("scopes", Required::kYes, 32).value_or(std::vector<std::string>{});
+         in.expires_at = r.String("expires_at", Required::kNo);
+         if (auto e = r.Finish({"tenant_id", "name", "scopes", "expires_at"})) {
+           return ProblemFor(*e, req);
+         }
+         if (IsCanonicalUuid(in.tenant_id)) {
+           if (auto e = CheckTenant(caller, identity::Action::kApiKeyWrite,
+                                    NormalizeUuid(in.tenant_id))) {
+             return ProblemFor(*e, req);
+           }
+         }
+         auto k = api_keys_.Create(caller.actor, in);
+         if (!k) return ProblemFor(k.error(), req);
+         return NewKeyResponse(*k);
+       }});
+  Add({.method = "GET",
+       .pattern = "/api-keys",
+       .name = "api_key_list",
+       .action = identity::Action::kApiKeyRead,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         if (auto e = OnlyKnownQuery(req, {"tenant_id", "cursor", "limit"})) {
+           return ProblemFor(*e, req);
+         }
+         auto tenant = StringQuery(req, "tenant_id");
+         if (!tenant) return ProblemFor(tenant.error(), req);
+         if (!*tenant || !IsCanonicalUuid(**tenant)) {
+           return ProblemFor(Malformed("invalid-parameter", "Invalid query parameter",
+                                       "tenant_id must be given, as a UUID",
+                                       {{"tenant_id", "is required and must be a UUID"}}),
+                             req);
+         }
+         const std::string tenant_id = NormalizeUuid(**tenant);
+         if (auto e = CheckTenant(caller, identity::Action::kApiKeyRead, tenant_id)) {
+           return ProblemFor(*e, req);
+         }
+         auto cursor = StringQuery(req, "cursor");
+         if (!cursor) return ProblemFor(cursor.error(), req);
+         auto limit = IntQuery(req, "limit");
+         if (!limit) return ProblemFor(limit.error(), req);
+         auto page = api_keys_.List(tenant_id, *cursor, *limit);
+         if (!page) return ProblemFor(page.error(), req);
+         boost::json::array items;
+         for (const auto& k : page->items) items.push_back(KeyJson(k));
+         return http::Response::Json(
+             200, boost::json::serialize(boost::json::object{
+                      {"items", std::move(items)},
+                      {"next_cursor", page->next_cursor ? boost::json::value(*page->next_cursor)
+                                                        : nullptr}}));
+       }});
+  Add({.method = "POST",
+       .pattern = "/api-keys/{key_id}/rotate",
+       .name = "api_key_rotate",
+       .action = identity::Action::kApiKeyWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
+         if (!k) return ProblemFor(k.error(), req);
+         auto body = ParseJsonObject(req, true);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         const auto grace = r.Integer("grace_seconds", Required::kNo)
+                                .value_or(identity::kDefaultRotationGraceSeconds);
+         if (auto e = r.Finish({"grace_seconds"})) return ProblemFor(*e, req);
+         auto next = api_keys_.Rotate(caller.actor, k->id, grace);
+         if (!next) return ProblemFor(next.error(), req);
+         return NewKeyResponse(*next);
+       }});
+  Add({.method = "DELETE",
+       .pattern = "/api-keys/{key_id}",
+       .name = "api_key_revoke",
+       .action = identity::Action::kApiKeyWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
+         if (!k) return ProblemFor(k.error(), req);
+         auto done = api_keys_.Revoke(caller.actor, k->id);
+         if (!done) return ProblemFor(done.error(), req);
+         return http::Response::Empty(204);
+       }});
+  Add({.method = "POST",
+       .pattern = "/internal/api-keys/verify",
+       .name = "api_key_verify",
+       .action = identity::Action::kApiKeyVerify,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         const auto key = r.String("key", Required::kYes);
+         if (auto e = r.Finish({"key"})) return ProblemFor(*e, req);
+         const auto v = api_keys_.Verify(*key);
+         boost::json::object o{{"valid", v.valid}};
+         if (!v.valid) o["reason"] = v.reason;
+         if (!v.key_id.empty()) {
+           o["key_id"] = v.key_id;
+           o["tenant_id"] = v.tenant_id;
+           o["tenant_status"] = v.tenant_status;
+           o["scopes"] = Strings(v.scopes);
+           o["expires_at"] = OptionalTime(v.expires_at);
+         }
+         return http::Response::Json(200, boost::json::serialize(o));
+       }});
+}
+
+}  // namespace breakpilot::api
