@@ -52,7 +52,8 @@ Result<identity::ApiKey> Api::ReachableKey(const http::Request& req, const Calle
   auto k = api_keys_.Get(*id);
   if (!k) return k;
   if (auto e = CheckTenant(caller, action, k->tenant_id)) {
-    if (e->kind == ErrorKind::kNotFound) return NotFound("api-key-not-found", "no API key with id " + *id);
+    if (e->kind == ErrorKind::kNotFound)
+      return NotFound("api-key-not-found", "no API key with id " + *id);
     return *e;
   }
   return k;
@@ -116,8 +117,8 @@ void Api::AddApiKeyRoutes() {
          return http::Response::Json(
              200, boost::json::serialize(boost::json::object{
                       {"items", std::move(items)},
-                      {"next_cursor", page->next_cursor ? boost::json::value(*page->next_cursor)
-                                                        : nullptr}}));
+                      {"next_cursor",
+                       page->next_cursor ? boost::json::value(*page->next_cursor) : nullptr}}));
        }});
   Add({.method = "POST",
        .pattern = "/api-keys/{key_id}/rotate",

@@ -24,34 +24,36 @@ constexpr std::size_t kKeyLength = kPrefix.size() + kRandomChars + kChecksumChar
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-#define BP_KEY_COLUMNS                                                                          \
+#define BP_KEY_COLUMNS                                                                       \
   "id, tenant_id, name, prefix, scopes, expires_at, revoked_at, last_used_at, replaced_by, " \
   "created_at"
 constexpr Query kInsertKey{"api_key_insert",
                            "INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, scopes,"
                            " expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
-constexpr Query kSelectKey{"api_key_select", "SELECT " BP_KEY_COLUMNS " FROM api_keys WHERE id = $1"};
+constexpr Query kSelectKey{"api_key_select",
+                           "SELECT " BP_KEY_COLUMNS " FROM api_keys WHERE id = $1"};
 constexpr Query kSelectKeyForUpdate{
     "api_key_select_for_update", "SELECT " BP_KEY_COLUMNS " FROM api_keys WHERE id = $1 FOR UPDATE",
     "SELECT " BP_KEY_COLUMNS " FROM api_keys WHERE id = $1"};
 constexpr Query kSelectKeys{
     "api_key_list",
-    "SELECT " BP_KEY_COLUMNS " FROM api_keys WHERE tenant_id = $1"
+    "SELECT " BP_KEY_COLUMNS
+    " FROM api_keys WHERE tenant_id = $1"
     " AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3::integer",
-    "SELECT " BP_KEY_COLUMNS " FROM api_keys WHERE tenant_id = $1"
+    "SELECT " BP_KEY_COLUMNS
+    " FROM api_keys WHERE tenant_id = $1"
     " AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT CAST($3 AS INTEGER)"};
 constexpr Query kSelectForVerify{
     "api_key_verify",
     "SELECT k.id, k.tenant_id, t.status, k.scopes, k.expires_at, k.revoked_at"
     " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.secret_hash = $1"};
-constexpr Query kRevokeKey{"api_key_revoke",
-                           "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"};
+constexpr Query kRevokeKey{
+    "api_key_revoke", "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"};
 constexpr Query kReplaceKey{"api_key_replace",
                             "UPDATE api_keys SET replaced_by = $2, expires_at = $3 WHERE id = $1"};
-constexpr Query kTouchKey{
-    "api_key_touch",
-    "UPDATE api_keys SET last_used_at = $2 WHERE id = $1"
-    " AND (last_used_at IS NULL OR last_used_at < $2)"};
+constexpr Query kTouchKey{"api_key_touch",
+                          "UPDATE api_keys SET last_used_at = $2 WHERE id = $1"
+                          " AND (last_used_at IS NULL OR last_used_at < $2)"};
 
 std::string Checksum(std::string_view body) {
   boost::crc_32_type crc;
@@ -135,7 +137,9 @@ Error KeyNotFound(const std::string& id) {
   return NotFound("api-key-not-found", "no API key with id " + id);
 }
 
-std::string KeyEvent(const std::string& id) { return "apikey:" + id; }
+std::string KeyEvent(const std::string& id) {
+  return "apikey:" + id;
+}
 
 }  // namespace
 
@@ -153,7 +157,9 @@ ApiKeyService::ApiKeyService(storage::Database& db, const Clock& clock) : db_(db
   subscription_ = db_.Subscribe([this](std::string_view event) { OnEvent(event); });
 }
 
-ApiKeyService::~ApiKeyService() { db_.Unsubscribe(subscription_); }
+ApiKeyService::~ApiKeyService() {
+  db_.Unsubscribe(subscription_);
+}
 
 void ApiKeyService::OnEvent(std::string_view event) {
   std::unique_lock lock(cache_mu_);
@@ -225,7 +231,8 @@ Result<NewApiKey> ApiKeyService::Create(const audit::Actor& actor, const CreateA
   db_.Write([&](storage::Session& s) {
     auto t = tenants::store::SelectTenant(s, tenant_id);
     if (!t) return void(out = tenants::TenantNotFound(tenant_id));
-    if (t->status == tenants::Status::kArchived) return void(out = tenants::TenantArchived(tenant_id));
+    if (t->status == tenants::Status::kArchived)
+      return void(out = tenants::TenantArchived(tenant_id));
     ApiKey k{.id = NewUuidV7(now),
              .tenant_id = tenant_id,
              .name = in.name,

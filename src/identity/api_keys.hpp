@@ -110,11 +110,11 @@ class ApiKeyService {
   storage::Database& db_;
   const Clock& clock_;
   std::shared_mutex cache_mu_;
-  std::atomic<std::uint64_t> generation_{0};  // bumped by every event
-  std::unordered_map<std::string, Cached> cache_;      // by secret hash
-  std::unordered_map<std::string, std::string> ids_;   // key id -> secret hash
+  std::atomic<std::uint64_t> generation_{0};          // bumped by every event
+  std::unordered_map<std::string, Cached> cache_;     // by secret hash
+  std::unordered_map<std::string, std::string> ids_;  // key id -> secret hash
   std::mutex used_mu_;
-  std::unordered_map<std::string, Timestamp> used_;    // key id -> last use, not yet written
+  std::unordered_map<std::string, Timestamp> used_;  // key id -> last use, not yet written
   std::uint64_t subscription_ = 0;
 };
 

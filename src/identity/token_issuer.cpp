@@ -58,7 +58,6 @@ void KeyRing::Load() {
 }
 
 void KeyRing::Refresh() {
-  last_refresh_us_ = clock_.Now().micros;
   Load();
   auto s = state();
   bool due = !s->signer;

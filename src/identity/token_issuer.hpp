@@ -55,7 +55,7 @@ class KeyRing {
   KeyRingOptions options_;
   mutable std::mutex mu_;
   std::shared_ptr<const State> state_ = std::make_shared<State>();
-  std::atomic<std::int64_t> last_refresh_us_{0};
+  std::atomic<std::int64_t> last_refresh_us_{0};  // of RefreshSoon: an unknown kid
 };
 
 struct TokenSettings {

@@ -175,7 +175,9 @@ void SqliteDatabase::Write(const std::function<void(Session&)>& fn) {
   for (const auto& p : writer_->TakePending()) Deliver(p);
 }
 
-std::uint64_t SqliteDatabase::Subscribe(Listener fn) { return AddListener(std::move(fn)); }
+std::uint64_t SqliteDatabase::Subscribe(Listener fn) {
+  return AddListener(std::move(fn));
+}
 
 void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
   if (in_memory_) {  // one connection holds the whole in-memory database

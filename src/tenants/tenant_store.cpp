@@ -153,8 +153,8 @@ bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_ve
       s.Execute(kUpdateTenant,
                 {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
                  OptionalTimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at),
-                 t.cancel_reason, FormatStorage(t.updated_at),
-                 std::to_string(expected_version)}) == 1;
+                 t.cancel_reason, FormatStorage(t.updated_at), std::to_string(expected_version)}) ==
+      1;
   // Caches of tenant status (API key verification) on every replica drop this tenant.
   if (updated) s.Notify(TenantChangedEvent(t.id));
   return updated;

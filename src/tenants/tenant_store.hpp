@@ -25,7 +25,9 @@ std::optional<Tenant> SelectTenantForUpdate(storage::Session& s, const std::stri
 std::optional<Tenant> SelectTenantBySlug(storage::Session& s, const std::string& slug);
 std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f);
 // The event UpdateTenant publishes (storage::Session::Notify) when a tenant changes.
-inline std::string TenantChangedEvent(const std::string& id) { return "tenant:" + id; }
+inline std::string TenantChangedEvent(const std::string& id) {
+  return "tenant:" + id;
+}
 // Writes every mutable column and bumps the version, if the stored version is `expected`.
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version);
 

@@ -127,7 +127,9 @@ HttpResponse HttpClient::Request(const std::string& method, const std::string& t
   };
   if (!token_.empty() && !has("Authorization")) req += "Authorization: Bearer " + token_ + "\r\n";
   if (!body.empty() && !has("Content-Type")) req += "Content-Type: application/json\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : headers) {
+    if (!v.empty()) req += k + ": " + v + "\r\n";  // an empty value leaves the header out
+  }
   req += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   const int fd = Connect(host_, port_);
   SendAll(fd, req);

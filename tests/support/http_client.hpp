@@ -21,7 +21,8 @@ class HttpClient {
   HttpClient(std::string host, int port, std::string token = {});
 
   // Builds a request with Host, Content-Length, Authorization (when a token is set) and
-  // Content-Type application/json for a body, unless `headers` sets them.
+  // Content-Type application/json for a body, unless `headers` sets them (an empty value in
+  // `headers` leaves that header out altogether).
   HttpResponse Request(const std::string& method, const std::string& target,
                        const std::string& body = {},
                        const std::map<std::string, std::string>& headers = {});
