@@ -83,6 +83,7 @@ class Api {
   void Maintain();
   identity::Directory& directory() { return directory_; }
   identity::KeyRing& key_ring() { return keys_; }
+  void AddForTest(Endpoint endpoint) { Add(std::move(endpoint)); }
 
  private:
   void AddSystemRoutes();

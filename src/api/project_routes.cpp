@@ -31,9 +31,7 @@ void Api::AddProjectRoutes() {
   Add({.method = "POST",
        .pattern = "/tenants/{id}/projects",
        .name = "project_create",
-
        .action = identity::Action::kProjectWrite,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");
@@ -49,9 +47,7 @@ void Api::AddProjectRoutes() {
   Add({.method = "GET",
        .pattern = "/tenants/{id}/projects",
        .name = "project_list",
-
        .action = identity::Action::kProjectRead,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller&) {
          auto id = UuidParam(req, "id");
@@ -68,9 +64,7 @@ void Api::AddProjectRoutes() {
   Add({.method = "GET",
        .pattern = "/tenants/{id}/projects/{project_id}",
        .name = "project_get",
-
        .action = identity::Action::kProjectRead,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller&) {
          auto id = UuidParam(req, "id");
@@ -84,9 +78,7 @@ void Api::AddProjectRoutes() {
   Add({.method = "PATCH",
        .pattern = "/tenants/{id}/projects/{project_id}",
        .name = "project_update",
-
        .action = identity::Action::kProjectWrite,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");
@@ -104,9 +96,7 @@ void Api::AddProjectRoutes() {
   Add({.method = "DELETE",
        .pattern = "/tenants/{id}/projects/{project_id}",
        .name = "project_delete",
-
        .action = identity::Action::kProjectWrite,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");
@@ -123,7 +113,6 @@ void Api::AddProductRoutes() {
   Add({.method = "GET",
        .pattern = "/catalog",
        .name = "catalog_list",
-
        .action = identity::Action::kCatalogRead,
        .handler = [this](http::Request&, const Caller&) {
          boost::json::array items;
@@ -134,9 +123,7 @@ void Api::AddProductRoutes() {
   Add({.method = "POST",
        .pattern = "/tenants/{id}/products",
        .name = "subscription_create",
-
        .action = identity::Action::kSubscriptionWrite,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");
@@ -157,9 +144,7 @@ void Api::AddProductRoutes() {
   Add({.method = "GET",
        .pattern = "/tenants/{id}/products",
        .name = "subscription_list",
-
        .action = identity::Action::kSubscriptionRead,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller&) {
          auto id = UuidParam(req, "id");
@@ -174,9 +159,7 @@ void Api::AddProductRoutes() {
   Add({.method = "DELETE",
        .pattern = "/tenants/{id}/products/{product_id}",
        .name = "subscription_delete",
-
        .action = identity::Action::kSubscriptionWrite,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");

@@ -55,7 +55,6 @@ void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/healthz",
        .name = "healthz",
-
        .action = identity::Action::kPublic,
        .handler = [](http::Request&, const Caller&) {
          return http::Response::Json(200, R"({"status":"ok"})");
@@ -63,7 +62,6 @@ void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/readyz",
        .name = "readyz",
-
        .action = identity::Action::kPublic,
        .handler = [this](http::Request& req, const Caller&) {
          if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
@@ -73,7 +71,6 @@ void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/metrics",
        .name = "metrics",
-
        .action = identity::Action::kPublic,
        .handler = [this](http::Request&, const Caller&) {
          return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
@@ -81,7 +78,6 @@ void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/openapi.yaml",
        .name = "openapi",
-
        .action = identity::Action::kPublic,
        .handler = [](http::Request&, const Caller&) {
          auto doc = embedded::Find("api/openapi.yaml");
@@ -90,7 +86,6 @@ void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/",
        .name = "reference",
-
        .action = identity::Action::kPublic,
        .handler = [](http::Request&, const Caller&) {
          auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
@@ -102,7 +97,6 @@ void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/docs/{file}",
        .name = "reference_asset",
-
        .action = identity::Action::kPublic,
        .handler = [this](http::Request& req, const Caller&) {
          const auto file = req.Param("file").value_or("");

@@ -20,7 +20,6 @@ void Api::AddTenantRoutes() {
   Add({.method = "POST",
        .pattern = "/tenants",
        .name = "tenant_create",
-
        .action = identity::Action::kTenantCreate,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto body = ParseJsonObject(req);
@@ -44,7 +43,6 @@ void Api::AddTenantRoutes() {
   Add({.method = "GET",
        .pattern = "/tenants",
        .name = "tenant_list",
-
        .action = identity::Action::kTenantList,
        .handler = [this](http::Request& req, const Caller& caller) {
          if (auto e = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"})) {
@@ -77,9 +75,7 @@ void Api::AddTenantRoutes() {
   Add({.method = "GET",
        .pattern = "/tenants/{id}",
        .name = "tenant_get",
-
        .action = identity::Action::kTenantRead,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller&) {
          auto id = UuidParam(req, "id");
@@ -97,9 +93,7 @@ void Api::AddTenantRoutes() {
   Add({.method = "PATCH",
        .pattern = "/tenants/{id}",
        .name = "tenant_update",
-
        .action = identity::Action::kTenantUpdate,
-
        .tenant = TenantFrom::kPathId,
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");

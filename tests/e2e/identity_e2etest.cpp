@@ -121,10 +121,14 @@ TEST_P(IdentityTest, TokenEndpointSpeaksOAuthErrors) {
     int status;
     const char* error;
   } cases[] = {
-      {{{"grant_type", "client_credentials"}, {"client_id", "formclient"},
-        {"client_secret", secret + "x"}}, 401, "invalid_client"},
+      {{{"grant_type", "client_credentials"},
+        {"client_id", "formclient"},
+        {"client_secret", secret + "x"}},
+       401,
+       "invalid_client"},
       {{{"grant_type", "client_credentials"}, {"client_id", "ghost"}, {"client_secret", "x"}},
-       401, "invalid_client"},
+       401,
+       "invalid_client"},
       {{{"grant_type", "client_credentials"}}, 401, "invalid_client"},
       {{{"grant_type", "authorization_code"}, {"code", "x"}}, 400, "unsupported_grant_type"},
       {{{"username", "a"}}, 400, "invalid_request"},
@@ -161,8 +165,8 @@ TEST_P(IdentityTest, BadTokensAndAuthorizationHeadersAre401NeverWorse) {
     auto claims = DecodeClaims(good);
     claims["realm_roles"] = boost::json::array{"BREAKPILOT_ADMIN", "SALES_REP"};
     const auto a = good.find('.'), b = good.rfind('.');
-    tampered = good.substr(0, a + 1) + Base64UrlEncode(boost::json::serialize(claims)) +
-               good.substr(b);
+    tampered =
+        good.substr(0, a + 1) + Base64UrlEncode(boost::json::serialize(claims)) + good.substr(b);
   }
   const auto head = [](const std::string& alg) {
     return Base64UrlEncode(R"({"alg":")" + alg + R"(","typ":"JWT"})");
@@ -246,8 +250,8 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
     return As(token, "POST", "/internal/api-keys/verify",
               boost::json::serialize(boost::json::object{{"key", key}}));
   };
-  auto created = client().Post("/api-keys", R"({"tenant_id":")" + acme +
-                                                R"(","name":"ci","scopes":["certifai:read"]})");
+  auto created = client().Post(
+      "/api-keys", R"({"tenant_id":")" + acme + R"(","name":"ci","scopes":["certifai:read"]})");
   ASSERT_EQ(created.status, 201) << created.body;
   const auto key = Json(created);
   const std::string secret = Str(key, "secret"), id = Str(key, "id");
@@ -279,8 +283,8 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
 
   // A typo fails the checksum; a well-formed key we do not hold is unknown.
   {
-    auto gone = client().Post("/api-keys", R"({"tenant_id":")" + acme +
-                                               R"(","name":"gone","scopes":["certifai:read"]})");
+    auto gone = client().Post(
+        "/api-keys", R"({"tenant_id":")" + acme + R"(","name":"gone","scopes":["certifai:read"]})");
     ASSERT_EQ(gone.status, 201);
     static constexpr storage::Query kDrop{"test_drop_key", "DELETE FROM api_keys WHERE id = $1"};
     db_->Open()->Write([&](storage::Session& s) { s.Execute(kDrop, {Str(Json(gone), "id")}); });
@@ -331,7 +335,8 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
   const auto soon = FormatRfc3339(AddSeconds(SystemClock().Now(), 2));
   auto expiring = client().Post("/api-keys", R"({"tenant_id":")" + acme +
                                                  R"(","name":"short","scopes":["certifai:read"],)"
-                                                 R"("expires_at":")" + soon + "\"}");
+                                                 R"("expires_at":")" +
+                                                 soon + "\"}");
   ASSERT_EQ(expiring.status, 201) << expiring.body;
   const auto short_key = Str(Json(expiring), "secret");
   EXPECT_TRUE(Json(verify(short_key, service)).at("valid").as_bool());
@@ -351,7 +356,8 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
   ASSERT_EQ(theirs.status, 201);
   auto steal = As(ada, "DELETE", "/api-keys/" + Str(Json(theirs), "id"));
   ExpectProblem(steal, 404, "revoke other");
-  EXPECT_EQ(Json(steal).at("type").as_string(), "https://breakpilot.com/problems/api-key-not-found");
+  EXPECT_EQ(Json(steal).at("type").as_string(),
+            "https://breakpilot.com/problems/api-key-not-found");
   EXPECT_TRUE(Json(verify(Str(Json(theirs), "secret"), service)).at("valid").as_bool());
 
   // last_used_at is written in batches, not per request: it shows within a few seconds.
@@ -431,13 +437,13 @@ TEST_P(IdentityTest, ClaimsForAKeycloakMapper) {
   ExpectProblem(claims(ada, "no-such-org"), 404, "unknown org");
   ExpectProblem(claims("0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f", acme), 404, "unknown user");
   ExpectProblem(claims("nope", acme), 422, "bad user id");
-  ExpectProblem(client().Post("/internal/claims", R"({"user_id":")" + ada +
-                                                      R"(","org_id":")" + acme + "\"}"),
-                403, "staff are not a service");
+  ExpectProblem(
+      client().Post("/internal/claims", R"({"user_id":")" + ada + R"(","org_id":")" + acme + "\"}"),
+      403, "staff are not a service");
   // A sales rep cannot get a customer org's token from the built-in identity either.
-  auto grant = PostForm(client(), "/oauth/token",
-                        {{"grant_type", "password"}, {"username", "rep"}, {"password", kPassword},
-                         {"org_id", acme}});
+  auto grant = PostForm(
+      client(), "/oauth/token",
+      {{"grant_type", "password"}, {"username", "rep"}, {"password", kPassword}, {"org_id", acme}});
   EXPECT_EQ(grant.status, 400) << grant.body;
   EXPECT_EQ(Str(Json(grant), "error"), "invalid_grant");
 }
