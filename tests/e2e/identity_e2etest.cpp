@@ -1,6 +1,9 @@
 // Identity end to end (M2.2, M5.1 sign-in, M15.1): the built-in identity's sign-in and token
 // endpoint, token verification and its failure modes, API keys and their verification, and
 // the claims endpoint, on both stores through the real binary.
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <thread>
 
 #include "e2e_fixture.hpp"
@@ -220,6 +223,37 @@ TEST_P(IdentityTest, DiscoveryAndJwksDescribeTheIssuer) {
   auto keys = identity::KeySet::FromJwks(j.body);
   ASSERT_TRUE(keys) << j.body;
   EXPECT_EQ(keys->size(), 1u);
+}
+
+// Runs a command and returns its exit status and standard output.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_P(IdentityTest, TheJoseReferenceClientVerifiesOurTokensAgainstOurJwks) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto uid = CreateUser(client(), "ada", {}, acme, {"IT_ADMIN"});
+  const auto token = SignIn(client(), "ada", kPassword);
+  ASSERT_FALSE(token.empty());
+  auto claims = DecodeClaims(token);
+  claims["org_roles"] = boost::json::array{"IT_ADMIN", "CXO"};
+  const auto a = token.find('.'), b = token.rfind('.');
+  const auto tampered = token.substr(0, a + 1) + Base64UrlEncode(boost::json::serialize(claims)) +
+                        token.substr(b);
+  const std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
+  const auto [code, out] =
+      RunCommand(std::string(BREAKPILOT_NODE) + " " BREAKPILOT_SOURCE_DIR "/tests/conformance/jose_verify.mjs " +
+          base + "/.well-known/jwks.json " + base + " " + token + " " + tampered + " 2>&1");
+  ASSERT_EQ(code, 0) << out;
+  const auto verified = boost::json::parse(out).as_object();
+  EXPECT_EQ(Str(verified, "sub"), uid);
+  EXPECT_EQ(Str(verified, "org_id"), acme);
 }
 
 TEST_P(IdentityTest, ARotatedKeyIsPickedUpAndOldTokensStayValid) {
