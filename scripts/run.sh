@@ -13,12 +13,27 @@ if [ -z "${BREAKPILOT_ADMIN_TOKEN:-}" ]; then
   BREAKPILOT_ADMIN_TOKEN=$(cat var/admin-token)
 fi
 export BREAKPILOT_ADMIN_TOKEN
+# Sign-in passwords for the seeded users, generated once like the token.
+for f in admin-password demo-password; do
+  if [ ! -s var/$f ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 24 > var/$f)
+  fi
+done
+BREAKPILOT_SEED_ADMIN_PASSWORD=$(cat var/admin-password) \
+BREAKPILOT_SEED_DEMO_PASSWORD=$(cat var/demo-password) \
+  "$BIN" demo seed --database "$DB" > /dev/null
 cat <<MSG
 
   Breakpilot Platform
   URL:          http://$ADDR/   (API reference; the document is at /openapi.yaml)
   Database:     $DB
   Staff token:  $BREAKPILOT_ADMIN_TOKEN
+
+  Sign in (built-in identity, OAuth 2 password grant at /oauth/token):
+    staff admin:              admin       / $(cat var/admin-password)
+    demo tenant's IT_ADMIN:   demo-admin  / $(cat var/demo-password)
+    curl -s http://$ADDR/oauth/token -d grant_type=password -d username=admin \\
+         --data-urlencode password=$(cat var/admin-password)
 
   Try it:
     curl -s -X POST http://$ADDR/tenants -H "Authorization: Bearer $BREAKPILOT_ADMIN_TOKEN" \\

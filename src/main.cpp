@@ -138,6 +138,14 @@ int main(int argc, char** argv) {
   ccreate->add_option("--client-id", client_id, "client id")->required();
   ccreate->add_option("--realm-role", client_roles, "default SERVICE");
   add_db_flag(ccreate);
+  auto* demo = app.add_subcommand("demo", "The demo tenant");
+  demo->require_subcommand(1);
+  auto* dseed = demo->add_subcommand(
+      "seed",
+      "Create the demo tenant, a staff admin 'admin' and the demo tenant's IT_ADMIN 'demo-admin' "
+      "unless present; passwords from BREAKPILOT_SEED_ADMIN_PASSWORD and "
+      "BREAKPILOT_SEED_DEMO_PASSWORD");
+  add_db_flag(dseed);
   auto* keys = app.add_subcommand("keys", "Manage the built-in identity's signing keys");
   keys->require_subcommand(1);
   auto* krotate = keys->add_subcommand("rotate", "Start signing with a new key now");
@@ -237,6 +245,31 @@ int main(int argc, char** argv) {
     auto c = directory.CreateClient(actor, client_id, client_roles);
     if (!c) return PrintError(c.error());
     Print({{"client_id", c->client.client_id}, {"client_secret", c->secret}});
+    return 0;
+  }
+  if (dseed->parsed()) {
+    auto demo_tenant = svc.EnsureDemoTenant(actor);
+    if (!demo_tenant) return PrintError(demo_tenant.error());
+    boost::json::object out{{"demo_tenant_id", demo_tenant->id}};
+    struct Seed {
+      const char* username;
+      const char* env;
+      std::vector<std::string> realm_roles;
+      std::vector<std::string> org_roles;
+    };
+    for (const Seed& seed : {Seed{"admin", "BREAKPILOT_SEED_ADMIN_PASSWORD", {"BREAKPILOT_ADMIN"}, {}},
+                             Seed{"demo-admin", "BREAKPILOT_SEED_DEMO_PASSWORD", {}, {"IT_ADMIN"}}}) {
+      const char* pw = std::getenv(seed.env);
+      if (!pw) continue;
+      breakpilot::identity::NewUser in{.username = seed.username,
+                                       .password = std::string(pw),
+                                       .realm_roles = seed.realm_roles};
+      if (!seed.org_roles.empty()) in.memberships.push_back({demo_tenant->id, seed.org_roles});
+      auto u = directory.EnsureUser(actor, in);
+      if (!u) return PrintError(u.error());
+      out[seed.username] = u->id;
+    }
+    Print(out);
     return 0;
   }
   if (krotate->parsed()) {
