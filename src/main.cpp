@@ -257,13 +257,13 @@ int main(int argc, char** argv) {
       std::vector<std::string> realm_roles;
       std::vector<std::string> org_roles;
     };
-    for (const Seed& seed : {Seed{"admin", "BREAKPILOT_SEED_ADMIN_PASSWORD", {"BREAKPILOT_ADMIN"}, {}},
-                             Seed{"demo-admin", "BREAKPILOT_SEED_DEMO_PASSWORD", {}, {"IT_ADMIN"}}}) {
+    for (const Seed& seed :
+         {Seed{"admin", "BREAKPILOT_SEED_ADMIN_PASSWORD", {"BREAKPILOT_ADMIN"}, {}},
+          Seed{"demo-admin", "BREAKPILOT_SEED_DEMO_PASSWORD", {}, {"IT_ADMIN"}}}) {
       const char* pw = std::getenv(seed.env);
       if (!pw) continue;
-      breakpilot::identity::NewUser in{.username = seed.username,
-                                       .password = std::string(pw),
-                                       .realm_roles = seed.realm_roles};
+      breakpilot::identity::NewUser in{
+          .username = seed.username, .password = std::string(pw), .realm_roles = seed.realm_roles};
       if (!seed.org_roles.empty()) in.memberships.push_back({demo_tenant->id, seed.org_roles});
       auto u = directory.EnsureUser(actor, in);
       if (!u) return PrintError(u.error());

@@ -31,7 +31,24 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       keys_(db, clock, options_.keys),
       issuer_(db, clock, directory_, keys_,
               {.issuer = options_.public_url, .ttl = options_.token_ttl}),
-      auth_(keys_, issuer_, clock, options_.admin_token),
+      oidc_issuer_(options_.oidc_issuer.empty()
+                       ? nullptr
+                       : std::make_unique<identity::OidcIssuer>(
+                             options_.oidc_issuer,
+                             options_.fetch ? options_.fetch : http::Fetcher(http::Fetch), clock)),
+      oidc_login_(
+          oidc_issuer_ && !options_.oidc_client_id.empty()
+              ? std::make_unique<identity::OidcLogin>(
+                    db, clock, *oidc_issuer_,
+                    identity::OidcClientSettings{.client_id = options_.oidc_client_id,
+                                                 .client_secret = options_.oidc_client_secret})
+              : nullptr),
+      auth_(keys_, issuer_, clock, options_.admin_token,
+            oidc_issuer_
+                ? std::optional<identity::ExternalIssuer>(identity::ExternalIssuer{
+                      .rules = {.issuer = options_.oidc_issuer, .audience = options_.oidc_audience},
+                      .keys = [this](bool refresh) { return oidc_issuer_->Keys(refresh); }})
+                : std::nullopt),
       api_keys_(db, clock) {
   keys_.Refresh();
   last_key_refresh_us_ = clock.Now().micros;
@@ -47,6 +64,13 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddProductRoutes();
   AddIdentityRoutes();
   AddApiKeyRoutes();
+  AddPortalRoutes();
+  if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
+}
+
+void Api::SetPublicUrl(std::string url) {
+  if (oidc_login_) oidc_login_->SetPublicUrl(url);
+  issuer_.SetIssuer(std::move(url));
 }
 
 void Api::Maintain() {
@@ -111,7 +135,8 @@ std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action act
 }
 
 http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
-  if (*endpoint.action == identity::Action::kPublic) {
+  if (*endpoint.action == identity::Action::kPublic ||
+      *endpoint.action == identity::Action::kSession) {
     static const Caller kAnonymous{.principal = {.subject = "anonymous"}};
     return endpoint.handler(req, kAnonymous);
   }

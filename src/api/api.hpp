@@ -16,6 +16,7 @@
 
 #include "audit/audit_record.hpp"
 #include "catalog/catalog.hpp"
+#include "http/client.hpp"
 #include "http/message.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -23,6 +24,7 @@
 #include "identity/api_keys.hpp"
 #include "identity/authenticator.hpp"
 #include "identity/directory.hpp"
+#include "identity/oidc_login.hpp"
 #include "identity/permissions.hpp"
 #include "identity/token_issuer.hpp"
 #include "storage/database.hpp"
@@ -62,6 +64,13 @@ struct ApiOptions {
   std::chrono::seconds token_ttl{900};
   identity::PasswordCost password_cost{};
   identity::KeyRingOptions keys{};
+  // An external OpenID provider: its access tokens are accepted (audience below), and the
+  // portal signs in through it when a client id and secret are set.
+  std::string oidc_issuer;
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
+  std::string oidc_audience = "breakpilot";
+  http::Fetcher fetch;  // outbound HTTP (http::Fetch unless a test answers)
 };
 
 class Api {
@@ -76,7 +85,7 @@ class Api {
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   http::Metrics& metrics() { return metrics_; }
   // The URL clients reach us at: the built-in identity's issuer.
-  void SetPublicUrl(std::string url) { issuer_.SetIssuer(std::move(url)); }
+  void SetPublicUrl(std::string url);
   const std::string& public_url() const { return issuer_.settings().issuer; }
   // Periodic work: API key last-use times (each call), signing key rotation and reload (each
   // minute). Called by a background thread every few seconds, and once at shutdown.
@@ -92,6 +101,7 @@ class Api {
   void AddProductRoutes();
   void AddIdentityRoutes();
   void AddApiKeyRoutes();
+  void AddPortalRoutes();
   Result<identity::ApiKey> ReachableKey(const http::Request& req, const Caller& caller,
                                         identity::Action action);
   void Add(Endpoint endpoint);
@@ -112,6 +122,8 @@ class Api {
   identity::Directory directory_;
   identity::KeyRing keys_;
   identity::TokenIssuer issuer_;
+  std::unique_ptr<identity::OidcIssuer> oidc_issuer_;  // null without an external provider
+  std::unique_ptr<identity::OidcLogin> oidc_login_;    // null without a portal client
   identity::Authenticator auth_;
   identity::ApiKeyService api_keys_;
   std::int64_t last_key_refresh_us_ = 0;

@@ -80,7 +80,11 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
        .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
        .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
        .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
-                .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)}},
+                .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)},
+       .oidc_issuer = config.oidc_issuer,
+       .oidc_client_id = config.oidc_client_id,
+       .oidc_client_secret = config.oidc_client_secret,
+       .oidc_audience = config.oidc_audience},
       *db, SystemClock(), *catalog);
   http::ServerOptions options;
   options.host = config.host;

@@ -41,6 +41,15 @@ constexpr Setting kSettings[] = {
      "lifetime of access tokens the built-in identity issues"},
     {"password_memory_kib", "BREAKPILOT_PASSWORD_MEMORY_KIB", "--password-memory-kib",
      "argon2id memory cost for new password hashes (OWASP minimum 19456)"},
+    {"oidc_issuer", "BREAKPILOT_OIDC_ISSUER", "--oidc-issuer",
+     "an external OpenID provider (Keycloak realm URL): its tokens are accepted, and the portal "
+     "signs in through it"},
+    {"oidc_client_id", "BREAKPILOT_OIDC_CLIENT_ID", "--oidc-client-id",
+     "our client at the OpenID provider (portal sign-in)"},
+    {"oidc_client_secret", "BREAKPILOT_OIDC_CLIENT_SECRET", "--oidc-client-secret",
+     "that client's secret", true},
+    {"oidc_audience", "BREAKPILOT_OIDC_AUDIENCE", "--oidc-audience",
+     "the audience access tokens from the provider must carry (default breakpilot)"},
     {"key_rotation_days", "BREAKPILOT_KEY_ROTATION_DAYS", "--key-rotation-days",
      "a token signing key signs this many days, then a new one takes over"},
 };
@@ -90,6 +99,14 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     c.log_level = v;
   else if (key == "public_url")
     c.public_url = v;
+  else if (key == "oidc_issuer")
+    c.oidc_issuer = v;
+  else if (key == "oidc_client_id")
+    c.oidc_client_id = v;
+  else if (key == "oidc_client_secret")
+    c.oidc_client_secret = v;
+  else if (key == "oidc_audience")
+    c.oidc_audience = v;
   else if (key == "token_ttl_seconds")
     return ParseNumber(key, v, c.token_ttl_seconds, 60, 86'400);
   else if (key == "password_memory_kib")
@@ -171,6 +188,15 @@ std::optional<std::string> Validate(Config& c) {
       return "public_url: want an http:// or https:// URL";
     }
     while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  }
+  if (!c.oidc_issuer.empty()) {
+    if (c.oidc_issuer.rfind("https://", 0) != 0 && c.oidc_issuer.rfind("http://", 0) != 0) {
+      return "oidc_issuer: want an http:// or https:// URL";
+    }
+    while (c.oidc_issuer.back() == '/') c.oidc_issuer.pop_back();
+    if (c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
+      return "oidc_client_id and oidc_client_secret: set both or neither";
+    }
   }
   if (!c.admin_token.empty() && c.admin_token.size() < 16) {
     return "admin_token: must be at least 16 characters";

@@ -61,6 +61,7 @@ const RoleRow& RowOf(Role r) {
 
 constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kPublic, "public"},
+    {A::kSession, "session"},
     {A::kTenantCreate, "tenant.create"},
     {A::kTenantList, "tenant.list"},
     {A::kTenantRead, "tenant.read"},
@@ -116,6 +117,7 @@ std::optional<Action> ParseAction(std::string_view s) {
 
 bool RoleAllows(Role role, Action action) {
   if (action == A::kPublic) return true;
+  if (action == A::kSession) return false;  // a cookie, not a role, opens these
   const auto& actions = RowOf(role).actions;
   return std::find(actions.begin(), actions.end(), action) != actions.end();
 }

@@ -40,7 +40,8 @@ std::optional<Role> ParseRole(std::string_view s);
 bool IsRealmRole(Role r);
 
 enum class Action {
-  kPublic,  // no credentials at all
+  kPublic,   // no credentials at all
+  kSession,  // the portal session cookie (identity::OidcLogin), checked by the route itself
   kTenantCreate,
   kTenantList,
   kTenantRead,

@@ -244,12 +244,13 @@ TEST_P(IdentityTest, TheJoseReferenceClientVerifiesOurTokensAgainstOurJwks) {
   auto claims = DecodeClaims(token);
   claims["org_roles"] = boost::json::array{"IT_ADMIN", "CXO"};
   const auto a = token.find('.'), b = token.rfind('.');
-  const auto tampered = token.substr(0, a + 1) + Base64UrlEncode(boost::json::serialize(claims)) +
-                        token.substr(b);
+  const auto tampered =
+      token.substr(0, a + 1) + Base64UrlEncode(boost::json::serialize(claims)) + token.substr(b);
   const std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
   const auto [code, out] =
-      RunCommand(std::string(BREAKPILOT_NODE) + " " BREAKPILOT_SOURCE_DIR "/tests/conformance/jose_verify.mjs " +
-          base + "/.well-known/jwks.json " + base + " " + token + " " + tampered + " 2>&1");
+      RunCommand(std::string(BREAKPILOT_NODE) +
+                 " " BREAKPILOT_SOURCE_DIR "/tests/conformance/jose_verify.mjs " + base +
+                 "/.well-known/jwks.json " + base + " " + token + " " + tampered + " 2>&1");
   ASSERT_EQ(code, 0) << out;
   const auto verified = boost::json::parse(out).as_object();
   EXPECT_EQ(Str(verified, "sub"), uid);

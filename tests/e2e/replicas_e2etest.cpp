@@ -26,14 +26,14 @@ TEST(Replicas, ARevocationOnOneReplicaIsRefusedByTheOtherWithinASecond) {
   ASSERT_EQ(t.status, 201);
   const std::string tenant(boost::json::parse(t.body).at("id").as_string());
   const auto service = ServiceToken(staff_a, "certifai");
-  auto k = staff_a.Post("/api-keys", R"({"tenant_id":")" + tenant +
-                                         R"(","name":"ci","scopes":["certifai:read"]})");
+  auto k = staff_a.Post(
+      "/api-keys", R"({"tenant_id":")" + tenant + R"(","name":"ci","scopes":["certifai:read"]})");
   ASSERT_EQ(k.status, 201);
   const auto key = boost::json::parse(k.body).as_object();
   const std::string secret(key.at("secret").as_string()), id(key.at("id").as_string());
   const auto verify_on_b = [&] {
-    auto r = staff_b.Request("POST", "/internal/api-keys/verify",
-                             R"({"key":")" + secret + "\"}", BearerOf(service));
+    auto r = staff_b.Request("POST", "/internal/api-keys/verify", R"({"key":")" + secret + "\"}",
+                             BearerOf(service));
     EXPECT_EQ(r.status, 200) << r.body;
     return boost::json::parse(r.body).as_object();
   };
@@ -58,9 +58,9 @@ TEST(Replicas, ARevocationOnOneReplicaIsRefusedByTheOtherWithinASecond) {
     refused = !verify_on_b().at("valid").as_bool();
     if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  const auto delay_ms = std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - revoked_at)
-                            .count();
+  const auto delay_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - revoked_at)
+          .count();
   std::cout << "revocation reached the other replica after " << delay_ms << " ms\n";
   RecordProperty("revocation_delay_ms", std::to_string(delay_ms));
   EXPECT_TRUE(refused) << "replica B still accepts a key revoked 60 s ago";

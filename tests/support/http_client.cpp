@@ -112,8 +112,8 @@ HttpResponse ReadResponse(int fd, bool head) {
   return r;
 }
 
-HttpClient::HttpClient(std::string host, int port, std::string token)
-    : host_(std::move(host)), port_(port), token_(std::move(token)) {}
+HttpClient::HttpClient(std::string host, int port, std::string token, bool record)
+    : host_(std::move(host)), port_(port), token_(std::move(token)), record_(record) {}
 
 HttpResponse HttpClient::Request(const std::string& method, const std::string& target,
                                  const std::string& body,
@@ -135,7 +135,7 @@ HttpResponse HttpClient::Request(const std::string& method, const std::string& t
   SendAll(fd, req);
   HttpResponse r = ReadResponse(fd, method == "HEAD");
   ::close(fd);
-  Record(method, target, r);
+  if (record_) Record(method, target, r);
   return r;
 }
 

@@ -18,7 +18,8 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  HttpClient(std::string host, int port, std::string token = {});
+  // `record`: false for peers other than our server (their answers are not in our document).
+  HttpClient(std::string host, int port, std::string token = {}, bool record = true);
 
   // Builds a request with Host, Content-Length, Authorization (when a token is set) and
   // Content-Type application/json for a body, unless `headers` sets them (an empty value in
@@ -38,6 +39,7 @@ class HttpClient {
   std::string host_;
   int port_;
   std::string token_;
+  bool record_ = true;
 };
 
 // A connected TCP socket to host:port (the caller closes it).

@@ -1,12 +1,16 @@
 #include "test_env.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -32,6 +36,18 @@ std::string WithDatabase(const std::string& url, const std::string& name) {
 }
 
 }  // namespace
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
 
 std::string StoreName(Store s) {
   return s == Store::kSqlite ? "sqlite" : "pg";
@@ -69,60 +85,56 @@ std::unique_ptr<storage::Database> TestDatabase::Open() const {
   return storage::OpenDatabase(url_);
 }
 
-ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::string> extra_args) {
-  char tmpl[] = "/tmp/breakpilot-server.XXXXXX";
+ChildProcess::ChildProcess(std::vector<std::string> argv,
+                           std::vector<std::pair<std::string, std::string>> env,
+                           const std::function<bool(const std::string& line)>& ready,
+                           std::chrono::seconds timeout) {
+  char tmpl[] = "/tmp/breakpilot-child.XXXXXX";
   const int log_fd = ::mkstemp(tmpl);
   log_path_ = tmpl;
-  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve",
-                                   "--listen",        "127.0.0.1:0",
-                                   "--database",      database_url,
-                                   "--threads",       "2",
-                                   "--catalog-dir",   BREAKPILOT_SOURCE_DIR "/data/catalog"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {
-    // The server dies with the test process, and never holds the test's stdout open (ctest
+    // The child dies with the test process, and never holds the test's stdout open (ctest
     // waits for that pipe to close).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
-    ::setenv("BREAKPILOT_ADMIN_TOKEN", kToken, 1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
     ::_exit(127);
   }
   ::close(log_fd);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::istringstream lines(Log());
     std::string line;
     while (std::getline(lines, line)) {
-      if (line.find("\"msg\":\"listening\"") == std::string::npos) continue;
-      const auto v = boost::json::parse(line).as_object();
-      const std::string url(v.at("url").as_string());
-      port_ = std::stoi(url.substr(url.rfind(':') + 1));
-      return;
+      if (ready(line)) {
+        ready_line_ = line;
+        return;
+      }
     }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("server exited at start:\n" + Log());
+      throw std::runtime_error(argv[0] + " exited at start:\n" + Log());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Kill();
-  throw std::runtime_error("server did not start within 60 s:\n" + Log());
+  throw std::runtime_error(argv[0] + " did not start in time:\n" + Log());
 }
 
-ServerProcess::~ServerProcess() {
+ChildProcess::~ChildProcess() {
   if (pid_ > 0) Terminate();
   std::error_code ec;
   std::filesystem::remove(log_path_, ec);
 }
 
-void ServerProcess::Kill() {
+void ChildProcess::Kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   int status = 0;
@@ -130,7 +142,7 @@ void ServerProcess::Kill() {
   pid_ = -1;
 }
 
-int ServerProcess::Terminate() {
+int ChildProcess::Terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
   int status = 0;
@@ -139,11 +151,39 @@ int ServerProcess::Terminate() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string ServerProcess::Log() const {
+std::string ChildProcess::Log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+namespace {
+
+std::vector<std::string> ServerArgs(const std::string& database_url,
+                                    const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {
+      BREAKPILOT_BINARY, "serve", "--database",    database_url,
+      "--threads",       "2",     "--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"};
+  // A free port, unless the test chose one (it must know it in advance, e.g. for an OpenID
+  // provider's redirect URI).
+  if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::string> extra_args)
+    : ChildProcess(ServerArgs(database_url, extra_args), {{"BREAKPILOT_ADMIN_TOKEN", kToken}},
+                   [](const std::string& line) {
+                     return line.find("\"msg\":\"listening\"") != std::string::npos;
+                   }) {
+  const auto v = boost::json::parse(ready_line()).as_object();
+  const std::string url(v.at("url").as_string());
+  port_ = std::stoi(url.substr(url.rfind(':') + 1));
 }
 
 }  // namespace breakpilot::testing

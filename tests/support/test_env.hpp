@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -20,6 +22,9 @@ namespace breakpilot::testing {
 
 enum class Store { kSqlite, kPostgres };
 std::string StoreName(Store s);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
 inline void PrintTo(Store s, std::ostream* os) {
   *os << StoreName(s);
 }
@@ -54,25 +59,40 @@ class TestDatabase {
     }                                                                                      \
   } while (0)
 
-class ServerProcess {
+// A child process (the server, a reference peer such as oidc-provider) whose output goes to a
+// log file; the constructor returns once a line satisfies `ready`, and throws if the process
+// exits first or the time runs out. The child is killed with the test process.
+class ChildProcess {
  public:
-  static constexpr const char* kToken = "test-staff-token-0123456789";
+  ChildProcess(std::vector<std::string> argv, std::vector<std::pair<std::string, std::string>> env,
+               const std::function<bool(const std::string& line)>& ready,
+               std::chrono::seconds timeout = std::chrono::seconds(60));
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
 
-  explicit ServerProcess(const std::string& database_url, std::vector<std::string> extra_args = {});
-  ~ServerProcess();
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-
-  int port() const { return port_; }
   pid_t pid() const { return pid_; }
+  const std::string& ready_line() const { return ready_line_; }
   void Kill();              // SIGKILL, and reap
   int Terminate();          // SIGTERM, wait; returns the exit status
-  std::string Log() const;  // everything the server wrote to stderr so far
+  std::string Log() const;  // everything the child wrote so far
 
  private:
   pid_t pid_ = -1;
-  int port_ = 0;
   std::string log_path_;
+  std::string ready_line_;
+};
+
+// The real binary, serving on a free port (or the --listen in extra_args) with the test staff
+// token.
+class ServerProcess : public ChildProcess {
+ public:
+  static constexpr const char* kToken = "test-staff-token-0123456789";
+  explicit ServerProcess(const std::string& database_url, std::vector<std::string> extra_args = {});
+  int port() const { return port_; }
+
+ private:
+  int port_ = 0;
 };
 
 }  // namespace breakpilot::testing

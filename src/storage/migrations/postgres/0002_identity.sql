@@ -45,3 +45,24 @@ CREATE TABLE sign_in_throttle (
 );
 
 ALTER TABLE api_keys ADD COLUMN replaced_by uuid;
+
+-- OpenID sign-in for the portal (M5.1): the state of logins under way (single use, minutes),
+-- and portal sessions (the cookie holds a random token; only its SHA-256 is stored).
+CREATE TABLE oidc_login_states (
+  state         text PRIMARY KEY,
+  nonce         text NOT NULL,
+  code_verifier text NOT NULL,
+  return_to     text NOT NULL,
+  created_at    timestamptz NOT NULL
+);
+
+CREATE TABLE portal_sessions (
+  token_hash text PRIMARY KEY,
+  subject    text NOT NULL,
+  claims     jsonb NOT NULL,
+  id_token   text NOT NULL,
+  csrf_token text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX portal_sessions_expiry_idx ON portal_sessions (expires_at);

@@ -1,0 +1,184 @@
+// The customer portal's sign-in (M5.1): /portal/login sends the browser to the OpenID provider,
+// /portal/callback turns its answer into a session cookie, /portal/me says who is signed in,
+// /portal/logout ends the session here and at the provider. The pages themselves come later;
+// GET /portal is a minimal page to sign in and out.
+#include <boost/json.hpp>
+
+#include "api/api.hpp"
+#include "api/form.hpp"
+#include "http/problem.hpp"
+
+namespace breakpilot::api {
+namespace {
+
+constexpr std::string_view kCookie = "bp_session";
+
+// The value of one cookie from the Cookie header; "" when absent.
+std::string CookieValue(const http::Request& req, std::string_view name) {
+  const auto h = req.headers.Get("cookie");
+  if (!h) return "";
+  std::string_view rest = *h;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view pair = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+std::string CookieAttributes(bool secure) {
+  return std::string("; Path=/; HttpOnly; SameSite=Lax") + (secure ? "; Secure" : "");
+}
+
+http::Response Redirect(int status, const std::string& location) {
+  auto r = http::Response::Empty(status);
+  r.headers.Set("Location", location);
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string ClaimString(const boost::json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+void Api::AddPortalRoutes() {
+  const auto not_configured = [](const http::Request& req) {
+    return http::Problem(404, "portal-sign-in-not-configured", "Not found",
+                         "portal sign-in needs oidc_issuer, oidc_client_id and oidc_client_secret",
+                         req.path);
+  };
+  const auto secure = [this] { return issuer_.settings().issuer.rfind("https://", 0) == 0; };
+  Add({.method = "GET",
+       .pattern = "/portal/login",
+       .name = "portal_login",
+       .action = identity::Action::kPublic,
+       .handler = [this, not_configured](http::Request& req, const Caller&) {
+         if (!oidc_login_) return not_configured(req);
+         auto to = StringQuery(req, "return_to");
+         if (!to) return ProblemFor(to.error(), req);
+         auto url = oidc_login_->Begin(to->value_or("/portal"));
+         if (!url) return ProblemFor(url.error(), req);
+         return Redirect(302, *url);
+       }});
+  Add({.method = "GET",
+       .pattern = "/portal/callback",
+       .name = "portal_callback",
+       .action = identity::Action::kPublic,
+       .handler = [this, not_configured, secure](http::Request& req, const Caller& caller) {
+         if (!oidc_login_) return not_configured(req);
+         if (auto err = req.QueryValue("error")) {
+           return http::Problem(401, "sign-in-failed", "Sign-in failed",
+                                "the provider answered " + std::string(*err), req.path);
+         }
+         const auto code = req.QueryValue("code").value_or("");
+         const auto state = req.QueryValue("state").value_or("");
+         auto session = oidc_login_->Complete(std::string(code), std::string(state), caller.actor);
+         if (!session) return ProblemFor(session.error(), req);
+         auto r = Redirect(302, session->return_to);
+         r.headers.Set("Set-Cookie",
+                       std::string(kCookie) + "=" + session->token + CookieAttributes(secure()) +
+                           "; Max-Age=" +
+                           std::to_string(oidc_login_->settings().session_ttl.count()));
+         return r;
+       }});
+  Add({.method = "GET",
+       .pattern = "/portal/me",
+       .name = "portal_me",
+       .action = identity::Action::kSession,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto s = oidc_login_ ? oidc_login_->Find(CookieValue(req, kCookie)) : std::nullopt;
+         if (!s) {
+           return http::Problem(401, "no-session", "Not signed in",
+                                "sign in at /portal/login first", req.path);
+         }
+         boost::json::object o{{"subject", s->subject},
+                               {"name", ClaimString(s->claims, "name")},
+                               {"email", ClaimString(s->claims, "email")},
+                               {"csrf_token", s->csrf_token},
+                               {"expires_at", FormatRfc3339(s->expires_at)}};
+         if (const auto* org = s->claims.if_contains("org_id")) o["org_id"] = *org;
+         if (const auto* roles = s->claims.if_contains("org_roles")) o["org_roles"] = *roles;
+         auto r = http::Response::Json(200, boost::json::serialize(o));
+         r.headers.Set("Cache-Control", "no-store");
+         return r;
+       }});
+  Add({.method = "POST",
+       .pattern = "/portal/logout",
+       .name = "portal_logout",
+       .action = identity::Action::kSession,  // plus the CSRF token
+       .handler = [this, secure](http::Request& req, const Caller& caller) {
+         if (!oidc_login_ || !oidc_login_->Find(CookieValue(req, kCookie))) {
+           return http::Problem(401, "no-session", "Not signed in", "there is no portal session",
+                                req.path);
+         }
+         std::string csrf(req.headers.Get("x-csrf-token").value_or(""));
+         if (csrf.empty()) {
+           auto form = ParseForm(req);
+           if (!form) return ProblemFor(form.error(), req);
+           auto v = FormValue(*form, "csrf");
+           if (!v) return ProblemFor(v.error(), req);
+           csrf = v->value_or("");
+         }
+         auto where = oidc_login_->Logout(CookieValue(req, kCookie), csrf, caller.actor);
+         if (!where) return ProblemFor(where.error(), req);
+         auto r = Redirect(303, *where);
+         r.headers.Set("Set-Cookie",
+                       std::string(kCookie) + "=" + CookieAttributes(secure()) + "; Max-Age=0");
+         return r;
+       }});
+  Add({.method = "GET",
+       .pattern = "/portal",
+       .name = "portal_home",
+       .action = identity::Action::kPublic,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto s = oidc_login_ ? oidc_login_->Find(CookieValue(req, kCookie)) : std::nullopt;
+         std::string body =
+             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<title>Breakpilot portal</title></head><body><main>";
+         if (s) {
+           const auto name = ClaimString(s->claims, "name");
+           body += "<p>Signed in as <b id=\"who\">" + Escape(name.empty() ? s->subject : name) +
+                   "</b>.</p><form method=\"post\" action=\"/portal/logout\">"
+                   "<input type=\"hidden\" name=\"csrf\" value=\"" +
+                   Escape(s->csrf_token) + "\"><button type=\"submit\">Sign out</button></form>";
+         } else {
+           body += "<p><a id=\"sign-in\" href=\"/portal/login\">Sign in</a></p>";
+         }
+         body += "</main></body></html>";
+         http::Response r;
+         r.status = 200;
+         r.headers.Set("Content-Type", "text/html; charset=utf-8");
+         r.headers.Set("Cache-Control", "no-store");
+         r.headers.Set("Content-Security-Policy", "default-src 'self'; form-action 'self' " +
+                                                      (oidc_issuer_ ? oidc_issuer_->issuer()
+                                                                    : std::string()));
+         r.headers.Set("X-Frame-Options", "DENY");
+         r.body = std::move(body);
+         return r;
+       }});
+}
+
+}  // namespace breakpilot::api

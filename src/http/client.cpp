@@ -1,0 +1,96 @@
+#include "http/client.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+namespace breakpilot::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+Error Unavailable(const std::string& url, const std::string& why) {
+  return Error{ErrorKind::kUnavailable, "upstream-unavailable", "Upstream unavailable",
+               "cannot reach " + url + ": " + why};
+}
+
+template <class Stream>
+Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& in, const std::string& host,
+                                const std::string& target) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(in.method), target, 11};
+  req.set(bhttp::field::host, host);
+  req.set(bhttp::field::user_agent, "breakpilot/" BREAKPILOT_VERSION);
+  req.set(bhttp::field::connection, "close");
+  for (const auto& [k, v] : in.headers) req.set(k, v);
+  req.body() = in.body;
+  req.prepare_payload();
+  bhttp::write(stream, req);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(in.max_body);
+  parser.header_limit(64 * 1024);
+  bhttp::read(stream, buffer, parser);
+  auto& res = parser.get();
+  ClientResponse out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) out.headers.Add(f.name_string(), f.value());
+  out.body = std::move(res.body());
+  return out;
+}
+
+}  // namespace
+
+Result<ClientResponse> Fetch(const ClientRequest& in) {
+  auto url = boost::urls::parse_absolute_uri(in.url);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
+    return InvalidInput("invalid-url", "Invalid URL", "not an absolute http(s) URL: " + in.url);
+  }
+  const bool tls = url->scheme() == "https";
+  const std::string host(url->host());
+  const std::string port = url->has_port() ? std::string(url->port()) : (tls ? "443" : "80");
+  std::string target(url->encoded_path());
+  if (target.empty()) target = "/";
+  if (url->has_query()) target += "?" + std::string(url->encoded_query());
+  const std::string host_header = url->has_port() ? host + ":" + port : host;
+  try {
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    const auto endpoints = resolver.resolve(host, port);
+    if (!tls) {
+      beast::tcp_stream stream(ioc);
+      stream.expires_after(in.timeout);
+      stream.connect(endpoints);
+      auto out = Exchange(stream, in, host_header, target);
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return out;
+    }
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_default_verify_paths();
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    // SSL_set_tlsext_host_name, without the macro's C cast.
+    if (!SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(host.c_str()))) {
+      return Unavailable(in.url, "cannot set SNI");
+    }
+    stream.set_verify_callback(asio::ssl::host_name_verification(host));
+    beast::get_lowest_layer(stream).expires_after(in.timeout);
+    beast::get_lowest_layer(stream).connect(endpoints);
+    stream.handshake(asio::ssl::stream_base::client);
+    auto out = Exchange(stream, in, host_header, target);
+    beast::error_code ignored;
+    stream.shutdown(ignored);
+    return out;
+  } catch (const std::exception& e) {
+    return Unavailable(in.url, e.what());
+  }
+}
+
+}  // namespace breakpilot::http

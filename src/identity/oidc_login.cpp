@@ -1,0 +1,168 @@
+#include "identity/oidc_login.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "core/crypto.hpp"
+
+namespace breakpilot::identity {
+namespace {
+
+using storage::Query;
+
+constexpr std::int64_t kLoginSeconds = 600;  // a login must finish within 10 minutes
+
+constexpr Query kInsertState{
+    "oidc_state_insert",
+    "INSERT INTO oidc_login_states (state, nonce, code_verifier, return_to, created_at)"
+    " VALUES ($1, $2, $3, $4, $5)"};
+constexpr Query kTakeState{
+    "oidc_state_take",
+    "DELETE FROM oidc_login_states WHERE state = $1 RETURNING nonce, code_verifier, return_to,"
+    " created_at"};
+constexpr Query kPurgeStates{"oidc_state_purge",
+                             "DELETE FROM oidc_login_states WHERE created_at < $1"};
+constexpr Query kInsertSession{
+    "portal_session_insert",
+    "INSERT INTO portal_sessions (token_hash, subject, claims, id_token, csrf_token, created_at,"
+    " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"};
+constexpr Query kSelectSession{
+    "portal_session_select",
+    "SELECT subject, claims, csrf_token, expires_at, id_token FROM portal_sessions"
+    " WHERE token_hash = $1 AND expires_at > $2"};
+constexpr Query kDeleteSession{"portal_session_delete",
+                               "DELETE FROM portal_sessions WHERE token_hash = $1"};
+
+std::string Enc(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
+
+Error LoginFailed(std::string detail) {
+  return Error{ErrorKind::kUnauthenticated, "sign-in-failed", "Sign-in failed", std::move(detail)};
+}
+
+std::string SafeReturn(const std::string& r) {
+  const bool under = r == "/portal" || r.rfind("/portal/", 0) == 0;
+  const bool ok = under && r.find("//") == std::string::npos &&
+                  r.find('\\') == std::string::npos && r.size() <= 512;
+  return ok ? r : "/portal";
+}
+
+}  // namespace
+
+Result<std::string> OidcLogin::Begin(const std::string& return_to) {
+  auto meta = issuer_.Metadata();
+  if (!meta) return std::move(meta).error();
+  const Timestamp now = clock_.Now();
+  const std::string state = RandomToken(32), nonce = RandomToken(32), verifier = RandomToken(32);
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kPurgeStates, {FormatStorage(AddSeconds(now, -kLoginSeconds))});
+    s.Execute(kInsertState, {state, nonce, verifier, SafeReturn(return_to), FormatStorage(now)});
+  });
+  const std::string challenge = Base64UrlEncode(Sha256(verifier));
+  const char sep = meta->authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
+  return meta->authorization_endpoint + sep + "response_type=code&client_id=" +
+         Enc(settings_.client_id) + "&redirect_uri=" + Enc(settings_.redirect_uri) +
+         "&scope=openid%20profile%20email&state=" + state + "&nonce=" + nonce +
+         "&code_challenge=" + challenge + "&code_challenge_method=S256";
+}
+
+Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::string& state,
+                                          const audit::Actor& from) {
+  if (code.empty() || state.empty() || code.size() > 2048 || state.size() > 128) {
+    return LoginFailed("the provider's answer lacks code or state");
+  }
+  const Timestamp now = clock_.Now();
+  std::optional<storage::Row> row;
+  db_.Write([&](storage::Session& s) { row = s.FetchOne(kTakeState, {state}); });
+  if (!row) return LoginFailed("unknown or already used state: start the sign-in again");
+  const std::string nonce = row->Text(0), verifier = row->Text(1), return_to = row->Text(2);
+  const auto started = ParseTimestamp(row->Text(3));
+  if (!started || now.micros - started->micros > kLoginSeconds * kMicrosPerSecond) {
+    return LoginFailed("the sign-in took too long: start again");
+  }
+  auto tokens = issuer_.TokenRequest(
+      settings_.client_id, settings_.client_secret,
+      "grant_type=authorization_code&code=" + Enc(code) + "&redirect_uri=" +
+          Enc(settings_.redirect_uri) + "&code_verifier=" + verifier);
+  if (!tokens) return std::move(tokens).error();
+  const auto* id_token_v = tokens->if_contains("id_token");
+  if (!id_token_v || !id_token_v->is_string()) return LoginFailed("the provider sent no ID token");
+  const std::string id_token(id_token_v->get_string());
+  const TokenRules rules{.issuer = issuer_.issuer(), .audience = settings_.client_id};
+  auto keys = issuer_.Keys(false);
+  Result<boost::json::object> claims =
+      keys ? VerifyJwt(id_token, *keys, rules, now) : Result<boost::json::object>(LoginFailed("x"));
+  if (!claims && (!keys || claims.error().type == "unknown-key")) {
+    keys = issuer_.Keys(true);
+    if (keys) claims = VerifyJwt(id_token, *keys, rules, now);
+  }
+  if (!claims) return LoginFailed("the ID token is not valid: " + claims.error().detail);
+  const auto* n = claims->if_contains("nonce");
+  if (!n || !n->is_string() || !ConstantTimeEquals(n->get_string(), nonce)) {
+    return LoginFailed("the ID token's nonce does not match this sign-in");
+  }
+  PortalSession session{.token = RandomToken(32),
+                        .subject = std::string(claims->at("sub").as_string()),
+                        .claims = *claims,
+                        .csrf_token = RandomToken(24),
+                        .return_to = return_to,
+                        .expires_at = AddSeconds(now, settings_.session_ttl.count())};
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kInsertSession, {Sha256Hex(session.token), session.subject,
+                               boost::json::serialize(session.claims), id_token,
+                               session.csrf_token, FormatStorage(now),
+                               FormatStorage(session.expires_at)});
+    audit::Record(s, clock_, audit::Actor{session.subject, from.request_id, from.source_ip},
+                  {std::nullopt, "portal.sign_in", 'c', "session", session.subject,
+                   "signed in to the portal through " + issuer_.issuer(), "{}"});
+  });
+  return session;
+}
+
+std::optional<PortalSession> OidcLogin::Find(const std::string& token) {
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  std::optional<storage::Row> row;
+  db_.Read([&](storage::Session& s) {
+    row = s.FetchOne(kSelectSession, {Sha256Hex(token), FormatStorage(clock_.Now())});
+  });
+  if (!row) return std::nullopt;
+  boost::system::error_code ec;
+  auto claims = boost::json::parse(row->Text(1), ec);
+  return PortalSession{.subject = row->Text(0),
+                       .claims = claims.is_object() ? claims.as_object() : boost::json::object{},
+                       .csrf_token = row->Text(2),
+                       .expires_at = ParseTimestamp(row->Text(3)).value_or(Timestamp{})};
+}
+
+Result<std::string> OidcLogin::Logout(const std::string& token, const std::string& csrf,
+                                      const audit::Actor& from) {
+  std::optional<storage::Row> row;
+  if (!token.empty() && token.size() <= 128) {
+    db_.Read([&](storage::Session& s) {
+      row = s.FetchOne(kSelectSession, {Sha256Hex(token), FormatStorage(clock_.Now())});
+    });
+  }
+  if (!row) {
+    return Error{ErrorKind::kUnauthenticated, "no-session", "Not signed in",
+                 "there is no portal session to end"};
+  }
+  if (!ConstantTimeEquals(Sha256(csrf), Sha256(row->Text(2)))) {
+    return Error{ErrorKind::kForbidden, "csrf-mismatch", "Forbidden",
+                 "the CSRF token does not match this session"};
+  }
+  const std::string id_token = row->Text(4);
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kDeleteSession, {Sha256Hex(token)});
+    audit::Record(s, clock_, audit::Actor{row->Text(0), from.request_id, from.source_ip},
+                  {std::nullopt, "portal.sign_out", 'd', "session", row->Text(0),
+                   "signed out of the portal", "{}"});
+  });
+  auto meta = issuer_.Metadata();
+  if (!meta || meta->end_session_endpoint.empty()) return std::string("/portal");
+  const char sep = meta->end_session_endpoint.find('?') == std::string::npos ? '?' : '&';
+  return meta->end_session_endpoint + sep + "id_token_hint=" + Enc(id_token) +
+         "&post_logout_redirect_uri=" + Enc(settings_.post_logout_redirect_uri) +
+         "&client_id=" + Enc(settings_.client_id);
+}
+
+}  // namespace breakpilot::identity

@@ -1,0 +1,72 @@
+// OpenID Connect sign-in for the customer portal (M5.1): authorization code flow with PKCE
+// (S256), state and nonce, against any OpenID provider (Keycloak in production). A successful
+// sign-in becomes a portal session; the browser holds only a random token (cookie), the
+// database its SHA-256. Logout ends the session here and, RP-initiated, at the provider.
+//
+//   OidcLogin login(db, clock, issuer, {.client_id = ..., .redirect_uri = ...});
+//   auto url = login.Begin("/portal");             // redirect the browser there
+//   auto s = login.Complete(code, state);           // at the redirect_uri
+//   auto who = login.Find(cookie_token);            // on later requests
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+
+#include "audit/audit_record.hpp"
+#include "core/result.hpp"
+#include "identity/oidc_issuer.hpp"
+#include "storage/database.hpp"
+
+namespace breakpilot::identity {
+
+struct OidcClientSettings {
+  std::string client_id;
+  std::string client_secret;
+  std::string redirect_uri;              // <public_url>/portal/callback
+  std::string post_logout_redirect_uri;  // <public_url>/portal
+  std::chrono::seconds session_ttl{8 * 3600};
+};
+
+struct PortalSession {
+  std::string token;  // the cookie value: only when just created
+  std::string subject;
+  boost::json::object claims;  // of the ID token: name, email, org_id, org_roles, ...
+  std::string csrf_token;
+  std::string return_to;
+  Timestamp expires_at;
+};
+
+class OidcLogin {
+ public:
+  OidcLogin(storage::Database& db, const Clock& clock, OidcIssuer& issuer,
+            OidcClientSettings settings)
+      : db_(db), clock_(clock), issuer_(issuer), settings_(std::move(settings)) {}
+
+  // The provider's authorization URL for a new login. `return_to` must be /portal or a path
+  // under it (anything else becomes /portal: no open redirects).
+  Result<std::string> Begin(const std::string& return_to);
+  Result<PortalSession> Complete(const std::string& code, const std::string& state,
+                                 const audit::Actor& from);
+  std::optional<PortalSession> Find(const std::string& token);
+  // Ends the session if `csrf` matches; returns where to send the browser (the provider's
+  // end-session endpoint when it has one).
+  Result<std::string> Logout(const std::string& token, const std::string& csrf,
+                             const audit::Actor& from);
+
+  const OidcClientSettings& settings() const { return settings_; }
+  // Sets redirect_uri and post_logout_redirect_uri under our public URL (known after listen).
+  void SetPublicUrl(const std::string& url) {
+    settings_.redirect_uri = url + "/portal/callback";
+    settings_.post_logout_redirect_uri = url + "/portal";
+  }
+
+ private:
+  storage::Database& db_;
+  const Clock& clock_;
+  OidcIssuer& issuer_;
+  OidcClientSettings settings_;
+};
+
+}  // namespace breakpilot::identity

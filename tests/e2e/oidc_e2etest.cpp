@@ -1,0 +1,165 @@
+// OpenID Connect sign-in for the portal (M5.1), end to end against oidc-provider (npm), a
+// certified OpenID provider started by the test: authorization code + PKCE + state + nonce,
+// the session cookie's flags, CSRF on logout, RP-initiated logout. Also: access tokens of that
+// provider are accepted as bearer tokens, with the provider's keys fetched from its JWKS.
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "e2e_fixture.hpp"
+#include "identity_support.hpp"
+
+namespace breakpilot::testing {
+namespace {
+
+constexpr const char* kClientSecret = "oidc-test-client-secret-0123456789";
+
+std::pair<int, std::string> RunNode(const std::string& script, const std::string& args) {
+  const std::string cmd = std::string(BREAKPILOT_NODE) + " " BREAKPILOT_SOURCE_DIR
+                          "/tests/conformance/" + script + " " + args + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class OidcTest : public ::testing::TestWithParam<Store> {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<TestDatabase>(GetParam());
+    BREAKPILOT_REQUIRE_STORE(*db_);
+    const int our_port = FreePort();
+    const int idp_port = FreePort();
+    base_ = "http://127.0.0.1:" + std::to_string(our_port);
+    issuer_ = "http://127.0.0.1:" + std::to_string(idp_port);
+    idp_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BREAKPILOT_NODE,
+                                 BREAKPILOT_SOURCE_DIR "/tests/conformance/oidc_provider.mjs",
+                                 std::to_string(idp_port), base_ + "/portal/callback",
+                                 base_ + "/portal", kClientSecret},
+        std::vector<std::pair<std::string, std::string>>{},
+        [](const std::string& line) { return line.find("\"listening\"") != std::string::npos; });
+    server_ = std::make_unique<ServerProcess>(
+        db_->url(), std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(our_port),
+                                             "--oidc-issuer", issuer_, "--oidc-client-id",
+                                             "breakpilot-portal", "--oidc-client-secret",
+                                             kClientSecret, "--seed-demo"});
+    client_ = std::make_unique<HttpClient>("127.0.0.1", our_port, ServerProcess::kToken);
+  }
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<ChildProcess> idp_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+  std::string base_, issuer_;
+};
+
+TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
+  const auto [code, out] = RunNode("oidc_signin.mjs", base_ + " ada");
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log() << "\n--- provider:\n"
+                     << idp_->Log();
+  const auto r = boost::json::parse(out).as_object();
+  const auto& me = r.at("me").as_object();
+  EXPECT_EQ(me.at("subject").as_string(), "ada");
+  EXPECT_EQ(me.at("name").as_string(), "User ada");
+  EXPECT_EQ(me.at("email").as_string(), "ada@example.test");
+  EXPECT_TRUE(r.at("home_mentions_user").as_bool());
+  const std::string cookie(r.at("session_cookie").as_string());
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Lax"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("Path=/"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << "plain http here; Secure under https";
+  EXPECT_EQ(r.at("forged_logout_status").as_int64(), 403);
+  EXPECT_EQ(r.at("logout_ended_at").as_string(), base_ + "/portal")
+      << "RP-initiated logout went through the provider and came back";
+  EXPECT_EQ(r.at("me_after_logout").as_int64(), 401);
+  // Sign-in and sign-out are in the audit trail, by the provider's subject.
+  static constexpr storage::Query kEvents{
+      "test_portal_events",
+      "SELECT action, actor_id FROM audit_log WHERE action LIKE 'portal.%' ORDER BY created_at"};
+  std::vector<storage::Row> rows;
+  db_->Open()->Read([&](storage::Session& s) { rows = s.Fetch(kEvents, {}); });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].Text(0), "portal.sign_in");
+  EXPECT_EQ(rows[0].Text(1), "ada");
+  EXPECT_EQ(rows[1].Text(0), "portal.sign_out");
+}
+
+TEST_P(OidcTest, CallbacksThatDoNotFitAnOpenLoginAreRefused) {
+  // No state we issued, a replayed state, the provider's error: 401 problem, no session.
+  for (const std::string target : {"/portal/callback?code=x&state=forged",
+                                   "/portal/callback?state=only",
+                                   "/portal/callback?error=access_denied&state=x",
+                                   "/portal/callback"}) {
+    auto r = client_->Get(target);
+    EXPECT_EQ(r.status, 401) << target << " " << r.body;
+    EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << target;
+    EXPECT_EQ(r.Header("Set-Cookie"), "") << target;
+  }
+  // A login start is a redirect to the provider with PKCE S256, state and nonce.
+  auto start = client_->Get("/portal/login?return_to=https://evil.example/");
+  ASSERT_EQ(start.status, 302);
+  const auto loc = start.Header("Location");
+  EXPECT_EQ(loc.rfind(issuer_ + "/auth?", 0), 0u) << loc;
+  for (const char* p : {"code_challenge_method=S256", "code_challenge=", "state=", "nonce=",
+                        "response_type=code", "client_id=breakpilot-portal"}) {
+    EXPECT_NE(loc.find(p), std::string::npos) << p << " in " << loc;
+  }
+  // ...and the open redirect was dropped: the state row keeps /portal/.
+  static constexpr storage::Query kReturn{"test_return_to",
+                                          "SELECT return_to FROM oidc_login_states"};
+  std::vector<storage::Row> rows;
+  db_->Open()->Read([&](storage::Session& s) { rows = s.Fetch(kReturn, {}); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text(0), "/portal");
+  auto me = client_->Get("/portal/me");
+  EXPECT_EQ(me.status, 401);
+  auto home = client_->Get("/portal");
+  EXPECT_EQ(home.status, 200);
+  EXPECT_NE(home.body.find("/portal/login"), std::string::npos);
+  EXPECT_EQ(home.Header("X-Frame-Options"), "DENY");
+  auto logout = client_->Request("POST", "/portal/logout", "csrf=x",
+                                 {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(logout.status, 401);
+}
+
+TEST_P(OidcTest, BearerTokensOfTheProviderAreCheckedAgainstItsJwks) {
+  // A JWT access token the provider issues (RS256, its own key, audience "breakpilot") is
+  // accepted with the roles it carries.
+  HttpClient idp("127.0.0.1", std::stoi(issuer_.substr(issuer_.rfind(':') + 1)), "", false);
+  std::string basic = Base64UrlEncode(std::string("robot:") + kClientSecret);
+  for (auto& ch : basic) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+  while (basic.size() % 4) basic += '=';
+  auto t = idp.Request("POST", "/token", "grant_type=client_credentials&scope=api",
+                       {{"Content-Type", "application/x-www-form-urlencoded"},
+                        {"Authorization", "Basic " + basic}});
+  ASSERT_EQ(t.status, 200) << t.body;
+  const std::string access(boost::json::parse(t.body).at("access_token").as_string());
+  auto list = client_->Request("GET", "/tenants", {}, BearerOf(access));
+  EXPECT_EQ(list.status, 200) << list.body;
+  auto create = client_->Request("POST", "/tenants", R"({"slug":"x1","name":"X"})",
+                                 BearerOf(access));
+  EXPECT_EQ(create.status, 403) << "SUPPORT_ENGINEER from the provider's token cannot create";
+
+  // A token signed by a key that is not in the provider's JWKS (the kid is unknown even after
+  // a refetch) and a token with the provider's issuer but bad parts: 401, and the server asked
+  // the provider for its keys.
+  const auto forged = identity::SigningKey::Generate("test-rs256").Sign(
+      {{"iss", issuer_}, {"aud", "breakpilot"}, {"sub", "x"},
+       {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300},
+       {"realm_roles", boost::json::array{"BREAKPILOT_ADMIN"}}});
+  auto r = client_->Request("GET", "/tenants", {}, BearerOf(forged));
+  EXPECT_EQ(r.status, 401) << r.body;
+  const auto unknown = identity::SigningKey::Generate("nobody-knows").Sign(
+      {{"iss", issuer_}, {"aud", "breakpilot"}, {"sub", "x"},
+       {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300}});
+  EXPECT_EQ(client_->Request("GET", "/tenants", {}, BearerOf(unknown)).status, 401);
+  EXPECT_EQ(server_->Log().find("provider keys not usable"), std::string::npos) << server_->Log();
+}
+
+BREAKPILOT_ON_BOTH_STORES(OidcTest);
+
+}  // namespace
+}  // namespace breakpilot::testing
