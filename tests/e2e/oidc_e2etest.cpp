@@ -161,5 +161,39 @@ TEST_P(OidcTest, BearerTokensOfTheProviderAreCheckedAgainstItsJwks) {
 
 BREAKPILOT_ON_BOTH_STORES(OidcTest);
 
+// An issuer whose JWKS is broken (a P-384 key labelled ES256; a point off the curve; a
+// private key): its tokens are refused with 401, the server neither crashes nor answers 5xx.
+TEST(OidcBrokenKeys, TokensOfAnIssuerWithABrokenJwksAre401) {
+  TestDatabase db(Store::kSqlite);
+  const auto good = identity::SigningKey::Generate("k1");
+  auto p384 = good.PublicJwk();
+  p384["crv"] = "P-384";
+  auto off_curve = good.PublicJwk();
+  std::string x(off_curve["x"].as_string());
+  x[5] = x[5] == 'A' ? 'B' : 'A';
+  off_curve["x"] = x;
+  auto with_private = boost::json::parse(good.ToPrivateJwk()).as_object();
+  with_private["kid"] = "k1";
+  for (const auto& bad : {p384, off_curve, with_private}) {
+    const int idp_port = FreePort();
+    const std::string issuer = "http://127.0.0.1:" + std::to_string(idp_port);
+    ChildProcess idp({BREAKPILOT_NODE, BREAKPILOT_SOURCE_DIR "/tests/conformance/static_issuer.mjs",
+                      std::to_string(idp_port),
+                      boost::json::serialize(boost::json::object{{"keys", {bad}}})},
+                     {}, [](const std::string& l) { return l.find("listening") != std::string::npos; });
+    ServerProcess server(db.url(), {"--oidc-issuer", issuer});
+    HttpClient client("127.0.0.1", server.port());
+    const auto token = good.Sign({{"iss", issuer}, {"aud", "breakpilot"}, {"sub", "x"},
+                                  {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300},
+                                  {"realm_roles", boost::json::array{"BREAKPILOT_ADMIN"}}});
+    for (int i = 0; i < 3; ++i) {
+      auto r = client.Request("GET", "/tenants", {}, BearerOf(token));
+      EXPECT_EQ(r.status, 401) << r.body;
+    }
+    EXPECT_NE(server.Log().find("provider keys not usable"), std::string::npos) << server.Log();
+    EXPECT_EQ(server.Terminate(), 0);
+  }
+}
+
 }  // namespace
 }  // namespace breakpilot::testing
