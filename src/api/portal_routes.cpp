@@ -98,10 +98,10 @@ void Api::AddPortalRoutes() {
          auto session = oidc_login_->Complete(std::string(code), std::string(state), caller.actor);
          if (!session) return ProblemFor(session.error(), req);
          auto r = Redirect(302, session->return_to);
-         r.headers.Set("Set-Cookie",
-                       std::string(kCookie) + "=" + session->token + CookieAttributes(secure()) +
-                           "; Max-Age=" +
-                           std::to_string(oidc_login_->settings().session_ttl.count()));
+         r.headers.Set(
+             "Set-Cookie",
+             std::string(kCookie) + "=" + session->token + CookieAttributes(secure()) +
+                 "; Max-Age=" + std::to_string(oidc_login_->settings().session_ttl.count()));
          return r;
        }});
   Add({.method = "GET",
@@ -172,9 +172,9 @@ void Api::AddPortalRoutes() {
          r.status = 200;
          r.headers.Set("Content-Type", "text/html; charset=utf-8");
          r.headers.Set("Cache-Control", "no-store");
-         r.headers.Set("Content-Security-Policy", "default-src 'self'; form-action 'self' " +
-                                                      (oidc_issuer_ ? oidc_issuer_->issuer()
-                                                                    : std::string()));
+         r.headers.Set("Content-Security-Policy",
+                       "default-src 'self'; form-action 'self' " +
+                           (oidc_issuer_ ? oidc_issuer_->issuer() : std::string()));
          r.headers.Set("X-Frame-Options", "DENY");
          r.body = std::move(body);
          return r;

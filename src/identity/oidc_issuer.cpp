@@ -78,9 +78,9 @@ std::shared_ptr<const KeySet> OidcIssuer::Keys(bool refresh) {
   if (!parsed || !*parsed) {
     kLog.Warn("provider keys not usable",
               {{"issuer", issuer_},
-               {"error", !r ? r.error().detail
-                            : parsed ? parsed->error().detail
-                                     : "status " + std::to_string(r->status)}});
+               {"error", !r       ? r.error().detail
+                         : parsed ? parsed->error().detail
+                                  : "status " + std::to_string(r->status)}});
     return keys_;  // keep the last good keys
   }
   keys_ = std::make_shared<const KeySet>(std::move(**parsed));

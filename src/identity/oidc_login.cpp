@@ -34,7 +34,9 @@ constexpr Query kSelectSession{
 constexpr Query kDeleteSession{"portal_session_delete",
                                "DELETE FROM portal_sessions WHERE token_hash = $1"};
 
-std::string Enc(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
+std::string Enc(std::string_view s) {
+  return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
 
 Error LoginFailed(std::string detail) {
   return Error{ErrorKind::kUnauthenticated, "sign-in-failed", "Sign-in failed", std::move(detail)};
@@ -42,8 +44,8 @@ Error LoginFailed(std::string detail) {
 
 std::string SafeReturn(const std::string& r) {
   const bool under = r == "/portal" || r.rfind("/portal/", 0) == 0;
-  const bool ok = under && r.find("//") == std::string::npos &&
-                  r.find('\\') == std::string::npos && r.size() <= 512;
+  const bool ok = under && r.find("//") == std::string::npos && r.find('\\') == std::string::npos &&
+                  r.size() <= 512;
   return ok ? r : "/portal";
 }
 
@@ -60,8 +62,9 @@ Result<std::string> OidcLogin::Begin(const std::string& return_to) {
   });
   const std::string challenge = Base64UrlEncode(Sha256(verifier));
   const char sep = meta->authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
-  return meta->authorization_endpoint + sep + "response_type=code&client_id=" +
-         Enc(settings_.client_id) + "&redirect_uri=" + Enc(settings_.redirect_uri) +
+  return meta->authorization_endpoint + sep +
+         "response_type=code&client_id=" + Enc(settings_.client_id) +
+         "&redirect_uri=" + Enc(settings_.redirect_uri) +
          "&scope=openid%20profile%20email&state=" + state + "&nonce=" + nonce +
          "&code_challenge=" + challenge + "&code_challenge_method=S256";
 }
@@ -80,10 +83,10 @@ Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::st
   if (!started || now.micros - started->micros > kLoginSeconds * kMicrosPerSecond) {
     return LoginFailed("the sign-in took too long: start again");
   }
-  auto tokens = issuer_.TokenRequest(
-      settings_.client_id, settings_.client_secret,
-      "grant_type=authorization_code&code=" + Enc(code) + "&redirect_uri=" +
-          Enc(settings_.redirect_uri) + "&code_verifier=" + verifier);
+  auto tokens = issuer_.TokenRequest(settings_.client_id, settings_.client_secret,
+                                     "grant_type=authorization_code&code=" + Enc(code) +
+                                         "&redirect_uri=" + Enc(settings_.redirect_uri) +
+                                         "&code_verifier=" + verifier);
   if (!tokens) return std::move(tokens).error();
   const auto* id_token_v = tokens->if_contains("id_token");
   if (!id_token_v || !id_token_v->is_string()) return LoginFailed("the provider sent no ID token");
@@ -109,9 +112,8 @@ Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::st
                         .expires_at = AddSeconds(now, settings_.session_ttl.count())};
   db_.Write([&](storage::Session& s) {
     s.Execute(kInsertSession, {Sha256Hex(session.token), session.subject,
-                               boost::json::serialize(session.claims), id_token,
-                               session.csrf_token, FormatStorage(now),
-                               FormatStorage(session.expires_at)});
+                               boost::json::serialize(session.claims), id_token, session.csrf_token,
+                               FormatStorage(now), FormatStorage(session.expires_at)});
     audit::Record(s, clock_, audit::Actor{session.subject, from.request_id, from.source_ip},
                   {std::nullopt, "portal.sign_in", 'c', "session", session.subject,
                    "signed in to the portal through " + issuer_.issuer(), "{}"});

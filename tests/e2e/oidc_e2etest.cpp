@@ -15,8 +15,9 @@ namespace {
 constexpr const char* kClientSecret = "oidc-test-client-secret-0123456789";
 
 std::pair<int, std::string> RunNode(const std::string& script, const std::string& args) {
-  const std::string cmd = std::string(BREAKPILOT_NODE) + " " BREAKPILOT_SOURCE_DIR
-                          "/tests/conformance/" + script + " " + args + " 2>&1";
+  const std::string cmd = std::string(BREAKPILOT_NODE) +
+                          " " BREAKPILOT_SOURCE_DIR "/tests/conformance/" + script + " " + args +
+                          " 2>&1";
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return {-1, ""};
@@ -36,17 +37,16 @@ class OidcTest : public ::testing::TestWithParam<Store> {
     base_ = "http://127.0.0.1:" + std::to_string(our_port);
     issuer_ = "http://127.0.0.1:" + std::to_string(idp_port);
     idp_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BREAKPILOT_NODE,
-                                 BREAKPILOT_SOURCE_DIR "/tests/conformance/oidc_provider.mjs",
-                                 std::to_string(idp_port), base_ + "/portal/callback",
-                                 base_ + "/portal", kClientSecret},
+        std::vector<std::string>{
+            BREAKPILOT_NODE, BREAKPILOT_SOURCE_DIR "/tests/conformance/oidc_provider.mjs",
+            std::to_string(idp_port), base_ + "/portal/callback", base_ + "/portal", kClientSecret},
         std::vector<std::pair<std::string, std::string>>{},
         [](const std::string& line) { return line.find("\"listening\"") != std::string::npos; });
     server_ = std::make_unique<ServerProcess>(
-        db_->url(), std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(our_port),
-                                             "--oidc-issuer", issuer_, "--oidc-client-id",
-                                             "breakpilot-portal", "--oidc-client-secret",
-                                             kClientSecret, "--seed-demo"});
+        db_->url(),
+        std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(our_port),
+                                 "--oidc-issuer", issuer_, "--oidc-client-id", "breakpilot-portal",
+                                 "--oidc-client-secret", kClientSecret, "--seed-demo"});
     client_ = std::make_unique<HttpClient>("127.0.0.1", our_port, ServerProcess::kToken);
   }
   std::unique_ptr<TestDatabase> db_;
@@ -58,7 +58,8 @@ class OidcTest : public ::testing::TestWithParam<Store> {
 
 TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
   const auto [code, out] = RunNode("oidc_signin.mjs", base_ + " ada");
-  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log() << "\n--- provider:\n"
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n"
+                     << server_->Log() << "\n--- provider:\n"
                      << idp_->Log();
   const auto r = boost::json::parse(out).as_object();
   const auto& me = r.at("me").as_object();
@@ -89,10 +90,9 @@ TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
 
 TEST_P(OidcTest, CallbacksThatDoNotFitAnOpenLoginAreRefused) {
   // No state we issued, a replayed state, the provider's error: 401 problem, no session.
-  for (const std::string target : {"/portal/callback?code=x&state=forged",
-                                   "/portal/callback?state=only",
-                                   "/portal/callback?error=access_denied&state=x",
-                                   "/portal/callback"}) {
+  for (const std::string target :
+       {"/portal/callback?code=x&state=forged", "/portal/callback?state=only",
+        "/portal/callback?error=access_denied&state=x", "/portal/callback"}) {
     auto r = client_->Get(target);
     EXPECT_EQ(r.status, 401) << target << " " << r.body;
     EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << target;
@@ -132,29 +132,33 @@ TEST_P(OidcTest, BearerTokensOfTheProviderAreCheckedAgainstItsJwks) {
   std::string basic = Base64UrlEncode(std::string("robot:") + kClientSecret);
   for (auto& ch : basic) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
   while (basic.size() % 4) basic += '=';
-  auto t = idp.Request("POST", "/token", "grant_type=client_credentials&scope=api",
-                       {{"Content-Type", "application/x-www-form-urlencoded"},
-                        {"Authorization", "Basic " + basic}});
+  auto t = idp.Request(
+      "POST", "/token", "grant_type=client_credentials&scope=api",
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Basic " + basic}});
   ASSERT_EQ(t.status, 200) << t.body;
   const std::string access(boost::json::parse(t.body).at("access_token").as_string());
   auto list = client_->Request("GET", "/tenants", {}, BearerOf(access));
   EXPECT_EQ(list.status, 200) << list.body;
-  auto create = client_->Request("POST", "/tenants", R"({"slug":"x1","name":"X"})",
-                                 BearerOf(access));
+  auto create =
+      client_->Request("POST", "/tenants", R"({"slug":"x1","name":"X"})", BearerOf(access));
   EXPECT_EQ(create.status, 403) << "SUPPORT_ENGINEER from the provider's token cannot create";
 
   // A token signed by a key that is not in the provider's JWKS (the kid is unknown even after
   // a refetch) and a token with the provider's issuer but bad parts: 401, and the server asked
   // the provider for its keys.
-  const auto forged = identity::SigningKey::Generate("test-rs256").Sign(
-      {{"iss", issuer_}, {"aud", "breakpilot"}, {"sub", "x"},
-       {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300},
-       {"realm_roles", boost::json::array{"BREAKPILOT_ADMIN"}}});
+  const auto forged = identity::SigningKey::Generate("test-rs256")
+                          .Sign({{"iss", issuer_},
+                                 {"aud", "breakpilot"},
+                                 {"sub", "x"},
+                                 {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300},
+                                 {"realm_roles", boost::json::array{"BREAKPILOT_ADMIN"}}});
   auto r = client_->Request("GET", "/tenants", {}, BearerOf(forged));
   EXPECT_EQ(r.status, 401) << r.body;
-  const auto unknown = identity::SigningKey::Generate("nobody-knows").Sign(
-      {{"iss", issuer_}, {"aud", "breakpilot"}, {"sub", "x"},
-       {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300}});
+  const auto unknown = identity::SigningKey::Generate("nobody-knows")
+                           .Sign({{"iss", issuer_},
+                                  {"aud", "breakpilot"},
+                                  {"sub", "x"},
+                                  {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300}});
   EXPECT_EQ(client_->Request("GET", "/tenants", {}, BearerOf(unknown)).status, 401);
   EXPECT_EQ(server_->Log().find("provider keys not usable"), std::string::npos) << server_->Log();
 }
@@ -177,13 +181,15 @@ TEST(OidcBrokenKeys, TokensOfAnIssuerWithABrokenJwksAre401) {
   for (const auto& bad : {p384, off_curve, with_private}) {
     const int idp_port = FreePort();
     const std::string issuer = "http://127.0.0.1:" + std::to_string(idp_port);
-    ChildProcess idp({BREAKPILOT_NODE, BREAKPILOT_SOURCE_DIR "/tests/conformance/static_issuer.mjs",
-                      std::to_string(idp_port),
-                      boost::json::serialize(boost::json::object{{"keys", {bad}}})},
-                     {}, [](const std::string& l) { return l.find("listening") != std::string::npos; });
+    ChildProcess idp(
+        {BREAKPILOT_NODE, BREAKPILOT_SOURCE_DIR "/tests/conformance/static_issuer.mjs",
+         std::to_string(idp_port), boost::json::serialize(boost::json::object{{"keys", {bad}}})},
+        {}, [](const std::string& l) { return l.find("listening") != std::string::npos; });
     ServerProcess server(db.url(), {"--oidc-issuer", issuer});
     HttpClient client("127.0.0.1", server.port());
-    const auto token = good.Sign({{"iss", issuer}, {"aud", "breakpilot"}, {"sub", "x"},
+    const auto token = good.Sign({{"iss", issuer},
+                                  {"aud", "breakpilot"},
+                                  {"sub", "x"},
                                   {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 300},
                                   {"realm_roles", boost::json::array{"BREAKPILOT_ADMIN"}}});
     for (int i = 0; i < 3; ++i) {
