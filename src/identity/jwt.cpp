@@ -113,6 +113,19 @@ Result<KeySet> KeySet::FromJwks(std::string_view json) {
     const std::string_view kid = StringField(o, "kid");
     if (kid.empty()) continue;  // unaddressable: tokens name their key
     if (o.contains("d")) return bad("the JWKS publishes a private key (" + std::string(kid) + ")");
+    // The key's numbers must be base64url of a sane size before cjose reads them (see above).
+    for (const char* member : {"x", "y", "n", "e"}) {
+      const auto* v = o.if_contains(member);
+      if (!v) continue;
+      std::string raw;
+      if (!v->is_string() || !Base64UrlDecode(v->get_string(), raw) || raw.empty() ||
+          raw.size() > 1024) {
+        return bad("key " + std::string(kid) + ": \"" + member + "\" is not base64url");
+      }
+      if (kty == "EC" && raw.size() != 32) {
+        return bad("key " + std::string(kid) + ": a P-256 coordinate is 32 bytes");
+      }
+    }
     const std::string text = boost::json::serialize(o);
     cjose_err err{};
     cjose_jwk_t* raw = cjose_jwk_import(text.data(), text.size(), &err);
@@ -158,12 +171,19 @@ Result<boost::json::object> VerifyJwt(std::string_view token, const KeySet& keys
                  "no key with kid '" + std::string(kid) + "'"};
   }
   if (key->alg != alg) return Invalid("key " + key->kid + " is for " + key->alg);
+  // Every part is checked here before cjose sees the token: cjose's base64 decoder asserts
+  // (aborting the process) on some malformed input, which our libFuzzer target found.
+  auto claims = DecodeObject(parts[1]);
+  if (!claims) return Invalid("the token payload is not base64url JSON");
+  std::string signature;
+  if (!Base64UrlDecode(parts[2], signature)) return Invalid("the signature is not base64url");
   cjose_err err{};
+  const std::size_t expected =
+      alg == "ES256" ? 64 : cjose_jwk_get_keysize(key->jwk.get(), &err) / 8;
+  if (signature.size() != expected) return Invalid("the signature has the wrong length");
   Jws jws(cjose_jws_import(token.data(), token.size(), &err));
   if (!jws) return Invalid("the token cannot be parsed");
   if (!cjose_jws_verify(jws.get(), key->jwk.get(), &err)) return Invalid("bad signature");
-  auto claims = DecodeObject(parts[1]);
-  if (!claims) return Invalid("the token payload is not a JSON object");
 
   if (StringField(*claims, "iss") != rules.issuer) return Invalid("wrong issuer");
   const auto* aud = claims->if_contains("aud");

@@ -135,6 +135,20 @@ TEST_F(Jwt, EmbeddedKeysAndCriticalHeadersAreRefused) {
   }
 }
 
+TEST_F(Jwt, MalformedPartsNeverReachTheJoseLibrary) {
+  // Found by jwt_fuzz: cjose asserts (and aborts the process) on base64 whose length is 1 mod 4.
+  const auto t = key.Sign(Claims());
+  const auto a = t.find('.'), b = t.rfind('.');
+  const std::string head = t.substr(0, a), body = t.substr(a + 1, b - a - 1), sig = t.substr(b + 1);
+  for (const std::string& bad :
+       {head + "." + body + "." + sig + "A", head + "." + body + "A." + sig,
+        head + "." + body.substr(0, body.size() - 1) + "=." + sig,
+        head + "." + body + "." + sig.substr(0, 10), head + "." + body + ".A",
+        head + ".e30=]." + sig}) {
+    EXPECT_FALSE(Verify(bad)) << bad;
+  }
+}
+
 TEST_F(Jwt, GarbageNeverVerifies) {
   for (std::string t :
        std::vector<std::string>{"", ".", "..", "a.b.c", "a.b", "a.b.c.d", "!!.??.**", "e30.e30.e30",
@@ -190,6 +204,10 @@ TEST(JwtKeys, BadCurvesBrokenPointsAndPrivateKeysMakeTheJwksInvalid) {
   off_curve["x"] = x;
   EXPECT_FALSE(KeySet::FromJwks(
       boost::json::serialize(boost::json::object{{"keys", boost::json::array{off_curve}}})));
+  auto short_b64 = good;
+  short_b64["x"] = "AAAAA";  // 5 characters: 1 mod 4, which cjose asserts on
+  EXPECT_FALSE(KeySet::FromJwks(
+      boost::json::serialize(boost::json::object{{"keys", boost::json::array{short_b64}}})));
   auto bad_b64 = good;
   bad_b64["y"] = "!!!";
   EXPECT_FALSE(KeySet::FromJwks(
