@@ -87,4 +87,21 @@ Result<std::optional<BasicCredentials>> ParseBasicAuth(const http::Request& req)
   return std::optional<BasicCredentials>(BasicCredentials{std::move(*user), std::move(*password)});
 }
 
+std::string CookieValue(const http::Request& req, std::string_view name) {
+  const auto h = req.headers.Get("cookie");
+  if (!h) return "";
+  std::string_view rest = *h;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view pair = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
 }  // namespace breakpilot::api

@@ -1,5 +1,5 @@
-// Reading application/x-www-form-urlencoded bodies (OAuth 2 token requests, RFC 6749) and HTTP
-// Basic credentials (RFC 7617, client authentication).
+// Reading application/x-www-form-urlencoded bodies (OAuth 2 token requests, RFC 6749), HTTP
+// Basic credentials (RFC 7617, client authentication) and cookies (the portal session).
 //
 //   auto form = ParseForm(req);                 // 415 / 400 as Error
 //   auto grant = FormValue(*form, "grant_type");
@@ -27,5 +27,8 @@ struct BasicCredentials {
 };
 // nullopt when there is no Basic Authorization header; an error when it is malformed.
 Result<std::optional<BasicCredentials>> ParseBasicAuth(const http::Request& req);
+
+// The value of cookie `name` in the Cookie header (RFC 6265 §5.4 form); "" when absent.
+std::string CookieValue(const http::Request& req, std::string_view name);
 
 }  // namespace breakpilot::api
