@@ -49,7 +49,8 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
                       .rules = {.issuer = options_.oidc_issuer, .audience = options_.oidc_audience},
                       .keys = [this](bool refresh) { return oidc_issuer_->Keys(refresh); }})
                 : std::nullopt),
-      api_keys_(db, clock) {
+      api_keys_(db, clock),
+      claims_(db) {
   keys_.Refresh();
   last_key_refresh_us_ = clock.Now().micros;
   const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";

@@ -23,6 +23,7 @@
 #include "http/server.hpp"
 #include "identity/api_keys.hpp"
 #include "identity/authenticator.hpp"
+#include "identity/claims.hpp"
 #include "identity/directory.hpp"
 #include "identity/oidc_login.hpp"
 #include "identity/permissions.hpp"
@@ -126,6 +127,7 @@ class Api {
   std::unique_ptr<identity::OidcLogin> oidc_login_;    // null without a portal client
   identity::Authenticator auth_;
   identity::ApiKeyService api_keys_;
+  identity::ClaimsService claims_;
   std::int64_t last_key_refresh_us_ = 0;
   http::Router router_;
   std::vector<Endpoint> endpoints_;

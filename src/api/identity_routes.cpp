@@ -226,7 +226,7 @@ void Api::AddIdentityRoutes() {
              realm.push_back(*role);
            }
          }
-         auto c = identity::ClaimsFor(db_, user, org, realm);
+         auto c = claims_.For(user, org, realm);
          if (!c) return ProblemFor(c.error(), req);
          boost::json::array products;
          for (const auto& p : c->products) products.emplace_back(p);

@@ -7,7 +7,10 @@
 // SALES_REP guardrail: a sales rep gets claims for the demo tenant only (403 otherwise).
 #pragma once
 
+#include <atomic>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -28,5 +31,31 @@ struct OrgClaims {
 // `extra_realm_roles`: roles the IdP reports for the user beside the ones stored here.
 Result<OrgClaims> ClaimsFor(storage::Database& db, const std::string& user_id,
                             const std::string& org, const std::vector<Role>& extra_realm_roles);
+
+// ClaimsFor behind a cache, for POST /internal/claims (called at every token issuance).
+// Entries are dropped by the events that change what they say: "tenant:<id>" (status, plan,
+// subscriptions), "user:<id>" (roles, memberships) and "*". Refusals are not cached.
+class ClaimsService {
+ public:
+  explicit ClaimsService(storage::Database& db);
+  ~ClaimsService();
+  ClaimsService(const ClaimsService&) = delete;
+  ClaimsService& operator=(const ClaimsService&) = delete;
+
+  Result<OrgClaims> For(const std::string& user_id, const std::string& org,
+                        const std::vector<Role>& extra_realm_roles);
+  void OnEvent(std::string_view event);
+
+ private:
+  struct Entry {
+    std::string user_id;
+    OrgClaims claims;
+  };
+  storage::Database& db_;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, Entry> cache_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::uint64_t subscription_ = 0;
+};
 
 }  // namespace breakpilot::identity

@@ -189,6 +189,7 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
         orgs.push_back({{"tenant_id", m.tenant_id},
                         {"org_roles", boost::json::parse(RolesJson(m.org_roles))}});
       }
+      s.Notify("user:" + u.id);  // claims cached for this subject (an IdP user) are stale
       audit::Record(s, clock_, actor,
                     {std::nullopt, "user.create", 'c', "user", u.id, "created user " + u.username,
                      boost::json::serialize(boost::json::object{

@@ -192,8 +192,10 @@ bool DeleteProject(storage::Session& s, const std::string& tenant_id, const std:
 }
 
 bool InsertSubscription(storage::Session& s, const Subscription& sub) {
-  return s.Execute(kInsertSubscription, {sub.tenant_id, sub.product_id, sub.plan,
-                                         FormatStorage(sub.subscribed_at)}) == 1;
+  const bool inserted = s.Execute(kInsertSubscription, {sub.tenant_id, sub.product_id, sub.plan,
+                                                        FormatStorage(sub.subscribed_at)}) == 1;
+  if (inserted) s.Notify(TenantChangedEvent(sub.tenant_id));  // claims carry the products
+  return inserted;
 }
 
 std::vector<Subscription> SelectSubscriptions(storage::Session& s, const std::string& tenant_id) {
@@ -206,7 +208,9 @@ std::vector<Subscription> SelectSubscriptions(storage::Session& s, const std::st
 
 bool DeleteSubscription(storage::Session& s, const std::string& tenant_id,
                         const std::string& product_id) {
-  return s.Execute(kDeleteSubscription, {tenant_id, product_id}) == 1;
+  const bool deleted = s.Execute(kDeleteSubscription, {tenant_id, product_id}) == 1;
+  if (deleted) s.Notify(TenantChangedEvent(tenant_id));
+  return deleted;
 }
 
 }  // namespace breakpilot::tenants::store

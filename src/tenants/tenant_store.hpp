@@ -24,7 +24,8 @@ std::optional<Tenant> SelectTenant(storage::Session& s, const std::string& id);
 std::optional<Tenant> SelectTenantForUpdate(storage::Session& s, const std::string& id);
 std::optional<Tenant> SelectTenantBySlug(storage::Session& s, const std::string& slug);
 std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f);
-// The event UpdateTenant publishes (storage::Session::Notify) when a tenant changes.
+// The event UpdateTenant and the subscription writes publish (storage::Session::Notify) when a
+// tenant, or what its tokens' claims say, changes.
 inline std::string TenantChangedEvent(const std::string& id) {
   return "tenant:" + id;
 }

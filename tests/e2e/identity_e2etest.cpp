@@ -460,7 +460,21 @@ TEST_P(IdentityTest, ClaimsForAKeycloakMapper) {
                                         R"(","org_slug":"acme","org_roles":["IT_ADMIN","FINANCE"],)"
                                         R"("products":["certifai"],"plan":"professional",)"
                                         R"("tenant_status":"trial"})"));
+  EXPECT_EQ(claims(ada, acme).body, c.body) << "a second answer, from the cache, is the same";
   EXPECT_EQ(claims(ada, "acme").status, 200) << "the org may be named by slug (Keycloak alias)";
+  // Answers are cached; a change to what they say shows in the next answer.
+  ASSERT_EQ(client()
+                .Post("/tenants/" + acme + "/products", R"({"product_id":"breakpilot-compliance"})")
+                .status,
+            201);
+  ASSERT_EQ(client().Post("/tenants/" + acme + "/activate", "").status, 200);
+  auto changed = Json(claims(ada, acme));
+  EXPECT_EQ(boost::json::serialize(changed.at("products")),
+            R"(["breakpilot-compliance","certifai"])");
+  EXPECT_EQ(Str(changed, "tenant_status"), "active");
+  ASSERT_EQ(client().Request("DELETE", "/tenants/" + acme + "/products/certifai").status, 204);
+  EXPECT_EQ(boost::json::serialize(Json(claims(ada, acme)).at("products")),
+            R"(["breakpilot-compliance"])");
   ExpectProblem(claims(ada, demo), 403, "not a member");
   auto guard = claims(rep, acme);
   ExpectProblem(guard, 403, "sales rep, customer org");
