@@ -24,7 +24,14 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       db_(db),
       clock_(clock),
       catalog_(catalog),
-      tenants_(db, clock),
+      keycloak_(options_.keycloak.base_url.empty()
+                    ? nullptr
+                    : std::make_unique<identity::KeycloakAdmin>(
+                          options_.keycloak,
+                          options_.fetch ? options_.fetch : http::Fetcher(http::Fetch), clock)),
+      provisioner_(keycloak_ ? std::make_unique<identity::Provisioner>(db, clock, *keycloak_)
+                             : nullptr),
+      tenants_(db, clock, provisioner_ ? provisioner_->CreateHook() : tenants::TenantCreatedHook{}),
       projects_(db, clock),
       subscriptions_(db, clock, catalog),
       directory_(db, clock, options_.password_cost),
@@ -76,6 +83,7 @@ void Api::SetPublicUrl(std::string url) {
 
 void Api::Maintain() {
   api_keys_.FlushLastUsed();
+  if (provisioner_) provisioner_->RunDue();
   const auto now = clock_.Now().micros;
   if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
     last_key_refresh_us_ = now;

@@ -27,6 +27,7 @@
 #include "identity/directory.hpp"
 #include "identity/oidc_login.hpp"
 #include "identity/permissions.hpp"
+#include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
@@ -71,6 +72,7 @@ struct ApiOptions {
   std::string oidc_client_id;
   std::string oidc_client_secret;
   std::string oidc_audience = "breakpilot";
+  identity::KeycloakSettings keycloak;  // base_url set: Keycloak mode (tenants get organizations)
   http::Fetcher fetch;  // outbound HTTP (http::Fetch unless a test answers)
 };
 
@@ -117,6 +119,8 @@ class Api {
   storage::Database& db_;
   const Clock& clock_;
   const catalog::Catalog& catalog_;
+  std::unique_ptr<identity::KeycloakAdmin> keycloak_;  // null unless in Keycloak mode
+  std::unique_ptr<identity::Provisioner> provisioner_;
   tenants::TenantService tenants_;
   tenants::ProjectService projects_;
   tenants::SubscriptionService subscriptions_;

@@ -31,7 +31,9 @@ void Api::AddTenantRoutes() {
          in.kind = r.String("kind", Required::kNo);
          in.plan = r.String("plan", Required::kNo);
          in.initial_status = r.String("initial_status", Required::kNo);
-         if (auto e = r.Finish({"slug", "name", "kind", "plan", "initial_status"})) {
+         in.admin_email = r.String("admin_email", Required::kNo);
+         if (auto e = r.Finish(
+                 {"slug", "name", "kind", "plan", "initial_status", "admin_email"})) {
            return ProblemFor(*e, req);
          }
          auto t = tenants_.Create(caller.actor, in);
@@ -139,6 +141,37 @@ void Api::AddTenantRoutes() {
   action_route("/tenants/{id}/activate", "tenant_activate", tenants::lifecycle::Action::kActivate,
                false);
   action_route("/tenants/{id}/cancel", "tenant_cancel", tenants::lifecycle::Action::kCancel, true);
+  Add({.method = "GET",
+       .pattern = "/tenants/{id}/idp",
+       .name = "tenant_idp",
+       .action = identity::Action::kTenantRead,
+       .tenant = TenantFrom::kPathId,
+       .handler = [this](http::Request& req, const Caller&) {
+         auto id = UuidParam(req, "id");
+         if (!id) return ProblemFor(id.error(), req);
+         if (auto t = tenants_.Get(*id); !t) return ProblemFor(t.error(), req);
+         if (!provisioner_) {
+           return ProblemFor(NotFound("idp-not-provisioned",
+                                      "the built-in identity needs no provisioning (no Keycloak)"),
+                             req);
+         }
+         auto st = provisioner_->Status(*id);
+         if (!st) return ProblemFor(st.error(), req);
+         const auto opt = [](const std::optional<std::string>& v) {
+           return v ? boost::json::value(*v) : boost::json::value(nullptr);
+         };
+         return http::Response::Json(
+             200, boost::json::serialize(boost::json::object{
+                      {"provider", st->provider},
+                      {"org_id", opt(st->org_id)},
+                      {"state", st->state},
+                      {"attempts", st->attempts},
+                      {"last_error", opt(st->last_error)},
+                      {"next_attempt_at", st->next_attempt_at
+                                              ? boost::json::value(FormatRfc3339(*st->next_attempt_at))
+                                              : boost::json::value(nullptr)},
+                      {"admin_email", opt(st->admin_email)}}));
+       }});
 }
 
 }  // namespace breakpilot::api

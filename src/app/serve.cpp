@@ -84,7 +84,11 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
        .oidc_issuer = config.oidc_issuer,
        .oidc_client_id = config.oidc_client_id,
        .oidc_client_secret = config.oidc_client_secret,
-       .oidc_audience = config.oidc_audience},
+       .oidc_audience = config.oidc_audience,
+       .keycloak = {.base_url = config.keycloak_url,
+                    .realm = config.keycloak_realm,
+                    .client_id = config.keycloak_client_id,
+                    .client_secret = config.keycloak_client_secret}},
       *db, SystemClock(), *catalog);
   http::ServerOptions options;
   options.host = config.host;

@@ -50,6 +50,13 @@ constexpr Setting kSettings[] = {
      "that client's secret", true},
     {"oidc_audience", "BREAKPILOT_OIDC_AUDIENCE", "--oidc-audience",
      "the audience access tokens from the provider must carry (default breakpilot)"},
+    {"keycloak_url", "BREAKPILOT_KEYCLOAK_URL", "--keycloak-url",
+     "Keycloak base URL: creating a tenant creates its organization there (Keycloak mode)"},
+    {"keycloak_realm", "BREAKPILOT_KEYCLOAK_REALM", "--keycloak-realm", "the realm of the tenants"},
+    {"keycloak_client_id", "BREAKPILOT_KEYCLOAK_CLIENT_ID", "--keycloak-client-id",
+     "a service-account client of that realm allowed to manage organizations and users"},
+    {"keycloak_client_secret", "BREAKPILOT_KEYCLOAK_CLIENT_SECRET", "--keycloak-client-secret",
+     "its secret", true},
     {"key_rotation_days", "BREAKPILOT_KEY_ROTATION_DAYS", "--key-rotation-days",
      "a token signing key signs this many days, then a new one takes over"},
 };
@@ -99,6 +106,14 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     c.log_level = v;
   else if (key == "public_url")
     c.public_url = v;
+  else if (key == "keycloak_url")
+    c.keycloak_url = v;
+  else if (key == "keycloak_realm")
+    c.keycloak_realm = v;
+  else if (key == "keycloak_client_id")
+    c.keycloak_client_id = v;
+  else if (key == "keycloak_client_secret")
+    c.keycloak_client_secret = v;
   else if (key == "oidc_issuer")
     c.oidc_issuer = v;
   else if (key == "oidc_client_id")
@@ -196,6 +211,16 @@ std::optional<std::string> Validate(Config& c) {
     while (c.oidc_issuer.back() == '/') c.oidc_issuer.pop_back();
     if (c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
       return "oidc_client_id and oidc_client_secret: set both or neither";
+    }
+  }
+  if (!c.keycloak_url.empty()) {
+    if (c.keycloak_url.rfind("https://", 0) != 0 && c.keycloak_url.rfind("http://", 0) != 0) {
+      return "keycloak_url: want an http:// or https:// URL";
+    }
+    while (c.keycloak_url.back() == '/') c.keycloak_url.pop_back();
+    if (c.keycloak_realm.empty() || c.keycloak_client_id.empty() ||
+        c.keycloak_client_secret.empty()) {
+      return "keycloak_url needs keycloak_realm, keycloak_client_id and keycloak_client_secret";
     }
   }
   if (!c.admin_token.empty() && c.admin_token.size() < 16) {

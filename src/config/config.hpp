@@ -39,6 +39,10 @@ struct Config {
   int token_ttl_seconds = 900;
   int password_memory_kib = 19 * 1024;
   int key_rotation_days = 30;
+  std::string keycloak_url;  // empty: not in Keycloak mode
+  std::string keycloak_realm;
+  std::string keycloak_client_id;
+  std::string keycloak_client_secret;
   std::string oidc_issuer;  // empty: no external OpenID provider
   std::string oidc_client_id;
   std::string oidc_client_secret;

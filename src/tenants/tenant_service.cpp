@@ -98,10 +98,20 @@ Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTena
       t.status = *s;
     }
   }
+  if (in.admin_email) {
+    const auto at = in.admin_email->find('@');
+    if (!on_created_) {
+      errors.push_back({"/admin_email", "inviting an IT_ADMIN needs Keycloak (keycloak_url)"});
+    } else if (at == std::string::npos || at == 0 || at + 1 == in.admin_email->size() ||
+               in.admin_email->size() > 254 ||
+               in.admin_email->find_first_of(" \t\r\n,;<>") != std::string::npos) {
+      errors.push_back({"/admin_email", "must be an email address"});
+    }
+  }
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   t.slug = in.slug;
   t.name = in.name;
-  return Insert(actor, std::move(t));
+  return Insert(actor, std::move(t), &in);
 }
 
 Result<Tenant> TenantService::EnsureDemoTenant(const audit::Actor& actor) {
@@ -114,24 +124,32 @@ Result<Tenant> TenantService::EnsureDemoTenant(const audit::Actor& actor) {
   t.kind = Kind::kDemo;
   t.status = Status::kDemo;
   t.plan = Plan::kEnterprise;
-  return Insert(actor, std::move(t));
+  return Insert(actor, std::move(t), nullptr);
 }
 
-Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t) {
+Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
+                                     const CreateTenantInput* in) {
   const Timestamp now = clock_.Now();
   t.id = NewUuidV7(now);
   t.created_at = t.updated_at = t.status_changed_at = now;
   if (t.status == Status::kTrial) t.trial_ends_at = AddSeconds(now, kTrialDays * 86400LL);
+  std::optional<Error> refused;
   try {
     db_.Write([&](storage::Session& s) {
       store::InsertTenant(s, t);
       audit::Record(s, clock_, actor,
                     {t.id, "tenant.create", 'c', "tenant", t.id, "created tenant " + t.slug,
                      Json({{"slug", t.slug}, {"status", ToString(t.status)}})});
+      if (in && on_created_ && (refused = on_created_(s, actor, t, *in))) {
+        throw storage::DatabaseError("tenant creation refused");  // rolls the tenant back
+      }
     });
   } catch (const storage::UniqueViolation&) {
     return Conflict("duplicate-slug", "Slug already taken",
                     "a tenant with slug '" + t.slug + "' already exists");
+  } catch (const storage::DatabaseError&) {
+    if (refused) return *refused;
+    throw;
   }
   return t;
 }

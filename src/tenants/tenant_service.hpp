@@ -6,6 +6,7 @@
 //   auto t = svc.Create(actor, {.slug = "acme", .name = "Acme GmbH"});
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,7 +24,13 @@ struct CreateTenantInput {
   std::optional<std::string> kind;            // default customer
   std::optional<std::string> plan;            // default starter
   std::optional<std::string> initial_status;  // trial (default) or active, customers only
+  std::optional<std::string> admin_email;     // the first IT_ADMIN to invite (Keycloak mode)
 };
+
+// Work another area does inside the transaction that creates a tenant (the Keycloak adapter
+// queues the organization's provisioning). Returning an error aborts the creation.
+using TenantCreatedHook = std::function<std::optional<Error>(
+    storage::Session&, const audit::Actor&, const Tenant&, const CreateTenantInput&)>;
 
 struct TenantPatch {
   std::optional<std::string> name;
@@ -54,7 +61,8 @@ Error StaleVersion(std::string_view what);
 
 class TenantService {
  public:
-  TenantService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  TenantService(storage::Database& db, const Clock& clock, TenantCreatedHook on_created = {})
+      : db_(db), clock_(clock), on_created_(std::move(on_created)) {}
 
   Result<Tenant> Create(const audit::Actor& actor, const CreateTenantInput& in);
   // Creates the demo tenant (kind demo, status demo, slug "demo") unless present; the slug is
@@ -69,10 +77,11 @@ class TenantService {
                        const std::optional<std::string>& reason);
 
  private:
-  Result<Tenant> Insert(const audit::Actor& actor, Tenant t);
+  Result<Tenant> Insert(const audit::Actor& actor, Tenant t, const CreateTenantInput* in);
 
   storage::Database& db_;
   const Clock& clock_;
+  TenantCreatedHook on_created_;
 };
 
 }  // namespace breakpilot::tenants

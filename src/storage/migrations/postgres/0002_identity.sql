@@ -66,3 +66,10 @@ CREATE TABLE portal_sessions (
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX portal_sessions_expiry_idx ON portal_sessions (expires_at);
+
+-- Keycloak provisioning (M4.3): each tenant's organization is created and its first IT_ADMIN
+-- invited by steps that retry with backoff; the state is visible on the tenant.
+ALTER TABLE tenant_idp_config ADD COLUMN attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE tenant_idp_config ADD COLUMN next_attempt_at timestamptz;
+ALTER TABLE tenant_idp_config ADD COLUMN last_error text;
+ALTER TABLE tenant_idp_config ADD COLUMN lease_until timestamptz;
