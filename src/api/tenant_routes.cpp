@@ -32,8 +32,7 @@ void Api::AddTenantRoutes() {
          in.plan = r.String("plan", Required::kNo);
          in.initial_status = r.String("initial_status", Required::kNo);
          in.admin_email = r.String("admin_email", Required::kNo);
-         if (auto e = r.Finish(
-                 {"slug", "name", "kind", "plan", "initial_status", "admin_email"})) {
+         if (auto e = r.Finish({"slug", "name", "kind", "plan", "initial_status", "admin_email"})) {
            return ProblemFor(*e, req);
          }
          auto t = tenants_.Create(caller.actor, in);
@@ -167,9 +166,9 @@ void Api::AddTenantRoutes() {
                       {"state", st->state},
                       {"attempts", st->attempts},
                       {"last_error", opt(st->last_error)},
-                      {"next_attempt_at", st->next_attempt_at
-                                              ? boost::json::value(FormatRfc3339(*st->next_attempt_at))
-                                              : boost::json::value(nullptr)},
+                      {"next_attempt_at",
+                       st->next_attempt_at ? boost::json::value(FormatRfc3339(*st->next_attempt_at))
+                                           : boost::json::value(nullptr)},
                       {"admin_email", opt(st->admin_email)}}));
        }});
 }

@@ -35,9 +35,8 @@ Result<std::string> KeycloakAdmin::Token() {
                    .url = settings_.base_url + "/realms/" + Enc(settings_.realm) +
                           "/protocol/openid-connect/token",
                    .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
-                   .body = "grant_type=client_credentials&client_id=" +
-                           Enc(settings_.client_id) + "&client_secret=" +
-                           Enc(settings_.client_secret)});
+                   .body = "grant_type=client_credentials&client_id=" + Enc(settings_.client_id) +
+                           "&client_secret=" + Enc(settings_.client_secret)});
   if (!r) return Failed("token: " + r.error().detail);
   if (r->status != 200) return Failed("token: " + Describe(*r));
   boost::system::error_code ec;
@@ -59,12 +58,11 @@ Result<http::ClientResponse> KeycloakAdmin::Call(const std::string& method, cons
                                                  const std::string& content_type) {
   auto token = Token();
   if (!token) return std::move(token).error();
-  http::ClientRequest req{.method = method,
-                          .url = settings_.base_url + "/admin/realms/" + Enc(settings_.realm) +
-                                 path,
-                          .headers = {{"Authorization", "Bearer " + *token},
-                                      {"Accept", "application/json"}},
-                          .body = body};
+  http::ClientRequest req{
+      .method = method,
+      .url = settings_.base_url + "/admin/realms/" + Enc(settings_.realm) + path,
+      .headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json"}},
+      .body = body};
   if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
   auto r = fetch_(req);
   if (!r) return Failed(method + " " + path + ": " + r.error().detail);
@@ -78,8 +76,8 @@ Result<http::ClientResponse> KeycloakAdmin::Call(const std::string& method, cons
 Result<std::string> KeycloakAdmin::EnsureOrganization(const std::string& tenant_id,
                                                       const std::string& name,
                                                       const std::string& alias) {
-  const std::string query = "/organizations?exact=true&q=" +
-                            Enc(std::string(kTenantAttribute) + ":" + tenant_id);
+  const std::string query =
+      "/organizations?exact=true&q=" + Enc(std::string(kTenantAttribute) + ":" + tenant_id);
   auto found = Call("GET", query, "", "");
   if (!found) return std::move(found).error();
   if (found->status != 200) return Failed("search organizations: " + Describe(*found));
@@ -122,8 +120,8 @@ Result<Ok> KeycloakAdmin::SetOrganizationEnabled(const std::string& org_id, bool
   auto rep = boost::json::parse(got->body, ec);
   if (ec || !rep.is_object()) return Failed("read organization: not a JSON object");
   rep.as_object()["enabled"] = enabled;
-  auto put = Call("PUT", "/organizations/" + Enc(org_id), boost::json::serialize(rep),
-                  "application/json");
+  auto put =
+      Call("PUT", "/organizations/" + Enc(org_id), boost::json::serialize(rep), "application/json");
   if (!put) return std::move(put).error();
   if (put->status != 204 && put->status != 200) {
     return Failed("update organization: " + Describe(*put));

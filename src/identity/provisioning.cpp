@@ -18,11 +18,11 @@ constexpr Query kEnqueue{
     "INSERT INTO tenant_idp_config (tenant_id, provider, config, provisioning_state, updated_at)"
     " VALUES ($1, 'keycloak', $2, 'pending', $3)"};
 
-#define BP_DUE_WHERE                                                                         \
-  " WHERE i.provider = 'keycloak'"                                                          \
-  " AND (i.provisioning_state IN ('pending', 'org_created')"                                \
-  "      OR (i.provisioning_state = 'ready' AND t.status = 'archived'))"                    \
-  " AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= $1)"                             \
+#define BP_DUE_WHERE                                                     \
+  " WHERE i.provider = 'keycloak'"                                       \
+  " AND (i.provisioning_state IN ('pending', 'org_created')"             \
+  "      OR (i.provisioning_state = 'ready' AND t.status = 'archived'))" \
+  " AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= $1)"          \
   " AND (i.lease_until IS NULL OR i.lease_until <= $1)"
 // Claims due rows by leasing them; replicas skip rows another one holds.
 constexpr Query kClaimDue{
@@ -125,8 +125,8 @@ bool Provisioner::Step(const ProvisioningStatus& row, const tenants::Tenant& ten
     db_.Write([&](storage::Session& s) {
       s.Execute(kAdvance, {tenant.id, next, org, FormatStorage(now)});
       audit::Record(s, clock_, system,
-                    {tenant.id, event, 'u', "idp_organization", org.value_or(row.org_id.value_or("")),
-                     step + " done for " + tenant.slug,
+                    {tenant.id, event, 'u', "idp_organization",
+                     org.value_or(row.org_id.value_or("")), step + " done for " + tenant.slug,
                      boost::json::serialize(boost::json::object{{"state", next}})});
     });
     return true;
@@ -135,18 +135,18 @@ bool Provisioner::Step(const ProvisioningStatus& row, const tenants::Tenant& ten
   const bool give_up = attempts >= kMaxProvisioningAttempts;
   const std::int64_t backoff = std::min<std::int64_t>(600, 5LL << std::min(attempts - 1, 10));
   db_.Write([&](storage::Session& s) {
-    s.Execute(kFail, {tenant.id, give_up ? "failed" : row.state, std::to_string(attempts),
-                      done.error().detail,
-                      give_up ? storage::Param() : storage::Param(FormatStorage(AddSeconds(now, backoff))),
-                      FormatStorage(now)});
-    audit::Record(s, clock_, system,
-                  {tenant.id, give_up ? "tenant.idp.failed" : "tenant.idp.step_failed", 'u',
-                   "idp_organization", row.org_id.value_or(""),
-                   step + " failed for " + tenant.slug + " (attempt " + std::to_string(attempts) +
-                       ")",
-                   boost::json::serialize(boost::json::object{{"step", step},
-                                                              {"attempt", attempts},
-                                                              {"error", done.error().detail}})});
+    s.Execute(
+        kFail,
+        {tenant.id, give_up ? "failed" : row.state, std::to_string(attempts), done.error().detail,
+         give_up ? storage::Param() : storage::Param(FormatStorage(AddSeconds(now, backoff))),
+         FormatStorage(now)});
+    audit::Record(
+        s, clock_, system,
+        {tenant.id, give_up ? "tenant.idp.failed" : "tenant.idp.step_failed", 'u',
+         "idp_organization", row.org_id.value_or(""),
+         step + " failed for " + tenant.slug + " (attempt " + std::to_string(attempts) + ")",
+         boost::json::serialize(boost::json::object{
+             {"step", step}, {"attempt", attempts}, {"error", done.error().detail}})});
   });
   kLog.Warn("provisioning step failed", {{"tenant_id", tenant.id},
                                          {"step", step},
@@ -159,9 +159,9 @@ int Provisioner::RunDue(int limit) {
   const Timestamp now = clock_.Now();
   std::vector<std::string> claimed;
   db_.Write([&](storage::Session& s) {
-    for (const auto& r : s.Fetch(kClaimDue, {FormatStorage(now),
-                                            FormatStorage(AddSeconds(now, kLeaseSeconds)),
-                                            std::to_string(limit)})) {
+    for (const auto& r :
+         s.Fetch(kClaimDue, {FormatStorage(now), FormatStorage(AddSeconds(now, kLeaseSeconds)),
+                             std::to_string(limit)})) {
       claimed.push_back(r.Text(0));
     }
   });

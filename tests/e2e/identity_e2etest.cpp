@@ -547,6 +547,19 @@ TEST_P(IdentityTest, BadUserInputIs422) {
                 422, "org role for a client");
 }
 
+TEST_P(IdentityTest, OnTheBuiltInIdentityTenantsNeedNoProvisioning) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  auto idp = client().Get("/tenants/" + acme + "/idp");
+  ExpectProblem(idp, 404, "no Keycloak");
+  EXPECT_EQ(Json(idp).at("type").as_string(),
+            "https://breakpilot.com/problems/idp-not-provisioned");
+  auto invite = client().Post("/tenants", R"({"slug":"beta","name":"Beta",)"
+                                          R"("admin_email":"it@beta.example"})");
+  ExpectProblem(invite, 422, "admin_email without Keycloak");
+  EXPECT_EQ(client().Get("/tenants?slug=beta").body.find("beta\""), std::string::npos)
+      << "nothing was created";
+}
+
 BREAKPILOT_ON_BOTH_STORES(IdentityTest);
 
 }  // namespace
