@@ -264,6 +264,13 @@ Result<User> Directory::CheckPassword(std::string_view username_in, std::string_
   }
   db_.Write([&](storage::Session& s) {
     s.Execute(kUpsertThrottle, {username, std::to_string(failures), lock, FormatStorage(now)});
+    if (failures == kFreeFailures) {  // the moment sign-in for this name starts to wait
+      audit::Record(s, clock_, audit::Actor{"anonymous", "", ""},
+                    {std::nullopt, "user.sign_in_throttled", 'u', "user",
+                     user ? user->id : std::string(), "repeated failed sign-ins for " + username,
+                     boost::json::serialize(
+                         boost::json::object{{"username", username}, {"failures", failures}})});
+    }
   });
   return BadCredentials();
 }

@@ -42,8 +42,8 @@ class KeycloakContractTest : public ::testing::TestWithParam<Store> {
     tenants_ = std::make_unique<tenants::TenantService>(*db_, clock_, provisioner_->CreateHook());
   }
   tenants::Tenant Create(const std::string& slug, std::optional<std::string> email) {
-    auto t = tenants_->Create(actor_, {.slug = slug, .name = "Tenant " + slug,
-                                       .admin_email = std::move(email)});
+    auto t = tenants_->Create(
+        actor_, {.slug = slug, .name = "Tenant " + slug, .admin_email = std::move(email)});
     EXPECT_TRUE(t) << (t ? "" : t.error().detail);
     return t ? *t : tenants::Tenant{};
   }
@@ -86,8 +86,9 @@ TEST_P(KeycloakContractTest, ATenantGetsItsOrganizationAndItsFirstItAdminIsInvit
   EXPECT_EQ(boost::json::serialize(orgs[0].rep.at("attributes")),
             R"({"breakpilot_tenant_id":[")" + t.id + R"("]})");
   EXPECT_EQ(orgs[0].invited, std::vector<std::string>{"it@acme.example"});
-  EXPECT_EQ(AuditActions(t.id), (std::vector<std::string>{"tenant.idp.queued", "tenant.idp.org_created",
-                                                          "tenant.idp.admin_invited"}));
+  EXPECT_EQ(AuditActions(t.id),
+            (std::vector<std::string>{"tenant.idp.queued", "tenant.idp.org_created",
+                                      "tenant.idp.admin_invited"}));
   EXPECT_EQ(provisioner_->RunDue(), 0) << "nothing left to do";
   EXPECT_EQ(kc_.Calls("token"), 1) << "the admin token is reused";
 }

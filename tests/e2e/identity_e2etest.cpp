@@ -96,6 +96,15 @@ TEST_P(IdentityTest, RepeatedFailuresAreThrottledPerUsername) {
   auto locked = grant("bob", kPassword);  // even the right password waits now
   EXPECT_EQ(locked.status, 429) << locked.body;
   EXPECT_FALSE(locked.Header("Retry-After").empty());
+  {  // The lockout is a security event: audited once, by username (never the passwords).
+    static constexpr storage::Query kThrottled{
+        "test_throttled", "SELECT fields FROM audit_log WHERE action = 'user.sign_in_throttled'"};
+    std::vector<storage::Row> rows;
+    db_->Open()->Read([&](storage::Session& s) { rows = s.Fetch(kThrottled, {}); });
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_NE(rows[0].Text(0).find("\"bob\""), std::string::npos);
+    EXPECT_EQ(rows[0].Text(0).find("wrong password"), std::string::npos);
+  }
   // Unknown users fail the same way as wrong passwords, and are throttled the same way.
   auto unknown = grant("nobody", "whatever it is");
   EXPECT_EQ(unknown.status, 400);

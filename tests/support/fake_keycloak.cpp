@@ -105,7 +105,8 @@ Result<http::ClientResponse> FakeKeycloak::Handle(const http::ClientRequest& req
                                          {"not-before-policy", 0},
                                          {"scope", "profile email"}});
   }
-  if (path.rfind(realm_prefix, 0) != 0) return Json(404, boost::json::object{{"error", "Not Found"}});
+  if (path.rfind(realm_prefix, 0) != 0)
+    return Json(404, boost::json::object{{"error", "Not Found"}});
   const std::string auth = header("authorization");
   if (auth.rfind("Bearer ", 0) != 0 ||
       std::find(tokens_.begin(), tokens_.end(), auth.substr(7)) == tokens_.end()) {
@@ -139,7 +140,8 @@ Result<http::ClientResponse> FakeKeycloak::Handle(const http::ClientRequest& req
     if (auto f = fail_or("create")) return *f;
     boost::system::error_code ec;
     auto body = boost::json::parse(req.body, ec);
-    if (ec || !body.is_object()) return Json(400, boost::json::object{{"errorMessage", "invalid json"}});
+    if (ec || !body.is_object())
+      return Json(400, boost::json::object{{"errorMessage", "invalid json"}});
     auto& o = body.as_object();
     const auto* name = o.if_contains("name");
     if (!name || !name->is_string() || name->as_string().empty()) {
@@ -149,15 +151,17 @@ Result<http::ClientResponse> FakeKeycloak::Handle(const http::ClientRequest& req
                                                 : std::string(name->as_string()));
     for (const auto& [id, existing] : orgs_) {
       if (existing.rep.at("alias").as_string() == alias) {
-        return Json(409, boost::json::object{
-                             {"errorMessage", "A organization with the same alias already exists"}});
+        return Json(409,
+                    boost::json::object{
+                        {"errorMessage", "A organization with the same alias already exists"}});
       }
       if (existing.rep.at("name") == *name) {
         return Json(409, boost::json::object{
                              {"errorMessage", "A organization with the same name already exists"}});
       }
     }
-    const std::string id = "00000000-0000-4000-8000-" + std::string(12 - std::to_string(next_id_).size(), '0') +
+    const std::string id = "00000000-0000-4000-8000-" +
+                           std::string(12 - std::to_string(next_id_).size(), '0') +
                            std::to_string(next_id_);
     ++next_id_;
     Org org{id,
@@ -189,8 +193,10 @@ Result<http::ClientResponse> FakeKeycloak::Handle(const http::ClientRequest& req
     if (auto f = fail_or("update")) return *f;
     boost::system::error_code ec;
     auto body = boost::json::parse(req.body, ec);
-    if (ec || !body.is_object()) return Json(400, boost::json::object{{"errorMessage", "invalid json"}});
-    if (body.as_object().if_contains("id") && body.as_object().at("id") != it->second.rep.at("id")) {
+    if (ec || !body.is_object())
+      return Json(400, boost::json::object{{"errorMessage", "invalid json"}});
+    if (body.as_object().if_contains("id") &&
+        body.as_object().at("id") != it->second.rep.at("id")) {
       return Json(400, boost::json::object{{"errorMessage", "Id mismatch"}});
     }
     for (const auto& [k, v] : body.as_object()) it->second.rep[k] = v;
