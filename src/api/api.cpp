@@ -146,8 +146,10 @@ std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action act
 http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   if (*endpoint.action == identity::Action::kPublic ||
       *endpoint.action == identity::Action::kSession) {
-    static const Caller kAnonymous{.principal = {.subject = "anonymous"}};
-    return endpoint.handler(req, kAnonymous);
+    // No principal yet; the request id and address still go into any audit event.
+    const Caller anonymous{.principal = {.subject = "anonymous"},
+                           .actor = {"anonymous", req.request_id, req.remote_ip}};
+    return endpoint.handler(req, anonymous);
   }
   auto principal = Authenticate(req);
   if (!principal) {

@@ -79,13 +79,18 @@ TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
   // Sign-in and sign-out are in the audit trail, by the provider's subject.
   static constexpr storage::Query kEvents{
       "test_portal_events",
-      "SELECT action, actor_id FROM audit_log WHERE action LIKE 'portal.%' ORDER BY created_at"};
+      "SELECT action, actor_id, request_id, source_ip FROM audit_log"
+      " WHERE action LIKE 'portal.%' ORDER BY created_at"};
   std::vector<storage::Row> rows;
   db_->Open()->Read([&](storage::Session& s) { rows = s.Fetch(kEvents, {}); });
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].Text(0), "portal.sign_in");
   EXPECT_EQ(rows[0].Text(1), "ada");
   EXPECT_EQ(rows[1].Text(0), "portal.sign_out");
+  for (const auto& row : rows) {
+    EXPECT_FALSE(row.IsNull(2)) << "the request id is kept";
+    EXPECT_EQ(row.Optional(3), "127.0.0.1");
+  }
 }
 
 TEST_P(OidcTest, CallbacksThatDoNotFitAnOpenLoginAreRefused) {
