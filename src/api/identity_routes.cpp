@@ -158,7 +158,7 @@ void Api::AddIdentityRoutes() {
              nm.org_roles =
                  m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
              if (auto e = m.Finish({"tenant_id", "org_roles"})) {
-               for (auto fe : e->errors) {
+               for (const auto& fe : e->errors) {
                  r.Fail("memberships/" + std::to_string(i) + fe.field, fe.message);
                }
              }

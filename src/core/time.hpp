@@ -15,6 +15,7 @@ namespace breakpilot {
 
 struct Timestamp {
   std::int64_t micros = 0;  // since 1970-01-01T00:00:00Z
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const Timestamp&) const = default;
 };
 

@@ -63,7 +63,7 @@ struct Verification {
   std::optional<Timestamp> expires_at;
 };
 
-inline constexpr std::int64_t kDefaultRotationGraceSeconds = 24 * 3600;
+inline constexpr std::int64_t kDefaultRotationGraceSeconds = 24LL * 3600;
 inline constexpr std::int64_t kMaxRotationGraceSeconds = 30LL * 24 * 3600;
 
 // True when `secret` has the shape and checksum of one of our keys.

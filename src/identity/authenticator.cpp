@@ -25,7 +25,8 @@ std::vector<Role> RolesOf(const boost::json::value* v, bool realm) {
 }  // namespace
 
 Authenticator::Authenticator(KeyRing& ring, const TokenIssuer& local, const Clock& clock,
-                             std::string bootstrap_token, std::optional<ExternalIssuer> external)
+                             const std::string& bootstrap_token,
+                             std::optional<ExternalIssuer> external)
     : ring_(ring),
       local_(local),
       clock_(clock),

@@ -30,7 +30,7 @@ struct ExternalIssuer {
 class Authenticator {
  public:
   Authenticator(KeyRing& ring, const TokenIssuer& local, const Clock& clock,
-                std::string bootstrap_token, std::optional<ExternalIssuer> external = {});
+                const std::string& bootstrap_token, std::optional<ExternalIssuer> external = {});
 
   Result<Principal> Authenticate(std::string_view bearer);
   // Maps verified claims to a principal (also for tests).

@@ -21,11 +21,11 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 
-struct _cjose_jwk_int;  // cjose_jwk_t, from <cjose/jwk.h>
+struct _cjose_jwk_int;  // NOLINT(bugprone-reserved-identifier): cjose_jwk_t, <cjose/jwk.h>
 
 namespace breakpilot::identity {
 
-inline constexpr std::size_t kMaxTokenBytes = 16 * 1024;
+inline constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
 
 // A public key (or a key pair) in cjose's form; shared, immutable once built.
 using Jwk = std::shared_ptr<_cjose_jwk_int>;

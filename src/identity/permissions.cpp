@@ -7,7 +7,7 @@ namespace {
 
 using A = Action;
 
-struct RoleRow {
+struct RoleRow {  // NOLINT(clang-analyzer-optin.performance.Padding): a small constant table
   Role role;
   std::string_view name;
   bool realm;

@@ -86,7 +86,7 @@ void KeyRing::RefreshSoon() {
 
 std::string KeyRing::Rotate(const audit::Actor& actor) {
   const Timestamp now = clock_.Now();
-  const std::string kid = "k-" + std::to_string(now.micros) + "-" + RandomToken(6);
+  std::string kid = "k-" + std::to_string(now.micros) + "-" + RandomToken(6);
   const SigningKey key = SigningKey::Generate(kid);
   db_.Write([&](storage::Session& s) {
     s.Execute(kInsertKey, {kid, key.ToPrivateJwk(), FormatStorage(now)});
