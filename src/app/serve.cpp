@@ -72,24 +72,33 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
   }
 
-  api::Api api(
-      {.admin_token = config.admin_token,
-       .docs_dir = config.docs_dir,
-       .access_log = config.access_log,
-       .public_url = config.public_url,
-       .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
-       .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
-       .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
-                .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)},
-       .oidc_issuer = config.oidc_issuer,
-       .oidc_client_id = config.oidc_client_id,
-       .oidc_client_secret = config.oidc_client_secret,
-       .oidc_audience = config.oidc_audience,
-       .keycloak = {.base_url = config.keycloak_url,
-                    .realm = config.keycloak_realm,
-                    .client_id = config.keycloak_client_id,
-                    .client_secret = config.keycloak_client_secret}},
-      *db, SystemClock(), *catalog);
+  // The API subscribes to database events and loads signing keys: both can fail at start.
+  std::unique_ptr<api::Api> api_holder;
+  try {
+    api_holder = std::make_unique<api::Api>(
+        api::ApiOptions{
+            .admin_token = config.admin_token,
+            .docs_dir = config.docs_dir,
+            .access_log = config.access_log,
+            .public_url = config.public_url,
+            .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
+            .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
+            .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
+                     .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)},
+            .oidc_issuer = config.oidc_issuer,
+            .oidc_client_id = config.oidc_client_id,
+            .oidc_client_secret = config.oidc_client_secret,
+            .oidc_audience = config.oidc_audience,
+            .keycloak = {.base_url = config.keycloak_url,
+                         .realm = config.keycloak_realm,
+                         .client_id = config.keycloak_client_id,
+                         .client_secret = config.keycloak_client_secret}},
+        *db, SystemClock(), *catalog);
+  } catch (const std::exception& e) {
+    kLog.Error("cannot start the API", {{"error", e.what()}});
+    return 1;
+  }
+  api::Api& api = *api_holder;
   http::ServerOptions options;
   options.host = config.host;
   options.port = config.port;
