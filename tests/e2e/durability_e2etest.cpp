@@ -1,5 +1,6 @@
 // Crashes and stops: a SIGKILL in the middle of a burst of creates loses no acknowledged tenant;
-// SIGTERM drains in-flight requests and exits 0; a schema newer than the binary is refused.
+// SIGTERM drains in-flight requests and exits 0; a schema newer than the binary is refused; a
+// client that sends too slowly (slowloris) or idles is cut off after the read timeout.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -117,7 +118,35 @@ TEST_P(DurabilityTest, RefusesASchemaNewerThanTheBinary) {
   EXPECT_EQ(r.error().type, "schema-too-new");
 }
 
+// Not a store test, but cheap on both: the read timeout closes a connection that sends half a
+// request and then nothing, and an idle keep-alive connection; the server keeps serving.
+class ReadTimeoutTest : public E2eTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override { return {"--read-timeout-ms", "300"}; }
+};
+
+TEST_P(ReadTimeoutTest, SlowAndIdleClientsAreCutOff) {
+  const int port = server_->port();
+  const int slow = ConnectTo("127.0.0.1", port);
+  const std::string half = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  ASSERT_EQ(::send(slow, half.data(), half.size(), 0), static_cast<ssize_t>(half.size()));
+  const int idle = ConnectTo("127.0.0.1", port);
+  const std::string full = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(idle, full.data(), full.size(), 0), static_cast<ssize_t>(full.size()));
+  ASSERT_EQ(ReadResponse(idle).status, 200);
+  // Both are closed by the server within a few timeouts (recv returns 0 at end of stream).
+  timeval tv{.tv_sec = 5, .tv_usec = 0};
+  for (int fd : {slow, idle}) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char byte = 0;
+    EXPECT_EQ(::recv(fd, &byte, 1, 0), 0) << "the server closed the connection";
+    ::close(fd);
+  }
+  EXPECT_EQ(client().Get("/healthz").status, 200) << "and goes on serving";
+}
+
 BREAKPILOT_ON_BOTH_STORES(DurabilityTest);
+BREAKPILOT_ON_BOTH_STORES(ReadTimeoutTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
