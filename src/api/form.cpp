@@ -71,12 +71,8 @@ Result<std::optional<std::string>> FormValue(const Form& form, std::string_view 
 Result<std::optional<BasicCredentials>> ParseBasicAuth(const http::Request& req) {
   const auto h = req.headers.Get("authorization");
   if (!h || !StartsWithNoCase(*h, "basic ")) return std::optional<BasicCredentials>();
-  std::string b64(h->substr(6));
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  std::replace(b64.begin(), b64.end(), '+', '-');
-  std::replace(b64.begin(), b64.end(), '/', '_');
   std::string raw;
-  const auto colon = Base64UrlDecode(b64, raw) ? raw.find(':') : std::string::npos;
+  const auto colon = Base64Decode(h->substr(6), raw) ? raw.find(':') : std::string::npos;
   // RFC 6749 §2.3.1: both parts are form-encoded before they are joined.
   auto user = colon == std::string::npos ? std::nullopt : FormDecode(raw.substr(0, colon));
   auto password = colon == std::string::npos ? std::nullopt : FormDecode(raw.substr(colon + 1));

@@ -53,6 +53,17 @@ TEST(UuidTest, V7IsCanonicalOrderedAndUnique) {
             "0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e0f");
 }
 
+TEST(CryptoTest, StandardBase64MatchesRfc4648) {
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("\xfb\xff"), "+/8=");
+  std::string out;
+  ASSERT_TRUE(Base64Decode("+/8=", out));
+  EXPECT_EQ(out, "\xfb\xff");
+  EXPECT_FALSE(Base64Decode("-_8", out)) << "the URL alphabet is another encoding";
+  EXPECT_FALSE(Base64Decode("Z", out));
+}
+
 TEST(CryptoTest, Base64UrlRoundTripsAndRejectsJunk) {
   for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba",
                                                        "foobar", std::string("\0\xff\x10", 3)}) {

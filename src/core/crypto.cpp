@@ -1,5 +1,7 @@
 #include "core/crypto.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -107,6 +109,23 @@ bool Base64UrlDecode(std::string_view text, std::string& out) {
   // A dangling 6 bits (length % 4 == 1) is not valid base64; leftover bits must be zero.
   if (bits >= 6) return false;
   return (buffer & ((1u << bits) - 1)) == 0;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out = Base64UrlEncode(data);
+  std::replace(out.begin(), out.end(), '-', '+');
+  std::replace(out.begin(), out.end(), '_', '/');
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
+
+bool Base64Decode(std::string_view text, std::string& out) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  std::string url(text);
+  if (url.find_first_of("-_") != std::string::npos) return false;  // not this alphabet
+  std::replace(url.begin(), url.end(), '+', '-');
+  std::replace(url.begin(), url.end(), '/', '_');
+  return Base64UrlDecode(url, out);
 }
 
 }  // namespace breakpilot

@@ -17,6 +17,9 @@ std::string Sha256Hex(std::string_view data);  // 64 lowercase hex characters
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 std::string Base64UrlEncode(std::string_view data);
 bool Base64UrlDecode(std::string_view text, std::string& out);
+// Standard base64 with padding (RFC 4648 §4), as HTTP Basic credentials use it.
+std::string Base64Encode(std::string_view data);
+bool Base64Decode(std::string_view text, std::string& out);  // padding optional
 std::string HexEncode(std::string_view data);
 
 }  // namespace breakpilot

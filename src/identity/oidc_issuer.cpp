@@ -93,9 +93,7 @@ Result<boost::json::object> OidcIssuer::TokenRequest(const std::string& client_i
   auto meta = Metadata();
   if (!meta) return std::move(meta).error();
   // RFC 6749 §2.3.1: id and secret are form-encoded before Basic; ours are URL-safe already.
-  std::string basic = Base64UrlEncode(client_id + ":" + client_secret);
-  for (auto& c : basic) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (basic.size() % 4) basic += '=';
+  const std::string basic = Base64Encode(client_id + ":" + client_secret);
   auto r = fetch_({.method = "POST",
                    .url = meta->token_endpoint,
                    .headers = {{"Content-Type", "application/x-www-form-urlencoded"},

@@ -84,13 +84,7 @@ inline std::string ServiceToken(HttpClient& staff, const std::string& client_id)
   if (r.status != 201) return "";
   const std::string secret(boost::json::parse(r.body).at("client_secret").as_string());
   auto t = PostForm(staff, "/oauth/token", {{"grant_type", "client_credentials"}},
-                    {{"Authorization", "Basic " + [&] {
-                        // standard base64 of id:secret (RFC 7617)
-                        std::string b = Base64UrlEncode(client_id + ":" + secret);
-                        for (auto& ch : b) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-                        while (b.size() % 4) b += '=';
-                        return b;
-                      }()}});
+                    {{"Authorization", "Basic " + Base64Encode(client_id + ":" + secret)}});
   EXPECT_EQ(t.status, 200) << t.body;
   if (t.status != 200) return "";
   return std::string(boost::json::parse(t.body).at("access_token").as_string());

@@ -134,9 +134,7 @@ TEST_P(OidcTest, BearerTokensOfTheProviderAreCheckedAgainstItsJwks) {
   // A JWT access token the provider issues (RS256, its own key, audience "breakpilot") is
   // accepted with the roles it carries.
   HttpClient idp("127.0.0.1", std::stoi(issuer_.substr(issuer_.rfind(':') + 1)), "", false);
-  std::string basic = Base64UrlEncode(std::string("robot:") + kClientSecret);
-  for (auto& ch : basic) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-  while (basic.size() % 4) basic += '=';
+  const std::string basic = Base64Encode(std::string("robot:") + kClientSecret);
   auto t = idp.Request(
       "POST", "/token", "grant_type=client_credentials&scope=api",
       {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Basic " + basic}});
