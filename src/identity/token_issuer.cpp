@@ -39,7 +39,6 @@ std::shared_ptr<const KeyRing::State> KeyRing::state() const {
 void KeyRing::Load() {
   auto next = std::make_shared<State>();
   boost::json::array jwks;
-  std::optional<Timestamp> newest_created;
   db_.Read([&](storage::Session& s) {
     for (const auto& row : s.Fetch(kSelectKeys, {FormatStorage(clock_.Now())})) {
       auto key = SigningKey::FromPrivateJwk(row.Text(0), row.Text(1));
@@ -49,7 +48,10 @@ void KeyRing::Load() {
       }
       next->public_keys.Add(key->Public());
       jwks.push_back(key->PublicJwk());
-      if (!next->signer && row.IsNull(3)) next->signer = std::move(*key);
+      if (!next->signer && row.IsNull(3)) {
+        next->signer = std::move(*key);
+        next->signer_created = ParseTimestamp(row.Text(2)).value_or(Timestamp{});
+      }
     }
   });
   next->jwks = boost::json::serialize(boost::json::object{{"keys", jwks}});
@@ -60,19 +62,8 @@ void KeyRing::Load() {
 void KeyRing::Refresh() {
   Load();
   auto s = state();
-  bool due = !s->signer;
-  if (s->signer) {
-    // The kid starts with the creation time: "k-<micros>-<random>".
-    const auto& kid = s->signer->kid();
-    const auto dash = kid.find('-', 2);
-    std::int64_t created = 0;
-    try {
-      created = std::stoll(kid.substr(2, dash - 2));
-    } catch (const std::exception&) {
-      created = 0;
-    }
-    due = clock_.Now().micros - created >= options_.rotation.count() * kMicrosPerSecond;
-  }
+  const bool due = !s->signer || clock_.Now().micros - s->signer_created.micros >=
+                                     options_.rotation.count() * kMicrosPerSecond;
   if (due) Rotate(audit::Actor{"system:key-rotation", "", ""});
 }
 

@@ -32,6 +32,7 @@ class KeyRing {
  public:
   struct State {
     std::optional<SigningKey> signer;  // the newest unretired key
+    Timestamp signer_created;          // when it was made (rotation is due from it)
     KeySet public_keys;                // every published key
     std::string jwks;                  // the JWKS document
   };

@@ -232,6 +232,10 @@ TEST_P(IdentityTest, DiscoveryAndJwksDescribeTheIssuer) {
   auto keys = identity::KeySet::FromJwks(j.body);
   ASSERT_TRUE(keys) << j.body;
   EXPECT_EQ(keys->size(), 1u);
+  // Another replica starting on the same database signs with the same key: not due to rotate.
+  ServerProcess second(db_->url());
+  HttpClient other("127.0.0.1", second.port());
+  EXPECT_EQ(other.Get("/.well-known/jwks.json").body, j.body);
 }
 
 // Runs a command and returns its exit status and standard output.
