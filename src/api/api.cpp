@@ -24,11 +24,9 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       db_(db),
       clock_(clock),
       catalog_(catalog),
-      keycloak_(options_.keycloak.base_url.empty()
-                    ? nullptr
-                    : std::make_unique<identity::KeycloakAdmin>(
-                          options_.keycloak,
-                          options_.fetch ? options_.fetch : http::Fetcher(http::Fetch), clock)),
+      keycloak_(options_.keycloak.base_url.empty() ? nullptr
+                                                   : std::make_unique<identity::KeycloakAdmin>(
+                                                         options_.keycloak, options_.fetch, clock)),
       provisioner_(keycloak_ ? std::make_unique<identity::Provisioner>(db, clock, *keycloak_)
                              : nullptr),
       tenants_(db, clock, provisioner_ ? provisioner_->CreateHook() : tenants::TenantCreatedHook{}),
@@ -38,11 +36,9 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       keys_(db, clock, options_.keys),
       issuer_(db, clock, directory_, keys_,
               {.issuer = options_.public_url, .ttl = options_.token_ttl}),
-      oidc_issuer_(options_.oidc_issuer.empty()
-                       ? nullptr
-                       : std::make_unique<identity::OidcIssuer>(
-                             options_.oidc_issuer,
-                             options_.fetch ? options_.fetch : http::Fetcher(http::Fetch), clock)),
+      oidc_issuer_(options_.oidc_issuer.empty() ? nullptr
+                                                : std::make_unique<identity::OidcIssuer>(
+                                                      options_.oidc_issuer, options_.fetch, clock)),
       oidc_login_(
           oidc_issuer_ && !options_.oidc_client_id.empty()
               ? std::make_unique<identity::OidcLogin>(

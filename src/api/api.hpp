@@ -73,7 +73,7 @@ struct ApiOptions {
   std::string oidc_client_secret;
   std::string oidc_audience = "breakpilot";
   identity::KeycloakSettings keycloak;  // base_url set: Keycloak mode (tenants get organizations)
-  http::Fetcher fetch;                  // outbound HTTP (http::Fetch unless a test answers)
+  http::Fetcher fetch = http::Fetch;    // outbound HTTP; a test may answer instead
 };
 
 class Api {

@@ -10,21 +10,15 @@
 namespace breakpilot::api {
 namespace {
 
-boost::json::array RoleNames(const std::vector<identity::Role>& roles) {
-  boost::json::array a;
-  for (auto r : roles) a.emplace_back(identity::Name(r));
-  return a;
-}
-
 boost::json::object UserJson(const identity::User& u) {
   boost::json::array orgs;
   for (const auto& m : u.memberships) {
-    orgs.push_back({{"tenant_id", m.tenant_id}, {"org_roles", RoleNames(m.org_roles)}});
+    orgs.push_back({{"tenant_id", m.tenant_id}, {"org_roles", identity::RoleNames(m.org_roles)}});
   }
   return {{"id", u.id},
           {"username", u.username},
           {"display_name", u.display_name},
-          {"realm_roles", RoleNames(u.realm_roles)},
+          {"realm_roles", identity::RoleNames(u.realm_roles)},
           {"memberships", std::move(orgs)},
           {"has_password", u.has_password},
           {"disabled", u.disabled},
@@ -200,11 +194,11 @@ void Api::AddIdentityRoutes() {
          if (auto e = r.Finish({"client_id", "realm_roles"})) return ProblemFor(*e, req);
          auto c = directory_.CreateClient(caller.actor, id, roles);
          if (!c) return ProblemFor(c.error(), req);
-         auto res =
-             http::Response::Json(201, boost::json::serialize(boost::json::object{
-                                           {"client_id", std::string_view(c->client.client_id)},
-                                           {"client_secret", std::string_view(c->secret)},
-                                           {"realm_roles", RoleNames(c->client.realm_roles)}}));
+         auto res = http::Response::Json(
+             201, boost::json::serialize(boost::json::object{
+                      {"client_id", std::string_view(c->client.client_id)},
+                      {"client_secret", std::string_view(c->secret)},
+                      {"realm_roles", identity::RoleNames(c->client.realm_roles)}}));
          return res;
        }});
   Add({.method = "POST",
@@ -230,13 +224,13 @@ void Api::AddIdentityRoutes() {
          if (!c) return ProblemFor(c.error(), req);
          boost::json::array products;
          for (const auto& p : c->products) products.emplace_back(p);
-         return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{{"org_id", c->org_id},
-                                                             {"org_slug", c->org_slug},
-                                                             {"org_roles", RoleNames(c->org_roles)},
-                                                             {"products", std::move(products)},
-                                                             {"plan", c->plan},
-                                                             {"tenant_status", c->tenant_status}}));
+         return http::Response::Json(200, boost::json::serialize(boost::json::object{
+                                              {"org_id", c->org_id},
+                                              {"org_slug", c->org_slug},
+                                              {"org_roles", identity::RoleNames(c->org_roles)},
+                                              {"products", std::move(products)},
+                                              {"plan", c->plan},
+                                              {"tenant_status", c->tenant_status}}));
        }});
 }
 

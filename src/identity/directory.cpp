@@ -100,10 +100,14 @@ std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
 
 }  // namespace
 
-std::string RolesJson(const std::vector<Role>& roles) {
+boost::json::array RoleNames(const std::vector<Role>& roles) {
   boost::json::array a;
   for (Role r : roles) a.emplace_back(Name(r));
-  return boost::json::serialize(a);
+  return a;
+}
+
+std::string RolesJson(const std::vector<Role>& roles) {
+  return boost::json::serialize(RoleNames(roles));
 }
 
 std::vector<Role> ParseRolesJson(std::string_view json) {
@@ -119,9 +123,11 @@ std::vector<Role> ParseRolesJson(std::string_view json) {
 }
 
 std::optional<User> Directory::LoadUser(storage::Session& s, const std::string& value,
-                                        bool by_username) {
+                                        bool by_username,
+                                        std::optional<std::string>* password_hash) {
   auto row = s.FetchOne(by_username ? kSelectUserByName : kSelectUserById, {value});
   if (!row) return std::nullopt;
+  if (password_hash) *password_hash = row->Optional(3);
   User u;
   u.id = row->Text(0);
   u.username = row->Text(1);
@@ -186,16 +192,15 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
       for (const auto& m : u.memberships) {
         s.Execute(kInsertMembership,
                   {u.id, m.tenant_id, RolesJson(m.org_roles), FormatStorage(now)});
-        orgs.push_back({{"tenant_id", m.tenant_id},
-                        {"org_roles", boost::json::parse(RolesJson(m.org_roles))}});
+        orgs.push_back({{"tenant_id", m.tenant_id}, {"org_roles", RoleNames(m.org_roles)}});
       }
       s.Notify("user:" + u.id);  // claims cached for this subject (an IdP user) are stale
-      audit::Record(s, clock_, actor,
-                    {std::nullopt, "user.create", 'c', "user", u.id, "created user " + u.username,
-                     boost::json::serialize(boost::json::object{
-                         {"username", u.username},
-                         {"realm_roles", boost::json::parse(RolesJson(u.realm_roles))},
-                         {"memberships", orgs}})});
+      audit::Record(
+          s, clock_, actor,
+          {std::nullopt, "user.create", 'c', "user", u.id, "created user " + u.username,
+           boost::json::serialize(boost::json::object{{"username", u.username},
+                                                      {"realm_roles", RoleNames(u.realm_roles)},
+                                                      {"memberships", orgs}})});
     });
   } catch (const storage::UniqueViolation&) {
     return Conflict("duplicate-user", "User already exists",
@@ -232,10 +237,7 @@ Result<User> Directory::CheckPassword(std::string_view username_in, std::string_
       if (!t->IsNull(1)) locked_until = Time(*t, 1);
     }
     if (locked_until && now < *locked_until) return;
-    user = LoadUser(s, username, true);
-    if (auto row = s.FetchOne(kSelectUserByName, {username}); row && !row->IsNull(3)) {
-      hash = row->Text(3);
-    }
+    user = LoadUser(s, username, true, &hash);
   });
   if (locked_until && now < *locked_until) {
     const auto wait = (locked_until->micros - now.micros) / kMicrosPerSecond + 1;
@@ -296,11 +298,11 @@ Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
     db_.Write([&](storage::Session& s) {
       s.Execute(kInsertClient,
                 {client_id, Sha256Hex(out.secret), RolesJson(roles), FormatStorage(clock_.Now())});
-      audit::Record(s, clock_, actor,
-                    {std::nullopt, "service_client.create", 'c', "service_client", client_id,
-                     "created service client " + client_id,
-                     boost::json::serialize(boost::json::object{
-                         {"realm_roles", boost::json::parse(RolesJson(roles))}})});
+      audit::Record(
+          s, clock_, actor,
+          {std::nullopt, "service_client.create", 'c', "service_client", client_id,
+           "created service client " + client_id,
+           boost::json::serialize(boost::json::object{{"realm_roles", RoleNames(roles)}})});
     });
   } catch (const storage::UniqueViolation&) {
     return Conflict("duplicate-client", "Client already exists",

@@ -7,6 +7,8 @@
 //   auto who = dir.CheckPassword("ada", "...");     // 401 invalid-credentials / 429 throttled
 #pragma once
 
+#include <boost/json/array.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,15 +82,18 @@ class Directory {
   Result<ServiceClient> CheckClient(std::string_view client_id, std::string_view secret);
 
  private:
+  // `password_hash`, when given, receives the stored hash (for sign-in).
   std::optional<User> LoadUser(storage::Session& s, const std::string& column_value,
-                               bool by_username);
+                               bool by_username,
+                               std::optional<std::string>* password_hash = nullptr);
 
   storage::Database& db_;
   const Clock& clock_;
   PasswordCost cost_;
 };
 
-// Role lists travel as JSON arrays of names.
+// Role lists travel as JSON arrays of names (in the database, tokens and API answers).
+boost::json::array RoleNames(const std::vector<Role>& roles);
 std::string RolesJson(const std::vector<Role>& roles);
 std::vector<Role> ParseRolesJson(std::string_view json);
 

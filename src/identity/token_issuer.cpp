@@ -23,12 +23,6 @@ constexpr storage::Query kRetireKeys{"signing_key_retire",
                                      "UPDATE signing_keys SET retired_at = $2, expires_at = $3"
                                      " WHERE retired_at IS NULL AND kid <> $1"};
 
-boost::json::array RoleNames(const std::vector<Role>& roles) {
-  boost::json::array a;
-  for (Role r : roles) a.emplace_back(Name(r));
-  return a;
-}
-
 }  // namespace
 
 std::shared_ptr<const KeyRing::State> KeyRing::state() const {
