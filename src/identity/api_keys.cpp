@@ -314,7 +314,6 @@ Result<NewApiKey> ApiKeyService::Rotate(const audit::Actor& actor, const std::st
     s.Notify(KeyEvent(old.id));
     out = Insert(s, actor, std::move(next), "api_key.rotate");
   });
-  if (*out) OnEvent(KeyEvent(id));  // this replica at once; the others by the event
   return *std::move(out);
 }
 
@@ -334,7 +333,6 @@ Result<ApiKey> ApiKeyService::Revoke(const audit::Actor& actor, const std::strin
     }
     out = std::move(k);
   });
-  if (*out) OnEvent(KeyEvent(id));
   return *std::move(out);
 }
 

@@ -102,11 +102,13 @@ class Database {
   // A description for logs, without credentials.
   virtual std::string Describe() const = 0;
 
-  // Calls `fn` (on a background thread) with every payload any process Notify'd after its
-  // transaction committed; returns once listening has started. On PostgreSQL this is
-  // LISTEN/NOTIFY on its own connection; after that connection is lost and regained, `fn` gets
-  // "*": events may have been missed, so drop everything cached. On SQLite one process owns the
-  // database, and delivery happens in process right after the commit.
+  // Calls `fn` with every payload any process Notify'd, after its transaction committed;
+  // returns once listening has started. Events of this process are delivered on the writing
+  // thread before Write returns (both drivers), so a cache is right for the writer's next
+  // request. Other processes' events arrive on PostgreSQL through LISTEN/NOTIFY on a
+  // connection of its own (a background thread; this process's events come that way once more,
+  // which must be harmless); after that connection is lost and regained, `fn` gets "*": events
+  // may have been missed, so drop everything cached.
   // Returns a handle for Unsubscribe, which waits for a running callback to finish.
   using Listener = std::function<void(std::string_view payload)>;
   virtual std::uint64_t Subscribe(Listener fn) = 0;

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <unordered_set>
+#include <utility>
 
 #include "core/log.hpp"
 
@@ -146,8 +147,11 @@ class PgConnection final : public Session {
   void ExecuteScript(std::string_view sql) override { Exec(std::string(sql)); }
   void Notify(std::string_view payload) override {
     if (payload.size() > 7000) throw DatabaseError("event payload over 7000 bytes");
-    Run(kNotify, {std::string(kEventChannel), std::string(payload)});  // sent at COMMIT
+    Run(kNotify, {std::string(kEventChannel), std::string(payload)});  // other replicas, at COMMIT
+    pending_.emplace_back(payload);  // this process, right after COMMIT (PostgresDatabase::Write)
   }
+  // Events of the last transaction: taken after COMMIT, dropped after ROLLBACK.
+  std::vector<std::string> TakePending() { return std::exchange(pending_, {}); }
   bool Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
   void Exec(const std::string& sql) {
@@ -215,6 +219,7 @@ class PgConnection final : public Session {
 
   PGconn* conn_ = nullptr;
   std::unordered_set<std::string> prepared_;
+  std::vector<std::string> pending_;
 };
 
 PostgresDatabase::PostgresDatabase(std::string url, const DatabaseOptions& options)
@@ -275,6 +280,7 @@ void PostgresDatabase::Write(const std::function<void(Session&)>& fn) {
     fn(*conn);
     conn->Exec("COMMIT");
   } catch (...) {
+    conn->TakePending();
     try {
       if (conn->Healthy()) conn->Exec("ROLLBACK");
     } catch (...) {
@@ -282,7 +288,11 @@ void PostgresDatabase::Write(const std::function<void(Session&)>& fn) {
     Release(std::move(conn));
     throw;
   }
+  const auto events = conn->TakePending();
   Release(std::move(conn));
+  // Subscribers in this process see the change before the writer returns (read-your-writes
+  // for caches); the LISTEN connection later brings the same events again, which is harmless.
+  for (const auto& e : events) Deliver(e);
 }
 
 void PostgresDatabase::Read(const std::function<void(Session&)>& fn) {
@@ -290,10 +300,13 @@ void PostgresDatabase::Read(const std::function<void(Session&)>& fn) {
   try {
     fn(*conn);
   } catch (...) {
+    conn->TakePending();
     Release(std::move(conn));
     throw;
   }
+  const auto events = conn->TakePending();
   Release(std::move(conn));
+  for (const auto& e : events) Deliver(e);
 }
 
 void PostgresDatabase::ExecuteRaw(std::string_view sql) {

@@ -132,6 +132,21 @@ TEST_P(StorageTest, EventsArriveAfterCommitAndNeverAfterRollback) {
   EXPECT_EQ(got, (std::vector<std::string>{"first", "second"}));
 }
 
+// A writer's own subscribers hear of its change before Write returns, on both drivers, so a
+// cache in the writing process is never stale for its next request.
+TEST_P(StorageTest, TheWritersOwnSubscribersHearBeforeWriteReturns) {
+  std::mutex mu;
+  std::vector<std::string> got;
+  db_->Subscribe([&](std::string_view p) {
+    std::lock_guard lock(mu);
+    got.emplace_back(p);
+  });
+  db_->Write([](Session& s) { s.Notify("mine"); });
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front(), "mine");
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StorageTest, ::testing::Values(Store::kSqlite, Store::kPostgres),
                          [](const auto& p) { return testing::StoreName(p.param); });
 
