@@ -28,6 +28,16 @@ class IdentityTest : public E2eTest {
   }
 };
 
+// The `field` of each entry of a problem's `errors`, in order.
+std::vector<std::string> ErrorFields(const HttpResponse& r) {
+  std::vector<std::string> fields;
+  const auto problem = boost::json::parse(r.body).as_object();
+  for (const auto& e : problem.at("errors").as_array()) {
+    fields.emplace_back(e.as_object().at("field").as_string());
+  }
+  return fields;
+}
+
 void ExpectProblem(const HttpResponse& r, int status, const std::string& context) {
   EXPECT_EQ(r.status, status) << context << ": " << r.body;
   EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << context;
@@ -440,12 +450,7 @@ TEST_P(IdentityTest, BadApiKeyInputIs422NamingEachField) {
   for (const auto& c : cases) {
     auto r = client().Post("/api-keys", c.body);
     ExpectProblem(r, 422, c.body);
-    std::vector<std::string> fields;
-    const auto problem = Json(r);
-    for (const auto& e : problem.at("errors").as_array()) {
-      fields.emplace_back(e.as_object().at("field").as_string());
-    }
-    EXPECT_EQ(fields, c.fields) << r.body;
+    EXPECT_EQ(ErrorFields(r), c.fields) << r.body;
   }
   EXPECT_EQ(client().Get("/api-keys?tenant_id=" + acme).body, R"({"items":[],"next_cursor":null})");
   ExpectProblem(client().Get("/api-keys"), 400, "list without tenant");
@@ -547,12 +552,7 @@ TEST_P(IdentityTest, BadUserInputIs422) {
   for (const auto& c : cases) {
     auto r = client().Post("/users", c.body);
     ExpectProblem(r, 422, c.body);
-    std::vector<std::string> fields;
-    const auto problem = Json(r);
-    for (const auto& e : problem.at("errors").as_array()) {
-      fields.emplace_back(e.as_object().at("field").as_string());
-    }
-    EXPECT_EQ(fields, c.fields) << r.body;
+    EXPECT_EQ(ErrorFields(r), c.fields) << r.body;
   }
   CreateUser(client(), "taken", {});
   ExpectProblem(client().Post("/users", R"({"username":"TAKEN"})"), 409, "duplicate username");
