@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/representation.hpp"
+#include "audit/trail.hpp"
 #include "app/serve.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
@@ -150,6 +151,13 @@ int main(int argc, char** argv) {
   keys->require_subcommand(1);
   auto* krotate = keys->add_subcommand("rotate", "Start signing with a new key now");
   add_db_flag(krotate);
+  auto* audit_cmd = app.add_subcommand("audit", "The audit trail");
+  audit_cmd->require_subcommand(1);
+  auto* averify = audit_cmd->add_subcommand(
+      "verify", "Recompute every audit hash chain; exit 1 when a row was altered or removed");
+  std::string verify_tenant;
+  averify->add_option("--tenant", verify_tenant, "Only this tenant's chain (id or slug)");
+  add_db_flag(averify);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -211,6 +219,29 @@ int main(int argc, char** argv) {
     if (page->items.empty()) return breakpilot::tenants::TenantNotFound(key);
     return page->items.front();
   };
+  if (averify->parsed()) {
+    std::optional<std::string> chain;
+    if (!verify_tenant.empty()) {
+      auto t = find_tenant(verify_tenant);
+      if (!t) return PrintError(t.error());
+      chain = t->id;
+    }
+    bool ok = true;
+    boost::json::array chains;
+    for (const auto& r : breakpilot::audit::Verify(*db, chain)) {
+      ok = ok && r.ok;
+      boost::json::array problems;
+      for (const auto& p : r.problems) {
+        problems.push_back({{"seq", p.seq}, {"kind", p.kind}, {"detail", p.detail}});
+      }
+      chains.push_back({{"chain", r.chain},
+                        {"ok", r.ok},
+                        {"events_checked", r.checked},
+                        {"problems", std::move(problems)}});
+    }
+    Print({{"ok", ok}, {"chains", std::move(chains)}});
+    return ok ? 0 : 1;
+  }
   if (tshow->parsed()) {
     auto t = find_tenant(show_key);
     if (!t) return PrintError(t.error());

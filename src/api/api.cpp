@@ -53,7 +53,8 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
                       .keys = [this](bool refresh) { return oidc_issuer_->Keys(refresh); }})
                 : std::nullopt),
       api_keys_(db, clock),
-      claims_(db) {
+      claims_(db),
+      ingestor_(db, clock) {
   keys_.Refresh();
   last_key_refresh_us_ = clock.Now().micros;
   const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
@@ -69,6 +70,7 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddIdentityRoutes();
   AddApiKeyRoutes();
   AddPortalRoutes();
+  AddAuditRoutes();
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
 }
 
@@ -84,6 +86,10 @@ void Api::Maintain() {
   if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
     last_key_refresh_us_ = now;
     keys_.Refresh();
+  }
+  if (now - last_retention_us_ >= 3600 * kMicrosPerSecond) {  // audit retention, hourly
+    last_retention_us_ = now;
+    audit::PruneByRetention(db_, clock_);
   }
 }
 
@@ -118,14 +124,33 @@ Result<identity::Principal> Api::Authenticate(const http::Request& req) {
   if (req.headers.Count("authorization") != 1) {
     return unauthenticated("send exactly one Authorization header");
   }
-  constexpr std::string_view kScheme = "bearer ";
-  if (h->size() <= kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), h->begin(), [](char a, char b) {
-        return a == std::tolower(static_cast<unsigned char>(b));
-      })) {
-    return unauthenticated("the Authorization scheme must be Bearer");
+  // Bearer, and the two forms Retraced's clients send ("token=<t>", "Token token=<t>").
+  const auto strip = [&](std::string_view prefix) -> std::optional<std::string_view> {
+    if (h->size() <= prefix.size() ||
+        !std::equal(prefix.begin(), prefix.end(), h->begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return std::nullopt;
+    }
+    return h->substr(prefix.size());
+  };
+  auto token = strip("bearer ");
+  if (!token) token = strip("token=");
+  if (!token) token = strip("token token=");
+  if (!token) return unauthenticated("the Authorization scheme must be Bearer");
+  if (!identity::LooksLikeApiKey(*token)) return auth_.Authenticate(*token);
+  // An API key with a platform scope (audit:write) is a credential of its tenant.
+  auto v = api_keys_.Verify(*token);
+  if (!v.valid) return unauthenticated("the API key is " + v.reason);
+  identity::Principal p{.subject = "apikey:" + v.key_id, .name = "apikey:" + v.key_id};
+  p.org_id = v.tenant_id;
+  for (const auto& scope : v.scopes) {
+    if (identity::ScopeAction(scope)) p.scopes.push_back(scope);
   }
-  return auth_.Authenticate(h->substr(kScheme.size()));
+  if (p.scopes.empty()) {
+    return unauthenticated("the API key has no platform scope (such as audit:write)");
+  }
+  return p;
 }
 
 std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action action,
@@ -154,7 +179,8 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
     return r;
   }
   Caller caller{.principal = std::move(*principal)};
-  caller.actor = audit::Actor{caller.principal.subject, req.request_id, req.remote_ip};
+  caller.actor = audit::Actor{caller.principal.subject, req.request_id, req.remote_ip,
+                              caller.principal.name};
   std::optional<Error> denied;
   if (endpoint.tenant == TenantFrom::kPathId) {
     auto id = UuidParam(req, "id");

@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_record.hpp"
+#include "audit/ingest.hpp"
+#include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
@@ -105,6 +106,10 @@ class Api {
   void AddIdentityRoutes();
   void AddApiKeyRoutes();
   void AddPortalRoutes();
+  void AddAuditRoutes();
+  std::optional<Error> ScopeAuditFilter(const Caller& caller, audit::Filter& f);
+  http::Response PublishAudit(http::Request& req, const Caller& caller, std::string product,
+                              bool bulk, bool retraced);
   Result<identity::ApiKey> ReachableKey(const http::Request& req, const Caller& caller,
                                         identity::Action action);
   void Add(Endpoint endpoint);
@@ -132,6 +137,8 @@ class Api {
   identity::Authenticator auth_;
   identity::ApiKeyService api_keys_;
   identity::ClaimsService claims_;
+  audit::Ingestor ingestor_;
+  std::int64_t last_retention_us_ = 0;
   std::int64_t last_key_refresh_us_ = 0;
   http::Router router_;
   std::vector<Endpoint> endpoints_;

@@ -71,3 +71,69 @@ boost::json::object ToJson(const catalog::Manifest& m) {
 }
 
 }  // namespace breakpilot::api
+
+namespace breakpilot::api {
+namespace {
+
+boost::json::object ParseObject(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+
+boost::json::value NullIfEmpty(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return boost::json::value(s);
+}
+
+}  // namespace
+
+boost::json::object ToJson(const audit::Entry& e) {
+  auto detail = ParseObject(e.detail);
+  const auto sub = [&](std::string_view key) {
+    auto* v = detail.if_contains(key);
+    return v && v->is_object() ? v->as_object() : boost::json::object{};
+  };
+  boost::json::object actor = sub("actor");
+  actor["id"] = e.actor_id;
+  actor["name"] = NullIfEmpty(e.actor_name);
+  boost::json::value target = nullptr;
+  if (!e.target_id.empty() || !e.target_type.empty()) {
+    boost::json::object t = sub("target");
+    t["id"] = e.target_id;
+    t["name"] = NullIfEmpty(e.target_name);
+    t["type"] = NullIfEmpty(e.target_type);
+    target = std::move(t);
+  }
+  boost::json::value group = nullptr;
+  if (e.tenant_id) {
+    boost::json::object g = sub("group");
+    g["id"] = *e.tenant_id;
+    group = std::move(g);
+  }
+  boost::json::object o{{"id", e.id},
+                        {"action", e.action},
+                        {"crud", std::string(1, e.crud)},
+                        {"created", FormatRfc3339(e.created)},
+                        {"received", FormatRfc3339(e.received)},
+                        {"product", e.product},
+                        {"actor", std::move(actor)},
+                        {"target", std::move(target)},
+                        {"group", std::move(group)},
+                        {"source_ip", NullIfEmpty(e.source_ip)},
+                        {"description", e.description},
+                        {"is_failure", e.is_failure},
+                        {"is_anonymous", detail.contains("is_anonymous")},
+                        {"fields", ParseObject(e.fields)},
+                        {"request_id", NullIfEmpty(e.request_id)},
+                        {"demo", e.demo},
+                        {"seq", e.seq},
+                        {"hash", e.hash}};
+  for (std::string_view key : {"component", "version", "external_id", "metadata"}) {
+    if (auto* v = detail.if_contains(key)) o[key] = *v;
+  }
+  return o;
+}
+
+}  // namespace breakpilot::api

@@ -3,6 +3,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "audit/entry.hpp"
 #include "catalog/manifest.hpp"
 #include "tenants/tenant.hpp"
 
@@ -12,6 +13,8 @@ boost::json::object ToJson(const tenants::Tenant& t);
 boost::json::object ToJson(const tenants::Project& p);
 boost::json::object ToJson(const tenants::Subscription& s);
 boost::json::object ToJson(const catalog::Manifest& m);
+// An audit event in Retraced's shape, with our product, received time, demo tag and chain place.
+boost::json::object ToJson(const audit::Entry& e);
 std::string ETagFor(std::int64_t version);
 
 template <class T>

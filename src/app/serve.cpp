@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
@@ -36,6 +37,7 @@ std::unique_ptr<storage::Database> OpenMigrated(const config::Config& config) {
       kLog.Info("migrated",
                 {{"from", report->from}, {"to", report->to}, {"database", db->Describe()}});
     }
+    audit::SealUnchained(*db);  // events recorded before 0003 join their chains
   } catch (const std::exception& e) {
     kLog.Error("database unavailable", {{"error", e.what()}});
     return nullptr;

@@ -271,16 +271,75 @@ struct Server::Impl {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (observe) observe(Exchange{&req, &res, res.body.size(), seconds});
-      auto out = ToBeast(res, msg.version(), keep_alive, msg.method() == bhttp::verb::head);
-      conn->stream.expires_after(options.read_timeout);
-      auto [write_ec, written] =
-          co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
-      (void)written;
+      bool write_ok = false;
+      if (res.stream && msg.method() != bhttp::verb::head) {
+        write_ok = co_await WriteStream(*conn, res, msg.version(), keep_alive, req.request_id);
+      } else {
+        auto out = ToBeast(res, msg.version(), keep_alive, msg.method() == bhttp::verb::head);
+        conn->stream.expires_after(options.read_timeout);
+        auto [write_ec, written] =
+            co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
+        (void)written;
+        write_ok = !write_ec;
+      }
       conn->busy = false;
-      if (write_ec || !keep_alive) break;
+      if (!write_ok || !keep_alive) break;
     }
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     conn->stream.close();
+  }
+
+  // Sends a streamed body chunked, producing each piece where handlers run. False when the
+  // connection must close (a write failed, or the producer threw midway).
+  asio::awaitable<bool> WriteStream(Connection& conn, Response& res, unsigned version,
+                                    bool keep_alive, const std::string& request_id) {
+    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(res.status), version};
+    head.set(bhttp::field::server, "breakpilot");
+    for (const auto& [k, v] : res.headers.all()) head.insert(k, v);
+    head.keep_alive(keep_alive);
+    head.chunked(true);
+    bhttp::response_serializer<bhttp::empty_body> sr{head};
+    conn.stream.expires_after(options.read_timeout);
+    auto [head_ec, head_n] =
+        co_await bhttp::async_write_header(conn.stream, sr, asio::as_tuple(asio::use_awaitable));
+    (void)head_n;
+    if (head_ec) co_return false;
+    std::string piece;
+    for (;;) {
+      piece.clear();
+      bool more = false;
+      std::string failure;
+      const auto produce = [&] {
+        try {
+          more = res.stream(piece);
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      };
+      if (blocking) {
+        co_await asio::co_spawn(
+            *blocking, [&]() -> asio::awaitable<void> { produce(); co_return; },
+            asio::use_awaitable);
+      } else {
+        produce();
+      }
+      if (!failure.empty()) {
+        kLog.Error("streamed response failed", {{"error", failure}, {"request_id", request_id}});
+        co_return false;
+      }
+      if (!piece.empty()) {
+        conn.stream.expires_after(options.read_timeout);
+        auto [ec, n] = co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(piece)),
+                                                  asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec) co_return false;
+      }
+      if (!more) break;
+    }
+    auto [last_ec, last_n] = co_await asio::async_write(conn.stream, bhttp::make_chunk_last(),
+                                                        asio::as_tuple(asio::use_awaitable));
+    (void)last_n;
+    co_return !last_ec;
   }
 
   // After refusing a request mid-body, read and discard what the client is still sending for a

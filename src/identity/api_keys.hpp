@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "audit/audit_record.hpp"
+#include "audit/trail.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/database.hpp"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_record.hpp"
+#include "audit/trail.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "identity/password.hpp"

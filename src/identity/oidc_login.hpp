@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "audit/audit_record.hpp"
+#include "audit/trail.hpp"
 #include "core/result.hpp"
 #include "identity/oidc_issuer.hpp"
 #include "storage/database.hpp"

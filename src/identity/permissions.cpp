@@ -23,32 +23,39 @@ const RoleRow kTable[] = {
      true,
      {A::kTenantCreate, A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kTenantLifecycle,
       A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite,
-      A::kCatalogRead, A::kApiKeyRead, A::kApiKeyWrite, A::kUserRead, A::kUserWrite}},
+      A::kCatalogRead, A::kApiKeyRead, A::kApiKeyWrite, A::kUserRead, A::kUserWrite,
+      A::kAuditRead, A::kAuditAdmin}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
      {A::kTenantList, A::kTenantRead, A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead,
-      A::kCatalogRead, A::kApiKeyRead, A::kUserRead}},
+      A::kCatalogRead, A::kApiKeyRead, A::kUserRead, A::kAuditRead}},
     {Role::kSalesRep,
      "SALES_REP",
      true,
      {A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kProjectRead, A::kProjectWrite,
       A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead, A::kApiKeyRead,
-      A::kApiKeyWrite}},
-    {Role::kService, "SERVICE", true, {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead}},
+      A::kApiKeyWrite, A::kAuditRead}},
+    {Role::kService,
+     "SERVICE",
+     true,
+     {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite}},
     {Role::kItAdmin,
      "IT_ADMIN",
      false,
      {A::kTenantRead, A::kTenantUpdate, A::kTenantLifecycle, A::kProjectRead, A::kProjectWrite,
       A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead, A::kApiKeyRead,
-      A::kApiKeyWrite}},
+      A::kApiKeyWrite, A::kAuditRead}},
     {Role::kCxo,
      "CXO",
      false,
      {A::kTenantRead, A::kTenantLifecycle, A::kProjectRead, A::kSubscriptionRead,
-      A::kSubscriptionWrite, A::kCatalogRead}},
+      A::kSubscriptionWrite, A::kCatalogRead, A::kAuditRead}},
     {Role::kFinance, "FINANCE", false, {A::kTenantRead, A::kSubscriptionRead, A::kCatalogRead}},
-    {Role::kLegal, "LEGAL", false, {A::kTenantRead, A::kProjectRead, A::kCatalogRead}},
+    {Role::kLegal,
+     "LEGAL",
+     false,
+     {A::kTenantRead, A::kProjectRead, A::kCatalogRead, A::kAuditRead}},
     {Role::kUser, "USER", false, {A::kTenantRead, A::kProjectRead, A::kCatalogRead}},
 };
 
@@ -78,6 +85,13 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kClaimsRead, "claims.read"},
     {A::kUserRead, "user.read"},
     {A::kUserWrite, "user.write"},
+    {A::kAuditWrite, "audit.write"},
+    {A::kAuditRead, "audit.read"},
+    {A::kAuditAdmin, "audit.admin"},
+};
+
+constexpr std::pair<std::string_view, Action> kScopeActions[] = {
+    {"audit:write", A::kAuditWrite},
 };
 
 bool Has(const std::vector<Role>& roles, Role r) {
@@ -122,6 +136,13 @@ bool RoleAllows(Role role, Action action) {
   return std::find(actions.begin(), actions.end(), action) != actions.end();
 }
 
+std::optional<Action> ScopeAction(std::string_view scope) {
+  for (const auto& [name, action] : kScopeActions) {
+    if (name == scope) return action;
+  }
+  return std::nullopt;
+}
+
 bool SeesAllTenants(const Principal& p) {
   return Has(p.realm_roles, Role::kBreakpilotAdmin) || Has(p.realm_roles, Role::kSupportEngineer);
 }
@@ -147,6 +168,11 @@ std::optional<Error> Authorize(const Principal& p, Action action,
     allowed_somewhere = true;
     if (!p.org_id) continue;
     if (!tenant || *p.org_id == tenant->id) return std::nullopt;
+  }
+  for (const auto& scope : p.scopes) {  // an API key: its tenant only
+    if (ScopeAction(scope) != action) continue;
+    allowed_somewhere = true;
+    if (p.org_id && (!tenant || *p.org_id == tenant->id)) return std::nullopt;
   }
   if (!allowed_somewhere) {
     return Error{.kind = ErrorKind::kForbidden,

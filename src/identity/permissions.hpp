@@ -58,6 +58,9 @@ enum class Action {
   kClaimsRead,
   kUserRead,
   kUserWrite,
+  kAuditWrite,  // publish events (products)
+  kAuditRead,   // search, export, verify
+  kAuditAdmin,  // retention and erase
 };
 inline constexpr std::array kAllActions = {Action::kPublic,           Action::kTenantCreate,
                                            Action::kTenantList,       Action::kTenantRead,
@@ -67,7 +70,8 @@ inline constexpr std::array kAllActions = {Action::kPublic,           Action::kT
                                            Action::kCatalogRead,      Action::kApiKeyRead,
                                            Action::kApiKeyWrite,      Action::kApiKeyVerify,
                                            Action::kClaimsRead,       Action::kUserRead,
-                                           Action::kUserWrite};
+                                           Action::kUserWrite,        Action::kAuditWrite,
+                                           Action::kAuditRead,        Action::kAuditAdmin};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);
@@ -83,7 +87,13 @@ struct Principal {
   std::vector<Role> org_roles;        // roles inside org_id
   std::optional<std::string> org_id;  // the tenant this principal belongs to
   std::vector<std::string> products;  // token claims, passed through
+  // An API key's scopes (an API key principal has no roles): "audit:write" lets a product
+  // publish audit events for the key's tenant (org_id) with nothing but that key.
+  std::vector<std::string> scopes;
 };
+
+// The action a platform scope of an API key grants, inside the key's tenant.
+std::optional<Action> ScopeAction(std::string_view scope);
 
 // The tenant a request touches, when it touches one.
 struct TenantRef {

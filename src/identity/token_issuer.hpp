@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "audit/audit_record.hpp"
+#include "audit/trail.hpp"
 #include "identity/directory.hpp"
 #include "identity/jwt.hpp"
 

@@ -29,6 +29,10 @@ struct Query {
   std::string_view name;
   std::string_view sql;          // PostgreSQL text, and SQLite's when `sqlite` is empty
   std::string_view sqlite = {};  // SQLite text where the dialects differ
+  // The text is built per call from named fragments (a search with optional filters): the
+  // drivers do not keep it prepared under the name. PostgreSQL plans it with the values at hand,
+  // so an absent filter costs nothing and the right index is chosen.
+  bool dynamic = false;
   std::string_view For(Dialect d) const {
     return d == Dialect::kSqlite && !sqlite.empty() ? sqlite : sql;
   }

@@ -190,6 +190,17 @@ class PgConnection final : public Session {
 
  private:
   ResultPtr Run(const Query& q, const std::vector<Param>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    if (q.dynamic) {  // planned with these values, not kept
+      const std::string sql(q.For(Dialect::kPostgres));
+      ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+      const auto st = PQresultStatus(r.get());
+      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Throw(q.name, r.get());
+      return r;
+    }
     const std::string name(q.name);
     if (!prepared_.contains(name)) {
       const std::string sql(q.For(Dialect::kPostgres));
@@ -197,9 +208,6 @@ class PgConnection final : public Session {
       if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) Throw(q.name, p.get());
       prepared_.insert(name);
     }
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
     ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
                                nullptr, nullptr, 0));
     const auto st = PQresultStatus(r.get());

@@ -28,6 +28,7 @@ class SqliteConnection final : public Session {
   }
   ~SqliteConnection() override {
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    ClearDynamic();
     sqlite3_close(db_);
   }
   SqliteConnection(const SqliteConnection&) = delete;
@@ -105,16 +106,18 @@ class SqliteConnection final : public Session {
 
   sqlite3_stmt* Prepare(const Query& q, const std::vector<Param>& params) {
     const std::string_view sql = q.For(Dialect::kSqlite);
-    auto it = statements_.find(sql.data());
-    sqlite3_stmt* stmt = nullptr;
-    if (it != statements_.end()) {
-      stmt = it->second;
-    } else {
+    sqlite3_stmt* stmt = q.dynamic ? FindDynamic(sql) : Find(sql);
+    if (stmt == nullptr) {
       if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
         throw DatabaseError(std::string(q.name) + ": " + sqlite3_errmsg(db_));
       }
-      statements_.emplace(sql.data(), stmt);
+      if (q.dynamic) {
+        if (dynamic_.size() >= kMaxDynamic) ClearDynamic();
+        dynamic_.emplace(std::string(sql), stmt);
+      } else {
+        statements_.emplace(sql.data(), stmt);
+      }
     }
     sqlite3_clear_bindings(stmt);
     const int count = sqlite3_bind_parameter_count(stmt);
@@ -136,9 +139,25 @@ class SqliteConnection final : public Session {
     return stmt;
   }
 
+  sqlite3_stmt* Find(std::string_view sql) const {
+    auto it = statements_.find(sql.data());
+    return it == statements_.end() ? nullptr : it->second;
+  }
+  sqlite3_stmt* FindDynamic(std::string_view sql) const {
+    auto it = dynamic_.find(std::string(sql));
+    return it == dynamic_.end() ? nullptr : it->second;
+  }
+  void ClearDynamic() {
+    for (auto& [text, stmt] : dynamic_) sqlite3_finalize(stmt);
+    dynamic_.clear();
+  }
+
+  static constexpr std::size_t kMaxDynamic = 64;
   sqlite3* db_ = nullptr;
   // Keyed by the SQL text's address: every Query is a constant with static storage.
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  // Texts built per call (Query::dynamic), keyed by content; a few filter shapes recur.
+  std::unordered_map<std::string, sqlite3_stmt*> dynamic_;
   std::vector<std::string> pending_;
 };
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "audit/audit_record.hpp"
+#include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
 #include "core/result.hpp"
 #include "storage/database.hpp"

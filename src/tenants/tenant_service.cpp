@@ -234,6 +234,23 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
   return *std::move(out);
 }
 
+Result<Ok> TenantService::SetAuditRetention(const audit::Actor& actor, const std::string& id,
+                                            std::optional<std::int64_t> days) {
+  std::optional<Result<Ok>> out;
+  db_.Write([&](storage::Session& s) {
+    auto t = store::SelectTenantForUpdate(s, id);
+    if (!t) return void(out = TenantNotFound(id));
+    store::SetAuditRetention(s, id, days);
+    const std::string kept = days ? std::to_string(*days) + " days" : "for ever";
+    audit::Record(s, clock_, actor,
+                  {t->id, "tenant.audit_retention_set", 'u', "tenant", t->id,
+                   "audit events of " + t->slug + " are kept " + kept,
+                   Json({{"days", days ? std::to_string(*days) : "null"}})});
+    out = Ok{};
+  });
+  return *std::move(out);
+}
+
 Result<Tenant> TenantService::Apply(const audit::Actor& actor, const std::string& id,
                                     lifecycle::Action action,
                                     const std::optional<std::string>& reason) {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "audit/audit_record.hpp"
+#include "audit/trail.hpp"
 #include "core/result.hpp"
 #include "storage/database.hpp"
 #include "tenants/lifecycle.hpp"
@@ -75,6 +75,9 @@ class TenantService {
                         std::optional<std::int64_t> expected_version);
   Result<Tenant> Apply(const audit::Actor& actor, const std::string& id, lifecycle::Action action,
                        const std::optional<std::string>& reason);
+  // How long the tenant's audit events are kept (audit::PruneByRetention); nullopt: for ever.
+  Result<Ok> SetAuditRetention(const audit::Actor& actor, const std::string& id,
+                               std::optional<std::int64_t> days);
 
  private:
   Result<Tenant> Insert(const audit::Actor& actor, Tenant t, const CreateTenantInput* in);

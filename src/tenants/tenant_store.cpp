@@ -32,6 +32,10 @@ constexpr Query kSelectTenants{
     " FROM tenants WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR kind = $2)"
     " AND ($3 IS NULL OR slug = $3) AND ($4 IS NULL OR id < $4) ORDER BY id DESC"
     " LIMIT CAST($5 AS INTEGER)"};
+constexpr Query kSetAuditRetention{
+    "tenant_set_audit_retention",
+    "UPDATE tenants SET audit_retention_days = $2::integer, version = version + 1 WHERE id = $1",
+    "UPDATE tenants SET audit_retention_days = $2, version = version + 1 WHERE id = $1"};
 constexpr Query kUpdateTenant{
     "tenant_update",
     "UPDATE tenants SET name = $2, status = $3, plan = $4, trial_ends_at = $5,"
@@ -146,6 +150,12 @@ std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f) {
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(ToTenant(r));
   return out;
+}
+
+void SetAuditRetention(storage::Session& s, const std::string& id,
+                       std::optional<std::int64_t> days) {
+  s.Execute(kSetAuditRetention,
+            {id, days ? storage::Param{std::to_string(*days)} : storage::Param{}});
 }
 
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version) {

@@ -31,6 +31,9 @@ inline std::string TenantChangedEvent(const std::string& id) {
 }
 // Writes every mutable column and bumps the version, if the stored version is `expected`.
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version);
+// Sets how many days the tenant's audit events are kept (nullopt: for ever).
+void SetAuditRetention(storage::Session& s, const std::string& id,
+                       std::optional<std::int64_t> days);
 
 void InsertProject(storage::Session& s, const Project& p);  // UniqueViolation on (tenant, name)
 std::optional<Project> SelectProject(storage::Session& s, const std::string& tenant_id,

@@ -1,0 +1,437 @@
+// The audit trail's routes (§1.9, M10.2): ingest (ours and Retraced's publisher paths), search,
+// CSV and PDF export, chain verification, retention and erase. The work is in src/audit/.
+#include <boost/json.hpp>
+
+#include "api/api.hpp"
+#include "api/json_body.hpp"
+#include "api/representation.hpp"
+#include "audit/export.hpp"
+#include "core/uuid.hpp"
+
+namespace breakpilot::api {
+namespace {
+
+namespace json = boost::json;
+
+Error BadQuery(std::string_view name, std::string detail) {
+  return Malformed("bad-query", "Bad query parameter",
+                   "query parameter '" + std::string(name) + "' " + detail);
+}
+
+Result<std::optional<bool>> BoolQuery(const http::Request& req, std::string_view name) {
+  auto v = StringQuery(req, name);
+  if (!v) return std::move(v).error();
+  if (!*v) return std::optional<bool>{};
+  if (**v == "true") return std::optional<bool>{true};
+  if (**v == "false") return std::optional<bool>{false};
+  return BadQuery(name, "must be true or false");
+}
+
+Result<std::optional<Timestamp>> TimeQuery(const http::Request& req, std::string_view name) {
+  auto v = StringQuery(req, name);
+  if (!v) return std::move(v).error();
+  if (!*v) return std::optional<Timestamp>{};
+  auto t = ParseTimestamp(**v);
+  if (!t) return BadQuery(name, "must be an RFC 3339 date-time, like 2026-11-01T00:00:00Z");
+  return std::optional<Timestamp>{*t};
+}
+
+// The filters every search and export takes from the query string.
+Result<audit::Filter> ParseFilter(const http::Request& req) {
+  audit::Filter f;
+  for (auto [name, slot] : {std::pair{"tenant_id", &f.tenant_id},
+                            {"product", &f.product},
+                            {"actor_id", &f.actor_id},
+                            {"action", &f.action},
+                            {"target_id", &f.target_id},
+                            {"target_type", &f.target_type},
+                            {"q", &f.text}}) {
+    auto v = StringQuery(req, name);
+    if (!v) return std::move(v).error();
+    *slot = *v;
+  }
+  if (f.tenant_id && !IsCanonicalUuid(*f.tenant_id)) {
+    return BadQuery("tenant_id", "must be a tenant id (a UUID)");
+  }
+  if (f.action && (f.action->empty() || f.action->find('*') < f.action->size() - 1)) {
+    return BadQuery("action", "must be an action, or a prefix ending in a single '*'");
+  }
+  auto crud = StringQuery(req, "crud");
+  if (!crud) return std::move(crud).error();
+  if (*crud) {
+    if (**crud != "c" && **crud != "r" && **crud != "u" && **crud != "d") {
+      return BadQuery("crud", "must be one of c, r, u, d");
+    }
+    f.crud = (**crud)[0];
+  }
+  auto from = TimeQuery(req, "from");
+  if (!from) return std::move(from).error();
+  f.from = *from;
+  auto to = TimeQuery(req, "to");
+  if (!to) return std::move(to).error();
+  f.to = *to;
+  auto failure = BoolQuery(req, "is_failure");
+  if (!failure) return std::move(failure).error();
+  f.is_failure = *failure;
+  auto demo = BoolQuery(req, "include_demo");
+  if (!demo) return std::move(demo).error();
+  f.include_demo = demo->value_or(false);
+  return f;
+}
+
+std::string FilterSummary(const audit::Filter& f) {
+  std::string s;
+  const auto add = [&](std::string_view name, const std::string& v) {
+    if (!s.empty()) s += ", ";
+    s += std::string(name) + " " + v;
+  };
+  if (f.tenant_id) add("tenant", *f.tenant_id);
+  if (f.product) add("product", *f.product);
+  if (f.actor_id) add("actor", *f.actor_id);
+  if (f.action) add("action", *f.action);
+  if (f.crud) add("crud", std::string(1, *f.crud));
+  if (f.target_type) add("target type", *f.target_type);
+  if (f.target_id) add("target", *f.target_id);
+  if (f.from) add("from", FormatRfc3339(*f.from));
+  if (f.to) add("before", FormatRfc3339(*f.to));
+  if (f.is_failure) add("failures", *f.is_failure ? "only" : "excluded");
+  if (f.text) add("text", "\"" + *f.text + "\"");
+  if (f.include_demo) add("demo tenant", "included");
+  return s.empty() ? "none" : s;
+}
+
+json::array PublishedJson(const std::vector<audit::Published>& p) {
+  json::array a;
+  a.reserve(p.size());
+  for (const auto& x : p) {
+    a.push_back(json::object{{"id", x.id}, {"hash", x.hash}, {"seq", x.seq},
+                             {"chain_hash", x.chain_hash}});
+  }
+  return a;
+}
+
+json::object ReportJson(const audit::ChainReport& r) {
+  json::array problems;
+  for (const auto& p : r.problems) {
+    problems.push_back(json::object{{"seq", p.seq}, {"kind", p.kind}, {"detail", p.detail}});
+  }
+  return {{"chain", r.chain},         {"ok", r.ok},
+          {"events_checked", r.checked}, {"base_seq", r.base_seq},
+          {"head_seq", r.head_seq},   {"problems", std::move(problems)}};
+}
+
+}  // namespace
+
+// Pins the filter's tenant to what the caller reaches: staff may search every tenant, a sales
+// rep the demo tenant, everyone else their own organization.
+std::optional<Error> Api::ScopeAuditFilter(const Caller& caller, audit::Filter& f) {
+  const auto& p = caller.principal;
+  if (!f.tenant_id && !identity::SeesAllTenants(p)) {
+    if (identity::DemoOnly(p)) {
+      tenants::ListTenantsInput in{.kind = "demo", .limit = 1};
+      auto page = tenants_.List(in);
+      if (!page || page->items.empty()) return NotFound("tenant-not-found", "no demo tenant");
+      f.tenant_id = page->items.front().id;
+    } else if (p.org_id) {
+      f.tenant_id = *p.org_id;
+    } else {
+      return Error{.kind = ErrorKind::kForbidden,
+                   .type = "forbidden",
+                   .title = "Forbidden",
+                   .detail = "name a tenant_id: you reach no tenant by default"};
+    }
+  }
+  if (f.tenant_id) return CheckTenant(caller, identity::Action::kAuditRead, *f.tenant_id);
+  return std::nullopt;
+}
+
+// Turns a publish request into events: `events` null for a single event (the body itself).
+http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::string product,
+                                 bool bulk, bool retraced) {
+  auto body = ParseJsonObject(req);
+  if (!body) return ProblemFor(body.error(), req);
+  std::vector<const json::object*> events;
+  std::string pointer;
+  if (bulk) {
+    BodyReader r(*body);
+    const json::array* list = r.Objects("events", Required::kYes, audit::kMaxBatch);
+    std::optional<std::string> named;
+    if (!retraced) named = r.String("product", product.empty() ? Required::kYes : Required::kNo);
+    if (auto e = r.Finish(retraced ? std::initializer_list<std::string_view>{"events"}
+                                   : std::initializer_list<std::string_view>{"events", "product"})) {
+      return ProblemFor(*e, req);
+    }
+    if (named) product = *named;
+    for (const auto& v : *list) events.push_back(&v.as_object());
+    pointer = "/events";
+  } else {
+    if (product.empty()) {
+      const auto* p = body->if_contains("product");
+      if (p == nullptr || !p->is_string() || p->as_string().empty()) {
+        return ProblemFor(ValidationFailed({{"/product", "is required: the product publishing"}}),
+                          req);
+      }
+      product = std::string(p->as_string());
+    }
+    events.push_back(&*body);
+  }
+  if (catalog_.Find(product) == nullptr) {
+    if (retraced) {
+      return ProblemFor(NotFound("project-not-found", "no project (product) " + product), req);
+    }
+    return ProblemFor(
+        ValidationFailed({{"/product", "is not a product of the catalog: " + product}}), req);
+  }
+  audit::Publisher who{.product = product, .request_id = req.request_id};
+  if (!caller.principal.scopes.empty()) who.only_tenant = caller.principal.org_id;
+  auto published = ingestor_.Publish(who, events, pointer);
+  if (!published) return ProblemFor(published.error(), req);
+  if (!bulk) {
+    const auto& p = published->front();
+    return http::Response::Json(
+        201, json::serialize(json::object{{"id", p.id}, {"hash", p.hash}, {"seq", p.seq},
+                                          {"chain_hash", p.chain_hash}}));
+  }
+  if (retraced) return http::Response::Json(201, json::serialize(PublishedJson(*published)));
+  return http::Response::Json(201,
+                              json::serialize(json::object{{"items", PublishedJson(*published)}}));
+}
+
+void Api::AddAuditRoutes() {
+  Add({.method = "POST",
+       .pattern = "/audit",
+       .name = "audit_publish",
+       .action = identity::Action::kAuditWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         return PublishAudit(req, caller, "", false, false);
+       }});
+  Add({.method = "POST",
+       .pattern = "/audit/bulk",
+       .name = "audit_publish_bulk",
+       .action = identity::Action::kAuditWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         return PublishAudit(req, caller, "", true, false);
+       }});
+  Add({.method = "POST",
+       .pattern = "/publisher/v1/project/{project_id}/event",
+       .name = "retraced_publish",
+       .action = identity::Action::kAuditWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         return PublishAudit(req, caller, std::string(*req.Param("project_id")), false, true);
+       }});
+  Add({.method = "POST",
+       .pattern = "/publisher/v1/project/{project_id}/event/bulk",
+       .name = "retraced_publish_bulk",
+       .action = identity::Action::kAuditWrite,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         return PublishAudit(req, caller, std::string(*req.Param("project_id")), true, true);
+       }});
+  Add({.method = "GET",
+       .pattern = "/audit",
+       .name = "audit_search",
+       .action = identity::Action::kAuditRead,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         if (auto e = OnlyKnownQuery(req, {"tenant_id", "product", "actor_id", "action", "crud",
+                                           "target_id", "target_type", "from", "to",
+                                           "is_failure", "q", "include_demo", "limit",
+                                           "cursor"})) {
+           return ProblemFor(*e, req);
+         }
+         auto f = ParseFilter(req);
+         if (!f) return ProblemFor(f.error(), req);
+         if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
+         auto limit = IntQuery(req, "limit");
+         if (!limit) return ProblemFor(limit.error(), req);
+         if (*limit && (**limit < 1 || **limit > 1000)) {
+           return ProblemFor(BadQuery("limit", "must be between 1 and 1000"), req);
+         }
+         auto cursor = StringQuery(req, "cursor");
+         if (!cursor) return ProblemFor(cursor.error(), req);
+         auto page = audit::Search(db_, *f, limit->value_or(50), *cursor);
+         if (!page) return ProblemFor(page.error(), req);
+         json::array items;
+         items.reserve(page->items.size());
+         for (const auto& e : page->items) items.push_back(ToJson(e));
+         json::object o{{"items", std::move(items)}};
+         o["next_cursor"] = page->next_cursor ? json::value(*page->next_cursor) : nullptr;
+         return http::Response::Json(200, json::serialize(o));
+       }});
+  Add({.method = "GET",
+       .pattern = "/audit/export",
+       .name = "audit_export",
+       .action = identity::Action::kAuditRead,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         if (auto e = OnlyKnownQuery(req, {"tenant_id", "product", "actor_id", "action", "crud",
+                                           "target_id", "target_type", "from", "to",
+                                           "is_failure", "q", "include_demo", "format"})) {
+           return ProblemFor(*e, req);
+         }
+         auto format = StringQuery(req, "format");
+         if (!format) return ProblemFor(format.error(), req);
+         const std::string fmt = format->value_or("csv");
+         if (fmt != "csv" && fmt != "pdf") {
+           return ProblemFor(BadQuery("format", "must be csv or pdf"), req);
+         }
+         auto f = ParseFilter(req);
+         if (!f) return ProblemFor(f.error(), req);
+         if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
+         const std::string stamp = FormatRfc3339(clock_.Now());
+         const std::string name = "audit-" + f->tenant_id.value_or("all") + "-" +
+                                  stamp.substr(0, 10) + "." + fmt;
+         if (fmt == "pdf") {
+           std::vector<audit::Entry> rows;
+           bool too_many = false;
+           audit::ForEach(db_, *f, [&](const std::vector<audit::Entry>& page) {
+             if (rows.size() + page.size() > audit::kMaxPdfRows) return !(too_many = true);
+             rows.insert(rows.end(), page.begin(), page.end());
+             return true;
+           });
+           if (too_many) {
+             return ProblemFor(
+                 InvalidInput("export-too-large", "Too many events for a PDF",
+                              "a PDF holds at most " + std::to_string(audit::kMaxPdfRows) +
+                                  " events; narrow the filters or export CSV"),
+                 req);
+           }
+           std::string title = "Audit trail";
+           if (f->tenant_id) {
+             auto t = tenants_.Get(*f->tenant_id);
+             title += t ? " of " + t->name + " (" + t->slug + ")" : " of " + *f->tenant_id;
+           } else {
+             title += " of all tenants";
+           }
+           auto pdf = audit::RenderPdf(rows, {.title = title,
+                                              .filter_summary = FilterSummary(*f),
+                                              .generated_at = stamp});
+           if (!pdf) return ProblemFor(pdf.error(), req);
+           http::Response res{.status = 200, .body = std::move(*pdf)};
+           res.headers.Set("Content-Type", "application/pdf");
+           res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
+           return res;
+         }
+         // CSV: page by page through the keyset cursor, one page per chunk.
+         struct State {
+           audit::Filter filter;
+           std::optional<std::string> cursor;
+           bool header = true;
+           bool done = false;
+         };
+         auto st = std::make_shared<State>(State{.filter = *f});
+         http::Response res;
+         res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
+         res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
+         res.stream = [this, st](std::string& out) {
+           if (st->header) {
+             out += audit::CsvHeader();
+             st->header = false;
+           }
+           if (st->done) return false;
+           auto page = audit::Search(db_, st->filter, 1000, st->cursor);
+           if (!page) throw std::runtime_error(page.error().detail);
+           for (const auto& e : page->items) audit::AppendCsv(out, e);
+           st->cursor = page->next_cursor;
+           st->done = !page->next_cursor;
+           return !st->done;
+         };
+         return res;
+       }});
+  Add({.method = "GET",
+       .pattern = "/audit/verify",
+       .name = "audit_verify",
+       .action = identity::Action::kAuditRead,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         if (auto e = OnlyKnownQuery(req, {"tenant_id"})) return ProblemFor(*e, req);
+         audit::Filter f;
+         auto tenant = StringQuery(req, "tenant_id");
+         if (!tenant) return ProblemFor(tenant.error(), req);
+         f.tenant_id = *tenant;
+         if (f.tenant_id && !IsCanonicalUuid(*f.tenant_id)) {
+           return ProblemFor(BadQuery("tenant_id", "must be a tenant id (a UUID)"), req);
+         }
+         if (auto e = ScopeAuditFilter(caller, f)) return ProblemFor(*e, req);
+         auto reports = audit::Verify(db_, f.tenant_id ? std::optional<std::string>(
+                                                             audit::ChainOf(f.tenant_id))
+                                                       : std::nullopt);
+         bool ok = true;
+         json::array chains;
+         for (const auto& r : reports) {
+           ok = ok && r.ok;
+           chains.push_back(ReportJson(r));
+         }
+         return http::Response::Json(
+             200, json::serialize(json::object{{"ok", ok}, {"chains", std::move(chains)}}));
+       }});
+  Add({.method = "PUT",
+       .pattern = "/tenants/{id}/audit-retention",
+       .name = "audit_retention_set",
+       .action = identity::Action::kAuditAdmin,
+       .tenant = TenantFrom::kPathId,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto id = UuidParam(req, "id");
+         if (!id) return ProblemFor(id.error(), req);
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         std::optional<std::int64_t> days;
+         const auto* v = body->if_contains("days");
+         std::vector<FieldError> errors;
+         if (v == nullptr) {
+           errors.push_back({"/days", "is required: a number of days, or null to keep for ever"});
+         } else if (!v->is_null()) {
+           if (!v->is_int64() || v->as_int64() < 30 || v->as_int64() > 36500) {
+             errors.push_back({"/days", "must be a whole number of days from 30 to 36500"});
+           } else {
+             days = v->as_int64();
+           }
+         }
+         for (const auto& kv : *body) {
+           if (kv.key() != "days") errors.push_back({"/" + std::string(kv.key()), "is unknown"});
+         }
+         if (!errors.empty()) return ProblemFor(ValidationFailed(std::move(errors)), req);
+         auto t = tenants_.SetAuditRetention(caller.actor, *id, days);
+         if (!t) return ProblemFor(t.error(), req);
+         return http::Response::Json(
+             200, json::serialize(json::object{
+                      {"tenant_id", *id},
+                      {"days", days ? json::value(*days) : json::value(nullptr)}}));
+       }});
+  Add({.method = "POST",
+       .pattern = "/tenants/{id}/audit/erase",
+       .name = "audit_erase",
+       .action = identity::Action::kAuditAdmin,
+       .tenant = TenantFrom::kPathId,
+       .handler = [this](http::Request& req, const Caller& caller) {
+         auto id = UuidParam(req, "id");
+         if (!id) return ProblemFor(id.error(), req);
+         auto body = ParseJsonObject(req);
+         if (!body) return ProblemFor(body.error(), req);
+         BodyReader r(*body);
+         auto confirm = r.String("confirm", Required::kYes);
+         if (auto e = r.Finish({"confirm"})) return ProblemFor(*e, req);
+         auto t = tenants_.Get(*id);
+         if (!t) return ProblemFor(t.error(), req);
+         if (*confirm != t->slug) {
+           return ProblemFor(ValidationFailed({{"/confirm", "must be the tenant's slug"}}), req);
+         }
+         if (t->status != tenants::Status::kFrozen && t->status != tenants::Status::kArchived) {
+           return ProblemFor(Conflict("tenant-not-offboarding", "Tenant is not being offboarded",
+                                      "only a frozen or archived tenant's audit trail is erased"),
+                             req);
+         }
+         auto state = keys_.state();
+         if (!state->signer) {
+           return ProblemFor(Error{ErrorKind::kUnavailable, "no-signing-key", "Unavailable",
+                                   "the identity has no signing key yet; retry shortly"},
+                             req);
+         }
+         const auto signer = *state->signer;
+         auto summary = audit::Erase(db_, clock_, caller.actor, *id, [&](const std::string& s) {
+           return signer.Sign(json::parse(s).as_object());
+         });
+         return http::Response::Json(
+             200, json::serialize(json::object{{"events_erased", summary.count},
+                                               {"summary", json::parse(summary.summary_json)},
+                                               {"signature", summary.signature}}));
+       }});
+}
+
+}  // namespace breakpilot::api

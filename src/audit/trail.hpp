@@ -1,0 +1,113 @@
+// The audit trail (§1.9): recording inside the caller's transaction, the per-tenant hash chain,
+// verification, search, retention and erase. The only UPDATE or DELETE on audit rows is here, in
+// Prune and Erase, and each leaves a tombstone event that keeps the chain verifiable.
+//
+//   db.Write([&](Session& s) { UpdateTenant(s, ...); audit::Record(s, clock, actor, event); });
+//   auto reports = audit::Verify(db, std::nullopt);     // every chain
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/entry.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "storage/database.hpp"
+
+namespace breakpilot::audit {
+
+// Who acts and from where: carried from the request into every use case.
+struct Actor {
+  std::string id = "system";
+  std::string request_id;
+  std::string source_ip;
+  std::string name;  // a username or client id, when known
+};
+
+// A state change of the platform itself, recorded by the use case that makes it.
+struct Event {
+  std::optional<std::string> tenant_id;
+  std::string action;  // "tenant.create"
+  char crud = 'u';     // c|r|u|d
+  std::string target_type;
+  std::string target_id;
+  std::string description;
+  std::string fields_json = "{}";
+  bool is_failure = false;
+};
+
+void Record(storage::Session& s, const Clock& clock, const Actor& actor, const Event& event);
+
+// Chains and inserts events (id, created and received set; chain, seq, hash and demo filled in
+// here), in one statement per batch. Events of one chain keep their order.
+void Append(storage::Session& s, std::vector<Entry>& entries);
+
+// Chains events recorded before migration 0003 (they have no seq), oldest first. Idempotent.
+void SealUnchained(storage::Database& db);
+
+struct ChainProblem {
+  std::int64_t seq = 0;
+  std::string kind;  // altered | missing | unchained | head_mismatch | base_unexplained
+  std::string detail;
+};
+struct ChainReport {
+  std::string chain;
+  bool ok = true;
+  std::int64_t checked = 0;
+  std::int64_t base_seq = 0;
+  std::int64_t head_seq = 0;
+  std::vector<ChainProblem> problems;  // the first 100
+};
+// Recomputes every hash of one chain (or of all, `chain` absent) from the rows in the database.
+std::vector<ChainReport> Verify(storage::Database& db, const std::optional<std::string>& chain);
+
+// Search (newest first, by created time then id). Absent members do not filter.
+struct Filter {
+  std::optional<std::string> tenant_id;
+  bool include_demo = false;  // without a tenant: demo-tenant events too
+  std::optional<std::string> product;
+  std::optional<std::string> actor_id;
+  std::optional<std::string> action;  // a trailing '*' matches a prefix
+  std::optional<char> crud;
+  std::optional<std::string> target_id;
+  std::optional<std::string> target_type;
+  std::optional<Timestamp> from;  // inclusive
+  std::optional<Timestamp> to;    // exclusive
+  std::optional<bool> is_failure;
+  std::optional<std::string> text;  // case-insensitive substring of the description
+};
+
+struct Page {
+  std::vector<Entry> items;
+  std::optional<std::string> next_cursor;
+};
+
+// `cursor` from a previous page; a malformed one is a 400 Error. At most 1,000 per page.
+Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
+                    const std::optional<std::string>& cursor);
+// Every matching event, page by page (constant memory); stops when `fn` returns false.
+void ForEach(storage::Database& db, const Filter& filter,
+             const std::function<bool(const std::vector<Entry>&)>& fn, int page_size = 2000);
+
+// Retention: removes a chain's events received before `cutoff`, moves the chain's base past
+// them and appends an "audit.pruned" tombstone naming the new base. Returns how many went.
+std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string& chain,
+                   Timestamp cutoff);
+// Runs Prune for every tenant with a retention period set.
+std::int64_t PruneByRetention(storage::Database& db, const Clock& clock);
+
+// Erase at offboarding: removes every event of the tenant's chain and appends an "audit.erased"
+// tombstone carrying a signed summary (count, first and last time, the hash erased through).
+// `sign` turns the summary's JSON into a compact JWS.
+struct ErasedSummary {
+  std::int64_t count = 0;
+  std::string summary_json;
+  std::string signature;  // compact JWS over summary_json
+};
+ErasedSummary Erase(storage::Database& db, const Clock& clock, const Actor& actor,
+                    const std::string& tenant_id,
+                    const std::function<std::string(const std::string&)>& sign);
+
+}  // namespace breakpilot::audit
