@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "api/representation.hpp"
-#include "audit/trail.hpp"
 #include "app/serve.hpp"
+#include "audit/trail.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"

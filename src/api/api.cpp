@@ -179,8 +179,8 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
     return r;
   }
   Caller caller{.principal = std::move(*principal)};
-  caller.actor = audit::Actor{caller.principal.subject, req.request_id, req.remote_ip,
-                              caller.principal.name};
+  caller.actor =
+      audit::Actor{caller.principal.subject, req.request_id, req.remote_ip, caller.principal.name};
   std::optional<Error> denied;
   if (endpoint.tenant == TenantFrom::kPathId) {
     auto id = UuidParam(req, "id");

@@ -104,8 +104,8 @@ json::array PublishedJson(const std::vector<audit::Published>& p) {
   json::array a;
   a.reserve(p.size());
   for (const auto& x : p) {
-    a.push_back(json::object{{"id", x.id}, {"hash", x.hash}, {"seq", x.seq},
-                             {"chain_hash", x.chain_hash}});
+    a.push_back(
+        json::object{{"id", x.id}, {"hash", x.hash}, {"seq", x.seq}, {"chain_hash", x.chain_hash}});
   }
   return a;
 }
@@ -115,9 +115,12 @@ json::object ReportJson(const audit::ChainReport& r) {
   for (const auto& p : r.problems) {
     problems.push_back(json::object{{"seq", p.seq}, {"kind", p.kind}, {"detail", p.detail}});
   }
-  return {{"chain", r.chain},         {"ok", r.ok},
-          {"events_checked", r.checked}, {"base_seq", r.base_seq},
-          {"head_seq", r.head_seq},   {"problems", std::move(problems)}};
+  return {{"chain", r.chain},
+          {"ok", r.ok},
+          {"events_checked", r.checked},
+          {"base_seq", r.base_seq},
+          {"head_seq", r.head_seq},
+          {"problems", std::move(problems)}};
 }
 
 }  // namespace
@@ -157,8 +160,9 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
     const json::array* list = r.Objects("events", Required::kYes, audit::kMaxBatch);
     std::optional<std::string> named;
     if (!retraced) named = r.String("product", product.empty() ? Required::kYes : Required::kNo);
-    if (auto e = r.Finish(retraced ? std::initializer_list<std::string_view>{"events"}
-                                   : std::initializer_list<std::string_view>{"events", "product"})) {
+    if (auto e =
+            r.Finish(retraced ? std::initializer_list<std::string_view>{"events"}
+                              : std::initializer_list<std::string_view>{"events", "product"})) {
       return ProblemFor(*e, req);
     }
     if (named) product = *named;
@@ -189,8 +193,8 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
   if (!bulk) {
     const auto& p = published->front();
     return http::Response::Json(
-        201, json::serialize(json::object{{"id", p.id}, {"hash", p.hash}, {"seq", p.seq},
-                                          {"chain_hash", p.chain_hash}}));
+        201, json::serialize(json::object{
+                 {"id", p.id}, {"hash", p.hash}, {"seq", p.seq}, {"chain_hash", p.chain_hash}}));
   }
   if (retraced) return http::Response::Json(201, json::serialize(PublishedJson(*published)));
   return http::Response::Json(201,
@@ -232,9 +236,8 @@ void Api::AddAuditRoutes() {
        .action = identity::Action::kAuditRead,
        .handler = [this](http::Request& req, const Caller& caller) {
          if (auto e = OnlyKnownQuery(req, {"tenant_id", "product", "actor_id", "action", "crud",
-                                           "target_id", "target_type", "from", "to",
-                                           "is_failure", "q", "include_demo", "limit",
-                                           "cursor"})) {
+                                           "target_id", "target_type", "from", "to", "is_failure",
+                                           "q", "include_demo", "limit", "cursor"})) {
            return ProblemFor(*e, req);
          }
          auto f = ParseFilter(req);
@@ -261,9 +264,9 @@ void Api::AddAuditRoutes() {
        .name = "audit_export",
        .action = identity::Action::kAuditRead,
        .handler = [this](http::Request& req, const Caller& caller) {
-         if (auto e = OnlyKnownQuery(req, {"tenant_id", "product", "actor_id", "action", "crud",
-                                           "target_id", "target_type", "from", "to",
-                                           "is_failure", "q", "include_demo", "format"})) {
+         if (auto e = OnlyKnownQuery(
+                 req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id",
+                       "target_type", "from", "to", "is_failure", "q", "include_demo", "format"})) {
            return ProblemFor(*e, req);
          }
          auto format = StringQuery(req, "format");
@@ -276,8 +279,8 @@ void Api::AddAuditRoutes() {
          if (!f) return ProblemFor(f.error(), req);
          if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
          const std::string stamp = FormatRfc3339(clock_.Now());
-         const std::string name = "audit-" + f->tenant_id.value_or("all") + "-" +
-                                  stamp.substr(0, 10) + "." + fmt;
+         const std::string name =
+             "audit-" + f->tenant_id.value_or("all") + "-" + stamp.substr(0, 10) + "." + fmt;
          if (fmt == "pdf") {
            std::vector<audit::Entry> rows;
            bool too_many = false;
@@ -300,9 +303,8 @@ void Api::AddAuditRoutes() {
            } else {
              title += " of all tenants";
            }
-           auto pdf = audit::RenderPdf(rows, {.title = title,
-                                              .filter_summary = FilterSummary(*f),
-                                              .generated_at = stamp});
+           auto pdf = audit::RenderPdf(
+               rows, {.title = title, .filter_summary = FilterSummary(*f), .generated_at = stamp});
            if (!pdf) return ProblemFor(pdf.error(), req);
            http::Response res{.status = 200, .body = std::move(*pdf)};
            res.headers.Set("Content-Type", "application/pdf");
@@ -349,9 +351,9 @@ void Api::AddAuditRoutes() {
            return ProblemFor(BadQuery("tenant_id", "must be a tenant id (a UUID)"), req);
          }
          if (auto e = ScopeAuditFilter(caller, f)) return ProblemFor(*e, req);
-         auto reports = audit::Verify(db_, f.tenant_id ? std::optional<std::string>(
-                                                             audit::ChainOf(f.tenant_id))
-                                                       : std::nullopt);
+         auto reports = audit::Verify(
+             db_,
+             f.tenant_id ? std::optional<std::string>(audit::ChainOf(f.tenant_id)) : std::nullopt);
          bool ok = true;
          json::array chains;
          for (const auto& r : reports) {
@@ -390,9 +392,9 @@ void Api::AddAuditRoutes() {
          auto t = tenants_.SetAuditRetention(caller.actor, *id, days);
          if (!t) return ProblemFor(t.error(), req);
          return http::Response::Json(
-             200, json::serialize(json::object{
-                      {"tenant_id", *id},
-                      {"days", days ? json::value(*days) : json::value(nullptr)}}));
+             200,
+             json::serialize(json::object{
+                 {"tenant_id", *id}, {"days", days ? json::value(*days) : json::value(nullptr)}}));
        }});
   Add({.method = "POST",
        .pattern = "/tenants/{id}/audit/erase",

@@ -10,8 +10,7 @@ namespace {
 void Cell(std::string& out, std::string_view v) {
   const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' ||
                                       v[0] == '\t' || v[0] == '\r');
-  const bool quote =
-      formula || v.find_first_of(",\"\r\n") != std::string_view::npos;
+  const bool quote = formula || v.find_first_of(",\"\r\n") != std::string_view::npos;
   if (!quote) {
     out += v;
     return;
@@ -28,9 +27,9 @@ void Cell(std::string& out, std::string_view v) {
 // UTF-8 to Windows-1252 for the PDF standard fonts; what it cannot show becomes '?'.
 std::string ToWinAnsi(std::string_view in) {
   static constexpr std::pair<char32_t, unsigned char> kSpecial[] = {
-      {0x20AC, 0x80}, {0x201A, 0x82}, {0x201E, 0x84}, {0x2026, 0x85}, {0x2018, 0x91},
-      {0x2019, 0x92}, {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95}, {0x2013, 0x96},
-      {0x2014, 0x97}, {0x2122, 0x99}};
+      {0x20AC, 0x80}, {0x201A, 0x82}, {0x201E, 0x84}, {0x2026, 0x85},
+      {0x2018, 0x91}, {0x2019, 0x92}, {0x201C, 0x93}, {0x201D, 0x94},
+      {0x2022, 0x95}, {0x2013, 0x96}, {0x2014, 0x97}, {0x2122, 0x99}};
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size();) {
@@ -82,20 +81,20 @@ constexpr float kMargin = 28;
 constexpr float kRow = 10.5F;
 constexpr float kFontSize = 7;
 constexpr Column kPdfColumns[] = {{"Time (UTC)", 92}, {"Product", 52}, {"Actor", 105},
-                               {"Action", 105},    {"Target", 105}, {"Description", 300},
-                               {"Result", 27}};
+                                  {"Action", 105},    {"Target", 105}, {"Description", 300},
+                                  {"Result", 27}};
 
 // Cuts `text` to what fits in `width` at the current font, with "..." when cut.
 std::string Fit(HPDF_Page page, HPDF_Font font, const std::string& text, float width) {
   HPDF_REAL used = 0;
   const auto n = HPDF_Font_MeasureText(font, reinterpret_cast<const HPDF_BYTE*>(text.data()),
-                                       static_cast<HPDF_UINT>(text.size()), width - 3, kFontSize,
-                                       0, 0, HPDF_FALSE, &used);
+                                       static_cast<HPDF_UINT>(text.size()), width - 3, kFontSize, 0,
+                                       0, HPDF_FALSE, &used);
   (void)page;
   if (n >= text.size()) return text;
-  const auto keep = HPDF_Font_MeasureText(
-      font, reinterpret_cast<const HPDF_BYTE*>(text.data()), static_cast<HPDF_UINT>(text.size()),
-      width - 3 - 8, kFontSize, 0, 0, HPDF_FALSE, &used);
+  const auto keep = HPDF_Font_MeasureText(font, reinterpret_cast<const HPDF_BYTE*>(text.data()),
+                                          static_cast<HPDF_UINT>(text.size()), width - 3 - 8,
+                                          kFontSize, 0, 0, HPDF_FALSE, &used);
   return text.substr(0, keep) + "...";
 }
 
@@ -125,8 +124,8 @@ void AppendCsv(std::string& out, const Entry& e) {
   }
   out += e.crud;
   out += ',';
-  for (const std::string* v : {&e.actor_id, &e.actor_name, &e.target_type, &e.target_id,
-                               &e.target_name, &e.description}) {
+  for (const std::string* v :
+       {&e.actor_id, &e.actor_name, &e.target_type, &e.target_id, &e.target_name, &e.description}) {
     Cell(out, *v);
     out += ',';
   }
@@ -193,11 +192,12 @@ Result<std::string> RenderPdf(const std::vector<Entry>& entries, const PdfInfo& 
       HPDF_Page_EndText(page);
       new_page();
     }
-    const std::string actor = e.actor_name.empty() ? e.actor_id : e.actor_name + " (" + e.actor_id + ")";
+    const std::string actor =
+        e.actor_name.empty() ? e.actor_id : e.actor_name + " (" + e.actor_id + ")";
     const std::string target =
         e.target_type.empty() ? e.target_id : e.target_type + " " + e.target_id;
     const std::string cells[] = {FormatRfc3339(e.created).substr(0, 19), e.product, actor,
-                                 e.action + " (" + e.crud + ")", target, e.description,
+                                 e.action + " (" + e.crud + ")",         target,    e.description,
                                  e.is_failure ? "failed" : "ok"};
     float x = kMargin;
     for (std::size_t i = 0; i < std::size(kPdfColumns); ++i) {

@@ -201,11 +201,10 @@ class Checker {
   std::vector<FieldError>& errors_;
 };
 
-constexpr std::string_view kKnown[] = {
-    "action",      "crud",        "created",     "actor",     "target",
-    "group",       "source_ip",   "description", "is_failure", "is_anonymous",
-    "fields",      "component",   "version",     "external_id", "metadata",
-    "product"};
+constexpr std::string_view kKnown[] = {"action",     "crud",         "created",   "actor",
+                                       "target",     "group",        "source_ip", "description",
+                                       "is_failure", "is_anonymous", "fields",    "component",
+                                       "version",    "external_id",  "metadata",  "product"};
 
 struct Parsed {
   Entry entry;
@@ -331,12 +330,13 @@ std::string RetracedHash(const json::object& event, std::string_view id) {
   s += PassOne(Text(event.if_contains("action"))) + ":";
   s += IsEmpty(event.if_contains("target")) ? ":"
                                             : PassOne(Text(Member(event, "target", "id"))) + ":";
-  s += IsEmpty(event.if_contains("actor")) ? ":"
-                                           : PassOne(Text(Member(event, "actor", "id"))) + ":";
-  s += IsEmpty(event.if_contains("group")) ? ":"
-                                           : PassOne(Text(Member(event, "group", "id"))) + ":";
-  s += IsEmpty(event.if_contains("source_ip")) ? ":"
-                                               : PassOne(Text(event.if_contains("source_ip"))) + ":";
+  s +=
+      IsEmpty(event.if_contains("actor")) ? ":" : PassOne(Text(Member(event, "actor", "id"))) + ":";
+  s +=
+      IsEmpty(event.if_contains("group")) ? ":" : PassOne(Text(Member(event, "group", "id"))) + ":";
+  s += IsEmpty(event.if_contains("source_ip"))
+           ? ":"
+           : PassOne(Text(event.if_contains("source_ip"))) + ":";
   s += Truthy(event.if_contains("is_failure")) ? "1:" : "0:";
   s += Truthy(event.if_contains("is_anonymous")) ? "1:" : "0:";
   const auto* fields = event.if_contains("fields");
@@ -355,9 +355,9 @@ std::string RetracedHash(const json::object& event, std::string_view id) {
   return Sha256Hex(s);
 }
 
-Result<std::vector<Published>> Ingestor::Publish(
-    const Publisher& who, const std::vector<const json::object*>& events,
-    const std::string& pointer) {
+Result<std::vector<Published>> Ingestor::Publish(const Publisher& who,
+                                                 const std::vector<const json::object*>& events,
+                                                 const std::string& pointer) {
   if (events.size() > kMaxBatch) {
     return ValidationFailed({{pointer, "at most " + std::to_string(kMaxBatch) +
                                            " events per batch; send several batches"}});
@@ -393,8 +393,8 @@ Result<std::vector<Published>> Ingestor::Publish(
   std::vector<Published> out;
   out.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    out.push_back({entries[i].id, RetracedHash(*events[i], entries[i].id), entries[i].seq,
-                   entries[i].hash});
+    out.push_back(
+        {entries[i].id, RetracedHash(*events[i], entries[i].id), entries[i].seq, entries[i].hash});
   }
   return out;
 }

@@ -33,7 +33,8 @@ constexpr storage::Query kLockHead{
     "ON CONFLICT (chain) DO UPDATE SET head_seq = audit_chains.head_seq "
     "RETURNING head_seq, head_hash, demo, base_seq, base_hash"};
 constexpr storage::Query kUpdateHead{
-    "audit_chain_advance", "UPDATE audit_chains SET head_seq = $2, head_hash = $3 WHERE chain = $1"};
+    "audit_chain_advance",
+    "UPDATE audit_chains SET head_seq = $2, head_hash = $3 WHERE chain = $1"};
 constexpr storage::Query kMoveBase{
     "audit_chain_move_base",
     "UPDATE audit_chains SET base_seq = $2, base_hash = $3 WHERE chain = $1"};
@@ -71,8 +72,7 @@ constexpr storage::Query kOrphanChains{
     "audit_orphan_chains",
     "SELECT DISTINCT chain FROM audit_log WHERE chain NOT IN (SELECT chain FROM audit_chains)"};
 constexpr storage::Query kCountUnchained{
-    "audit_count_unchained",
-    "SELECT count(*) FROM audit_log WHERE chain = $1 AND seq IS NULL"};
+    "audit_count_unchained", "SELECT count(*) FROM audit_log WHERE chain = $1 AND seq IS NULL"};
 constexpr storage::Query kChainPage{
     "audit_chain_page",
     "SELECT id, chain, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, "
@@ -85,15 +85,15 @@ constexpr storage::Query kSelectUnchained{
     "target_type, target_id, target_name, description, is_failure, source_ip, request_id, "
     "fields, detail, created_at, received_at, demo "
     "FROM audit_log WHERE seq IS NULL ORDER BY created_at, id LIMIT 500"};
-constexpr storage::Query kSeal{
-    "audit_seal", "UPDATE audit_log SET seq = $2, hash = $3, demo = $4 WHERE id = $1"};
+constexpr storage::Query kSeal{"audit_seal",
+                               "UPDATE audit_log SET seq = $2, hash = $3, demo = $4 WHERE id = $1"};
 
 constexpr storage::Query kLastBefore{
     "audit_prune_through",
     "SELECT seq, hash FROM audit_log WHERE chain = $1 AND seq IS NOT NULL AND received_at < $2 "
     "ORDER BY seq DESC LIMIT 1"};
-constexpr storage::Query kDeleteThrough{
-    "audit_prune_delete", "DELETE FROM audit_log WHERE chain = $1 AND seq <= $2"};
+constexpr storage::Query kDeleteThrough{"audit_prune_delete",
+                                        "DELETE FROM audit_log WHERE chain = $1 AND seq <= $2"};
 constexpr storage::Query kChainSpan{
     "audit_chain_span",
     "SELECT count(*), min(created_at), max(created_at) FROM audit_log WHERE chain = $1"};
@@ -120,8 +120,8 @@ Head LockHead(storage::Session& s, const std::string& chain) {
   storage::Param tenant = chain == kPlatformChain ? storage::Param{} : storage::Param{chain};
   auto row = s.FetchOne(kLockHead, {chain, GenesisHash(chain), tenant});
   if (!row) throw storage::DatabaseError("audit_chain_lock returned no row");
-  return Head{chain,         row->Int(0), row->Text(1), StoredBool(row->Text(2)), row->Int(3),
-              row->Text(4)};
+  return Head{chain,       row->Int(0), row->Text(1), StoredBool(row->Text(2)),
+              row->Int(3), row->Text(4)};
 }
 
 storage::Param NullIfEmpty(const std::string& v) {
@@ -276,18 +276,19 @@ ChainReport VerifyChain(storage::Database& db, const storage::Row& head) {
   std::int64_t expected_seq = r.base_seq + 1;
   std::optional<Entry> last_tombstone;
   std::int64_t unchained = 0;
-  db.Read([&](storage::Session& s) {
-    unchained = s.FetchOne(kCountUnchained, {r.chain})->Int(0);
-  });
+  db.Read([&](storage::Session& s) { unchained = s.FetchOne(kCountUnchained, {r.chain})->Int(0); });
   if (unchained > 0) {
     AddProblem(r, 0, "unchained",
-               std::to_string(unchained) + " event(s) carry no place in the chain (inserted "
-                                           "outside the platform)");
+               std::to_string(unchained) +
+                   " event(s) carry no place in the chain (inserted "
+                   "outside the platform)");
   }
   std::int64_t after = r.base_seq;  // rows up to the base were pruned or erased
   for (;;) {
     std::vector<storage::Row> rows;
-    db.Read([&](storage::Session& s) { rows = s.Fetch(kChainPage, {r.chain, std::to_string(after)}); });
+    db.Read([&](storage::Session& s) {
+      rows = s.Fetch(kChainPage, {r.chain, std::to_string(after)});
+    });
     if (rows.empty()) break;
     for (const auto& row : rows) {
       Entry e = EntryFromRow(row);
@@ -549,12 +550,14 @@ std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string&
     const std::string hash = through->Text(1);
     removed = s.Execute(kDeleteThrough, {chain, std::to_string(seq)});
     s.Execute(kMoveBase, {chain, std::to_string(seq), hash});
-    std::vector<Entry> tomb{Tombstone(
-        clock, chain, std::string(kPruned), Actor{.id = "system:retention", .name = "retention"},
-        {{"through_seq", seq}, {"through_hash", hash}, {"count", removed},
-         {"cutoff", FormatRfc3339(cutoff)}},
-        "retention removed " + std::to_string(removed) + " event(s) received before " +
-            FormatRfc3339(cutoff))};
+    std::vector<Entry> tomb{Tombstone(clock, chain, std::string(kPruned),
+                                      Actor{.id = "system:retention", .name = "retention"},
+                                      {{"through_seq", seq},
+                                       {"through_hash", hash},
+                                       {"count", removed},
+                                       {"cutoff", FormatRfc3339(cutoff)}},
+                                      "retention removed " + std::to_string(removed) +
+                                          " event(s) received before " + FormatRfc3339(cutoff))};
     (void)head;
     Append(s, tomb);
   });
@@ -596,11 +599,14 @@ ErasedSummary Erase(storage::Database& db, const Clock& clock, const Actor& acto
         {"erased_at", FormatRfc3339(clock.Now())}};
     out.summary_json = boost::json::serialize(summary);
     out.signature = sign(out.summary_json);
-    std::vector<Entry> tomb{Tombstone(
-        clock, tenant_id, std::string(kErased), actor,
-        {{"through_seq", head.seq}, {"through_hash", head.hash}, {"count", out.count},
-         {"summary", out.summary_json}, {"signature", out.signature}},
-        "erased " + std::to_string(out.count) + " audit event(s) at offboarding")};
+    std::vector<Entry> tomb{
+        Tombstone(clock, tenant_id, std::string(kErased), actor,
+                  {{"through_seq", head.seq},
+                   {"through_hash", head.hash},
+                   {"count", out.count},
+                   {"summary", out.summary_json},
+                   {"signature", out.signature}},
+                  "erased " + std::to_string(out.count) + " audit event(s) at offboarding")};
     Append(s, tomb);
   });
   return out;

@@ -318,7 +318,11 @@ struct Server::Impl {
       };
       if (blocking) {
         co_await asio::co_spawn(
-            *blocking, [&]() -> asio::awaitable<void> { produce(); co_return; },
+            *blocking,
+            [&]() -> asio::awaitable<void> {
+              produce();
+              co_return;
+            },
             asio::use_awaitable);
       } else {
         produce();
@@ -329,8 +333,9 @@ struct Server::Impl {
       }
       if (!piece.empty()) {
         conn.stream.expires_after(options.read_timeout);
-        auto [ec, n] = co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(piece)),
-                                                  asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(piece)),
+                                       asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) co_return false;
       }

@@ -15,17 +15,9 @@ namespace breakpilot::identity {
 namespace {
 
 using testing::FakeKeycloak;
+using testing::ManualClock;
 using testing::Store;
 using testing::TestDatabase;
-
-class ManualClock : public Clock {
- public:
-  Timestamp Now() const override { return Timestamp{now_.load()}; }
-  void Advance(std::int64_t seconds) { now_ += seconds * kMicrosPerSecond; }
-
- private:
-  std::atomic<std::int64_t> now_{1'800'000'000LL * kMicrosPerSecond};
-};
 
 class KeycloakContractTest : public ::testing::TestWithParam<Store> {
  protected:

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/time.hpp"
 #include "storage/database.hpp"
 
 namespace breakpilot::testing {
@@ -28,6 +30,16 @@ int FreePort();
 inline void PrintTo(Store s, std::ostream* os) {
   *os << StoreName(s);
 }
+
+// A clock that stands still until a test moves it (starts at 2027-01-15T08:00:00Z).
+class ManualClock : public Clock {
+ public:
+  Timestamp Now() const override { return Timestamp{now_.load()}; }
+  void Advance(std::int64_t seconds) { now_ += seconds * kMicrosPerSecond; }
+
+ private:
+  std::atomic<std::int64_t> now_{1'800'000'000LL * kMicrosPerSecond};
+};
 
 class TestDatabase {
  public:
