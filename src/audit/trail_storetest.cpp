@@ -147,8 +147,8 @@ TEST_P(AuditTrailTest, SwappedRowsAreFound) {
 
 TEST_P(AuditTrailTest, ARowInsertedBehindThePlatformsBackIsFound) {
   Publish(3);
-  Exec(kTamperInsert, {"0195a000-0000-7000-8000-000000000001", tenant_,
-                       FormatStorage(clock_.Now()), tenant_});
+  Exec(kTamperInsert,
+       {"0195a000-0000-7000-8000-000000000001", tenant_, FormatStorage(clock_.Now()), tenant_});
   auto r = Report();
   EXPECT_FALSE(r.ok);
   ASSERT_FALSE(r.problems.empty());
@@ -231,8 +231,8 @@ TEST_P(AuditTrailTest, ConcurrentWritersNeverForkAChain) {
 
 TEST_P(AuditTrailTest, EventsRecordedBeforeTheChainExistedAreSealed) {
   Publish(2);
-  Exec(kTamperInsert, {"0195a000-0000-7000-8000-000000000002", tenant_,
-                       FormatStorage(clock_.Now()), tenant_});
+  Exec(kTamperInsert,
+       {"0195a000-0000-7000-8000-000000000002", tenant_, FormatStorage(clock_.Now()), tenant_});
   SealUnchained(*db_);
   auto r = Report();
   EXPECT_TRUE(r.ok);
@@ -271,7 +271,8 @@ TEST_P(AuditTrailTest, SearchFiltersAndAStableCursor) {
   EXPECT_EQ(Search(*db_, crud, 100, std::nullopt)->items.size(), 1U);
   Filter target{.tenant_id = tenant_, .target_id = "doc-2", .target_type = "document"};
   EXPECT_EQ(Search(*db_, target, 100, std::nullopt)->items.size(), 3U);
-  Filter window{.tenant_id = tenant_, .from = AddSeconds(clock_.Now(), -15),
+  Filter window{.tenant_id = tenant_,
+                .from = AddSeconds(clock_.Now(), -15),
                 .to = AddSeconds(clock_.Now(), 1)};
   EXPECT_EQ(Search(*db_, window, 100, std::nullopt)->items.size(), 10U);
   EXPECT_FALSE(Search(*db_, by_alice, 3, std::string("not-a-cursor")).ok());
