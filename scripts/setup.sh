@@ -8,7 +8,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-client
-  libyaml-cpp-dev libcjose-dev libjansson-dev libargon2-dev libhpdf-dev libcli11-dev libgtest-dev libgmock-dev
+  libyaml-cpp-dev libcjose-dev libjansson-dev libargon2-dev libhpdf-dev poppler-utils libcli11-dev libgtest-dev libgmock-dev
   libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-14-dev
   curl nodejs npm wrk nginx-light

@@ -248,17 +248,6 @@ TEST_P(IdentityTest, DiscoveryAndJwksDescribeTheIssuer) {
   EXPECT_EQ(other.Get("/.well-known/jwks.json").body, j.body);
 }
 
-// Runs a command and returns its exit status and standard output.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 TEST_P(IdentityTest, TheJoseReferenceClientVerifiesOurTokensAgainstOurJwks) {
   const auto acme = Str(CreateTenant("acme"), "id");
   const auto uid = CreateUser(client(), "ada", {}, acme, {"IT_ADMIN"});

@@ -100,6 +100,29 @@ HttpResponse ReadResponse(int fd, bool head) {
     }
     pos = e + 2;
   }
+  if (!head && strcasecmp(r.Header("Transfer-Encoding").c_str(), "chunked") == 0) {
+    std::string raw = buf.substr(header_end + 4);  // we sent Connection: close: read to the end
+    for (;;) {
+      const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      raw.append(chunk, static_cast<std::size_t>(n));
+    }
+    r.complete = false;
+    std::size_t at = 0;
+    for (;;) {
+      const auto eol = raw.find("\r\n", at);
+      if (eol == std::string::npos) break;
+      const std::size_t size = std::stoul(raw.substr(at, eol - at), nullptr, 16);
+      if (size == 0) {
+        r.complete = true;
+        break;
+      }
+      if (eol + 2 + size > raw.size()) break;
+      r.body.append(raw, eol + 2, size);
+      at = eol + 2 + size + 2;
+    }
+    return r;
+  }
   std::size_t length = 0;
   if (auto cl = r.Header("Content-Length"); !cl.empty()) length = std::stoul(cl);
   if (head || r.status == 204 || r.status == 304) length = 0;

@@ -12,7 +12,8 @@ namespace breakpilot::testing {
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;      // de-chunked when the answer was chunked
+  bool complete = true;  // false: a chunked body ended without its last chunk
   std::string Header(const std::string& name) const;  // case-insensitive, "" when absent
 };
 

@@ -186,4 +186,14 @@ ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::s
   port_ = std::stoi(url.substr(url.rfind(':') + 1));
 }
 
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 }  // namespace breakpilot::testing

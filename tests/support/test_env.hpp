@@ -25,6 +25,9 @@ namespace breakpilot::testing {
 enum class Store { kSqlite, kPostgres };
 std::string StoreName(Store s);
 
+// Runs a shell command; returns its exit status and standard output.
+std::pair<int, std::string> RunCommand(const std::string& command);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 inline void PrintTo(Store s, std::ostream* os) {

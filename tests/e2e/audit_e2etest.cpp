@@ -1,0 +1,476 @@
+// The audit trail end to end, on both stores: the official Retraced client publishing against
+// us, bad events refused field by field, who sees what, CSV and PDF exports, verification from
+// the API and the CLI, retention and erase, and a walk over every state-changing operation of
+// the OpenAPI document that fails when one writes no audit event.
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "core/crypto.hpp"
+#include "e2e_fixture.hpp"
+#include "identity_support.hpp"
+
+namespace breakpilot::testing {
+namespace {
+
+namespace json = boost::json;
+
+class AuditTest : public E2eTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    return {"--password-memory-kib", "2048", "--seed-demo"};
+  }
+  // An API key of `tenant` with the audit:write scope.
+  std::string AuditKey(const std::string& tenant) {
+    auto r = client().Post("/api-keys", R"({"tenant_id":")" + tenant +
+                                            R"(","name":"audit","scopes":["audit:write"]})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Str(Json(r), "secret") : "";
+  }
+
+  HttpResponse PublishAs(const std::string& key, const std::string& target,
+                         const std::string& body) {
+    return client().Request("POST", target, body, {{"Authorization", "token=" + key}});
+  }
+
+  json::array Search(const std::string& query, HttpClient* as = nullptr) {
+    auto r = (as ? *as : client()).Get(query.empty() ? "/audit" : "/audit?" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return {};
+    return Json(r).at("items").as_array();
+  }
+
+  // The field pointers a 422 names.
+  static std::set<std::string> Fields(const HttpResponse& r) {
+    std::set<std::string> out;
+    if (r.status != 422) return out;
+    const auto doc = boost::json::parse(r.body);
+    for (const auto& e : doc.at("errors").as_array()) {
+      out.insert(std::string(e.at("field").as_string()));
+    }
+    return out;
+  }
+};
+
+TEST_P(AuditTest, TheRetracedClientPublishesAndItsHashChecksPass) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto key = AuditKey(acme);
+  const std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
+  const auto [code, out] = RunCommand("cd " BREAKPILOT_SOURCE_DIR " && " BREAKPILOT_NODE
+                                      " tests/conformance/retraced_publish.mjs " +
+                                      base + " certifai " + key + " " + acme + " 2>&1");
+  ASSERT_EQ(code, 0) << out;
+  const auto ids = json::parse(out).as_object();
+  ASSERT_EQ(ids.at("bulk").as_array().size(), 3U);
+
+  auto items = Search("tenant_id=" + acme + "&product=certifai");
+  ASSERT_EQ(items.size(), 4U);
+  const auto& share = items.back().as_object();  // the oldest: created 2026-11-01
+  EXPECT_EQ(Str(share, "id"), std::string(ids.at("single").as_string()));
+  EXPECT_EQ(Str(share, "action"), "document.share");
+  EXPECT_EQ(Str(share, "created"), "2026-11-01T10:00:00.123000Z");
+  EXPECT_EQ(Str(share.at("actor").as_object(), "name"), "Ada Lovelace");
+  EXPECT_EQ(Str(share.at("actor").as_object(), "href"), "https://example.com/users/ada");
+  EXPECT_EQ(Str(share.at("target").as_object(), "type"), "document");
+  EXPECT_EQ(Str(share.at("group").as_object(), "name"), "Acme: the tenant");
+  EXPECT_EQ(Str(share.at("fields").as_object(), "recipients"), "bob;carol=dave");
+  EXPECT_EQ(Str(share, "component"), "conformance");
+  EXPECT_EQ(Str(share, "external_id"), "ext:1");
+  EXPECT_EQ(Str(share.at("metadata").as_object(), "trace"), "a=b;c");
+
+  // Our own client, both publisher paths, recorded for the OpenAPI check.
+  auto one = PublishAs(key, "/publisher/v1/project/certifai/event",
+                       R"({"action":"a.b","crud":"r","actor":{"id":"x"}})");
+  ASSERT_EQ(one.status, 201) << one.body;
+  auto many = PublishAs(key, "/publisher/v1/project/certifai/event/bulk",
+                        R"({"events":[{"action":"a.c","crud":"r"},{"action":"a.d","crud":"d"}]})");
+  ASSERT_EQ(many.status, 201) << many.body;
+  EXPECT_EQ(json::parse(many.body).as_array().size(), 2U);
+  EXPECT_EQ(PublishAs(key, "/publisher/v1/project/no-such/event", R"({"action":"a","crud":"r"})")
+                .status,
+            404);
+  EXPECT_EQ(PublishAs("bpk_notakey", "/publisher/v1/project/certifai/event",
+                      R"({"action":"a","crud":"r"})")
+                .status,
+            401);
+  // The key publishes for its own tenant only.
+  const auto other = Str(CreateTenant("other"), "id");
+  auto foreign = PublishAs(key, "/publisher/v1/project/certifai/event",
+                           R"({"action":"a","crud":"r","group":{"id":")" + other + "\"}}");
+  EXPECT_EQ(foreign.status, 422);
+  EXPECT_TRUE(Fields(foreign).count("/group/id")) << foreign.body;
+  // A key cannot read the trail.
+  EXPECT_EQ(client().Request("GET", "/audit", "", {{"Authorization", "token=" + key}}).status,
+            403);
+}
+
+TEST_P(AuditTest, BadEventsAreRefusedNamingEachField) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto service = ServiceToken(client(), "certifai");
+  HttpClient product("127.0.0.1", server_->port(), service);
+  const std::string group = R"(,"group":{"id":")" + acme + "\"}";
+  const std::string big(1'000'000, 'x');
+  struct Case {
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {R"({"product":"certifai","crud":"r"})", "/action"},
+      {R"({"product":"certifai","action":"","crud":"r"})", "/action"},
+      {R"({"product":"certifai","action":"a","crud":"x"})", "/crud"},
+      {R"({"product":"certifai","action":"a"})", "/crud"},
+      {R"({"product":"certifai","action":"a","crud":"r","fields":{"blob":")" + big + "\"}}",
+       "/fields"},
+      {R"({"product":"certifai","action":"a","crud":"r","fields":{"n":1}})", "/fields/n"},
+      {R"({"product":"certifai","action":"a","crud":"r","source_ip":"300.1.2.3"})", "/source_ip"},
+      {R"({"product":"certifai","action":"a","crud":"r","source_ip":"::1::2"})", "/source_ip"},
+      {R"({"product":"certifai","action":"a","crud":"r","created":"yesterday"})", "/created"},
+      {R"({"product":"certifai","action":"a","crud":"r","created":"2026-13-45T00:00:00Z"})",
+       "/created"},
+      {R"({"product":"certifai","action":"a","crud":"r","created":"2999-01-01T00:00:00Z"})",
+       "/created"},
+      {R"({"product":"certifai","action":"a","crud":"r","actor":{"name":"no id"}})",
+       "/actor/id"},
+      {R"({"product":"certifai","action":"a","crud":"r","group":{"id":"not-a-uuid"}})",
+       "/group/id"},
+      {R"({"product":"certifai","action":"a","crud":"r","group":{"id":"0195a000-0000-7000-8000-00000000dead"}})",
+       "/group/id"},
+      {R"({"product":"certifai","action":"a","crud":"r","colour":"red"})", "/colour"},
+      {R"({"product":"nope","action":"a","crud":"r"})", "/product"},
+      {R"({"action":"a","crud":"r"})", "/product"},
+  };
+  for (const auto& c : cases) {
+    auto r = product.Post("/audit", c.body);
+    EXPECT_EQ(r.status, 422) << c.field << ": " << r.body.substr(0, 300);
+    EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << c.field;
+    EXPECT_TRUE(Fields(r).count(c.field)) << c.field << ": " << r.body.substr(0, 300);
+  }
+  // Several problems of one event are reported together.
+  auto many = product.Post("/audit", R"({"product":"certifai","crud":"q","source_ip":"x"})");
+  EXPECT_EQ(Fields(many), (std::set<std::string>{"/action", "/crud", "/source_ip"}));
+
+  // A batch with one bad event is refused whole: nothing of it is stored.
+  const auto before = Search("tenant_id=" + acme).size();
+  auto batch = product.Post("/audit/bulk", R"({"product":"certifai","events":[)"
+                                           R"({"action":"ok.one","crud":"r")" +
+                                               group + R"(},{"action":"bad","crud":"z")" + group +
+                                               R"(},{"action":"ok.two","crud":"r")" + group +
+                                               "}]}");
+  EXPECT_EQ(batch.status, 422);
+  EXPECT_EQ(Fields(batch), (std::set<std::string>{"/events/1/crud"}));
+  EXPECT_EQ(Search("tenant_id=" + acme).size(), before);
+  auto good = product.Post("/audit/bulk", R"({"product":"certifai","events":[)"
+                                          R"({"action":"ok.one","crud":"r")" +
+                                              group + R"(},{"action":"ok.two","crud":"r")" +
+                                              group + "}]}");
+  ASSERT_EQ(good.status, 201) << good.body;
+  EXPECT_EQ(Search("tenant_id=" + acme).size(), before + 2);
+  auto single = product.Post("/audit", R"({"product":"certifai","action":"ok.three","crud":"c")" +
+                                           group + "}");
+  ASSERT_EQ(single.status, 201) << single.body;
+  // Staff may read but not publish; nobody publishes without credentials.
+  EXPECT_EQ(client().Post("/audit", R"({"product":"certifai","action":"a","crud":"r"})").status,
+            403);
+  EXPECT_EQ(client()
+                .Request("POST", "/audit", R"({"action":"a"})", {{"Authorization", ""}})
+                .status,
+            401);
+}
+
+TEST_P(AuditTest, EachCallerSeesWhatItReaches) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto globex = Str(CreateTenant("globex"), "id");
+  CreateUser(client(), "dpo", {}, acme, {"LEGAL"});
+  CreateUser(client(), "sam", {"SALES_REP"});
+  CreateUser(client(), "eve", {}, acme, {"USER"});
+  HttpClient dpo("127.0.0.1", server_->port(), SignIn(client(), "dpo", kPassword));
+  HttpClient sam("127.0.0.1", server_->port(), SignIn(client(), "sam", kPassword));
+  HttpClient eve("127.0.0.1", server_->port(), SignIn(client(), "eve", kPassword));
+
+  for (const auto& e : Search("", &dpo)) {
+    EXPECT_EQ(Str(e.as_object().at("group").as_object(), "id"), acme);
+  }
+  EXPECT_FALSE(Search("", &dpo).empty());
+  EXPECT_EQ(dpo.Get("/audit?tenant_id=" + globex).status, 404) << "another tenant: not found";
+  EXPECT_EQ(dpo.Get("/audit/export?tenant_id=" + globex).status, 404);
+  EXPECT_EQ(dpo.Get("/audit/verify?tenant_id=" + globex).status, 404);
+  EXPECT_EQ(eve.Get("/audit").status, 403) << "USER may not read the trail";
+
+  // The demo tenant's events: tagged, out of staff searches unless asked for, a sales rep's only.
+  const auto demo = Str(Json(client().Get("/tenants?kind=demo")).at("items").at(0).as_object(),
+                        "id");
+  const auto has_demo = [&](const json::array& items) {
+    for (const auto& e : items) {
+      if (e.as_object().at("demo").as_bool()) return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(has_demo(Search("limit=1000")));
+  EXPECT_TRUE(has_demo(Search("limit=1000&include_demo=true")));
+  auto rep = Search("", &sam);
+  ASSERT_FALSE(rep.empty());
+  for (const auto& e : rep) EXPECT_EQ(Str(e.as_object().at("group").as_object(), "id"), demo);
+  EXPECT_EQ(sam.Get("/audit?tenant_id=" + acme).status, 404);
+
+  // Bad queries are 400s naming the parameter.
+  for (const std::string q : {"crud=x", "from=yesterday", "is_failure=maybe", "limit=0",
+                              "limit=5000", "action=a*b*", "tenant_id=nope", "colour=red",
+                              "cursor=garbage"}) {
+    auto r = client().Get("/audit?" + q);
+    EXPECT_EQ(r.status, 400) << q << ": " << r.body;
+  }
+}
+
+// RFC 4180: fields split on commas outside quotes, "" inside quotes is a quote.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(std::move(cell));
+      cell.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(std::move(cell));
+      cell.clear();
+      rows.emplace_back();
+      ++i;
+    } else {
+      cell += c;
+    }
+  }
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+TEST_P(AuditTest, ExportsCsvAndPdf) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto key = AuditKey(acme);
+  json::array events;
+  for (int i = 0; i < 1500; ++i) {
+    events.push_back({{"action", "document.view"},
+                      {"crud", "r"},
+                      {"actor", {{"id", "user:" + std::to_string(i % 7)}}},
+                      {"description", "viewed \"doc\", part " + std::to_string(i) + "\nline 2"}});
+    if (events.size() == 500) {
+      auto r = PublishAs(key, "/publisher/v1/project/certifai/event/bulk",
+                         json::serialize(json::object{{"events", events}}));
+      ASSERT_EQ(r.status, 201) << r.body;
+      events.clear();
+    }
+  }
+  auto formula = PublishAs(key, "/publisher/v1/project/certifai/event",
+                           R"j({"action":"x.y","crud":"r","description":"=HYPERLINK(\"evil\")"})j");
+  ASSERT_EQ(formula.status, 201);
+
+  auto csv = client().Get("/audit/export?format=csv&tenant_id=" + acme);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_TRUE(csv.complete) << "the chunked body ends with its last chunk";
+  EXPECT_EQ(csv.Header("Transfer-Encoding"), "chunked") << "streamed";
+  EXPECT_EQ(csv.Header("Content-Type").substr(0, 8), "text/csv");
+  const auto rows = ParseCsv(csv.body);
+  ASSERT_GE(rows.size(), 1503U) << "header, 1,500 views, the formula, tenant.create, key";
+  const auto& header = rows[0];
+  const auto col = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) -
+                                    header.begin());
+  };
+  std::size_t views = 0;
+  bool saw_formula = false;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), header.size()) << "row " << i;
+    const auto& d = rows[i][col("description")];
+    if (rows[i][col("action")] == "document.view") {
+      ++views;
+      EXPECT_NE(d.find("viewed \"doc\", part "), std::string::npos) << d;
+      EXPECT_NE(d.find("\nline 2"), std::string::npos);
+    }
+    if (rows[i][col("action")] == "x.y") saw_formula = d == "'=HYPERLINK(\"evil\")";
+  }
+  EXPECT_EQ(views, 1500U);
+  EXPECT_TRUE(saw_formula) << "a formula cell is defused with an apostrophe";
+  auto filtered = ParseCsv(client().Get("/audit/export?tenant_id=" + acme + "&actor_id=user:3").body);
+  EXPECT_EQ(filtered.size(), 1U + 1500 / 7 + (1500 % 7 > 3 ? 1 : 0));
+
+  auto pdf = client().Get("/audit/export?format=pdf&actor_id=user:3&tenant_id=" + acme);
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.Header("Content-Type"), "application/pdf");
+  EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
+  const std::string path = "/tmp/bp-audit-" + std::to_string(server_->port()) + ".pdf";
+  std::ofstream(path, std::ios::binary) << pdf.body;
+  const auto [code, text] = RunCommand("pdftotext -layout " + path + " - 2>&1");
+  ASSERT_EQ(code, 0) << text;
+  EXPECT_NE(text.find("Audit trail of Tenant acme (acme)"), std::string::npos) << text.substr(0, 400);
+  EXPECT_NE(text.find("actor user:3"), std::string::npos) << "the filter summary";
+  EXPECT_NE(text.find("Page 1 of "), std::string::npos);
+  EXPECT_NE(text.find("document.view (r)"), std::string::npos);
+  std::remove(path.c_str());
+  EXPECT_EQ(client().Get("/audit/export?format=xml").status, 400);
+}
+
+constexpr storage::Query kTamper{
+    "test_tamper", "UPDATE audit_log SET actor_id = 'nobody' WHERE chain = $1 AND seq = 2"};
+
+TEST_P(AuditTest, VerificationFromTheApiAndTheCli) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto key = AuditKey(acme);
+  ASSERT_EQ(PublishAs(key, "/publisher/v1/project/certifai/event", R"({"action":"a","crud":"r"})")
+                .status,
+            201);
+  auto ok = Json(client().Get("/audit/verify?tenant_id=" + acme));
+  EXPECT_TRUE(ok.at("ok").as_bool()) << json::serialize(ok);
+  EXPECT_EQ(ok.at("chains").at(0).at("events_checked").as_int64(), 3);
+  EXPECT_TRUE(Json(client().Get("/audit/verify")).at("ok").as_bool());
+  const std::string cli = std::string(BREAKPILOT_BINARY) + " audit verify --database '" +
+                          db_->url() + "' --tenant acme";
+  EXPECT_EQ(RunCommand(cli + " > /dev/null 2>&1").first, 0);
+
+  auto handle = db_->Open();
+  handle->Write([&](storage::Session& s) { s.Execute(kTamper, {acme}); });
+  auto bad = Json(client().Get("/audit/verify?tenant_id=" + acme));
+  EXPECT_FALSE(bad.at("ok").as_bool());
+  EXPECT_EQ(Str(bad.at("chains").at(0).at("problems").at(0).as_object(), "kind"), "altered");
+  const auto [code, out] = RunCommand(cli + " 2>/dev/null");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("altered"), std::string::npos) << out;
+}
+
+TEST_P(AuditTest, RetentionAndEraseAtOffboarding) {
+  const auto acme = CreateTenant("acme");
+  const auto id = Str(acme, "id");
+  auto set = client().Request("PUT", "/tenants/" + id + "/audit-retention", R"({"days":90})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(client().Request("PUT", "/tenants/" + id + "/audit-retention", R"({"days":3})").status,
+            422);
+  EXPECT_EQ(Search("tenant_id=" + id + "&action=tenant.audit_retention_set").size(), 1U);
+
+  auto early = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
+  EXPECT_EQ(early.status, 409) << "a live tenant's trail is not erased";
+  ASSERT_EQ(client().Post("/tenants/" + id + "/cancel", R"({"reason":"moving on"})").status, 200);
+  EXPECT_EQ(client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"wrong"})").status,
+            422);
+  auto erased = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  const auto summary = Json(erased);
+  EXPECT_EQ(summary.at("events_erased").as_int64(), 3) << "create, retention, cancel";
+  // The summary is signed by a key the JWKS publishes.
+  const std::string jws(summary.at("signature").as_string());
+  std::string header;
+  ASSERT_TRUE(Base64UrlDecode(jws.substr(0, jws.find('.')), header));
+  const auto kid = Str(json::parse(header).as_object(), "kid");
+  EXPECT_NE(client().Get("/.well-known/jwks.json").body.find(kid), std::string::npos);
+  auto left = Search("tenant_id=" + id);
+  ASSERT_EQ(left.size(), 1U);
+  EXPECT_EQ(Str(left[0].as_object(), "action"), "audit.erased");
+  EXPECT_TRUE(Json(client().Get("/audit/verify?tenant_id=" + id)).at("ok").as_bool());
+}
+
+// Every state-changing operation of the OpenAPI document, called for real: each must leave the
+// audit event named here. An operation missing from the table fails the test, so a new route
+// cannot slip in unaudited.
+TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
+  const auto t = CreateTenant("walk");
+  const auto tid = Str(t, "id");
+  const auto service = ServiceToken(client(), "certifai");
+  HttpClient product("127.0.0.1", server_->port(), service);
+  const auto key = AuditKey(tid);
+  std::string project_id, api_key_id;
+  const std::string g = R"("group":{"id":")" + tid + "\"}";
+  struct Step {
+    std::string action;  // the audit event it must write
+    std::function<HttpResponse()> call;
+  };
+  std::map<std::string, Step> table = {
+      {"POST /tenants", {"tenant.create", [&] { return client().Post("/tenants", R"({"slug":"walk2","name":"Walk 2"})"); }}},
+      {"PATCH /tenants/{id}", {"tenant.update", [&] { return client().Request("PATCH", "/tenants/" + tid, R"({"name":"Walked"})", {{"Content-Type", "application/merge-patch+json"}}); }}},
+      {"POST /tenants/{id}/projects", {"project.create", [&] {
+         auto r = client().Post("/tenants/" + tid + "/projects", R"({"name":"p1"})");
+         if (r.status == 201) project_id = Str(Json(r), "id");
+         return r; }}},
+      {"PATCH /tenants/{id}/projects/{project_id}", {"project.update", [&] { return client().Request("PATCH", "/tenants/" + tid + "/projects/" + project_id, R"({"description":"d"})", {{"Content-Type", "application/merge-patch+json"}}); }}},
+      {"DELETE /tenants/{id}/projects/{project_id}", {"project.delete", [&] { return client().Request("DELETE", "/tenants/" + tid + "/projects/" + project_id); }}},
+      {"POST /tenants/{id}/products", {"subscription.create", [&] { return client().Post("/tenants/" + tid + "/products", R"({"product_id":"certifai"})"); }}},
+      {"DELETE /tenants/{id}/products/{product_id}", {"subscription.delete", [&] { return client().Request("DELETE", "/tenants/" + tid + "/products/certifai"); }}},
+      {"POST /users", {"user.create", [&] { return client().Post("/users", R"({"username":"walker","password":"correct horse battery staple","realm_roles":["SUPPORT_ENGINEER"]})"); }}},
+      {"POST /service-clients", {"service_client.create", [&] { return client().Post("/service-clients", R"({"client_id":"walker"})"); }}},
+      {"POST /api-keys", {"api_key.create", [&] {
+         auto r = client().Post("/api-keys", R"({"tenant_id":")" + tid + R"(","name":"k","scopes":["certifai:read"]})");
+         if (r.status == 201) api_key_id = Str(Json(r), "id");
+         return r; }}},
+      {"POST /api-keys/{key_id}/rotate", {"api_key.rotate", [&] { return client().Post("/api-keys/" + api_key_id + "/rotate", "{}"); }}},
+      {"DELETE /api-keys/{key_id}", {"api_key.revoke", [&] { return client().Request("DELETE", "/api-keys/" + api_key_id); }}},
+      {"POST /audit", {"walk.single", [&] { return product.Post("/audit", R"({"product":"certifai","action":"walk.single","crud":"c",)" + g + "}"); }}},
+      {"POST /audit/bulk", {"walk.bulk", [&] { return product.Post("/audit/bulk", R"({"product":"certifai","events":[{"action":"walk.bulk","crud":"c",)" + g + "}]}"); }}},
+      {"POST /publisher/v1/project/{project_id}/event", {"walk.retraced", [&] { return PublishAs(key, "/publisher/v1/project/certifai/event", R"({"action":"walk.retraced","crud":"c"})"); }}},
+      {"POST /publisher/v1/project/{project_id}/event/bulk", {"walk.retraced_bulk", [&] { return PublishAs(key, "/publisher/v1/project/certifai/event/bulk", R"({"events":[{"action":"walk.retraced_bulk","crud":"c"}]})"); }}},
+      {"PUT /tenants/{id}/audit-retention", {"tenant.audit_retention_set", [&] { return client().Request("PUT", "/tenants/" + tid + "/audit-retention", R"({"days":365})"); }}},
+      {"POST /tenants/{id}/activate", {"tenant.activate", [&] { return client().Post("/tenants/" + tid + "/activate", "{}"); }}},
+      {"POST /tenants/{id}/cancel", {"tenant.cancel", [&] { return client().Post("/tenants/" + tid + "/cancel", R"({"reason":"walk done"})"); }}},
+      {"POST /tenants/{id}/audit/erase", {"audit.erased", [&] { return client().Post("/tenants/" + tid + "/audit/erase", R"({"confirm":"walk"})"); }}},
+  };
+  // Operations that change no state, or whose audit event another test asserts, with why.
+  const std::map<std::string, std::string> elsewhere = {
+      {"POST /oauth/token", "issues a token, changes nothing; throttling writes user.sign_in_throttled (IdentityTest)"},
+      {"POST /internal/claims", "a read for the Keycloak mapper"},
+      {"POST /internal/api-keys/verify", "a read; last use is batched, not audited"},
+      {"POST /portal/logout", "needs the OpenID provider: OidcTest asserts portal.sign_out"},
+  };
+  // The order matters (a project before its update, cancel before erase): walk the table's
+  // operations in this sequence, after checking the document lists nothing else.
+  const std::vector<std::string> order = {
+      "POST /tenants", "PATCH /tenants/{id}", "POST /tenants/{id}/projects",
+      "PATCH /tenants/{id}/projects/{project_id}", "DELETE /tenants/{id}/projects/{project_id}",
+      "POST /tenants/{id}/products", "DELETE /tenants/{id}/products/{product_id}", "POST /users",
+      "POST /service-clients", "POST /api-keys", "POST /api-keys/{key_id}/rotate",
+      "DELETE /api-keys/{key_id}", "POST /audit", "POST /audit/bulk",
+      "POST /publisher/v1/project/{project_id}/event",
+      "POST /publisher/v1/project/{project_id}/event/bulk", "PUT /tenants/{id}/audit-retention",
+      "POST /tenants/{id}/activate", "POST /tenants/{id}/cancel",
+      "POST /tenants/{id}/audit/erase"};
+  const YAML::Node doc = YAML::LoadFile(BREAKPILOT_SOURCE_DIR "/api/openapi.yaml");
+  std::size_t walked = 0;
+  for (const auto& path : doc["paths"]) {
+    for (const char* method : {"post", "put", "patch", "delete"}) {
+      if (!path.second[method]) continue;
+      std::string upper(method);
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::string op = upper + " " + path.first.as<std::string>();
+      if (elsewhere.count(op)) continue;
+      EXPECT_TRUE(table.count(op)) << op << " changes state but the audit walk does not call it";
+      EXPECT_NE(std::find(order.begin(), order.end(), op), order.end()) << op;
+      ++walked;
+    }
+  }
+  EXPECT_EQ(walked, table.size());
+  for (const auto& op : order) {
+    const auto& step = table.at(op);
+    const auto count = [&] {
+      return Search("action=" + step.action + "&include_demo=true&limit=1000").size();
+    };
+    const auto before = count();
+    auto r = step.call();
+    EXPECT_GE(r.status, 200) << op << ": " << r.body;
+    EXPECT_LT(r.status, 300) << op << ": " << r.body;
+    EXPECT_GT(count(), before) << op << " wrote no " << step.action << " event";
+  }
+}
+
+BREAKPILOT_ON_BOTH_STORES(AuditTest);
+
+}  // namespace
+}  // namespace breakpilot::testing
