@@ -89,9 +89,9 @@ TEST_P(AuditTest, TheRetracedClientPublishesAndItsHashChecksPass) {
                         R"({"events":[{"action":"a.c","crud":"r"},{"action":"a.d","crud":"d"}]})");
   ASSERT_EQ(many.status, 201) << many.body;
   EXPECT_EQ(json::parse(many.body).as_array().size(), 2U);
-  EXPECT_EQ(PublishAs(key, "/publisher/v1/project/no-such/event", R"({"action":"a","crud":"r"})")
-                .status,
-            404);
+  EXPECT_EQ(
+      PublishAs(key, "/publisher/v1/project/no-such/event", R"({"action":"a","crud":"r"})").status,
+      404);
   EXPECT_EQ(PublishAs("bpk_notakey", "/publisher/v1/project/certifai/event",
                       R"({"action":"a","crud":"r"})")
                 .status,
@@ -103,8 +103,7 @@ TEST_P(AuditTest, TheRetracedClientPublishesAndItsHashChecksPass) {
   EXPECT_EQ(foreign.status, 422);
   EXPECT_TRUE(Fields(foreign).count("/group/id")) << foreign.body;
   // A key cannot read the trail.
-  EXPECT_EQ(client().Request("GET", "/audit", "", {{"Authorization", "token=" + key}}).status,
-            403);
+  EXPECT_EQ(client().Request("GET", "/audit", "", {{"Authorization", "token=" + key}}).status, 403);
 }
 
 TEST_P(AuditTest, BadEventsAreRefusedNamingEachField) {
@@ -132,8 +131,7 @@ TEST_P(AuditTest, BadEventsAreRefusedNamingEachField) {
        "/created"},
       {R"({"product":"certifai","action":"a","crud":"r","created":"2999-01-01T00:00:00Z"})",
        "/created"},
-      {R"({"product":"certifai","action":"a","crud":"r","actor":{"name":"no id"}})",
-       "/actor/id"},
+      {R"({"product":"certifai","action":"a","crud":"r","actor":{"name":"no id"}})", "/actor/id"},
       {R"({"product":"certifai","action":"a","crud":"r","group":{"id":"not-a-uuid"}})",
        "/group/id"},
       {R"({"product":"certifai","action":"a","crud":"r","group":{"id":"0195a000-0000-7000-8000-00000000dead"}})",
@@ -154,29 +152,27 @@ TEST_P(AuditTest, BadEventsAreRefusedNamingEachField) {
 
   // A batch with one bad event is refused whole: nothing of it is stored.
   const auto before = Search("tenant_id=" + acme).size();
-  auto batch = product.Post("/audit/bulk", R"({"product":"certifai","events":[)"
-                                           R"({"action":"ok.one","crud":"r")" +
-                                               group + R"(},{"action":"bad","crud":"z")" + group +
-                                               R"(},{"action":"ok.two","crud":"r")" + group +
-                                               "}]}");
+  auto batch =
+      product.Post("/audit/bulk", R"({"product":"certifai","events":[)"
+                                  R"({"action":"ok.one","crud":"r")" +
+                                      group + R"(},{"action":"bad","crud":"z")" + group +
+                                      R"(},{"action":"ok.two","crud":"r")" + group + "}]}");
   EXPECT_EQ(batch.status, 422);
   EXPECT_EQ(Fields(batch), (std::set<std::string>{"/events/1/crud"}));
   EXPECT_EQ(Search("tenant_id=" + acme).size(), before);
-  auto good = product.Post("/audit/bulk", R"({"product":"certifai","events":[)"
-                                          R"({"action":"ok.one","crud":"r")" +
-                                              group + R"(},{"action":"ok.two","crud":"r")" +
-                                              group + "}]}");
+  auto good =
+      product.Post("/audit/bulk", R"({"product":"certifai","events":[)"
+                                  R"({"action":"ok.one","crud":"r")" +
+                                      group + R"(},{"action":"ok.two","crud":"r")" + group + "}]}");
   ASSERT_EQ(good.status, 201) << good.body;
   EXPECT_EQ(Search("tenant_id=" + acme).size(), before + 2);
-  auto single = product.Post("/audit", R"({"product":"certifai","action":"ok.three","crud":"c")" +
-                                           group + "}");
+  auto single = product.Post(
+      "/audit", R"({"product":"certifai","action":"ok.three","crud":"c")" + group + "}");
   ASSERT_EQ(single.status, 201) << single.body;
   // Staff may read but not publish; nobody publishes without credentials.
   EXPECT_EQ(client().Post("/audit", R"({"product":"certifai","action":"a","crud":"r"})").status,
             403);
-  EXPECT_EQ(client()
-                .Request("POST", "/audit", R"({"action":"a"})", {{"Authorization", ""}})
-                .status,
+  EXPECT_EQ(client().Request("POST", "/audit", R"({"action":"a"})", {{"Authorization", ""}}).status,
             401);
 }
 
@@ -200,8 +196,8 @@ TEST_P(AuditTest, EachCallerSeesWhatItReaches) {
   EXPECT_EQ(eve.Get("/audit").status, 403) << "USER may not read the trail";
 
   // The demo tenant's events: tagged, out of staff searches unless asked for, a sales rep's only.
-  const auto demo = Str(Json(client().Get("/tenants?kind=demo")).at("items").at(0).as_object(),
-                        "id");
+  const auto demo =
+      Str(Json(client().Get("/tenants?kind=demo")).at("items").at(0).as_object(), "id");
   const auto has_demo = [&](const json::array& items) {
     for (const auto& e : items) {
       if (e.as_object().at("demo").as_bool()) return true;
@@ -216,9 +212,9 @@ TEST_P(AuditTest, EachCallerSeesWhatItReaches) {
   EXPECT_EQ(sam.Get("/audit?tenant_id=" + acme).status, 404);
 
   // Bad queries are 400s naming the parameter.
-  for (const std::string q : {"crud=x", "from=yesterday", "is_failure=maybe", "limit=0",
-                              "limit=5000", "action=a*b*", "tenant_id=nope", "colour=red",
-                              "cursor=garbage"}) {
+  for (const std::string q :
+       {"crud=x", "from=yesterday", "is_failure=maybe", "limit=0", "limit=5000", "action=a*b*",
+        "tenant_id=nope", "colour=red", "cursor=garbage"}) {
     auto r = client().Get("/audit?" + q);
     EXPECT_EQ(r.status, 400) << q << ": " << r.body;
   }
@@ -287,8 +283,7 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
   ASSERT_GE(rows.size(), 1503U) << "header, 1,500 views, the formula, tenant.create, key";
   const auto& header = rows[0];
   const auto col = [&](const std::string& name) {
-    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) -
-                                    header.begin());
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
   };
   std::size_t views = 0;
   bool saw_formula = false;
@@ -304,7 +299,8 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
   }
   EXPECT_EQ(views, 1500U);
   EXPECT_TRUE(saw_formula) << "a formula cell is defused with an apostrophe";
-  auto filtered = ParseCsv(client().Get("/audit/export?tenant_id=" + acme + "&actor_id=user:3").body);
+  auto filtered =
+      ParseCsv(client().Get("/audit/export?tenant_id=" + acme + "&actor_id=user:3").body);
   EXPECT_EQ(filtered.size(), 1U + 1500 / 7 + (1500 % 7 > 3 ? 1 : 0));
 
   auto pdf = client().Get("/audit/export?format=pdf&actor_id=user:3&tenant_id=" + acme);
@@ -315,7 +311,8 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
   std::ofstream(path, std::ios::binary) << pdf.body;
   const auto [code, text] = RunCommand("pdftotext -layout " + path + " - 2>&1");
   ASSERT_EQ(code, 0) << text;
-  EXPECT_NE(text.find("Audit trail of Tenant acme (acme)"), std::string::npos) << text.substr(0, 400);
+  EXPECT_NE(text.find("Audit trail of Tenant acme (acme)"), std::string::npos)
+      << text.substr(0, 400);
   EXPECT_NE(text.find("actor user:3"), std::string::npos) << "the filter summary";
   EXPECT_NE(text.find("Page 1 of "), std::string::npos);
   EXPECT_NE(text.find("document.view (r)"), std::string::npos);
@@ -329,9 +326,9 @@ constexpr storage::Query kTamper{
 TEST_P(AuditTest, VerificationFromTheApiAndTheCli) {
   const auto acme = Str(CreateTenant("acme"), "id");
   const auto key = AuditKey(acme);
-  ASSERT_EQ(PublishAs(key, "/publisher/v1/project/certifai/event", R"({"action":"a","crud":"r"})")
-                .status,
-            201);
+  ASSERT_EQ(
+      PublishAs(key, "/publisher/v1/project/certifai/event", R"({"action":"a","crud":"r"})").status,
+      201);
   auto ok = Json(client().Get("/audit/verify?tenant_id=" + acme));
   EXPECT_TRUE(ok.at("ok").as_bool()) << json::serialize(ok);
   EXPECT_EQ(ok.at("chains").at(0).at("events_checked").as_int64(), 3);
@@ -362,8 +359,7 @@ TEST_P(AuditTest, RetentionAndEraseAtOffboarding) {
   auto early = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
   EXPECT_EQ(early.status, 409) << "a live tenant's trail is not erased";
   ASSERT_EQ(client().Post("/tenants/" + id + "/cancel", R"({"reason":"moving on"})").status, 200);
-  EXPECT_EQ(client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"wrong"})").status,
-            422);
+  EXPECT_EQ(client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"wrong"})").status, 422);
   auto erased = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
   ASSERT_EQ(erased.status, 200) << erased.body;
   const auto summary = Json(erased);
@@ -396,52 +392,134 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
     std::function<HttpResponse()> call;
   };
   std::map<std::string, Step> table = {
-      {"POST /tenants", {"tenant.create", [&] { return client().Post("/tenants", R"({"slug":"walk2","name":"Walk 2"})"); }}},
-      {"PATCH /tenants/{id}", {"tenant.update", [&] { return client().Request("PATCH", "/tenants/" + tid, R"({"name":"Walked"})", {{"Content-Type", "application/merge-patch+json"}}); }}},
-      {"POST /tenants/{id}/projects", {"project.create", [&] {
-         auto r = client().Post("/tenants/" + tid + "/projects", R"({"name":"p1"})");
-         if (r.status == 201) project_id = Str(Json(r), "id");
-         return r; }}},
-      {"PATCH /tenants/{id}/projects/{project_id}", {"project.update", [&] { return client().Request("PATCH", "/tenants/" + tid + "/projects/" + project_id, R"({"description":"d"})", {{"Content-Type", "application/merge-patch+json"}}); }}},
-      {"DELETE /tenants/{id}/projects/{project_id}", {"project.delete", [&] { return client().Request("DELETE", "/tenants/" + tid + "/projects/" + project_id); }}},
-      {"POST /tenants/{id}/products", {"subscription.create", [&] { return client().Post("/tenants/" + tid + "/products", R"({"product_id":"certifai"})"); }}},
-      {"DELETE /tenants/{id}/products/{product_id}", {"subscription.delete", [&] { return client().Request("DELETE", "/tenants/" + tid + "/products/certifai"); }}},
-      {"POST /users", {"user.create", [&] { return client().Post("/users", R"({"username":"walker","password":"correct horse battery staple","realm_roles":["SUPPORT_ENGINEER"]})"); }}},
-      {"POST /service-clients", {"service_client.create", [&] { return client().Post("/service-clients", R"({"client_id":"walker"})"); }}},
-      {"POST /api-keys", {"api_key.create", [&] {
-         auto r = client().Post("/api-keys", R"({"tenant_id":")" + tid + R"(","name":"k","scopes":["certifai:read"]})");
-         if (r.status == 201) api_key_id = Str(Json(r), "id");
-         return r; }}},
-      {"POST /api-keys/{key_id}/rotate", {"api_key.rotate", [&] { return client().Post("/api-keys/" + api_key_id + "/rotate", "{}"); }}},
-      {"DELETE /api-keys/{key_id}", {"api_key.revoke", [&] { return client().Request("DELETE", "/api-keys/" + api_key_id); }}},
-      {"POST /audit", {"walk.single", [&] { return product.Post("/audit", R"({"product":"certifai","action":"walk.single","crud":"c",)" + g + "}"); }}},
-      {"POST /audit/bulk", {"walk.bulk", [&] { return product.Post("/audit/bulk", R"({"product":"certifai","events":[{"action":"walk.bulk","crud":"c",)" + g + "}]}"); }}},
-      {"POST /publisher/v1/project/{project_id}/event", {"walk.retraced", [&] { return PublishAs(key, "/publisher/v1/project/certifai/event", R"({"action":"walk.retraced","crud":"c"})"); }}},
-      {"POST /publisher/v1/project/{project_id}/event/bulk", {"walk.retraced_bulk", [&] { return PublishAs(key, "/publisher/v1/project/certifai/event/bulk", R"({"events":[{"action":"walk.retraced_bulk","crud":"c"}]})"); }}},
-      {"PUT /tenants/{id}/audit-retention", {"tenant.audit_retention_set", [&] { return client().Request("PUT", "/tenants/" + tid + "/audit-retention", R"({"days":365})"); }}},
-      {"POST /tenants/{id}/activate", {"tenant.activate", [&] { return client().Post("/tenants/" + tid + "/activate", "{}"); }}},
-      {"POST /tenants/{id}/cancel", {"tenant.cancel", [&] { return client().Post("/tenants/" + tid + "/cancel", R"({"reason":"walk done"})"); }}},
-      {"POST /tenants/{id}/audit/erase", {"audit.erased", [&] { return client().Post("/tenants/" + tid + "/audit/erase", R"({"confirm":"walk"})"); }}},
+      {"POST /tenants",
+       {"tenant.create",
+        [&] { return client().Post("/tenants", R"({"slug":"walk2","name":"Walk 2"})"); }}},
+      {"PATCH /tenants/{id}",
+       {"tenant.update",
+        [&] {
+          return client().Request("PATCH", "/tenants/" + tid, R"({"name":"Walked"})",
+                                  {{"Content-Type", "application/merge-patch+json"}});
+        }}},
+      {"POST /tenants/{id}/projects",
+       {"project.create",
+        [&] {
+          auto r = client().Post("/tenants/" + tid + "/projects", R"({"name":"p1"})");
+          if (r.status == 201) project_id = Str(Json(r), "id");
+          return r;
+        }}},
+      {"PATCH /tenants/{id}/projects/{project_id}",
+       {"project.update",
+        [&] {
+          return client().Request("PATCH", "/tenants/" + tid + "/projects/" + project_id,
+                                  R"({"description":"d"})",
+                                  {{"Content-Type", "application/merge-patch+json"}});
+        }}},
+      {"DELETE /tenants/{id}/projects/{project_id}",
+       {"project.delete",
+        [&] { return client().Request("DELETE", "/tenants/" + tid + "/projects/" + project_id); }}},
+      {"POST /tenants/{id}/products",
+       {"subscription.create",
+        [&] {
+          return client().Post("/tenants/" + tid + "/products", R"({"product_id":"certifai"})");
+        }}},
+      {"DELETE /tenants/{id}/products/{product_id}",
+       {"subscription.delete",
+        [&] { return client().Request("DELETE", "/tenants/" + tid + "/products/certifai"); }}},
+      {"POST /users",
+       {"user.create",
+        [&] {
+          return client().Post(
+              "/users",
+              R"({"username":"walker","password":"correct horse battery staple","realm_roles":["SUPPORT_ENGINEER"]})");
+        }}},
+      {"POST /service-clients",
+       {"service_client.create",
+        [&] { return client().Post("/service-clients", R"({"client_id":"walker"})"); }}},
+      {"POST /api-keys",
+       {"api_key.create",
+        [&] {
+          auto r = client().Post("/api-keys", R"({"tenant_id":")" + tid +
+                                                  R"(","name":"k","scopes":["certifai:read"]})");
+          if (r.status == 201) api_key_id = Str(Json(r), "id");
+          return r;
+        }}},
+      {"POST /api-keys/{key_id}/rotate",
+       {"api_key.rotate",
+        [&] { return client().Post("/api-keys/" + api_key_id + "/rotate", "{}"); }}},
+      {"DELETE /api-keys/{key_id}",
+       {"api_key.revoke", [&] { return client().Request("DELETE", "/api-keys/" + api_key_id); }}},
+      {"POST /audit",
+       {"walk.single",
+        [&] {
+          return product.Post(
+              "/audit", R"({"product":"certifai","action":"walk.single","crud":"c",)" + g + "}");
+        }}},
+      {"POST /audit/bulk",
+       {"walk.bulk",
+        [&] {
+          return product.Post(
+              "/audit/bulk",
+              R"({"product":"certifai","events":[{"action":"walk.bulk","crud":"c",)" + g + "}]}");
+        }}},
+      {"POST /publisher/v1/project/{project_id}/event",
+       {"walk.retraced",
+        [&] {
+          return PublishAs(key, "/publisher/v1/project/certifai/event",
+                           R"({"action":"walk.retraced","crud":"c"})");
+        }}},
+      {"POST /publisher/v1/project/{project_id}/event/bulk",
+       {"walk.retraced_bulk",
+        [&] {
+          return PublishAs(key, "/publisher/v1/project/certifai/event/bulk",
+                           R"({"events":[{"action":"walk.retraced_bulk","crud":"c"}]})");
+        }}},
+      {"PUT /tenants/{id}/audit-retention",
+       {"tenant.audit_retention_set",
+        [&] {
+          return client().Request("PUT", "/tenants/" + tid + "/audit-retention", R"({"days":365})");
+        }}},
+      {"POST /tenants/{id}/activate",
+       {"tenant.activate", [&] { return client().Post("/tenants/" + tid + "/activate", "{}"); }}},
+      {"POST /tenants/{id}/cancel",
+       {"tenant.cancel",
+        [&] { return client().Post("/tenants/" + tid + "/cancel", R"({"reason":"walk done"})"); }}},
+      {"POST /tenants/{id}/audit/erase",
+       {"audit.erased",
+        [&] {
+          return client().Post("/tenants/" + tid + "/audit/erase", R"({"confirm":"walk"})");
+        }}},
   };
   // Operations that change no state, or whose audit event another test asserts, with why.
   const std::map<std::string, std::string> elsewhere = {
-      {"POST /oauth/token", "issues a token, changes nothing; throttling writes user.sign_in_throttled (IdentityTest)"},
+      {"POST /oauth/token",
+       "issues a token, changes nothing; throttling writes user.sign_in_throttled (IdentityTest)"},
       {"POST /internal/claims", "a read for the Keycloak mapper"},
       {"POST /internal/api-keys/verify", "a read; last use is batched, not audited"},
       {"POST /portal/logout", "needs the OpenID provider: OidcTest asserts portal.sign_out"},
   };
   // The order matters (a project before its update, cancel before erase): walk the table's
   // operations in this sequence, after checking the document lists nothing else.
-  const std::vector<std::string> order = {
-      "POST /tenants", "PATCH /tenants/{id}", "POST /tenants/{id}/projects",
-      "PATCH /tenants/{id}/projects/{project_id}", "DELETE /tenants/{id}/projects/{project_id}",
-      "POST /tenants/{id}/products", "DELETE /tenants/{id}/products/{product_id}", "POST /users",
-      "POST /service-clients", "POST /api-keys", "POST /api-keys/{key_id}/rotate",
-      "DELETE /api-keys/{key_id}", "POST /audit", "POST /audit/bulk",
-      "POST /publisher/v1/project/{project_id}/event",
-      "POST /publisher/v1/project/{project_id}/event/bulk", "PUT /tenants/{id}/audit-retention",
-      "POST /tenants/{id}/activate", "POST /tenants/{id}/cancel",
-      "POST /tenants/{id}/audit/erase"};
+  const std::vector<std::string> order = {"POST /tenants",
+                                          "PATCH /tenants/{id}",
+                                          "POST /tenants/{id}/projects",
+                                          "PATCH /tenants/{id}/projects/{project_id}",
+                                          "DELETE /tenants/{id}/projects/{project_id}",
+                                          "POST /tenants/{id}/products",
+                                          "DELETE /tenants/{id}/products/{product_id}",
+                                          "POST /users",
+                                          "POST /service-clients",
+                                          "POST /api-keys",
+                                          "POST /api-keys/{key_id}/rotate",
+                                          "DELETE /api-keys/{key_id}",
+                                          "POST /audit",
+                                          "POST /audit/bulk",
+                                          "POST /publisher/v1/project/{project_id}/event",
+                                          "POST /publisher/v1/project/{project_id}/event/bulk",
+                                          "PUT /tenants/{id}/audit-retention",
+                                          "POST /tenants/{id}/activate",
+                                          "POST /tenants/{id}/cancel",
+                                          "POST /tenants/{id}/audit/erase"};
   const YAML::Node doc = YAML::LoadFile(BREAKPILOT_SOURCE_DIR "/api/openapi.yaml");
   std::size_t walked = 0;
   for (const auto& path : doc["paths"]) {
