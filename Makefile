@@ -35,9 +35,9 @@ test: setup format-check build-debug
 	@bash scripts/with-postgres.sh env BREAKPILOT_REQUIRE_PG=1 \
 	  ctest --test-dir $(DEBUG_DIR) --output-on-failure -j $(JOBS) --timeout 600
 
-## bench: wrk against the release build and nginx, figures into docs/PERFORMANCE.md
+## bench: wrk against the release build and nginx, then the 10M-event audit bench; figures into docs/PERFORMANCE.md
 bench: build
-	@bash scripts/with-postgres.sh bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot"
+	@bash scripts/with-postgres.sh bash -c 'bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot" && bash bench/audit_bench.sh "$(BUILD_DIR)/breakpilot" "$(BUILD_DIR)/audit_gen"'
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -257,5 +257,16 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "| token issuance on $(nproc) cores, beside Keycloak's published 120 client-credential grants/s per vCPU ($(( 120 * $(nproc) ))/s here) | $(printf '%.0f' "$t_rps")/s | $(verdict "$t_rps >= 120 * $(nproc)") |"
   echo
   cat bench/NOTES.md
-} > docs/PERFORMANCE.md
+} > "$WORK/performance.md"
+# Keep the audit section (bench/audit_bench.sh writes it) where it was.
+python3 - "$WORK/performance.md" <<'PY'
+import re, sys
+new = open(sys.argv[1]).read()
+try:
+    old = open('docs/PERFORMANCE.md').read()
+except FileNotFoundError:
+    old = ''
+m = re.search(r'<!-- audit:begin -->.*?<!-- audit:end -->\n?', old, flags=re.S)
+open('docs/PERFORMANCE.md', 'w').write(new.rstrip('\n') + ('\n\n' + m.group(0) if m else '\n'))
+PY
 cat docs/PERFORMANCE.md
