@@ -28,10 +28,10 @@ using breakpilot::Timestamp;
 using breakpilot::audit::Entry;
 
 constexpr const char* kActions[] = {
-    "document.view",   "document.create", "document.update", "document.delete", "document.share",
-    "user.login",      "user.logout",     "settings.update", "report.generate", "export.download",
-    "policy.approve",  "policy.reject",   "risk.assess",     "control.test",    "vendor.review",
-    "finding.open",    "finding.close",   "comment.add",     "task.assign",     "evidence.upload"};
+    "document.view",  "document.create", "document.update", "document.delete", "document.share",
+    "user.login",     "user.logout",     "settings.update", "report.generate", "export.download",
+    "policy.approve", "policy.reject",   "risk.assess",     "control.test",    "vendor.review",
+    "finding.open",   "finding.close",   "comment.add",     "task.assign",     "evidence.upload"};
 constexpr const char* kProducts[] = {"certifai", "breakpilot-compliance"};
 
 char CrudOf(const std::string& action) {
@@ -108,10 +108,9 @@ int Copy(const char* tenants_file, std::int64_t end_s) {
       e.hash = breakpilot::audit::LinkHash(prev, e);
       prev = e.hash;
       line.clear();
-      for (const std::string* v :
-           {&e.id, &e.chain, &e.hash, &*e.tenant_id, &e.product, &e.action, &e.actor_id,
-            &e.actor_name, &e.target_type, &e.target_id, &e.target_name, &e.description,
-            &e.source_ip}) {
+      for (const std::string* v : {&e.id, &e.chain, &e.hash, &*e.tenant_id, &e.product, &e.action,
+                                   &e.actor_id, &e.actor_name, &e.target_type, &e.target_id,
+                                   &e.target_name, &e.description, &e.source_ip}) {
         line += CopyField(*v);
         line += '\t';
       }
@@ -120,9 +119,8 @@ int Copy(const char* tenants_file, std::int64_t end_s) {
               '\t' + breakpilot::FormatStorage(e.received) + "\tf\n";
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
-    std::fprintf(stderr, "%s\t%lld\t%s\t0\t%s\tf\n", tenant.c_str(),
-                 static_cast<long long>(events), prev.c_str(),
-                 breakpilot::audit::GenesisHash(tenant).c_str());
+    std::fprintf(stderr, "%s\t%lld\t%s\t0\t%s\tf\n", tenant.c_str(), static_cast<long long>(events),
+                 prev.c_str(), breakpilot::audit::GenesisHash(tenant).c_str());
   }
   return 0;
 }
@@ -133,15 +131,16 @@ int Json(std::int64_t n, std::int64_t batch) {
   boost::json::array events;
   for (std::int64_t i = 0; i < n; ++i) {
     Entry e = Make(rng, "", i, n, 200, end_us);
-    events.push_back({{"action", e.action},
-                      {"crud", std::string(1, e.crud)},
-                      {"created", breakpilot::FormatRfc3339(e.created)},
-                      {"actor", {{"id", e.actor_id}, {"name", e.actor_name}}},
-                      {"target", {{"id", e.target_id}, {"name", e.target_name}, {"type", "document"}}},
-                      {"description", e.description},
-                      {"is_failure", e.is_failure},
-                      {"source_ip", e.source_ip},
-                      {"fields", boost::json::parse(e.fields)}});
+    events.push_back(
+        {{"action", e.action},
+         {"crud", std::string(1, e.crud)},
+         {"created", breakpilot::FormatRfc3339(e.created)},
+         {"actor", {{"id", e.actor_id}, {"name", e.actor_name}}},
+         {"target", {{"id", e.target_id}, {"name", e.target_name}, {"type", "document"}}},
+         {"description", e.description},
+         {"is_failure", e.is_failure},
+         {"source_ip", e.source_ip},
+         {"fields", boost::json::parse(e.fields)}});
     if (static_cast<std::int64_t>(events.size()) == batch || i + 1 == n) {
       std::cout << boost::json::serialize(boost::json::object{{"events", events}}) << '\n';
       events.clear();

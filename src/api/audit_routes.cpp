@@ -311,29 +311,18 @@ void Api::AddAuditRoutes() {
            res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
            return res;
          }
-         // CSV: page by page through the keyset cursor, one page per chunk.
-         struct State {
-           audit::Filter filter;
-           std::optional<std::string> cursor;
-           bool header = true;
-           bool done = false;
-         };
-         auto st = std::make_shared<State>(State{.filter = *f});
+         // CSV: page by page through the keyset cursor, one page per chunk, the next page
+         // read while this one is sent.
+         auto reader = std::make_shared<audit::PageReader>(db_, *f, 2000);
          http::Response res;
          res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
          res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
-         res.stream = [this, st](std::string& out) {
-           if (st->header) {
-             out += audit::CsvHeader();
-             st->header = false;
-           }
-           if (st->done) return false;
-           auto page = audit::Search(db_, st->filter, 1000, st->cursor);
-           if (!page) throw std::runtime_error(page.error().detail);
-           for (const auto& e : page->items) audit::AppendCsv(out, e);
-           st->cursor = page->next_cursor;
-           st->done = !page->next_cursor;
-           return !st->done;
+         res.body = audit::CsvHeader();
+         res.stream = [reader](std::string& out) {
+           auto page = reader->Next();
+           out.reserve(page.size() * 400);
+           for (const auto& e : page) audit::AppendCsv(out, e);
+           return !page.empty();
          };
          return res;
        }});

@@ -13,10 +13,6 @@ void Put(std::string& out, std::string_view value) {
   out += ';';
 }
 
-bool StoredBool(const std::string& v) {
-  return v == "t" || v == "1" || v == "true";
-}
-
 }  // namespace
 
 std::string ChainOf(const std::optional<std::string>& tenant_id) {
@@ -53,33 +49,6 @@ std::string LinkHash(std::string_view previous_hash, const Entry& e) {
   Put(s, std::to_string(e.received.micros));
   Put(s, e.demo ? "1" : "0");
   return Sha256Hex(s);
-}
-
-Entry EntryFromRow(const storage::Row& row) {
-  Entry e;
-  e.id = row.Text(0);
-  e.chain = row.Text(1);
-  e.seq = row.IsNull(2) ? 0 : row.Int(2);
-  e.hash = row.Optional(3).value_or("");
-  e.tenant_id = row.Optional(4);
-  e.product = row.Text(5);
-  e.action = row.Text(6);
-  e.crud = row.Text(7).empty() ? '?' : row.Text(7)[0];
-  e.actor_id = row.Text(8);
-  e.actor_name = row.Optional(9).value_or("");
-  e.target_type = row.Optional(10).value_or("");
-  e.target_id = row.Optional(11).value_or("");
-  e.target_name = row.Optional(12).value_or("");
-  e.description = row.Text(13);
-  e.is_failure = StoredBool(row.Text(14));
-  e.source_ip = row.Optional(15).value_or("");
-  e.request_id = row.Optional(16).value_or("");
-  e.fields = row.Text(17);
-  e.detail = row.Text(18);
-  e.created = ParseTimestamp(row.Text(19)).value_or(Timestamp{});
-  e.received = ParseTimestamp(row.Text(20)).value_or(Timestamp{});
-  e.demo = StoredBool(row.Text(21));
-  return e;
 }
 
 }  // namespace breakpilot::audit

@@ -12,7 +12,6 @@
 #include <string_view>
 
 #include "core/time.hpp"
-#include "storage/database.hpp"
 
 namespace breakpilot::audit {
 
@@ -52,11 +51,10 @@ std::string GenesisHash(std::string_view chain);
 // SHA-256 over the previous hash and every stored column of `e` (with its seq), hex.
 std::string LinkHash(std::string_view previous_hash, const Entry& e);
 
-// The columns of an audit_log row in kColumns order, for SELECTs.
+// The columns of an audit_log row, in the order EntryFromRow (trail.hpp) reads them.
 inline constexpr std::string_view kColumns =
     "id, chain, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, target_type, "
     "target_id, target_name, description, is_failure, source_ip, request_id, fields, detail, "
     "created_at, received_at, demo";
-Entry EntryFromRow(const storage::Row& row);
 
 }  // namespace breakpilot::audit

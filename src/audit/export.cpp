@@ -10,17 +10,28 @@ namespace {
 void Cell(std::string& out, std::string_view v) {
   const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' ||
                                       v[0] == '\t' || v[0] == '\r');
-  const bool quote = formula || v.find_first_of(",\"\r\n") != std::string_view::npos;
+  bool quote = formula;
+  for (char c : v) {  // not find_first_of: libstdc++ calls memchr once per byte for it
+    if (c == ',' || c == '"' || c == '\r' || c == '\n') {
+      quote = true;
+      break;
+    }
+  }
   if (!quote) {
     out += v;
     return;
   }
   out += '"';
   if (formula) out += '\'';
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '"') {  // doubled, the run before it copied at once
+      out.append(v, from, i + 1 - from);
+      out += '"';
+      from = i + 1;
+    }
   }
+  out.append(v, from);
   out += '"';
 }
 

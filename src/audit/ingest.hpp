@@ -16,21 +16,12 @@
 #include <vector>
 
 #include "audit/entry.hpp"
+#include "audit/retraced.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/database.hpp"
 
 namespace breakpilot::audit {
-
-inline constexpr std::size_t kMaxBatch = 1000;
-inline constexpr std::size_t kMaxFieldsBytes = 64 * 1024;  // fields, metadata, actor/target fields
-
-// Who publishes, as the API established it.
-struct Publisher {
-  std::string product;                     // the event's product
-  std::optional<std::string> only_tenant;  // an API key publishes for its own tenant only
-  std::string request_id;
-};
 
 struct Published {
   std::string id;
@@ -38,11 +29,6 @@ struct Published {
   std::int64_t seq = 0;
   std::string chain_hash;
 };
-
-// Retraced's canonical event hash: SHA-256 (hex) over id, action, target id, actor id, group id,
-// source IP, is_failure, is_anonymous, fields, external_id and metadata, each escaped as
-// Retraced's publisher client does.
-std::string RetracedHash(const boost::json::object& event, std::string_view id);
 
 class Ingestor {
  public:

@@ -290,8 +290,8 @@ ChainReport VerifyChain(storage::Database& db, const storage::Row& head) {
       rows = s.Fetch(kChainPage, {r.chain, std::to_string(after)});
     });
     if (rows.empty()) break;
-    for (const auto& row : rows) {
-      Entry e = EntryFromRow(row);
+    for (auto& row : rows) {
+      Entry e = EntryFromRow(std::move(row));
       ++r.checked;
       if (e.seq != expected_seq) {
         AddProblem(r, expected_seq, "missing",
@@ -433,12 +433,41 @@ std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
   db.Read([&](storage::Session& s) {
     auto rows = s.Fetch(query, q.params());
     out.reserve(rows.size());
-    for (const auto& row : rows) out.push_back(EntryFromRow(row));
+    for (auto& row : rows) out.push_back(EntryFromRow(std::move(row)));
   });
   return out;
 }
 
 }  // namespace
+
+Entry EntryFromRow(storage::Row&& row) {
+  const auto text = [&](std::size_t i) { return row.Take(i).value_or(""); };
+  Entry e;
+  e.id = text(0);
+  e.chain = text(1);
+  e.seq = row.IsNull(2) ? 0 : row.Int(2);
+  e.hash = text(3);
+  e.tenant_id = row.Take(4);
+  e.product = text(5);
+  e.action = text(6);
+  const std::string crud = text(7);
+  e.crud = crud.empty() ? '?' : crud[0];
+  e.actor_id = text(8);
+  e.actor_name = text(9);
+  e.target_type = text(10);
+  e.target_id = text(11);
+  e.target_name = text(12);
+  e.description = text(13);
+  e.is_failure = StoredBool(text(14));
+  e.source_ip = text(15);
+  e.request_id = text(16);
+  e.fields = text(17);
+  e.detail = text(18);
+  e.created = ParseTimestamp(text(19)).value_or(Timestamp{});
+  e.received = ParseTimestamp(text(20)).value_or(Timestamp{});
+  e.demo = StoredBool(text(21));
+  return e;
+}
 
 void Record(storage::Session& s, const Clock& clock, const Actor& actor, const Event& event) {
   Entry e;
@@ -476,7 +505,7 @@ void SealUnchained(storage::Database& db) {
       if (rows.empty()) return void(done = true);
       std::vector<Entry> entries;
       entries.reserve(rows.size());
-      for (const auto& row : rows) entries.push_back(EntryFromRow(row));
+      for (auto& row : rows) entries.push_back(EntryFromRow(std::move(row)));
       auto heads = Link(s, entries);
       for (const auto& e : entries) {
         s.Execute(kSeal, {e.id, std::to_string(e.seq), e.hash, std::string(e.demo ? "1" : "0")});
@@ -529,14 +558,36 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size) {
-  std::optional<Cursor> at;
-  for (;;) {
-    auto rows = SearchRows(db, filter, page_size, at);
-    if (rows.empty()) return;
+  PageReader reader(db, filter, page_size);
+  for (auto rows = reader.Next(); !rows.empty(); rows = reader.Next()) {
     if (!fn(rows)) return;
-    if (static_cast<int>(rows.size()) < page_size) return;
-    at = Cursor{rows.back().created, rows.back().id};
   }
+}
+
+PageReader::PageReader(storage::Database& db, Filter filter, int page_size)
+    : db_(db), filter_(std::move(filter)), page_size_(page_size) {
+  Fetch(std::nullopt);
+}
+
+PageReader::~PageReader() {
+  if (pending_.valid()) pending_.wait();
+}
+
+void PageReader::Fetch(std::optional<std::pair<Timestamp, std::string>> after) {
+  std::optional<Cursor> at;
+  if (after) at = Cursor{after->first, std::move(after->second)};
+  pending_ = std::async(std::launch::async, [this, at = std::move(at)] {
+    return SearchRows(db_, filter_, page_size_, at);
+  });
+}
+
+std::vector<Entry> PageReader::Next() {
+  if (!pending_.valid()) return {};
+  auto rows = pending_.get();
+  if (static_cast<int>(rows.size()) == page_size_) {
+    Fetch(std::make_pair(rows.back().created, rows.back().id));
+  }
+  return rows;
 }
 
 std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string& chain,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct Event {
 };
 
 void Record(storage::Session& s, const Clock& clock, const Actor& actor, const Event& event);
+
+// An audit_log row selected with kColumns (its columns are moved out).
+Entry EntryFromRow(storage::Row&& row);
 
 // Chains and inserts events (id, created and received set; chain, seq, hash and demo filled in
 // here), in one statement per batch. Events of one chain keep their order.
@@ -90,6 +94,27 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 // Every matching event, page by page (constant memory); stops when `fn` returns false.
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size = 2000);
+
+// The pages of a search, oldest cursor first, each fetched on a thread of its own while the
+// caller works on the previous one (an export formats and sends page n while the database
+// reads page n+1). Destruction waits for a fetch in flight.
+class PageReader {
+ public:
+  PageReader(storage::Database& db, Filter filter, int page_size = 5000);
+  ~PageReader();
+  PageReader(const PageReader&) = delete;
+  PageReader& operator=(const PageReader&) = delete;
+  // The next page; empty once everything was read.
+  std::vector<Entry> Next();
+
+ private:
+  void Fetch(std::optional<std::pair<Timestamp, std::string>> after);
+
+  storage::Database& db_;
+  Filter filter_;
+  int page_size_;
+  std::future<std::vector<Entry>> pending_;
+};
 
 // Retention: removes a chain's events received before `cutoff`, moves the chain's base past
 // them and appends an "audit.pruned" tombstone naming the new base. Returns how many went.

@@ -47,10 +47,10 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
-  // A body too large to hold: sent chunked, `stream` appending the next piece to its argument
-  // each call (a few tens of KiB), false once nothing is left. It runs where the handler ran
-  // (the blocking pool on PostgreSQL), one piece at a time, so memory stays constant. An
-  // exception ends the response without its last chunk: the client sees it truncated.
+  // A body too large to hold: sent chunked (`body` first, when set), `stream` appending the next
+  // piece to its argument each call (a few tens of KiB), false once nothing is left. It runs where
+  // the handler ran (the blocking pool on PostgreSQL), one piece at a time, so memory stays
+  // constant. An exception ends the response without its last chunk: the client sees it truncated.
   std::function<bool(std::string& out)> stream;
 
   static Response Json(int status, std::string body);

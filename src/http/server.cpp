@@ -304,6 +304,13 @@ struct Server::Impl {
         co_await bhttp::async_write_header(conn.stream, sr, asio::as_tuple(asio::use_awaitable));
     (void)head_n;
     if (head_ec) co_return false;
+    if (!res.body.empty()) {  // what the handler had at hand goes first
+      auto [ec, n] =
+          co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(res.body)),
+                                     asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      if (ec) co_return false;
+    }
     std::string piece;
     for (;;) {
       piece.clear();

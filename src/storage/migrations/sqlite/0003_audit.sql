@@ -20,6 +20,8 @@ DROP INDEX audit_log_tenant_idx;
 CREATE UNIQUE INDEX audit_log_chain_seq_idx ON audit_log (chain, seq);
 CREATE INDEX audit_log_tenant_created_idx ON audit_log (tenant_id, created_at, id);
 CREATE INDEX audit_log_actor_created_idx ON audit_log (actor_id, created_at, id);
+-- "Everything user X did in tenant T last month": equality on both, then the time range.
+CREATE INDEX audit_log_tenant_actor_idx ON audit_log (tenant_id, actor_id, created_at, id);
 CREATE INDEX audit_log_target_created_idx ON audit_log (target_id, created_at, id);
 CREATE INDEX audit_log_created_idx ON audit_log (created_at, id);
 
