@@ -202,8 +202,8 @@ constexpr std::string_view kKnown[] = {"action",     "crud",         "created", 
                                        "version",    "external_id",  "metadata",  "product"};
 
 std::optional<ParsedEvent> ParseOne(const json::object& o, const std::string& pointer,
-                               const Publisher& who, Timestamp now,
-                               std::vector<FieldError>& errors) {
+                                    const Publisher& who, Timestamp now,
+                                    std::vector<FieldError>& errors) {
   const std::size_t before = errors.size();
   Checker c(o, pointer, errors);
   for (const auto& kv : o) {
