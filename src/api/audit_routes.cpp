@@ -13,7 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-Error BadQuery(std::string_view name, std::string detail) {
+Error BadQuery(std::string_view name, const std::string& detail) {
   return Malformed("bad-query", "Bad query parameter",
                    "query parameter '" + std::string(name) + "' " + detail);
 }

@@ -21,7 +21,8 @@
 namespace breakpilot::audit {
 
 inline constexpr std::size_t kMaxBatch = 1000;
-inline constexpr std::size_t kMaxFieldsBytes = 64 * 1024;  // fields, metadata, actor/target fields
+inline constexpr std::size_t kMaxFieldsBytes =
+    std::size_t{64} * 1024;  // fields, metadata, actor/target fields
 
 // Who publishes, as the API established it.
 struct Publisher {

@@ -229,7 +229,7 @@ void StoreHeads(storage::Session& s, const std::vector<Head>& heads) {
 }
 
 Entry Tombstone(const Clock& clock, const std::string& chain, std::string action,
-                const Actor& actor, boost::json::object fields, std::string description) {
+                const Actor& actor, const boost::json::object& fields, std::string description) {
   Entry e;
   e.received = e.created = clock.Now();
   e.id = NewUuidV7(e.received);
@@ -270,7 +270,7 @@ ChainReport VerifyChain(storage::Database& db, const storage::Row& head) {
   ChainReport r;
   r.chain = head.Text(0);
   r.head_seq = head.Int(1);
-  const std::string head_hash = head.Text(2);
+  const std::string& head_hash = head.Text(2);
   r.base_seq = head.Int(3);
   std::string expected_prev = head.Text(4);
   std::int64_t expected_seq = r.base_seq + 1;
