@@ -100,13 +100,14 @@ std::string FilterSummary(const audit::Filter& f) {
   return s.empty() ? "none" : s;
 }
 
+json::object PublishedJson(const audit::Published& p) {
+  return {{"id", p.id}, {"hash", p.hash}, {"seq", p.seq}, {"chain_hash", p.chain_hash}};
+}
+
 json::array PublishedJson(const std::vector<audit::Published>& p) {
   json::array a;
   a.reserve(p.size());
-  for (const auto& x : p) {
-    a.push_back(
-        json::object{{"id", x.id}, {"hash", x.hash}, {"seq", x.seq}, {"chain_hash", x.chain_hash}});
-  }
+  for (const auto& x : p) a.push_back(PublishedJson(x));
   return a;
 }
 
@@ -191,10 +192,7 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
   auto published = ingestor_.Publish(who, events, pointer);
   if (!published) return ProblemFor(published.error(), req);
   if (!bulk) {
-    const auto& p = published->front();
-    return http::Response::Json(
-        201, json::serialize(json::object{
-                 {"id", p.id}, {"hash", p.hash}, {"seq", p.seq}, {"chain_hash", p.chain_hash}}));
+    return http::Response::Json(201, json::serialize(PublishedJson(published->front())));
   }
   if (retraced) return http::Response::Json(201, json::serialize(PublishedJson(*published)));
   return http::Response::Json(201,
@@ -408,15 +406,10 @@ void Api::AddAuditRoutes() {
                                       "only a frozen or archived tenant's audit trail is erased"),
                              req);
          }
-         auto state = keys_.state();
-         if (!state->signer) {
-           return ProblemFor(Error{ErrorKind::kUnavailable, "no-signing-key", "Unavailable",
-                                   "the identity has no signing key yet; retry shortly"},
-                             req);
-         }
-         const auto signer = *state->signer;
+         auto signer = keys_.Signer();
+         if (!signer) return ProblemFor(signer.error(), req);
          auto summary = audit::Erase(db_, clock_, caller.actor, *id, [&](const std::string& s) {
-           return signer.Sign(json::parse(s).as_object());
+           return signer->Sign(json::parse(s).as_object());
          });
          return http::Response::Json(
              200, json::serialize(json::object{{"events_erased", summary.count},

@@ -594,7 +594,7 @@ std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string&
                    Timestamp cutoff) {
   std::int64_t removed = 0;
   db.Write([&](storage::Session& s) {
-    const Head head = LockHead(s, chain);
+    LockHead(s, chain);  // replicas pruning at the same hour take turns
     auto through = s.FetchOne(kLastBefore, {chain, FormatStorage(cutoff)});
     if (!through) return;
     const std::int64_t seq = through->Int(0);
@@ -609,7 +609,6 @@ std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string&
                                        {"cutoff", FormatRfc3339(cutoff)}},
                                       "retention removed " + std::to_string(removed) +
                                           " event(s) received before " + FormatRfc3339(cutoff))};
-    (void)head;
     Append(s, tomb);
   });
   return removed;

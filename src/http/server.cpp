@@ -304,17 +304,20 @@ struct Server::Impl {
         co_await bhttp::async_write_header(conn.stream, sr, asio::as_tuple(asio::use_awaitable));
     (void)head_n;
     if (head_ec) co_return false;
-    if (!res.body.empty()) {  // what the handler had at hand goes first
-      auto [ec, n] =
-          co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(res.body)),
-                                     asio::as_tuple(asio::use_awaitable));
-      (void)n;
-      if (ec) co_return false;
-    }
-    std::string piece;
-    for (;;) {
+    // What the handler had at hand is the first piece; each later one is produced after the
+    // previous one is written.
+    std::string piece = std::move(res.body);
+    for (bool more = true;;) {
+      if (!piece.empty()) {
+        conn.stream.expires_after(options.read_timeout);
+        auto [ec, n] =
+            co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(piece)),
+                                       asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec) co_return false;
+      }
+      if (!more) break;
       piece.clear();
-      bool more = false;
       std::string failure;
       const auto produce = [&] {
         try {
@@ -338,15 +341,6 @@ struct Server::Impl {
         kLog.Error("streamed response failed", {{"error", failure}, {"request_id", request_id}});
         co_return false;
       }
-      if (!piece.empty()) {
-        conn.stream.expires_after(options.read_timeout);
-        auto [ec, n] =
-            co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(piece)),
-                                       asio::as_tuple(asio::use_awaitable));
-        (void)n;
-        if (ec) co_return false;
-      }
-      if (!more) break;
     }
     auto [last_ec, last_n] = co_await asio::async_write(conn.stream, bhttp::make_chunk_last(),
                                                         asio::as_tuple(asio::use_awaitable));

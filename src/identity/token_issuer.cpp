@@ -86,12 +86,18 @@ std::string KeyRing::Rotate(const audit::Actor& actor) {
   return kid;
 }
 
-Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims) {
-  auto state = ring_.state();
-  if (!state->signer) {
+Result<SigningKey> KeyRing::Signer() const {
+  auto s = state();
+  if (!s->signer) {
     return Error{ErrorKind::kUnavailable, "no-signing-key", "Unavailable",
                  "the identity has no signing key yet; retry shortly"};
   }
+  return *s->signer;
+}
+
+Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims) {
+  auto signer = ring_.Signer();
+  if (!signer) return std::move(signer).error();
   const Timestamp now = clock_.Now();
   const std::int64_t iat = now.micros / kMicrosPerSecond;
   claims["iss"] = settings_.issuer;
@@ -100,7 +106,7 @@ Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims) {
   claims["nbf"] = iat;
   claims["exp"] = iat + settings_.ttl.count();
   claims["jti"] = NewUuidV7(now);
-  return IssuedToken{state->signer->Sign(claims), settings_.ttl.count(), ""};
+  return IssuedToken{signer->Sign(claims), settings_.ttl.count(), ""};
 }
 
 Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::string_view password,

@@ -47,6 +47,8 @@ class KeyRing {
   // A new key signs from now on; the previous one stays published for `overlap`.
   std::string Rotate(const audit::Actor& actor);
   std::shared_ptr<const State> state() const;
+  // The key that signs now; 503 "no-signing-key" before the first Refresh made one.
+  Result<SigningKey> Signer() const;
 
  private:
   void Load();

@@ -193,23 +193,21 @@ class PgConnection final : public Session {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    const int n = static_cast<int>(values.size());
+    ResultPtr r;
     if (q.dynamic) {  // planned with these values, not kept
       const std::string sql(q.For(Dialect::kPostgres));
-      ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0));
-      const auto st = PQresultStatus(r.get());
-      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Throw(q.name, r.get());
-      return r;
+      r.reset(PQexecParams(conn_, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
+    } else {
+      const std::string name(q.name);
+      if (!prepared_.contains(name)) {
+        const std::string sql(q.For(Dialect::kPostgres));
+        ResultPtr p(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+        if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) Throw(q.name, p.get());
+        prepared_.insert(name);
+      }
+      r.reset(PQexecPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0));
     }
-    const std::string name(q.name);
-    if (!prepared_.contains(name)) {
-      const std::string sql(q.For(Dialect::kPostgres));
-      ResultPtr p(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
-      if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) Throw(q.name, p.get());
-      prepared_.insert(name);
-    }
-    ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
-                               nullptr, nullptr, 0));
     const auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Throw(q.name, r.get());
     return r;

@@ -391,7 +391,8 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
     std::string action;  // the audit event it must write
     std::function<HttpResponse()> call;
   };
-  std::map<std::string, Step> table = {
+  // In the order they run (a project before its update, cancel before erase).
+  const std::vector<std::pair<std::string, Step>> table = {
       {"POST /tenants",
        {"tenant.create",
         [&] { return client().Post("/tenants", R"({"slug":"walk2","name":"Walk 2"})"); }}},
@@ -498,28 +499,6 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /internal/api-keys/verify", "a read; last use is batched, not audited"},
       {"POST /portal/logout", "needs the OpenID provider: OidcTest asserts portal.sign_out"},
   };
-  // The order matters (a project before its update, cancel before erase): walk the table's
-  // operations in this sequence, after checking the document lists nothing else.
-  const std::vector<std::string> order = {"POST /tenants",
-                                          "PATCH /tenants/{id}",
-                                          "POST /tenants/{id}/projects",
-                                          "PATCH /tenants/{id}/projects/{project_id}",
-                                          "DELETE /tenants/{id}/projects/{project_id}",
-                                          "POST /tenants/{id}/products",
-                                          "DELETE /tenants/{id}/products/{product_id}",
-                                          "POST /users",
-                                          "POST /service-clients",
-                                          "POST /api-keys",
-                                          "POST /api-keys/{key_id}/rotate",
-                                          "DELETE /api-keys/{key_id}",
-                                          "POST /audit",
-                                          "POST /audit/bulk",
-                                          "POST /publisher/v1/project/{project_id}/event",
-                                          "POST /publisher/v1/project/{project_id}/event/bulk",
-                                          "PUT /tenants/{id}/audit-retention",
-                                          "POST /tenants/{id}/activate",
-                                          "POST /tenants/{id}/cancel",
-                                          "POST /tenants/{id}/audit/erase"};
   const YAML::Node doc = YAML::LoadFile(BREAKPILOT_SOURCE_DIR "/api/openapi.yaml");
   std::size_t walked = 0;
   for (const auto& path : doc["paths"]) {
@@ -529,14 +508,16 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       const std::string op = upper + " " + path.first.as<std::string>();
       if (elsewhere.count(op)) continue;
-      EXPECT_TRUE(table.count(op)) << op << " changes state but the audit walk does not call it";
-      EXPECT_NE(std::find(order.begin(), order.end(), op), order.end()) << op;
+      const bool listed =
+          std::any_of(table.begin(), table.end(), [&](const auto& row) { return row.first == op; });
+      EXPECT_TRUE(listed) << op << " changes state but the audit walk does not call it";
       ++walked;
     }
   }
   EXPECT_EQ(walked, table.size());
-  for (const auto& op : order) {
-    const auto& step = table.at(op);
+  for (const auto& row : table) {
+    const std::string& op = row.first;
+    const Step& step = row.second;
     const auto count = [&] {
       return Search("action=" + step.action + "&include_demo=true&limit=1000").size();
     };

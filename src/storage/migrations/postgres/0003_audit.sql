@@ -32,6 +32,9 @@ CREATE INDEX audit_log_actor_created_idx ON audit_log (actor_id, created_at, id)
 CREATE INDEX audit_log_tenant_actor_idx ON audit_log (tenant_id, actor_id, created_at, id);
 CREATE INDEX audit_log_target_created_idx ON audit_log (target_id, created_at, id);
 CREATE INDEX audit_log_created_idx ON audit_log (created_at, id);
+-- Empty but for rows the platform never chained: start-up (audit::SealUnchained) and
+-- verification find them without reading the table.
+CREATE INDEX audit_log_unchained_idx ON audit_log (created_at, id) WHERE seq IS NULL;
 
 -- One row per chain (a tenant's id, or 'platform'): the head every new event links to, and the
 -- base that retention or an erase moved forward (a tombstone event in the chain records each
