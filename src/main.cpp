@@ -18,6 +18,8 @@
 #include "core/uuid.hpp"
 #include "identity/directory.hpp"
 #include "identity/token_issuer.hpp"
+#include "jobs/queue.hpp"
+#include "lifecycle/engine.hpp"
 #include "storage/migrations.hpp"
 #include "tenants/tenant_service.hpp"
 
@@ -158,6 +160,24 @@ int main(int argc, char** argv) {
   std::string verify_tenant;
   averify->add_option("--tenant", verify_tenant, "Only this tenant's chain (id or slug)");
   add_db_flag(averify);
+  auto* jobs_cmd = app.add_subcommand("jobs", "The durable job queue");
+  jobs_cmd->require_subcommand(1);
+  auto* jlist = jobs_cmd->add_subcommand("list", "List jobs, latest run time first");
+  std::string jobs_state, jobs_kind;
+  int jobs_limit = 100;
+  jlist->add_option("--state", jobs_state, "pending, running, done or dead");
+  jlist->add_option("--kind", jobs_kind, "e.g. mail.send, tenant.offboard");
+  jlist->add_option("--limit", jobs_limit, "At most this many")->check(CLI::Range(1, 10000));
+  add_db_flag(jlist);
+  auto* jretry = jobs_cmd->add_subcommand("retry", "Run a dead job again now");
+  std::string retry_id;
+  jretry->add_option("id", retry_id, "The job's id")->required();
+  add_db_flag(jretry);
+  auto* demo_cmd = app.add_subcommand("demo", "The demo tenant");
+  demo_cmd->require_subcommand(1);
+  auto* dreset = demo_cmd->add_subcommand(
+      "reset", "Queue a reset of the demo tenant on every product now (a running server does it)");
+  add_db_flag(dreset);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -241,6 +261,45 @@ int main(int argc, char** argv) {
     }
     Print({{"ok", ok}, {"chains", std::move(chains)}});
     return ok ? 0 : 1;
+  }
+  breakpilot::jobs::Queue queue(*db, breakpilot::SystemClock());
+  if (jlist->parsed()) {
+    breakpilot::jobs::JobFilter f{.limit = jobs_limit};
+    if (!jobs_state.empty()) {
+      f.state = breakpilot::jobs::ParseState(jobs_state);
+      if (!f.state) {
+        std::cerr << "breakpilot: --state must be pending, running, done or dead\n";
+        return 2;
+      }
+    }
+    if (!jobs_kind.empty()) f.kind = jobs_kind;
+    boost::json::array items;
+    for (const auto& j : queue.List(f)) {
+      items.push_back({{"id", j.id},
+                       {"kind", j.kind},
+                       {"state", breakpilot::jobs::ToString(j.state)},
+                       {"run_at", breakpilot::FormatRfc3339(j.run_at)},
+                       {"attempts", j.attempts},
+                       {"last_error", j.last_error ? boost::json::value(*j.last_error)
+                                                   : boost::json::value(nullptr)}});
+    }
+    Print({{"items", std::move(items)}});
+    return 0;
+  }
+  if (jretry->parsed()) {
+    if (!breakpilot::IsCanonicalUuid(retry_id)) {
+      std::cerr << "breakpilot: the job id must be a UUID\n";
+      return 2;
+    }
+    auto j = queue.Retry(breakpilot::NormalizeUuid(retry_id));
+    if (!j) return PrintError(j.error());
+    Print({{"id", j->id}, {"kind", j->kind}, {"state", breakpilot::jobs::ToString(j->state)}});
+    return 0;
+  }
+  if (dreset->parsed()) {
+    Print({{"job_key",
+            breakpilot::lifecycle::QueueDemoReset(*db, breakpilot::SystemClock(), actor)}});
+    return 0;
   }
   if (tshow->parsed()) {
     auto t = find_tenant(show_key);

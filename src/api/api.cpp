@@ -54,7 +54,19 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
                 : std::nullopt),
       api_keys_(db, clock),
       claims_(db),
-      ingestor_(db, clock) {
+      ingestor_(db, clock),
+      queue_(db, clock, options_.jobs),
+      mailer_(db, clock, options_.mail_transport, options_.mail_from),
+      products_(options_.fetch,
+                [this](const std::string& product) -> Result<std::string> {
+                  auto t = issuer_.PlatformToken(product);
+                  if (!t) return std::move(t).error();
+                  return t->access_token;
+                }),
+      engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
+      trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour) {
+  tenants_.OnStatusChanged(
+      [this](storage::Session& s, const tenants::Tenant& t) { engine_.OnStatusChanged(s, t); });
   keys_.Refresh();
   last_key_refresh_us_ = clock.Now().micros;
   const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
@@ -71,11 +83,20 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddApiKeyRoutes();
   AddPortalRoutes();
   AddAuditRoutes();
+  AddLifecycleRoutes();
+  metrics_.AddCollector([this](std::string& out) { engine_.WriteMetrics(out); });
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
+}
+
+void Api::RegisterJobs(jobs::Runner& runner) {
+  runner.Register(std::string(mail::kSendJob),
+                  [this](jobs::JobContext& ctx) { mailer_.SendJob(ctx); });
+  engine_.Register(runner);
 }
 
 void Api::SetPublicUrl(std::string url) {
   if (oidc_login_) oidc_login_->SetPublicUrl(url);
+  mailer_.SetPublicUrl(url);
   issuer_.SetIssuer(std::move(url));
 }
 
@@ -86,6 +107,10 @@ void Api::Maintain() {
   if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
     last_key_refresh_us_ = now;
     keys_.Refresh();
+  }
+  if (now - last_schedule_us_ >= 60 * kMicrosPerSecond) {  // the next nightly demo reset
+    last_schedule_us_ = now;
+    engine_.EnsureSchedules();
   }
   if (now - last_retention_us_ >= 3600 * kMicrosPerSecond) {  // audit retention, hourly
     last_retention_us_ = now;
@@ -189,6 +214,15 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   } else {
     denied = identity::Authorize(caller.principal, *endpoint.action, std::nullopt);
   }
+  // The status gate: whoever acts as the tenant itself meets its lifecycle status (staff keep
+  // reaching a frozen or archived tenant, to help, reactivate and audit it).
+  if (!denied && endpoint.tenant == TenantFrom::kPathId && caller.principal.realm_roles.empty()) {
+    if (auto t = tenants_.Get(*UuidParam(req, "id"))) {
+      const bool write = req.method != "GET" && req.method != "HEAD";
+      const bool lifts = endpoint.name == "tenant_reactivate" || endpoint.name == "tenant_cancel";
+      denied = tenants::lifecycle::Gate(*t, write, lifts);
+    }
+  }
   http::Response res;
   if (denied) {
     res = ProblemFor(*denied, req);
@@ -236,6 +270,30 @@ void Api::Observe(const http::Exchange& x) {
   f["request_id"] = x.request->request_id;
   if (!x.request->traceparent.empty()) f["trace_id"] = x.request->traceparent.substr(3, 32);
   kAccessLog.Info("request", f);
+}
+
+http::Response Text(int status, std::string_view content_type, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 http::Response ProblemFor(const Error& e, const http::Request& req) {

@@ -30,6 +30,12 @@
 #include "identity/permissions.hpp"
 #include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
+#include "jobs/runner.hpp"
+#include "lifecycle/engine.hpp"
+#include "lifecycle/products.hpp"
+#include "lifecycle/test_clock.hpp"
+#include "lifecycle/trial.hpp"
+#include "mail/outbox.hpp"
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
@@ -75,6 +81,12 @@ struct ApiOptions {
   std::string oidc_audience = "breakpilot";
   identity::KeycloakSettings keycloak;  // base_url set: Keycloak mode (tenants get organizations)
   http::Fetcher fetch = http::Fetch;    // outbound HTTP; a test may answer instead
+  std::shared_ptr<mail::Transport> mail_transport;  // null: mail stays queued (unit tests)
+  std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
+  lifecycle::EngineSettings lifecycle{};
+  jobs::QueueOptions jobs{};
+  int trial_requests_per_hour = 5;
+  lifecycle::TestClock* test_clock = nullptr;  // set: POST /internal/clock moves the clock
 };
 
 class Api {
@@ -97,6 +109,10 @@ class Api {
   identity::Directory& directory() { return directory_; }
   identity::KeyRing& key_ring() { return keys_; }
   void AddForTest(Endpoint endpoint) { Add(std::move(endpoint)); }
+  // Gives the runner the handlers of every job kind (mail, lifecycle).
+  void RegisterJobs(jobs::Runner& runner);
+  jobs::Queue& job_queue() { return queue_; }
+  lifecycle::Engine& engine() { return engine_; }
 
  private:
   void AddSystemRoutes();
@@ -107,6 +123,7 @@ class Api {
   void AddApiKeyRoutes();
   void AddPortalRoutes();
   void AddAuditRoutes();
+  void AddLifecycleRoutes();
   std::optional<Error> ScopeAuditFilter(const Caller& caller, audit::Filter& f);
   http::Response PublishAudit(http::Request& req, const Caller& caller, std::string product,
                               bool bulk, bool retraced);
@@ -138,8 +155,14 @@ class Api {
   identity::ApiKeyService api_keys_;
   identity::ClaimsService claims_;
   audit::Ingestor ingestor_;
+  jobs::Queue queue_;
+  mail::Mailer mailer_;
+  lifecycle::ProductClient products_;
+  lifecycle::Engine engine_;
+  lifecycle::TrialService trials_;
   std::int64_t last_retention_us_ = 0;
   std::int64_t last_key_refresh_us_ = 0;
+  std::int64_t last_schedule_us_ = 0;
   http::Router router_;
   std::vector<Endpoint> endpoints_;
   http::Metrics metrics_;
@@ -147,6 +170,8 @@ class Api {
 
 // Helpers shared by the route files.
 http::Response ProblemFor(const Error& e, const http::Request& req);
+http::Response Text(int status, std::string_view content_type, std::string body);
+std::string HtmlEscape(std::string_view s);
 // Reads a `{name}` path parameter that must be a UUID; 400 otherwise.
 Result<std::string> UuidParam(const http::Request& req, std::string_view name);
 // Parses If-Match ("\"3\"" or "*"); nullopt when absent or "*". Malformed -> never matches.

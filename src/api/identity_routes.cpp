@@ -222,15 +222,7 @@ void Api::AddIdentityRoutes() {
          }
          auto c = claims_.For(user, org, realm);
          if (!c) return ProblemFor(c.error(), req);
-         boost::json::array products;
-         for (const auto& p : c->products) products.emplace_back(p);
-         return http::Response::Json(200, boost::json::serialize(boost::json::object{
-                                              {"org_id", c->org_id},
-                                              {"org_slug", c->org_slug},
-                                              {"org_roles", identity::RoleNames(c->org_roles)},
-                                              {"products", std::move(products)},
-                                              {"plan", c->plan},
-                                              {"tenant_status", c->tenant_status}}));
+         return http::Response::Json(200, boost::json::serialize(identity::ClaimsJson(*c)));
        }});
 }
 

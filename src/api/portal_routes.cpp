@@ -24,20 +24,7 @@ http::Response Redirect(int status, const std::string& location) {
   return r;
 }
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+
 
 std::string ClaimString(const boost::json::object& o, std::string_view k) {
   const auto* v = o.if_contains(k);
@@ -142,10 +129,10 @@ void Api::AddPortalRoutes() {
              "<title>Breakpilot portal</title></head><body><main>";
          if (s) {
            const auto name = ClaimString(s->claims, "name");
-           body += "<p>Signed in as <b id=\"who\">" + Escape(name.empty() ? s->subject : name) +
+           body += "<p>Signed in as <b id=\"who\">" + HtmlEscape(name.empty() ? s->subject : name) +
                    "</b>.</p><form method=\"post\" action=\"/portal/logout\">"
                    "<input type=\"hidden\" name=\"csrf\" value=\"" +
-                   Escape(s->csrf_token) + "\"><button type=\"submit\">Sign out</button></form>";
+                   HtmlEscape(s->csrf_token) + "\"><button type=\"submit\">Sign out</button></form>";
          } else {
            body += "<p><a id=\"sign-in\" href=\"/portal/login\">Sign in</a></p>";
          }

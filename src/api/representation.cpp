@@ -3,38 +3,13 @@
 #include <boost/json.hpp>
 
 namespace breakpilot::api {
-namespace {
-
-boost::json::value OptionalTime(const std::optional<Timestamp>& t) {
-  if (!t) return nullptr;
-  return boost::json::value(FormatRfc3339(*t));
-}
-
-}  // namespace
 
 std::string ETagFor(std::int64_t version) {
   return "\"" + std::to_string(version) + "\"";
 }
 
 boost::json::object ToJson(const tenants::Tenant& t) {
-  boost::json::object o;
-  o["id"] = t.id;
-  o["slug"] = t.slug;
-  o["name"] = t.name;
-  o["kind"] = tenants::ToString(t.kind);
-  o["status"] = tenants::ToString(t.status);
-  o["plan"] = tenants::ToString(t.plan);
-  o["trial_ends_at"] = OptionalTime(t.trial_ends_at);
-  o["status_changed_at"] = FormatRfc3339(t.status_changed_at);
-  if (t.cancel_reason) {
-    o["cancel_reason"] = *t.cancel_reason;
-  } else {
-    o["cancel_reason"] = nullptr;
-  }
-  o["version"] = t.version;
-  o["created_at"] = FormatRfc3339(t.created_at);
-  o["updated_at"] = FormatRfc3339(t.updated_at);
-  return o;
+  return tenants::TenantJson(t);
 }
 
 boost::json::object ToJson(const tenants::Project& p) {

@@ -41,13 +41,7 @@ struct Asset {
 constexpr Asset kAssets[] = {{"swagger-ui.css", "text/css; charset=utf-8"},
                              {"swagger-ui-bundle.js", "text/javascript; charset=utf-8"}};
 
-http::Response Text(int status, std::string_view content_type, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", content_type);
-  r.body = std::move(body);
-  return r;
-}
+
 
 }  // namespace
 

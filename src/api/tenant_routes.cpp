@@ -32,7 +32,9 @@ void Api::AddTenantRoutes() {
          in.plan = r.String("plan", Required::kNo);
          in.initial_status = r.String("initial_status", Required::kNo);
          in.admin_email = r.String("admin_email", Required::kNo);
-         if (auto e = r.Finish({"slug", "name", "kind", "plan", "initial_status", "admin_email"})) {
+         in.contact_email = r.String("contact_email", Required::kNo);
+         if (auto e = r.Finish({"slug", "name", "kind", "plan", "initial_status", "admin_email",
+                                "contact_email"})) {
            return ProblemFor(*e, req);
          }
          auto t = tenants_.Create(caller.actor, in);
@@ -107,7 +109,8 @@ void Api::AddTenantRoutes() {
          tenants::TenantPatch patch;
          patch.name = r.String("name", Required::kNo);
          patch.plan = r.String("plan", Required::kNo);
-         if (auto e = r.Finish({"name", "plan"})) return ProblemFor(*e, req);
+         patch.contact_email = r.String("contact_email", Required::kNo);
+         if (auto e = r.Finish({"name", "plan", "contact_email"})) return ProblemFor(*e, req);
          auto t = tenants_.Update(caller.actor, *id, patch, *version);
          if (!t) return ProblemFor(t.error(), req);
          return TenantResponse(200, *t);
@@ -125,14 +128,15 @@ void Api::AddTenantRoutes() {
            auto body = ParseJsonObject(req, !needs_reason);
            if (!body) return ProblemFor(body.error(), req);
            BodyReader r(*body);
-           std::optional<std::string> reason;
+           tenants::LifecycleInput in;
            if (needs_reason) {
-             reason = r.String("reason", Required::kYes);
-             if (auto e = r.Finish({"reason"})) return ProblemFor(*e, req);
+             in.reason = r.String("reason", Required::kYes);
+             in.confirm = r.String("confirm", Required::kYes);
+             if (auto e = r.Finish({"reason", "confirm"})) return ProblemFor(*e, req);
            } else if (auto e = r.Finish({})) {
              return ProblemFor(*e, req);
            }
-           auto t = tenants_.Apply(caller.actor, *id, action, reason);
+           auto t = tenants_.Apply(caller.actor, *id, action, in);
            if (!t) return ProblemFor(t.error(), req);
            return TenantResponse(200, *t);
          }});
@@ -140,6 +144,8 @@ void Api::AddTenantRoutes() {
   action_route("/tenants/{id}/activate", "tenant_activate", tenants::lifecycle::Action::kActivate,
                false);
   action_route("/tenants/{id}/cancel", "tenant_cancel", tenants::lifecycle::Action::kCancel, true);
+  action_route("/tenants/{id}/reactivate", "tenant_reactivate",
+               tenants::lifecycle::Action::kReactivate, false);
   Add({.method = "GET",
        .pattern = "/tenants/{id}/idp",
        .name = "tenant_idp",

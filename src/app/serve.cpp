@@ -14,6 +14,9 @@
 #include "catalog/catalog.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "jobs/runner.hpp"
+#include "lifecycle/test_clock.hpp"
+#include "mail/transport.hpp"
 #include "storage/migrations.hpp"
 #include "tenants/tenant_service.hpp"
 
@@ -59,6 +62,29 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   }
   auto db = OpenMigrated(config);
   if (!db) return 1;
+  // One clock for the whole platform: the wall clock, moved forward only by the test clock.
+  OffsetClock clock;
+  std::unique_ptr<lifecycle::TestClock> test_clock;
+  if (config.enable_test_clock) {
+    test_clock = std::make_unique<lifecycle::TestClock>(*db, clock);
+    kLog.Warn("test clock enabled: staff may move the platform's clock forward",
+              {{"offset_seconds", clock.offset() / kMicrosPerSecond}});
+  }
+  std::shared_ptr<mail::Transport> transport;
+  try {
+    if (config.smtp_url.empty()) {
+      transport = std::make_shared<mail::FileTransport>(config.mail_dir);
+    } else {
+      transport = std::make_shared<mail::SmtpTransport>(
+          mail::SmtpSettings{.url = config.smtp_url,
+                             .username = config.smtp_username,
+                             .password = config.smtp_password,
+                             .starttls = config.smtp_starttls});
+    }
+  } catch (const std::exception& e) {
+    kLog.Error("mail transport unavailable", {{"error", e.what()}});
+    return 1;
+  }
   auto catalog = catalog::LoadCatalog(config.catalog_dir);
   if (!catalog) {
     boost::json::array problems;
@@ -67,9 +93,9 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     kLog.Error("catalog invalid", {{"error", catalog.error().detail}, {"problems", problems}});
     return 2;
   }
-  catalog::SyncProducts(*db, SystemClock(), *catalog);
+  catalog::SyncProducts(*db, clock, *catalog);
   if (config.seed_demo) {
-    tenants::TenantService svc(*db, SystemClock());
+    tenants::TenantService svc(*db, clock);
     auto demo = svc.EnsureDemoTenant(audit::Actor{"system:seed", "", ""});
     if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
   }
@@ -94,8 +120,17 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
             .keycloak = {.base_url = config.keycloak_url,
                          .realm = config.keycloak_realm,
                          .client_id = config.keycloak_client_id,
-                         .client_secret = config.keycloak_client_secret}},
-        *db, SystemClock(), *catalog);
+                         .client_secret = config.keycloak_client_secret},
+            .mail_transport = transport,
+            .mail_from = config.mail_from,
+            .lifecycle = {.catalog_dir = config.catalog_dir,
+                          .demo_reset_zone = config.demo_reset_zone,
+                          .demo_reset_hour = config.demo_reset_hour,
+                          .demo_reset_minute = config.demo_reset_minute},
+            .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds)},
+            .trial_requests_per_hour = config.trial_requests_per_hour,
+            .test_clock = test_clock.get()},
+        *db, clock, *catalog);
   } catch (const std::exception& e) {
     kLog.Error("cannot start the API", {{"error", e.what()}});
     return 1;
@@ -135,8 +170,21 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
+  // Scheduled work: mail, trial reminders and expiry, offboarding, the nightly demo reset.
+  jobs::Runner runner(api.job_queue(), {.workers = config.job_workers});
+  api.RegisterJobs(runner);
+  api.metrics().AddCollector([&runner](std::string& out) { runner.WriteMetrics(out); });
+  try {
+    api.engine().EnsureSchedules();
+  } catch (const std::exception& e) {
+    kLog.Error("cannot schedule the nightly demo reset", {{"error", e.what()}});
+    return 1;
+  }
+  if (config.job_workers > 0) runner.Start();
   kLog.Info("listening", {{"url", "http://" + host + ":" + std::to_string(server.port())},
                           {"database", db->Describe()},
+                          {"mail", transport->Describe()},
+                          {"job_workers", config.job_workers},
                           {"products", catalog->products().size()},
                           {"ready_us", ready_us},
                           {"version", BREAKPILOT_VERSION}});
@@ -165,6 +213,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   });
   server.Run();
   signal_thread.join();
+  runner.Stop();  // running jobs finish; the rest wait in the database for any replica
   {
     std::lock_guard lock(maintenance_mu);
     stopping = true;

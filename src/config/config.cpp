@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 
 namespace breakpilot::config {
 namespace {
@@ -59,6 +60,30 @@ constexpr Setting kSettings[] = {
      "its secret", true},
     {"key_rotation_days", "BREAKPILOT_KEY_ROTATION_DAYS", "--key-rotation-days",
      "a token signing key signs this many days, then a new one takes over"},
+    {"environment", "BREAKPILOT_ENVIRONMENT", "--environment",
+     "development or production (production refuses test-only switches)"},
+    {"enable_test_clock", "BREAKPILOT_ENABLE_TEST_CLOCK", "--enable-test-clock",
+     "open POST /internal/clock to move the platform's clock forward (tests only)", false, true},
+    {"mail_from", "BREAKPILOT_MAIL_FROM", "--mail-from", "sender of platform mail"},
+    {"mail_dir", "BREAKPILOT_MAIL_DIR", "--mail-dir",
+     "without smtp_url, mail is written here as .eml files"},
+    {"smtp_url", "BREAKPILOT_SMTP_URL", "--smtp-url",
+     "SMTP submission server: smtp://host:587 (STARTTLS) or smtps://host:465"},
+    {"smtp_username", "BREAKPILOT_SMTP_USERNAME", "--smtp-username", "SMTP AUTH user"},
+    {"smtp_password", "BREAKPILOT_SMTP_PASSWORD", "--smtp-password", "SMTP AUTH password", true},
+    {"smtp_starttls", "BREAKPILOT_SMTP_STARTTLS", "--smtp-starttls",
+     "require STARTTLS on smtp:// (default true; false only for a local test server)", false,
+     true},
+    {"job_workers", "BREAKPILOT_JOB_WORKERS", "--job-workers",
+     "threads running scheduled jobs in this replica (0: none)"},
+    {"job_lease_seconds", "BREAKPILOT_JOB_LEASE_SECONDS", "--job-lease-seconds",
+     "a job whose worker is silent this long is taken over by another"},
+    {"demo_reset_zone", "BREAKPILOT_DEMO_RESET_ZONE", "--demo-reset-zone",
+     "IANA time zone of the nightly demo reset (default Europe/Berlin)"},
+    {"demo_reset_time", "BREAKPILOT_DEMO_RESET_TIME", "--demo-reset-time",
+     "local time of the nightly demo reset, HH:MM (default 03:00)"},
+    {"trial_requests_per_hour", "BREAKPILOT_TRIAL_REQUESTS_PER_HOUR",
+     "--trial-requests-per-hour", "trial requests one address (IP) may make per hour"},
 };
 
 template <class T>
@@ -146,6 +171,32 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     return ParseBool(key, v, c.access_log);
   else if (key == "seed_demo")
     return ParseBool(key, v, c.seed_demo);
+  else if (key == "environment")
+    c.environment = v;
+  else if (key == "enable_test_clock")
+    return ParseBool(key, v, c.enable_test_clock);
+  else if (key == "mail_from")
+    c.mail_from = v;
+  else if (key == "mail_dir")
+    c.mail_dir = v;
+  else if (key == "smtp_url")
+    c.smtp_url = v;
+  else if (key == "smtp_username")
+    c.smtp_username = v;
+  else if (key == "smtp_password")
+    c.smtp_password = v;
+  else if (key == "smtp_starttls")
+    return ParseBool(key, v, c.smtp_starttls);
+  else if (key == "job_workers")
+    return ParseNumber(key, v, c.job_workers, 0, 64);
+  else if (key == "job_lease_seconds")
+    return ParseNumber(key, v, c.job_lease_seconds, 2, 86'400);
+  else if (key == "demo_reset_zone")
+    c.demo_reset_zone = v;
+  else if (key == "demo_reset_time")
+    c.demo_reset_time = v;
+  else if (key == "trial_requests_per_hour")
+    return ParseNumber(key, v, c.trial_requests_per_hour, 1, 1'000'000);
   else
     return "unknown setting '" + std::string(key) + "'";
   return std::nullopt;
@@ -225,6 +276,32 @@ std::optional<std::string> Validate(Config& c) {
   }
   if (!c.admin_token.empty() && c.admin_token.size() < 16) {
     return "admin_token: must be at least 16 characters";
+  }
+  if (c.environment != "development" && c.environment != "production") {
+    return "environment: want development or production";
+  }
+  if (c.enable_test_clock && c.environment == "production") {
+    return "enable_test_clock: refused in production (it lets staff move the clock)";
+  }
+  if (!c.smtp_url.empty() && c.smtp_url.rfind("smtp://", 0) != 0 &&
+      c.smtp_url.rfind("smtps://", 0) != 0) {
+    return "smtp_url: want smtp://host:port or smtps://host:port";
+  }
+  if (c.mail_from.find('@') == std::string::npos ||
+      c.mail_from.find_first_of("\r\n") != std::string::npos) {
+    return "mail_from: want an address like 'Breakpilot <noreply@example.com>'";
+  }
+  {
+    const auto& t = c.demo_reset_time;
+    if (t.size() != 5 || t[2] != ':' || ParseNumber<int>("", t.substr(0, 2), c.demo_reset_hour, 0,
+                                                          23) ||
+        ParseNumber<int>("", t.substr(3, 2), c.demo_reset_minute, 0, 59)) {
+      return "demo_reset_time: want HH:MM, like 03:00";
+    }
+  }
+  if (!NextLocalTime(Timestamp{}, c.demo_reset_zone, 0, 0)) {
+    return "demo_reset_zone: unknown time zone '" + c.demo_reset_zone +
+           "' (want an IANA name like Europe/Berlin)";
   }
   return std::nullopt;
 }

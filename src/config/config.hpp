@@ -47,10 +47,25 @@ struct Config {
   std::string oidc_client_id;
   std::string oidc_client_secret;
   std::string oidc_audience = "breakpilot";
+  std::string environment = "development";
+  bool enable_test_clock = false;
+  std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
+  std::string mail_dir = "var/mail";
+  std::string smtp_url;  // empty: .eml files in mail_dir
+  std::string smtp_username;
+  std::string smtp_password;
+  bool smtp_starttls = true;
+  int job_workers = 2;
+  int job_lease_seconds = 300;
+  std::string demo_reset_zone = "Europe/Berlin";
+  std::string demo_reset_time = "03:00";
+  int trial_requests_per_hour = 5;
 
-  // Parsed from listen by Validate().
+  // Parsed by Validate(): from listen, and from demo_reset_time.
   std::string host;
   unsigned short port = 0;
+  int demo_reset_hour = 3;
+  int demo_reset_minute = 0;
 };
 
 struct Setting {

@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -36,6 +37,45 @@ std::string Sha256(std::string_view data) {
 
 std::string Sha256Hex(std::string_view data) {
   return HexEncode(Sha256(data));
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  std::array<unsigned char, 32> out{};
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &len) == nullptr) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return {reinterpret_cast<const char*>(out.data()), len};
+}
+
+namespace {
+
+std::string TokenMac(std::string_view key, std::string_view purpose, std::string_view payload) {
+  std::string data;
+  data.reserve(purpose.size() + 1 + payload.size());
+  data.append(purpose).push_back('\0');
+  data.append(payload);
+  return HmacSha256(key, data);
+}
+
+}  // namespace
+
+std::string SignToken(std::string_view key, std::string_view purpose, std::string_view payload) {
+  return Base64UrlEncode(payload) + "." + Base64UrlEncode(TokenMac(key, purpose, payload));
+}
+
+bool VerifySignedToken(std::string_view key, std::string_view purpose, std::string_view token,
+                       std::string& payload) {
+  const auto dot = token.find('.');
+  if (dot == std::string_view::npos || token.size() > 4096) return false;
+  std::string mac;
+  if (!Base64UrlDecode(token.substr(0, dot), payload) ||
+      !Base64UrlDecode(token.substr(dot + 1), mac)) {
+    return false;
+  }
+  return ConstantTimeEquals(mac, TokenMac(key, purpose, payload));
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -21,5 +21,13 @@ bool Base64UrlDecode(std::string_view text, std::string& out);
 std::string Base64Encode(std::string_view data);
 bool Base64Decode(std::string_view text, std::string& out);  // padding optional
 std::string HexEncode(std::string_view data);
+std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+
+// A self-contained signed token: base64url(payload) "." base64url(HMAC-SHA256(key, purpose,
+// payload)). The purpose keeps a token made for one use (an unsubscribe link) from opening
+// another (a download). VerifySignedToken compares in constant time and returns the payload.
+std::string SignToken(std::string_view key, std::string_view purpose, std::string_view payload);
+bool VerifySignedToken(std::string_view key, std::string_view purpose, std::string_view token,
+                       std::string& payload);
 
 }  // namespace breakpilot

@@ -26,6 +26,7 @@ enum class ErrorKind {
   kForbidden,             // known caller, not allowed
   kNotFound,              // no such resource (or not visible to the caller)
   kConflict,              // clashes with current state: duplicate, illegal transition
+  kPaymentRequired,       // the tenant is frozen: reads only until it reactivates (402)
   kPreconditionFailed,    // If-Match does not match
   kGone,                  // existed, no longer available
   kUnsupportedMediaType,  // a body in a format we do not read (415)

@@ -12,6 +12,7 @@ int StatusFor(ErrorKind kind) {
     case ErrorKind::kForbidden: return 403;
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kConflict: return 409;
+    case ErrorKind::kPaymentRequired: return 402;
     case ErrorKind::kPreconditionFailed: return 412;
     case ErrorKind::kGone: return 410;
     case ErrorKind::kUnsupportedMediaType: return 415;
@@ -57,6 +58,7 @@ Response Problem(int status, std::string type, std::string title, std::string de
     case 403: e.kind = ErrorKind::kForbidden; break;
     case 404: e.kind = ErrorKind::kNotFound; break;
     case 409: e.kind = ErrorKind::kConflict; break;
+    case 402: e.kind = ErrorKind::kPaymentRequired; break;
     case 412: e.kind = ErrorKind::kPreconditionFailed; break;
     case 410: e.kind = ErrorKind::kGone; break;
     case 415: e.kind = ErrorKind::kUnsupportedMediaType; break;

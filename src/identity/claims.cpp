@@ -59,7 +59,27 @@ Result<OrgClaims> ClaimsFor(storage::Database& db, const std::string& user_id_in
   for (const auto& s : subs) c.products.push_back(s.product_id);
   c.plan = std::string(tenants::ToString(tenant->plan));
   c.tenant_status = std::string(tenants::ToString(tenant->status));
+  if (tenant->status == tenants::Status::kTrial) c.trial_ends_at = tenant->trial_ends_at;
   return c;
+}
+
+boost::json::object ClaimsJson(const OrgClaims& c) {
+  boost::json::array products;
+  for (const auto& p : c.products) products.emplace_back(p);
+  boost::json::value quota = nullptr;
+  if (c.trial_ends_at) {
+    quota = boost::json::object{{"seats", tenants::kTrialQuota.seats},
+                                {"projects", tenants::kTrialQuota.projects},
+                                {"api_calls_per_day", tenants::kTrialQuota.api_calls_per_day},
+                                {"ends_at", FormatRfc3339(*c.trial_ends_at)}};
+  }
+  return {{"org_id", c.org_id},
+          {"org_slug", c.org_slug},
+          {"org_roles", RoleNames(c.org_roles)},
+          {"products", std::move(products)},
+          {"plan", c.plan},
+          {"tenant_status", c.tenant_status},
+          {"trial_quota", std::move(quota)}};
 }
 
 ClaimsService::ClaimsService(storage::Database& db) : db_(db) {

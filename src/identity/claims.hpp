@@ -7,7 +7,10 @@
 // SALES_REP guardrail: a sales rep gets claims for the demo tenant only (403 otherwise).
 #pragma once
 
+#include <boost/json.hpp>
+
 #include <atomic>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -26,7 +29,12 @@ struct OrgClaims {
   std::vector<std::string> products;
   std::string plan;
   std::string tenant_status;
+  std::optional<Timestamp> trial_ends_at;  // set while the tenant is on trial
 };
+
+// The claims as tokens and POST /internal/claims carry them. `trial_quota` is null unless the
+// tenant is on trial; then it holds the limits products enforce (M12.1) and the end.
+boost::json::object ClaimsJson(const OrgClaims& c);
 
 // `extra_realm_roles`: roles the IdP reports for the user beside the ones stored here.
 Result<OrgClaims> ClaimsFor(storage::Database& db, const std::string& user_id,

@@ -24,7 +24,7 @@ const RoleRow kTable[] = {
      {A::kTenantCreate, A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kTenantLifecycle,
       A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite,
       A::kCatalogRead, A::kApiKeyRead, A::kApiKeyWrite, A::kUserRead, A::kUserWrite, A::kAuditRead,
-      A::kAuditAdmin}},
+      A::kAuditAdmin, A::kJobsAdmin, A::kClockAdvance, A::kMailInbound}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
@@ -39,7 +39,7 @@ const RoleRow kTable[] = {
     {Role::kService,
      "SERVICE",
      true,
-     {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite}},
+     {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite, A::kMailInbound}},
     {Role::kItAdmin,
      "IT_ADMIN",
      false,
@@ -88,6 +88,9 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kAuditWrite, "audit.write"},
     {A::kAuditRead, "audit.read"},
     {A::kAuditAdmin, "audit.admin"},
+    {A::kJobsAdmin, "jobs.admin"},
+    {A::kClockAdvance, "clock.advance"},
+    {A::kMailInbound, "mail.inbound"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {

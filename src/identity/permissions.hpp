@@ -61,6 +61,9 @@ enum class Action {
   kAuditWrite,  // publish events (products)
   kAuditRead,   // search, export, verify
   kAuditAdmin,  // retention and erase
+  kJobsAdmin,   // the job queue: list, retry; a demo reset by hand
+  kClockAdvance,  // the test clock (only with --enable-test-clock)
+  kMailInbound,   // bounce and complaint feedback from the mail server
 };
 inline constexpr std::array kAllActions = {Action::kPublic,           Action::kTenantCreate,
                                            Action::kTenantList,       Action::kTenantRead,
@@ -71,7 +74,9 @@ inline constexpr std::array kAllActions = {Action::kPublic,           Action::kT
                                            Action::kApiKeyWrite,      Action::kApiKeyVerify,
                                            Action::kClaimsRead,       Action::kUserRead,
                                            Action::kUserWrite,        Action::kAuditWrite,
-                                           Action::kAuditRead,        Action::kAuditAdmin};
+                                           Action::kAuditRead,        Action::kAuditAdmin,
+                                           Action::kJobsAdmin,        Action::kClockAdvance,
+                                           Action::kMailInbound};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -95,18 +95,26 @@ Result<SigningKey> KeyRing::Signer() const {
   return *s->signer;
 }
 
-Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims) {
+Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims,
+                                      const std::optional<std::string>& audience,
+                                      std::optional<std::chrono::seconds> ttl) {
   auto signer = ring_.Signer();
   if (!signer) return std::move(signer).error();
   const Timestamp now = clock_.Now();
   const std::int64_t iat = now.micros / kMicrosPerSecond;
+  const std::int64_t lifetime = ttl.value_or(settings_.ttl).count();
   claims["iss"] = settings_.issuer;
-  claims["aud"] = settings_.audience;
+  claims["aud"] = audience.value_or(settings_.audience);
   claims["iat"] = iat;
   claims["nbf"] = iat;
-  claims["exp"] = iat + settings_.ttl.count();
+  claims["exp"] = iat + lifetime;
   claims["jti"] = NewUuidV7(now);
-  return IssuedToken{signer->Sign(claims), settings_.ttl.count(), ""};
+  return IssuedToken{signer->Sign(claims), lifetime, ""};
+}
+
+Result<IssuedToken> TokenIssuer::PlatformToken(const std::string& product_id) {
+  return Sign({{"sub", "platform"}, {"realm_roles", boost::json::array{"SERVICE"}}}, product_id,
+              std::chrono::seconds(120));
 }
 
 Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::string_view password,
@@ -126,14 +134,9 @@ Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::s
   if (target) {
     auto c = ClaimsFor(db_, user->id, *target, {});
     if (!c) return std::move(c).error();
-    claims["org_id"] = c->org_id;
-    claims["org_slug"] = c->org_slug;
-    claims["org_roles"] = RoleNames(c->org_roles);
-    boost::json::array products;
-    for (const auto& p : c->products) products.emplace_back(p);
-    claims["products"] = std::move(products);
-    claims["plan"] = c->plan;
-    claims["tenant_status"] = c->tenant_status;
+    for (auto& [k, v] : ClaimsJson(*c)) {
+      if (!v.is_null()) claims[k] = std::move(v);
+    }
   }
   return Sign(std::move(claims));
 }

@@ -88,6 +88,9 @@ class TokenIssuer {
   Result<IssuedToken> PasswordGrant(std::string_view username, std::string_view password,
                                     const std::optional<std::string>& org);
   Result<IssuedToken> ClientCredentialsGrant(std::string_view client_id, std::string_view secret);
+  // What the platform presents to a product's lifecycle endpoints (export, delete data, demo
+  // reset): sub "platform", realm role SERVICE, audience the product's id, valid 120 s.
+  Result<IssuedToken> PlatformToken(const std::string& product_id);
 
   const TokenSettings& settings() const { return settings_; }
   void SetIssuer(std::string issuer) { settings_.issuer = std::move(issuer); }
@@ -95,7 +98,9 @@ class TokenIssuer {
   boost::json::object Discovery() const;
 
  private:
-  Result<IssuedToken> Sign(boost::json::object claims);
+  Result<IssuedToken> Sign(boost::json::object claims,
+                           const std::optional<std::string>& audience = std::nullopt,
+                           std::optional<std::chrono::seconds> ttl = std::nullopt);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -13,6 +13,17 @@ const std::string& Row::Text(std::size_t i) const {
   return *c;
 }
 
+Timestamp Row::Time(std::size_t i) const {
+  auto t = ParseTimestamp(Text(i));
+  if (!t) throw DatabaseError("column " + std::to_string(i) + " is not a timestamp");
+  return *t;
+}
+
+std::optional<Timestamp> Row::OptionalTime(std::size_t i) const {
+  if (IsNull(i)) return std::nullopt;
+  return Time(i);
+}
+
 std::int64_t Row::Int(std::size_t i) const {
   const std::string& t = Text(i);
   std::int64_t v = 0;

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/time.hpp"
+
 namespace breakpilot::storage {
 
 enum class Dialect { kSqlite, kPostgres };
@@ -49,6 +51,8 @@ class Row {
   // Moves a column out (the row keeps an empty value): for reading many rows cheaply.
   std::optional<std::string> Take(std::size_t i) { return std::move(cols_.at(i)); }
   std::int64_t Int(std::size_t i) const;
+  Timestamp Time(std::size_t i) const;  // a timestamp in either store's text form
+  std::optional<Timestamp> OptionalTime(std::size_t i) const;
   std::size_t size() const { return cols_.size(); }
 
  private:

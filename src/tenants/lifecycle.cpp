@@ -56,4 +56,19 @@ std::vector<Transition> AllowedFrom(Status from) {
   return out;
 }
 
+std::optional<Error> Gate(const Tenant& t, bool write, bool lifts_freeze) {
+  if (t.status == Status::kArchived) {
+    return Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
+                 "tenant " + t.slug + " is archived; its data was exported and deleted"};
+  }
+  if (t.status == Status::kFrozen && write && !lifts_freeze) {
+    Error e{ErrorKind::kPaymentRequired, "tenant-frozen", "Tenant frozen",
+            "tenant " + t.slug + " is frozen: reads work, changes need a reactivation"};
+    e.extensions["reactivate_until"] =
+        FormatRfc3339(AddSeconds(t.status_changed_at, kFrozenDays * 86400LL));
+    return e;
+  }
+  return std::nullopt;
+}
+
 }  // namespace breakpilot::tenants::lifecycle

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
 #include "tenants/tenant.hpp"
 
 namespace breakpilot::tenants::lifecycle {
@@ -42,5 +43,10 @@ bool CanMove(Status from, Status to);
 
 // The transitions that leave `from` (no-ops excluded): what an error message offers instead.
 std::vector<Transition> AllowedFrom(Status from);
+
+// The status gate (PRODUCT.md "Lifecycle") for a request that acts as the tenant (its users, its
+// API keys): an archived tenant gets 410 for everything, a frozen one 402 for writes, except
+// `lifts_freeze` (reactivate, cancel: what a frozen tenant must still reach). nullopt: go on.
+std::optional<Error> Gate(const Tenant& t, bool write, bool lifts_freeze);
 
 }  // namespace breakpilot::tenants::lifecycle

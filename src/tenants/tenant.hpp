@@ -2,6 +2,8 @@
 // Plain values: no storage and no HTTP in here.
 #pragma once
 
+#include <boost/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +32,15 @@ std::optional<Kind> ParseKind(std::string_view s);
 std::optional<Plan> ParsePlan(std::string_view s);
 
 inline constexpr int kTrialDays = 14;
+// What a trial may use (M12.1): carried in the claims (trial_quota) for products to enforce.
+struct TrialQuota {
+  int seats;
+  int projects;
+  int api_calls_per_day;
+};
+inline constexpr TrialQuota kTrialQuota{.seats = 5, .projects = 3, .api_calls_per_day = 1000};
+// A frozen tenant may reactivate this long; then offboarding exports, deletes and archives it.
+inline constexpr int kFrozenDays = 30;
 
 struct Tenant {
   std::string id;  // UUIDv7
@@ -41,6 +52,7 @@ struct Tenant {
   std::optional<Timestamp> trial_ends_at;
   Timestamp status_changed_at;
   std::optional<std::string> cancel_reason;
+  std::optional<std::string> contact_email;  // where lifecycle mail goes (trial, export)
   std::int64_t version = 1;  // bumped by every change; the ETag
   Timestamp created_at;
   Timestamp updated_at;
@@ -62,6 +74,9 @@ struct Subscription {
   std::string plan;
   Timestamp subscribed_at;
 };
+
+// The tenant as the API shows it (and the final export's tenant.json).
+boost::json::object TenantJson(const Tenant& t);
 
 template <class T>
 struct Page {

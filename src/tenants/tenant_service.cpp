@@ -67,6 +67,17 @@ Error StaleVersion(std::string_view what) {
                "the " + std::string(what) + " changed since you read it; read it again and retry"};
 }
 
+std::optional<std::string> ValidateContactEmail(const std::optional<std::string>& email) {
+  if (!email) return std::nullopt;
+  const auto at = email->find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == email->size() || email->size() > 254 ||
+      email->find('@', at + 1) != std::string::npos ||
+      email->find_first_of(" \t\r\n,;<>\"()[]\\:") != std::string::npos) {
+    return "must be an email address";
+  }
+  return std::nullopt;
+}
+
 Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTenantInput& in) {
   std::vector<FieldError> errors;
   if (auto p = ValidateSlug(in.slug)) errors.push_back({"/slug", *p});
@@ -108,9 +119,11 @@ Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTena
       errors.push_back({"/admin_email", "must be an email address"});
     }
   }
+  if (auto p = ValidateContactEmail(in.contact_email)) errors.push_back({"/contact_email", *p});
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   t.slug = in.slug;
   t.name = in.name;
+  t.contact_email = in.contact_email;
   return Insert(actor, std::move(t), &in);
 }
 
@@ -143,6 +156,7 @@ Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
       if (in && on_created_ && (refused = on_created_(s, actor, t, *in))) {
         throw storage::DatabaseError("tenant creation refused");  // rolls the tenant back
       }
+      if (on_status_) on_status_(s, t);
     });
   } catch (const storage::UniqueViolation&) {
     return Conflict("duplicate-slug", "Slug already taken",
@@ -207,6 +221,9 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
     if (!plan)
       errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
   }
+  if (auto p = ValidateContactEmail(patch.contact_email)) {
+    errors.push_back({"/contact_email", *p});
+  }
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   std::optional<Result<Tenant>> out;
   db_.Write([&](storage::Session& s) {
@@ -221,6 +238,7 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
     const std::int64_t version = t->version;
     if (patch.name) t->name = *patch.name;
     if (plan) t->plan = *plan;
+    if (patch.contact_email) t->contact_email = patch.contact_email;
     t->updated_at = clock_.Now();
     if (!store::UpdateTenant(s, *t, version)) {
       return void(out = StaleVersion("tenant"));
@@ -252,50 +270,73 @@ Result<Ok> TenantService::SetAuditRetention(const audit::Actor& actor, const std
 }
 
 Result<Tenant> TenantService::Apply(const audit::Actor& actor, const std::string& id,
-                                    lifecycle::Action action,
-                                    const std::optional<std::string>& reason) {
-  if (action == lifecycle::Action::kCancel) {
-    if (!reason || reason->empty()) return ValidationFailed({{"/reason", "is required to cancel"}});
-    if (auto p = ValidateDisplayName(*reason, 2000)) return ValidationFailed({{"/reason", *p}});
-  }
+                                    lifecycle::Action action, const LifecycleInput& in) {
   std::optional<Result<Tenant>> out;
-  db_.Write([&](storage::Session& s) {
-    auto t = store::SelectTenantForUpdate(s, id);
-    if (!t) return void(out = TenantNotFound(id));
-    const auto next = lifecycle::Next(t->status, action);
-    if (!next) {
-      Error e = Conflict("illegal-transition", "Illegal lifecycle transition",
-                         "cannot " + std::string(lifecycle::ToString(action)) +
-                             " a tenant in status " + std::string(ToString(t->status)));
-      e.extensions["current_status"] = ToString(t->status);
-      boost::json::array allowed;
-      for (const auto& tr : lifecycle::AllowedFrom(t->status)) {
-        allowed.push_back({{"action", lifecycle::ToString(tr.action)}, {"to", ToString(tr.to)}});
-      }
-      e.extensions["allowed_transitions"] = std::move(allowed);
-      return void(out = std::move(e));
-    }
-    if (*next == t->status) return void(out = *t);  // idempotent repeat: nothing changes
-    const std::int64_t version = t->version;
-    const Timestamp now = clock_.Now();
-    const Status from = t->status;
-    t->status = *next;
-    t->status_changed_at = t->updated_at = now;
-    if (action == lifecycle::Action::kCancel) t->cancel_reason = reason;
-    if (*next == Status::kActive) t->cancel_reason.reset();
-    if (!store::UpdateTenant(s, *t, version)) {
-      throw storage::DatabaseError("tenant changed inside a write transaction");
-    }
-    t->version = version + 1;
-    audit::Record(s, clock_, actor,
-                  {t->id, "tenant." + std::string(lifecycle::ToString(action)), 'u', "tenant",
-                   t->id, std::string(lifecycle::ToString(action)) + " tenant " + t->slug,
-                   Json({{"from", ToString(from)},
-                         {"to", ToString(*next)},
-                         {"reason", reason.value_or("")}})});
-    out = *t;
-  });
+  db_.Write([&](storage::Session& s) { out = ApplyIn(s, actor, id, action, in); });
   return *std::move(out);
+}
+
+Result<Tenant> TenantService::ApplyIn(storage::Session& s, const audit::Actor& actor,
+                                      const std::string& id, lifecycle::Action action,
+                                      const LifecycleInput& in) {
+  if (action == lifecycle::Action::kCancel) {
+    std::vector<FieldError> errors;
+    if (!in.reason || in.reason->empty()) {
+      errors.push_back({"/reason", "is required to cancel"});
+    } else if (auto p = ValidateDisplayName(*in.reason, 2000)) {
+      errors.push_back({"/reason", *p});
+    }
+    if (!in.confirm || in.confirm->empty()) {
+      errors.push_back({"/confirm", "type the tenant's slug to confirm the cancellation"});
+    }
+    if (!errors.empty()) return ValidationFailed(std::move(errors));
+  }
+  auto t = store::SelectTenantForUpdate(s, id);
+  if (!t) return TenantNotFound(id);
+  if (action == lifecycle::Action::kCancel && !ConstantTimeEquals(*in.confirm, t->slug)) {
+    return ValidationFailed({{"/confirm", "does not match the tenant's slug"}});
+  }
+  const auto next = lifecycle::Next(t->status, action);
+  if (!next) {
+    Error e = Conflict("illegal-transition", "Illegal lifecycle transition",
+                       "cannot " + std::string(lifecycle::ToString(action)) +
+                           " a tenant in status " + std::string(ToString(t->status)));
+    e.extensions["current_status"] = ToString(t->status);
+    boost::json::array allowed;
+    for (const auto& tr : lifecycle::AllowedFrom(t->status)) {
+      allowed.push_back({{"action", lifecycle::ToString(tr.action)}, {"to", ToString(tr.to)}});
+    }
+    e.extensions["allowed_transitions"] = std::move(allowed);
+    return e;
+  }
+  if (*next == t->status) return *t;  // idempotent repeat: nothing changes
+  const Timestamp now = clock_.Now();
+  if (action == lifecycle::Action::kReactivate &&
+      now > AddSeconds(t->status_changed_at, kFrozenDays * 86400LL)) {
+    Error e = Conflict("reactivation-window-closed", "Reactivation window closed",
+                       "tenant " + t->slug + " was frozen more than " +
+                           std::to_string(kFrozenDays) + " days ago; it can no longer reactivate");
+    e.extensions["frozen_since"] = FormatRfc3339(t->status_changed_at);
+    return e;
+  }
+  const std::int64_t version = t->version;
+  const Status from = t->status;
+  t->status = *next;
+  t->status_changed_at = t->updated_at = now;
+  if (action == lifecycle::Action::kCancel) t->cancel_reason = in.reason;
+  if (*next == Status::kActive) t->cancel_reason.reset();
+  if (!store::UpdateTenant(s, *t, version)) {
+    throw storage::DatabaseError("tenant changed inside a write transaction");
+  }
+  t->version = version + 1;
+  audit::Record(s, clock_, actor,
+                {t->id, "tenant." + std::string(lifecycle::ToString(action)), 'u', "tenant", t->id,
+                 std::string(lifecycle::ToString(action)) + " tenant " + t->slug,
+                 Json({{"from", ToString(from)},
+                       {"to", ToString(*next)},
+                       {"reason", in.reason.value_or("")}})});
+  if (on_status_) on_status_(s, *t);
+  return *t;
 }
 
 }  // namespace breakpilot::tenants

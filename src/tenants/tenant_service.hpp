@@ -25,6 +25,7 @@ struct CreateTenantInput {
   std::optional<std::string> plan;            // default starter
   std::optional<std::string> initial_status;  // trial (default) or active, customers only
   std::optional<std::string> admin_email;     // the first IT_ADMIN to invite (Keycloak mode)
+  std::optional<std::string> contact_email;   // where lifecycle mail goes
 };
 
 // Work another area does inside the transaction that creates a tenant (the Keycloak adapter
@@ -32,9 +33,20 @@ struct CreateTenantInput {
 using TenantCreatedHook = std::function<std::optional<Error>(
     storage::Session&, const audit::Actor&, const Tenant&, const CreateTenantInput&)>;
 
+// Work another area does inside the transaction of every status change, and of a tenant's
+// creation (the lifecycle engine schedules trial reminders, expiry and offboarding).
+using StatusChangedHook = std::function<void(storage::Session&, const Tenant&)>;
+
 struct TenantPatch {
   std::optional<std::string> name;
   std::optional<std::string> plan;
+  std::optional<std::string> contact_email;
+};
+
+// What a lifecycle action carries: cancel needs a reason and the tenant's slug typed again.
+struct LifecycleInput {
+  std::optional<std::string> reason;
+  std::optional<std::string> confirm;
 };
 
 struct ListTenantsInput {
@@ -58,6 +70,8 @@ Error TenantNotFound(std::string_view id);
 Error TenantArchived(std::string_view id);
 // 412 "stale-etag": `what` changed since the caller read it.
 Error StaleVersion(std::string_view what);
+// nullopt, or what is wrong with an optional contact address (for a FieldError).
+std::optional<std::string> ValidateContactEmail(const std::optional<std::string>& email);
 
 class TenantService {
  public:
@@ -74,7 +88,11 @@ class TenantService {
   Result<Tenant> Update(const audit::Actor& actor, const std::string& id, const TenantPatch& patch,
                         std::optional<std::int64_t> expected_version);
   Result<Tenant> Apply(const audit::Actor& actor, const std::string& id, lifecycle::Action action,
-                       const std::optional<std::string>& reason);
+                       const LifecycleInput& in);
+  // The same inside the caller's transaction (a job completing).
+  Result<Tenant> ApplyIn(storage::Session& s, const audit::Actor& actor, const std::string& id,
+                         lifecycle::Action action, const LifecycleInput& in);
+  void OnStatusChanged(StatusChangedHook hook) { on_status_ = std::move(hook); }
   // How long the tenant's audit events are kept (audit::PruneByRetention); nullopt: for ever.
   Result<Ok> SetAuditRetention(const audit::Actor& actor, const std::string& id,
                                std::optional<std::int64_t> days);
@@ -85,6 +103,7 @@ class TenantService {
   storage::Database& db_;
   const Clock& clock_;
   TenantCreatedHook on_created_;
+  StatusChangedHook on_status_;
 };
 
 }  // namespace breakpilot::tenants

@@ -1,0 +1,100 @@
+// Workers that run the durable jobs of jobs/queue.hpp: claim due jobs, call the handler
+// registered for their kind, complete or fail them. Idle workers sleep until a job becomes due
+// (the "jobs" event from any replica, or a poll).
+//
+//   Runner runner(queue, {.workers = 2});
+//   runner.Register("mail.send", [&](JobContext& ctx) { Send(ctx.job()); });
+//   runner.Start();  ...  runner.Stop();
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jobs/queue.hpp"
+
+namespace breakpilot::jobs {
+
+// What a handler gets: its job, and the two ways to write with the lease checked.
+class JobContext {
+ public:
+  JobContext(Queue& queue, const Job& job) : queue_(queue), job_(job) {}
+  const Job& job() const { return job_; }
+  const Clock& clock() const { return queue_.clock(); }
+  // Records a finished step (the job keeps running); throws LeaseLost if the job was taken over.
+  void Checkpoint(const std::function<void(storage::Session&)>& fn) { queue_.Checkpoint(job_, fn); }
+  // Ends the job with its last effects. A handler that returns without calling Complete has its
+  // job completed with no effects.
+  void Complete(const std::function<void(storage::Session&)>& fn = {}) {
+    queue_.Complete(job_, fn);
+    completed_ = true;
+  }
+  bool completed() const { return completed_; }
+
+ private:
+  Queue& queue_;
+  const Job& job_;
+  bool completed_ = false;
+};
+
+// Throws to fail the attempt (the message becomes last_error, and the job retries later).
+using Handler = std::function<void(JobContext&)>;
+
+struct RunnerOptions {
+  int workers = 2;
+  int batch = 8;  // jobs claimed at a time per worker
+  std::chrono::milliseconds idle_poll{1000};
+  std::chrono::seconds reclaim_every{5};
+  std::chrono::seconds renew_after{30};  // a batched job older than this renews before it runs
+};
+
+class Runner {
+ public:
+  Runner(Queue& queue, RunnerOptions options = {});
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  void Register(std::string kind, Handler handler);
+  void Start();
+  // Lets the running jobs finish, then joins the workers.
+  void Stop();
+  void Wake();
+  // Runs due jobs on the calling thread until none is due or `max` ran (the CLI, tests).
+  int RunDue(int max = 10'000);
+  // Prometheus text: jobs finished, failed and lost per kind, and the queue's state.
+  void WriteMetrics(std::string& out);
+
+ private:
+  struct KindStats {
+    std::atomic<std::int64_t> completed{0};
+    std::atomic<std::int64_t> failed{0};
+    std::atomic<std::int64_t> lost{0};
+    std::atomic<std::int64_t> seconds_us{0};
+  };
+  void Work();
+  void Run(const Job& job, bool renew_first);
+  void MaybeReclaim();
+  KindStats& Stats(const std::string& kind);
+
+  Queue& queue_;
+  RunnerOptions options_;
+  std::map<std::string, Handler> handlers_;
+  std::mutex stats_mu_;
+  std::map<std::string, std::unique_ptr<KindStats>> stats_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::uint64_t wakeups_ = 0;
+  std::atomic<std::int64_t> last_reclaim_us_{0};
+  std::uint64_t subscription_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace breakpilot::jobs

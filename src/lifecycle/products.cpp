@@ -1,0 +1,64 @@
+#include "lifecycle/products.hpp"
+
+namespace breakpilot::lifecycle {
+namespace {
+
+std::string WithTenant(std::string path, const std::string& tenant_id) {
+  if (const auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, tenant_id);
+  return path;
+}
+
+Error Refused(const catalog::Manifest& product, const std::string& what, int status,
+              const std::string& body) {
+  return Error{ErrorKind::kUnavailable, "product-call-failed", "Product call failed",
+               product.id + " answered " + what + " with HTTP " + std::to_string(status) + ": " +
+                   body.substr(0, 200)};
+}
+
+constexpr std::size_t kMaxExportBytes = std::size_t{64} << 20;
+
+}  // namespace
+
+Result<http::ClientResponse> ProductClient::Call(const catalog::Manifest& product,
+                                                 std::string method, const std::string& path,
+                                                 std::string body, std::size_t max_body) {
+  auto token = token_(product.id);
+  if (!token) return std::move(token).error();
+  http::ClientRequest req{.method = std::move(method),
+                          .url = product.base_url + path,
+                          .headers = {{"Authorization", "Bearer " + *token},
+                                      {"Accept", "application/json, */*"}},
+                          .body = std::move(body),
+                          .timeout = std::chrono::seconds(60),
+                          .max_body = max_body};
+  if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  return fetch_(req);
+}
+
+Result<ProductExport> ProductClient::Export(const catalog::Manifest& product,
+                                            const std::string& tenant_id) {
+  auto r = Call(product, "GET", WithTenant(product.export_path, tenant_id), "", kMaxExportBytes);
+  if (!r) return std::move(r).error();
+  if (r->status != 200) return Refused(product, "the export", r->status, r->body);
+  return ProductExport{std::string(r->headers.Get("content-type").value_or("application/octet-stream")),
+                       std::move(r->body)};
+}
+
+Result<Ok> ProductClient::DeleteData(const catalog::Manifest& product,
+                                     const std::string& tenant_id) {
+  auto r = Call(product, "DELETE", WithTenant(product.delete_data_path, tenant_id), "", 1 << 16);
+  if (!r) return std::move(r).error();
+  // Gone or never there: either way the product holds nothing of the tenant.
+  if ((r->status >= 200 && r->status < 300) || r->status == 404 || r->status == 410) return Ok{};
+  return Refused(product, "the data deletion", r->status, r->body);
+}
+
+Result<Ok> ProductClient::DemoReset(const catalog::Manifest& product, const std::string& fixture) {
+  auto r = Call(product, "POST", product.demo_reset_path, fixture.empty() ? "{}" : fixture,
+                1 << 16);
+  if (!r) return std::move(r).error();
+  if (r->status >= 200 && r->status < 300) return Ok{};
+  return Refused(product, "the demo reset", r->status, r->body);
+}
+
+}  // namespace breakpilot::lifecycle

@@ -1,0 +1,47 @@
+// The platform's side of the product contract (M6.3, M7.2, M13.3, M14.2): the lifecycle calls a
+// product answers, at the paths its manifest names under its base_url.
+//
+//   GET    /v1/tenants/{id}/export   -> 200 with the tenant's data (any content type)
+//   DELETE /v1/tenants/{id}/data     -> 2xx; 404 and 410 also mean "nothing left"
+//   POST   /v1/tenants/demo/reset    -> 2xx, body: the product's demo fixture
+//
+// Each call carries a platform token (identity::TokenIssuer::PlatformToken) whose audience is
+// the product, so a product accepts it with the JWKS it already trusts.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "catalog/manifest.hpp"
+#include "core/result.hpp"
+#include "http/client.hpp"
+
+namespace breakpilot::lifecycle {
+
+struct ProductExport {
+  std::string content_type;
+  std::string body;
+};
+
+// A product's bearer token for one call.
+using TokenSource = std::function<Result<std::string>(const std::string& product_id)>;
+
+class ProductClient {
+ public:
+  ProductClient(http::Fetcher fetch, TokenSource token) : fetch_(std::move(fetch)), token_(std::move(token)) {}
+
+  Result<ProductExport> Export(const catalog::Manifest& product, const std::string& tenant_id);
+  Result<Ok> DeleteData(const catalog::Manifest& product, const std::string& tenant_id);
+  // `fixture`: the demo seed kept in the repository for this product (may be empty).
+  Result<Ok> DemoReset(const catalog::Manifest& product, const std::string& fixture);
+
+ private:
+  Result<http::ClientResponse> Call(const catalog::Manifest& product, std::string method,
+                                    const std::string& path, std::string body,
+                                    std::size_t max_body);
+
+  http::Fetcher fetch_;
+  TokenSource token_;
+};
+
+}  // namespace breakpilot::lifecycle

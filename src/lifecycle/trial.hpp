@@ -1,0 +1,51 @@
+// Self-serve trials (M12.1): anyone may ask for a 14-day trial with an address, a company name
+// and a slug; the tenant exists only once the link mailed to that address is followed, so every
+// trial has a verified contact. Requests are limited per source address and per mail address.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "audit/trail.hpp"
+#include "mail/outbox.hpp"
+#include "tenants/tenant_service.hpp"
+
+namespace breakpilot::lifecycle {
+
+struct TrialRequestInput {
+  std::string email;
+  std::string company_name;
+  std::string slug;
+};
+
+inline constexpr int kTrialRequestsPerAddressPerDay = 3;
+inline constexpr int kTrialConfirmHours = 24;
+
+class TrialService {
+ public:
+  TrialService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants,
+               mail::Mailer& mailer, int requests_per_hour)
+      : db_(db), clock_(clock), tenants_(tenants), mailer_(mailer), per_hour_(requests_per_hour) {}
+
+  // Validates, stores the request and mails the confirmation link. 429 when the caller's IP
+  // or the address asked too often; 409 when the slug is taken.
+  Result<Ok> Request(const audit::Actor& actor, const TrialRequestInput& in);
+  // Follows the mailed link: creates the trial tenant (status trial, 14 days, contact = the
+  // verified address). 404 unknown, 410 expired, 409 used already.
+  Result<tenants::Tenant> Confirm(const audit::Actor& actor, const std::string& token);
+
+ private:
+  bool Admit(const std::string& source_ip);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  tenants::TenantService& tenants_;
+  mail::Mailer& mailer_;
+  int per_hour_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<std::int64_t>> recent_;  // per IP, wall-clock µs
+};
+
+}  // namespace breakpilot::lifecycle
