@@ -173,9 +173,7 @@ int main(int argc, char** argv) {
   std::string retry_id;
   jretry->add_option("id", retry_id, "The job's id")->required();
   add_db_flag(jretry);
-  auto* demo_cmd = app.add_subcommand("demo", "The demo tenant");
-  demo_cmd->require_subcommand(1);
-  auto* dreset = demo_cmd->add_subcommand(
+  auto* dreset = demo->add_subcommand(
       "reset", "Queue a reset of the demo tenant on every product now (a running server does it)");
   add_db_flag(dreset);
 

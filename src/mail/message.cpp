@@ -103,7 +103,13 @@ std::string ComposeMessage(const MessageSpec& spec) {
     m.append("--").append(boundary).append("\r\n");
     m.append("Content-Type: ").append(type).append("; charset=utf-8\r\n");
     m.append("Content-Transfer-Encoding: base64\r\n\r\n");
-    AppendBase64Lines(m, body);
+    std::string canonical;  // text in canonical form: CRLF line ends (RFC 2046 §4.1.1)
+    canonical.reserve(body.size() + body.size() / 32);
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) canonical.push_back('\r');
+      canonical.push_back(body[i]);
+    }
+    AppendBase64Lines(m, canonical);
   };
   part("text/plain", spec.rendered.text);
   part("text/html", spec.rendered.html);

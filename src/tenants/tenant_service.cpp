@@ -296,28 +296,35 @@ Result<Tenant> TenantService::ApplyIn(storage::Session& s, const audit::Actor& a
   if (action == lifecycle::Action::kCancel && !ConstantTimeEquals(*in.confirm, t->slug)) {
     return ValidationFailed({{"/confirm", "does not match the tenant's slug"}});
   }
-  const auto next = lifecycle::Next(t->status, action);
-  if (!next) {
-    Error e = Conflict("illegal-transition", "Illegal lifecycle transition",
-                       "cannot " + std::string(lifecycle::ToString(action)) +
-                           " a tenant in status " + std::string(ToString(t->status)));
+  // A refused transition says where the tenant stands and where it may go instead.
+  const auto refuse = [&](std::string type, std::string title, std::string detail,
+                          bool closed_window) {
+    Error e = Conflict(std::move(type), std::move(title), std::move(detail));
     e.extensions["current_status"] = ToString(t->status);
     boost::json::array allowed;
     for (const auto& tr : lifecycle::AllowedFrom(t->status)) {
+      if (closed_window && tr.action == lifecycle::Action::kReactivate) continue;
       allowed.push_back({{"action", lifecycle::ToString(tr.action)}, {"to", ToString(tr.to)}});
     }
     e.extensions["allowed_transitions"] = std::move(allowed);
     return e;
+  };
+  const auto next = lifecycle::Next(t->status, action);
+  if (!next) {
+    return refuse("illegal-transition", "Illegal lifecycle transition",
+                  "cannot " + std::string(lifecycle::ToString(action)) + " a tenant in status " +
+                      std::string(ToString(t->status)),
+                  false);
   }
   if (*next == t->status) return *t;  // idempotent repeat: nothing changes
   const Timestamp now = clock_.Now();
   if (action == lifecycle::Action::kReactivate &&
       now > AddSeconds(t->status_changed_at, kFrozenDays * 86400LL)) {
-    Error e = Conflict("reactivation-window-closed", "Reactivation window closed",
-                       "tenant " + t->slug + " was frozen more than " +
-                           std::to_string(kFrozenDays) + " days ago; it can no longer reactivate");
-    e.extensions["frozen_since"] = FormatRfc3339(t->status_changed_at);
-    return e;
+    return refuse("reactivation-window-closed", "Reactivation window closed",
+                  "tenant " + t->slug + " was frozen more than " + std::to_string(kFrozenDays) +
+                      " days ago (" + FormatRfc3339(t->status_changed_at) +
+                      "); it can no longer reactivate",
+                  true);
   }
   const std::int64_t version = t->version;
   const Status from = t->status;

@@ -358,7 +358,7 @@ TEST_P(AuditTest, RetentionAndEraseAtOffboarding) {
 
   auto early = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
   EXPECT_EQ(early.status, 409) << "a live tenant's trail is not erased";
-  ASSERT_EQ(client().Post("/tenants/" + id + "/cancel", R"({"reason":"moving on"})").status, 200);
+  ASSERT_EQ(client().Post("/tenants/" + id + "/cancel", R"({"reason":"moving on","confirm":"acme"})").status, 200);
   EXPECT_EQ(client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"wrong"})").status, 422);
   auto erased = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
   ASSERT_EQ(erased.status, 200) << erased.body;
@@ -484,12 +484,33 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
        {"tenant.activate", [&] { return client().Post("/tenants/" + tid + "/activate", "{}"); }}},
       {"POST /tenants/{id}/cancel",
        {"tenant.cancel",
-        [&] { return client().Post("/tenants/" + tid + "/cancel", R"({"reason":"walk done"})"); }}},
+        [&] {
+          return client().Post("/tenants/" + tid + "/cancel",
+                               R"({"reason":"walk done","confirm":"walk"})");
+        }}},
       {"POST /tenants/{id}/audit/erase",
        {"audit.erased",
         [&] {
           return client().Post("/tenants/" + tid + "/audit/erase", R"({"confirm":"walk"})");
         }}},
+      {"POST /tenants/{id}/reactivate",
+       {"tenant.reactivate",
+        [&] { return client().Post("/tenants/" + tid + "/reactivate", ""); }}},
+      {"POST /catalog/trial-request",
+       {"trial.requested",
+        [&] {
+          return client().Post("/catalog/trial-request",
+                               R"({"email":"walk@example.com","company_name":"Walk",)"
+                               R"("slug":"walk-trial"})");
+        }}},
+      {"POST /inbound/postmaster",
+       {"mail.suppressed",
+        [&] {
+          return client().Post("/inbound/postmaster",
+                               R"({"type":"bounce","recipient":"gone@example.com"})");
+        }}},
+      {"POST /demo/reset",
+       {"demo.reset_requested", [&] { return client().Post("/demo/reset", ""); }}},
   };
   // Operations that change no state, or whose audit event another test asserts, with why.
   const std::map<std::string, std::string> elsewhere = {
@@ -498,6 +519,12 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /internal/claims", "a read for the Keycloak mapper"},
       {"POST /internal/api-keys/verify", "a read; last use is batched, not audited"},
       {"POST /portal/logout", "needs the OpenID provider: OidcTest asserts portal.sign_out"},
+      {"POST /catalog/trial-request/confirm",
+       "needs the mailed token: LifecycleTest asserts the tenant.create it writes"},
+      {"POST /mail/unsubscribe",
+       "needs a mailed token: LifecycleTest asserts mail.suppressed (one-click unsubscribe)"},
+      {"POST /internal/clock", "needs --enable-test-clock: LifecycleTest asserts clock.advance"},
+      {"POST /jobs/{id}/retry", "needs a failed job: LifecycleTest asserts job.retry"},
   };
   const YAML::Node doc = YAML::LoadFile(BREAKPILOT_SOURCE_DIR "/api/openapi.yaml");
   std::size_t walked = 0;

@@ -170,6 +170,12 @@ std::vector<std::string> ServerArgs(const std::string& database_url,
   if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
     args.insert(args.end(), {"--listen", "127.0.0.1:0"});
   }
+  // Mail goes to .eml files of the test's own, unless the test sends it somewhere.
+  if (std::find(extra.begin(), extra.end(), "--mail-dir") == extra.end() &&
+      std::find(extra.begin(), extra.end(), "--smtp-url") == extra.end()) {
+    char tmpl[] = "/tmp/bp-mail-XXXXXX";
+    if (const char* dir = ::mkdtemp(tmpl)) args.insert(args.end(), {"--mail-dir", dir});
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
