@@ -152,8 +152,9 @@ TEST_P(KeycloakContractTest, ArchivingDisablesTheOrganization) {
   const auto t = Create("acme", std::nullopt);
   EXPECT_EQ(provisioner_->RunDue(), 1);  // no admin to invite: ready after the organization
   EXPECT_EQ(provisioner_->Status(t.id)->state, "ready");
-  ASSERT_TRUE(tenants_->Apply(actor_, t.id, tenants::lifecycle::Action::kCancel, "leaving"));
-  ASSERT_TRUE(tenants_->Apply(actor_, t.id, tenants::lifecycle::Action::kArchive, std::nullopt));
+  ASSERT_TRUE(tenants_->Apply(actor_, t.id, tenants::lifecycle::Action::kCancel,
+                              {.reason = "leaving", .confirm = t.slug}));
+  ASSERT_TRUE(tenants_->Apply(actor_, t.id, tenants::lifecycle::Action::kArchive, {}));
   kc_.FailNext("update", 1, 500);
   EXPECT_EQ(provisioner_->RunDue(), 1);
   EXPECT_TRUE(kc_.Orgs()[0].rep.at("enabled").as_bool()) << "the failed update changed nothing";

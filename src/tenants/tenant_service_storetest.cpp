@@ -101,7 +101,8 @@ TEST_P(TenantServiceTest, LifecycleWritesOneAuditEventPerRealChange) {
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());  // no-op
   auto frozen =
-      svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, std::string("too expensive"));
+      svc_->Apply(actor_, t->id, lifecycle::Action::kCancel,
+                  {.reason = "too expensive", .confirm = "acme"});
   ASSERT_TRUE(frozen.ok());
   EXPECT_EQ(frozen->status, Status::kFrozen);
   EXPECT_EQ(frozen->cancel_reason, "too expensive");
@@ -133,12 +134,37 @@ TEST_P(TenantServiceTest, ProjectsAndSubscriptionsOnArchivedTenantsAreGone) {
   ASSERT_TRUE(t.ok());
   ProjectService projects(*db_, SystemClock());
   ASSERT_TRUE(projects.Create(actor_, t->id, {.name = std::string("p1")}).ok());
-  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, std::string("bye")).ok());
+  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, {.reason = "bye", .confirm = "acme"}).ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kArchive, {}).ok());
   auto p = projects.Create(actor_, t->id, {.name = std::string("p2")});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind, ErrorKind::kGone);
   EXPECT_EQ(projects.List(t->id, {}, {})->items.size(), 1u);
+}
+
+// M14.1: a frozen tenant reactivates within 30 days of freezing, and not a moment later.
+TEST_P(TenantServiceTest, ReactivationWindowIsThirtyDays) {
+  testing::ManualClock clock;
+  TenantService svc(*db_, clock);
+  for (const auto& [slug, days, ok] : {std::tuple{"inside", 30, true}, {"outside", 31, false}}) {
+    auto t = svc.Create(actor_, {.slug = slug, .name = "T", .initial_status = "active"});
+    ASSERT_TRUE(t.ok());
+    auto wrong = svc.Apply(actor_, t->id, lifecycle::Action::kCancel,
+                           {.reason = "r", .confirm = "not-the-slug"});
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_EQ(wrong.error().kind, ErrorKind::kInvalidInput);
+    ASSERT_TRUE(
+        svc.Apply(actor_, t->id, lifecycle::Action::kCancel, {.reason = "r", .confirm = slug})
+            .ok());
+    clock.Advance(std::int64_t{days} * 86400 - (ok ? 1 : 0));
+    auto back = svc.Apply(actor_, t->id, lifecycle::Action::kReactivate, {});
+    EXPECT_EQ(back.ok(), ok) << slug;
+    if (ok) {
+      EXPECT_EQ(back->status, Status::kActive);
+    } else {
+      EXPECT_EQ(back.error().type, "reactivation-window-closed");
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, TenantServiceTest,

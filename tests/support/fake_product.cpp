@@ -67,7 +67,7 @@ FakeProduct::FakeProduct(std::vector<std::string> products) : products_(std::mov
         if (req.method == "POST" && id == "demo" && what == "reset") {
           if (fail_resets.load() > 0) {
             --fail_resets;
-            res = http::Response::Json(503, R"({"error":"reset failed (injected)"})");
+            res = http::Response::Json(503, R"j({"error":"reset failed (injected)"})j");
           } else {
             res = http::Response::Json(200, R"({"reset":true})");
           }

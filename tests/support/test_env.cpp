@@ -162,9 +162,11 @@ namespace {
 
 std::vector<std::string> ServerArgs(const std::string& database_url,
                                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {
-      BREAKPILOT_BINARY, "serve", "--database",    database_url,
-      "--threads",       "2",     "--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"};
+  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve", "--database", database_url,
+                                   "--threads", "2"};
+  if (std::find(extra.begin(), extra.end(), "--catalog-dir") == extra.end()) {
+    args.insert(args.end(), {"--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"});
+  }
   // A free port, unless the test chose one (it must know it in advance, e.g. for an OpenID
   // provider's redirect URI).
   if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
