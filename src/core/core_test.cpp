@@ -33,6 +33,40 @@ TEST(TimeTest, RejectsWhatIsNotATimestamp) {
   EXPECT_TRUE(ParseTimestamp("2024-02-29T00:00:00Z").has_value());
 }
 
+// 03:00 Europe/Berlin across both daylight-saving changes of 2027 (28 March, 31 October).
+TEST(TimeTest, NextLocalTimeIsRightAcrossDaylightSaving) {
+  const auto at = [](const char* s) { return *ParseTimestamp(s); };
+  const auto next = [](Timestamp t, int h, int m) {
+    return FormatRfc3339(*NextLocalTime(t, "Europe/Berlin", h, m));
+  };
+  // Winter: 03:00 CET is 02:00Z. The spring-forward night: 03:00 CEST is 01:00Z.
+  EXPECT_EQ(next(at("2027-03-26T12:00:00Z"), 3, 0), "2027-03-27T02:00:00.000000Z");
+  EXPECT_EQ(next(at("2027-03-27T02:00:00Z"), 3, 0), "2027-03-28T01:00:00.000000Z");
+  EXPECT_EQ(next(at("2027-03-28T01:00:00Z"), 3, 0), "2027-03-29T01:00:00.000000Z");
+  // 02:30 does not exist that night: the first instant after the gap (03:00 CEST).
+  EXPECT_EQ(next(at("2027-03-27T12:00:00Z"), 2, 30), "2027-03-28T01:00:00.000000Z");
+  // The fall-back night: 03:00 CET comes once (02:00Z); 02:30 twice, and runs the first time.
+  EXPECT_EQ(next(at("2027-10-30T01:00:00Z"), 3, 0), "2027-10-31T02:00:00.000000Z");
+  EXPECT_EQ(next(at("2027-10-31T02:00:00Z"), 3, 0), "2027-11-01T02:00:00.000000Z");
+  EXPECT_EQ(next(at("2027-10-30T12:00:00Z"), 2, 30), "2027-10-31T00:30:00.000000Z");
+  EXPECT_EQ(next(at("2027-10-31T00:30:00Z"), 2, 30), "2027-11-01T01:30:00.000000Z");
+  EXPECT_FALSE(NextLocalTime(at("2027-01-01T00:00:00Z"), "Mars/Olympus_Mons", 3, 0));
+  EXPECT_EQ(FormatRfc5322(at("2026-11-26T00:32:04Z")), "Thu, 26 Nov 2026 00:32:04 +0000");
+}
+
+TEST(CryptoTest, SignedTokensBindKeyPurposeAndPayload) {
+  const std::string token = SignToken("key-1", "mail.unsubscribe", "ann@example.com");
+  std::string payload;
+  EXPECT_TRUE(VerifySignedToken("key-1", "mail.unsubscribe", token, payload));
+  EXPECT_EQ(payload, "ann@example.com");
+  EXPECT_FALSE(VerifySignedToken("key-2", "mail.unsubscribe", token, payload));
+  EXPECT_FALSE(VerifySignedToken("key-1", "export.download", token, payload));
+  std::string forged = SignToken("key-1", "mail.unsubscribe", "bob@example.com");
+  forged = forged.substr(0, forged.find('.')) + token.substr(token.find('.'));
+  EXPECT_FALSE(VerifySignedToken("key-1", "mail.unsubscribe", forged, payload));
+  EXPECT_FALSE(VerifySignedToken("key-1", "mail.unsubscribe", "no-dot", payload));
+}
+
 TEST(UuidTest, V7IsCanonicalOrderedAndUnique) {
   std::set<std::string> seen;
   std::string previous;

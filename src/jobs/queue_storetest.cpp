@@ -1,0 +1,198 @@
+// The durable job queue on both stores: dedupe keys, due times, backoff and the dead state,
+// leases that expire and fence the old holder out, and concurrent claims that never share a job.
+#include "jobs/queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "jobs/runner.hpp"
+#include "storage/migrations.hpp"
+#include "test_env.hpp"
+
+namespace breakpilot::jobs {
+namespace {
+
+using testing::ManualClock;
+using testing::Store;
+using testing::TestDatabase;
+
+constexpr storage::Query kMarks{"test_job_marks", "SELECT count(*) FROM platform_settings"};
+constexpr storage::Query kMark{"test_job_mark",
+                               "INSERT INTO platform_settings (name, value, updated_at)"
+                               " VALUES ($1, 'x', '2027-01-01 00:00:00+00')"};
+
+class QueueTest : public ::testing::TestWithParam<Store> {
+ protected:
+  void SetUp() override {
+    tdb_ = std::make_unique<TestDatabase>(GetParam());
+    BREAKPILOT_REQUIRE_STORE(*tdb_);
+    db_ = tdb_->Open();
+    ASSERT_TRUE(storage::Migrate(*db_).ok());
+  }
+  bool Add(const std::string& key, Timestamp run_at, int max_attempts = 10) {
+    bool added = false;
+    db_->Write([&](storage::Session& s) {
+      added = Enqueue(s, clock_, {.kind = "test", .dedupe_key = key, .run_at = run_at,
+                                  .max_attempts = max_attempts});
+    });
+    return added;
+  }
+  std::int64_t Marks() {
+    std::int64_t n = 0;
+    db_->Read([&](storage::Session& s) { n = s.FetchOne(kMarks, {})->Int(0); });
+    return n;
+  }
+  std::unique_ptr<TestDatabase> tdb_;
+  std::unique_ptr<storage::Database> db_;
+  ManualClock clock_;
+};
+
+TEST_P(QueueTest, DedupeKeyMakesOneJobEver) {
+  EXPECT_TRUE(Add("once", clock_.Now()));
+  EXPECT_FALSE(Add("once", AddSeconds(clock_.Now(), 60)));
+  Queue q(*db_, clock_);
+  auto jobs = q.Claim(10);
+  ASSERT_EQ(jobs.size(), 1U);
+  q.Complete(jobs[0]);
+  EXPECT_FALSE(Add("once", clock_.Now())) << "a done job still holds its key";
+  EXPECT_EQ(q.Counts().done, 1);
+}
+
+TEST_P(QueueTest, NothingRunsBeforeItIsDueAndALeasedJobIsNotClaimedTwice) {
+  ASSERT_TRUE(Add("later", AddSeconds(clock_.Now(), 60)));
+  Queue q(*db_, clock_);
+  EXPECT_TRUE(q.Claim(10).empty());
+  EXPECT_EQ(q.Counts().due, 0);
+  clock_.Advance(60);
+  EXPECT_EQ(q.Counts().due, 1);
+  auto jobs = q.Claim(10);
+  ASSERT_EQ(jobs.size(), 1U);
+  EXPECT_EQ(jobs[0].attempts, 1);
+  EXPECT_TRUE(q.Claim(10).empty()) << "leased";
+  EXPECT_EQ(q.Counts().running, 1);
+}
+
+TEST_P(QueueTest, FailuresBackOffThenTheJobDiesAndARetryRevivesIt) {
+  ASSERT_TRUE(Add("flaky", clock_.Now(), 2));
+  Queue q(*db_, clock_, {.backoff_base = std::chrono::seconds(10)});
+  auto first = q.Claim(1);
+  ASSERT_EQ(first.size(), 1U);
+  q.Fail(first[0], "boom 1");
+  auto listed = q.List({.state = State::kPending});
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].last_error, "boom 1");
+  EXPECT_GE(listed[0].run_at, AddSeconds(clock_.Now(), 10)) << "backs off";
+  EXPECT_TRUE(q.Claim(1).empty());
+  clock_.Advance(13);
+  auto second = q.Claim(1);
+  ASSERT_EQ(second.size(), 1U);
+  EXPECT_EQ(second[0].attempts, 2);
+  q.Fail(second[0], "boom 2");
+  EXPECT_EQ(q.Counts().dead, 1);
+  clock_.Advance(3600);
+  EXPECT_TRUE(q.Claim(1).empty()) << "dead jobs stay dead";
+  auto revived = q.Retry(second[0].id);
+  ASSERT_TRUE(revived.ok());
+  EXPECT_EQ(revived->state, State::kPending);
+  EXPECT_EQ(revived->attempts, 0);
+  EXPECT_EQ(q.Claim(1).size(), 1U);
+  auto again = q.Retry(second[0].id);
+  ASSERT_FALSE(again.ok()) << "a running job is not retried";
+  EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(q.Retry("01a2155a-9a34-773f-b59b-d8315a37c99c").error().kind, ErrorKind::kNotFound);
+}
+
+// A worker that stops answering loses its job to another; its late writes are refused whole.
+TEST_P(QueueTest, AnExpiredLeaseGoesToAnotherWorkerAndFencesTheOldOne) {
+  ASSERT_TRUE(Add("slow", clock_.Now()));
+  Queue a(*db_, clock_, {.lease = std::chrono::seconds(1)});
+  Queue b(*db_, clock_, {.lease = std::chrono::seconds(60)});
+  auto held = a.Claim(1);
+  ASSERT_EQ(held.size(), 1U);
+  a.Checkpoint(held[0], [](storage::Session& s) { s.Execute(kMark, {"step-1"}); });
+  EXPECT_EQ(b.Reclaim(), 0) << "the lease still runs";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // leases use the wall clock
+  EXPECT_EQ(b.Reclaim(), 1);
+  auto taken = b.Claim(1);
+  ASSERT_EQ(taken.size(), 1U);
+  EXPECT_EQ(taken[0].attempts, 2);
+  EXPECT_THROW(a.Checkpoint(held[0], [](storage::Session& s) { s.Execute(kMark, {"late"}); }),
+               LeaseLost);
+  EXPECT_THROW(a.Complete(held[0]), LeaseLost);
+  EXPECT_EQ(Marks(), 1) << "the old holder's late write rolled back";
+  b.Complete(taken[0], [](storage::Session& s) { s.Execute(kMark, {"step-2"}); });
+  EXPECT_EQ(Marks(), 2);
+  EXPECT_EQ(b.Counts().done, 1);
+}
+
+// Several claimers at once (SKIP LOCKED on PostgreSQL; one writer on SQLite): every job runs
+// exactly once.
+TEST_P(QueueTest, ConcurrentWorkersNeverShareAJob) {
+  constexpr int kJobs = 300;
+  db_->Write([&](storage::Session& s) {
+    for (int i = 0; i < kJobs; ++i) {
+      Enqueue(s, clock_, {.kind = "test", .dedupe_key = "c" + std::to_string(i),
+                          .run_at = clock_.Now()});
+    }
+  });
+  std::mutex mu;
+  std::multiset<std::string> done;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      auto db = tdb_->Open();
+      Queue q(*db, clock_);
+      while (true) {
+        auto jobs = q.Claim(7);
+        if (jobs.empty()) break;
+        for (const auto& j : jobs) {
+          q.Complete(j);
+          std::lock_guard lock(mu);
+          done.insert(j.id);
+        }
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(done.size(), static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(std::set<std::string>(done.begin(), done.end()).size(), done.size());
+}
+
+TEST_P(QueueTest, RunnerCompletesAndFailsByHandler) {
+  ASSERT_TRUE(Add("ok", clock_.Now()));
+  db_->Write([&](storage::Session& s) {
+    Enqueue(s, clock_, {.kind = "broken", .dedupe_key = "bad", .run_at = clock_.Now()});
+    Enqueue(s, clock_, {.kind = "unknown", .dedupe_key = "nobody", .run_at = clock_.Now()});
+  });
+  Queue q(*db_, clock_);
+  Runner runner(q);
+  int ran = 0;
+  runner.Register("test", [&](JobContext& ctx) {
+    ++ran;
+    ctx.Complete([](storage::Session& s) { s.Execute(kMark, {"effect"}); });
+  });
+  runner.Register("broken", [](JobContext&) { throw std::runtime_error("handler failed"); });
+  EXPECT_EQ(runner.RunDue(), 3);
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(Marks(), 1);
+  auto failed = q.List({.state = State::kPending});
+  ASSERT_EQ(failed.size(), 2U);
+  std::set<std::string> errors;
+  for (const auto& j : failed) errors.insert(j.last_error.value_or(""));
+  EXPECT_TRUE(errors.count("handler failed"));
+  EXPECT_TRUE(errors.count("no handler for job kind unknown"));
+  std::string metrics;
+  runner.WriteMetrics(metrics);
+  EXPECT_NE(metrics.find("breakpilot_jobs_total{kind=\"test\",outcome=\"completed\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("breakpilot_jobs{state=\"pending\"} 2"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, QueueTest, ::testing::Values(Store::kSqlite, Store::kPostgres),
+                         [](const auto& p) { return testing::StoreName(p.param); });
+
+}  // namespace
+}  // namespace breakpilot::jobs
