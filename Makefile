@@ -37,7 +37,7 @@ test: setup format-check build-debug
 
 ## bench: wrk against the release build and nginx, then the 10M-event audit bench; figures into docs/PERFORMANCE.md
 bench: build
-	@bash scripts/with-postgres.sh bash -c 'bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot" && bash bench/audit_bench.sh "$(BUILD_DIR)/breakpilot" "$(BUILD_DIR)/audit_gen"'
+	@bash scripts/with-postgres.sh bash -c 'bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot" && bash bench/audit_bench.sh "$(BUILD_DIR)/breakpilot" "$(BUILD_DIR)/audit_gen" && bash bench/jobs_bench.sh "$(BUILD_DIR)/jobs_bench"'
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -266,7 +266,8 @@ try:
     old = open('docs/PERFORMANCE.md').read()
 except FileNotFoundError:
     old = ''
-m = re.search(r'<!-- audit:begin -->.*?<!-- audit:end -->\n?', old, flags=re.S)
-open('docs/PERFORMANCE.md', 'w').write(new.rstrip('\n') + ('\n\n' + m.group(0) if m else '\n'))
+kept = [m.group(0).rstrip('\n') for m in
+        re.finditer(r'<!-- (\w+):begin -->.*?<!-- \1:end -->\n?', old, flags=re.S)]
+open('docs/PERFORMANCE.md', 'w').write('\n\n'.join([new.rstrip('\n')] + kept) + '\n')
 PY
 cat docs/PERFORMANCE.md

@@ -35,9 +35,11 @@ constexpr Query kClaim{
 constexpr Query kRenew{"job_renew",
                        "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND lease_token = $2"
                        " AND state = 'running'"};
+// Fenced: only the holder of the lease completes the job (0 rows: the lease was lost).
 constexpr Query kDone{"job_done",
                       "UPDATE jobs SET state = 'done', lease_token = NULL, lease_until = NULL,"
-                      " last_error = NULL, updated_at = $2 WHERE id = $1"};
+                      " last_error = NULL, updated_at = $3"
+                      " WHERE id = $1 AND lease_token = $2 AND state = 'running'"};
 constexpr Query kFail{"job_fail",
                       "UPDATE jobs SET state = $3, run_at = $4, last_error = $5, lease_token = NULL,"
                       " lease_until = NULL, updated_at = $6"
@@ -144,9 +146,12 @@ void Queue::Renew(storage::Session& s, const Job& job) {
 
 void Queue::Complete(const Job& job, const std::function<void(storage::Session&)>& fn) {
   db_.Write([&](storage::Session& s) {
-    Renew(s, job);
+    // Effects first, then the fenced completion: if the lease was lost, the whole transaction
+    // (effects included) rolls back. One statement fewer than renew-then-complete.
     if (fn) fn(s);
-    s.Execute(kDone, {job.id, FormatStorage(clock_.Now())});
+    if (s.Execute(kDone, {job.id, job.lease_token, FormatStorage(clock_.Now())}) == 0) {
+      throw LeaseLost("job " + job.id + " (" + job.kind + ") is no longer leased by this worker");
+    }
   });
 }
 

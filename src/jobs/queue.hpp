@@ -8,7 +8,7 @@
 //
 // Claiming takes due jobs with FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite has one writer) and
 // leases them for a while: a replica that dies mid-job loses its lease and another one takes the
-// job over. Every write a job makes goes through Complete or Checkpoint, which first check that
+// job over. Every write a job makes goes through Complete or Checkpoint, which check that
 // the lease is still this claim's (LeaseLost otherwise, and the write rolls back): a job's
 // database effects happen exactly once. Effects outside the database (a mail handed to SMTP, an
 // HTTP call to a product) happen at least once; handlers make them idempotent or fence them
@@ -99,7 +99,7 @@ class Queue {
 
   // Leases up to `n` due jobs, oldest run_at first.
   std::vector<Job> Claim(int n);
-  // Runs `fn` in a transaction that first renews the lease; marks the job done when fn returns.
+  // Runs `fn` and marks the job done in one transaction, if the lease is still this claim's.
   void Complete(const Job& job, const std::function<void(storage::Session&)>& fn = {});
   // Runs `fn` in a transaction that first renews the lease; the job stays running. A handler
   // records each finished step this way, so whoever resumes the job skips it.
