@@ -51,15 +51,15 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   runner.Stop();
   const auto c = queue.Counts();
-  std::cout << boost::json::serialize(boost::json::object{
-                   {"jobs", n},
-                   {"workers", workers},
-                   {"batch", batch},
-                   {"seconds", seconds},
-                   {"per_second", static_cast<std::int64_t>(n / seconds)},
-                   {"ran", ran.load()},
-                   {"done", c.done},
-                   {"dead", c.dead}})
+  std::cout << boost::json::serialize(
+                   boost::json::object{{"jobs", n},
+                                       {"workers", workers},
+                                       {"batch", batch},
+                                       {"seconds", seconds},
+                                       {"per_second", static_cast<std::int64_t>(n / seconds)},
+                                       {"ran", ran.load()},
+                                       {"done", c.done},
+                                       {"dead", c.dead}})
             << "\n";
   return ran.load() == n && c.done == n ? 0 : 1;
 }

@@ -77,7 +77,8 @@ void Api::AddLifecycleRoutes() {
          auto ok = trials_.Request(caller.actor, in);
          if (!ok) {
            auto res = ProblemFor(ok.error(), req);
-           if (ok.error().kind == ErrorKind::kTooManyRequests) res.headers.Set("Retry-After", "3600");
+           if (ok.error().kind == ErrorKind::kTooManyRequests)
+             res.headers.Set("Retry-After", "3600");
            return res;
          }
          return http::Response::Json(
@@ -179,9 +180,8 @@ void Api::AddLifecycleRoutes() {
          }
          auto address = mailer_.Suppress(caller.actor, recipient, *reason, detail);
          if (!address) return ProblemFor(address.error(), req);
-         return http::Response::Json(
-             200, boost::json::serialize(
-                      boost::json::object{{"suppressed", *address}, {"reason", type}}));
+         return http::Response::Json(200, boost::json::serialize(boost::json::object{
+                                              {"suppressed", *address}, {"reason", type}}));
        }});
   Add({.method = "POST",
        .pattern = "/internal/clock",
@@ -189,9 +189,9 @@ void Api::AddLifecycleRoutes() {
        .action = identity::Action::kClockAdvance,
        .handler = [this](http::Request& req, const Caller& caller) {
          if (options_.test_clock == nullptr) {
-           return ProblemFor(NotFound("test-clock-disabled",
-                                      "the test clock is off (serve --enable-test-clock)"),
-                             req);
+           return ProblemFor(
+               NotFound("test-clock-disabled", "the test clock is off (serve --enable-test-clock)"),
+               req);
          }
          auto body = ParseJsonObject(req);
          if (!body) return ProblemFor(body.error(), req);
@@ -200,9 +200,11 @@ void Api::AddLifecycleRoutes() {
          if (auto e = r.Finish({"advance_seconds"})) return ProblemFor(*e, req);
          auto now = options_.test_clock->Advance(caller.actor, seconds.value_or(0));
          if (!now) return ProblemFor(now.error(), req);
-         return http::Response::Json(200, boost::json::serialize(boost::json::object{
-                                              {"now", FormatRfc3339(*now)},
-                                              {"offset_seconds", (now->micros - SystemClock().Now().micros) / kMicrosPerSecond}}));
+         return http::Response::Json(
+             200, boost::json::serialize(boost::json::object{
+                      {"now", FormatRfc3339(*now)},
+                      {"offset_seconds",
+                       (now->micros - SystemClock().Now().micros) / kMicrosPerSecond}}));
        }});
   Add({.method = "GET",
        .pattern = "/jobs",
@@ -240,13 +242,13 @@ void Api::AddLifecycleRoutes() {
          for (const auto& j : queue_.List(f)) items.push_back(JobJson(j));
          const auto c = queue_.Counts();
          return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{
-                      {"items", std::move(items)},
-                      {"counts", {{"pending", c.pending},
-                                  {"due", c.due},
-                                  {"running", c.running},
-                                  {"done", c.done},
-                                  {"dead", c.dead}}}}));
+             200, boost::json::serialize(boost::json::object{{"items", std::move(items)},
+                                                             {"counts",
+                                                              {{"pending", c.pending},
+                                                               {"due", c.due},
+                                                               {"running", c.running},
+                                                               {"done", c.done},
+                                                               {"dead", c.dead}}}}));
        }});
   Add({.method = "POST",
        .pattern = "/jobs/{id}/retry",
@@ -273,8 +275,8 @@ void Api::AddLifecycleRoutes() {
          if (!body) return ProblemFor(body.error(), req);
          if (auto e = BodyReader(*body).Finish({})) return ProblemFor(*e, req);
          const std::string key = lifecycle::QueueDemoReset(db_, clock_, caller.actor);
-         return http::Response::Json(
-             202, boost::json::serialize(boost::json::object{{"job_key", key}}));
+         return http::Response::Json(202,
+                                     boost::json::serialize(boost::json::object{{"job_key", key}}));
        }});
 }
 

@@ -24,8 +24,6 @@ http::Response Redirect(int status, const std::string& location) {
   return r;
 }
 
-
-
 std::string ClaimString(const boost::json::object& o, std::string_view k) {
   const auto* v = o.if_contains(k);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -132,7 +130,8 @@ void Api::AddPortalRoutes() {
            body += "<p>Signed in as <b id=\"who\">" + HtmlEscape(name.empty() ? s->subject : name) +
                    "</b>.</p><form method=\"post\" action=\"/portal/logout\">"
                    "<input type=\"hidden\" name=\"csrf\" value=\"" +
-                   HtmlEscape(s->csrf_token) + "\"><button type=\"submit\">Sign out</button></form>";
+                   HtmlEscape(s->csrf_token) +
+                   "\"><button type=\"submit\">Sign out</button></form>";
          } else {
            body += "<p><a id=\"sign-in\" href=\"/portal/login\">Sign in</a></p>";
          }

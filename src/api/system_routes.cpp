@@ -41,8 +41,6 @@ struct Asset {
 constexpr Asset kAssets[] = {{"swagger-ui.css", "text/css; charset=utf-8"},
                              {"swagger-ui-bundle.js", "text/javascript; charset=utf-8"}};
 
-
-
 }  // namespace
 
 void Api::AddSystemRoutes() {

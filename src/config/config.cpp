@@ -72,8 +72,7 @@ constexpr Setting kSettings[] = {
     {"smtp_username", "BREAKPILOT_SMTP_USERNAME", "--smtp-username", "SMTP AUTH user"},
     {"smtp_password", "BREAKPILOT_SMTP_PASSWORD", "--smtp-password", "SMTP AUTH password", true},
     {"smtp_starttls", "BREAKPILOT_SMTP_STARTTLS", "--smtp-starttls",
-     "require STARTTLS on smtp:// (default true; false only for a local test server)", false,
-     true},
+     "require STARTTLS on smtp:// (default true; false only for a local test server)", false, true},
     {"job_workers", "BREAKPILOT_JOB_WORKERS", "--job-workers",
      "threads running scheduled jobs in this replica (0: none)"},
     {"job_lease_seconds", "BREAKPILOT_JOB_LEASE_SECONDS", "--job-lease-seconds",
@@ -82,8 +81,8 @@ constexpr Setting kSettings[] = {
      "IANA time zone of the nightly demo reset (default Europe/Berlin)"},
     {"demo_reset_time", "BREAKPILOT_DEMO_RESET_TIME", "--demo-reset-time",
      "local time of the nightly demo reset, HH:MM (default 03:00)"},
-    {"trial_requests_per_hour", "BREAKPILOT_TRIAL_REQUESTS_PER_HOUR",
-     "--trial-requests-per-hour", "trial requests one address (IP) may make per hour"},
+    {"trial_requests_per_hour", "BREAKPILOT_TRIAL_REQUESTS_PER_HOUR", "--trial-requests-per-hour",
+     "trial requests one address (IP) may make per hour"},
 };
 
 template <class T>
@@ -293,8 +292,8 @@ std::optional<std::string> Validate(Config& c) {
   }
   {
     const auto& t = c.demo_reset_time;
-    if (t.size() != 5 || t[2] != ':' || ParseNumber<int>("", t.substr(0, 2), c.demo_reset_hour, 0,
-                                                          23) ||
+    if (t.size() != 5 || t[2] != ':' ||
+        ParseNumber<int>("", t.substr(0, 2), c.demo_reset_hour, 0, 23) ||
         ParseNumber<int>("", t.substr(3, 2), c.demo_reset_minute, 0, 59)) {
       return "demo_reset_time: want HH:MM, like 03:00";
     }

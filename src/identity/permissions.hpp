@@ -58,10 +58,10 @@ enum class Action {
   kClaimsRead,
   kUserRead,
   kUserWrite,
-  kAuditWrite,  // publish events (products)
-  kAuditRead,   // search, export, verify
-  kAuditAdmin,  // retention and erase
-  kJobsAdmin,   // the job queue: list, retry; a demo reset by hand
+  kAuditWrite,    // publish events (products)
+  kAuditRead,     // search, export, verify
+  kAuditAdmin,    // retention and erase
+  kJobsAdmin,     // the job queue: list, retry; a demo reset by hand
   kClockAdvance,  // the test clock (only with --enable-test-clock)
   kMailInbound,   // bounce and complaint feedback from the mail server
 };

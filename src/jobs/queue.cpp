@@ -13,7 +13,7 @@ using storage::Param;
 using storage::Query;
 using storage::Row;
 
-#define JOB_COLUMNS                                                                         \
+#define JOB_COLUMNS                                                                     \
   "id, kind, dedupe_key, payload, state, run_at, attempts, max_attempts, lease_token, " \
   "lease_until, last_error, created_at, updated_at"
 
@@ -40,10 +40,11 @@ constexpr Query kDone{"job_done",
                       "UPDATE jobs SET state = 'done', lease_token = NULL, lease_until = NULL,"
                       " last_error = NULL, updated_at = $3"
                       " WHERE id = $1 AND lease_token = $2 AND state = 'running'"};
-constexpr Query kFail{"job_fail",
-                      "UPDATE jobs SET state = $3, run_at = $4, last_error = $5, lease_token = NULL,"
-                      " lease_until = NULL, updated_at = $6"
-                      " WHERE id = $1 AND lease_token = $2 AND state = 'running'"};
+constexpr Query kFail{
+    "job_fail",
+    "UPDATE jobs SET state = $3, run_at = $4, last_error = $5, lease_token = NULL,"
+    " lease_until = NULL, updated_at = $6"
+    " WHERE id = $1 AND lease_token = $2 AND state = 'running'"};
 // A lease that ran out means the worker died or hung: the attempt counts, so a job that kills
 // its worker every time ends dead instead of looping.
 constexpr Query kReclaim{
@@ -51,12 +52,13 @@ constexpr Query kReclaim{
     "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END,"
     " lease_token = NULL, lease_until = NULL, last_error = 'lease expired: the worker was lost',"
     " updated_at = $2 WHERE state = 'running' AND lease_until < $1"};
-constexpr Query kList{
-    "job_list",
-    "SELECT " JOB_COLUMNS " FROM jobs WHERE ($1::text IS NULL OR state = $1)"
-    " AND ($2::text IS NULL OR kind = $2) ORDER BY run_at DESC, id DESC LIMIT $3",
-    "SELECT " JOB_COLUMNS " FROM jobs WHERE ($1 IS NULL OR state = $1)"
-    " AND ($2 IS NULL OR kind = $2) ORDER BY run_at DESC, id DESC LIMIT $3"};
+constexpr Query kList{"job_list",
+                      "SELECT " JOB_COLUMNS
+                      " FROM jobs WHERE ($1::text IS NULL OR state = $1)"
+                      " AND ($2::text IS NULL OR kind = $2) ORDER BY run_at DESC, id DESC LIMIT $3",
+                      "SELECT " JOB_COLUMNS
+                      " FROM jobs WHERE ($1 IS NULL OR state = $1)"
+                      " AND ($2 IS NULL OR kind = $2) ORDER BY run_at DESC, id DESC LIMIT $3"};
 constexpr Query kCounts{"job_counts",
                         "SELECT state, count(*),"
                         " sum(CASE WHEN state = 'pending' AND run_at <= $1 THEN 1 ELSE 0 END)"
@@ -67,11 +69,10 @@ constexpr Query kRetry{"job_retry",
                        " WHERE id = $1 AND state IN ('dead', 'pending') RETURNING " JOB_COLUMNS};
 constexpr Query kSelect{"job_select", "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1"};
 
-constexpr std::pair<State, std::string_view> kStateNames[] = {
-    {State::kPending, "pending"},
-    {State::kRunning, "running"},
-    {State::kDone, "done"},
-    {State::kDead, "dead"}};
+constexpr std::pair<State, std::string_view> kStateNames[] = {{State::kPending, "pending"},
+                                                              {State::kRunning, "running"},
+                                                              {State::kDone, "done"},
+                                                              {State::kDead, "dead"}};
 
 Job ToJob(const Row& r) {
   Job j;
@@ -182,8 +183,7 @@ void Queue::Fail(const Job& job, std::string_view error) {
 int Queue::Reclaim() {
   std::int64_t n = 0;
   db_.Write([&](storage::Session& s) {
-    n = s.Execute(kReclaim,
-                  {FormatStorage(SystemClock().Now()), FormatStorage(clock_.Now())});
+    n = s.Execute(kReclaim, {FormatStorage(SystemClock().Now()), FormatStorage(clock_.Now())});
     if (n > 0) s.Notify(kJobsEvent);
   });
   return static_cast<int>(n);

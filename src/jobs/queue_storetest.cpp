@@ -35,8 +35,9 @@ class QueueTest : public ::testing::TestWithParam<Store> {
   bool Add(const std::string& key, Timestamp run_at, int max_attempts = 10) {
     bool added = false;
     db_->Write([&](storage::Session& s) {
-      added = Enqueue(s, clock_, {.kind = "test", .dedupe_key = key, .run_at = run_at,
-                                  .max_attempts = max_attempts});
+      added = Enqueue(
+          s, clock_,
+          {.kind = "test", .dedupe_key = key, .run_at = run_at, .max_attempts = max_attempts});
     });
     return added;
   }
@@ -134,8 +135,8 @@ TEST_P(QueueTest, ConcurrentWorkersNeverShareAJob) {
   constexpr int kJobs = 300;
   db_->Write([&](storage::Session& s) {
     for (int i = 0; i < kJobs; ++i) {
-      Enqueue(s, clock_, {.kind = "test", .dedupe_key = "c" + std::to_string(i),
-                          .run_at = clock_.Now()});
+      Enqueue(s, clock_,
+              {.kind = "test", .dedupe_key = "c" + std::to_string(i), .run_at = clock_.Now()});
     }
   });
   std::mutex mu;

@@ -113,11 +113,9 @@ void Runner::Run(const Job& job, bool renew_first) {
   } catch (const std::exception& e) {
     stats.failed.fetch_add(1, std::memory_order_relaxed);
     const bool dead = job.attempts >= job.max_attempts;
-    kLog.Write(dead ? LogLevel::kError : LogLevel::kWarn, dead ? "job dead" : "job failed",
-               {{"job", job.id},
-                {"kind", job.kind},
-                {"attempt", job.attempts},
-                {"error", e.what()}});
+    kLog.Write(
+        dead ? LogLevel::kError : LogLevel::kWarn, dead ? "job dead" : "job failed",
+        {{"job", job.id}, {"kind", job.kind}, {"attempt", job.attempts}, {"error", e.what()}});
     try {
       queue_.Fail(job, e.what());
     } catch (const std::exception& e2) {

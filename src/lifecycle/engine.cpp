@@ -29,8 +29,8 @@ constexpr Query kStartOffboarding{
     "offboarding_start",
     "INSERT INTO offboardings (tenant_id, state, started_at, updated_at) VALUES ($1, 'exporting',"
     " $2, $2) ON CONFLICT (tenant_id) DO NOTHING"};
-constexpr Query kSelectOffboarding{"offboarding_select",
-                                   "SELECT state, export_id FROM offboardings WHERE tenant_id = $1"};
+constexpr Query kSelectOffboarding{
+    "offboarding_select", "SELECT state, export_id FROM offboardings WHERE tenant_id = $1"};
 constexpr Query kSetOffboarding{
     "offboarding_set",
     "UPDATE offboardings SET state = $2, export_id = COALESCE($3, export_id), updated_at = $4"
@@ -171,15 +171,14 @@ void Engine::TrialExpire(jobs::JobContext& ctx) {
     auto frozen = tenants_.ApplyIn(s, kSystem, id, tenants::lifecycle::Action::kExpireTrial, {});
     if (!frozen) throw std::runtime_error(frozen.error().detail);
     if (!frozen->contact_email) return;
-    mailer_.Queue(
-        s, {.template_name = "trial_day14",
-            .category = mail::Category::kLifecycle,
-            .to = *frozen->contact_email,
-            .tenant_id = id,
-            .vars = {{"tenant_name", frozen->name},
-                     {"archive_after", Day(AddSeconds(frozen->status_changed_at,
-                                                      tenants::kFrozenDays * 86400LL))}},
-            .dedupe_key = "trial.day14:" + id});
+    mailer_.Queue(s, {.template_name = "trial_day14",
+                      .category = mail::Category::kLifecycle,
+                      .to = *frozen->contact_email,
+                      .tenant_id = id,
+                      .vars = {{"tenant_name", frozen->name},
+                               {"archive_after", Day(AddSeconds(frozen->status_changed_at,
+                                                                tenants::kFrozenDays * 86400LL))}},
+                      .dedupe_key = "trial.day14:" + id});
   });
 }
 
@@ -283,16 +282,16 @@ void Engine::Offboard(jobs::JobContext& ctx) {
       s.Execute(kInsertExport, {new_id, id, filename, std::to_string(zip.size()), sha,
                                 Base64Encode(zip), FormatStorage(now), FormatStorage(expires)});
       s.Execute(kSetOffboarding, {id, "exported", new_id, FormatStorage(now)});
-      audit::Record(s, clock_, kSystem,
-                    {id, "tenant.export_stored", 'c', "export", new_id,
-                     "final export of " + t.slug + " stored (" + std::to_string(zip.size()) +
-                         " bytes)",
-                     boost::json::serialize(boost::json::object{{"sha256", sha},
-                                                                {"expires_at", Iso(expires)}})});
+      audit::Record(
+          s, clock_, kSystem,
+          {id, "tenant.export_stored", 'c', "export", new_id,
+           "final export of " + t.slug + " stored (" + std::to_string(zip.size()) + " bytes)",
+           boost::json::serialize(
+               boost::json::object{{"sha256", sha}, {"expires_at", Iso(expires)}})});
       if (t.contact_email) {
         const std::string key = download_secret_.Get(s, now);
-        const std::string token = SignToken(
-            key, kDownloadPurpose, new_id + "|" + std::to_string(expires.micros));
+        const std::string token =
+            SignToken(key, kDownloadPurpose, new_id + "|" + std::to_string(expires.micros));
         mailer_.Queue(s, {.template_name = "export_ready",
                           .category = mail::Category::kTransactional,
                           .to = *t.contact_email,
@@ -445,8 +444,8 @@ Result<ExportFile> Engine::Download(const std::string& export_id, const std::str
 void Engine::WriteMetrics(std::string& out) const {
   out += "# HELP breakpilot_demo_resets_total Nightly or manual demo resets, by outcome.\n";
   out += "# TYPE breakpilot_demo_resets_total counter\n";
-  out += "breakpilot_demo_resets_total{outcome=\"ok\"} " + std::to_string(demo_resets_.load()) +
-         "\n";
+  out +=
+      "breakpilot_demo_resets_total{outcome=\"ok\"} " + std::to_string(demo_resets_.load()) + "\n";
   out += "breakpilot_demo_resets_total{outcome=\"failed\"} " +
          std::to_string(demo_reset_failures_.load()) + "\n";
 }

@@ -24,13 +24,13 @@ Result<http::ClientResponse> ProductClient::Call(const catalog::Manifest& produc
                                                  std::string body, std::size_t max_body) {
   auto token = token_(product.id);
   if (!token) return std::move(token).error();
-  http::ClientRequest req{.method = std::move(method),
-                          .url = product.base_url + path,
-                          .headers = {{"Authorization", "Bearer " + *token},
-                                      {"Accept", "application/json, */*"}},
-                          .body = std::move(body),
-                          .timeout = std::chrono::seconds(60),
-                          .max_body = max_body};
+  http::ClientRequest req{
+      .method = std::move(method),
+      .url = product.base_url + path,
+      .headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json, */*"}},
+      .body = std::move(body),
+      .timeout = std::chrono::seconds(60),
+      .max_body = max_body};
   if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   return fetch_(req);
 }
@@ -40,8 +40,9 @@ Result<ProductExport> ProductClient::Export(const catalog::Manifest& product,
   auto r = Call(product, "GET", WithTenant(product.export_path, tenant_id), "", kMaxExportBytes);
   if (!r) return std::move(r).error();
   if (r->status != 200) return Refused(product, "the export", r->status, r->body);
-  return ProductExport{std::string(r->headers.Get("content-type").value_or("application/octet-stream")),
-                       std::move(r->body)};
+  return ProductExport{
+      std::string(r->headers.Get("content-type").value_or("application/octet-stream")),
+      std::move(r->body)};
 }
 
 Result<Ok> ProductClient::DeleteData(const catalog::Manifest& product,
@@ -54,8 +55,8 @@ Result<Ok> ProductClient::DeleteData(const catalog::Manifest& product,
 }
 
 Result<Ok> ProductClient::DemoReset(const catalog::Manifest& product, const std::string& fixture) {
-  auto r = Call(product, "POST", product.demo_reset_path, fixture.empty() ? "{}" : fixture,
-                1 << 16);
+  auto r =
+      Call(product, "POST", product.demo_reset_path, fixture.empty() ? "{}" : fixture, 1 << 16);
   if (!r) return std::move(r).error();
   if (r->status >= 200 && r->status < 300) return Ok{};
   return Refused(product, "the demo reset", r->status, r->body);

@@ -28,7 +28,8 @@ using TokenSource = std::function<Result<std::string>(const std::string& product
 
 class ProductClient {
  public:
-  ProductClient(http::Fetcher fetch, TokenSource token) : fetch_(std::move(fetch)), token_(std::move(token)) {}
+  ProductClient(http::Fetcher fetch, TokenSource token)
+      : fetch_(std::move(fetch)), token_(std::move(token)) {}
 
   Result<ProductExport> Export(const catalog::Manifest& product, const std::string& tenant_id);
   Result<Ok> DeleteData(const catalog::Manifest& product, const std::string& tenant_id);

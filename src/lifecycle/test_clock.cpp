@@ -18,8 +18,7 @@ constexpr Query kAdvance{
     " $2) ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(platform_settings.value AS bigint)"
     " + CAST($1 AS bigint) AS text), updated_at = $2 RETURNING value"};
 constexpr Query kSelectOffset{
-    "test_clock_select",
-    "SELECT value FROM platform_settings WHERE name = 'test_clock.offset_us'"};
+    "test_clock_select", "SELECT value FROM platform_settings WHERE name = 'test_clock.offset_us'"};
 
 }  // namespace
 
@@ -42,9 +41,9 @@ void TestClock::Reload() {
 
 Result<Timestamp> TestClock::Advance(const audit::Actor& actor, std::int64_t seconds) {
   if (seconds < 1 || seconds > kMaxAdvance) {
-    return ValidationFailed({{"/advance_seconds", "must be between 1 and " +
-                                                      std::to_string(kMaxAdvance) +
-                                                      " (the clock only moves forward)"}});
+    return ValidationFailed(
+        {{"/advance_seconds", "must be between 1 and " + std::to_string(kMaxAdvance) +
+                                  " (the clock only moves forward)"}});
   }
   const std::string delta = std::to_string(seconds * kMicrosPerSecond);
   db_.Write([&](storage::Session& s) {

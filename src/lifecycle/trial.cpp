@@ -82,14 +82,14 @@ Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestIn
                   {std::nullopt, "trial.requested", 'c', "trial_request", id,
                    "trial requested for " + in.slug,
                    boost::json::serialize(boost::json::object{{"slug", in.slug}})});
-    mailer_.Queue(s, {.template_name = "trial_verify",
-                      .category = mail::Category::kTransactional,
-                      .to = *email,
-                      .vars = {{"company_name", in.company_name},
-                               {"confirm_url", mailer_.public_url() +
-                                                   "/catalog/trial-request/confirm?token=" +
-                                                   token}},
-                      .dedupe_key = "trial_verify:" + id});
+    mailer_.Queue(
+        s, {.template_name = "trial_verify",
+            .category = mail::Category::kTransactional,
+            .to = *email,
+            .vars = {{"company_name", in.company_name},
+                     {"confirm_url",
+                      mailer_.public_url() + "/catalog/trial-request/confirm?token=" + token}},
+            .dedupe_key = "trial_verify:" + id});
     out = Ok{};
   });
   return *std::move(out);

@@ -19,8 +19,8 @@ MustacheData ToData(const boost::json::object& vars) {
     if (v.is_string()) {
       d.set(std::string(k), std::string(v.as_string()));
     } else if (v.is_bool()) {
-      d.set(std::string(k), v.as_bool() ? MustacheData::type::bool_true
-                                        : MustacheData::type::bool_false);
+      d.set(std::string(k),
+            v.as_bool() ? MustacheData::type::bool_true : MustacheData::type::bool_false);
     } else {
       d.set(std::string(k), boost::json::serialize(v));
     }
@@ -30,8 +30,8 @@ MustacheData ToData(const boost::json::object& vars) {
 
 std::string Render(std::string_view name, std::string_view part, const MustacheData& data,
                    bool html) {
-  const std::string path = "templates/email/" + std::string(name) + "." + std::string(part) +
-                           ".mustache";
+  const std::string path =
+      "templates/email/" + std::string(name) + "." + std::string(part) + ".mustache";
   const auto text = embedded::Find(path);
   if (!text) throw std::out_of_range(path);
   Mustache tmpl{std::string(*text)};
@@ -55,7 +55,8 @@ bool IsAscii(std::string_view s) {
 // No header value may break the header block.
 std::string HeaderSafe(std::string_view v) {
   std::string out(v);
-  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
   return out;
 }
 

@@ -140,23 +140,21 @@ void Mailer::SendJob(jobs::JobContext& ctx) {
   });
 }
 
-void Mailer::SuppressIn(storage::Session& s, const audit::Actor& actor,
-                        const std::string& address, SuppressReason reason,
-                        const std::string& detail) {
+void Mailer::SuppressIn(storage::Session& s, const audit::Actor& actor, const std::string& address,
+                        SuppressReason reason, const std::string& detail) {
   s.Execute(kInsertSuppression,
             {address, std::string(ToString(reason)), detail, FormatStorage(clock_.Now())});
   audit::Record(s, clock_, actor,
                 {std::nullopt, "mail.suppressed", 'c', "mail_address", address,
                  "mail to " + address + " suppressed (" + std::string(ToString(reason)) + ")",
-                 boost::json::serialize(boost::json::object{{"reason", ToString(reason)},
-                                                            {"detail", detail}})});
+                 boost::json::serialize(
+                     boost::json::object{{"reason", ToString(reason)}, {"detail", detail}})});
 }
 
 Result<std::string> Mailer::Unsubscribe(const audit::Actor& actor, const std::string& token) {
   const std::string& key = secret_.Get(db_, clock_.Now());
   std::string address;
-  if (!VerifySignedToken(key, kUnsubscribePurpose, token, address) ||
-      !NormalizeAddress(address)) {
+  if (!VerifySignedToken(key, kUnsubscribePurpose, token, address) || !NormalizeAddress(address)) {
     return InvalidInput("invalid-unsubscribe-token", "Invalid unsubscribe link",
                         "this unsubscribe link is not one we sent", {{"token", "is not valid"}});
   }

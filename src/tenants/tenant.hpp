@@ -53,7 +53,7 @@ struct Tenant {
   Timestamp status_changed_at;
   std::optional<std::string> cancel_reason;
   std::optional<std::string> contact_email;  // where lifecycle mail goes (trial, export)
-  std::int64_t version = 1;  // bumped by every change; the ETag
+  std::int64_t version = 1;                  // bumped by every change; the ETag
   Timestamp created_at;
   Timestamp updated_at;
 };

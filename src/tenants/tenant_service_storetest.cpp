@@ -100,9 +100,8 @@ TEST_P(TenantServiceTest, LifecycleWritesOneAuditEventPerRealChange) {
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {}).ok());  // no-op
-  auto frozen =
-      svc_->Apply(actor_, t->id, lifecycle::Action::kCancel,
-                  {.reason = "too expensive", .confirm = "acme"});
+  auto frozen = svc_->Apply(actor_, t->id, lifecycle::Action::kCancel,
+                            {.reason = "too expensive", .confirm = "acme"});
   ASSERT_TRUE(frozen.ok());
   EXPECT_EQ(frozen->status, Status::kFrozen);
   EXPECT_EQ(frozen->cancel_reason, "too expensive");
@@ -134,7 +133,9 @@ TEST_P(TenantServiceTest, ProjectsAndSubscriptionsOnArchivedTenantsAreGone) {
   ASSERT_TRUE(t.ok());
   ProjectService projects(*db_, SystemClock());
   ASSERT_TRUE(projects.Create(actor_, t->id, {.name = std::string("p1")}).ok());
-  ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, {.reason = "bye", .confirm = "acme"}).ok());
+  ASSERT_TRUE(
+      svc_->Apply(actor_, t->id, lifecycle::Action::kCancel, {.reason = "bye", .confirm = "acme"})
+          .ok());
   ASSERT_TRUE(svc_->Apply(actor_, t->id, lifecycle::Action::kArchive, {}).ok());
   auto p = projects.Create(actor_, t->id, {.name = std::string("p2")});
   ASSERT_FALSE(p.ok());

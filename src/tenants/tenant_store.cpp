@@ -161,11 +161,11 @@ void SetAuditRetention(storage::Session& s, const std::string& id,
 
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version) {
   const bool updated =
-      s.Execute(kUpdateTenant,
-                {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
-                 OptionalTimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at),
-                 t.cancel_reason, FormatStorage(t.updated_at), std::to_string(expected_version),
-                 t.contact_email}) == 1;
+      s.Execute(
+          kUpdateTenant,
+          {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
+           OptionalTimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at), t.cancel_reason,
+           FormatStorage(t.updated_at), std::to_string(expected_version), t.contact_email}) == 1;
   // Caches of tenant status (API key verification) on every replica drop this tenant.
   if (updated) s.Notify(TenantChangedEvent(t.id));
   return updated;

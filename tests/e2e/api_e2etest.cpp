@@ -132,7 +132,8 @@ TEST_P(ApiTest, LifecycleActivateCancel) {
   EXPECT_EQ(again.status, 200) << "repeating an action is an idempotent no-op";
   EXPECT_EQ(Json(again).at("version"), Json(activated).at("version"));
 
-  auto cancelled = client().Post("/tenants/" + id + "/cancel", R"({"reason":"budget cut","confirm":"acme"})");
+  auto cancelled =
+      client().Post("/tenants/" + id + "/cancel", R"({"reason":"budget cut","confirm":"acme"})");
   ASSERT_EQ(cancelled.status, 200) << cancelled.body;
   EXPECT_EQ(Str(Json(cancelled), "status"), "frozen");
   EXPECT_EQ(Str(Json(cancelled), "cancel_reason"), "budget cut");

@@ -358,7 +358,10 @@ TEST_P(AuditTest, RetentionAndEraseAtOffboarding) {
 
   auto early = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
   EXPECT_EQ(early.status, 409) << "a live tenant's trail is not erased";
-  ASSERT_EQ(client().Post("/tenants/" + id + "/cancel", R"({"reason":"moving on","confirm":"acme"})").status, 200);
+  ASSERT_EQ(client()
+                .Post("/tenants/" + id + "/cancel", R"({"reason":"moving on","confirm":"acme"})")
+                .status,
+            200);
   EXPECT_EQ(client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"wrong"})").status, 422);
   auto erased = client().Post("/tenants/" + id + "/audit/erase", R"({"confirm":"acme"})");
   ASSERT_EQ(erased.status, 200) << erased.body;
@@ -494,8 +497,7 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
           return client().Post("/tenants/" + tid + "/audit/erase", R"({"confirm":"walk"})");
         }}},
       {"POST /tenants/{id}/reactivate",
-       {"tenant.reactivate",
-        [&] { return client().Post("/tenants/" + tid + "/reactivate", ""); }}},
+       {"tenant.reactivate", [&] { return client().Post("/tenants/" + tid + "/reactivate", ""); }}},
       {"POST /catalog/trial-request",
        {"trial.requested",
         [&] {

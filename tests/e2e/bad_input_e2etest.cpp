@@ -200,7 +200,10 @@ TEST_P(BadInputTest, EveryCaseGetsItsProblem) {
   CreateTenant("taken");
   const std::string id = Str(CreateTenant("victim"), "id");
   const std::string frozen = Str(CreateTenant("frozen"), "id");
-  ASSERT_EQ(client().Post("/tenants/" + frozen + "/cancel", R"({"reason":"test","confirm":"frozen"})").status, 200);
+  ASSERT_EQ(client()
+                .Post("/tenants/" + frozen + "/cancel", R"({"reason":"test","confirm":"frozen"})")
+                .status,
+            200);
   const auto before = client().Get("/tenants?limit=200").body;
 
   const auto cases = Cases();

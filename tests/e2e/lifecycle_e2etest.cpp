@@ -48,10 +48,10 @@ class LifecycleTest : public E2eTest {
     products_.export_stored = [this](const std::string& tenant_id) {
       bool stored = false;
       check_db_->Read([&](storage::Session& s) {
-        stored = s.FetchOne({"test_export_stored",
-                             "SELECT count(*) FROM exports WHERE tenant_id = $1"},
-                            {tenant_id})
-                     ->Int(0) > 0;
+        stored =
+            s.FetchOne({"test_export_stored", "SELECT count(*) FROM exports WHERE tenant_id = $1"},
+                       {tenant_id})
+                ->Int(0) > 0;
       });
       return stored;
     };
@@ -62,17 +62,24 @@ class LifecycleTest : public E2eTest {
     check_db_.reset();
   }
   std::vector<std::string> ExtraArgs() override {
-    return {"--enable-test-clock",    "--smtp-url",       smtp_.url(),
-            "--smtp-starttls=false",  "--catalog-dir",
-            catalog_,                 "--trial-requests-per-hour", "3",
-            "--password-memory-kib",  "2048",             "--mail-from",
+    return {"--enable-test-clock",
+            "--smtp-url",
+            smtp_.url(),
+            "--smtp-starttls=false",
+            "--catalog-dir",
+            catalog_,
+            "--trial-requests-per-hour",
+            "3",
+            "--password-memory-kib",
+            "2048",
+            "--mail-from",
             "Breakpilot <noreply@breakpilot.test>"};
   }
 
   // Moves the platform's clock and waits until no job is due or running any more.
   void Advance(std::int64_t seconds) {
-    auto r = client().Post("/internal/clock",
-                           R"({"advance_seconds":)" + std::to_string(seconds) + "}");
+    auto r =
+        client().Post("/internal/clock", R"({"advance_seconds":)" + std::to_string(seconds) + "}");
     ASSERT_EQ(r.status, 200) << r.body;
     WaitIdle();
   }
@@ -83,13 +90,15 @@ class LifecycleTest : public E2eTest {
       auto r = client().Get("/jobs?limit=1");
       ASSERT_EQ(r.status, 200) << r.body;
       const auto counts = Json(r).at("counts").as_object();
-      quiet = counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1
-                                                                                         : 0;
+      quiet =
+          counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1 : 0;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ASSERT_EQ(quiet, 3) << "jobs still due after 60 s";
   }
-  std::string Status(const std::string& id) { return Str(Json(client().Get("/tenants/" + id)), "status"); }
+  std::string Status(const std::string& id) {
+    return Str(Json(client().Get("/tenants/" + id)), "status");
+  }
   json::array Audit(const std::string& query) {
     auto r = client().Get("/audit?include_demo=true&limit=1000&" + query);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -130,19 +139,23 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos) << "GET changes nothing";
   EXPECT_EQ(Json(client().Get("/tenants?slug=acme")).at("items").as_array().size(), 0U);
-  auto confirmed = anonymous.Request("POST", "/catalog/trial-request/confirm", "token=" + token,
-                                     FormBody());
+  auto confirmed =
+      anonymous.Request("POST", "/catalog/trial-request/confirm", "token=" + token, FormBody());
   ASSERT_EQ(confirmed.status, 201) << confirmed.body;
   const auto tenant = Json(confirmed);
   const std::string id = Str(tenant, "id");
   EXPECT_EQ(Str(tenant, "status"), "trial");
   EXPECT_EQ(Str(tenant, "contact_email"), "owner@acme.example");
   EXPECT_EQ(Audit("tenant_id=" + id + "&action=tenant.create").size(), 1U);
-  EXPECT_EQ(anonymous.Post("/catalog/trial-request/confirm", R"({"token":")" + token + "\"}")
-                .status,
-            409);
+  EXPECT_EQ(
+      anonymous.Post("/catalog/trial-request/confirm", R"({"token":")" + token + "\"}").status,
+      409);
   for (const char* p : {"alpha", "beta"}) {
-    ASSERT_EQ(client().Post("/tenants/" + id + "/products", R"({"product_id":")" + std::string(p) + "\"}").status, 201);
+    ASSERT_EQ(
+        client()
+            .Post("/tenants/" + id + "/products", R"({"product_id":")" + std::string(p) + "\"}")
+            .status,
+        201);
   }
   CreateUser(client(), "owner", {}, id, {"IT_ADMIN"});
   // The tenant's own IT_ADMIN, signed in afresh (tokens live 15 minutes of platform time).
@@ -169,7 +182,8 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   std::set<std::string> message_ids;
   for (std::size_t i = 1; i <= 3; ++i) {
     const std::string lu = mails[i].Header("list-unsubscribe");
-    EXPECT_TRUE(std::regex_match(lu, std::regex(R"(<https?://[^>]+/mail/unsubscribe\?token=[^>]+>)")))
+    EXPECT_TRUE(
+        std::regex_match(lu, std::regex(R"(<https?://[^>]+/mail/unsubscribe\?token=[^>]+>)")))
         << lu;
     EXPECT_EQ(mails[i].Header("list-unsubscribe-post"), "List-Unsubscribe=One-Click");
     EXPECT_EQ(mails[i].rcpt_tos, std::vector<std::string>{"owner@acme.example"});
@@ -191,8 +205,9 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   ASSERT_EQ(done.status, 200) << done.body;
   EXPECT_EQ(Str(Json(done), "unsubscribed"), "owner@acme.example");
   EXPECT_EQ(Audit("action=mail.suppressed&target_id=owner@acme.example").size(), 1U);
-  EXPECT_EQ(anonymous.Request("POST", "/mail/unsubscribe?token=forged.token",
-                              "List-Unsubscribe=One-Click", FormBody())
+  EXPECT_EQ(anonymous
+                .Request("POST", "/mail/unsubscribe?token=forged.token",
+                         "List-Unsubscribe=One-Click", FormBody())
                 .status,
             422);
 
@@ -223,9 +238,8 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   EXPECT_EQ(deletes, 2U);
 
   // The export link: a ZIP with the products' data, the tenant record and the audit trail.
-  const std::string link = Target(
-      std::regex_replace(mails[4].text, std::regex(R"([\s\S]*?(https?://\S+/exports/\S+)[\s\S]*)"),
-                         "$1"));
+  const std::string link = Target(std::regex_replace(
+      mails[4].text, std::regex(R"([\s\S]*?(https?://\S+/exports/\S+)[\s\S]*)"), "$1"));
   auto zip = anonymous.Get(link);
   ASSERT_EQ(zip.status, 200) << link << " " << zip.body.substr(0, 200);
   EXPECT_EQ(zip.Header("content-type"), "application/zip");
@@ -255,12 +269,14 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
 // M14.1: cancel wants a reason and the slug typed again; reactivation within 30 days brings the
 // tenant back with nothing lost, and its scheduled offboarding then does nothing.
 TEST_P(LifecycleTest, CancelAndReactivateWithinThirtyDays) {
-  const std::string id =
-      Str(CreateTenant("globex", R"(,"initial_status":"active","contact_email":"it@globex.example")"), "id");
+  const std::string id = Str(
+      CreateTenant("globex", R"(,"initial_status":"active","contact_email":"it@globex.example")"),
+      "id");
   ASSERT_EQ(client().Post("/tenants/" + id + "/products", R"({"product_id":"alpha"})").status, 201);
   ASSERT_EQ(client().Post("/tenants/" + id + "/projects", R"({"name":"Keep me"})").status, 201);
   EXPECT_EQ(client().Post("/tenants/" + id + "/cancel", R"({"reason":"budget"})").status, 422);
-  auto wrong = client().Post("/tenants/" + id + "/cancel", R"({"reason":"budget","confirm":"acme"})");
+  auto wrong =
+      client().Post("/tenants/" + id + "/cancel", R"({"reason":"budget","confirm":"acme"})");
   EXPECT_EQ(wrong.status, 422);
   EXPECT_NE(wrong.body.find("/confirm"), std::string::npos);
   auto cancelled =
@@ -295,8 +311,9 @@ TEST_P(LifecycleTest, BouncesComplaintsLimitsAndFailedDemoReset) {
       R"({"email":"lead9@initech.example","company_name":"Initech","slug":"initech9"})");
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(limited.Header("retry-after"), "3600");
-  EXPECT_EQ(anonymous.Post("/catalog/trial-request",
-                           R"({"email":"not an address","company_name":"","slug":"Bad Slug"})")
+  EXPECT_EQ(anonymous
+                .Post("/catalog/trial-request",
+                      R"({"email":"not an address","company_name":"","slug":"Bad Slug"})")
                 .status,
             422);
 
@@ -313,17 +330,18 @@ TEST_P(LifecycleTest, BouncesComplaintsLimitsAndFailedDemoReset) {
   // Complaint feedback from the mail server: a service credential, suppressed and audited.
   const auto service = ServiceToken(client(), "mailserver");
   HttpClient postmaster("127.0.0.1", server_->port(), service);
-  auto fb = postmaster.Post("/inbound/postmaster",
-                            R"({"type":"complaint","recipient":"Angry@Example.org","detail":"FBL"})");
+  auto fb =
+      postmaster.Post("/inbound/postmaster",
+                      R"({"type":"complaint","recipient":"Angry@Example.org","detail":"FBL"})");
   ASSERT_EQ(fb.status, 200) << fb.body;
   EXPECT_EQ(Str(Json(fb), "suppressed"), "angry@example.org");
   EXPECT_EQ(Audit("action=mail.suppressed&target_id=angry@example.org").size(), 1U);
   EXPECT_EQ(postmaster.Post("/inbound/postmaster", R"({"type":"unsubscribe","recipient":"a@b.c"})")
                 .status,
             422);
-  EXPECT_EQ(anonymous.Post("/inbound/postmaster", R"({"type":"bounce","recipient":"a@b.c"})")
-                .status,
-            401);
+  EXPECT_EQ(
+      anonymous.Post("/inbound/postmaster", R"({"type":"bounce","recipient":"a@b.c"})").status,
+      401);
 
   // A demo reset that fails is audited as a failure, counted, and retried. (The nightly one
   // ran during the warp above: counted from here.)

@@ -29,10 +29,10 @@ class LifecycleReplicasTest : public ::testing::Test {
     products_.export_stored = [this](const std::string& tenant_id) {
       bool stored = false;
       check_db_->Read([&](storage::Session& s) {
-        stored = s.FetchOne({"test_export_stored",
-                             "SELECT count(*) FROM exports WHERE tenant_id = $1"},
-                            {tenant_id})
-                     ->Int(0) > 0;
+        stored =
+            s.FetchOne({"test_export_stored", "SELECT count(*) FROM exports WHERE tenant_id = $1"},
+                       {tenant_id})
+                ->Int(0) > 0;
       });
       return stored;
     };
@@ -40,10 +40,9 @@ class LifecycleReplicasTest : public ::testing::Test {
   void TearDown() override { products_.export_stored = nullptr; }
 
   std::vector<std::string> Args(const std::string& lease = "300") const {
-    return {"--enable-test-clock", "--smtp-url",          smtp_.url(),
-            "--smtp-starttls=false", "--catalog-dir",     catalog_,
-            "--public-url",        "https://breakpilot.test", "--job-lease-seconds",
-            lease,                 "--access-log=false"};
+    return {"--enable-test-clock", "--smtp-url", smtp_.url(),         "--smtp-starttls=false",
+            "--catalog-dir",       catalog_,     "--public-url",      "https://breakpilot.test",
+            "--job-lease-seconds", lease,        "--access-log=false"};
   }
   static void Advance(HttpClient& c, std::int64_t seconds) {
     auto r = c.Post("/internal/clock", R"({"advance_seconds":)" + std::to_string(seconds) + "}");
@@ -56,8 +55,8 @@ class LifecycleReplicasTest : public ::testing::Test {
       auto r = c.Get("/jobs?limit=1");
       ASSERT_EQ(r.status, 200) << r.body;
       const auto counts = json::parse(r.body).at("counts").as_object();
-      quiet = counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1
-                                                                                         : 0;
+      quiet =
+          counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1 : 0;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     ASSERT_EQ(quiet, 3) << "jobs still due after " << limit.count() << " s";
@@ -121,9 +120,9 @@ TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
 
   // Every transition once, every tenant archived.
   EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE status = 'archived'"), kTenants);
-  for (const char* action : {"tenant.expire_trial", "tenant.offboarding_started",
-                             "tenant.export_stored", "tenant.product_data_deleted",
-                             "tenant.archive"}) {
+  for (const char* action :
+       {"tenant.expire_trial", "tenant.offboarding_started", "tenant.export_stored",
+        "tenant.product_data_deleted", "tenant.archive"}) {
     EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = $1", {std::string(action)}),
               kTenants)
         << action;
@@ -151,7 +150,8 @@ TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
     const auto metrics = staff[i]->Get("/metrics").body;
     const auto at = metrics.find("breakpilot_jobs_total{kind=\"mail.send\",outcome=\"completed\"}");
     std::cout << "replica " << i << ": "
-              << (at == std::string::npos ? "no mail" : metrics.substr(at, metrics.find('\n', at) - at))
+              << (at == std::string::npos ? "no mail"
+                                          : metrics.substr(at, metrics.find('\n', at) - at))
               << "\n";
   }
   std::cout << "1,000 tenants, 44 days, 3 replicas: " << seconds << " s of wall time\n";
@@ -166,14 +166,14 @@ TEST_F(LifecycleReplicasTest, AReplicaKilledMidOffboardingIsFinishedByAnother) {
   ASSERT_EQ(t.status, 201) << t.body;
   const std::string id(json::parse(t.body).at("id").as_string());
   for (const char* p : {"alpha", "beta"}) {
-    ASSERT_EQ(staff_a.Post("/tenants/" + id + "/products",
-                           R"({"product_id":")" + std::string(p) + "\"}")
-                  .status,
-              201);
+    ASSERT_EQ(
+        staff_a.Post("/tenants/" + id + "/products", R"({"product_id":")" + std::string(p) + "\"}")
+            .status,
+        201);
   }
-  ASSERT_EQ(staff_a.Post("/tenants/" + id + "/cancel", R"({"reason":"done","confirm":"doomed"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      staff_a.Post("/tenants/" + id + "/cancel", R"({"reason":"done","confirm":"doomed"})").status,
+      200);
 
   // The first product's DELETE hangs; the replica dies while it waits for the answer.
   products_.delete_delay_ms = 5000;

@@ -30,8 +30,8 @@ struct ProductCall {
   std::string product;
   std::string method;
   std::string path;
-  std::string tenant_id;  // "" for the demo reset
-  std::string audience;   // of the bearer token the platform sent
+  std::string tenant_id;       // "" for the demo reset
+  std::string audience;        // of the bearer token the platform sent
   bool export_stored = false;  // DELETE only: what `export_stored` said at that moment
   std::string body;
   std::chrono::steady_clock::time_point at;

@@ -79,15 +79,14 @@ Mail ParseMail(const std::string& raw) {
     m.text = DecodeBody(m.headers, body);
     return m;
   }
-  const std::string boundary =
-      "--" + type.substr(b + 10, type.find('"', b + 10) - (b + 10));
+  const std::string boundary = "--" + type.substr(b + 10, type.find('"', b + 10) - (b + 10));
   std::size_t pos = body.find(boundary);
   while (pos != std::string::npos) {
     const std::size_t start = pos + boundary.size();
     if (body.compare(start, 2, "--") == 0) break;
     const std::size_t next = body.find(boundary, start);
-    const std::string part = body.substr(start + 2, next == std::string::npos ? std::string::npos
-                                                                              : next - start - 2);
+    const std::string part =
+        body.substr(start + 2, next == std::string::npos ? std::string::npos : next - start - 2);
     const auto psplit = part.find("\r\n\r\n");
     const auto ph = Headers(part.substr(0, psplit));
     const std::string content = DecodeBody(ph, part.substr(psplit + 4));
@@ -104,13 +103,14 @@ SmtpSink::SmtpSink(const std::vector<std::string>& reject_rcpt) : port_(FreePort
   dir_ = ::mkdtemp(tmpl);
   std::vector<std::string> argv = {"/usr/bin/python3",
                                    BREAKPILOT_SOURCE_DIR "/tests/support/smtp_sink.py",
-                                   "--port", std::to_string(port_), "--dir", dir_};
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--dir",
+                                   dir_};
   for (const auto& r : reject_rcpt) argv.insert(argv.end(), {"--reject-rcpt", r});
-  process_ = std::make_unique<ChildProcess>(argv, std::vector<std::pair<std::string, std::string>>{},
-                                            [](const std::string& line) {
-                                              return line.find("smtp-sink ready") !=
-                                                     std::string::npos;
-                                            });
+  process_ = std::make_unique<ChildProcess>(
+      argv, std::vector<std::pair<std::string, std::string>>{},
+      [](const std::string& line) { return line.find("smtp-sink ready") != std::string::npos; });
 }
 
 std::vector<Mail> SmtpSink::Messages() const {

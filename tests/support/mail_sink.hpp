@@ -17,12 +17,12 @@
 namespace breakpilot::testing {
 
 struct Mail {
-  std::string mail_from;               // the envelope
-  std::vector<std::string> rcpt_tos;   // the envelope
+  std::string mail_from;              // the envelope
+  std::vector<std::string> rcpt_tos;  // the envelope
   std::string raw;
-  std::multimap<std::string, std::string> headers;  // names in lower case, values unfolded
-  std::string text;  // the decoded text/plain part
-  std::string html;  // the decoded text/html part
+  std::multimap<std::string, std::string> headers;    // names in lower case, values unfolded
+  std::string text;                                   // the decoded text/plain part
+  std::string html;                                   // the decoded text/html part
   std::string Header(const std::string& name) const;  // first value, "" when absent
 };
 

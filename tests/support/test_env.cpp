@@ -162,8 +162,8 @@ namespace {
 
 std::vector<std::string> ServerArgs(const std::string& database_url,
                                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve", "--database", database_url,
-                                   "--threads", "2"};
+  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve",     "--database",
+                                   database_url,      "--threads", "2"};
   if (std::find(extra.begin(), extra.end(), "--catalog-dir") == extra.end()) {
     args.insert(args.end(), {"--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"});
   }
