@@ -463,7 +463,14 @@ TEST_P(IdentityTest, ClaimsForAKeycloakMapper) {
   };
   auto c = claims(ada, acme);
   ASSERT_EQ(c.status, 200) << c.body;
-  EXPECT_EQ(Json(c), boost::json::parse(R"({"org_id":")" + acme +
+  auto answer = Json(c);
+  // A trial tenant's claims carry the quota products enforce (M12.1) and when the trial ends.
+  const auto quota = answer.at("trial_quota").as_object();
+  EXPECT_EQ(quota.at("seats").as_int64(), 5);
+  EXPECT_EQ(quota.at("projects").as_int64(), 3);
+  EXPECT_TRUE(ParseTimestamp(std::string(quota.at("ends_at").as_string())).has_value());
+  answer.erase("trial_quota");
+  EXPECT_EQ(answer, boost::json::parse(R"({"org_id":")" + acme +
                                         R"(","org_slug":"acme","org_roles":["IT_ADMIN","FINANCE"],)"
                                         R"("products":["certifai"],"plan":"professional",)"
                                         R"("tenant_status":"trial"})"));
