@@ -18,7 +18,7 @@
 
 namespace breakpilot::config {
 
-struct Config {
+struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read at start-up
   std::string listen = "127.0.0.1:8080";
   std::string database = "sqlite:var/breakpilot.db";
   std::string admin_token;

@@ -1,5 +1,5 @@
 // libFuzzer: the small text parsers: timestamps (with a format round trip), base64url, UUIDs,
-// slugs, and router matching of arbitrary paths.
+// slugs, signed link tokens (unsubscribe, download), and router matching of arbitrary paths.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -23,6 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (Base64UrlDecode(text, decoded) && Base64UrlEncode(decoded) != text) std::abort();
   if (IsCanonicalUuid(text) && NormalizeUuid(text).size() != 36) std::abort();
   (void)tenants::ValidateSlug(text);
+  // A link token from a mail: only what we signed verifies, whatever arrives.
+  std::string payload;
+  if (VerifySignedToken("fuzz-key", "mail.unsubscribe", text, payload) &&
+      SignToken("fuzz-key", "mail.unsubscribe", payload) != text) {
+    std::abort();
+  }
   static const http::Router router = [] {
     http::Router r;
     for (const char* p : {"/tenants", "/tenants/{id}", "/tenants/{id}/projects/{project_id}"}) {

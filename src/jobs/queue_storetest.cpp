@@ -142,6 +142,7 @@ TEST_P(QueueTest, ConcurrentWorkersNeverShareAJob) {
   std::mutex mu;
   std::multiset<std::string> done;
   std::vector<std::thread> workers;
+  workers.reserve(4);
   for (int w = 0; w < 4; ++w) {
     workers.emplace_back([&] {
       auto db = tdb_->Open();

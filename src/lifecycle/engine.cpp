@@ -355,7 +355,7 @@ void Engine::EnsureSchedules() {
 
 std::string QueueDemoReset(storage::Database& db, const Clock& clock, const audit::Actor& actor) {
   const Timestamp now = clock.Now();
-  const std::string key = "demo.reset:manual:" + NewUuidV7(now);
+  std::string key = "demo.reset:manual:" + NewUuidV7(now);
   db.Write([&](Session& s) {
     jobs::Enqueue(s, clock,
                   {.kind = std::string(kDemoResetJob),

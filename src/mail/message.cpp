@@ -61,7 +61,7 @@ std::string HeaderSafe(std::string_view v) {
 }
 
 std::string EncodeSubject(std::string_view subject) {
-  const std::string safe = HeaderSafe(subject);
+  std::string safe = HeaderSafe(subject);
   if (IsAscii(safe)) return safe;
   return "=?UTF-8?B?" + Base64Encode(safe) + "?=";
 }

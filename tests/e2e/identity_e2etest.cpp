@@ -471,9 +471,9 @@ TEST_P(IdentityTest, ClaimsForAKeycloakMapper) {
   EXPECT_TRUE(ParseTimestamp(std::string(quota.at("ends_at").as_string())).has_value());
   answer.erase("trial_quota");
   EXPECT_EQ(answer, boost::json::parse(R"({"org_id":")" + acme +
-                                        R"(","org_slug":"acme","org_roles":["IT_ADMIN","FINANCE"],)"
-                                        R"("products":["certifai"],"plan":"professional",)"
-                                        R"("tenant_status":"trial"})"));
+                                       R"(","org_slug":"acme","org_roles":["IT_ADMIN","FINANCE"],)"
+                                       R"("products":["certifai"],"plan":"professional",)"
+                                       R"("tenant_status":"trial"})"));
   EXPECT_EQ(claims(ada, acme).body, c.body) << "a second answer, from the cache, is the same";
   EXPECT_EQ(claims(ada, "acme").status, 200) << "the org may be named by slug (Keycloak alias)";
   // Answers are cached; a change to what they say shows in the next answer.

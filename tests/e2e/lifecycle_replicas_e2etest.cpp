@@ -77,7 +77,7 @@ class LifecycleReplicasTest : public ::testing::Test {
 };
 
 TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
-  constexpr int kTenants = 1000;
+  constexpr std::size_t kTenants = 1000;
   std::vector<std::unique_ptr<ServerProcess>> replicas;
   std::vector<std::unique_ptr<HttpClient>> staff;
   for (int i = 0; i < 3; ++i) {
@@ -86,8 +86,8 @@ TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
         std::make_unique<HttpClient>("127.0.0.1", replicas.back()->port(), ServerProcess::kToken));
   }
   std::vector<std::string> ids;
-  for (int i = 0; i < kTenants; ++i) {
-    HttpClient& c = *staff[static_cast<std::size_t>(i % 3)];
+  for (std::size_t i = 0; i < kTenants; ++i) {
+    HttpClient& c = *staff[i % 3];
     auto r = c.Post("/tenants", R"({"slug":"t)" + std::to_string(i) +
                                     R"(","name":"Tenant","contact_email":"owner)" +
                                     std::to_string(i) + R"(@example.com"})");
@@ -114,20 +114,20 @@ TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
     ASSERT_EQ(m.rcpt_tos.size(), 1U);
     ++seen[{m.rcpt_tos[0], m.Header("subject")}];
   }
-  EXPECT_EQ(mails.size(), static_cast<std::size_t>(4 * kTenants));
-  EXPECT_EQ(seen.size(), static_cast<std::size_t>(4 * kTenants));
+  EXPECT_EQ(mails.size(), 4 * kTenants);
+  EXPECT_EQ(seen.size(), 4 * kTenants);
   for (const auto& [key, n] : seen) EXPECT_EQ(n, 1) << key.first << " " << key.second;
 
   // Every transition once, every tenant archived.
-  EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE status = 'archived'"), kTenants);
+  const auto n = static_cast<std::int64_t>(kTenants);
+  EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE status = 'archived'"), n);
   for (const char* action :
        {"tenant.expire_trial", "tenant.offboarding_started", "tenant.export_stored",
         "tenant.product_data_deleted", "tenant.archive"}) {
-    EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = $1", {std::string(action)}),
-              kTenants)
+    EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = $1", {std::string(action)}), n)
         << action;
   }
-  EXPECT_EQ(Count("SELECT count(*) FROM exports"), kTenants);
+  EXPECT_EQ(Count("SELECT count(*) FROM exports"), n);
   EXPECT_EQ(Count("SELECT count(*) FROM mail_outbox WHERE state <> 'sent'"), 0);
 
   // Every product call once, and never a DELETE before the export was stored.
@@ -139,8 +139,8 @@ TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
       EXPECT_TRUE(c.export_stored) << c.tenant_id;
     }
   }
-  EXPECT_EQ(exports.size(), static_cast<std::size_t>(kTenants));
-  EXPECT_EQ(deletes.size(), static_cast<std::size_t>(kTenants));
+  EXPECT_EQ(exports.size(), kTenants);
+  EXPECT_EQ(deletes.size(), kTenants);
   for (const auto& id : ids) {
     EXPECT_EQ(exports[id], 1) << id;
     EXPECT_EQ(deletes[id], 1) << id;

@@ -114,14 +114,15 @@ std::string FakeProduct::BaseUrl(const std::string& product) const {
 
 void FakeProduct::WriteCatalog(const std::string& dir) const {
   for (const auto& p : products_) {
-    std::filesystem::create_directories(dir + "/" + p + "/demo");
-    std::ofstream(dir + "/" + p + "/product.manifest.yaml")
+    const std::filesystem::path root = std::filesystem::path(dir) / p;
+    std::filesystem::create_directories(root / "demo");
+    std::ofstream(root / "product.manifest.yaml")
         << "id: " << p << "\nname: " << p << "\nversion: 1.0.0\ndescription: fake " << p
         << "\nvendor: Tests\nbase_url: " << BaseUrl(p)
         << "\nplans: [starter, professional, enterprise]\nsupports_projects: false\n"
            "scopes: [\""
         << p << ":read\"]\ncatalog:\n  category: Test\n  tagline: A contract fake.\n";
-    std::ofstream(dir + "/" + p + "/demo/seed.json")
+    std::ofstream(root / "demo" / "seed.json")
         << R"({"fixture":")" << p << R"(-seed-v1","records":[{"id":1}]})";
   }
 }

@@ -101,12 +101,9 @@ Mail ParseMail(const std::string& raw) {
 SmtpSink::SmtpSink(const std::vector<std::string>& reject_rcpt) : port_(FreePort()) {
   char tmpl[] = "/tmp/bp-smtp-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
-  std::vector<std::string> argv = {"/usr/bin/python3",
-                                   BREAKPILOT_SOURCE_DIR "/tests/support/smtp_sink.py",
-                                   "--port",
-                                   std::to_string(port_),
-                                   "--dir",
-                                   dir_};
+  const std::string script = BREAKPILOT_SOURCE_DIR "/tests/support/smtp_sink.py";
+  std::vector<std::string> argv = {"/usr/bin/python3",    script,  "--port",
+                                   std::to_string(port_), "--dir", dir_};
   for (const auto& r : reject_rcpt) argv.insert(argv.end(), {"--reject-rcpt", r});
   process_ = std::make_unique<ChildProcess>(
       argv, std::vector<std::pair<std::string, std::string>>{},
