@@ -225,17 +225,7 @@ verdict() { python3 -c "print('met' if $1 else 'missed')"; }
   echo "code paths run on SQLite in the test suite."
   echo "<!-- audit:end -->"
 } > "$WORK/section.md"
-python3 - "$WORK/section.md" <<'PY'
-import re, sys
-section = open(sys.argv[1]).read()
-path = 'docs/PERFORMANCE.md'
-doc = open(path).read()
-if '<!-- audit:begin -->' in doc:
-    doc = re.sub(r'<!-- audit:begin -->.*?<!-- audit:end -->\n?', lambda m: section, doc, flags=re.S)
-else:
-    doc = doc.rstrip('\n') + '\n\n' + section
-open(path, 'w').write(doc)
-PY
+python3 bench/write_section.py audit "$WORK/section.md"
 cat "$WORK/section.md"
 kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=

@@ -60,16 +60,6 @@ print(f"| jobs claimed and completed per second, 3 workers (lower of two runs) |
 print(f"| ... pgbench one-row UPDATE commits, 3 clients (ceiling) | {ceil:,} tps; jobs/s is **{round(100 * best / ceil)}%** of it | | |")
 print('<!-- jobs:end -->')
 PY
-python3 - "$WORK/section.md" <<'PY'
-import re, sys
-section = open(sys.argv[1]).read()
-path = 'docs/PERFORMANCE.md'
-doc = open(path).read()
-if '<!-- jobs:begin -->' in doc:
-    doc = re.sub(r'<!-- jobs:begin -->.*?<!-- jobs:end -->\n?', lambda m: section, doc, flags=re.S)
-else:
-    doc = doc.rstrip('\n') + '\n\n' + section
-open(path, 'w').write(doc)
-PY
+python3 bench/write_section.py jobs "$WORK/section.md"
 cat "$WORK/section.md"
 psql "$ADMIN" -qX -c "DROP DATABASE IF EXISTS jobs_bench" >/dev/null 2>&1 || true

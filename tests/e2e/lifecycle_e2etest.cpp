@@ -45,19 +45,10 @@ class LifecycleTest : public E2eTest {
     E2eTest::SetUp();
     if (!db_ || !db_->available()) return;
     check_db_ = db_->Open();
-    products_.export_stored = [this](const std::string& tenant_id) {
-      bool stored = false;
-      check_db_->Read([&](storage::Session& s) {
-        stored =
-            s.FetchOne({"test_export_stored", "SELECT count(*) FROM exports WHERE tenant_id = $1"},
-                       {tenant_id})
-                ->Int(0) > 0;
-      });
-      return stored;
-    };
+    products_.CheckExportsIn(check_db_.get());
   }
   void TearDown() override {
-    products_.export_stored = nullptr;
+    products_.CheckExportsIn(nullptr);
     E2eTest::TearDown();
     check_db_.reset();
   }

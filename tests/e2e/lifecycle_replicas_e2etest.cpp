@@ -26,18 +26,9 @@ class LifecycleReplicasTest : public ::testing::Test {
     catalog_ = ::mkdtemp(tmpl);
     products_.WriteCatalog(catalog_);
     check_db_ = db_->Open();
-    products_.export_stored = [this](const std::string& tenant_id) {
-      bool stored = false;
-      check_db_->Read([&](storage::Session& s) {
-        stored =
-            s.FetchOne({"test_export_stored", "SELECT count(*) FROM exports WHERE tenant_id = $1"},
-                       {tenant_id})
-                ->Int(0) > 0;
-      });
-      return stored;
-    };
+    products_.CheckExportsIn(check_db_.get());
   }
-  void TearDown() override { products_.export_stored = nullptr; }
+  void TearDown() override { products_.CheckExportsIn(nullptr); }
 
   std::vector<std::string> Args(const std::string& lease = "300") const {
     return {"--enable-test-clock", "--smtp-url", smtp_.url(),         "--smtp-starttls=false",

@@ -8,6 +8,7 @@
 
 #include "core/crypto.hpp"
 #include "http/server.hpp"
+#include "storage/database.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -106,6 +107,23 @@ FakeProduct::FakeProduct(std::vector<std::string> products) : products_(std::mov
 FakeProduct::~FakeProduct() {
   server_->Stop();
   thread_.join();
+}
+
+void FakeProduct::CheckExportsIn(storage::Database* db) {
+  if (db == nullptr) {
+    export_stored = nullptr;
+    return;
+  }
+  export_stored = [db](const std::string& tenant_id) {
+    bool stored = false;
+    db->Read([&](storage::Session& s) {
+      stored =
+          s.FetchOne({"test_export_stored", "SELECT count(*) FROM exports WHERE tenant_id = $1"},
+                     {tenant_id})
+              ->Int(0) > 0;
+    });
+    return stored;
+  };
 }
 
 std::string FakeProduct::BaseUrl(const std::string& product) const {

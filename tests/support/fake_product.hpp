@@ -23,6 +23,9 @@
 namespace breakpilot::http {
 class Server;
 }
+namespace breakpilot::storage {
+class Database;
+}
 
 namespace breakpilot::testing {
 
@@ -51,6 +54,8 @@ class FakeProduct {
 
   // Asked at each DELETE: is the final export of this tenant stored already?
   std::function<bool(const std::string& tenant_id)> export_stored;
+  // Answers export_stored from the platform's own `exports` table (nullptr: stop asking).
+  void CheckExportsIn(storage::Database* db);
   std::atomic<int> fail_resets{0};
   std::atomic<int> export_delay_ms{0};
   std::atomic<int> delete_delay_ms{0};
