@@ -75,11 +75,12 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     if (config.smtp_url.empty()) {
       transport = std::make_shared<mail::FileTransport>(config.mail_dir);
     } else {
-      transport = std::make_shared<mail::SmtpTransport>(
-          mail::SmtpSettings{.url = config.smtp_url,
-                             .username = config.smtp_username,
-                             .password = config.smtp_password,
-                             .starttls = config.smtp_starttls});
+      transport =
+          std::make_shared<mail::SmtpTransport>(mail::SmtpSettings{.url = config.smtp_url,
+                                                                   .username = config.smtp_username,
+                                                                   .password = config.smtp_password,
+                                                                   .starttls = config.smtp_starttls,
+                                                                   .ca_file = config.smtp_ca_file});
     }
   } catch (const std::exception& e) {
     kLog.Error("mail transport unavailable", {{"error", e.what()}});

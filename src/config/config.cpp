@@ -71,6 +71,8 @@ constexpr Setting kSettings[] = {
      "SMTP submission server: smtp://host:587 (STARTTLS) or smtps://host:465"},
     {"smtp_username", "BREAKPILOT_SMTP_USERNAME", "--smtp-username", "SMTP AUTH user"},
     {"smtp_password", "BREAKPILOT_SMTP_PASSWORD", "--smtp-password", "SMTP AUTH password", true},
+    {"smtp_ca_file", "BREAKPILOT_SMTP_CA_FILE", "--smtp-ca-file",
+     "PEM file of the CA that signed the SMTP server's certificate (default: the system's)"},
     {"smtp_starttls", "BREAKPILOT_SMTP_STARTTLS", "--smtp-starttls",
      "require STARTTLS on smtp:// (default true; false only for a local test server)", false, true},
     {"job_workers", "BREAKPILOT_JOB_WORKERS", "--job-workers",
@@ -184,6 +186,8 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     c.smtp_username = v;
   else if (key == "smtp_password")
     c.smtp_password = v;
+  else if (key == "smtp_ca_file")
+    c.smtp_ca_file = v;
   else if (key == "smtp_starttls")
     return ParseBool(key, v, c.smtp_starttls);
   else if (key == "job_workers")
@@ -278,6 +282,10 @@ std::optional<std::string> Validate(Config& c) {
   }
   if (c.environment != "development" && c.environment != "production") {
     return "environment: want development or production";
+  }
+  if (c.environment == "production" && c.public_url.rfind("https://", 0) != 0) {
+    return "public_url: production needs the https:// URL clients use (token issuer, links in "
+           "mail: RFC 8058 wants HTTPS)";
   }
   if (c.enable_test_clock && c.environment == "production") {
     return "enable_test_clock: refused in production (it lets staff move the clock)";

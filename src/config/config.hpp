@@ -54,6 +54,7 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string smtp_url;  // empty: .eml files in mail_dir
   std::string smtp_username;
   std::string smtp_password;
+  std::string smtp_ca_file;  // empty: the system's CA store
   bool smtp_starttls = true;
   int job_workers = 2;
   int job_lease_seconds = 300;

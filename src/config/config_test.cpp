@@ -76,5 +76,40 @@ TEST(ConfigTest, RejectsBadValues) {
   EXPECT_EQ(g.host, "::1");
 }
 
+// The lifecycle settings (issue 5): the test clock never in production, mail and schedule sane.
+TEST(ConfigTest, LifecycleSettingsAreChecked) {
+  const auto valid = [](const std::vector<std::pair<const char*, const char*>>& kv) {
+    Config c;
+    for (const auto& [k, v] : kv) {
+      if (auto e = ApplySetting(c, k, v)) return "apply: " + *e;
+    }
+    return Validate(c).value_or("");
+  };
+  EXPECT_EQ(valid({{"enable_test_clock", "true"}}), "");
+  EXPECT_NE(valid({{"environment", "production"},
+                   {"public_url", "https://bp.example"},
+                   {"enable_test_clock", "true"}})
+                .find("enable_test_clock"),
+            std::string::npos);
+  EXPECT_EQ(valid({{"environment", "production"}, {"public_url", "https://bp.example"}}), "");
+  EXPECT_NE(valid({{"environment", "production"}, {"public_url", "http://bp.example"}})
+                .find("public_url"),
+            std::string::npos);
+  EXPECT_NE(valid({{"environment", "staging"}}), "");
+  EXPECT_NE(valid({{"smtp_url", "http://mail.example"}}).find("smtp_url"), std::string::npos);
+  EXPECT_EQ(valid({{"smtp_url", "smtp://mail.example:587"}}), "");
+  EXPECT_NE(valid({{"mail_from", "nobody"}}).find("mail_from"), std::string::npos);
+  EXPECT_NE(valid({{"demo_reset_time", "3:00"}}).find("demo_reset_time"), std::string::npos);
+  EXPECT_NE(valid({{"demo_reset_time", "24:00"}}).find("demo_reset_time"), std::string::npos);
+  EXPECT_NE(valid({{"demo_reset_zone", "Europe/Atlantis"}}).find("demo_reset_zone"),
+            std::string::npos);
+  Config c;
+  ASSERT_EQ(ApplySetting(c, "demo_reset_time", "04:30"), std::nullopt);
+  ASSERT_EQ(Validate(c), std::nullopt);
+  EXPECT_EQ(c.demo_reset_hour, 4);
+  EXPECT_EQ(c.demo_reset_minute, 30);
+  EXPECT_TRUE(ApplySetting(c, "job_lease_seconds", "1").has_value());
+}
+
 }  // namespace
 }  // namespace breakpilot::config

@@ -350,7 +350,19 @@ void Engine::ScheduleDemoReset(Session& s, Timestamp after) {
 }
 
 void Engine::EnsureSchedules() {
-  db_.Write([&](Session& s) { ScheduleDemoReset(s, clock_.Now()); });
+  db_.Write([&](Session& s) {
+    ScheduleDemoReset(s, clock_.Now());
+    // A new demo tenant is seeded at once: its products load their fixtures (M13.1).
+    if (auto demo = tenants::store::SelectTenantBySlug(s, "demo")) {
+      jobs::Enqueue(s, clock_,
+                    {.kind = std::string(kDemoResetJob),
+                     .dedupe_key = "demo.reset:seed:" + demo->id,
+                     .payload = boost::json::serialize(boost::json::object{
+                         {"scheduled_for", Iso(clock_.Now())}, {"recurring", false}}),
+                     .run_at = clock_.Now(),
+                     .max_attempts = 5});
+    }
+  });
 }
 
 std::string QueueDemoReset(storage::Database& db, const Clock& clock, const audit::Actor& actor) {

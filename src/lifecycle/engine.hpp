@@ -55,7 +55,8 @@ class Engine {
   void Register(jobs::Runner& runner);
   // TenantService's status hook: schedules what the new status makes due.
   void OnStatusChanged(storage::Session& s, const tenants::Tenant& t);
-  // Schedules the next nightly demo reset unless it is (idempotent; every replica may call it).
+  // Schedules the next nightly demo reset unless it is, and the first reset (the seeding) of a
+  // demo tenant that never had one (idempotent; every replica may call it).
   void EnsureSchedules();
   // The final export behind a signed download link; 404/410 when unknown or expired.
   Result<ExportFile> Download(const std::string& export_id, const std::string& token);

@@ -88,6 +88,7 @@ void SmtpTransport::Send(const std::string& envelope_from, const std::string& to
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   if (settings_.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!settings_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, settings_.ca_file.c_str());
   if (!settings_.username.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, settings_.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, settings_.password.c_str());
@@ -98,7 +99,12 @@ void SmtpTransport::Send(const std::string& envelope_from, const std::string& to
   if (rc == CURLE_OK) return;
   const std::string why = std::string(error[0] ? error : curl_easy_strerror(rc)) +
                           (code ? " (SMTP " + std::to_string(code) + ")" : "");
-  if (code >= 500 && code < 600) throw PermanentFailure(why);
+  // A recipient refused for good (RFC 5321 550/551/553 while sending the envelope) is a hard
+  // bounce. Anything else (a refused login, no STARTTLS, a 4xx, a lost connection) is ours or
+  // passing: retried, and the address is left alone.
+  if (rc == CURLE_SEND_ERROR && (code == 550 || code == 551 || code == 553)) {
+    throw PermanentFailure(why);
+  }
   throw std::runtime_error(why);
 }
 

@@ -8,8 +8,8 @@
 
 namespace breakpilot::mail {
 
-// The server refused the recipient or the message for good (an SMTP 5xx): retrying cannot help,
-// the address is suppressed as bounced.
+// The server refused the recipient for good (SMTP 550, 551 or 553 on the envelope): retrying
+// cannot help, the address is suppressed as bounced.
 class PermanentFailure : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -41,6 +41,7 @@ struct SmtpSettings {
   std::string username;
   std::string password;
   bool starttls = true;  // require STARTTLS on smtp:// (refuse to send in clear)
+  std::string ca_file;   // the CA of the server's certificate; empty: the system's store
   std::chrono::seconds timeout{30};
 };
 

@@ -104,6 +104,22 @@ TEST_P(CliStoreTest, TenantCommandsWorkOnTheDatabase) {
   auto by_id = Cli("tenant show " + std::string(t.at("id").as_string()) + dbflag);
   ASSERT_EQ(by_id.code, 0);
   EXPECT_EQ(Cli("tenant show nobody" + dbflag).code, 1);
+
+  // The job queue and a demo reset by hand, on the database directly.
+  auto reset = Cli("demo reset" + dbflag);
+  ASSERT_EQ(reset.code, 0) << reset.out;
+  EXPECT_NE(reset.out.find("demo.reset:manual:"), std::string::npos);
+  auto jobs = Cli("jobs list --kind demo.reset --state pending" + dbflag);
+  ASSERT_EQ(jobs.code, 0) << jobs.out;
+  const auto items = boost::json::parse(jobs.out).at("items").as_array();
+  ASSERT_EQ(items.size(), 1U);
+  const std::string job_id(items[0].at("id").as_string());
+  auto retried = Cli("jobs retry " + job_id + dbflag);
+  EXPECT_EQ(retried.code, 0) << retried.out;
+  EXPECT_NE(retried.out.find("\"state\":\"pending\""), std::string::npos);
+  EXPECT_EQ(Cli("jobs retry not-a-uuid" + dbflag).code, 2);
+  EXPECT_EQ(Cli("jobs retry 01a2155a-9a34-773f-b59b-d8315a37c99c" + dbflag).code, 1);
+  EXPECT_EQ(Cli("jobs list --state zombie" + dbflag).code, 2);
 }
 
 BREAKPILOT_ON_BOTH_STORES(CliStoreTest);

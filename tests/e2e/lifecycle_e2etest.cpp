@@ -38,7 +38,7 @@ std::string Target(const std::string& url) {
 
 class LifecycleTest : public E2eTest {
  protected:
-  LifecycleTest() : smtp_({"bounce@example.com"}), products_({"alpha", "beta"}) {
+  LifecycleTest() : smtp_({.reject_rcpt = {"bounce@example.com"}}), products_({"alpha", "beta"}) {
     products_.WriteCatalog(catalog_);
   }
   void SetUp() override {
@@ -61,6 +61,7 @@ class LifecycleTest : public E2eTest {
             catalog_,
             "--trial-requests-per-hour",
             "3",
+            "--seed-demo",
             "--password-memory-kib",
             "2048",
             "--mail-from",
@@ -290,6 +291,9 @@ TEST_P(LifecycleTest, CancelAndReactivateWithinThirtyDays) {
 // Mail that bounces, complaints, the trial request limits, a failing demo reset and the job queue.
 TEST_P(LifecycleTest, BouncesComplaintsLimitsAndFailedDemoReset) {
   HttpClient anonymous("127.0.0.1", server_->port());
+  // The demo tenant, created at start, is seeded on every product with its fixture (M13.1).
+  WaitIdle();
+  EXPECT_EQ(products_.Count("POST"), 2U) << "one seeding reset per product";
   for (int i = 0; i < 3; ++i) {
     auto r = anonymous.Post("/catalog/trial-request",
                             R"({"email":"lead)" + std::to_string(i) +
@@ -387,6 +391,66 @@ TEST_P(TestClockOffTest, ClockStaysPutWithoutTheFlag) {
 }
 
 BREAKPILOT_ON_BOTH_STORES(TestClockOffTest);
+
+// SMTP submission as production runs it (M3.2): STARTTLS with the server's certificate checked,
+// then AUTH. A wrong password or a server without STARTTLS: nothing is sent in the clear, the
+// mail waits in the outbox and its job records why.
+class SmtpSubmissionTest : public ::testing::TestWithParam<Store> {
+ protected:
+  // Starts a server on a fresh database, asks for a trial (one mail), and returns the mail job's
+  // last error once it has one (or "" once the mail was sent).
+  std::string TrialMailVia(const SmtpSink& sink, const std::string& password, bool sent) {
+    TestDatabase db(GetParam());
+    if (!db.available()) return "no database";
+    std::vector<std::string> args = {"--smtp-url", sink.url(),        "--smtp-username",
+                                     "bp",         "--smtp-password", password};
+    if (!sink.certificate().empty())
+      args.insert(args.end(), {"--smtp-ca-file", sink.certificate()});
+    ServerProcess server(db.url(), args);
+    EXPECT_EQ(server.Log().find(password), std::string::npos) << "a secret in the log";
+    HttpClient anonymous("127.0.0.1", server.port());
+    HttpClient staff("127.0.0.1", server.port(), ServerProcess::kToken);
+    auto r =
+        anonymous.Post("/catalog/trial-request",
+                       R"({"email":"it@secure.example","company_name":"Secure","slug":"secure"})");
+    EXPECT_EQ(r.status, 202) << r.body;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto jobs = boost::json::parse(staff.Get("/jobs?kind=mail.send").body).at("items").as_array();
+      if (!jobs.empty()) {
+        const auto& j = jobs[0].as_object();
+        if (sent && j.at("state").as_string() == "done") return "";
+        if (!sent && j.at("last_error").is_string())
+          return std::string(j.at("last_error").as_string());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "timed out";
+  }
+};
+
+TEST_P(SmtpSubmissionTest, StartTlsThenAuthOrNothingIsSent) {
+  TestDatabase probe(GetParam());
+  BREAKPILOT_REQUIRE_STORE(probe);
+  SmtpSink secure({.tls = true, .auth = "bp:s3cret-pass"});
+  EXPECT_EQ(TrialMailVia(secure, "s3cret-pass", true), "");
+  auto mails = secure.WaitFor(1);
+  ASSERT_EQ(mails.size(), 1U);
+  EXPECT_TRUE(mails[0].tls) << "sent after STARTTLS";
+  EXPECT_EQ(mails[0].auth, "bp");
+
+  const std::string refused = TrialMailVia(secure, "wrong-pass", false);
+  EXPECT_NE(refused, "timed out");
+  EXPECT_FALSE(refused.empty());
+  EXPECT_EQ(secure.Messages().size(), 1U) << "a refused login sends nothing";
+
+  SmtpSink plain;  // offers no STARTTLS
+  const std::string clear = TrialMailVia(plain, "s3cret-pass", false);
+  EXPECT_NE(clear, "timed out");
+  EXPECT_EQ(plain.Messages().size(), 0U) << "never in the clear unless smtp_starttls=false";
+}
+
+BREAKPILOT_ON_BOTH_STORES(SmtpSubmissionTest);
 
 }  // namespace
 }  // namespace breakpilot::testing

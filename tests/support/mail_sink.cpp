@@ -98,13 +98,23 @@ Mail ParseMail(const std::string& raw) {
   return m;
 }
 
-SmtpSink::SmtpSink(const std::vector<std::string>& reject_rcpt) : port_(FreePort()) {
+SmtpSink::SmtpSink(SmtpSinkOptions options) : port_(FreePort()) {
   char tmpl[] = "/tmp/bp-smtp-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
   const std::string script = BREAKPILOT_SOURCE_DIR "/tests/support/smtp_sink.py";
   std::vector<std::string> argv = {"/usr/bin/python3",    script,  "--port",
-                                   std::to_string(port_), "--dir", dir_};
-  for (const auto& r : reject_rcpt) argv.insert(argv.end(), {"--reject-rcpt", r});
+                                   std::to_string(port_), "--dir", dir_ + "/mail"};
+  for (const auto& r : options.reject_rcpt) argv.insert(argv.end(), {"--reject-rcpt", r});
+  if (options.tls) {
+    cert_ = dir_ + "/cert.pem";
+    const auto [code, out] = RunCommand(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
+        "subjectAltName=IP:127.0.0.1 -keyout " +
+        dir_ + "/key.pem -out " + cert_ + " 2>&1");
+    if (code != 0) throw std::runtime_error("openssl: " + out);
+    argv.insert(argv.end(), {"--tls-cert", cert_, "--tls-key", dir_ + "/key.pem"});
+  }
+  if (!options.auth.empty()) argv.insert(argv.end(), {"--auth", options.auth});
   process_ = std::make_unique<ChildProcess>(
       argv, std::vector<std::pair<std::string, std::string>>{},
       [](const std::string& line) { return line.find("smtp-sink ready") != std::string::npos; });
@@ -112,7 +122,8 @@ SmtpSink::SmtpSink(const std::vector<std::string>& reject_rcpt) : port_(FreePort
 
 std::vector<Mail> SmtpSink::Messages() const {
   std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/mail", ec)) {
     const auto name = e.path().filename().string();
     if (name.size() > 5 && name.front() != '.' && name.substr(name.size() - 5) == ".json") {
       files.push_back(e.path().string());
@@ -127,6 +138,8 @@ std::vector<Mail> SmtpSink::Messages() const {
     const auto v = boost::json::parse(ss.str()).as_object();
     Mail m = ParseMail(std::string(v.at("data").as_string()));
     m.mail_from = std::string(v.at("mail_from").as_string());
+    m.tls = v.at("tls").as_bool();
+    if (v.at("auth").is_string()) m.auth = std::string(v.at("auth").as_string());
     for (const auto& r : v.at("rcpt_tos").as_array()) m.rcpt_tos.emplace_back(r.as_string());
     out.push_back(std::move(m));
   }

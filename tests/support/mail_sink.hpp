@@ -17,6 +17,8 @@
 namespace breakpilot::testing {
 
 struct Mail {
+  bool tls = false;                   // the session was encrypted (STARTTLS)
+  std::string auth;                   // who authenticated ("" when nobody did)
   std::string mail_from;              // the envelope
   std::vector<std::string> rcpt_tos;  // the envelope
   std::string raw;
@@ -28,9 +30,17 @@ struct Mail {
 
 Mail ParseMail(const std::string& raw);
 
+struct SmtpSinkOptions {
+  std::vector<std::string> reject_rcpt;  // answered 550 at RCPT TO (a hard bounce)
+  bool tls = false;                      // offer and require STARTTLS (a self-signed certificate)
+  std::string auth;                      // "user:password": require AUTH with these
+};
+
 class SmtpSink {
  public:
-  explicit SmtpSink(const std::vector<std::string>& reject_rcpt = {});
+  explicit SmtpSink(SmtpSinkOptions options = {});
+  // The PEM certificate the server presents (with tls): the client's CA file.
+  const std::string& certificate() const { return cert_; }
   std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
   // Every message received so far, in arrival order.
   std::vector<Mail> Messages() const;
@@ -41,6 +51,7 @@ class SmtpSink {
  private:
   int port_;
   std::string dir_;
+  std::string cert_;
   std::unique_ptr<ChildProcess> process_;
 };
 
