@@ -115,6 +115,7 @@ void Api::Maintain() {
   if (now - last_retention_us_ >= 3600 * kMicrosPerSecond) {  // audit retention, hourly
     last_retention_us_ = now;
     audit::PruneByRetention(db_, clock_);
+    engine_.PruneExpiredExports();
   }
 }
 

@@ -52,6 +52,11 @@ constexpr Query kInsertExport{
     "export_insert",
     "INSERT INTO exports (id, tenant_id, filename, size_bytes, sha256, content, created_at,"
     " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+constexpr Query kExpiredExports{
+    "export_expired_select",
+    "SELECT id, tenant_id, filename FROM exports WHERE expires_at <= $1 ORDER BY expires_at"
+    " LIMIT 100"};
+constexpr Query kDeleteExport{"export_delete", "DELETE FROM exports WHERE id = $1"};
 constexpr Query kSelectExport{
     "export_select",
     "SELECT tenant_id, filename, sha256, content, expires_at FROM exports WHERE id = $1"};
@@ -451,6 +456,20 @@ Result<ExportFile> Engine::Download(const std::string& export_id, const std::str
     throw std::runtime_error("stored export " + export_id + " is not base64");
   }
   return f;
+}
+
+int Engine::PruneExpiredExports() {
+  int pruned = 0;
+  db_.Write([&](Session& s) {
+    for (const auto& r : s.Fetch(kExpiredExports, {FormatStorage(clock_.Now())})) {
+      if (s.Execute(kDeleteExport, {r.Text(0)}) == 0) continue;  // another replica was first
+      audit::Record(s, clock_, kSystem,
+                    {r.Text(1), "export.expired", 'd', "export", r.Text(0),
+                     "final export " + r.Text(2) + " deleted: its download link expired"});
+      ++pruned;
+    }
+  });
+  return pruned;
 }
 
 void Engine::WriteMetrics(std::string& out) const {

@@ -61,6 +61,8 @@ class Engine {
   // The final export behind a signed download link; 404/410 when unknown or expired.
   Result<ExportFile> Download(const std::string& export_id, const std::string& token);
   void WriteMetrics(std::string& out) const;
+  // Deletes final exports whose link expired (hourly, from Api::Maintain); audited.
+  int PruneExpiredExports();
 
  private:
   void TrialReminder(jobs::JobContext& ctx);

@@ -253,6 +253,16 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   EXPECT_EQ(Audit("tenant_id=" + id + "&action=tenant.product_data_deleted").size(), 2U);
   EXPECT_GE(Audit("action=clock.advance").size(), 4U);
 
+  // A week later the link has expired and the export itself is deleted (hourly, audited).
+  Advance(7 * kDay + 3600);
+  EXPECT_EQ(anonymous.Get(link).status, 410);
+  const auto pruned_by = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Audit("tenant_id=" + id + "&action=export.expired").empty() &&
+         std::chrono::steady_clock::now() < pruned_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(Audit("tenant_id=" + id + "&action=export.expired").size(), 1U);
+
   // Nothing else arrives: exactly these five mails.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(smtp_.Messages().size(), 5U);
