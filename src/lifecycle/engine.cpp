@@ -45,6 +45,10 @@ constexpr Query kStoreProductExport{
     " exported_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, product_id) DO UPDATE SET"
     " export_type = excluded.export_type, export_body = excluded.export_body,"
     " exported_at = excluded.exported_at"};
+// Once the ZIP holds them, the products' exports are not kept a second time.
+constexpr Query kDropProductExports{
+    "offboarding_products_drop_bodies",
+    "UPDATE offboarding_products SET export_body = NULL WHERE tenant_id = $1"};
 constexpr Query kMarkProductDeleted{
     "offboarding_product_deleted",
     "UPDATE offboarding_products SET deleted_at = $3 WHERE tenant_id = $1 AND product_id = $2"};
@@ -287,6 +291,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
       s.Execute(kInsertExport, {new_id, id, filename, std::to_string(zip.size()), sha,
                                 Base64Encode(zip), FormatStorage(now), FormatStorage(expires)});
       s.Execute(kSetOffboarding, {id, "exported", new_id, FormatStorage(now)});
+      s.Execute(kDropProductExports, {id});
       audit::Record(
           s, clock_, kSystem,
           {id, "tenant.export_stored", 'c', "export", new_id,

@@ -262,6 +262,16 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(Audit("tenant_id=" + id + "&action=export.expired").size(), 1U);
+  check_db_->Read([&](storage::Session& s) {
+    EXPECT_EQ(s.FetchOne({"test_left_behind",
+                          "SELECT (SELECT count(*) FROM exports WHERE tenant_id = $1) +"
+                          " (SELECT count(*) FROM offboarding_products WHERE tenant_id = $1"
+                          " AND export_body IS NOT NULL)"},
+                         {id})
+                  ->Int(0),
+              0)
+        << "no copy of the departed tenant's data stays behind";
+  });
 
   // Nothing else arrives: exactly these five mails.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
