@@ -231,7 +231,7 @@ TEST_P(IdentityTest, BadTokensAndAuthorizationHeadersAre401NeverWorse) {
   HttpClient wide_client("127.0.0.1", wide.port(), ServerProcess::kToken);
   EXPECT_EQ(wide_client
                 .Request("GET", "/tenants", {},
-                         {{"Authorization", "Bearer " + std::string(100 * 1024, 'a')}})
+                         {{"Authorization", "Bearer " + std::string(std::size_t{100} << 10, 'a')}})
                 .status,
             431);
   EXPECT_EQ(wide_client.Get("/tenants").status, 200) << "still serving";

@@ -98,7 +98,7 @@ Mail ParseMail(const std::string& raw) {
   return m;
 }
 
-SmtpSink::SmtpSink(SmtpSinkOptions options) : port_(FreePort()) {
+SmtpSink::SmtpSink(const SmtpSinkOptions& options) : port_(FreePort()) {
   char tmpl[] = "/tmp/bp-smtp-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
   const std::string script = BREAKPILOT_SOURCE_DIR "/tests/support/smtp_sink.py";

@@ -38,7 +38,7 @@ struct SmtpSinkOptions {
 
 class SmtpSink {
  public:
-  explicit SmtpSink(SmtpSinkOptions options = {});
+  explicit SmtpSink(const SmtpSinkOptions& options = {});
   // The PEM certificate the server presents (with tls): the client's CA file.
   const std::string& certificate() const { return cert_; }
   std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
