@@ -41,13 +41,11 @@ constexpr storage::Query kCountChain{"test_count_chain",
 constexpr storage::Query kHashAt{"test_hash_at",
                                  "SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2"};
 
-class AuditTrailTest : public ::testing::TestWithParam<Store> {
+class AuditTrailTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    tdb_ = std::make_unique<TestDatabase>(GetParam());
-    BREAKPILOT_REQUIRE_STORE(*tdb_);
-    db_ = tdb_->Open();
-    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    StoreTest::SetUp();
+    if (!db_) return;
     tenants_ = std::make_unique<tenants::TenantService>(*db_, clock_);
     auto t = tenants_->Create(actor_, {.slug = "acme", .name = "Acme"});
     ASSERT_TRUE(t.ok());
@@ -89,8 +87,6 @@ class AuditTrailTest : public ::testing::TestWithParam<Store> {
     return n;
   }
 
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<storage::Database> db_;
   ManualClock clock_;
   std::unique_ptr<tenants::TenantService> tenants_;
   Actor actor_{"test", "req-1", "127.0.0.1", "tester"};

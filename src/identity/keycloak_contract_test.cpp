@@ -19,13 +19,11 @@ using testing::ManualClock;
 using testing::Store;
 using testing::TestDatabase;
 
-class KeycloakContractTest : public ::testing::TestWithParam<Store> {
+class KeycloakContractTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    tdb_ = std::make_unique<TestDatabase>(GetParam());
-    BREAKPILOT_REQUIRE_STORE(*tdb_);
-    db_ = tdb_->Open();
-    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    StoreTest::SetUp();
+    if (!db_) return;
     admin_ = std::make_unique<KeycloakAdmin>(
         KeycloakSettings{FakeKeycloak::kBase, FakeKeycloak::kRealm, FakeKeycloak::kClientId,
                          FakeKeycloak::kClientSecret},
@@ -51,8 +49,6 @@ class KeycloakContractTest : public ::testing::TestWithParam<Store> {
     return out;
   }
 
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<storage::Database> db_;
   ManualClock clock_;
   FakeKeycloak kc_;
   std::unique_ptr<KeycloakAdmin> admin_;

@@ -24,13 +24,11 @@ constexpr storage::Query kMark{"test_job_mark",
                                "INSERT INTO platform_settings (name, value, updated_at)"
                                " VALUES ($1, 'x', '2027-01-01 00:00:00+00')"};
 
-class QueueTest : public ::testing::TestWithParam<Store> {
+class QueueTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    tdb_ = std::make_unique<TestDatabase>(GetParam());
-    BREAKPILOT_REQUIRE_STORE(*tdb_);
-    db_ = tdb_->Open();
-    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    StoreTest::SetUp();
+    if (!db_) return;
   }
   bool Add(const std::string& key, Timestamp run_at, int max_attempts = 10) {
     bool added = false;
@@ -46,8 +44,6 @@ class QueueTest : public ::testing::TestWithParam<Store> {
     db_->Read([&](storage::Session& s) { n = s.FetchOne(kMarks, {})->Int(0); });
     return n;
   }
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<storage::Database> db_;
   ManualClock clock_;
 };
 

@@ -25,13 +25,11 @@ catalog::Manifest Product(const std::string& id) {
   return m;
 }
 
-class DemoResetScheduleTest : public ::testing::TestWithParam<Store> {
+class DemoResetScheduleTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    tdb_ = std::make_unique<TestDatabase>(GetParam());
-    BREAKPILOT_REQUIRE_STORE(*tdb_);
-    db_ = tdb_->Open();
-    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    StoreTest::SetUp();
+    if (!db_) return;
     tenants_ = std::make_unique<tenants::TenantService>(*db_, clock_);
     mailer_ = std::make_unique<mail::Mailer>(*db_, clock_, nullptr, "t <t@example.com>");
     products_ = std::make_unique<ProductClient>(
@@ -67,8 +65,6 @@ class DemoResetScheduleTest : public ::testing::TestWithParam<Store> {
   }
   static Timestamp At(const char* s) { return *ParseTimestamp(s); }
 
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<storage::Database> db_;
   ManualClock clock_;  // 2027-01-15T08:00:00Z
   catalog::Catalog catalog_{std::vector<catalog::Manifest>{Product("alpha"), Product("beta")}};
   std::unique_ptr<tenants::TenantService> tenants_;

@@ -22,13 +22,11 @@ constexpr storage::Query kAuditCount{"test_audit_count",
 constexpr storage::Query kAuditActions{
     "test_audit_actions", "SELECT action FROM audit_log WHERE tenant_id = $1 ORDER BY id"};
 
-class TenantServiceTest : public ::testing::TestWithParam<Store> {
+class TenantServiceTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    tdb_ = std::make_unique<TestDatabase>(GetParam());
-    BREAKPILOT_REQUIRE_STORE(*tdb_);
-    db_ = tdb_->Open();
-    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    StoreTest::SetUp();
+    if (!db_) return;
     svc_ = std::make_unique<TenantService>(*db_, SystemClock());
   }
   std::vector<std::string> AuditActions(const std::string& tenant_id) {
@@ -38,8 +36,6 @@ class TenantServiceTest : public ::testing::TestWithParam<Store> {
     });
     return out;
   }
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<storage::Database> db_;
   std::unique_ptr<TenantService> svc_;
   audit::Actor actor_{"test", "req-1", "127.0.0.1"};
 };

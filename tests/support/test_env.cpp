@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/crypto.hpp"
+#include "storage/migrations.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -202,6 +203,14 @@ std::pair<int, std::string> RunCommand(const std::string& command) {
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void StoreTest::SetUp() {
+  tdb_ = std::make_unique<TestDatabase>(GetParam());
+  BREAKPILOT_REQUIRE_STORE(*tdb_);
+  auto db = tdb_->Open();
+  ASSERT_TRUE(storage::Migrate(*db).ok());
+  db_ = std::move(db);
 }
 
 }  // namespace breakpilot::testing

@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -73,6 +75,15 @@ class TestDatabase {
       GTEST_SKIP() << "no PostgreSQL (set BREAKPILOT_TEST_PG or run make test)";           \
     }                                                                                      \
   } while (0)
+
+// The fixture of a storage test: a fresh database on the store under test, migrated. A subclass
+// calls StoreTest::SetUp() first and returns when `db_` is null (skipped, or failed).
+class StoreTest : public ::testing::TestWithParam<Store> {
+ protected:
+  void SetUp() override;
+  std::unique_ptr<TestDatabase> tdb_;
+  std::unique_ptr<storage::Database> db_;
+};
 
 // A child process (the server, a reference peer such as oidc-provider) whose output goes to a
 // log file; the constructor returns once a line satisfies `ready`, and throws if the process
