@@ -40,6 +40,10 @@ cat <<MSG
          -H 'Content-Type: application/json' -d '{"slug":"acme","name":"Acme GmbH"}'
     curl -s http://$ADDR/tenants -H "Authorization: Bearer $BREAKPILOT_ADMIN_TOKEN"
 
+  Mail (trial confirmations, reminders, final exports) is written as .eml files to var/mail/;
+  give --smtp-url smtp://host:587 to send it. The nightly demo reset calls the sample products'
+  hosts, which are not reachable from here: it fails, is audited and retried.
+
   Stop with Ctrl-C (the server drains in-flight requests first).
 
 MSG
