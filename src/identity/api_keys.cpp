@@ -79,16 +79,6 @@ std::string NewSecret() {
   return body + Checksum(body);
 }
 
-std::optional<Timestamp> OptTime(const storage::Row& r, std::size_t i) {
-  if (r.IsNull(i)) return std::nullopt;
-  return ParseTimestamp(r.Text(i));
-}
-
-storage::Param TimeParam(const std::optional<Timestamp>& t) {
-  if (!t) return std::nullopt;
-  return FormatStorage(*t);
-}
-
 std::vector<std::string> ParseScopes(std::string_view json) {
   std::vector<std::string> out;
   boost::system::error_code ec;
@@ -113,11 +103,11 @@ ApiKey RowToKey(const storage::Row& r) {
   k.name = r.Text(2);
   k.prefix = r.Text(3);
   k.scopes = ParseScopes(r.Text(4));
-  k.expires_at = OptTime(r, 5);
-  k.revoked_at = OptTime(r, 6);
-  k.last_used_at = OptTime(r, 7);
+  k.expires_at = r.OptionalTime(5);
+  k.revoked_at = r.OptionalTime(6);
+  k.last_used_at = r.OptionalTime(7);
   k.replaced_by = r.Optional(8);
-  k.created_at = OptTime(r, 9).value_or(Timestamp{});
+  k.created_at = r.OptionalTime(9).value_or(Timestamp{});
   return k;
 }
 
@@ -190,9 +180,10 @@ Result<NewApiKey> ApiKeyService::Insert(storage::Session& s, const audit::Actor&
                                         std::string_view action) {
   NewApiKey out{std::move(key), NewSecret()};
   out.key.prefix = out.secret.substr(0, 12);
-  s.Execute(kInsertKey, {out.key.id, out.key.tenant_id, out.key.name, out.key.prefix,
-                         Sha256Hex(out.secret), ScopesJson(out.key.scopes),
-                         TimeParam(out.key.expires_at), FormatStorage(out.key.created_at)});
+  s.Execute(kInsertKey,
+            {out.key.id, out.key.tenant_id, out.key.name, out.key.prefix, Sha256Hex(out.secret),
+             ScopesJson(out.key.scopes), storage::TimeParam(out.key.expires_at),
+             FormatStorage(out.key.created_at)});
   audit::Record(s, clock_, actor,
                 {out.key.tenant_id, std::string(action), 'c', "api_key", out.key.id,
                  "API key '" + out.key.name + "' (" + out.key.prefix + "...)",
@@ -344,7 +335,7 @@ std::optional<ApiKeyService::Cached> ApiKeyService::Load(const std::string& hash
                 .tenant_id = row->Text(1),
                 .tenant_status = row->Text(2),
                 .scopes = ParseScopes(row->Text(3)),
-                .expires_at = OptTime(*row, 4),
+                .expires_at = row->OptionalTime(4),
                 .revoked = !row->IsNull(5)};
 }
 

@@ -53,12 +53,6 @@ bool Truthy(const std::string& v) {
   return v == "t" || v == "1" || v == "true";
 }
 
-Timestamp Time(const storage::Row& r, std::size_t i) {
-  auto t = ParseTimestamp(r.Text(i));
-  if (!t) throw storage::DatabaseError("bad timestamp in column " + std::to_string(i));
-  return *t;
-}
-
 Error BadCredentials() {
   return Error{ErrorKind::kUnauthenticated, "invalid-credentials", "Sign-in failed",
                "unknown user or wrong password"};
@@ -135,7 +129,7 @@ std::optional<User> Directory::LoadUser(storage::Session& s, const std::string& 
   u.has_password = !row->IsNull(3);
   u.realm_roles = ParseRolesJson(row->Text(4));
   u.disabled = Truthy(row->Text(5));
-  u.created_at = Time(*row, 6);
+  u.created_at = row->Time(6);
   for (const auto& m : s.Fetch(kSelectMemberships, {u.id})) {
     u.memberships.push_back({m.Text(0), ParseRolesJson(m.Text(1))});
   }
@@ -234,7 +228,7 @@ Result<User> Directory::CheckPassword(std::string_view username_in, std::string_
   db_.Read([&](storage::Session& s) {
     if (auto t = s.FetchOne(kSelectThrottle, {username})) {
       failures = static_cast<int>(t->Int(0));
-      if (!t->IsNull(1)) locked_until = Time(*t, 1);
+      if (!t->IsNull(1)) locked_until = t->Time(1);
     }
     if (locked_until && now < *locked_until) return;
     user = LoadUser(s, username, true, &hash);

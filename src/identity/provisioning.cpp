@@ -49,11 +49,6 @@ constexpr Query kFail{
     "UPDATE tenant_idp_config SET provisioning_state = $2, attempts = $3, last_error = $4,"
     " next_attempt_at = $5, lease_until = NULL, updated_at = $6 WHERE tenant_id = $1"};
 
-std::optional<Timestamp> OptTime(const storage::Row& r, std::size_t i) {
-  if (r.IsNull(i)) return std::nullopt;
-  return ParseTimestamp(r.Text(i));
-}
-
 ProvisioningStatus RowToStatus(const storage::Row& r) {
   ProvisioningStatus st{.tenant_id = r.Text(0),
                         .provider = r.Text(1),
@@ -61,7 +56,7 @@ ProvisioningStatus RowToStatus(const storage::Row& r) {
                         .state = r.Text(3),
                         .attempts = static_cast<int>(r.Int(4)),
                         .last_error = r.Optional(5),
-                        .next_attempt_at = OptTime(r, 6)};
+                        .next_attempt_at = r.OptionalTime(6)};
   boost::system::error_code ec;
   auto cfg = boost::json::parse(r.Text(7), ec);
   if (!ec && cfg.is_object()) {

@@ -42,6 +42,12 @@ struct Query {
 
 using Param = std::optional<std::string>;  // nullopt binds SQL NULL
 
+// A timestamp parameter in the storage form; NULL when absent.
+inline Param TimeParam(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return FormatStorage(*t);
+}
+
 class Row {
  public:
   explicit Row(std::vector<std::optional<std::string>> cols) : cols_(std::move(cols)) {}

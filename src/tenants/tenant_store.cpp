@@ -74,22 +74,6 @@ constexpr Query kSelectSubscriptions{
 constexpr Query kDeleteSubscription{
     "subscription_delete", "DELETE FROM tenant_products WHERE tenant_id = $1 AND product_id = $2"};
 
-Timestamp Time(const Row& r, std::size_t i) {
-  auto t = ParseTimestamp(r.Text(i));
-  if (!t) throw storage::DatabaseError("bad timestamp in column " + std::to_string(i));
-  return *t;
-}
-
-std::optional<Timestamp> OptionalTime(const Row& r, std::size_t i) {
-  if (r.IsNull(i)) return std::nullopt;
-  return Time(r, i);
-}
-
-Param OptionalTimeParam(const std::optional<Timestamp>& t) {
-  if (!t) return std::nullopt;
-  return FormatStorage(*t);
-}
-
 Tenant ToTenant(const Row& r) {
   Tenant t;
   t.id = r.Text(0);
@@ -98,18 +82,18 @@ Tenant ToTenant(const Row& r) {
   t.kind = ParseKind(r.Text(3)).value_or(Kind::kCustomer);
   t.status = ParseStatus(r.Text(4)).value_or(Status::kFrozen);
   t.plan = ParsePlan(r.Text(5)).value_or(Plan::kStarter);
-  t.trial_ends_at = OptionalTime(r, 6);
-  t.status_changed_at = Time(r, 7);
+  t.trial_ends_at = r.OptionalTime(6);
+  t.status_changed_at = r.Time(7);
   t.cancel_reason = r.Optional(8);
   t.version = r.Int(9);
-  t.created_at = Time(r, 10);
-  t.updated_at = Time(r, 11);
+  t.created_at = r.Time(10);
+  t.updated_at = r.Time(11);
   t.contact_email = r.Optional(12);
   return t;
 }
 
 Project ToProject(const Row& r) {
-  return Project{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), Time(r, 5), Time(r, 6)};
+  return Project{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Time(5), r.Time(6)};
 }
 
 std::optional<Tenant> FetchTenant(storage::Session& s, const Query& q, const std::string& key) {
@@ -123,7 +107,7 @@ std::optional<Tenant> FetchTenant(storage::Session& s, const Query& q, const std
 void InsertTenant(storage::Session& s, const Tenant& t) {
   s.Execute(kInsertTenant,
             {t.id, t.slug, t.name, std::string(ToString(t.kind)), std::string(ToString(t.status)),
-             std::string(ToString(t.plan)), OptionalTimeParam(t.trial_ends_at),
+             std::string(ToString(t.plan)), storage::TimeParam(t.trial_ends_at),
              FormatStorage(t.status_changed_at), t.cancel_reason, std::to_string(t.version),
              FormatStorage(t.created_at), FormatStorage(t.updated_at), t.contact_email});
 }
@@ -164,7 +148,7 @@ bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_ve
       s.Execute(
           kUpdateTenant,
           {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
-           OptionalTimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at), t.cancel_reason,
+           storage::TimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at), t.cancel_reason,
            FormatStorage(t.updated_at), std::to_string(expected_version), t.contact_email}) == 1;
   // Caches of tenant status (API key verification) on every replica drop this tenant.
   if (updated) s.Notify(TenantChangedEvent(t.id));
@@ -212,7 +196,7 @@ bool InsertSubscription(storage::Session& s, const Subscription& sub) {
 std::vector<Subscription> SelectSubscriptions(storage::Session& s, const std::string& tenant_id) {
   std::vector<Subscription> out;
   for (const auto& r : s.Fetch(kSelectSubscriptions, {tenant_id})) {
-    out.push_back(Subscription{r.Text(0), r.Text(1), r.Text(2), Time(r, 3)});
+    out.push_back(Subscription{r.Text(0), r.Text(1), r.Text(2), r.Time(3)});
   }
   return out;
 }
