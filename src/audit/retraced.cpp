@@ -19,35 +19,31 @@ constexpr std::size_t kMaxName = 512;
 constexpr std::size_t kMaxDescription = 4096;
 constexpr std::int64_t kSecondsPerDay = 86400;
 
-// Retraced escapes ':' and '%' in every value, and '=' and ';' in field keys and values.
-std::string PassOne(std::string_view v) {
+// Retraced escapes ':' and '%' in every value (pass one), and '=' and ';' in field keys and
+// values (pass two), as %XX.
+std::string PercentEscape(std::string_view v, std::string_view chars) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '%') {
-      out += "%25";
-    } else if (c == ':') {
-      out += "%3A";
-    } else {
+    if (chars.find(c) == std::string_view::npos) {
       out += c;
+      continue;
     }
+    const auto u = static_cast<unsigned char>(c);
+    out += '%';
+    out += kHex[u >> 4];
+    out += kHex[u & 0xF];
   }
   return out;
 }
 
+std::string PassOne(std::string_view v) {
+  return PercentEscape(v, "%:");
+}
+
 std::string PassTwo(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '=') {
-      out += "%3D";
-    } else if (c == ';') {
-      out += "%3B";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return PercentEscape(v, "=;");
 }
 
 // A member as text the way JavaScript's template strings print it (strings as they are).

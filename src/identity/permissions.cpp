@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/enum_names.hpp"
+
 namespace breakpilot::identity {
 namespace {
 
@@ -119,17 +121,11 @@ bool IsRealmRole(Role r) {
 }
 
 std::string_view Name(Action a) {
-  for (const auto& [action, name] : kActionNames) {
-    if (action == a) return name;
-  }
-  return "unknown";
+  return NameIn<Action>(kActionNames, a, "unknown");
 }
 
 std::optional<Action> ParseAction(std::string_view s) {
-  for (const auto& [action, name] : kActionNames) {
-    if (name == s) return action;
-  }
-  return std::nullopt;
+  return ValueIn<Action>(kActionNames, s);
 }
 
 bool RoleAllows(Role role, Action action) {

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "core/crypto.hpp"
+#include "core/enum_names.hpp"
 #include "core/uuid.hpp"
 
 namespace breakpilot::jobs {
@@ -95,17 +96,11 @@ Job ToJob(const Row& r) {
 }  // namespace
 
 std::string_view ToString(State s) {
-  for (const auto& [state, name] : kStateNames) {
-    if (state == s) return name;
-  }
-  return "dead";
+  return NameIn<State>(kStateNames, s, "dead");
 }
 
 std::optional<State> ParseState(std::string_view s) {
-  for (const auto& [state, name] : kStateNames) {
-    if (name == s) return state;
-  }
-  return std::nullopt;
+  return ValueIn<State>(kStateNames, s);
 }
 
 bool Enqueue(storage::Session& s, const Clock& clock, const NewJob& job) {

@@ -1,6 +1,7 @@
 #include "mail/outbox.hpp"
 
 #include "core/crypto.hpp"
+#include "core/enum_names.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
 #include "mail/message.hpp"
@@ -40,17 +41,11 @@ constexpr std::string_view kUnsubscribePurpose = "mail.unsubscribe";
 }  // namespace
 
 std::string_view ToString(SuppressReason r) {
-  for (const auto& [reason, name] : kReasons) {
-    if (reason == r) return name;
-  }
-  return "bounce";
+  return NameIn<SuppressReason>(kReasons, r, "bounce");
 }
 
 std::optional<SuppressReason> ParseSuppressReason(std::string_view s) {
-  for (const auto& [reason, name] : kReasons) {
-    if (name == s) return reason;
-  }
-  return std::nullopt;
+  return ValueIn<SuppressReason>(kReasons, s);
 }
 
 Mailer::Mailer(storage::Database& db, const Clock& clock, std::shared_ptr<Transport> transport,
