@@ -212,17 +212,17 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
     auto id = UuidParam(req, "id");
     if (!id) return ProblemFor(id.error(), req);
     denied = CheckTenant(caller, *endpoint.action, *id);
+    // The status gate: whoever acts as the tenant itself meets its lifecycle status (staff keep
+    // reaching a frozen or archived tenant, to help, reactivate and audit it).
+    if (!denied && caller.principal.realm_roles.empty()) {
+      if (auto t = tenants_.Get(*id)) {
+        const bool write = req.method != "GET" && req.method != "HEAD";
+        const bool lifts = endpoint.name == "tenant_reactivate" || endpoint.name == "tenant_cancel";
+        denied = tenants::lifecycle::Gate(*t, write, lifts);
+      }
+    }
   } else {
     denied = identity::Authorize(caller.principal, *endpoint.action, std::nullopt);
-  }
-  // The status gate: whoever acts as the tenant itself meets its lifecycle status (staff keep
-  // reaching a frozen or archived tenant, to help, reactivate and audit it).
-  if (!denied && endpoint.tenant == TenantFrom::kPathId && caller.principal.realm_roles.empty()) {
-    if (auto t = tenants_.Get(*UuidParam(req, "id"))) {
-      const bool write = req.method != "GET" && req.method != "HEAD";
-      const bool lifts = endpoint.name == "tenant_reactivate" || endpoint.name == "tenant_cancel";
-      denied = tenants::lifecycle::Gate(*t, write, lifts);
-    }
   }
   http::Response res;
   if (denied) {

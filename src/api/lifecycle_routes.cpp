@@ -203,8 +203,7 @@ void Api::AddLifecycleRoutes() {
          return http::Response::Json(
              200, boost::json::serialize(boost::json::object{
                       {"now", FormatRfc3339(*now)},
-                      {"offset_seconds",
-                       (now->micros - SystemClock().Now().micros) / kMicrosPerSecond}}));
+                      {"offset_seconds", options_.test_clock->offset_seconds()}}));
        }});
   Add({.method = "GET",
        .pattern = "/jobs",

@@ -72,10 +72,6 @@ struct ProductProgress {
   std::string body;  // base64
 };
 
-std::string Iso(Timestamp t) {
-  return FormatRfc3339(t);
-}
-
 std::string Day(Timestamp t) {
   return FormatRfc3339(t).substr(0, 10);
 }
@@ -200,7 +196,7 @@ std::string Engine::BuildFinalExport(const Tenant& t) {
   for (const auto& sub : subs) {
     sub_list.push_back({{"product_id", sub.product_id},
                         {"plan", sub.plan},
-                        {"subscribed_at", Iso(sub.subscribed_at)}});
+                        {"subscribed_at", FormatRfc3339(sub.subscribed_at)}});
   }
   files.emplace_back("subscriptions.json", boost::json::serialize(sub_list));
   std::vector<storage::Row> rows;
@@ -297,7 +293,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
           {id, "tenant.export_stored", 'c', "export", new_id,
            "final export of " + t.slug + " stored (" + std::to_string(zip.size()) + " bytes)",
            boost::json::serialize(
-               boost::json::object{{"sha256", sha}, {"expires_at", Iso(expires)}})});
+               boost::json::object{{"sha256", sha}, {"expires_at", FormatRfc3339(expires)}})});
       if (t.contact_email) {
         const std::string key = download_secret_.Get(s, now);
         const std::string token =
@@ -311,7 +307,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
                                                         "?token=" + token},
                                    {"size", std::to_string(zip.size())},
                                    {"sha256", sha},
-                                   {"expires_at", Iso(expires)}},
+                                   {"expires_at", FormatRfc3339(expires)}},
                           .dedupe_key = "export_ready:" + new_id});
       }
     });
@@ -352,9 +348,9 @@ void Engine::ScheduleDemoReset(Session& s, Timestamp after) {
   if (!at) throw std::runtime_error("unknown time zone " + settings_.demo_reset_zone);
   jobs::Enqueue(s, clock_,
                 {.kind = std::string(kDemoResetJob),
-                 .dedupe_key = "demo.reset:" + Iso(*at),
-                 .payload = boost::json::serialize(
-                     boost::json::object{{"scheduled_for", Iso(*at)}, {"recurring", true}}),
+                 .dedupe_key = "demo.reset:" + FormatRfc3339(*at),
+                 .payload = boost::json::serialize(boost::json::object{
+                     {"scheduled_for", FormatRfc3339(*at)}, {"recurring", true}}),
                  .run_at = *at,
                  .max_attempts = 5});
 }
@@ -368,7 +364,7 @@ void Engine::EnsureSchedules() {
                     {.kind = std::string(kDemoResetJob),
                      .dedupe_key = "demo.reset:seed:" + demo->id,
                      .payload = boost::json::serialize(boost::json::object{
-                         {"scheduled_for", Iso(clock_.Now())}, {"recurring", false}}),
+                         {"scheduled_for", FormatRfc3339(clock_.Now())}, {"recurring", false}}),
                      .run_at = clock_.Now(),
                      .max_attempts = 5});
     }
@@ -382,8 +378,8 @@ std::string QueueDemoReset(storage::Database& db, const Clock& clock, const audi
     jobs::Enqueue(s, clock,
                   {.kind = std::string(kDemoResetJob),
                    .dedupe_key = key,
-                   .payload = boost::json::serialize(
-                       boost::json::object{{"scheduled_for", Iso(now)}, {"recurring", false}}),
+                   .payload = boost::json::serialize(boost::json::object{
+                       {"scheduled_for", FormatRfc3339(now)}, {"recurring", false}}),
                    .run_at = now,
                    .max_attempts = 5});
     audit::Record(s, clock, actor,
@@ -451,7 +447,7 @@ Result<ExportFile> Engine::Download(const std::string& export_id, const std::str
   }
   if (clock_.Now().micros >= expires) {
     return Error{ErrorKind::kGone, "export-link-expired", "Download link expired",
-                 "this download link expired on " + Iso(Timestamp{expires})};
+                 "this download link expired on " + FormatRfc3339(Timestamp{expires})};
   }
   std::optional<storage::Row> row;
   db_.Read([&](Session& s) { row = s.FetchOne(kSelectExport, {export_id}); });

@@ -24,6 +24,7 @@ class TestClock {
   // Moves every replica's clock forward by `seconds` (1 s .. 400 days); returns the new now.
   Result<Timestamp> Advance(const audit::Actor& actor, std::int64_t seconds);
   void Reload();
+  std::int64_t offset_seconds() const { return clock_.offset() / kMicrosPerSecond; }
 
  private:
   storage::Database& db_;

@@ -4,6 +4,7 @@
 
 #include "core/crypto.hpp"
 #include "core/uuid.hpp"
+#include "mail/message.hpp"
 #include "tenants/slug.hpp"
 #include "tenants/tenant_store.hpp"
 
@@ -68,14 +69,8 @@ Error StaleVersion(std::string_view what) {
 }
 
 std::optional<std::string> ValidateContactEmail(const std::optional<std::string>& email) {
-  if (!email) return std::nullopt;
-  const auto at = email->find('@');
-  if (at == std::string::npos || at == 0 || at + 1 == email->size() || email->size() > 254 ||
-      email->find('@', at + 1) != std::string::npos ||
-      email->find_first_of(" \t\r\n,;<>\"()[]\\:") != std::string::npos) {
-    return "must be an email address";
-  }
-  return std::nullopt;
+  if (!email || mail::NormalizeAddress(*email)) return std::nullopt;
+  return "must be an email address";
 }
 
 Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTenantInput& in) {
@@ -110,13 +105,10 @@ Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTena
     }
   }
   if (in.admin_email) {
-    const auto at = in.admin_email->find('@');
     if (!on_created_) {
       errors.push_back({"/admin_email", "inviting an IT_ADMIN needs Keycloak (keycloak_url)"});
-    } else if (at == std::string::npos || at == 0 || at + 1 == in.admin_email->size() ||
-               in.admin_email->size() > 254 ||
-               in.admin_email->find_first_of(" \t\r\n,;<>") != std::string::npos) {
-      errors.push_back({"/admin_email", "must be an email address"});
+    } else if (auto p = ValidateContactEmail(in.admin_email)) {
+      errors.push_back({"/admin_email", *p});
     }
   }
   if (auto p = ValidateContactEmail(in.contact_email)) errors.push_back({"/contact_email", *p});

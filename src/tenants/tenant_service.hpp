@@ -70,7 +70,7 @@ Error TenantNotFound(std::string_view id);
 Error TenantArchived(std::string_view id);
 // 412 "stale-etag": `what` changed since the caller read it.
 Error StaleVersion(std::string_view what);
-// nullopt, or what is wrong with an optional contact address (for a FieldError).
+// nullopt, or what is wrong with an optional mail address (mail::NormalizeAddress's rules).
 std::optional<std::string> ValidateContactEmail(const std::optional<std::string>& email);
 
 class TenantService {

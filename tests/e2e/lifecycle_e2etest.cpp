@@ -17,11 +17,6 @@ namespace {
 namespace json = boost::json;
 constexpr std::int64_t kDay = 86400;
 
-std::string TempDir(const char* prefix) {
-  std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
-  return ::mkdtemp(tmpl.data());
-}
-
 // What a link in a mail carries after "token=".
 std::string TokenIn(const std::string& text) {
   std::smatch m;
@@ -102,7 +97,7 @@ class LifecycleTest : public E2eTest {
 
   SmtpSink smtp_;
   FakeProduct products_;
-  std::string catalog_ = TempDir("bp-catalog");
+  std::string catalog_ = MakeTempDir("bp-catalog");
   std::unique_ptr<storage::Database> check_db_;
 };
 

@@ -22,8 +22,7 @@ class LifecycleReplicasTest : public ::testing::Test {
   void SetUp() override {
     db_ = std::make_unique<TestDatabase>(Store::kPostgres);
     BREAKPILOT_REQUIRE_STORE(*db_);
-    char tmpl[] = "/tmp/bp-catalog-XXXXXX";
-    catalog_ = ::mkdtemp(tmpl);
+    catalog_ = MakeTempDir("bp-catalog");
     products_.WriteCatalog(catalog_);
     check_db_ = db_->Open();
     products_.CheckExportsIn(check_db_.get());

@@ -99,8 +99,7 @@ Mail ParseMail(const std::string& raw) {
 }
 
 SmtpSink::SmtpSink(const SmtpSinkOptions& options) : port_(FreePort()) {
-  char tmpl[] = "/tmp/bp-smtp-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
+  dir_ = MakeTempDir("bp-smtp");
   const std::string script = BREAKPILOT_SOURCE_DIR "/tests/support/smtp_sink.py";
   std::vector<std::string> argv = {"/usr/bin/python3",    script,  "--port",
                                    std::to_string(port_), "--dir", dir_ + "/mail"};

@@ -176,8 +176,7 @@ std::vector<std::string> ServerArgs(const std::string& database_url,
   // Mail goes to .eml files of the test's own, unless the test sends it somewhere.
   if (std::find(extra.begin(), extra.end(), "--mail-dir") == extra.end() &&
       std::find(extra.begin(), extra.end(), "--smtp-url") == extra.end()) {
-    char tmpl[] = "/tmp/bp-mail-XXXXXX";
-    if (const char* dir = ::mkdtemp(tmpl)) args.insert(args.end(), {"--mail-dir", dir});
+    args.insert(args.end(), {"--mail-dir", MakeTempDir("bp-mail")});
   }
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
@@ -193,6 +192,12 @@ ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::s
   const auto v = boost::json::parse(ready_line()).as_object();
   const std::string url(v.at("url").as_string());
   port_ = std::stoi(url.substr(url.rfind(':') + 1));
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp " + tmpl + " failed");
+  return tmpl;
 }
 
 std::pair<int, std::string> RunCommand(const std::string& command) {

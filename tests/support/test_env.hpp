@@ -27,6 +27,9 @@ namespace breakpilot::testing {
 enum class Store { kSqlite, kPostgres };
 std::string StoreName(Store s);
 
+// A new empty directory /tmp/<prefix>-XXXXXX (throws when none can be made).
+std::string MakeTempDir(const std::string& prefix);
+
 // Runs a shell command; returns its exit status and standard output.
 std::pair<int, std::string> RunCommand(const std::string& command);
 
