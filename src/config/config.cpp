@@ -163,10 +163,9 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
   else if (key == "max_body_bytes")
     return ParseNumber<std::size_t>(key, v, c.max_body_bytes, 1024, std::size_t{1} << 30);
   else if (key == "max_header_bytes")
-    // At most 64 KiB - 1: Beast keeps a header field's length in 16 bits and throws (out of
-    // the parser, ending the process) on a longer one; the whole block below that keeps every
-    // field below it.
-    return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, 65'535);
+    // Up to 1 MiB, Go's net/http default: fields are copied straight into our Request, so no
+    // per-field length limit of Beast's field container applies (http/wire.hpp).
+    return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, std::size_t{1} << 20);
   else if (key == "read_timeout_ms")
     return ParseNumber(key, v, c.read_timeout_ms, 100, 3'600'000);
   else if (key == "drain_timeout_ms")

@@ -28,8 +28,8 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   int blocking_threads =
       -1;  // handler pool; -1 = auto (none on SQLite, 4 per core on PG), 0 = none
   int db_pool_size = 8;
-  std::size_t max_body_bytes = std::size_t{1} << 20;     // 1 MiB
-  std::size_t max_header_bytes = std::size_t{16} << 10;  // 16 KiB
+  std::size_t max_body_bytes = std::size_t{1} << 20;      // 1 MiB
+  std::size_t max_header_bytes = std::size_t{128} << 10;  // 128 KiB: a 100 KB token is a 401
   int read_timeout_ms = 30'000;
   int drain_timeout_ms = 10'000;
   std::string log_level = "info";

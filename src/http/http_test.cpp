@@ -6,6 +6,7 @@
 #include "http/metrics.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
+#include "http/wire.hpp"
 
 namespace breakpilot::http {
 namespace {
@@ -98,6 +99,94 @@ TEST(MetricsTest, RendersCountersAndCumulativeBuckets) {
   EXPECT_NE(text.find("status=\"200\",le=\"+Inf\"} 2"), std::string::npos);
   EXPECT_NE(text.find("# TYPE breakpilot_http_request_duration_seconds histogram"),
             std::string::npos);
+}
+
+// Feeds `text` to a fresh parser in pieces of `step` bytes, as a socket would deliver it.
+struct Parsed {
+  Request req;
+  boost::beast::error_code ec;
+  bool done = false;
+  unsigned version = 0;
+  bool keep_alive = false;
+};
+Parsed ParseInSteps(std::string_view text, std::size_t step, std::uint32_t header_limit = 8192) {
+  Parsed p;
+  RequestParser parser(p.req);
+  parser.header_limit(header_limit);
+  parser.body_limit(1024);
+  std::string pending;
+  for (std::size_t i = 0; i < text.size() && !parser.is_done(); i += step) {
+    pending.append(text.substr(i, step));
+    while (!pending.empty() && !parser.is_done()) {  // header and body take separate calls
+      const auto used = parser.put(boost::asio::buffer(pending), p.ec);
+      if (p.ec == boost::beast::http::error::need_more) {
+        p.ec = {};
+        break;
+      }
+      if (p.ec) return p;
+      pending.erase(0, used);
+    }
+  }
+  p.done = parser.is_done();
+  p.version = parser.version();
+  p.keep_alive = parser.keep_alive();
+  return p;
+}
+
+TEST(RequestParserTest, FillsTheRequestFromAnyPieceSize) {
+  const std::string text =
+      "POST /tenants?limit=5 HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(70000, 'v') +
+      "\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}";
+  for (std::size_t step : {std::size_t{1}, std::size_t{7}, text.size()}) {
+    auto p = ParseInSteps(text, step, 1 << 20);
+    ASSERT_FALSE(p.ec) << p.ec.message() << " step " << step;
+    ASSERT_TRUE(p.done) << step;
+    EXPECT_EQ(p.req.method, "POST");
+    EXPECT_EQ(p.req.target, "/tenants?limit=5");
+    EXPECT_EQ(p.req.headers.Get("content-type"), "application/json");
+    EXPECT_EQ(p.req.headers.Get("x-long")->size(), 70000u) << "longer than 16-bit lengths";
+    EXPECT_EQ(p.req.body, "{\"a\":1}");
+    EXPECT_EQ(p.version, 11u);
+    EXPECT_TRUE(p.keep_alive);
+  }
+}
+
+TEST(RequestParserTest, ReadsChunkedBodiesAndKeepsLimits) {
+  auto chunked = ParseInSteps(
+      "PUT /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n",
+      5);
+  ASSERT_FALSE(chunked.ec) << chunked.ec.message();
+  EXPECT_EQ(chunked.req.body, "abcde");
+  auto old = ParseInSteps("GET / HTTP/1.0\r\n\r\n", 100);
+  EXPECT_EQ(old.version, 10u);
+  EXPECT_FALSE(old.keep_alive);
+  EXPECT_EQ(ParseInSteps("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 100).ec,
+            boost::beast::http::error::body_limit);
+  EXPECT_EQ(ParseInSteps("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a') + "\r\n\r\n", 100).ec,
+            boost::beast::http::error::header_limit);
+  EXPECT_TRUE(ParseInSteps("GET / HTTP/1.1\r\nBad Name: 1\r\n\r\n", 100).ec);
+  EXPECT_TRUE(
+      ParseInSteps("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 100).ec);
+}
+
+TEST(RenderHeadTest, WritesFramingItselfAndDropsUnsafeFields) {
+  Response r = Response::Json(201, "{}");
+  r.headers.Set("Location", "/tenants/1");
+  r.headers.Set("Content-Length", "999");
+  r.headers.Set("Connection", "upgrade");
+  r.headers.Set("X-Split", "a\r\nSet-Cookie: evil=1");
+  r.headers.Set("Bad Name", "x");
+  EXPECT_EQ(RenderHead(r, 11, true, 2),
+            "HTTP/1.1 201 Created\r\nServer: breakpilot\r\nContent-Type: application/json\r\n"
+            "Location: /tenants/1\r\nContent-Length: 2\r\n\r\n");
+  EXPECT_EQ(RenderHead(Response::Empty(204), 11, false, 0),
+            "HTTP/1.1 204 No Content\r\nServer: breakpilot\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(RenderHead(Response::Empty(200), 10, true, 0),
+            "HTTP/1.0 200 OK\r\nServer: breakpilot\r\nContent-Length: 0\r\n"
+            "Connection: keep-alive\r\n\r\n");
+  EXPECT_EQ(RenderHead(Response::Empty(200), 11, true, 0, true),
+            "HTTP/1.1 200 OK\r\nServer: breakpilot\r\nTransfer-Encoding: chunked\r\n\r\n");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "http/problem.hpp"
+#include "http/wire.hpp"
 
 namespace breakpilot::http {
 namespace asio = boost::asio;
@@ -68,6 +69,9 @@ std::string NewRequestId() {
   std::memcpy(raw.data() + 8, &b, 8);
   return HexEncode(raw);
 }
+
+// A flat buffer that grew past this for one large request is given back once it is drained.
+constexpr std::size_t kKeptBufferBytes = std::size_t{64} << 10;
 
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
@@ -163,13 +167,9 @@ struct Server::Impl {
     }
   }
 
-  Request ToRequest(bhttp::request<bhttp::string_body>& msg, const tcp::endpoint& remote) {
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& f : msg) req.headers.Add(f.name_string(), f.value());
-    req.body = std::move(msg.body());
-    req.remote_ip = remote.address().to_string();
+  // What the parser does not fill: the peer, the request id and the trace context.
+  static void CompleteRequest(Request& req, const std::string& remote_ip) {
+    req.remote_ip = remote_ip;
     auto rid = req.headers.Get("x-request-id");
     if (rid && IsSafeToken(*rid, 128)) {
       req.request_id = std::string(*rid);
@@ -179,7 +179,6 @@ struct Server::Impl {
     if (auto tp = req.headers.Get("traceparent"); tp && IsValidTraceparent(*tp)) {
       req.traceparent = std::string(*tp);
     }
-    return req;
   }
 
   // Parses the target into path and query; returns false on a target we refuse.
@@ -195,25 +194,30 @@ struct Server::Impl {
     return true;
   }
 
-  static bhttp::response<bhttp::string_body> ToBeast(Response& res, unsigned version,
-                                                     bool keep_alive, bool head) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    out.set(bhttp::field::server, "breakpilot");
-    for (const auto& [k, v] : res.headers.all()) out.insert(k, v);
-    out.body() = std::move(res.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    if (head) out.body().clear();  // Content-Length stays that of the GET
-    return out;
+  // Writes a whole response: the rendered head and the body in one gathered write.
+  asio::awaitable<bool> WriteWhole(Connection& conn, const Response& res, unsigned version,
+                                   bool keep_alive, bool head) {
+    const std::string head_text = RenderHead(res, version, keep_alive, res.body.size());
+    const std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(head_text), head ? asio::const_buffer() : asio::buffer(res.body)};
+    conn.stream.expires_after(options.read_timeout);
+    auto [ec, n] =
+        co_await asio::async_write(conn.stream, buffers, asio::as_tuple(asio::use_awaitable));
+    (void)n;
+    co_return !ec;
   }
 
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     beast::flat_buffer buffer;
     beast::error_code ec;
     const tcp::endpoint remote = conn->stream.socket().remote_endpoint(ec);
+    const std::string remote_ip = remote.address().to_string();
     for (;;) {
       if (stopping.load()) break;
-      bhttp::request_parser<bhttp::string_body> parser;
+      // A large header once must not stay allocated for the connection's lifetime.
+      if (buffer.size() == 0 && buffer.capacity() > kKeptBufferBytes) buffer.shrink_to_fit();
+      Request req;
+      RequestParser parser(req);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       conn->stream.expires_after(options.read_timeout);
@@ -239,17 +243,17 @@ struct Server::Impl {
           problem = Problem(400, "bad-request", "Bad request",
                             "the request is not valid HTTP/1.1: " + read_ec.message(), "");
         }
-        problem.headers.Set("Connection", "close");
-        auto out = ToBeast(problem, 11, false, false);
+        const std::string head_text = RenderHead(problem, 11, false, problem.body.size());
+        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text),
+                                                        asio::buffer(problem.body)};
         conn->stream.expires_after(std::chrono::seconds(5));
-        co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
+        co_await asio::async_write(conn->stream, buffers, asio::as_tuple(asio::use_awaitable));
         co_await LingeringClose(*conn);
         break;
       }
       conn->busy = true;
       const auto start = std::chrono::steady_clock::now();
-      auto& msg = parser.get();
-      Request req = ToRequest(msg, remote);
+      CompleteRequest(req, remote_ip);
       Response res;
       if (!ParseTarget(req)) {
         res = Problem(400, "bad-target", "Bad request target",
@@ -265,23 +269,19 @@ struct Server::Impl {
       }
       res.headers.Set("X-Request-Id", req.request_id);
       if (!req.traceparent.empty()) res.headers.Set("traceparent", req.traceparent);
-      const bool keep_alive = msg.keep_alive() && !stopping.load();
+      const bool streamed = res.stream && !parser.is_head();
+      // HTTP/1.0 has no chunked encoding: a streamed body there ends with the connection.
+      const bool keep_alive =
+          parser.keep_alive() && !stopping.load() && !(streamed && parser.version() == 10);
       // Observed before the write, so that metrics and the access log already count a request
       // when its client reads the answer (a scrape right after sees it).
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (observe) observe(Exchange{&req, &res, res.body.size(), seconds});
-      bool write_ok = false;
-      if (res.stream && msg.method() != bhttp::verb::head) {
-        write_ok = co_await WriteStream(*conn, res, msg.version(), keep_alive, req.request_id);
-      } else {
-        auto out = ToBeast(res, msg.version(), keep_alive, msg.method() == bhttp::verb::head);
-        conn->stream.expires_after(options.read_timeout);
-        auto [write_ec, written] =
-            co_await bhttp::async_write(conn->stream, out, asio::as_tuple(asio::use_awaitable));
-        (void)written;
-        write_ok = !write_ec;
-      }
+      const bool write_ok =
+          streamed
+              ? co_await WriteStream(*conn, res, parser.version(), keep_alive, req.request_id)
+              : co_await WriteWhole(*conn, res, parser.version(), keep_alive, parser.is_head());
       conn->busy = false;
       if (!write_ok || !keep_alive) break;
     }
@@ -289,19 +289,16 @@ struct Server::Impl {
     conn->stream.close();
   }
 
-  // Sends a streamed body chunked, producing each piece where handlers run. False when the
-  // connection must close (a write failed, or the producer threw midway).
+  // Sends a streamed body chunked (HTTP/1.0: as is, then closes), producing each piece where
+  // handlers run. False when the connection must close (a write failed, or the producer threw
+  // midway).
   asio::awaitable<bool> WriteStream(Connection& conn, Response& res, unsigned version,
                                     bool keep_alive, const std::string& request_id) {
-    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(res.status), version};
-    head.set(bhttp::field::server, "breakpilot");
-    for (const auto& [k, v] : res.headers.all()) head.insert(k, v);
-    head.keep_alive(keep_alive);
-    head.chunked(true);
-    bhttp::response_serializer<bhttp::empty_body> sr{head};
+    const bool chunked = version != 10;
+    const std::string head_text = RenderHead(res, version, keep_alive, 0, chunked);
     conn.stream.expires_after(options.read_timeout);
-    auto [head_ec, head_n] =
-        co_await bhttp::async_write_header(conn.stream, sr, asio::as_tuple(asio::use_awaitable));
+    auto [head_ec, head_n] = co_await asio::async_write(conn.stream, asio::buffer(head_text),
+                                                        asio::as_tuple(asio::use_awaitable));
     (void)head_n;
     if (head_ec) co_return false;
     // What the handler had at hand is the first piece; each later one is produced after the
@@ -310,9 +307,11 @@ struct Server::Impl {
     for (bool more = true;;) {
       if (!piece.empty()) {
         conn.stream.expires_after(options.read_timeout);
-        auto [ec, n] =
-            co_await asio::async_write(conn.stream, bhttp::make_chunk(asio::buffer(piece)),
-                                       asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = chunked ? co_await asio::async_write(conn.stream,
+                                                            bhttp::make_chunk(asio::buffer(piece)),
+                                                            asio::as_tuple(asio::use_awaitable))
+                               : co_await asio::async_write(conn.stream, asio::buffer(piece),
+                                                            asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) co_return false;
       }
@@ -342,6 +341,7 @@ struct Server::Impl {
         co_return false;
       }
     }
+    if (!chunked) co_return true;  // the close ends the body
     auto [last_ec, last_n] = co_await asio::async_write(conn.stream, bhttp::make_chunk_last(),
                                                         asio::as_tuple(asio::use_awaitable));
     (void)last_n;

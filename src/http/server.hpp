@@ -23,10 +23,10 @@ struct ServerOptions {
   unsigned short port = 8080;
   int io_threads = 0;        // 0: one per core
   int blocking_threads = 0;  // 0: handlers run on the I/O threads; >0: a pool of that many
-  std::size_t header_limit = std::size_t{16} << 10;  // 16 KiB
-  std::size_t body_limit = std::size_t{1} << 20;     // 1 MiB
-  std::chrono::milliseconds read_timeout{30'000};    // before every read, idle keep-alive too
-  std::chrono::milliseconds drain_timeout{10'000};   // graceful stop bound
+  std::size_t header_limit = std::size_t{128} << 10;  // 128 KiB
+  std::size_t body_limit = std::size_t{1} << 20;      // 1 MiB
+  std::chrono::milliseconds read_timeout{30'000};     // before every read, idle keep-alive too
+  std::chrono::milliseconds drain_timeout{10'000};    // graceful stop bound
 };
 
 // Called with every answered request (for the access log and metrics), on the I/O thread, just

@@ -124,7 +124,7 @@ std::vector<Case> Cases() {
        "GET",
        "/tenants",
        "",
-       {{"X-Filler", std::string(20000, 'a')}},
+       {{"X-Filler", std::string(200000, 'a')}},
        431,
        "headers-too-large"},
       {"limit_not_number", "GET", "/tenants?limit=abc", "", none, 400, "invalid-parameter"},

@@ -1,0 +1,106 @@
+#include "http/wire.hpp"
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <algorithm>
+
+namespace breakpilot::http {
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return AsciiLower(x) == AsciiLower(y);
+         });
+}
+
+// RFC 9110 token characters.
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool IsSafeValue(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// The head's own fields, which RenderHead writes itself.
+bool IsFraming(std::string_view name) {
+  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
+         IEquals(name, "Connection") || IEquals(name, "Server");
+}
+
+bool HasNoContent(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+}  // namespace
+
+void RequestParser::on_request_impl(bhttp::verb method, string_view method_str,
+                                    string_view target, int version, error_code& /*ec*/) {
+  out_.method.assign(method_str.data(), method_str.size());
+  out_.target.assign(target.data(), target.size());
+  version_ = static_cast<unsigned>(version);
+  head_ = method == bhttp::verb::head;
+}
+
+void RequestParser::on_field_impl(bhttp::field /*name*/, string_view name_string,
+                                  string_view value, error_code& /*ec*/) {
+  out_.headers.Add(std::string_view(name_string.data(), name_string.size()),
+                   std::string_view(value.data(), value.size()));
+}
+
+void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                                      error_code& /*ec*/) {
+  // The parser has already refused a Content-Length over the body limit.
+  if (content_length) out_.body.reserve(static_cast<std::size_t>(*content_length));
+}
+
+std::size_t RequestParser::on_body_impl(string_view body, error_code& /*ec*/) {
+  out_.body.append(body.data(), body.size());
+  return body.size();
+}
+
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t /*remain*/, string_view body,
+                                              error_code& /*ec*/) {
+  out_.body.append(body.data(), body.size());
+  return body.size();
+}
+
+std::string RenderHead(const Response& res, unsigned version, bool keep_alive,
+                       std::size_t content_length, bool chunked) {
+  std::string out;
+  out.reserve(256);
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(res.status));
+  out.push_back(' ');
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  out.append(reason.data(), reason.size());
+  out.append("\r\nServer: breakpilot\r\n");
+  for (const auto& [name, value] : res.headers.all()) {
+    if (IsFraming(name) || !IsToken(name) || !IsSafeValue(value)) continue;
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  } else if (!HasNoContent(res.status)) {
+    out.append("Content-Length: ").append(std::to_string(content_length)).append("\r\n");
+  }
+  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+  if (!keep_alive && version != 10) out.append("Connection: close\r\n");
+  if (keep_alive && version == 10) out.append("Connection: keep-alive\r\n");
+  out.append("\r\n");
+  return out;
+}
+
+}  // namespace breakpilot::http
