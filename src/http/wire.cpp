@@ -46,16 +46,16 @@ bool HasNoContent(int status) {
 
 }  // namespace
 
-void RequestParser::on_request_impl(bhttp::verb method, string_view method_str,
-                                    string_view target, int version, error_code& /*ec*/) {
+void RequestParser::on_request_impl(bhttp::verb method, string_view method_str, string_view target,
+                                    int version, error_code& /*ec*/) {
   out_.method.assign(method_str.data(), method_str.size());
   out_.target.assign(target.data(), target.size());
   version_ = static_cast<unsigned>(version);
   head_ = method == bhttp::verb::head;
 }
 
-void RequestParser::on_field_impl(bhttp::field /*name*/, string_view name_string,
-                                  string_view value, error_code& /*ec*/) {
+void RequestParser::on_field_impl(bhttp::field /*name*/, string_view name_string, string_view value,
+                                  error_code& /*ec*/) {
   out_.headers.Add(std::string_view(name_string.data(), name_string.size()),
                    std::string_view(value.data(), value.size()));
 }
