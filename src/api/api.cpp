@@ -15,6 +15,7 @@ namespace breakpilot::api {
 namespace {
 
 const Logger kAccessLog("access");
+const Logger kJobsLog("jobs");
 
 }  // namespace
 
@@ -116,6 +117,9 @@ void Api::Maintain() {
     last_retention_us_ = now;
     audit::PruneByRetention(db_, clock_);
     engine_.PruneExpiredExports();
+    if (const auto n = queue_.PruneDone(); n > 0) {
+      kJobsLog.Info("done jobs pruned", {{"count", n}});
+    }
   }
 }
 

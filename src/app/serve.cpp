@@ -128,7 +128,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
                           .demo_reset_zone = config.demo_reset_zone,
                           .demo_reset_hour = config.demo_reset_hour,
                           .demo_reset_minute = config.demo_reset_minute},
-            .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds)},
+            .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
+                     .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
             .trial_requests_per_hour = config.trial_requests_per_hour,
             .test_clock = test_clock.get()},
         *db, clock, *catalog);

@@ -79,6 +79,8 @@ constexpr Setting kSettings[] = {
      "threads running scheduled jobs in this replica (0: none)"},
     {"job_lease_seconds", "BREAKPILOT_JOB_LEASE_SECONDS", "--job-lease-seconds",
      "a job whose worker is silent this long is taken over by another"},
+    {"job_keep_done_days", "BREAKPILOT_JOB_KEEP_DONE_DAYS", "--job-keep-done-days",
+     "done jobs are deleted this many days after they ran (hourly)"},
     {"demo_reset_zone", "BREAKPILOT_DEMO_RESET_ZONE", "--demo-reset-zone",
      "IANA time zone of the nightly demo reset (default Europe/Berlin)"},
     {"demo_reset_time", "BREAKPILOT_DEMO_RESET_TIME", "--demo-reset-time",
@@ -196,6 +198,8 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     return ParseNumber(key, v, c.job_workers, 0, 64);
   else if (key == "job_lease_seconds")
     return ParseNumber(key, v, c.job_lease_seconds, 2, 86'400);
+  else if (key == "job_keep_done_days")
+    return ParseNumber(key, v, c.job_keep_done_days, 1, 3650);
   else if (key == "demo_reset_zone")
     c.demo_reset_zone = v;
   else if (key == "demo_reset_time")

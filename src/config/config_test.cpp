@@ -111,6 +111,11 @@ TEST(ConfigTest, LifecycleSettingsAreChecked) {
   EXPECT_EQ(c.demo_reset_hour, 4);
   EXPECT_EQ(c.demo_reset_minute, 30);
   EXPECT_TRUE(ApplySetting(c, "job_lease_seconds", "1").has_value());
+  EXPECT_EQ(c.job_keep_done_days, 7);
+  EXPECT_TRUE(ApplySetting(c, "job_keep_done_days", "0").has_value())
+      << "done jobs kept a day at least";
+  EXPECT_EQ(ApplySetting(c, "job_keep_done_days", "30"), std::nullopt);
+  EXPECT_EQ(c.job_keep_done_days, 30);
 }
 
 }  // namespace

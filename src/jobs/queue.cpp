@@ -68,6 +68,9 @@ constexpr Query kRetry{"job_retry",
                        "UPDATE jobs SET state = 'pending', run_at = $2, attempts = 0,"
                        " lease_token = NULL, lease_until = NULL, updated_at = $2"
                        " WHERE id = $1 AND state IN ('dead', 'pending') RETURNING " JOB_COLUMNS};
+constexpr Query kPruneDone{"job_prune_done",
+                           "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done'"
+                           " AND updated_at < $1 LIMIT $2)"};
 constexpr Query kSelect{"job_select", "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1"};
 
 constexpr std::pair<State, std::string_view> kStateNames[] = {{State::kPending, "pending"},
@@ -193,6 +196,21 @@ std::vector<Job> Queue::List(const JobFilter& f) {
     for (const auto& r : rows) out.push_back(ToJob(r));
   });
   return out;
+}
+
+std::int64_t Queue::PruneDone() {
+  constexpr int kBatch = 1000;
+  const auto cutoff = FormatStorage(AddSeconds(
+      clock_.Now(), -std::chrono::duration_cast<std::chrono::seconds>(options_.keep_done).count()));
+  std::int64_t total = 0;
+  for (;;) {
+    std::int64_t n = 0;
+    db_.Write([&](storage::Session& s) {
+      n = s.Execute(kPruneDone, {cutoff, std::to_string(kBatch)});
+    });
+    total += n;
+    if (n < kBatch) return total;
+  }
 }
 
 JobCounts Queue::Counts() {

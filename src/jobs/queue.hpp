@@ -77,6 +77,8 @@ struct QueueOptions {
   std::chrono::seconds lease{300};
   std::chrono::seconds backoff_base{10};  // retry n waits base * 2^(n-1), jittered
   std::chrono::seconds backoff_cap{3600};
+  // Done jobs older than this (by their last update) are deleted by PruneDone.
+  std::chrono::hours keep_done{24 * 7};
 };
 
 struct JobFilter {
@@ -114,6 +116,11 @@ class Queue {
   JobCounts Counts();
   // A dead (or pending) job runs again now with a fresh attempt budget.
   Result<Job> Retry(const std::string& id);
+  // Deletes done jobs last updated more than `keep_done` ago, in batches (one transaction each,
+  // so replicas pruning at once never wait long on each other); returns how many went. Their
+  // dedupe keys go with them: every key the platform uses names one occurrence (a tenant's
+  // day-7 mail, the reset of one night), scheduled close to when it runs, never weeks later.
+  std::int64_t PruneDone();
 
   const Clock& clock() const { return clock_; }
   storage::Database& db() { return db_; }

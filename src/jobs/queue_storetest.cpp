@@ -58,6 +58,40 @@ TEST_P(QueueTest, DedupeKeyMakesOneJobEver) {
   EXPECT_EQ(q.Counts().done, 1);
 }
 
+TEST_P(QueueTest, PruningDeletesOnlyDoneJobsPastTheirKeepTime) {
+  Queue q(*db_, clock_, {.keep_done = std::chrono::hours(24)});
+  // 1,005 old done jobs (more than one delete batch), one dead and one pending from that time.
+  for (int i = 0; i < 1005; ++i) ASSERT_TRUE(Add("old" + std::to_string(i), clock_.Now()));
+  ASSERT_TRUE(Add("old-dead", clock_.Now(), 1));
+  for (int claimed = 0; claimed < 1006;) {
+    auto jobs = q.Claim(100);
+    ASSERT_FALSE(jobs.empty());
+    for (const auto& j : jobs) {
+      if (j.dedupe_key == "old-dead") {
+        q.Fail(j, "boom");
+      } else {
+        q.Complete(j);
+      }
+    }
+    claimed += static_cast<int>(jobs.size());
+  }
+  ASSERT_TRUE(Add("old-pending", AddSeconds(clock_.Now(), 3 * 86400)));
+  clock_.Advance(86400 - 1);
+  ASSERT_TRUE(Add("recent", clock_.Now()));
+  auto recent = q.Claim(1);
+  ASSERT_EQ(recent.size(), 1U);
+  q.Complete(recent[0]);
+  EXPECT_EQ(q.PruneDone(), 0) << "nothing is a day old yet";
+  clock_.Advance(2);
+  EXPECT_EQ(q.PruneDone(), 1005);
+  const auto c = q.Counts();
+  EXPECT_EQ(c.done, 1) << "the recent one stays";
+  EXPECT_EQ(c.dead, 1) << "dead jobs wait for a person";
+  EXPECT_EQ(c.pending, 1);
+  EXPECT_EQ(q.PruneDone(), 0);
+  EXPECT_TRUE(Add("old7", clock_.Now())) << "a pruned job's key is free again";
+}
+
 TEST_P(QueueTest, NothingRunsBeforeItIsDueAndALeasedJobIsNotClaimedTwice) {
   ASSERT_TRUE(Add("later", AddSeconds(clock_.Now(), 60)));
   Queue q(*db_, clock_);

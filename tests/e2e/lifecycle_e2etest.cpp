@@ -267,6 +267,17 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
               0)
         << "no copy of the departed tenant's data stays behind";
   });
+  // The same hourly pass deleted the done jobs of 44 days ago (kept 7 days by default): the
+  // trial's reminder, expiry and offboarding jobs are gone, its mails' jobs too.
+  check_db_->Read([&](storage::Session& s) {
+    EXPECT_EQ(s.FetchOne({"test_old_done_jobs",
+                          "SELECT count(*) FROM jobs WHERE state = 'done'"
+                          " AND (dedupe_key LIKE $1 OR dedupe_key LIKE $2)"},
+                         {"trial.%" + id + "%", "tenant.offboard:" + id + "%"})
+                  ->Int(0),
+              0);
+  });
+  EXPECT_NE(server_->Log().find("done jobs pruned"), std::string::npos);
 
   // Nothing else arrives: exactly these five mails.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
