@@ -8,6 +8,7 @@
 #include "api/idempotency.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/memory_only.hpp"
 #include "core/uuid.hpp"
 #include "http/problem.hpp"
 
@@ -86,6 +87,16 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddAuditRoutes();
   AddLifecycleRoutes();
   metrics_.AddCollector([this](std::string& out) { engine_.WriteMetrics(out); });
+  metrics_.AddCollector([this](std::string& out) {
+    out +=
+        "# HELP breakpilot_http_inline_total Requests to memory-first routes tried on the I/O "
+        "thread: answered there, or declined to the blocking pool (a cache miss).\n";
+    out += "# TYPE breakpilot_http_inline_total counter\n";
+    out += "breakpilot_http_inline_total{outcome=\"answered\"} " +
+           std::to_string(inline_answered_.load()) + "\n";
+    out += "breakpilot_http_inline_total{outcome=\"declined\"} " +
+           std::to_string(inline_declined_.load()) + "\n";
+  });
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
 }
 
@@ -131,6 +142,25 @@ http::Response Api::Handle(http::Request& req) {
   return res;
 }
 
+std::optional<http::Response> Api::HandleInline(http::Request& req) {
+  http::Match m = router_.Find(req.method, req.path);
+  if (!m.route || !m.route->memory_first) return std::nullopt;
+  req.route = m.route->name;
+  req.path_params = std::move(m.params);
+  try {
+    MemoryOnly scope;
+    http::Response res = m.route->handler(req);
+    res.headers.Set("X-Content-Type-Options", "nosniff");
+    inline_answered_.fetch_add(1, std::memory_order_relaxed);
+    return res;
+  } catch (const WouldBlock&) {
+    inline_declined_.fetch_add(1, std::memory_order_relaxed);
+    req.route = "unmatched";  // Handle routes it again
+    req.path_params.clear();
+    return std::nullopt;
+  }
+}
+
 void Api::Add(Endpoint endpoint) {
   if (!endpoint.action) {
     throw std::logic_error("route " + endpoint.name + " declares no permission");
@@ -140,7 +170,8 @@ void Api::Add(Endpoint endpoint) {
       {.method = endpoint.method,
        .pattern = endpoint.pattern,
        .name = endpoint.name,
-       .handler = [this, index](http::Request& req) { return Dispatch(endpoints_[index], req); }});
+       .handler = [this, index](http::Request& req) { return Dispatch(endpoints_[index], req); },
+       .memory_first = endpoint.memory_first});
   endpoints_.push_back(std::move(endpoint));
 }
 

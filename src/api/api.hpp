@@ -62,6 +62,8 @@ struct Endpoint {
   std::string name;
   std::optional<identity::Action> action;
   TenantFrom tenant = TenantFrom::kNone;
+  // Answers mostly from memory (a cache): tried on the I/O thread first, see HandleInline.
+  bool memory_first = false;
   std::function<http::Response(http::Request&, const Caller&)> handler;
 };
 
@@ -96,6 +98,9 @@ class Api {
   ~Api();
 
   http::Response Handle(http::Request& req);
+  // For a route marked memory_first: its answer when it needs no wait (core/memory_only.hpp),
+  // nullopt when the request must go to Handle on the blocking pool (or is no such route).
+  std::optional<http::Response> HandleInline(http::Request& req);
   void Observe(const http::Exchange& exchange);
   const http::Router& router() const { return router_; }
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
@@ -161,6 +166,8 @@ class Api {
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
   std::int64_t last_retention_us_ = 0;
+  std::atomic<std::uint64_t> inline_answered_{0};
+  std::atomic<std::uint64_t> inline_declined_{0};
   std::int64_t last_key_refresh_us_ = 0;
   std::int64_t last_schedule_us_ = 0;
   http::Router router_;

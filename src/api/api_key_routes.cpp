@@ -152,6 +152,7 @@ void Api::AddApiKeyRoutes() {
        .pattern = "/internal/api-keys/verify",
        .name = "api_key_verify",
        .action = identity::Action::kApiKeyVerify,
+       .memory_first = true,
        .handler = [this](http::Request& req, const Caller&) {
          auto body = ParseJsonObject(req);
          if (!body) return ProblemFor(body.error(), req);

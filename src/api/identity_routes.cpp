@@ -205,6 +205,7 @@ void Api::AddIdentityRoutes() {
        .pattern = "/internal/claims",
        .name = "claims",
        .action = identity::Action::kClaimsRead,
+       .memory_first = true,
        .handler = [this](http::Request& req, const Caller&) {
          auto body = ParseJsonObject(req);
          if (!body) return ProblemFor(body.error(), req);

@@ -48,6 +48,7 @@ void Api::AddSystemRoutes() {
        .pattern = "/healthz",
        .name = "healthz",
        .action = identity::Action::kPublic,
+       .memory_first = true,  // liveness must not queue behind database work
        .handler = [](http::Request&, const Caller&) {
          return http::Response::Json(200, R"({"status":"ok"})");
        }});

@@ -157,7 +157,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   options.drain_timeout = std::chrono::milliseconds(config.drain_timeout_ms);
   http::Server server(
       options, [&](http::Request& r) { return api.Handle(r); },
-      [&](const http::Exchange& x) { api.Observe(x); });
+      [&](const http::Exchange& x) { api.Observe(x); },
+      [&](http::Request& r) { return api.HandleInline(r); });
   try {
     server.Listen();
   } catch (const std::exception& e) {

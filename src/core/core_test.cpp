@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "core/crypto.hpp"
+#include "core/memory_only.hpp"
 #include "core/time.hpp"
 #include "core/uuid.hpp"
 
@@ -120,6 +122,29 @@ TEST(CryptoTest, HashesAndComparisons) {
   EXPECT_FALSE(ConstantTimeEquals("secret", "secret2"));
   EXPECT_NE(RandomToken(32), RandomToken(32));
   EXPECT_EQ(RandomToken(30).size(), 40u);
+}
+
+TEST(MemoryOnlyTest, MayBlockThrowsOnlyInsideTheScopeOfThisThread) {
+  EXPECT_NO_THROW(MayBlock());
+  {
+    MemoryOnly outer;
+    EXPECT_THROW(MayBlock(), WouldBlock);
+    {
+      MemoryOnly inner;
+      EXPECT_THROW(MayBlock(), WouldBlock);
+    }
+    EXPECT_THROW(MayBlock(), WouldBlock) << "the inner scope restores, not clears";
+    bool other_thread_threw = true;
+    std::thread([&] {
+      try {
+        MayBlock();
+        other_thread_threw = false;
+      } catch (const WouldBlock&) {
+      }
+    }).join();
+    EXPECT_FALSE(other_thread_threw);
+  }
+  EXPECT_NO_THROW(MayBlock());
 }
 
 }  // namespace

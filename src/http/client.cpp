@@ -1,4 +1,5 @@
 #include "http/client.hpp"
+#include "core/memory_only.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -47,6 +48,7 @@ Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& in, const s
 }  // namespace
 
 Result<ClientResponse> Fetch(const ClientRequest& in) {
+  MayBlock();
   auto url = boost::urls::parse_absolute_uri(in.url);
   if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
     return InvalidInput("invalid-url", "Invalid URL", "not an absolute http(s) URL: " + in.url);

@@ -22,6 +22,8 @@ struct Route {
   std::string pattern{};  // "/tenants/{id}"
   std::string name{};     // metric label and log field: "tenant_get"
   Handler handler{};
+  // The handler may be tried on an I/O thread first, in a MemoryOnly scope (core/memory_only.hpp).
+  bool memory_first = false;
   std::vector<std::string> segments{};  // split pattern
 };
 

@@ -85,6 +85,7 @@ struct Server::Impl {
   ServerOptions options;
   HandleFn handle;
   ObserveFn observe;
+  InlineFn try_inline;
   // One io_context per thread, each run by exactly one thread: a connection lives on one
   // context, so its coroutine, its socket and its timer never need a strand or a lock.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -98,10 +99,11 @@ struct Server::Impl {
   std::set<std::shared_ptr<Connection>> connections;
   asio::steady_timer drain_timer{ioc};
 
-  Impl(ServerOptions o, HandleFn h, ObserveFn ob)
+  Impl(ServerOptions o, HandleFn h, ObserveFn ob, InlineFn in)
       : options(std::move(o)),
         handle(std::move(h)),
         observe(std::move(ob)),
+        try_inline(std::move(in)),
         contexts(MakeContexts(options.io_threads)),
         ioc(*contexts.front()) {
     for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
@@ -124,11 +126,23 @@ struct Server::Impl {
     try {
       return handle(req);
     } catch (const std::exception& e) {
-      kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
-      return Problem(500, "internal", "Internal error",
-                     "the server failed to handle the request; request id " + req.request_id,
-                     req.path);
+      return Failed(req, e);
     }
+  }
+
+  std::optional<Response> InvokeInline(Request& req) {
+    try {
+      return try_inline(req);
+    } catch (const std::exception& e) {
+      return Failed(req, e);
+    }
+  }
+
+  static Response Failed(const Request& req, const std::exception& e) {
+    kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
+    return Problem(500, "internal", "Internal error",
+                   "the server failed to handle the request; request id " + req.request_id,
+                   req.path);
   }
 
   asio::awaitable<void> Accept() {
@@ -259,7 +273,11 @@ struct Server::Impl {
         res = Problem(400, "bad-target", "Bad request target",
                       "the request target is not a valid origin-form path", req.target);
       } else {
-        if (blocking) {
+        std::optional<Response> quick;
+        if (blocking && try_inline) quick = InvokeInline(req);
+        if (quick) {
+          res = std::move(*quick);
+        } else if (blocking) {
           res = co_await asio::co_spawn(
               *blocking, [this, &req]() -> asio::awaitable<Response> { co_return Invoke(req); },
               asio::use_awaitable);
@@ -384,8 +402,9 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOptions options, HandleFn handle, ObserveFn observe)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handle), std::move(observe))) {}
+Server::Server(ServerOptions options, HandleFn handle, ObserveFn observe, InlineFn try_inline)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handle), std::move(observe),
+                                   std::move(try_inline))) {}
 
 Server::~Server() {
   if (impl_->blocking) impl_->blocking->join();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/message.hpp"
@@ -42,8 +43,11 @@ class Server {
  public:
   using HandleFn = std::function<Response(Request&)>;
   using ObserveFn = std::function<void(const Exchange&)>;
+  // With a blocking pool: tried first on the I/O thread; nullopt sends the request to `handle`
+  // on the pool (see core/memory_only.hpp).
+  using InlineFn = std::function<std::optional<Response>(Request&)>;
 
-  Server(ServerOptions options, HandleFn handle, ObserveFn observe);
+  Server(ServerOptions options, HandleFn handle, ObserveFn observe, InlineFn try_inline = {});
   ~Server();
 
   void Listen();                // binds the socket

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "core/memory_only.hpp"
 
 namespace breakpilot::storage {
 namespace {
@@ -246,6 +247,7 @@ std::uint64_t PostgresDatabase::Subscribe(Listener fn) {
 }
 
 std::unique_ptr<PgConnection> PostgresDatabase::Acquire() {
+  MayBlock();  // a round trip ahead: not on an I/O thread answering from memory
   {
     std::unique_lock lock(mutex_);
     if (!cv_.wait_for(lock, std::chrono::seconds(options_.connect_timeout_s * 2),

@@ -1,4 +1,5 @@
 #include "storage/sqlite_database.hpp"
+#include "core/memory_only.hpp"
 
 #include <sqlite3.h>
 
@@ -178,6 +179,7 @@ std::unique_ptr<SqliteConnection> SqliteDatabase::Open() const {
 }
 
 void SqliteDatabase::Write(const std::function<void(Session&)>& fn) {
+  MayBlock();
   std::lock_guard lock(write_mutex_);
   writer_->Exec("BEGIN IMMEDIATE");
   try {
@@ -199,6 +201,7 @@ std::uint64_t SqliteDatabase::Subscribe(Listener fn) {
 }
 
 void SqliteDatabase::Read(const std::function<void(Session&)>& fn) {
+  MayBlock();
   if (in_memory_) {  // one connection holds the whole in-memory database
     std::vector<std::string> events;
     {

@@ -435,6 +435,22 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
     if (last_used.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   EXPECT_FALSE(last_used.empty());
+
+  // On PostgreSQL, verify is tried on the I/O thread and answered there from the cache; a miss
+  // goes on to the blocking pool. Both happened above, and every answer was right. On SQLite
+  // every handler runs inline anyway.
+  const auto metrics = client().Get("/metrics").body;
+  const auto inline_count = [&](const std::string& outcome) {
+    const std::string name = "breakpilot_http_inline_total{outcome=\"" + outcome + "\"} ";
+    const auto at = metrics.find(name);
+    return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size()));
+  };
+  if (GetParam() == Store::kPostgres) {
+    EXPECT_GT(inline_count("answered"), 5) << metrics;
+    EXPECT_GT(inline_count("declined"), 0) << metrics;
+  } else {
+    EXPECT_EQ(inline_count("answered"), 0) << metrics;
+  }
 }
 
 TEST_P(IdentityTest, BadApiKeyInputIs422NamingEachField) {
