@@ -67,6 +67,7 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
                 }),
       engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour) {
+  tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
   tenants_.OnStatusChanged(
       [this](storage::Session& s, const tenants::Tenant& t) { engine_.OnStatusChanged(s, t); });
   keys_.Refresh();

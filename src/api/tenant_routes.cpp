@@ -80,6 +80,7 @@ void Api::AddTenantRoutes() {
        .name = "tenant_get",
        .action = identity::Action::kTenantRead,
        .tenant = TenantFrom::kPathId,
+       .memory_first = true,
        .handler = [this](http::Request& req, const Caller&) {
          auto id = UuidParam(req, "id");
          if (!id) return ProblemFor(id.error(), req);

@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <shared_mutex>
+#include <unordered_map>
+
 #include "core/crypto.hpp"
 #include "core/uuid.hpp"
 #include "mail/message.hpp"
@@ -160,10 +164,58 @@ Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
   return t;
 }
 
+struct TenantService::ReadCache {
+  static constexpr std::size_t kLimit = 100'000;
+  std::shared_mutex mu;
+  std::unordered_map<std::string, Tenant> tenants;  // by id, as stored
+  std::atomic<std::uint64_t> generation{0};         // bumped by every event
+  std::uint64_t subscription = 0;
+
+  void OnEvent(std::string_view event) {
+    std::unique_lock lock(mu);
+    ++generation;
+    if (event == "*") {
+      tenants.clear();
+    } else if (event.rfind("tenant:", 0) == 0) {
+      tenants.erase(std::string(event.substr(7)));
+    }
+  }
+};
+
+TenantService::TenantService(storage::Database& db, const Clock& clock,
+                             TenantCreatedHook on_created)
+    : db_(db), clock_(clock), on_created_(std::move(on_created)) {}
+
+TenantService::~TenantService() {
+  if (cache_) db_.Unsubscribe(cache_->subscription);
+}
+
+void TenantService::EnableReadCache() {
+  if (cache_) return;
+  cache_ = std::make_unique<ReadCache>();
+  cache_->subscription =
+      db_.Subscribe([cache = cache_.get()](std::string_view event) { cache->OnEvent(event); });
+}
+
 Result<Tenant> TenantService::Get(const std::string& id) {
+  std::uint64_t generation = 0;
+  if (cache_) {
+    std::shared_lock lock(cache_->mu);
+    if (auto it = cache_->tenants.find(id); it != cache_->tenants.end()) return it->second;
+    generation = cache_->generation.load();
+  }
   std::optional<Tenant> t;
   db_.Read([&](storage::Session& s) { t = store::SelectTenant(s, id); });
   if (!t) return TenantNotFound(id);
+  // Kept only if no event arrived since the lookup (it could be about this very row), and
+  // under the stored id, the one its events name.
+  if (cache_ && t->id == id) {
+    std::unique_lock lock(cache_->mu);
+    if (cache_->generation.load() == generation) {
+      if (cache_->tenants.size() >= ReadCache::kLimit) cache_->tenants.clear();
+      cache_->tenants.emplace(id, *t);
+    }
+  }
   return *t;
 }
 

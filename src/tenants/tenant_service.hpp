@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -75,8 +76,16 @@ std::optional<std::string> ValidateContactEmail(const std::optional<std::string>
 
 class TenantService {
  public:
-  TenantService(storage::Database& db, const Clock& clock, TenantCreatedHook on_created = {})
-      : db_(db), clock_(clock), on_created_(std::move(on_created)) {}
+  TenantService(storage::Database& db, const Clock& clock, TenantCreatedHook on_created = {});
+  ~TenantService();
+  TenantService(const TenantService&) = delete;
+  TenantService& operator=(const TenantService&) = delete;
+
+  // From now on Get answers from memory after a tenant's first read, kept right by the storage
+  // event every change to a tenant publishes ("tenant:<id>"; "*" drops all), on every replica
+  // (LISTEN/NOTIFY on PostgreSQL; in-process before the writer returns on both stores). For the
+  // API's hot reads; tools and tests read through.
+  void EnableReadCache();
 
   Result<Tenant> Create(const audit::Actor& actor, const CreateTenantInput& in);
   // Creates the demo tenant (kind demo, status demo, slug "demo") unless present; the slug is
@@ -98,12 +107,14 @@ class TenantService {
                                std::optional<std::int64_t> days);
 
  private:
+  struct ReadCache;
   Result<Tenant> Insert(const audit::Actor& actor, Tenant t, const CreateTenantInput* in);
 
   storage::Database& db_;
   const Clock& clock_;
   TenantCreatedHook on_created_;
   StatusChangedHook on_status_;
+  std::unique_ptr<ReadCache> cache_;
 };
 
 }  // namespace breakpilot::tenants

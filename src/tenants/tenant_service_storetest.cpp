@@ -91,6 +91,31 @@ TEST_P(TenantServiceTest, UpdateChecksVersions) {
   EXPECT_EQ(svc_->Get(t->id)->name, "Acme 2");
 }
 
+TEST_P(TenantServiceTest, TheReadCacheAnswersUntilAnEventNamesTheTenant) {
+  auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme"});
+  ASSERT_TRUE(t.ok());
+  TenantService cached(*db_, SystemClock());
+  cached.EnableReadCache();
+  ASSERT_EQ(cached.Get(t->id)->name, "Acme");
+  // A change behind the platform's back (no event) is not seen: the answer came from memory.
+  constexpr storage::Query kRename{"test_rename", "UPDATE tenants SET name = $2 WHERE id = $1"};
+  db_->Write([&](storage::Session& s) { s.Execute(kRename, {t->id, "Renamed quietly"}); });
+  EXPECT_EQ(cached.Get(t->id)->name, "Acme");
+  EXPECT_EQ(svc_->Get(t->id)->name, "Renamed quietly") << "an uncached service reads through";
+  // Any change through the platform publishes the tenant's event: the next read is fresh, on
+  // a change made by another service object too (as by another replica).
+  auto u = svc_->Update(actor_, t->id, {.name = std::string("Acme 2")}, std::int64_t{1});
+  ASSERT_TRUE(u.ok()) << u.error().detail;
+  EXPECT_EQ(cached.Get(t->id)->name, "Acme 2");
+  ASSERT_TRUE(svc_->SetAuditRetention(actor_, t->id, 30).ok());
+  EXPECT_EQ(cached.Get(t->id)->version, 3) << "retention changes the version, and says so";
+  auto active = svc_->Apply(actor_, t->id, lifecycle::Action::kActivate, {});
+  ASSERT_TRUE(active.ok()) << active.error().detail;
+  EXPECT_EQ(cached.Get(t->id)->status, Status::kActive);
+  // An unknown tenant is not remembered as missing.
+  EXPECT_FALSE(cached.Get("0192f2c4-0000-7000-8000-000000000009").ok());
+}
+
 TEST_P(TenantServiceTest, LifecycleWritesOneAuditEventPerRealChange) {
   auto t = svc_->Create(actor_, {.slug = "acme", .name = "Acme"});
   ASSERT_TRUE(t.ok());

@@ -139,8 +139,10 @@ std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f) {
 
 void SetAuditRetention(storage::Session& s, const std::string& id,
                        std::optional<std::int64_t> days) {
-  s.Execute(kSetAuditRetention,
-            {id, days ? storage::Param{std::to_string(*days)} : storage::Param{}});
+  if (s.Execute(kSetAuditRetention,
+                {id, days ? storage::Param{std::to_string(*days)} : storage::Param{}}) == 1) {
+    s.Notify(TenantChangedEvent(id));  // the version moved: cached copies are stale
+  }
 }
 
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version) {
