@@ -137,10 +137,17 @@ void Api::Maintain() {
 
 Api::~Api() = default;
 
-http::Response Api::Handle(http::Request& req) {
-  http::Response res = Route(req);
+namespace {
+
+http::Response WithNoSniff(http::Response res) {
   res.headers.Set("X-Content-Type-Options", "nosniff");
   return res;
+}
+
+}  // namespace
+
+http::Response Api::Handle(http::Request& req) {
+  return WithNoSniff(Route(req));
 }
 
 std::optional<http::Response> Api::HandleInline(http::Request& req) {
@@ -150,15 +157,12 @@ std::optional<http::Response> Api::HandleInline(http::Request& req) {
   req.path_params = std::move(m.params);
   try {
     MemoryOnly scope;
-    http::Response res = m.route->handler(req);
-    res.headers.Set("X-Content-Type-Options", "nosniff");
+    http::Response res = WithNoSniff(m.route->handler(req));
     inline_answered_.fetch_add(1, std::memory_order_relaxed);
     return res;
   } catch (const WouldBlock&) {
     inline_declined_.fetch_add(1, std::memory_order_relaxed);
-    req.route = "unmatched";  // Handle routes it again
-    req.path_params.clear();
-    return std::nullopt;
+    return std::nullopt;  // Handle routes it again, on the pool
   }
 }
 

@@ -10,14 +10,13 @@ constexpr char AsciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
 }
 
-// Header names are ASCII tokens: no locale needed.
-bool EqualsLower(std::string_view a, std::string_view b) {
+}  // namespace
+
+bool HeaderNameEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return AsciiLower(x) == AsciiLower(y);
          });
 }
-
-}  // namespace
 
 void Headers::Add(std::string_view name, std::string_view value) {
   items_.emplace_back(std::string(name), std::string(value));
@@ -25,7 +24,7 @@ void Headers::Add(std::string_view name, std::string_view value) {
 
 void Headers::Set(std::string_view name, std::string_view value) {
   for (auto& [k, v] : items_) {
-    if (EqualsLower(k, name)) {
+    if (HeaderNameEquals(k, name)) {
       v = std::string(value);
       return;
     }
@@ -35,14 +34,15 @@ void Headers::Set(std::string_view name, std::string_view value) {
 
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
   for (const auto& [k, v] : items_) {
-    if (EqualsLower(k, name)) return std::string_view(v);
+    if (HeaderNameEquals(k, name)) return std::string_view(v);
   }
   return std::nullopt;
 }
 
 std::size_t Headers::Count(std::string_view name) const {
-  return static_cast<std::size_t>(std::count_if(
-      items_.begin(), items_.end(), [&](const auto& kv) { return EqualsLower(kv.first, name); }));
+  return static_cast<std::size_t>(std::count_if(items_.begin(), items_.end(), [&](const auto& kv) {
+    return HeaderNameEquals(kv.first, name);
+  }));
 }
 
 std::optional<std::string_view> Request::Param(std::string_view name) const {

@@ -11,6 +11,9 @@
 
 namespace breakpilot::http {
 
+// Header names are ASCII tokens: compared case-insensitively, without a locale.
+bool HeaderNameEquals(std::string_view a, std::string_view b);
+
 // Header names keep their case; lookups are case-insensitive.
 class Headers {
  public:

@@ -209,12 +209,13 @@ struct Server::Impl {
   }
 
   // Writes a whole response: the rendered head and the body in one gathered write.
-  asio::awaitable<bool> WriteWhole(Connection& conn, const Response& res, unsigned version,
-                                   bool keep_alive, bool head) {
+  static asio::awaitable<bool> WriteWhole(Connection& conn, const Response& res, unsigned version,
+                                          bool keep_alive, bool head,
+                                          std::chrono::milliseconds timeout) {
     const std::string head_text = RenderHead(res, version, keep_alive, res.body.size());
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head_text), head ? asio::const_buffer() : asio::buffer(res.body)};
-    conn.stream.expires_after(options.read_timeout);
+    conn.stream.expires_after(timeout);
     auto [ec, n] =
         co_await asio::async_write(conn.stream, buffers, asio::as_tuple(asio::use_awaitable));
     (void)n;
@@ -257,11 +258,7 @@ struct Server::Impl {
           problem = Problem(400, "bad-request", "Bad request",
                             "the request is not valid HTTP/1.1: " + read_ec.message(), "");
         }
-        const std::string head_text = RenderHead(problem, 11, false, problem.body.size());
-        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text),
-                                                        asio::buffer(problem.body)};
-        conn->stream.expires_after(std::chrono::seconds(5));
-        co_await asio::async_write(conn->stream, buffers, asio::as_tuple(asio::use_awaitable));
+        co_await WriteWhole(*conn, problem, 11, false, false, std::chrono::seconds(5));
         co_await LingeringClose(*conn);
         break;
       }
@@ -297,9 +294,9 @@ struct Server::Impl {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (observe) observe(Exchange{&req, &res, res.body.size(), seconds});
       const bool write_ok =
-          streamed
-              ? co_await WriteStream(*conn, res, parser.version(), keep_alive, req.request_id)
-              : co_await WriteWhole(*conn, res, parser.version(), keep_alive, parser.is_head());
+          streamed ? co_await WriteStream(*conn, res, parser.version(), keep_alive, req.request_id)
+                   : co_await WriteWhole(*conn, res, parser.version(), keep_alive, parser.is_head(),
+                                         options.read_timeout);
       conn->busy = false;
       if (!write_ok || !keep_alive) break;
     }

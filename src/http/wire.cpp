@@ -10,16 +10,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr char AsciiLower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return AsciiLower(x) == AsciiLower(y);
-         });
-}
-
 // RFC 9110 token characters.
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
@@ -36,8 +26,8 @@ bool IsSafeValue(std::string_view s) {
 
 // The head's own fields, which RenderHead writes itself.
 bool IsFraming(std::string_view name) {
-  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
-         IEquals(name, "Connection") || IEquals(name, "Server");
+  return HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Transfer-Encoding") ||
+         HeaderNameEquals(name, "Connection") || HeaderNameEquals(name, "Server");
 }
 
 bool HasNoContent(int status) {
