@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <unordered_set>
 #include <utility>
@@ -40,6 +41,107 @@ PGconn* Connect(const std::string& url, int connect_timeout_s, std::string& erro
       conn, [](void*, const char*) {}, nullptr);
   return conn;
 }
+
+// Type OIDs of the binary values PgRowView reads (pg_type.dat; fixed since PostgreSQL 8).
+constexpr Oid kBoolOid = 16, kNameOid = 19, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23,
+              kTextOid = 25, kJsonOid = 114, kBpcharOid = 1042, kVarcharOid = 1043,
+              kTimestampOid = 1114, kTimestamptzOid = 1184, kUuidOid = 2950, kJsonbOid = 3802;
+// Binary timestamps count microseconds from 2000-01-01 (integer datetimes, the only kind
+// since PostgreSQL 10).
+constexpr std::int64_t kPgEpochMicros = 946'684'800'000'000;
+
+std::uint64_t BigEndian(const char* p, int n) {
+  std::uint64_t v = 0;
+  for (int k = 0; k < n; ++k) v = (v << 8) | static_cast<unsigned char>(p[k]);
+  return v;
+}
+
+// A row of a result fetched in binary form (resultFormat 1).
+class PgRowView final : public RowView {
+ public:
+  explicit PgRowView(const PGresult* r) : r_(r), uuids_(static_cast<std::size_t>(PQnfields(r))) {
+    for (int j = 0; j < PQnfields(r); ++j) types_.push_back(PQftype(r, j));
+  }
+  void At(int row) { row_ = row; }
+
+  bool IsNull(std::size_t i) const override { return PQgetisnull(r_, row_, Col(i)) != 0; }
+  std::string_view Text(std::size_t i) const override {
+    const int c = Col(i);
+    const char* v = PQgetvalue(r_, row_, c);
+    auto n = static_cast<std::size_t>(PQgetlength(r_, row_, c));
+    if (IsNull(i)) return {};
+    switch (types_[i]) {
+      case kTextOid:
+      case kVarcharOid:
+      case kBpcharOid:
+      case kNameOid:
+      case kJsonOid: return {v, n};
+      case kJsonbOid:  // a version byte (1), then the text
+        if (n == 0 || v[0] != 1) throw DatabaseError("jsonb in an unknown binary version");
+        return {v + 1, n - 1};
+      case kUuidOid: {
+        if (n != 16) throw DatabaseError("a binary uuid that is not 16 bytes");
+        static constexpr char kHex[] = "0123456789abcdef";
+        auto& out = uuids_[i];
+        std::size_t o = 0;
+        for (std::size_t k = 0; k < 16; ++k) {
+          if (k == 4 || k == 6 || k == 8 || k == 10) out[o++] = '-';
+          const auto b = static_cast<unsigned char>(v[k]);
+          out[o++] = kHex[b >> 4];
+          out[o++] = kHex[b & 15];
+        }
+        return {out.data(), out.size()};
+      }
+      default: throw TypeError(i, "text");
+    }
+  }
+  std::int64_t Int(std::size_t i) const override {
+    const int c = Col(i);
+    if (IsNull(i)) return 0;
+    switch (types_[i]) {
+      case kInt8Oid: return static_cast<std::int64_t>(BigEndian(Fixed(c, 8), 8));
+      case kInt4Oid: return static_cast<std::int32_t>(BigEndian(Fixed(c, 4), 4));
+      case kInt2Oid: return static_cast<std::int16_t>(BigEndian(Fixed(c, 2), 2));
+      default: throw TypeError(i, "integer");
+    }
+  }
+  bool Bool(std::size_t i) const override {
+    const int c = Col(i);
+    if (types_[i] != kBoolOid) throw TypeError(i, "boolean");
+    return !IsNull(i) && Fixed(c, 1)[0] != 0;
+  }
+  Timestamp Time(std::size_t i) const override {
+    const int c = Col(i);
+    if (types_[i] != kTimestamptzOid && types_[i] != kTimestampOid) {
+      throw TypeError(i, "timestamp");
+    }
+    if (IsNull(i)) return {};
+    const auto pg = static_cast<std::int64_t>(BigEndian(Fixed(c, 8), 8));
+    return Timestamp{pg + kPgEpochMicros};
+  }
+
+ private:
+  int Col(std::size_t i) const {
+    if (i >= types_.size()) throw DatabaseError("no column " + std::to_string(i));
+    return static_cast<int>(i);
+  }
+  // A fixed-size binary value, its size checked.
+  const char* Fixed(int c, int size) const {
+    if (PQgetlength(r_, row_, c) != size) {
+      throw DatabaseError("column " + std::to_string(c) + ": a binary value of an unexpected size");
+    }
+    return PQgetvalue(r_, row_, c);
+  }
+  DatabaseError TypeError(std::size_t i, std::string_view as) const {
+    return DatabaseError("column " + std::to_string(i) + " (type oid " + std::to_string(types_[i]) +
+                         ") read as " + std::string(as));
+  }
+
+  const PGresult* r_;
+  int row_ = 0;
+  std::vector<Oid> types_;
+  mutable std::vector<std::array<char, 36>> uuids_;
+};
 
 }  // namespace
 
@@ -183,6 +285,18 @@ class PgConnection final : public Session {
     return rows;
   }
 
+  std::size_t ForEachRow(const Query& q, const std::vector<Param>& params,
+                         const std::function<void(const RowView&)>& fn) override {
+    ResultPtr r = Run(q, params, /*binary=*/true);
+    PgRowView row(r.get());
+    const int nrows = PQntuples(r.get());
+    for (int i = 0; i < nrows; ++i) {
+      row.At(i);
+      fn(row);
+    }
+    return static_cast<std::size_t>(nrows);
+  }
+
   std::int64_t Execute(const Query& q, const std::vector<Param>& params) override {
     ResultPtr r = Run(q, params);
     const char* n = PQcmdTuples(r.get());
@@ -190,7 +304,7 @@ class PgConnection final : public Session {
   }
 
  private:
-  ResultPtr Run(const Query& q, const std::vector<Param>& params) {
+  ResultPtr Run(const Query& q, const std::vector<Param>& params, bool binary = false) {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -198,7 +312,8 @@ class PgConnection final : public Session {
     ResultPtr r;
     if (q.dynamic) {  // planned with these values, not kept
       const std::string sql(q.For(Dialect::kPostgres));
-      r.reset(PQexecParams(conn_, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
+      r.reset(PQexecParams(conn_, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr,
+                           binary ? 1 : 0));
     } else {
       const std::string name(q.name);
       if (!prepared_.contains(name)) {
@@ -207,7 +322,8 @@ class PgConnection final : public Session {
         if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) Throw(q.name, p.get());
         prepared_.insert(name);
       }
-      r.reset(PQexecPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0));
+      r.reset(
+          PQexecPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, binary ? 1 : 0));
     }
     const auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Throw(q.name, r.get());

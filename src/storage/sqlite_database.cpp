@@ -10,6 +10,52 @@
 #include <utility>
 
 namespace breakpilot::storage {
+namespace {
+
+// A row of a statement that just stepped to SQLITE_ROW.
+class SqliteRowView final : public RowView {
+ public:
+  explicit SqliteRowView(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  bool IsNull(std::size_t i) const override {
+    return sqlite3_column_type(stmt_, Col(i)) == SQLITE_NULL;
+  }
+  std::string_view Text(std::size_t i) const override {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, Col(i)));
+    if (text == nullptr) return {};
+    return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, Col(i)))};
+  }
+  std::int64_t Int(std::size_t i) const override {
+    if (const int type = sqlite3_column_type(stmt_, Col(i));
+        type != SQLITE_INTEGER && type != SQLITE_NULL) {
+      throw DatabaseError("column " + std::to_string(i) + " is not an integer");
+    }
+    return sqlite3_column_int64(stmt_, Col(i));
+  }
+  bool Bool(std::size_t i) const override {
+    if (sqlite3_column_type(stmt_, Col(i)) == SQLITE_TEXT) {
+      const std::string_view t = Text(i);
+      return t == "1" || t == "t" || t == "true";
+    }
+    return Int(i) != 0;
+  }
+  Timestamp Time(std::size_t i) const override {
+    if (IsNull(i)) return {};
+    auto t = ParseTimestamp(Text(i));
+    if (!t) throw DatabaseError("column " + std::to_string(i) + " is not a timestamp");
+    return *t;
+  }
+
+ private:
+  int Col(std::size_t i) const {
+    if (i >= static_cast<std::size_t>(sqlite3_column_count(stmt_))) {
+      throw DatabaseError("no column " + std::to_string(i));
+    }
+    return static_cast<int>(i);
+  }
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace
 
 class SqliteConnection final : public Session {
  public:
@@ -76,6 +122,24 @@ class SqliteConnection final : public Session {
     }
     sqlite3_reset(stmt);
     return rows;
+  }
+
+  std::size_t ForEachRow(const Query& q, const std::vector<Param>& params,
+                         const std::function<void(const RowView&)>& fn) override {
+    sqlite3_stmt* stmt = Prepare(q, params);
+    struct Reset {
+      sqlite3_stmt* stmt;
+      ~Reset() { sqlite3_reset(stmt); }
+    } reset{stmt};
+    const SqliteRowView row(stmt);
+    std::size_t n = 0;
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return n;
+      if (rc != SQLITE_ROW) Fail(q, stmt, rc);
+      fn(row);
+      ++n;
+    }
   }
 
   std::int64_t Execute(const Query& q, const std::vector<Param>& params) override {

@@ -99,6 +99,70 @@ TEST_P(StorageTest, WriteRollsBackOnThrowAndMapsUniqueViolations) {
   db_->Read([](Session& s) { EXPECT_EQ(s.FetchOne(kCount, {})->Int(0), 1); });
 }
 
+// ForEachRow reads in place (binary on PostgreSQL) exactly what Fetch reads as text.
+TEST_P(StorageTest, RowsReadInPlaceMatchRowsFetchedAsText) {
+  static constexpr Query kTypedCreate{
+      "v_create",
+      "CREATE TABLE v (k integer PRIMARY KEY, id uuid, t text, n8 bigint, n4 integer, "
+      "b boolean, ts timestamptz, j jsonb)",
+      "CREATE TABLE v (k integer PRIMARY KEY, id text, t text, n8 integer, n4 integer, "
+      "b integer, ts text, j text)"};
+  static constexpr Query kTypedInsert{
+      "v_insert",
+      "INSERT INTO v VALUES ($1::int, $2::uuid, $3, $4::bigint, $5::int, $6::boolean, "
+      "$7::timestamptz, $8::jsonb)",
+      "INSERT INTO v VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+  static constexpr Query kTypedAll{"v_all", "SELECT id, t, n8, n4, b, ts, j FROM v ORDER BY k"};
+  const bool pg = db_->dialect() == Dialect::kPostgres;
+  db_->Write([&](Session& s) {
+    s.Execute(kTypedCreate, {});
+    s.Execute(kTypedInsert,
+              {"1", "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6", "Grüße, \"x\"\r\n", "-9000000000", "-7",
+               pg ? "true" : "1", "1999-12-31 23:59:59.999999+00", R"({"a": [1, "ü"]})"});
+    s.Execute(kTypedInsert,
+              {"2", "ffffffff-ffff-ffff-ffff-ffffffffffff", "", "9000000000", "2147483647",
+               pg ? "false" : "0", "2026-11-26 06:01:02.000003+00", "{}"});
+    s.Execute(kTypedInsert, {"3", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                             std::nullopt, std::nullopt, std::nullopt});
+  });
+  db_->Read([&](Session& s) {
+    const auto rows = s.Fetch(kTypedAll, {});
+    ASSERT_EQ(rows.size(), 3U);
+    std::size_t i = 0;
+    const auto n = s.ForEachRow(kTypedAll, {}, [&](const RowView& v) {
+      const Row& r = rows.at(i++);
+      for (std::size_t c = 0; c < 7; ++c) EXPECT_EQ(v.IsNull(c), r.IsNull(c)) << i << "/" << c;
+      if (r.IsNull(0)) {
+        EXPECT_EQ(v.Text(0), "");
+        EXPECT_EQ(v.Int(2), 0);
+        EXPECT_FALSE(v.Bool(4));
+        EXPECT_EQ(v.Time(5), Timestamp{});
+        return;
+      }
+      EXPECT_EQ(v.Text(0), r.Text(0));
+      EXPECT_EQ(v.Text(1), r.Text(1));
+      EXPECT_EQ(v.Int(2), r.Int(2));
+      EXPECT_EQ(v.Int(3), r.Int(3));
+      EXPECT_EQ(v.Bool(4), r.Text(4) == "t" || r.Text(4) == "1");
+      EXPECT_EQ(v.Time(5), r.Time(5));
+      EXPECT_EQ(v.Text(6), r.Text(6));
+    });
+    EXPECT_EQ(n, 3U);
+    EXPECT_EQ(i, 3U);
+    EXPECT_THROW(s.ForEachRow(kTypedAll, {},
+                              [&](const RowView& v) {
+                                EXPECT_EQ(v.Time(5).micros, 946'684'799'999'999)
+                                    << "before PostgreSQL's own epoch (2000-01-01)";
+                                EXPECT_THROW(v.Time(1), DatabaseError) << "text is no timestamp";
+                                EXPECT_THROW(v.Text(99), DatabaseError);
+                                throw std::runtime_error("stop after the first row");
+                              }),
+                 std::runtime_error);
+    EXPECT_EQ(s.ForEachRow(kTypedAll, {}, [](const RowView&) {}), 3U)
+        << "a callback that threw leaves the statement usable";
+  });
+}
+
 TEST_P(StorageTest, BrokenSqlIsADatabaseError) {
   static constexpr Query kBroken{"t_broken", "SELEKT nonsense"};
   EXPECT_THROW(db_->Read([](Session& s) { s.Fetch(kBroken, {}); }), DatabaseError);
