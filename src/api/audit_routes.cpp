@@ -310,17 +310,15 @@ void Api::AddAuditRoutes() {
            return res;
          }
          // CSV: page by page through the keyset cursor, one page per chunk, the next page
-         // read while this one is sent.
-         auto reader = std::make_shared<audit::PageReader>(db_, *f, 2000);
+         // read and formatted while this one is sent.
+         auto pages = std::make_shared<audit::PageWriter>(db_, *f, audit::AppendCsv);
          http::Response res;
          res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
          res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
          res.body = audit::CsvHeader();
-         res.stream = [reader](std::string& out) {
-           auto page = reader->Next();
-           out.reserve(page.size() * 400);
-           for (const auto& e : page) audit::AppendCsv(out, e);
-           return !page.empty();
+         res.stream = [pages](std::string& out) {
+           out = pages->Next();
+           return !out.empty();
          };
          return res;
        }});

@@ -51,7 +51,31 @@ std::string GenesisHash(std::string_view chain);
 // SHA-256 over the previous hash and every stored column of `e` (with its seq), hex.
 std::string LinkHash(std::string_view previous_hash, const Entry& e);
 
-// The columns of an audit_log row, in the order EntryFromRow (trail.hpp) reads them.
+// The columns of an audit_log row as every reader selects them, and their places.
+enum Column : std::size_t {
+  kIdCol,
+  kChainCol,
+  kSeqCol,
+  kHashCol,
+  kTenantCol,
+  kProductCol,
+  kActionCol,
+  kCrudCol,
+  kActorIdCol,
+  kActorNameCol,
+  kTargetTypeCol,
+  kTargetIdCol,
+  kTargetNameCol,
+  kDescriptionCol,
+  kIsFailureCol,
+  kSourceIpCol,
+  kRequestIdCol,
+  kFieldsCol,
+  kDetailCol,
+  kCreatedCol,
+  kReceivedCol,
+  kDemoCol,
+};
 inline constexpr std::string_view kColumns =
     "id, chain, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, target_type, "
     "target_id, target_name, description, is_failure, source_ip, request_id, fields, detail, "

@@ -2,6 +2,8 @@
 
 #include <hpdf.h>
 
+#include <charconv>
+#include <initializer_list>
 #include <memory>
 
 namespace breakpilot::audit {
@@ -83,7 +85,7 @@ struct DocDeleter {
   void operator()(HPDF_Doc d) const { HPDF_Free(d); }
 };
 
-struct Column {
+struct PdfColumn {
   const char* title;
   float width;
 };
@@ -91,9 +93,9 @@ struct Column {
 constexpr float kMargin = 28;
 constexpr float kRow = 10.5F;
 constexpr float kFontSize = 7;
-constexpr Column kPdfColumns[] = {{"Time (UTC)", 92}, {"Product", 52}, {"Actor", 105},
-                                  {"Action", 105},    {"Target", 105}, {"Description", 300},
-                                  {"Result", 27}};
+constexpr PdfColumn kPdfColumns[] = {{"Time (UTC)", 92}, {"Product", 52}, {"Actor", 105},
+                                     {"Action", 105},    {"Target", 105}, {"Description", 300},
+                                     {"Result", 27}};
 
 // Cuts `text` to what fits in `width` at the current font, with "..." when cut.
 std::string Fit(HPDF_Page page, HPDF_Font font, const std::string& text, float width) {
@@ -120,34 +122,27 @@ std::string CsvHeader() {
          "target_id,target_name,description,is_failure,source_ip,request_id,fields,seq,hash\r\n";
 }
 
-void AppendCsv(std::string& out, const Entry& e) {
-  Cell(out, e.id);
+void AppendCsv(std::string& out, const storage::RowView& row) {
+  const auto cells = [&](std::initializer_list<Column> columns) {
+    for (const Column c : columns) {
+      Cell(out, row.Text(c));
+      out += ',';
+    }
+  };
+  cells({kIdCol});
+  AppendRfc3339(out, row.Time(kCreatedCol));
   out += ',';
-  Cell(out, FormatRfc3339(e.created));
+  AppendRfc3339(out, row.Time(kReceivedCol));
   out += ',';
-  Cell(out, FormatRfc3339(e.received));
+  cells({kTenantCol, kProductCol, kActionCol, kCrudCol, kActorIdCol, kActorNameCol, kTargetTypeCol,
+         kTargetIdCol, kTargetNameCol, kDescriptionCol});
+  out += row.Bool(kIsFailureCol) ? "true," : "false,";
+  cells({kSourceIpCol, kRequestIdCol, kFieldsCol});
+  char seq[24];
+  const auto end = std::to_chars(seq, seq + sizeof seq, row.Int(kSeqCol)).ptr;
+  out.append(seq, end);
   out += ',';
-  Cell(out, e.tenant_id.value_or(""));
-  out += ',';
-  for (const std::string* v : {&e.product, &e.action}) {
-    Cell(out, *v);
-    out += ',';
-  }
-  out += e.crud;
-  out += ',';
-  for (const std::string* v :
-       {&e.actor_id, &e.actor_name, &e.target_type, &e.target_id, &e.target_name, &e.description}) {
-    Cell(out, *v);
-    out += ',';
-  }
-  out += e.is_failure ? "true," : "false,";
-  for (const std::string* v : {&e.source_ip, &e.request_id, &e.fields}) {
-    Cell(out, *v);
-    out += ',';
-  }
-  out += std::to_string(e.seq);
-  out += ',';
-  out += e.hash;
+  Cell(out, row.Text(kHashCol));
   out += "\r\n";
 }
 

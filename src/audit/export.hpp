@@ -1,8 +1,9 @@
 // Taking the trail away (M10.2): CSV per RFC 4180, written row by row so an export of any size
 // streams in constant memory, and a paginated PDF table through libharu.
 //
+//   PageWriter pages(db, filter, AppendCsv);           // audit/trail.hpp
 //   std::string out = CsvHeader();
-//   for (const auto& e : page) AppendCsv(out, e);
+//   for (auto page = pages.Next(); !page.empty(); page = pages.Next()) out += page;
 //   auto pdf = RenderPdf(entries, {.title = "Audit trail", ...});   // Result<std::string>
 #pragma once
 
@@ -11,14 +12,16 @@
 
 #include "audit/entry.hpp"
 #include "core/result.hpp"
+#include "storage/database.hpp"
 
 namespace breakpilot::audit {
 
 // The CSV header line (CRLF-terminated).
 std::string CsvHeader();
-// One event as a CSV record (CRLF-terminated). A cell that a spreadsheet would run as a formula
-// (starting with = + - @ or a tab or CR) gets a leading apostrophe (OWASP CSV injection).
-void AppendCsv(std::string& out, const Entry& e);
+// One audit_log row selected with kColumns as a CSV record (CRLF-terminated). A cell that a
+// spreadsheet would run as a formula (starting with = + - @ or a tab or CR) gets a leading
+// apostrophe (OWASP CSV injection).
+void AppendCsv(std::string& out, const storage::RowView& row);
 
 inline constexpr std::size_t kMaxPdfRows = 50'000;
 

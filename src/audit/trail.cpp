@@ -388,9 +388,10 @@ std::optional<Cursor> DecodeCursor(std::string_view text) {
   return c;
 }
 
-std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
-                              const std::optional<Cursor>& cursor) {
-  const bool pg = db.dialect() == storage::Dialect::kPostgres;
+// The search as SQL: kColumns of the matches, newest first, at most `limit`.
+SqlBuilder SearchSql(storage::Dialect dialect, const Filter& f, int limit,
+                     const std::optional<Cursor>& cursor) {
+  const bool pg = dialect == storage::Dialect::kPostgres;
   const std::string uuid = pg ? "::uuid" : "";
   const std::string ts = pg ? "::timestamptz" : "";
   SqlBuilder q("SELECT " + std::string(kColumns) + " FROM audit_log");
@@ -428,6 +429,12 @@ std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
             {FormatStorage(cursor->created), cursor->id});
   }
   q.Emit(" ORDER BY created_at DESC, id DESC LIMIT $?", {std::to_string(limit)});
+  return q;
+}
+
+std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
+                              const std::optional<Cursor>& cursor) {
+  const SqlBuilder q = SearchSql(db.dialect(), f, limit, cursor);
   const storage::Query query{.name = "audit_search", .sql = q.sql(), .dynamic = true};
   std::vector<Entry> out;
   db.Read([&](storage::Session& s) {
@@ -441,31 +448,31 @@ std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
 }  // namespace
 
 Entry EntryFromRow(storage::Row&& row) {
-  const auto text = [&](std::size_t i) { return row.Take(i).value_or(""); };
+  const auto text = [&](Column c) { return row.Take(c).value_or(""); };
   Entry e;
-  e.id = text(0);
-  e.chain = text(1);
-  e.seq = row.IsNull(2) ? 0 : row.Int(2);
-  e.hash = text(3);
-  e.tenant_id = row.Take(4);
-  e.product = text(5);
-  e.action = text(6);
-  const std::string crud = text(7);
+  e.id = text(kIdCol);
+  e.chain = text(kChainCol);
+  e.seq = row.IsNull(kSeqCol) ? 0 : row.Int(kSeqCol);
+  e.hash = text(kHashCol);
+  e.tenant_id = row.Take(kTenantCol);
+  e.product = text(kProductCol);
+  e.action = text(kActionCol);
+  const std::string crud = text(kCrudCol);
   e.crud = crud.empty() ? '?' : crud[0];
-  e.actor_id = text(8);
-  e.actor_name = text(9);
-  e.target_type = text(10);
-  e.target_id = text(11);
-  e.target_name = text(12);
-  e.description = text(13);
-  e.is_failure = StoredBool(text(14));
-  e.source_ip = text(15);
-  e.request_id = text(16);
-  e.fields = text(17);
-  e.detail = text(18);
-  e.created = ParseTimestamp(text(19)).value_or(Timestamp{});
-  e.received = ParseTimestamp(text(20)).value_or(Timestamp{});
-  e.demo = StoredBool(text(21));
+  e.actor_id = text(kActorIdCol);
+  e.actor_name = text(kActorNameCol);
+  e.target_type = text(kTargetTypeCol);
+  e.target_id = text(kTargetIdCol);
+  e.target_name = text(kTargetNameCol);
+  e.description = text(kDescriptionCol);
+  e.is_failure = StoredBool(text(kIsFailureCol));
+  e.source_ip = text(kSourceIpCol);
+  e.request_id = text(kRequestIdCol);
+  e.fields = text(kFieldsCol);
+  e.detail = text(kDetailCol);
+  e.created = ParseTimestamp(text(kCreatedCol)).value_or(Timestamp{});
+  e.received = ParseTimestamp(text(kReceivedCol)).value_or(Timestamp{});
+  e.demo = StoredBool(text(kDemoCol));
   return e;
 }
 
@@ -558,36 +565,47 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size) {
-  PageReader reader(db, filter, page_size);
-  for (auto rows = reader.Next(); !rows.empty(); rows = reader.Next()) {
-    if (!fn(rows)) return;
+  std::optional<Cursor> at;
+  for (;;) {
+    auto rows = SearchRows(db, filter, page_size, at);
+    if (rows.empty() || !fn(rows) || static_cast<int>(rows.size()) < page_size) return;
+    at = Cursor{rows.back().created, rows.back().id};
   }
 }
 
-PageReader::PageReader(storage::Database& db, Filter filter, int page_size)
-    : db_(db), filter_(std::move(filter)), page_size_(page_size) {
-  Fetch(std::nullopt);
+PageWriter::PageWriter(storage::Database& db, Filter filter, Format format, int page_size)
+    : db_(db), filter_(std::move(filter)), format_(std::move(format)), page_size_(page_size) {
+  Start(std::nullopt);
 }
 
-PageReader::~PageReader() {
+PageWriter::~PageWriter() {
   if (pending_.valid()) pending_.wait();
 }
 
-void PageReader::Fetch(std::optional<std::pair<Timestamp, std::string>> after) {
-  std::optional<Cursor> at;
-  if (after) at = Cursor{after->first, std::move(after->second)};
-  pending_ = std::async(std::launch::async, [this, at = std::move(at)] {
-    return SearchRows(db_, filter_, page_size_, at);
+void PageWriter::Start(std::optional<std::pair<Timestamp, std::string>> after) {
+  pending_ = std::async(std::launch::async, [this, after = std::move(after)] {
+    std::optional<Cursor> at;
+    if (after) at = Cursor{after->first, after->second};
+    const SqlBuilder q = SearchSql(db_.dialect(), filter_, page_size_, at);
+    const storage::Query query{.name = "audit_export", .sql = q.sql(), .dynamic = true};
+    Written page;
+    page.text.reserve(static_cast<std::size_t>(page_size_) * 512);
+    int n = 0;
+    db_.Read([&](storage::Session& s) {
+      s.ForEachRow(query, q.params(), [&](const storage::RowView& row) {
+        format_(page.text, row);
+        if (++n == page_size_) page.last = {row.Time(kCreatedCol), std::string(row.Text(kIdCol))};
+      });
+    });
+    return page;
   });
 }
 
-std::vector<Entry> PageReader::Next() {
+std::string PageWriter::Next() {
   if (!pending_.valid()) return {};
-  auto rows = pending_.get();
-  if (static_cast<int>(rows.size()) == page_size_) {
-    Fetch(std::make_pair(rows.back().created, rows.back().id));
-  }
-  return rows;
+  Written page = pending_.get();
+  if (page.last) Start(std::move(page.last));
+  return std::move(page.text);
 }
 
 std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string& chain,

@@ -95,25 +95,32 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size = 2000);
 
-// The pages of a search, oldest cursor first, each fetched on a thread of its own while the
-// caller works on the previous one (an export formats and sends page n while the database
-// reads page n+1). Destruction waits for a fetch in flight.
-class PageReader {
+// A search turned into text page by page, for an export: each page is read and formatted on a
+// thread of its own while the caller sends the previous one, so the database, the formatting and
+// the socket work at once, in the memory of two pages. `format` sees each row in place (a
+// storage::RowView of kColumns, nothing copied). Destruction waits for a page in flight.
+class PageWriter {
  public:
-  PageReader(storage::Database& db, Filter filter, int page_size = 5000);
-  ~PageReader();
-  PageReader(const PageReader&) = delete;
-  PageReader& operator=(const PageReader&) = delete;
-  // The next page; empty once everything was read.
-  std::vector<Entry> Next();
+  using Format = std::function<void(std::string& out, const storage::RowView& row)>;
+  PageWriter(storage::Database& db, Filter filter, Format format, int page_size = 5000);
+  ~PageWriter();
+  PageWriter(const PageWriter&) = delete;
+  PageWriter& operator=(const PageWriter&) = delete;
+  // The next page's text; empty once every match was written.
+  std::string Next();
 
  private:
-  void Fetch(std::optional<std::pair<Timestamp, std::string>> after);
+  struct Written {
+    std::string text;
+    std::optional<std::pair<Timestamp, std::string>> last;  // a full page's last row: go on
+  };
+  void Start(std::optional<std::pair<Timestamp, std::string>> after);
 
   storage::Database& db_;
   Filter filter_;
+  Format format_;
   int page_size_;
-  std::future<std::vector<Entry>> pending_;
+  std::future<Written> pending_;
 };
 
 // Retention: removes a chain's events received before `cutoff`, moves the chain's base past

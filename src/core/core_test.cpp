@@ -23,6 +23,10 @@ TEST(TimeTest, FormatsAndParsesBothForms) {
   EXPECT_EQ(ParseTimestamp("2025-11-25T19:22:35+02:00")->micros, 1'764'091'355'000'000);
   EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00Z")->micros, 0);
   EXPECT_EQ(FormatRfc3339(Timestamp{-1}), "1969-12-31T23:59:59.999999Z");
+  std::string cells = "a,";
+  AppendRfc3339(cells, t);
+  AppendRfc3339(cells, Timestamp{-1});
+  EXPECT_EQ(cells, "a,2025-11-25T17:22:35.123456Z1969-12-31T23:59:59.999999Z");
 }
 
 TEST(TimeTest, RejectsWhatIsNotATimestamp) {

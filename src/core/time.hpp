@@ -52,6 +52,7 @@ class OffsetClock final : public Clock {
 };
 
 std::string FormatRfc3339(Timestamp t);
+void AppendRfc3339(std::string& out, Timestamp t);  // the same, appended (no allocation of its own)
 std::string FormatStorage(Timestamp t);
 
 // Accepts RFC 3339 (T or space separator, Z or a numeric offset) and PostgreSQL's timestamptz

@@ -213,10 +213,8 @@ std::string Engine::BuildFinalExport(const Tenant& t) {
   std::string csv = audit::CsvHeader();
   audit::Filter filter;
   filter.tenant_id = t.id;
-  audit::ForEach(db_, filter, [&](const std::vector<audit::Entry>& page) {
-    for (const auto& e : page) audit::AppendCsv(csv, e);
-    return true;
-  });
+  audit::PageWriter pages(db_, filter, audit::AppendCsv);
+  for (auto page = pages.Next(); !page.empty(); page = pages.Next()) csv += page;
   files.emplace_back("audit.csv", std::move(csv));
   return BuildZip(files);
 }

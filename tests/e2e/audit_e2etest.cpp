@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/crypto.hpp"
+#include "csv.hpp"
 #include "e2e_fixture.hpp"
 #include "identity_support.hpp"
 
@@ -218,40 +219,6 @@ TEST_P(AuditTest, EachCallerSeesWhatItReaches) {
     auto r = client().Get("/audit?" + q);
     EXPECT_EQ(r.status, 400) << q << ": " << r.body;
   }
-}
-
-// RFC 4180: fields split on commas outside quotes, "" inside quotes is a quote.
-std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows(1);
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(std::move(cell));
-      cell.clear();
-    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      rows.back().push_back(std::move(cell));
-      cell.clear();
-      rows.emplace_back();
-      ++i;
-    } else {
-      cell += c;
-    }
-  }
-  if (rows.back().empty()) rows.pop_back();
-  return rows;
 }
 
 TEST_P(AuditTest, ExportsCsvAndPdf) {
