@@ -51,10 +51,10 @@ std::string GenesisHash(std::string_view chain);
 // SHA-256 over the previous hash and every stored column of `e` (with its seq), hex.
 std::string LinkHash(std::string_view previous_hash, const Entry& e);
 
-// The columns of an audit_log row as every reader selects them, and their places.
+// The columns of an audit_log row as every reader selects them, and their places. An export
+// reads only the first kExportColumnCount (every column costs the database a send call per row).
 enum Column : std::size_t {
   kIdCol,
-  kChainCol,
   kSeqCol,
   kHashCol,
   kTenantCol,
@@ -71,14 +71,20 @@ enum Column : std::size_t {
   kSourceIpCol,
   kRequestIdCol,
   kFieldsCol,
-  kDetailCol,
   kCreatedCol,
   kReceivedCol,
+  kChainCol,
+  kDetailCol,
   kDemoCol,
 };
-inline constexpr std::string_view kColumns =
-    "id, chain, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, target_type, "
-    "target_id, target_name, description, is_failure, source_ip, request_id, fields, detail, "
-    "created_at, received_at, demo";
+// Macros only so that named queries can splice the list into their literal text.
+#define BREAKPILOT_AUDIT_EXPORT_COLUMNS                                                          \
+  "id, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, target_type, "         \
+  "target_id, target_name, description, is_failure, source_ip, request_id, fields, created_at, " \
+  "received_at"
+#define BREAKPILOT_AUDIT_COLUMNS BREAKPILOT_AUDIT_EXPORT_COLUMNS ", chain, detail, demo"
+inline constexpr std::string_view kExportColumns = BREAKPILOT_AUDIT_EXPORT_COLUMNS;
+inline constexpr std::string_view kColumns = BREAKPILOT_AUDIT_COLUMNS;
+static_assert(kChainCol == kReceivedCol + 1, "the export reads the columns up to kReceivedCol");
 
 }  // namespace breakpilot::audit

@@ -74,17 +74,12 @@ constexpr storage::Query kOrphanChains{
 constexpr storage::Query kCountUnchained{
     "audit_count_unchained", "SELECT count(*) FROM audit_log WHERE chain = $1 AND seq IS NULL"};
 constexpr storage::Query kChainPage{
-    "audit_chain_page",
-    "SELECT id, chain, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, "
-    "target_type, target_id, target_name, description, is_failure, source_ip, request_id, "
-    "fields, detail, created_at, received_at, demo "
-    "FROM audit_log WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT 2000"};
+    "audit_chain_page", "SELECT " BREAKPILOT_AUDIT_COLUMNS
+                        " FROM audit_log WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT 2000"};
 constexpr storage::Query kSelectUnchained{
     "audit_select_unchained",
-    "SELECT id, chain, seq, hash, tenant_id, product, action, crud, actor_id, actor_name, "
-    "target_type, target_id, target_name, description, is_failure, source_ip, request_id, "
-    "fields, detail, created_at, received_at, demo "
-    "FROM audit_log WHERE seq IS NULL ORDER BY created_at, id LIMIT 500"};
+    "SELECT " BREAKPILOT_AUDIT_COLUMNS
+    " FROM audit_log WHERE seq IS NULL ORDER BY created_at, id LIMIT 500"};
 constexpr storage::Query kSeal{"audit_seal",
                                "UPDATE audit_log SET seq = $2, hash = $3, demo = $4 WHERE id = $1"};
 
@@ -388,13 +383,13 @@ std::optional<Cursor> DecodeCursor(std::string_view text) {
   return c;
 }
 
-// The search as SQL: kColumns of the matches, newest first, at most `limit`.
-SqlBuilder SearchSql(storage::Dialect dialect, const Filter& f, int limit,
+// The search as SQL: `columns` of the matches, newest first, at most `limit`.
+SqlBuilder SearchSql(storage::Dialect dialect, std::string_view columns, const Filter& f, int limit,
                      const std::optional<Cursor>& cursor) {
   const bool pg = dialect == storage::Dialect::kPostgres;
   const std::string uuid = pg ? "::uuid" : "";
   const std::string ts = pg ? "::timestamptz" : "";
-  SqlBuilder q("SELECT " + std::string(kColumns) + " FROM audit_log");
+  SqlBuilder q("SELECT " + std::string(columns) + " FROM audit_log");
   if (f.tenant_id) {
     q.Where("tenant_id = $?" + uuid, {*f.tenant_id});
   } else if (!f.include_demo) {
@@ -434,7 +429,7 @@ SqlBuilder SearchSql(storage::Dialect dialect, const Filter& f, int limit,
 
 std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
                               const std::optional<Cursor>& cursor) {
-  const SqlBuilder q = SearchSql(db.dialect(), f, limit, cursor);
+  const SqlBuilder q = SearchSql(db.dialect(), kColumns, f, limit, cursor);
   const storage::Query query{.name = "audit_search", .sql = q.sql(), .dynamic = true};
   std::vector<Entry> out;
   db.Read([&](storage::Session& s) {
@@ -575,37 +570,46 @@ void ForEach(storage::Database& db, const Filter& filter,
 
 PageWriter::PageWriter(storage::Database& db, Filter filter, Format format, int page_size)
     : db_(db), filter_(std::move(filter)), format_(std::move(format)), page_size_(page_size) {
-  Start(std::nullopt);
+  Fetch(std::nullopt);
 }
 
 PageWriter::~PageWriter() {
-  if (pending_.valid()) pending_.wait();
+  if (formatting_.valid()) formatting_.wait();
+  if (fetching_.valid()) fetching_.wait();
 }
 
-void PageWriter::Start(std::optional<std::pair<Timestamp, std::string>> after) {
-  pending_ = std::async(std::launch::async, [this, after = std::move(after)] {
+void PageWriter::Fetch(std::optional<std::pair<Timestamp, std::string>> after) {
+  fetching_ = std::async(std::launch::async, [this, after = std::move(after)] {
     std::optional<Cursor> at;
     if (after) at = Cursor{after->first, after->second};
-    const SqlBuilder q = SearchSql(db_.dialect(), filter_, page_size_, at);
+    const SqlBuilder q = SearchSql(db_.dialect(), kExportColumns, filter_, page_size_, at);
     const storage::Query query{.name = "audit_export", .sql = q.sql(), .dynamic = true};
-    Written page;
-    page.text.reserve(static_cast<std::size_t>(page_size_) * 512);
-    int n = 0;
-    db_.Read([&](storage::Session& s) {
-      s.ForEachRow(query, q.params(), [&](const storage::RowView& row) {
-        format_(page.text, row);
-        if (++n == page_size_) page.last = {row.Time(kCreatedCol), std::string(row.Text(kIdCol))};
-      });
-    });
-    return page;
+    std::unique_ptr<storage::RowSet> rows;
+    db_.Read([&](storage::Session& s) { rows = s.FetchInPlace(query, q.params()); });
+    return rows;
   });
 }
 
 std::string PageWriter::Next() {
-  if (!pending_.valid()) return {};
-  Written page = pending_.get();
-  if (page.last) Start(std::move(page.last));
-  return std::move(page.text);
+  std::string text;
+  if (formatting_.valid()) text = formatting_.get();
+  if (!fetching_.valid()) return text;
+  std::shared_ptr<storage::RowSet> rows = fetching_.get();
+  if (rows->empty()) return text;
+  // The next page's cursor is this page's last row: ask for it before formatting this one, so
+  // the database works while we format.
+  if (rows->size() == static_cast<std::size_t>(page_size_)) {
+    const storage::RowView& last = rows->At(rows->size() - 1);
+    Fetch(std::make_pair(last.Time(kCreatedCol), std::string(last.Text(kIdCol))));
+  }
+  formatting_ = std::async(std::launch::async, [this, rows] {
+    std::string out;
+    out.reserve(rows->size() * 512);
+    for (std::size_t i = 0; i < rows->size(); ++i) format_(out, rows->At(i));
+    return out;
+  });
+  if (text.empty()) return Next();  // the first call: nothing formatted yet
+  return text;
 }
 
 std::int64_t Prune(storage::Database& db, const Clock& clock, const std::string& chain,

@@ -95,10 +95,10 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size = 2000);
 
-// A search turned into text page by page, for an export: each page is read and formatted on a
-// thread of its own while the caller sends the previous one, so the database, the formatting and
-// the socket work at once, in the memory of two pages. `format` sees each row in place (a
-// storage::RowView of kColumns, nothing copied). Destruction waits for a page in flight.
+// A search turned into text page by page, for an export, in three stages that run at once:
+// the database reads page n+2 while page n+1 is formatted on a thread of its own and the caller
+// sends page n. Memory: three pages. `format` sees each row in place (a storage::RowView of
+// kExportColumns, placed as kColumns; nothing copied). Destruction waits for work in flight.
 class PageWriter {
  public:
   using Format = std::function<void(std::string& out, const storage::RowView& row)>;
@@ -110,17 +110,14 @@ class PageWriter {
   std::string Next();
 
  private:
-  struct Written {
-    std::string text;
-    std::optional<std::pair<Timestamp, std::string>> last;  // a full page's last row: go on
-  };
-  void Start(std::optional<std::pair<Timestamp, std::string>> after);
+  void Fetch(std::optional<std::pair<Timestamp, std::string>> after);
 
   storage::Database& db_;
   Filter filter_;
   Format format_;
   int page_size_;
-  std::future<Written> pending_;
+  std::future<std::unique_ptr<storage::RowSet>> fetching_;
+  std::future<std::string> formatting_;
 };
 
 // Retention: removes a chain's events received before `cutoff`, moves the chain's base past

@@ -65,20 +65,30 @@ class Row {
   std::vector<std::optional<std::string>> cols_;
 };
 
-// A row read in place (Session::ForEachRow): nothing is copied, and it is valid only inside the
-// callback. Reads are typed because on PostgreSQL the rows arrive in binary form, which spares
-// the server formatting UUIDs and timestamps as text (most of a large export's cost there).
-// NULL reads as empty text, 0, false or the epoch; IsNull tells them apart. A read of a type the
-// column does not hold throws DatabaseError.
+// A row of a RowSet, read in place: nothing is copied. Reads are typed because on PostgreSQL
+// the rows arrive in binary form, which spares the server formatting UUIDs and timestamps as
+// text (most of a large export's cost there). NULL reads as empty text, 0, false or the epoch;
+// IsNull tells them apart. A read of a type the column does not hold throws DatabaseError.
 class RowView {
  public:
   virtual ~RowView() = default;
   virtual bool IsNull(std::size_t i) const = 0;
-  // A text column as stored, a UUID in its canonical form; valid until the next row.
+  // A text column as stored, a UUID in its canonical form; valid until the next row is taken.
   virtual std::string_view Text(std::size_t i) const = 0;
   virtual std::int64_t Int(std::size_t i) const = 0;
   virtual bool Bool(std::size_t i) const = 0;
   virtual Timestamp Time(std::size_t i) const = 0;
+};
+
+// A result kept in the driver's own form (PostgreSQL's result buffer; one compact copy on
+// SQLite), for reading many rows without a string per cell. It outlives its session.
+class RowSet {
+ public:
+  virtual ~RowSet() = default;
+  virtual std::size_t size() const = 0;
+  bool empty() const { return size() == 0; }
+  // Row i; the view stays valid until the next call of At.
+  virtual const RowView& At(std::size_t i) = 0;
 };
 
 // Thrown by drivers. A unique violation is its own type because the domain expects it
@@ -101,10 +111,9 @@ class Session {
  public:
   virtual ~Session() = default;
   virtual std::vector<Row> Fetch(const Query& q, const std::vector<Param>& params) = 0;
-  // Calls `fn` with each row of the result in place, without copying it: for reading many rows
-  // (an export). Returns the number of rows.
-  virtual std::size_t ForEachRow(const Query& q, const std::vector<Param>& params,
-                                 const std::function<void(const RowView&)>& fn) = 0;
+  // The rows read in place (an export's pages); see RowSet.
+  virtual std::unique_ptr<RowSet> FetchInPlace(const Query& q,
+                                               const std::vector<Param>& params) = 0;
   // Returns the number of rows changed.
   virtual std::int64_t Execute(const Query& q, const std::vector<Param>& params) = 0;
   // Runs several statements with no parameters (migrations).

@@ -56,19 +56,25 @@ std::uint64_t BigEndian(const char* p, int n) {
   return v;
 }
 
-// A row of a result fetched in binary form (resultFormat 1).
-class PgRowView final : public RowView {
+// A result fetched in binary form (resultFormat 1), read in place.
+class PgRowSet final : public RowSet, private RowView {
  public:
-  explicit PgRowView(const PGresult* r) : r_(r), uuids_(static_cast<std::size_t>(PQnfields(r))) {
-    for (int j = 0; j < PQnfields(r); ++j) types_.push_back(PQftype(r, j));
+  explicit PgRowSet(ResultPtr r)
+      : r_(std::move(r)), uuids_(static_cast<std::size_t>(PQnfields(r_.get()))) {
+    for (int j = 0; j < PQnfields(r_.get()); ++j) types_.push_back(PQftype(r_.get(), j));
   }
-  void At(int row) { row_ = row; }
+  std::size_t size() const override { return static_cast<std::size_t>(PQntuples(r_.get())); }
+  const RowView& At(std::size_t i) override {
+    if (i >= size()) throw DatabaseError("no row " + std::to_string(i));
+    row_ = static_cast<int>(i);
+    return *this;
+  }
 
-  bool IsNull(std::size_t i) const override { return PQgetisnull(r_, row_, Col(i)) != 0; }
+  bool IsNull(std::size_t i) const override { return PQgetisnull(r_.get(), row_, Col(i)) != 0; }
   std::string_view Text(std::size_t i) const override {
     const int c = Col(i);
-    const char* v = PQgetvalue(r_, row_, c);
-    auto n = static_cast<std::size_t>(PQgetlength(r_, row_, c));
+    const char* v = PQgetvalue(r_.get(), row_, c);
+    auto n = static_cast<std::size_t>(PQgetlength(r_.get(), row_, c));
     if (IsNull(i)) return {};
     switch (types_[i]) {
       case kTextOid:
@@ -126,18 +132,18 @@ class PgRowView final : public RowView {
     return static_cast<int>(i);
   }
   // A fixed-size binary value, its size checked.
-  const char* Fixed(int c, int size) const {
-    if (PQgetlength(r_, row_, c) != size) {
+  const char* Fixed(int c, int bytes) const {
+    if (PQgetlength(r_.get(), row_, c) != bytes) {
       throw DatabaseError("column " + std::to_string(c) + ": a binary value of an unexpected size");
     }
-    return PQgetvalue(r_, row_, c);
+    return PQgetvalue(r_.get(), row_, c);
   }
   DatabaseError TypeError(std::size_t i, std::string_view as) const {
     return DatabaseError("column " + std::to_string(i) + " (type oid " + std::to_string(types_[i]) +
                          ") read as " + std::string(as));
   }
 
-  const PGresult* r_;
+  ResultPtr r_;
   int row_ = 0;
   std::vector<Oid> types_;
   mutable std::vector<std::array<char, 36>> uuids_;
@@ -285,16 +291,8 @@ class PgConnection final : public Session {
     return rows;
   }
 
-  std::size_t ForEachRow(const Query& q, const std::vector<Param>& params,
-                         const std::function<void(const RowView&)>& fn) override {
-    ResultPtr r = Run(q, params, /*binary=*/true);
-    PgRowView row(r.get());
-    const int nrows = PQntuples(r.get());
-    for (int i = 0; i < nrows; ++i) {
-      row.At(i);
-      fn(row);
-    }
-    return static_cast<std::size_t>(nrows);
+  std::unique_ptr<RowSet> FetchInPlace(const Query& q, const std::vector<Param>& params) override {
+    return std::make_unique<PgRowSet>(Run(q, params, /*binary=*/true));
   }
 
   std::int64_t Execute(const Query& q, const std::vector<Param>& params) override {

@@ -12,27 +12,45 @@
 namespace breakpilot::storage {
 namespace {
 
-// A row of a statement that just stepped to SQLITE_ROW.
-class SqliteRowView final : public RowView {
+// A result copied out of its statement into one buffer (the statement belongs to the
+// connection, the set may outlive it): a type, an integer and a span of text per cell.
+class SqliteRowSet final : public RowSet, private RowView {
  public:
-  explicit SqliteRowView(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  bool IsNull(std::size_t i) const override {
-    return sqlite3_column_type(stmt_, Col(i)) == SQLITE_NULL;
+  explicit SqliteRowSet(std::size_t columns) : columns_(columns) {}
+  void Add(sqlite3_stmt* stmt) {
+    for (std::size_t i = 0; i < columns_; ++i) {
+      const int c = static_cast<int>(i);
+      Cell cell{.type = sqlite3_column_type(stmt, c)};
+      if (cell.type == SQLITE_INTEGER) cell.integer = sqlite3_column_int64(stmt, c);
+      if (const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c))) {
+        cell.offset = data_.size();
+        cell.size = static_cast<std::size_t>(sqlite3_column_bytes(stmt, c));
+        data_.append(text, cell.size);
+      }
+      cells_.push_back(cell);
+    }
   }
+  std::size_t size() const override { return columns_ == 0 ? 0 : cells_.size() / columns_; }
+  const RowView& At(std::size_t i) override {
+    if (i >= size()) throw DatabaseError("no row " + std::to_string(i));
+    row_ = i;
+    return *this;
+  }
+
+  bool IsNull(std::size_t i) const override { return Get(i).type == SQLITE_NULL; }
   std::string_view Text(std::size_t i) const override {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, Col(i)));
-    if (text == nullptr) return {};
-    return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, Col(i)))};
+    const Cell& c = Get(i);
+    return std::string_view(data_).substr(c.offset, c.size);
   }
   std::int64_t Int(std::size_t i) const override {
-    if (const int type = sqlite3_column_type(stmt_, Col(i));
-        type != SQLITE_INTEGER && type != SQLITE_NULL) {
+    const Cell& c = Get(i);
+    if (c.type != SQLITE_INTEGER && c.type != SQLITE_NULL) {
       throw DatabaseError("column " + std::to_string(i) + " is not an integer");
     }
-    return sqlite3_column_int64(stmt_, Col(i));
+    return c.integer;
   }
   bool Bool(std::size_t i) const override {
-    if (sqlite3_column_type(stmt_, Col(i)) == SQLITE_TEXT) {
+    if (Get(i).type == SQLITE_TEXT) {
       const std::string_view t = Text(i);
       return t == "1" || t == "t" || t == "true";
     }
@@ -46,13 +64,21 @@ class SqliteRowView final : public RowView {
   }
 
  private:
-  int Col(std::size_t i) const {
-    if (i >= static_cast<std::size_t>(sqlite3_column_count(stmt_))) {
-      throw DatabaseError("no column " + std::to_string(i));
-    }
-    return static_cast<int>(i);
+  struct Cell {
+    int type = SQLITE_NULL;
+    std::int64_t integer = 0;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  const Cell& Get(std::size_t i) const {
+    if (i >= columns_) throw DatabaseError("no column " + std::to_string(i));
+    return cells_[row_ * columns_ + i];
   }
-  sqlite3_stmt* stmt_;
+
+  std::size_t columns_;
+  std::size_t row_ = 0;
+  std::string data_;
+  std::vector<Cell> cells_;
 };
 
 }  // namespace
@@ -124,21 +150,19 @@ class SqliteConnection final : public Session {
     return rows;
   }
 
-  std::size_t ForEachRow(const Query& q, const std::vector<Param>& params,
-                         const std::function<void(const RowView&)>& fn) override {
+  std::unique_ptr<RowSet> FetchInPlace(const Query& q, const std::vector<Param>& params) override {
     sqlite3_stmt* stmt = Prepare(q, params);
     struct Reset {
       sqlite3_stmt* stmt;
       ~Reset() { sqlite3_reset(stmt); }
     } reset{stmt};
-    const SqliteRowView row(stmt);
-    std::size_t n = 0;
+    auto rows =
+        std::make_unique<SqliteRowSet>(static_cast<std::size_t>(sqlite3_column_count(stmt)));
     for (;;) {
       const int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_DONE) return n;
+      if (rc == SQLITE_DONE) return rows;
       if (rc != SQLITE_ROW) Fail(q, stmt, rc);
-      fn(row);
-      ++n;
+      rows->Add(stmt);
     }
   }
 

@@ -99,7 +99,7 @@ TEST_P(StorageTest, WriteRollsBackOnThrowAndMapsUniqueViolations) {
   db_->Read([](Session& s) { EXPECT_EQ(s.FetchOne(kCount, {})->Int(0), 1); });
 }
 
-// ForEachRow reads in place (binary on PostgreSQL) exactly what Fetch reads as text.
+// FetchInPlace reads (binary on PostgreSQL) exactly what Fetch reads as text.
 TEST_P(StorageTest, RowsReadInPlaceMatchRowsFetchedAsText) {
   static constexpr Query kTypedCreate{
       "v_create",
@@ -113,6 +113,7 @@ TEST_P(StorageTest, RowsReadInPlaceMatchRowsFetchedAsText) {
       "$7::timestamptz, $8::jsonb)",
       "INSERT INTO v VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
   static constexpr Query kTypedAll{"v_all", "SELECT id, t, n8, n4, b, ts, j FROM v ORDER BY k"};
+  static constexpr Query kSelectNone{"v_none", "SELECT id FROM v WHERE k < 0"};
   const bool pg = db_->dialect() == Dialect::kPostgres;
   db_->Write([&](Session& s) {
     s.Execute(kTypedCreate, {});
@@ -125,41 +126,40 @@ TEST_P(StorageTest, RowsReadInPlaceMatchRowsFetchedAsText) {
     s.Execute(kTypedInsert, {"3", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                              std::nullopt, std::nullopt, std::nullopt});
   });
+  std::vector<Row> rows;
+  std::unique_ptr<RowSet> set;
   db_->Read([&](Session& s) {
-    const auto rows = s.Fetch(kTypedAll, {});
-    ASSERT_EQ(rows.size(), 3U);
-    std::size_t i = 0;
-    const auto n = s.ForEachRow(kTypedAll, {}, [&](const RowView& v) {
-      const Row& r = rows.at(i++);
-      for (std::size_t c = 0; c < 7; ++c) EXPECT_EQ(v.IsNull(c), r.IsNull(c)) << i << "/" << c;
-      if (r.IsNull(0)) {
-        EXPECT_EQ(v.Text(0), "");
-        EXPECT_EQ(v.Int(2), 0);
-        EXPECT_FALSE(v.Bool(4));
-        EXPECT_EQ(v.Time(5), Timestamp{});
-        return;
-      }
-      EXPECT_EQ(v.Text(0), r.Text(0));
-      EXPECT_EQ(v.Text(1), r.Text(1));
-      EXPECT_EQ(v.Int(2), r.Int(2));
-      EXPECT_EQ(v.Int(3), r.Int(3));
-      EXPECT_EQ(v.Bool(4), r.Text(4) == "t" || r.Text(4) == "1");
-      EXPECT_EQ(v.Time(5), r.Time(5));
-      EXPECT_EQ(v.Text(6), r.Text(6));
-    });
-    EXPECT_EQ(n, 3U);
-    EXPECT_EQ(i, 3U);
-    EXPECT_THROW(s.ForEachRow(kTypedAll, {},
-                              [&](const RowView& v) {
-                                EXPECT_EQ(v.Time(5).micros, 946'684'799'999'999)
-                                    << "before PostgreSQL's own epoch (2000-01-01)";
-                                EXPECT_THROW(v.Time(1), DatabaseError) << "text is no timestamp";
-                                EXPECT_THROW(v.Text(99), DatabaseError);
-                                throw std::runtime_error("stop after the first row");
-                              }),
-                 std::runtime_error);
-    EXPECT_EQ(s.ForEachRow(kTypedAll, {}, [](const RowView&) {}), 3U)
-        << "a callback that threw leaves the statement usable";
+    rows = s.Fetch(kTypedAll, {});
+    set = s.FetchInPlace(kTypedAll, {});
+  });
+  ASSERT_EQ(rows.size(), 3U);
+  ASSERT_EQ(set->size(), 3U) << "read after its session went back to the pool";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const RowView& v = set->At(i);
+    for (std::size_t c = 0; c < 7; ++c) EXPECT_EQ(v.IsNull(c), r.IsNull(c)) << i << "/" << c;
+    if (r.IsNull(0)) {
+      EXPECT_EQ(v.Text(0), "");
+      EXPECT_EQ(v.Int(2), 0);
+      EXPECT_FALSE(v.Bool(4));
+      EXPECT_EQ(v.Time(5), Timestamp{});
+      continue;
+    }
+    EXPECT_EQ(v.Text(0), r.Text(0));
+    EXPECT_EQ(v.Text(1), r.Text(1));
+    EXPECT_EQ(v.Int(2), r.Int(2));
+    EXPECT_EQ(v.Int(3), r.Int(3));
+    EXPECT_EQ(v.Bool(4), r.Text(4) == "t" || r.Text(4) == "1");
+    EXPECT_EQ(v.Time(5), r.Time(5));
+    EXPECT_EQ(v.Text(6), r.Text(6));
+  }
+  const RowView& first = set->At(0);
+  EXPECT_EQ(first.Time(5).micros, 946'684'799'999'999) << "before PostgreSQL's own epoch (2000)";
+  EXPECT_THROW(first.Time(1), DatabaseError) << "text is no timestamp";
+  EXPECT_THROW(first.Text(99), DatabaseError);
+  EXPECT_THROW(set->At(3), DatabaseError);
+  db_->Read([&](Session& s) {
+    EXPECT_TRUE(s.FetchInPlace(kTypedAll, {}) && s.FetchInPlace(kSelectNone, {})->empty());
   });
 }
 
