@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -570,45 +573,106 @@ void ForEach(storage::Database& db, const Filter& filter,
 
 PageWriter::PageWriter(storage::Database& db, Filter filter, Format format, int page_size)
     : db_(db), filter_(std::move(filter)), format_(std::move(format)), page_size_(page_size) {
-  Fetch(std::nullopt);
+  reader_ = std::thread([this] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+    Read();
+  });
+  writer_ = std::thread([this] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+    Write();
+  });
 }
 
 PageWriter::~PageWriter() {
-  if (formatting_.valid()) formatting_.wait();
-  if (fetching_.valid()) fetching_.wait();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  reader_.join();
+  writer_.join();
 }
 
-void PageWriter::Fetch(std::optional<std::pair<Timestamp, std::string>> after) {
-  fetching_ = std::async(std::launch::async, [this, after = std::move(after)] {
-    std::optional<Cursor> at;
-    if (after) at = Cursor{after->first, after->second};
-    const SqlBuilder q = SearchSql(db_.dialect(), kExportColumns, filter_, page_size_, at);
-    const storage::Query query{.name = "audit_export", .sql = q.sql(), .dynamic = true};
-    std::unique_ptr<storage::RowSet> rows;
-    db_.Read([&](storage::Session& s) { rows = s.FetchInPlace(query, q.params()); });
-    return rows;
-  });
+void PageWriter::Read() {
+  std::optional<Cursor> at;
+  try {
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);  // one page ahead of the formatter at most
+        changed_.wait(lock, [&] { return stop_ || read_.empty(); });
+        if (stop_) return;
+      }
+      const SqlBuilder q = SearchSql(db_.dialect(), kExportColumns, filter_, page_size_, at);
+      const storage::Query query{.name = "audit_export", .sql = q.sql(), .dynamic = true};
+      std::shared_ptr<storage::RowSet> rows;
+      db_.Read([&](storage::Session& s) { rows = s.FetchInPlace(query, q.params()); });
+      const bool full = rows->size() == static_cast<std::size_t>(page_size_);
+      if (full) {
+        const storage::RowView& last = rows->At(rows->size() - 1);
+        at = Cursor{last.Time(kCreatedCol), std::string(last.Text(kIdCol))};
+      }
+      {
+        std::lock_guard lock(mu_);
+        if (!rows->empty()) read_.push_back(std::move(rows));
+      }
+      changed_.notify_all();
+      if (!full) break;
+    }
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    failure_ = std::current_exception();
+  }
+  {
+    std::lock_guard lock(mu_);
+    read_all_ = true;
+  }
+  changed_.notify_all();
+}
+
+void PageWriter::Write() {
+  for (;;) {
+    std::shared_ptr<storage::RowSet> rows;
+    {
+      std::unique_lock lock(mu_);  // one page ahead of the caller at most
+      changed_.wait(lock,
+                    [&] { return stop_ || (written_.empty() && (!read_.empty() || read_all_)); });
+      if (stop_) return;
+      if (read_.empty()) break;  // and everything was read
+      rows = std::move(read_.front());
+      read_.pop_front();
+    }
+    changed_.notify_all();  // the reader may go on
+    std::string text;
+    try {
+      text.reserve(rows->size() * 512);
+      for (std::size_t i = 0; i < rows->size(); ++i) format_(text, rows->At(i));
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      failure_ = std::current_exception();
+      break;
+    }
+    {
+      std::lock_guard lock(mu_);
+      written_.push_back(std::move(text));
+    }
+    changed_.notify_all();
+  }
+  {
+    std::lock_guard lock(mu_);
+    written_all_ = true;
+  }
+  changed_.notify_all();
 }
 
 std::string PageWriter::Next() {
-  std::string text;
-  if (formatting_.valid()) text = formatting_.get();
-  if (!fetching_.valid()) return text;
-  std::shared_ptr<storage::RowSet> rows = fetching_.get();
-  if (rows->empty()) return text;
-  // The next page's cursor is this page's last row: ask for it before formatting this one, so
-  // the database works while we format.
-  if (rows->size() == static_cast<std::size_t>(page_size_)) {
-    const storage::RowView& last = rows->At(rows->size() - 1);
-    Fetch(std::make_pair(last.Time(kCreatedCol), std::string(last.Text(kIdCol))));
-  }
-  formatting_ = std::async(std::launch::async, [this, rows] {
-    std::string out;
-    out.reserve(rows->size() * 512);
-    for (std::size_t i = 0; i < rows->size(); ++i) format_(out, rows->At(i));
-    return out;
-  });
-  if (text.empty()) return Next();  // the first call: nothing formatted yet
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return !written_.empty() || written_all_ || failure_; });
+  if (failure_) std::rethrow_exception(failure_);
+  if (written_.empty()) return {};
+  std::string text = std::move(written_.front());
+  written_.pop_front();
+  lock.unlock();
+  changed_.notify_all();
   return text;
 }
 

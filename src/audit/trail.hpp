@@ -6,10 +6,15 @@
 //   auto reports = audit::Verify(db, std::nullopt);     // every chain
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
-#include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/entry.hpp"
@@ -95,10 +100,13 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size = 2000);
 
-// A search turned into text page by page, for an export, in three stages that run at once:
-// the database reads page n+2 while page n+1 is formatted on a thread of its own and the caller
-// sends page n. Memory: three pages. `format` sees each row in place (a storage::RowView of
-// kExportColumns, placed as kColumns; nothing copied). Destruction waits for work in flight.
+// A search turned into text page by page, for an export, in three stages that run at once on
+// threads of their own: a reader asks the database for the next page the moment the previous
+// one has arrived (its cursor is that page's last row), a formatter turns pages into text, and
+// the caller sends. Each stage runs at most one page ahead of the next, so memory stays at a
+// few pages whatever the export's size, and no connection is held between pages. `format` sees
+// each row in place (a storage::RowView of kExportColumns, placed as kColumns; nothing copied).
+// Destruction stops both threads after the page at hand.
 class PageWriter {
  public:
   using Format = std::function<void(std::string& out, const storage::RowView& row)>;
@@ -106,18 +114,28 @@ class PageWriter {
   ~PageWriter();
   PageWriter(const PageWriter&) = delete;
   PageWriter& operator=(const PageWriter&) = delete;
-  // The next page's text; empty once every match was written.
+  // The next page's text; empty once every match was written. Rethrows a stage's failure.
   std::string Next();
 
  private:
-  void Fetch(std::optional<std::pair<Timestamp, std::string>> after);
+  void Read();
+  void Write();
 
   storage::Database& db_;
-  Filter filter_;
-  Format format_;
-  int page_size_;
-  std::future<std::unique_ptr<storage::RowSet>> fetching_;
-  std::future<std::string> formatting_;
+  const Filter filter_;
+  const Format format_;
+  const int page_size_;
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::shared_ptr<storage::RowSet>> read_;  // fetched, not yet formatted
+  std::deque<std::string> written_;                    // formatted, not yet taken
+  bool read_all_ = false;
+  bool written_all_ = false;
+  bool stop_ = false;
+  std::exception_ptr failure_;
+  std::thread reader_;
+  std::thread writer_;
 };
 
 // Retention: removes a chain's events received before `cutoff`, moves the chain's base past

@@ -347,6 +347,24 @@ TEST_P(AuditTrailTest, ExportPagesWriteWhatSearchReads) {
   }
   PageWriter none(*db_, Filter{.tenant_id = tenant_, .actor_id = "nobody"}, AppendCsv, 5);
   EXPECT_EQ(none.Next(), "") << "no match, no page";
+  {
+    PageWriter left(*db_, all, AppendCsv, 5);
+    EXPECT_FALSE(left.Next().empty());
+  }  // a download given up after one page: the stages stop, nothing hangs
+  int formatted = 0;
+  PageWriter failing(
+      *db_, all,
+      [&](std::string&, const storage::RowView&) {
+        if (++formatted == 7) throw std::runtime_error("disk full");
+      },
+      5);
+  EXPECT_NO_THROW(failing.Next()) << "the first page formats";
+  EXPECT_THROW(
+      {
+        for (int i = 0; i < 10; ++i) failing.Next();
+      },
+      std::runtime_error)
+      << "the second page's failure reaches the caller";
 }
 
 TEST_P(AuditTrailTest, DemoTenantEventsAreTaggedAndLeftOutOfStaffSearches) {

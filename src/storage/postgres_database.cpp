@@ -50,9 +50,9 @@ constexpr Oid kBoolOid = 16, kNameOid = 19, kInt8Oid = 20, kInt2Oid = 21, kInt4O
 // since PostgreSQL 10).
 constexpr std::int64_t kPgEpochMicros = 946'684'800'000'000;
 
-std::uint64_t BigEndian(const char* p, int n) {
+std::uint64_t BigEndian(std::string_view bytes) {
   std::uint64_t v = 0;
-  for (int k = 0; k < n; ++k) v = (v << 8) | static_cast<unsigned char>(p[k]);
+  for (const char b : bytes) v = (v << 8) | static_cast<unsigned char>(b);
   return v;
 }
 
@@ -71,28 +71,28 @@ class PgRowSet final : public RowSet, private RowView {
   }
 
   bool IsNull(std::size_t i) const override { return PQgetisnull(r_.get(), row_, Col(i)) != 0; }
+  // NULL and an empty value both read as empty, which Text returns for both; a value of a
+  // fixed-size type is never empty, so there empty means NULL. (One libpq call fewer per cell.)
   std::string_view Text(std::size_t i) const override {
-    const int c = Col(i);
-    const char* v = PQgetvalue(r_.get(), row_, c);
-    auto n = static_cast<std::size_t>(PQgetlength(r_.get(), row_, c));
-    if (IsNull(i)) return {};
+    const std::string_view v = Value(i);
+    if (v.empty()) return {};
     switch (types_[i]) {
       case kTextOid:
       case kVarcharOid:
       case kBpcharOid:
       case kNameOid:
-      case kJsonOid: return {v, n};
+      case kJsonOid: return v;
       case kJsonbOid:  // a version byte (1), then the text
-        if (n == 0 || v[0] != 1) throw DatabaseError("jsonb in an unknown binary version");
-        return {v + 1, n - 1};
+        if (v[0] != 1) throw DatabaseError("jsonb in an unknown binary version");
+        return v.substr(1);
       case kUuidOid: {
-        if (n != 16) throw DatabaseError("a binary uuid that is not 16 bytes");
         static constexpr char kHex[] = "0123456789abcdef";
+        const std::string_view bytes = Sized(i, v, 16);
         auto& out = uuids_[i];
         std::size_t o = 0;
-        for (std::size_t k = 0; k < 16; ++k) {
+        for (std::size_t k = 0; k < bytes.size(); ++k) {
           if (k == 4 || k == 6 || k == 8 || k == 10) out[o++] = '-';
-          const auto b = static_cast<unsigned char>(v[k]);
+          const auto b = static_cast<unsigned char>(bytes[k]);
           out[o++] = kHex[b >> 4];
           out[o++] = kHex[b & 15];
         }
@@ -102,28 +102,27 @@ class PgRowSet final : public RowSet, private RowView {
     }
   }
   std::int64_t Int(std::size_t i) const override {
-    const int c = Col(i);
-    if (IsNull(i)) return 0;
+    const std::string_view v = Value(i);
+    if (v.empty()) return 0;
     switch (types_[i]) {
-      case kInt8Oid: return static_cast<std::int64_t>(BigEndian(Fixed(c, 8), 8));
-      case kInt4Oid: return static_cast<std::int32_t>(BigEndian(Fixed(c, 4), 4));
-      case kInt2Oid: return static_cast<std::int16_t>(BigEndian(Fixed(c, 2), 2));
+      case kInt8Oid: return static_cast<std::int64_t>(BigEndian(Sized(i, v, 8)));
+      case kInt4Oid: return static_cast<std::int32_t>(BigEndian(Sized(i, v, 4)));
+      case kInt2Oid: return static_cast<std::int16_t>(BigEndian(Sized(i, v, 2)));
       default: throw TypeError(i, "integer");
     }
   }
   bool Bool(std::size_t i) const override {
-    const int c = Col(i);
+    const std::string_view v = Value(i);
     if (types_[i] != kBoolOid) throw TypeError(i, "boolean");
-    return !IsNull(i) && Fixed(c, 1)[0] != 0;
+    return !v.empty() && Sized(i, v, 1)[0] != 0;
   }
   Timestamp Time(std::size_t i) const override {
-    const int c = Col(i);
+    const std::string_view v = Value(i);
     if (types_[i] != kTimestamptzOid && types_[i] != kTimestampOid) {
       throw TypeError(i, "timestamp");
     }
-    if (IsNull(i)) return {};
-    const auto pg = static_cast<std::int64_t>(BigEndian(Fixed(c, 8), 8));
-    return Timestamp{pg + kPgEpochMicros};
+    if (v.empty()) return {};
+    return Timestamp{static_cast<std::int64_t>(BigEndian(Sized(i, v, 8))) + kPgEpochMicros};
   }
 
  private:
@@ -131,12 +130,17 @@ class PgRowSet final : public RowSet, private RowView {
     if (i >= types_.size()) throw DatabaseError("no column " + std::to_string(i));
     return static_cast<int>(i);
   }
+  std::string_view Value(std::size_t i) const {
+    const int c = Col(i);
+    return {PQgetvalue(r_.get(), row_, c),
+            static_cast<std::size_t>(PQgetlength(r_.get(), row_, c))};
+  }
   // A fixed-size binary value, its size checked.
-  const char* Fixed(int c, int bytes) const {
-    if (PQgetlength(r_.get(), row_, c) != bytes) {
-      throw DatabaseError("column " + std::to_string(c) + ": a binary value of an unexpected size");
+  static std::string_view Sized(std::size_t i, std::string_view v, std::size_t bytes) {
+    if (v.size() != bytes) {
+      throw DatabaseError("column " + std::to_string(i) + ": a binary value of an unexpected size");
     }
-    return PQgetvalue(r_.get(), row_, c);
+    return v;
   }
   DatabaseError TypeError(std::size_t i, std::string_view as) const {
     return DatabaseError("column " + std::to_string(i) + " (type oid " + std::to_string(types_[i]) +
