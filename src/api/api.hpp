@@ -88,6 +88,7 @@ struct ApiOptions {
   lifecycle::EngineSettings lifecycle{};
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
+  int max_exports = 4;                         // audit exports built at once (429 beyond)
   lifecycle::TestClock* test_clock = nullptr;  // set: POST /internal/clock moves the clock
 };
 
@@ -166,6 +167,10 @@ class Api {
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
   std::int64_t last_retention_us_ = 0;
+  // A place among the max_exports exports being built; null when all are taken. Held by the
+  // response until its last byte is written (a CSV stream) or by the handler (a PDF).
+  std::shared_ptr<void> TakeExportSlot();
+  std::atomic<int> exports_{0};
   std::atomic<std::uint64_t> inline_answered_{0};
   std::atomic<std::uint64_t> inline_declined_{0};
   std::int64_t last_key_refresh_us_ = 0;

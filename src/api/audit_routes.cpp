@@ -276,6 +276,16 @@ void Api::AddAuditRoutes() {
          auto f = ParseFilter(req);
          if (!f) return ProblemFor(f.error(), req);
          if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
+         auto slot = TakeExportSlot();
+         if (!slot) {
+           auto res = ProblemFor(
+               Error{ErrorKind::kTooManyRequests, "too-many-exports", "Too many exports at once",
+                     "this server is building " + std::to_string(options_.max_exports) +
+                         " export(s) already; retry in a few seconds"},
+               req);
+           res.headers.Set("Retry-After", "5");
+           return res;
+         }
          const std::string stamp = FormatRfc3339(clock_.Now());
          const std::string name =
              "audit-" + f->tenant_id.value_or("all") + "-" + stamp.substr(0, 10) + "." + fmt;
@@ -316,7 +326,7 @@ void Api::AddAuditRoutes() {
          res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
          res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
          res.body = audit::CsvHeader();
-         res.stream = [pages](std::string& out) {
+         res.stream = [pages, slot](std::string& out) {
            out = pages->Next();
            return !out.empty();
          };
@@ -414,6 +424,14 @@ void Api::AddAuditRoutes() {
                                                {"summary", json::parse(summary.summary_json)},
                                                {"signature", summary.signature}}));
        }});
+}
+
+std::shared_ptr<void> Api::TakeExportSlot() {
+  if (exports_.fetch_add(1) >= options_.max_exports) {
+    exports_.fetch_sub(1);
+    return nullptr;
+  }
+  return {&exports_, [](std::atomic<int>* count) { count->fetch_sub(1); }};
 }
 
 }  // namespace breakpilot::api

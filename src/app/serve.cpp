@@ -131,6 +131,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
             .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
                      .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
             .trial_requests_per_hour = config.trial_requests_per_hour,
+            .max_exports = config.max_exports,
             .test_clock = test_clock.get()},
         *db, clock, *catalog);
   } catch (const std::exception& e) {

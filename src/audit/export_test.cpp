@@ -68,7 +68,8 @@ TEST(CsvTest, OnlyCellsWithCommasQuotesOrLineBreaksAreQuoted) {
     return line.substr(from, to - from);
   };
   EXPECT_EQ(cell("plain"), "plain");
-  EXPECT_EQ(cell("a much longer plain value of many words"), "a much longer plain value of many words");
+  EXPECT_EQ(cell("a much longer plain value of many words"),
+            "a much longer plain value of many words");
   EXPECT_EQ(cell("a, b"), "\"a, b\"");
   EXPECT_EQ(cell("abcdefgh,"), "\"abcdefgh,\"") << "a comma just past the first eight bytes";
   EXPECT_EQ(cell("abcdefghijklmnop\n"), "\"abcdefghijklmnop\n\"");

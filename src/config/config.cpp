@@ -87,6 +87,8 @@ constexpr Setting kSettings[] = {
      "local time of the nightly demo reset, HH:MM (default 03:00)"},
     {"trial_requests_per_hour", "BREAKPILOT_TRIAL_REQUESTS_PER_HOUR", "--trial-requests-per-hour",
      "trial requests one address (IP) may make per hour"},
+    {"max_exports", "BREAKPILOT_MAX_EXPORTS", "--max-exports",
+     "audit exports (CSV or PDF) one replica builds at once; more are refused with 429"},
 };
 
 template <class T>
@@ -206,6 +208,8 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     c.demo_reset_time = v;
   else if (key == "trial_requests_per_hour")
     return ParseNumber(key, v, c.trial_requests_per_hour, 1, 1'000'000);
+  else if (key == "max_exports")
+    return ParseNumber(key, v, c.max_exports, 1, 1000);
   else
     return "unknown setting '" + std::string(key) + "'";
   return std::nullopt;

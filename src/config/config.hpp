@@ -62,6 +62,7 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string demo_reset_zone = "Europe/Berlin";
   std::string demo_reset_time = "03:00";
   int trial_requests_per_hour = 5;
+  int max_exports = 4;  // an export holds two threads and up to about 20 MB while it streams
 
   // Parsed by Validate(): from listen, and from demo_reset_time.
   std::string host;

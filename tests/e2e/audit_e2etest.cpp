@@ -2,12 +2,15 @@
 // us, bad events refused field by field, who sees what, CSV and PDF exports, verification from
 // the API and the CLI, retention and erase, and a walk over every state-changing operation of
 // the OpenAPI document that fails when one writes no audit event.
+#include <sys/socket.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/crypto.hpp"
 #include "csv.hpp"
@@ -22,7 +25,7 @@ namespace json = boost::json;
 class AuditTest : public E2eTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
-    return {"--password-memory-kib", "2048", "--seed-demo"};
+    return {"--password-memory-kib", "2048", "--seed-demo", "--max-exports", "1"};
   }
   // An API key of `tenant` with the audit:write scope.
   std::string AuditKey(const std::string& tenant) {
@@ -285,6 +288,51 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
   EXPECT_NE(text.find("document.view (r)"), std::string::npos);
   std::remove(path.c_str());
   EXPECT_EQ(client().Get("/audit/export?format=xml").status, 400);
+}
+
+// Exports hold memory and threads while they stream, so a server builds only max_exports at
+// once; one more is 429 with Retry-After until a place is free, and a download given up frees
+// its place.
+TEST_P(AuditTest, ExportsBeyondTheLimitWaitTheirTurn) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto key = AuditKey(acme);
+  const std::string long_text(4000, 'x');
+  json::array events;
+  for (int i = 0; i < 2400; ++i) {  // about 10 MB of CSV: more than the sockets hold
+    events.push_back({{"action", "document.view"}, {"crud", "r"}, {"description", long_text}});
+    if (events.size() == 200) {
+      auto r = PublishAs(key, "/publisher/v1/project/certifai/event/bulk",
+                         json::serialize(json::object{{"events", events}}));
+      ASSERT_EQ(r.status, 201) << r.body;
+      events.clear();
+    }
+  }
+  // A client that asks for the whole export and does not read it.
+  const int stalled = ConnectTo("127.0.0.1", server_->port());
+  const std::string get = "GET /audit/export?tenant_id=" + acme +
+                          " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                          std::string(ServerProcess::kToken) + "\r\n\r\n";
+  ASSERT_EQ(::send(stalled, get.data(), get.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(get.size()));
+  const std::string small = "/audit/export?actor_id=nobody&tenant_id=" + acme;
+  HttpResponse refused;
+  for (int i = 0; i < 100 && refused.status != 429; ++i) {
+    refused = client().Get(small);
+    if (refused.status != 429) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(refused.status, 429) << "the stalled export holds the only place";
+  EXPECT_EQ(refused.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(refused.Header("Retry-After"), "5");
+  EXPECT_NE(refused.body.find("too-many-exports"), std::string::npos) << refused.body;
+  EXPECT_EQ(client().Get("/audit?tenant_id=" + acme + "&limit=1").status, 200)
+      << "searches are not exports";
+  ::close(stalled);  // the download is given up: the server's next write fails
+  HttpResponse later;
+  for (int i = 0; i < 200 && later.status != 200; ++i) {
+    later = client().Get(small);
+    if (later.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(later.status, 200) << "the place is free again";
 }
 
 constexpr storage::Query kTamper{
