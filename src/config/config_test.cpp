@@ -116,6 +116,10 @@ TEST(ConfigTest, LifecycleSettingsAreChecked) {
       << "done jobs kept a day at least";
   EXPECT_EQ(ApplySetting(c, "job_keep_done_days", "30"), std::nullopt);
   EXPECT_EQ(c.job_keep_done_days, 30);
+  EXPECT_EQ(c.max_exports, 4);
+  EXPECT_TRUE(ApplySetting(c, "max_exports", "0").has_value()) << "no exports at all is no setting";
+  EXPECT_EQ(ApplySetting(c, "max_exports", "8"), std::nullopt);
+  EXPECT_EQ(c.max_exports, 8);
 }
 
 }  // namespace
