@@ -1,15 +1,35 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
 #include "core/crypto.hpp"
+#include "core/event_guarded.hpp"
 #include "core/memory_only.hpp"
 #include "core/time.hpp"
 #include "core/uuid.hpp"
 
 namespace breakpilot {
 namespace {
+
+TEST(EventGuardedTest, AValueReadBeforeAnEventIsNotStored) {
+  EventGuarded<std::map<std::string, int>> cache;
+  const auto find = [&](const std::string& k) {
+    return cache.Read([&](const auto& m) { return m.contains(k) ? m.at(k) : -1; });
+  };
+  const auto before = cache.Ticket();
+  cache.OnEvent([](auto& m) { m.erase("a"); });  // arrives while "a" is read from the database
+  EXPECT_FALSE(cache.StoreIfCurrent(before, [](auto& m) { m["a"] = 1; }));
+  EXPECT_EQ(find("a"), -1) << "the value read before the event could be stale";
+  const auto after = cache.Ticket();
+  EXPECT_TRUE(cache.StoreIfCurrent(after, [](auto& m) { m["a"] = 2; }));
+  EXPECT_EQ(find("a"), 2);
+  cache.OnEvent([](auto& m) { m.erase("a"); });
+  EXPECT_EQ(find("a"), -1) << "an event drops what it names";
+  EXPECT_FALSE(cache.StoreIfCurrent(after, [](auto& m) { m["a"] = 3; }))
+      << "a ticket from before the last event";
+}
 
 TEST(TimeTest, FormatsAndParsesBothForms) {
   const Timestamp t{1'764'091'355'123'456};  // 2025-11-25T17:22:35.123456Z

@@ -152,28 +152,24 @@ ApiKeyService::~ApiKeyService() {
 }
 
 void ApiKeyService::OnEvent(std::string_view event) {
-  std::unique_lock lock(cache_mu_);
-  ++generation_;
-  if (event == "*") {
-    cache_.clear();
-    ids_.clear();
-  } else if (event.rfind("apikey:", 0) == 0) {
-    auto it = ids_.find(std::string(event.substr(7)));
-    if (it != ids_.end()) {
-      cache_.erase(it->second);
-      ids_.erase(it);
-    }
-  } else if (event.rfind("tenant:", 0) == 0) {
-    const std::string_view tenant = event.substr(7);
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      if (it->second.tenant_id == tenant) {
-        ids_.erase(it->second.id);
-        it = cache_.erase(it);
-      } else {
-        ++it;
+  cache_.OnEvent([&](Cache& c) {
+    if (event == "*") {
+      c.by_hash.clear();
+      c.hash_of.clear();
+    } else if (event.rfind("apikey:", 0) == 0) {
+      if (auto it = c.hash_of.find(std::string(event.substr(7))); it != c.hash_of.end()) {
+        c.by_hash.erase(it->second);
+        c.hash_of.erase(it);
       }
+    } else if (event.rfind("tenant:", 0) == 0) {
+      const std::string_view tenant = event.substr(7);
+      std::erase_if(c.by_hash, [&](const auto& kv) {
+        if (kv.second.tenant_id != tenant) return false;
+        c.hash_of.erase(kv.second.id);
+        return true;
+      });
     }
-  }
+  });
 }
 
 Result<NewApiKey> ApiKeyService::Insert(storage::Session& s, const audit::Actor& actor, ApiKey key,
@@ -346,29 +342,25 @@ Verification ApiKeyService::Verify(std::string_view secret) {
     return v;
   }
   const std::string hash = Sha256Hex(secret);
-  std::optional<Cached> entry;
-  {
-    std::shared_lock lock(cache_mu_);
-    if (auto it = cache_.find(hash); it != cache_.end()) entry = it->second;
-  }
+  std::optional<Cached> entry = cache_.Read([&](const Cache& c) {
+    auto it = c.by_hash.find(hash);
+    return it == c.by_hash.end() ? std::nullopt : std::optional<Cached>(it->second);
+  });
   if (!entry) {
-    // An event that lands between this read and the insert below would be lost, so the
-    // insert only happens if no event arrived meanwhile (generation check).
-    const auto generation = generation_.load();
+    const auto ticket = cache_.Ticket();  // before the read: see EventGuarded
     entry = Load(hash);
     if (!entry) {
       v.reason = "unknown";  // not cached: a key created on another replica must verify at once
       return v;
     }
-    std::unique_lock lock(cache_mu_);
-    if (generation_.load() == generation) {
-      if (cache_.size() >= 200'000) {
-        cache_.clear();
-        ids_.clear();
+    cache_.StoreIfCurrent(ticket, [&](Cache& c) {
+      if (c.by_hash.size() >= 200'000) {
+        c.by_hash.clear();
+        c.hash_of.clear();
       }
-      cache_[hash] = *entry;
-      ids_[entry->id] = hash;
-    }
+      c.by_hash[hash] = *entry;
+      c.hash_of[entry->id] = hash;
+    });
   }
   const Timestamp now = clock_.Now();
   v.key_id = entry->id;

@@ -15,12 +15,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "audit/trail.hpp"
+#include "core/event_guarded.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/database.hpp"
@@ -109,10 +109,11 @@ class ApiKeyService {
 
   storage::Database& db_;
   const Clock& clock_;
-  std::shared_mutex cache_mu_;
-  std::atomic<std::uint64_t> generation_{0};          // bumped by every event
-  std::unordered_map<std::string, Cached> cache_;     // by secret hash
-  std::unordered_map<std::string, std::string> ids_;  // key id -> secret hash
+  struct Cache {
+    std::unordered_map<std::string, Cached> by_hash;       // by secret hash
+    std::unordered_map<std::string, std::string> hash_of;  // key id -> secret hash
+  };
+  EventGuarded<Cache> cache_;
   std::mutex used_mu_;
   std::unordered_map<std::string, Timestamp> used_;  // key id -> last use, not yet written
   std::uint64_t subscription_ = 0;

@@ -91,18 +91,18 @@ ClaimsService::~ClaimsService() {
 }
 
 void ClaimsService::OnEvent(std::string_view event) {
-  std::unique_lock lock(mu_);
-  ++generation_;
-  if (event == "*") {
-    cache_.clear();
-    return;
-  }
-  const bool tenant = event.rfind("tenant:", 0) == 0;
-  const bool user = event.rfind("user:", 0) == 0;
-  if (!tenant && !user) return;
-  const std::string_view id = event.substr(event.find(':') + 1);
-  std::erase_if(cache_, [&](const auto& kv) {
-    return tenant ? kv.second.claims.org_id == id : kv.second.user_id == id;
+  cache_.OnEvent([&](auto& cache) {
+    if (event == "*") {
+      cache.clear();
+      return;
+    }
+    const bool tenant = event.rfind("tenant:", 0) == 0;
+    const bool user = event.rfind("user:", 0) == 0;
+    if (!tenant && !user) return;
+    const std::string_view id = event.substr(event.find(':') + 1);
+    std::erase_if(cache, [&](const auto& kv) {
+      return tenant ? kv.second.claims.org_id == id : kv.second.user_id == id;
+    });
   });
 }
 
@@ -110,18 +110,18 @@ Result<OrgClaims> ClaimsService::For(const std::string& user_id, const std::stri
                                      const std::vector<Role>& extra_realm_roles) {
   std::string key = user_id + '\n' + org;
   for (Role r : extra_realm_roles) key += '\n' + std::string(Name(r));
-  {
-    std::shared_lock lock(mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second.claims;
-  }
-  const auto generation = generation_.load();
+  auto hit = cache_.Read([&](const auto& cache) {
+    auto it = cache.find(key);
+    return it == cache.end() ? std::nullopt : std::optional<OrgClaims>(it->second.claims);
+  });
+  if (hit) return *std::move(hit);
+  const auto ticket = cache_.Ticket();
   auto claims = ClaimsFor(db_, user_id, org, extra_realm_roles);
   if (!claims) return claims;
-  std::unique_lock lock(mu_);
-  if (generation_.load() == generation) {  // no event raced this read
-    if (cache_.size() >= 100'000) cache_.clear();
-    cache_[key] = Entry{NormalizeUuid(user_id), *claims};
-  }
+  cache_.StoreIfCurrent(ticket, [&](auto& cache) {
+    if (cache.size() >= 100'000) cache.clear();
+    cache[key] = Entry{NormalizeUuid(user_id), *claims};
+  });
   return claims;
 }
 

@@ -9,13 +9,12 @@
 
 #include <boost/json.hpp>
 
-#include <atomic>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/event_guarded.hpp"
 #include "core/result.hpp"
 #include "identity/permissions.hpp"
 #include "storage/database.hpp"
@@ -60,9 +59,7 @@ class ClaimsService {
     OrgClaims claims;
   };
   storage::Database& db_;
-  std::shared_mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;
-  std::atomic<std::uint64_t> generation_{0};
+  EventGuarded<std::unordered_map<std::string, Entry>> cache_;  // by user, org and extra roles
   std::uint64_t subscription_ = 0;
 };
 

@@ -2,11 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include <atomic>
-#include <shared_mutex>
 #include <unordered_map>
 
 #include "core/crypto.hpp"
+#include "core/event_guarded.hpp"
 #include "core/uuid.hpp"
 #include "mail/message.hpp"
 #include "tenants/slug.hpp"
@@ -166,19 +165,17 @@ Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
 
 struct TenantService::ReadCache {
   static constexpr std::size_t kLimit = 100'000;
-  std::shared_mutex mu;
-  std::unordered_map<std::string, Tenant> tenants;  // by id, as stored
-  std::atomic<std::uint64_t> generation{0};         // bumped by every event
+  EventGuarded<std::unordered_map<std::string, Tenant>> tenants;  // by id, as stored
   std::uint64_t subscription = 0;
 
   void OnEvent(std::string_view event) {
-    std::unique_lock lock(mu);
-    ++generation;
-    if (event == "*") {
-      tenants.clear();
-    } else if (event.rfind("tenant:", 0) == 0) {
-      tenants.erase(std::string(event.substr(7)));
-    }
+    tenants.OnEvent([&](auto& m) {
+      if (event == "*") {
+        m.clear();
+      } else if (event.rfind("tenant:", 0) == 0) {
+        m.erase(std::string(event.substr(7)));
+      }
+    });
   }
 };
 
@@ -198,11 +195,14 @@ void TenantService::EnableReadCache() {
 }
 
 Result<Tenant> TenantService::Get(const std::string& id) {
-  std::uint64_t generation = 0;
+  std::uint64_t ticket = 0;
   if (cache_) {
-    std::shared_lock lock(cache_->mu);
-    if (auto it = cache_->tenants.find(id); it != cache_->tenants.end()) return it->second;
-    generation = cache_->generation.load();
+    auto hit = cache_->tenants.Read([&](const auto& m) {
+      auto it = m.find(id);
+      return it == m.end() ? std::nullopt : std::optional<Tenant>(it->second);
+    });
+    if (hit) return *std::move(hit);
+    ticket = cache_->tenants.Ticket();
   }
   std::optional<Tenant> t;
   db_.Read([&](storage::Session& s) { t = store::SelectTenant(s, id); });
@@ -210,11 +210,10 @@ Result<Tenant> TenantService::Get(const std::string& id) {
   // Kept only if no event arrived since the lookup (it could be about this very row), and
   // under the stored id, the one its events name.
   if (cache_ && t->id == id) {
-    std::unique_lock lock(cache_->mu);
-    if (cache_->generation.load() == generation) {
-      if (cache_->tenants.size() >= ReadCache::kLimit) cache_->tenants.clear();
-      cache_->tenants.emplace(id, *t);
-    }
+    cache_->tenants.StoreIfCurrent(ticket, [&](auto& m) {
+      if (m.size() >= ReadCache::kLimit) m.clear();
+      m.emplace(id, *t);
+    });
   }
   return *t;
 }
