@@ -321,7 +321,7 @@ void Api::AddAuditRoutes() {
          }
          // CSV: page by page through the keyset cursor, one page per chunk, the next page
          // read and formatted while this one is sent.
-         auto pages = std::make_shared<audit::PageWriter>(db_, *f, audit::AppendCsv, 10000);
+         auto pages = std::make_shared<audit::PageWriter>(db_, *f, audit::AppendCsv);
          http::Response res;
          res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
          res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");

@@ -52,7 +52,8 @@ std::string GenesisHash(std::string_view chain);
 std::string LinkHash(std::string_view previous_hash, const Entry& e);
 
 // The columns of an audit_log row as every reader selects them, and their places. An export
-// reads only the first kExportColumnCount (every column costs the database a send call per row).
+// reads only kExportColumns, the leading ones (every column costs the database a send call per
+// row).
 enum Column : std::size_t {
   kIdCol,
   kSeqCol,

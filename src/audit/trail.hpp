@@ -110,7 +110,7 @@ void ForEach(storage::Database& db, const Filter& filter,
 class PageWriter {
  public:
   using Format = std::function<void(std::string& out, const storage::RowView& row)>;
-  PageWriter(storage::Database& db, Filter filter, Format format, int page_size = 5000);
+  PageWriter(storage::Database& db, Filter filter, Format format, int page_size = 10'000);
   ~PageWriter();
   PageWriter(const PageWriter&) = delete;
   PageWriter& operator=(const PageWriter&) = delete;

@@ -13,10 +13,14 @@ const std::string& Row::Text(std::size_t i) const {
   return *c;
 }
 
-Timestamp Row::Time(std::size_t i) const {
-  auto t = ParseTimestamp(Text(i));
-  if (!t) throw DatabaseError("column " + std::to_string(i) + " is not a timestamp");
+Timestamp StoredTime(std::string_view text, std::size_t column) {
+  auto t = ParseTimestamp(text);
+  if (!t) throw DatabaseError("column " + std::to_string(column) + " is not a timestamp");
   return *t;
+}
+
+Timestamp Row::Time(std::size_t i) const {
+  return StoredTime(Text(i), i);
 }
 
 std::optional<Timestamp> Row::OptionalTime(std::size_t i) const {

@@ -42,6 +42,9 @@ struct Query {
 
 using Param = std::optional<std::string>;  // nullopt binds SQL NULL
 
+// A timestamp in either store's text form; DatabaseError naming `column` when it is none.
+Timestamp StoredTime(std::string_view text, std::size_t column);
+
 // A timestamp parameter in the storage form; NULL when absent.
 inline Param TimeParam(const std::optional<Timestamp>& t) {
   if (!t) return std::nullopt;

@@ -58,9 +58,7 @@ class SqliteRowSet final : public RowSet, private RowView {
   }
   Timestamp Time(std::size_t i) const override {
     if (IsNull(i)) return {};
-    auto t = ParseTimestamp(Text(i));
-    if (!t) throw DatabaseError("column " + std::to_string(i) + " is not a timestamp");
-    return *t;
+    return StoredTime(Text(i), i);
   }
 
  private:
