@@ -277,7 +277,7 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
   ASSERT_EQ(pdf.status, 200);
   EXPECT_EQ(pdf.Header("Content-Type"), "application/pdf");
   EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
-  const std::string path = "/tmp/bp-audit-" + std::to_string(server_->port()) + ".pdf";
+  const std::string path = MakeTempDir("bp-audit") + "/export.pdf";
   std::ofstream(path, std::ios::binary) << pdf.body;
   const auto [code, text] = RunCommand("pdftotext -layout " + path + " - 2>&1");
   ASSERT_EQ(code, 0) << text;
@@ -286,7 +286,6 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
   EXPECT_NE(text.find("actor user:3"), std::string::npos) << "the filter summary";
   EXPECT_NE(text.find("Page 1 of "), std::string::npos);
   EXPECT_NE(text.find("document.view (r)"), std::string::npos);
-  std::remove(path.c_str());
   EXPECT_EQ(client().Get("/audit/export?format=xml").status, 400);
 }
 

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "e2e_fixture.hpp"
@@ -44,9 +43,8 @@ TEST(CliTest, EveryCommandHasHelp) {
 }
 
 TEST(CliTest, ConfigIsValidatedAtStart) {
-  char dir[] = "/tmp/breakpilot-cli.XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
-  const std::string file = std::string(dir) + "/config.yaml";
+  const std::string dir = MakeTempDir("breakpilot-cli");
+  const std::string file = dir + "/config.yaml";
   std::ofstream(file) << "listen: 127.0.0.1:0\nlisten_port: 80\n";
   auto unknown = Cli("--config " + file + " serve");
   EXPECT_EQ(unknown.code, 2) << unknown.out;
@@ -62,7 +60,7 @@ TEST(CliTest, ConfigIsValidatedAtStart) {
   EXPECT_EQ(bad_db.code, 2);
   auto short_token = Cli("serve", "BREAKPILOT_ADMIN_TOKEN=short");
   EXPECT_EQ(short_token.code, 2);
-  auto no_token = Cli("serve --database sqlite:" + std::string(dir) + "/x.db --listen 127.0.0.1:0",
+  auto no_token = Cli("serve --database sqlite:" + dir + "/x.db --listen 127.0.0.1:0",
                       "env -u BREAKPILOT_ADMIN_TOKEN");
   EXPECT_EQ(no_token.code, 2) << no_token.out;
 
@@ -72,7 +70,6 @@ TEST(CliTest, ConfigIsValidatedAtStart) {
       Cli("--config " + file + " serve --log-level nonsense", "BREAKPILOT_LOG_LEVEL=warn");
   EXPECT_EQ(precedence.code, 2);
   EXPECT_NE(precedence.out.find("log_level"), std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 class CliStoreTest : public ::testing::TestWithParam<Store> {};

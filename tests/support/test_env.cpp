@@ -15,8 +15,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "core/crypto.hpp"
@@ -121,12 +123,20 @@ ChildProcess::ChildProcess(std::vector<std::string> argv,
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error(argv[0] + " exited at start:\n" + Log());
+      FailStart(argv[0] + " exited at start:\n");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Kill();
-  throw std::runtime_error(argv[0] + " did not start in time:\n" + Log());
+  FailStart(argv[0] + " did not start in time:\n");
+}
+
+void ChildProcess::FailStart(const std::string& what) {
+  // The destructor does not run for a constructor that throws: the log goes here.
+  std::string message = what + Log();
+  std::error_code ec;
+  std::filesystem::remove(log_path_, ec);
+  throw std::runtime_error(message);
 }
 
 ChildProcess::~ChildProcess() {
@@ -194,9 +204,40 @@ ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::s
   port_ = std::stoi(url.substr(url.rfind(':') + 1));
 }
 
+namespace {
+
+// The directories MakeTempDir made in this test process, removed when it exits (each test runs
+// in a process of its own under ctest), so a run of the suite leaves /tmp as it found it.
+// BREAKPILOT_KEEP_TEST_DIRS=1 keeps them for a look after a failure.
+class TempDirs {
+ public:
+  ~TempDirs() {
+    const char* keep = std::getenv("BREAKPILOT_KEEP_TEST_DIRS");
+    if (keep != nullptr && std::string_view(keep) == "1") return;
+    std::error_code ec;
+    for (const auto& dir : dirs_) std::filesystem::remove_all(dir, ec);
+  }
+  void Add(std::string dir) {
+    const std::lock_guard lock(mu_);
+    dirs_.push_back(std::move(dir));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> dirs_;
+};
+
+TempDirs& MadeTempDirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+
+}  // namespace
+
 std::string MakeTempDir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp " + tmpl + " failed");
+  MadeTempDirs().Add(tmpl);
   return tmpl;
 }
 

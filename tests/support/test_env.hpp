@@ -107,6 +107,8 @@ class ChildProcess {
   std::string Log() const;  // everything the child wrote so far
 
  private:
+  [[noreturn]] void FailStart(const std::string& what);
+
   pid_t pid_ = -1;
   std::string log_path_;
   std::string ready_line_;
