@@ -3,6 +3,7 @@
 # Starts a throwaway PostgreSQL on a free loopback port, runs COMMAND with
 # BREAKPILOT_TEST_PG=postgresql://postgres@127.0.0.1:PORT/postgres, then stops and removes it,
 # whatever COMMAND's outcome. Works as root (runs the server as the postgres user).
+# BREAKPILOT_PG_SETTINGS adds server settings, e.g. "-c shared_buffers=6GB" (make bench sets it).
 set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$PGBIN/initdb" ] || { echo "with-postgres: PostgreSQL server binaries not found" >&2; exit 2; }
@@ -30,7 +31,7 @@ trap cleanup EXIT INT TERM
 for attempt in 1 2 3 4 5; do
   PORT=$(free_port)
   if "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c max_connections=300" \
+      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c max_connections=300 ${BREAKPILOT_PG_SETTINGS:-}" \
       start >/dev/null; then
     break
   fi
