@@ -97,6 +97,16 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
            std::to_string(inline_answered_.load()) + "\n";
     out += "breakpilot_http_inline_total{outcome=\"declined\"} " +
            std::to_string(inline_declined_.load()) + "\n";
+    int exports = 0;
+    {
+      const std::lock_guard lock(exports_->mu);
+      exports = exports_->taken;
+    }
+    out +=
+        "# HELP breakpilot_audit_exports Audit exports being built or sent (at most "
+        "max_exports).\n";
+    out += "# TYPE breakpilot_audit_exports gauge\n";
+    out += "breakpilot_audit_exports " + std::to_string(exports) + "\n";
   });
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
 }

@@ -10,8 +10,10 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/ingest.hpp"
@@ -167,10 +169,18 @@ class Api {
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
   std::int64_t last_retention_us_ = 0;
-  // A place among the max_exports exports being built; null when all are taken. Held by the
-  // response until its last byte is written (a CSV stream) or by the handler (a PDF).
-  std::shared_ptr<void> TakeExportSlot();
-  std::atomic<int> exports_{0};
+  // A place among the max_exports exports being built, for the exports of `scope` (a tenant's
+  // id, or "" for an export across tenants), which may hold at most half of the places (at
+  // least one), so one tenant's downloads cannot keep every other tenant waiting. A 429 error
+  // when no place is free. Held by the response until its last byte is written (a CSV stream)
+  // or by the handler (a PDF).
+  Result<std::shared_ptr<void>> TakeExportSlot(const std::string& scope);
+  struct ExportPlaces {
+    std::mutex mu;
+    int taken = 0;
+    std::unordered_map<std::string, int> by_scope;
+  };
+  std::shared_ptr<ExportPlaces> exports_ = std::make_shared<ExportPlaces>();
   std::atomic<std::uint64_t> inline_answered_{0};
   std::atomic<std::uint64_t> inline_declined_{0};
   std::int64_t last_key_refresh_us_ = 0;

@@ -276,13 +276,9 @@ void Api::AddAuditRoutes() {
          auto f = ParseFilter(req);
          if (!f) return ProblemFor(f.error(), req);
          if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
-         auto slot = TakeExportSlot();
+         auto slot = TakeExportSlot(f->tenant_id.value_or(""));
          if (!slot) {
-           auto res = ProblemFor(
-               Error{ErrorKind::kTooManyRequests, "too-many-exports", "Too many exports at once",
-                     "this server is building " + std::to_string(options_.max_exports) +
-                         " export(s) already; retry in a few seconds"},
-               req);
+           auto res = ProblemFor(slot.error(), req);
            res.headers.Set("Retry-After", "5");
            return res;
          }
@@ -326,7 +322,7 @@ void Api::AddAuditRoutes() {
          res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
          res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
          res.body = audit::CsvHeader();
-         res.stream = [pages, slot](std::string& out) {
+         res.stream = [pages, place = std::move(*slot)](std::string& out) {
            out = pages->Next();
            return !out.empty();
          };
@@ -426,12 +422,31 @@ void Api::AddAuditRoutes() {
        }});
 }
 
-std::shared_ptr<void> Api::TakeExportSlot() {
-  if (exports_.fetch_add(1) >= options_.max_exports) {
-    exports_.fetch_sub(1);
-    return nullptr;
+Result<std::shared_ptr<void>> Api::TakeExportSlot(const std::string& scope) {
+  const int share = std::max(1, options_.max_exports / 2);
+  const std::lock_guard lock(exports_->mu);
+  int& mine = exports_->by_scope[scope];
+  std::string why;
+  if (exports_->taken >= options_.max_exports) {
+    why = "this server is building " + std::to_string(options_.max_exports) + " export(s) already";
+  } else if (mine >= share) {
+    why = std::string(scope.empty() ? "exports across tenants" : "this tenant's exports") +
+          " hold " + std::to_string(share) + " of this server's " +
+          std::to_string(options_.max_exports) + " places already";
   }
-  return {&exports_, [](std::atomic<int>* count) { count->fetch_sub(1); }};
+  if (!why.empty()) {
+    if (mine == 0) exports_->by_scope.erase(scope);
+    return Error{ErrorKind::kTooManyRequests, "too-many-exports", "Too many exports at once",
+                 why + "; retry in a few seconds"};
+  }
+  ++mine;
+  ++exports_->taken;
+  // The place is given back when the last holder lets go, even after the Api is gone.
+  return std::shared_ptr<void>(exports_.get(), [places = exports_, scope](void*) {
+    const std::lock_guard guard(places->mu);
+    if (--places->by_scope[scope] == 0) places->by_scope.erase(scope);
+    --places->taken;
+  });
 }
 
 }  // namespace breakpilot::api

@@ -88,7 +88,8 @@ constexpr Setting kSettings[] = {
     {"trial_requests_per_hour", "BREAKPILOT_TRIAL_REQUESTS_PER_HOUR", "--trial-requests-per-hour",
      "trial requests one address (IP) may make per hour"},
     {"max_exports", "BREAKPILOT_MAX_EXPORTS", "--max-exports",
-     "audit exports (CSV or PDF) one replica builds at once; more are refused with 429"},
+     "audit exports (CSV or PDF) one replica builds at once, one tenant's at most half; more are "
+     "refused with 429"},
 };
 
 template <class T>

@@ -25,7 +25,7 @@ namespace json = boost::json;
 class AuditTest : public E2eTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
-    return {"--password-memory-kib", "2048", "--seed-demo", "--max-exports", "1"};
+    return {"--password-memory-kib", "2048", "--seed-demo", "--max-exports", "2"};
   }
   // An API key of `tenant` with the audit:write scope.
   std::string AuditKey(const std::string& tenant) {
@@ -290,48 +290,78 @@ TEST_P(AuditTest, ExportsCsvAndPdf) {
 }
 
 // Exports hold memory and threads while they stream, so a server builds only max_exports at
-// once; one more is 429 with Retry-After until a place is free, and a download given up frees
-// its place.
+// once (two here), a tenant's exports at most half of them; one more is 429 with Retry-After
+// until a place is free, and a download given up frees its place.
 TEST_P(AuditTest, ExportsBeyondTheLimitWaitTheirTurn) {
-  const auto acme = Str(CreateTenant("acme"), "id");
-  const auto key = AuditKey(acme);
   const std::string long_text(4000, 'x');
-  json::array events;
-  for (int i = 0; i < 2400; ++i) {  // about 10 MB of CSV: more than the sockets hold
-    events.push_back({{"action", "document.view"}, {"crud", "r"}, {"description", long_text}});
-    if (events.size() == 200) {
-      auto r = PublishAs(key, "/publisher/v1/project/certifai/event/bulk",
-                         json::serialize(json::object{{"events", events}}));
-      ASSERT_EQ(r.status, 201) << r.body;
-      events.clear();
+  // A tenant with about 10 MB of CSV to export: more than the sockets hold (the stalled client's
+  // receive buffer is fixed at 64 KiB; the server's send buffer grows to 4 MiB at most).
+  const auto tenant_with_a_big_trail = [&](const std::string& slug) {
+    const auto id = Str(CreateTenant(slug), "id");
+    const auto key = AuditKey(id);
+    json::array events;
+    for (int i = 0; i < 2400; ++i) {
+      events.push_back({{"action", "document.view"}, {"crud", "r"}, {"description", long_text}});
+      if (events.size() == 200) {
+        auto r = PublishAs(key, "/publisher/v1/project/certifai/event/bulk",
+                           json::serialize(json::object{{"events", events}}));
+        EXPECT_EQ(r.status, 201) << r.body;
+        events.clear();
+      }
     }
-  }
-  // A client that asks for the whole export and does not read it.
-  const int stalled = ConnectTo("127.0.0.1", server_->port());
-  const std::string get = "GET /audit/export?tenant_id=" + acme +
-                          " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                          std::string(ServerProcess::kToken) + "\r\n\r\n";
-  ASSERT_EQ(::send(stalled, get.data(), get.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(get.size()));
-  const std::string small = "/audit/export?actor_id=nobody&tenant_id=" + acme;
-  HttpResponse refused;
-  for (int i = 0; i < 100 && refused.status != 429; ++i) {
-    refused = client().Get(small);
-    if (refused.status != 429) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_EQ(refused.status, 429) << "the stalled export holds the only place";
-  EXPECT_EQ(refused.Header("Content-Type"), "application/problem+json");
-  EXPECT_EQ(refused.Header("Retry-After"), "5");
-  EXPECT_NE(refused.body.find("too-many-exports"), std::string::npos) << refused.body;
+    return id;
+  };
+  // A client that asks for a tenant's whole export and does not read it.
+  const auto stall_export = [&](const std::string& tenant) {
+    const int fd = ConnectTo("127.0.0.1", server_->port(), 64 * 1024);
+    const std::string get = "GET /audit/export?tenant_id=" + tenant +
+                            " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                            std::string(ServerProcess::kToken) + "\r\n\r\n";
+    EXPECT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+    return fd;
+  };
+  // Waits until the server counts `n` exports in progress (it takes a place when it reads the
+  // request; asking with another export instead could take the place first).
+  const auto wait_for_exports = [&](int n) {
+    const std::string line = "\nbreakpilot_audit_exports " + std::to_string(n) + "\n";
+    for (int i = 0; i < 200; ++i) {
+      if (client().Get("/metrics").body.find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  const auto small_export = [&](const std::string& query) {
+    return client().Get("/audit/export?actor_id=nobody" + query);
+  };
+  const auto acme = tenant_with_a_big_trail("acme");
+  const auto globex = tenant_with_a_big_trail("globex");
+
+  const int acme_stalled = stall_export(acme);
+  ASSERT_TRUE(wait_for_exports(1));
+  const auto acme_refused = small_export("&tenant_id=" + acme);
+  ASSERT_EQ(acme_refused.status, 429) << "acme's export holds acme's share (one of two places)";
+  EXPECT_EQ(acme_refused.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(acme_refused.Header("Retry-After"), "5");
+  EXPECT_NE(acme_refused.body.find("too-many-exports"), std::string::npos) << acme_refused.body;
+  EXPECT_NE(acme_refused.body.find("this tenant's exports"), std::string::npos)
+      << acme_refused.body;
+  EXPECT_EQ(small_export("&tenant_id=" + globex).status, 200)
+      << "another tenant still finds a place";
+
+  const int globex_stalled = stall_export(globex);
+  ASSERT_TRUE(wait_for_exports(2));
+  const auto full = small_export("");
+  ASSERT_EQ(full.status, 429) << "both places are held";
+  EXPECT_NE(full.body.find("building 2 export(s) already"), std::string::npos) << full.body;
   EXPECT_EQ(client().Get("/audit?tenant_id=" + acme + "&limit=1").status, 200)
       << "searches are not exports";
-  ::close(stalled);  // the download is given up: the server's next write fails
-  HttpResponse later;
-  for (int i = 0; i < 200 && later.status != 200; ++i) {
-    later = client().Get(small);
-    if (later.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(later.status, 200) << "the place is free again";
+
+  ::close(acme_stalled);  // the download is given up: the server's next write fails
+  ASSERT_TRUE(wait_for_exports(1)) << "acme's place is free again";
+  EXPECT_EQ(small_export("&tenant_id=" + acme).status, 200);
+  ::close(globex_stalled);
+  ASSERT_TRUE(wait_for_exports(0)) << "and so is globex's";
+  EXPECT_EQ(small_export("").status, 200);
 }
 
 constexpr storage::Query kTamper{

@@ -18,9 +18,12 @@
 namespace breakpilot::testing {
 namespace {
 
-int Connect(const std::string& host, int port) {
+int Connect(const std::string& host, int port, int receive_buffer = 0) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
+  if (receive_buffer > 0) {  // before connect(), so the window offered stays this small
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -62,8 +65,8 @@ void Record(const std::string& method, const std::string& target, const HttpResp
 
 }  // namespace
 
-int ConnectTo(const std::string& host, int port) {
-  return Connect(host, port);
+int ConnectTo(const std::string& host, int port, int receive_buffer) {
+  return Connect(host, port, receive_buffer);
 }
 
 std::string HttpResponse::Header(const std::string& name) const {

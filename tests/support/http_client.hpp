@@ -43,8 +43,10 @@ class HttpClient {
   bool record_ = true;
 };
 
-// A connected TCP socket to host:port (the caller closes it).
-int ConnectTo(const std::string& host, int port);
+// A connected TCP socket to host:port (the caller closes it). A `receive_buffer` in bytes fixes
+// the socket's receive buffer (no autotuning), so a client that stops reading stalls the sender
+// after about that much instead of after the kernel's maximum (32 MB here).
+int ConnectTo(const std::string& host, int port, int receive_buffer = 0);
 // Reads one HTTP/1.1 response from a connected socket.
 HttpResponse ReadResponse(int fd, bool head = false);
 
