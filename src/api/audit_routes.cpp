@@ -282,7 +282,8 @@ void Api::AddAuditRoutes() {
            res.headers.Set("Retry-After", "5");
            return res;
          }
-         const std::string stamp = FormatRfc3339(clock_.Now());
+         f->received_by = clock_.Now();  // the trail as it stood when the export was asked for
+         const std::string stamp = FormatRfc3339(*f->received_by);
          const std::string name =
              "audit-" + f->tenant_id.value_or("all") + "-" + stamp.substr(0, 10) + "." + fmt;
          if (fmt == "pdf") {

@@ -414,6 +414,7 @@ SqlBuilder SearchSql(storage::Dialect dialect, std::string_view columns, const F
   if (f.target_type) q.Where("target_type = $?", {*f.target_type});
   if (f.from) q.Where("created_at >= $?" + ts, {FormatStorage(*f.from)});
   if (f.to) q.Where("created_at < $?" + ts, {FormatStorage(*f.to)});
+  if (f.received_by) q.Where("received_at <= $?" + ts, {FormatStorage(*f.received_by)});
   if (f.is_failure) {
     q.Where(pg ? "is_failure = $?::boolean" : "is_failure = $?",
             {std::string(*f.is_failure ? "1" : "0")});

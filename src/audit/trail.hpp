@@ -86,6 +86,9 @@ struct Filter {
   std::optional<Timestamp> to;    // exclusive
   std::optional<bool> is_failure;
   std::optional<std::string> text;  // case-insensitive substring of the description
+  // Only events received at or before this time: an export sets its own start, so an event that
+  // arrives while it streams is left out, wherever its `created` sorts it.
+  std::optional<Timestamp> received_by;
 };
 
 struct Page {

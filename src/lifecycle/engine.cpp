@@ -213,6 +213,7 @@ std::string Engine::BuildFinalExport(const Tenant& t) {
   std::string csv = audit::CsvHeader();
   audit::Filter filter;
   filter.tenant_id = t.id;
+  filter.received_by = clock_.Now();
   audit::PageWriter pages(db_, filter, audit::AppendCsv);
   for (auto page = pages.Next(); !page.empty(); page = pages.Next()) csv += page;
   files.emplace_back("audit.csv", std::move(csv));
