@@ -426,21 +426,20 @@ void Api::AddAuditRoutes() {
 Result<std::shared_ptr<void>> Api::TakeExportSlot(const std::string& scope) {
   const int share = std::max(1, options_.max_exports / 2);
   const std::lock_guard lock(exports_->mu);
-  int& mine = exports_->by_scope[scope];
+  const auto held = exports_->by_scope.find(scope);
   std::string why;
   if (exports_->taken >= options_.max_exports) {
     why = "this server is building " + std::to_string(options_.max_exports) + " export(s) already";
-  } else if (mine >= share) {
+  } else if (held != exports_->by_scope.end() && held->second >= share) {
     why = std::string(scope.empty() ? "exports across tenants" : "this tenant's exports") +
           " hold " + std::to_string(share) + " of this server's " +
           std::to_string(options_.max_exports) + " places already";
   }
   if (!why.empty()) {
-    if (mine == 0) exports_->by_scope.erase(scope);
     return Error{ErrorKind::kTooManyRequests, "too-many-exports", "Too many exports at once",
                  why + "; retry in a few seconds"};
   }
-  ++mine;
+  ++exports_->by_scope[scope];
   ++exports_->taken;
   // The place is given back when the last holder lets go, even after the Api is gone.
   return std::shared_ptr<void>(exports_.get(), [places = exports_, scope](void*) {

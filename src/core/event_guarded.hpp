@@ -5,7 +5,7 @@
 // row read, and storing it would keep a stale value until the next event.
 //
 //   EventGuarded<std::unordered_map<std::string, Tenant>> cache;
-//   if (auto hit = cache.Read([&](const auto& m) { ... })) return *hit;
+//   if (auto hit = cache.Read([&](const auto& m) { return CopyOf(m, id); })) return *hit;
 //   const auto ticket = cache.Ticket();                      // before reading the database
 //   Tenant t = Load(id);
 //   cache.StoreIfCurrent(ticket, [&](auto& m) { m.emplace(id, t); });
@@ -15,9 +15,19 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 
 namespace breakpilot {
+
+// A copy of the value under `key` in a map, or nullopt: what a cache's Read hands out, so the
+// value outlives the read lock.
+template <class Map, class Key>
+std::optional<typename Map::mapped_type> CopyOf(const Map& map, const Key& key) {
+  const auto it = map.find(key);
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
 
 template <class State>
 class EventGuarded {

@@ -342,10 +342,8 @@ Verification ApiKeyService::Verify(std::string_view secret) {
     return v;
   }
   const std::string hash = Sha256Hex(secret);
-  std::optional<Cached> entry = cache_.Read([&](const Cache& c) {
-    auto it = c.by_hash.find(hash);
-    return it == c.by_hash.end() ? std::nullopt : std::optional<Cached>(it->second);
-  });
+  std::optional<Cached> entry =
+      cache_.Read([&](const Cache& c) { return CopyOf(c.by_hash, hash); });
   if (!entry) {
     const auto ticket = cache_.Ticket();  // before the read: see EventGuarded
     entry = Load(hash);

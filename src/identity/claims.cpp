@@ -110,11 +110,9 @@ Result<OrgClaims> ClaimsService::For(const std::string& user_id, const std::stri
                                      const std::vector<Role>& extra_realm_roles) {
   std::string key = user_id + '\n' + org;
   for (Role r : extra_realm_roles) key += '\n' + std::string(Name(r));
-  auto hit = cache_.Read([&](const auto& cache) {
-    auto it = cache.find(key);
-    return it == cache.end() ? std::nullopt : std::optional<OrgClaims>(it->second.claims);
-  });
-  if (hit) return *std::move(hit);
+  if (auto hit = cache_.Read([&](const auto& cache) { return CopyOf(cache, key); })) {
+    return std::move(hit->claims);
+  }
   const auto ticket = cache_.Ticket();
   auto claims = ClaimsFor(db_, user_id, org, extra_realm_roles);
   if (!claims) return claims;

@@ -197,11 +197,9 @@ void TenantService::EnableReadCache() {
 Result<Tenant> TenantService::Get(const std::string& id) {
   std::uint64_t ticket = 0;
   if (cache_) {
-    auto hit = cache_->tenants.Read([&](const auto& m) {
-      auto it = m.find(id);
-      return it == m.end() ? std::nullopt : std::optional<Tenant>(it->second);
-    });
-    if (hit) return *std::move(hit);
+    if (auto hit = cache_->tenants.Read([&](const auto& m) { return CopyOf(m, id); })) {
+      return *std::move(hit);
+    }
     ticket = cache_->tenants.Ticket();
   }
   std::optional<Tenant> t;
