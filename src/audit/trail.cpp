@@ -364,11 +364,6 @@ std::string LikeEscape(std::string_view text) {
   return out;
 }
 
-struct Cursor {
-  Timestamp created;
-  std::string id;
-};
-
 std::string EncodeCursor(const Entry& e) {
   return Base64UrlEncode(std::to_string(e.created.micros) + ":" + e.id);
 }
@@ -386,9 +381,17 @@ std::optional<Cursor> DecodeCursor(std::string_view text) {
   return c;
 }
 
-// The search as SQL: `columns` of the matches, newest first, at most `limit`.
-SqlBuilder SearchSql(storage::Dialect dialect, std::string_view columns, const Filter& f, int limit,
-                     const std::optional<Cursor>& cursor) {
+// Which stretch of the newest-first order a query reads.
+struct Span {
+  std::optional<Cursor> after;    // only matches older than this one
+  std::optional<Cursor> through;  // only this one and newer
+  std::optional<int> limit;
+  int offset = 0;
+};
+
+// The search as SQL: `columns` of the matches in `span`, newest first.
+SqlBuilder SearchSql(storage::Dialect dialect, std::string_view columns, const Filter& f,
+                     const Span& span) {
   const bool pg = dialect == storage::Dialect::kPostgres;
   const std::string uuid = pg ? "::uuid" : "";
   const std::string ts = pg ? "::timestamptz" : "";
@@ -423,17 +426,23 @@ SqlBuilder SearchSql(storage::Dialect dialect, std::string_view columns, const F
     q.Where(pg ? "description ILIKE $? ESCAPE '\\'" : "description LIKE $? ESCAPE '\\'",
             {"%" + LikeEscape(*f.text) + "%"});
   }
-  if (cursor) {
+  if (span.after) {
     q.Where("(created_at, id) < ($?" + ts + ", $?" + uuid + ")",
-            {FormatStorage(cursor->created), cursor->id});
+            {FormatStorage(span.after->created), span.after->id});
   }
-  q.Emit(" ORDER BY created_at DESC, id DESC LIMIT $?", {std::to_string(limit)});
+  if (span.through) {
+    q.Where("(created_at, id) >= ($?" + ts + ", $?" + uuid + ")",
+            {FormatStorage(span.through->created), span.through->id});
+  }
+  q.Emit(" ORDER BY created_at DESC, id DESC", {});
+  if (span.limit) q.Emit(" LIMIT $?", {std::to_string(*span.limit)});
+  if (span.offset > 0) q.Emit(" OFFSET $?", {std::to_string(span.offset)});
   return q;
 }
 
 std::vector<Entry> SearchRows(storage::Database& db, const Filter& f, int limit,
                               const std::optional<Cursor>& cursor) {
-  const SqlBuilder q = SearchSql(db.dialect(), kColumns, f, limit, cursor);
+  const SqlBuilder q = SearchSql(db.dialect(), kColumns, f, {.after = cursor, .limit = limit});
   const storage::Query query{.name = "audit_search", .sql = q.sql(), .dynamic = true};
   std::vector<Entry> out;
   db.Read([&](storage::Session& s) {
@@ -572,16 +581,19 @@ void ForEach(storage::Database& db, const Filter& filter,
   }
 }
 
-PageWriter::PageWriter(storage::Database& db, Filter filter, Format format, int page_size)
-    : db_(db), filter_(std::move(filter)), format_(std::move(format)), page_size_(page_size) {
-  reader_ = std::thread([this] {
+PageWriter::PageWriter(storage::Database& db, Filter filter, Format format, Options options)
+    : db_(db),
+      filter_(std::move(filter)),
+      format_(std::move(format)),
+      page_size_(std::max(1, options.page_size)),
+      readers_(std::max(1, options.readers)),
+      fetch_limit_(options.fetch_limit > 0 ? options.fetch_limit : page_size_) {
+  const auto lowered = [](void (PageWriter::*stage)(), PageWriter* self) {
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-    Read();
-  });
-  writer_ = std::thread([this] {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-    Write();
-  });
+    (self->*stage)();
+  };
+  for (int i = 0; i < readers_; ++i) reader_threads_.emplace_back(lowered, &PageWriter::Read, this);
+  writer_ = std::thread(lowered, &PageWriter::Write, this);
 }
 
 PageWriter::~PageWriter() {
@@ -590,67 +602,125 @@ PageWriter::~PageWriter() {
     stop_ = true;
   }
   changed_.notify_all();
-  reader_.join();
+  for (auto& t : reader_threads_) t.join();
   writer_.join();
 }
 
+void PageWriter::Fail() {
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_) failure_ = std::current_exception();
+  }
+  changed_.notify_all();
+}
+
 void PageWriter::Read() {
-  std::optional<Cursor> at;
+  // Page bounds leave out the start bound (received_at is in no index, so the keys read only
+  // the index where the filter allows): an event received since makes its page shorter.
+  Filter bounds = filter_;
+  bounds.received_by.reset();
+  const auto query = [&](const char* name, std::string_view columns, const Filter& f,
+                         const Span& span) {
+    const SqlBuilder q = SearchSql(db_.dialect(), columns, f, span);
+    const storage::Query named{.name = name, .sql = q.sql(), .dynamic = true};
+    std::shared_ptr<storage::RowSet> rows;
+    db_.Read([&](storage::Session& s) { rows = s.FetchInPlace(named, q.params()); });
+    return rows;
+  };
   try {
     for (;;) {
+      std::int64_t page = 0;
+      std::optional<Cursor> after;
       {
-        std::unique_lock lock(mu_);  // one page ahead of the formatter at most
-        changed_.wait(lock, [&] { return stop_ || read_.empty(); });
-        if (stop_) return;
+        std::unique_lock lock(mu_);  // a page is claimed once its start is known
+        changed_.wait(lock, [&] {
+          return stop_ || failure_ || claimed_all_ ||
+                 (!finding_next_ && claimed_ - formatted_ <= readers_);
+        });
+        if (stop_ || failure_ || claimed_all_) break;
+        page = claimed_++;
+        after = next_start_;
+        finding_next_ = true;
       }
-      const SqlBuilder q = SearchSql(db_.dialect(), kExportColumns, filter_, page_size_, at);
-      const storage::Query query{.name = "audit_export", .sql = q.sql(), .dynamic = true};
-      std::shared_ptr<storage::RowSet> rows;
-      db_.Read([&](storage::Session& s) { rows = s.FetchInPlace(query, q.params()); });
-      const bool full = rows->size() == static_cast<std::size_t>(page_size_);
-      if (full) {
-        const storage::RowView& last = rows->At(rows->size() - 1);
-        at = Cursor{last.Time(kCreatedCol), std::string(last.Text(kIdCol))};
+      // The page's last match (the page_size-th after its start) is where the next page starts.
+      const auto last = query("audit_export_bound", "created_at, id", bounds,
+                              Span{.after = after, .limit = 1, .offset = page_size_ - 1});
+      std::optional<Cursor> through;
+      if (last->size() == 1) {
+        const storage::RowView& row = last->At(0);
+        through = Cursor{row.Time(0), std::string(row.Text(1))};
       }
       {
         std::lock_guard lock(mu_);
-        if (!rows->empty()) read_.push_back(std::move(rows));
+        next_start_ = through;
+        claimed_all_ = !through;
+        finding_next_ = false;
       }
       changed_.notify_all();
-      if (!full) break;
+      // With a LIMIT the planner walks the index in order (without one it may sort the range).
+      // A query filled to its limit may have more to read (an event committed since the bound
+      // was read, or a fetch limit below the page size): read on from its last row.
+      std::vector<std::shared_ptr<storage::RowSet>> parts;
+      for (std::optional<Cursor> from = after;;) {
+        auto rows = query("audit_export", kExportColumns, filter_,
+                          Span{.after = from, .through = through, .limit = fetch_limit_});
+        const std::size_t n = rows->size();
+        if (n > 0) {
+          const storage::RowView& end = rows->At(n - 1);
+          from = Cursor{end.Time(kCreatedCol), std::string(end.Text(kIdCol))};
+        }
+        parts.push_back(std::move(rows));
+        if (n < static_cast<std::size_t>(fetch_limit_) ||
+            (through && from->created.micros == through->created.micros &&
+             from->id == through->id)) {
+          break;
+        }
+      }
+      {
+        std::lock_guard lock(mu_);
+        read_.emplace(page, std::move(parts));
+      }
+      changed_.notify_all();
     }
   } catch (...) {
-    std::lock_guard lock(mu_);
-    failure_ = std::current_exception();
+    Fail();
   }
   {
     std::lock_guard lock(mu_);
-    read_all_ = true;
+    ++readers_done_;
   }
   changed_.notify_all();
 }
 
 void PageWriter::Write() {
   for (;;) {
-    std::shared_ptr<storage::RowSet> rows;
+    std::vector<std::shared_ptr<storage::RowSet>> parts;
     {
-      std::unique_lock lock(mu_);  // one page ahead of the caller at most
-      changed_.wait(lock,
-                    [&] { return stop_ || (written_.empty() && (!read_.empty() || read_all_)); });
-      if (stop_) return;
-      if (read_.empty()) break;  // and everything was read
-      rows = std::move(read_.front());
-      read_.pop_front();
+      std::unique_lock lock(mu_);  // one page of text ahead of the caller at most
+      changed_.wait(lock, [&] {
+        return stop_ || failure_ ||
+               (written_.empty() && (read_.contains(formatted_) || readers_done_ == readers_));
+      });
+      if (stop_ || failure_) return;
+      const auto next = read_.find(formatted_);
+      if (next == read_.end()) break;  // every reader is done and every page was formatted
+      parts = std::move(next->second);
+      read_.erase(next);
+      ++formatted_;
     }
-    changed_.notify_all();  // the reader may go on
+    changed_.notify_all();  // a reader may claim another page
+    std::size_t matches = 0;
+    for (const auto& rows : parts) matches += rows->size();
+    if (matches == 0) continue;  // a page whose events all arrived after the start
     std::string text;
     try {
-      text.reserve(rows->size() * 512);
-      for (std::size_t i = 0; i < rows->size(); ++i) format_(text, rows->At(i));
+      for (const auto& rows : parts) {
+        text.reserve(text.size() + rows->size() * 512);
+        for (std::size_t i = 0; i < rows->size(); ++i) format_(text, rows->At(i));
+      }
     } catch (...) {
-      std::lock_guard lock(mu_);
-      failure_ = std::current_exception();
-      break;
+      Fail();
+      return;
     }
     {
       std::lock_guard lock(mu_);

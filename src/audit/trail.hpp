@@ -10,6 +10,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -103,17 +104,33 @@ Result<Page> Search(storage::Database& db, const Filter& filter, int limit,
 void ForEach(storage::Database& db, const Filter& filter,
              const std::function<bool(const std::vector<Entry>&)>& fn, int page_size = 2000);
 
-// A search turned into text page by page, for an export, in three stages that run at once on
-// threads of their own: a reader asks the database for the next page the moment the previous
-// one has arrived (its cursor is that page's last row), a formatter turns pages into text, and
-// the caller sends. Each stage runs at most one page ahead of the next, so memory stays at a
-// few pages whatever the export's size, and no connection is held between pages. `format` sees
-// each row in place (a storage::RowView of kExportColumns, placed as kColumns; nothing copied).
-// Destruction stops both threads after the page at hand.
+// A position in the newest-first order: the events older than it come after it.
+struct Cursor {
+  Timestamp created;
+  std::string id;
+};
+
+// A search turned into text page by page, for an export, in stages that run at once on threads
+// of their own. Readers (two by default, each on its own connection) fetch pages side by side:
+// a reader claiming a page first asks for the key of the page's last match (a keys-only query,
+// one row), which is where the next page begins, then fetches the page's rows between the two
+// keys while the other reader claims the next page. A formatter turns the pages into text in
+// order, and the caller sends. At most `readers + 1` pages are fetched ahead of the formatter
+// and one page of text ahead of the caller, so memory stays at a few pages whatever the
+// export's size, and no connection is held between pages. `format` sees each row in place (a
+// storage::RowView of kExportColumns, placed as kColumns; nothing copied). Destruction stops
+// every stage after the page at hand.
 class PageWriter {
  public:
   using Format = std::function<void(std::string& out, const storage::RowView& row)>;
-  PageWriter(storage::Database& db, Filter filter, Format format, int page_size = 10'000);
+  struct Options {
+    int page_size = 10'000;
+    int readers = 2;      // each reads on a connection of its own while it fetches
+    int fetch_limit = 0;  // rows per page query (0: page_size); a page takes more queries if less
+  };
+  PageWriter(storage::Database& db, Filter filter, Format format, Options options);
+  PageWriter(storage::Database& db, Filter filter, Format format)
+      : PageWriter(db, std::move(filter), std::move(format), Options{}) {}
   ~PageWriter();
   PageWriter(const PageWriter&) = delete;
   PageWriter& operator=(const PageWriter&) = delete;
@@ -123,21 +140,31 @@ class PageWriter {
  private:
   void Read();
   void Write();
+  void Fail();
 
   storage::Database& db_;
   const Filter filter_;
   const Format format_;
   const int page_size_;
+  const int readers_;
+  const int fetch_limit_;
 
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<std::shared_ptr<storage::RowSet>> read_;  // fetched, not yet formatted
-  std::deque<std::string> written_;                    // formatted, not yet taken
-  bool read_all_ = false;
+  // Claiming: the next page starts below `next_start_` (the first page: at the newest match).
+  std::optional<Cursor> next_start_;
+  bool finding_next_ = false;   // a reader is asking where the next page starts
+  bool claimed_all_ = false;    // the last page is claimed
+  std::int64_t claimed_ = 0;    // pages claimed so far; page numbers count from 0
+  std::int64_t formatted_ = 0;  // pages taken by the formatter so far
+  // Fetched, by page number: a page is one query's rows, or more if events came in meanwhile.
+  std::map<std::int64_t, std::vector<std::shared_ptr<storage::RowSet>>> read_;
+  int readers_done_ = 0;
+  std::deque<std::string> written_;  // formatted, not yet taken
   bool written_all_ = false;
   bool stop_ = false;
   std::exception_ptr failure_;
-  std::thread reader_;
+  std::vector<std::thread> reader_threads_;
   std::thread writer_;
 };
 

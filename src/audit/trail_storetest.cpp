@@ -308,56 +308,64 @@ TEST_P(AuditTrailTest, ExportPagesWriteWhatSearchReads) {
   ASSERT_TRUE(expected.ok());
   ASSERT_EQ(expected->items.size(), 24U) << "tenant.create and the 23 events";
 
-  std::string csv = CsvHeader();
-  int pages = 0;
-  PageWriter writer(*db_, all, AppendCsv, 5);
-  for (auto page = writer.Next(); !page.empty(); page = writer.Next()) {
-    csv += page;
-    ++pages;
+  // One reader; readers side by side; more readers than pages, each page in several queries.
+  for (const PageWriter::Options options :
+       {PageWriter::Options{.page_size = 5, .readers = 1}, PageWriter::Options{.page_size = 5},
+        PageWriter::Options{.page_size = 5, .readers = 8, .fetch_limit = 2}}) {
+    SCOPED_TRACE(std::to_string(options.readers) + " reader(s), fetch limit " +
+                 std::to_string(options.fetch_limit));
+    std::string csv = CsvHeader();
+    int pages = 0;
+    PageWriter writer(*db_, all, AppendCsv, options);
+    for (auto page = writer.Next(); !page.empty(); page = writer.Next()) {
+      csv += page;
+      ++pages;
+    }
+    EXPECT_EQ(pages, 5) << "24 rows in pages of 5";
+    const auto rows = testing::ParseCsv(csv);
+    ASSERT_EQ(rows.size(), 25U);
+    const auto defused = [](const std::string& v) {
+      return !v.empty() && std::string_view("=+-@\t\r").find(v[0]) != std::string_view::npos
+                 ? "'" + v
+                 : v;
+    };
+    for (std::size_t i = 0; i < expected->items.size(); ++i) {
+      const Entry& e = expected->items[i];
+      const std::vector<std::string> want = {e.id,
+                                             FormatRfc3339(e.created),
+                                             FormatRfc3339(e.received),
+                                             e.tenant_id.value_or(""),
+                                             e.product,
+                                             e.action,
+                                             std::string(1, e.crud),
+                                             e.actor_id,
+                                             e.actor_name,
+                                             e.target_type,
+                                             e.target_id,
+                                             e.target_name,
+                                             defused(e.description),
+                                             e.is_failure ? "true" : "false",
+                                             e.source_ip,
+                                             e.request_id,
+                                             e.fields,
+                                             std::to_string(e.seq),
+                                             e.hash};
+      EXPECT_EQ(rows[i + 1], want) << "row " << i + 1;
+    }
   }
-  EXPECT_EQ(pages, 5) << "24 rows in pages of 5";
-  const auto rows = testing::ParseCsv(csv);
-  ASSERT_EQ(rows.size(), 25U);
-  const auto defused = [](const std::string& v) {
-    return !v.empty() && std::string_view("=+-@\t\r").find(v[0]) != std::string_view::npos ? "'" + v
-                                                                                           : v;
-  };
-  for (std::size_t i = 0; i < expected->items.size(); ++i) {
-    const Entry& e = expected->items[i];
-    const std::vector<std::string> want = {e.id,
-                                           FormatRfc3339(e.created),
-                                           FormatRfc3339(e.received),
-                                           e.tenant_id.value_or(""),
-                                           e.product,
-                                           e.action,
-                                           std::string(1, e.crud),
-                                           e.actor_id,
-                                           e.actor_name,
-                                           e.target_type,
-                                           e.target_id,
-                                           e.target_name,
-                                           defused(e.description),
-                                           e.is_failure ? "true" : "false",
-                                           e.source_ip,
-                                           e.request_id,
-                                           e.fields,
-                                           std::to_string(e.seq),
-                                           e.hash};
-    EXPECT_EQ(rows[i + 1], want) << "row " << i + 1;
-  }
-  PageWriter none(*db_, Filter{.tenant_id = tenant_, .actor_id = "nobody"}, AppendCsv, 5);
+  PageWriter none(*db_, Filter{.tenant_id = tenant_, .actor_id = "nobody"}, AppendCsv,
+                  {.page_size = 5});
   EXPECT_EQ(none.Next(), "") << "no match, no page";
   {
-    PageWriter left(*db_, all, AppendCsv, 5);
+    PageWriter left(*db_, all, AppendCsv, {.page_size = 5});
     EXPECT_FALSE(left.Next().empty());
   }  // a download given up after one page: the stages stop, nothing hangs
   int formatted = 0;
-  PageWriter failing(
-      *db_, all,
-      [&](std::string&, const storage::RowView&) {
-        if (++formatted == 7) throw std::runtime_error("disk full");
-      },
-      5);
+  PageWriter failing(*db_, all,
+                     [&](std::string&, const storage::RowView&) {
+                       if (++formatted == 7) throw std::runtime_error("disk full");
+                     },
+                     {.page_size = 5});
   EXPECT_NO_THROW(failing.Next()) << "the first page formats";
   EXPECT_THROW(
       {
@@ -374,8 +382,8 @@ TEST_P(AuditTrailTest, AnExportLeavesOutEventsReceivedAfterItStarted) {
   Publish(12);
   const Filter as_asked{.tenant_id = tenant_, .received_by = clock_.Now()};
   clock_.Advance(1);
-  PageWriter writer(*db_, as_asked, AppendCsv, 2);
-  std::string csv = CsvHeader() + writer.Next();  // the reader is at most three pages ahead
+  PageWriter writer(*db_, as_asked, AppendCsv, {.page_size = 2});
+  std::string csv = CsvHeader() + writer.Next();  // the readers are a few pages ahead
   const boost::json::object late{{"action", "document.view"},
                                  {"crud", "r"},
                                  {"created", "2027-01-01T00:00:00Z"},  // before every other row

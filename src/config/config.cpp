@@ -22,7 +22,8 @@ constexpr Setting kSettings[] = {
     {"threads", "BREAKPILOT_THREADS", "--threads", "I/O threads (0: one per core)"},
     {"blocking_threads", "BREAKPILOT_BLOCKING_THREADS", "--blocking-threads",
      "request handler pool (-1: auto = none on SQLite, 4 per core on PostgreSQL; 0: none)"},
-    {"db_pool_size", "BREAKPILOT_DB_POOL_SIZE", "--db-pool-size", "database connections"},
+    {"db_pool_size", "BREAKPILOT_DB_POOL_SIZE", "--db-pool-size",
+     "database connections (more than twice max_exports)"},
     {"max_body_bytes", "BREAKPILOT_MAX_BODY_BYTES", "--max-body-bytes",
      "largest request body accepted (413 above)"},
     {"max_header_bytes", "BREAKPILOT_MAX_HEADER_BYTES", "--max-header-bytes",
@@ -287,6 +288,10 @@ std::optional<std::string> Validate(Config& c) {
         c.keycloak_client_secret.empty()) {
       return "keycloak_url needs keycloak_realm, keycloak_client_id and keycloak_client_secret";
     }
+  }
+  if (c.db_pool_size <= 2 * c.max_exports) {
+    return "db_pool_size: want more than twice max_exports (" + std::to_string(c.max_exports) +
+           "): each export reads on two connections at once, and requests need some too";
   }
   if (!c.admin_token.empty() && c.admin_token.size() < 16) {
     return "admin_token: must be at least 16 characters";

@@ -120,6 +120,10 @@ TEST(ConfigTest, LifecycleSettingsAreChecked) {
   EXPECT_TRUE(ApplySetting(c, "max_exports", "0").has_value()) << "no exports at all is no setting";
   EXPECT_EQ(ApplySetting(c, "max_exports", "8"), std::nullopt);
   EXPECT_EQ(c.max_exports, 8);
+  EXPECT_NE(Validate(c).value_or("").find("db_pool_size"), std::string::npos)
+      << "eight exports on two connections each would take all of twelve";
+  EXPECT_EQ(ApplySetting(c, "db_pool_size", "17"), std::nullopt);
+  EXPECT_EQ(Validate(c), std::nullopt);
 }
 
 }  // namespace
