@@ -635,7 +635,7 @@ void PageWriter::Read() {
         std::unique_lock lock(mu_);  // a page is claimed once its start is known
         changed_.wait(lock, [&] {
           return stop_ || failure_ || claimed_all_ ||
-                 (!finding_next_ && claimed_ - formatted_ <= readers_);
+                 (!finding_next_ && claimed_ - formatted_ < readers_);
         });
         if (stop_ || failure_ || claimed_all_) break;
         page = claimed_++;

@@ -115,7 +115,7 @@ struct Cursor {
 // a reader claiming a page first asks for the key of the page's last match (a keys-only query,
 // one row), which is where the next page begins, then fetches the page's rows between the two
 // keys while the other reader claims the next page. A formatter turns the pages into text in
-// order, and the caller sends. At most `readers + 1` pages are fetched ahead of the formatter
+// order, and the caller sends. At most `readers` pages are fetched ahead of the formatter
 // and one page of text ahead of the caller, so memory stays at a few pages whatever the
 // export's size, and no connection is held between pages. `format` sees each row in place (a
 // storage::RowView of kExportColumns, placed as kColumns; nothing copied). Destruction stops
@@ -124,7 +124,7 @@ class PageWriter {
  public:
   using Format = std::function<void(std::string& out, const storage::RowView& row)>;
   struct Options {
-    int page_size = 10'000;
+    int page_size = 5'000;
     int readers = 2;      // each reads on a connection of its own while it fetches
     int fetch_limit = 0;  // rows per page query (0: page_size); a page takes more queries if less
   };
