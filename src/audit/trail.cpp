@@ -381,6 +381,11 @@ std::optional<Cursor> DecodeCursor(std::string_view text) {
   return c;
 }
 
+// The position of a row read in place, its key in the given columns.
+Cursor CursorAt(const storage::RowView& row, std::size_t created, std::size_t id) {
+  return Cursor{row.Time(created), std::string(row.Text(id))};
+}
+
 // Which stretch of the newest-first order a query reads.
 struct Span {
   std::optional<Cursor> after;    // only matches older than this one
@@ -646,10 +651,7 @@ void PageWriter::Read() {
       const auto last = query("audit_export_bound", "created_at, id", bounds,
                               Span{.after = after, .limit = 1, .offset = page_size_ - 1});
       std::optional<Cursor> through;
-      if (last->size() == 1) {
-        const storage::RowView& row = last->At(0);
-        through = Cursor{row.Time(0), std::string(row.Text(1))};
-      }
+      if (last->size() == 1) through = CursorAt(last->At(0), 0, 1);
       {
         std::lock_guard lock(mu_);
         next_start_ = through;
@@ -665,16 +667,9 @@ void PageWriter::Read() {
         auto rows = query("audit_export", kExportColumns, filter_,
                           Span{.after = from, .through = through, .limit = fetch_limit_});
         const std::size_t n = rows->size();
-        if (n > 0) {
-          const storage::RowView& end = rows->At(n - 1);
-          from = Cursor{end.Time(kCreatedCol), std::string(end.Text(kIdCol))};
-        }
+        if (n > 0) from = CursorAt(rows->At(n - 1), kCreatedCol, kIdCol);
         parts.push_back(std::move(rows));
-        if (n < static_cast<std::size_t>(fetch_limit_) ||
-            (through && from->created.micros == through->created.micros &&
-             from->id == through->id)) {
-          break;
-        }
+        if (n < static_cast<std::size_t>(fetch_limit_) || (through && from == through)) break;
       }
       {
         std::lock_guard lock(mu_);

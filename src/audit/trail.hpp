@@ -108,6 +108,7 @@ void ForEach(storage::Database& db, const Filter& filter,
 struct Cursor {
   Timestamp created;
   std::string id;
+  bool operator==(const Cursor&) const = default;
 };
 
 // A search turned into text page by page, for an export, in stages that run at once on threads

@@ -289,7 +289,7 @@ std::optional<std::string> Validate(Config& c) {
       return "keycloak_url needs keycloak_realm, keycloak_client_id and keycloak_client_secret";
     }
   }
-  if (c.db_pool_size <= 2 * c.max_exports) {
+  if (c.db_pool_size <= 2 * c.max_exports) {  // 2: audit::PageWriter::Options::readers
     return "db_pool_size: want more than twice max_exports (" + std::to_string(c.max_exports) +
            "): each export reads on two connections at once, and requests need some too";
   }
