@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -73,11 +74,34 @@ std::string NewRequestId() {
 // A flat buffer that grew past this for one large request is given back once it is drained.
 constexpr std::size_t kKeptBufferBytes = std::size_t{64} << 10;
 
+using Clock = std::chrono::steady_clock;
+
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  // When the pending read or write is cut off. Timeouts are lazy: setting one is a store, and
+  // the context's sweeper cancels what is overdue (see Sweep). A timer per operation would cost
+  // a timer-queue insertion, a removal and a cancelled wait for every read and every write.
+  Clock::time_point deadline = Clock::time_point::max();
   bool busy = false;  // true while a request is being handled
+
+  void ExpiresAfter(std::chrono::milliseconds d) { deadline = Clock::now() + d; }
 };
+
+// One io_context, run by exactly one thread, and what lives on it: a connection's coroutine, its
+// socket and its deadline never need a strand or a lock.
+struct Context {
+  asio::io_context ioc;
+  std::unordered_set<Connection*> live;  // touched only on this context's thread
+  asio::steady_timer sweep{ioc};
+};
+
+// How often a context looks for overdue connections: a timeout fires between its nominal time
+// and that plus one tick.
+std::chrono::milliseconds SweepTick(std::chrono::milliseconds read_timeout) {
+  return std::clamp(read_timeout / 4, std::chrono::milliseconds(25),
+                    std::chrono::milliseconds(1000));
+}
 
 }  // namespace
 
@@ -86,9 +110,7 @@ struct Server::Impl {
   HandleFn handle;
   ObserveFn observe;
   InlineFn try_inline;
-  // One io_context per thread, each run by exactly one thread: a connection lives on one
-  // context, so its coroutine, its socket and its timer never need a strand or a lock.
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<Context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   asio::io_context& ioc;  // contexts[0]: the acceptor, signals and the drain
   std::size_t next_context = 0;
@@ -105,21 +127,39 @@ struct Server::Impl {
         observe(std::move(ob)),
         try_inline(std::move(in)),
         contexts(MakeContexts(options.io_threads)),
-        ioc(*contexts.front()) {
-    for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
+        ioc(contexts.front()->ioc) {
+    for (auto& c : contexts) guards.push_back(asio::make_work_guard(c->ioc));
     if (options.blocking_threads > 0) {
       blocking.emplace(static_cast<std::size_t>(options.blocking_threads));
     }
   }
 
-  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int threads) {
+  static std::vector<std::unique_ptr<Context>> MakeContexts(int threads) {
     const int n =
         threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    std::vector<std::unique_ptr<asio::io_context>> out;
+    std::vector<std::unique_ptr<Context>> out;
     out.reserve(static_cast<std::size_t>(n));
     // Default concurrency hint (locking on): sockets are opened from the acceptor's thread.
-    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>());
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<Context>());
     return out;
+  }
+
+  // Cancels the pending operation of every connection on `c` whose deadline has passed; the
+  // operation completes with operation_aborted and its connection closes. Ends once the server
+  // is stopping and the context has no connection left.
+  asio::awaitable<void> Sweep(Context& c) {
+    const auto tick = SweepTick(options.read_timeout);
+    for (;;) {
+      c.sweep.expires_after(tick);
+      co_await c.sweep.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (stopping.load() && c.live.empty()) co_return;
+      const auto now = Clock::now();
+      for (Connection* conn : c.live) {
+        if (now < conn->deadline) continue;
+        beast::error_code ignored;  // nothing pending, or the socket already closed
+        conn->socket.cancel(ignored);
+      }
+    }
   }
 
   Response Invoke(Request& req) {
@@ -149,7 +189,7 @@ struct Server::Impl {
     for (;;) {
       auto& target = *contexts[next_context++ % contexts.size()];
       auto [ec, socket] =
-          co_await acceptor.async_accept(target, asio::as_tuple(asio::use_awaitable));
+          co_await acceptor.async_accept(target.ioc, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping.load()) co_return;
         // Out of descriptors or similar: say so, and give the process a moment to recover
@@ -166,8 +206,7 @@ struct Server::Impl {
         std::lock_guard lock(connections_mutex);
         connections.insert(conn);
       }
-      auto executor = conn->stream.get_executor();
-      asio::co_spawn(executor, Serve(conn), [this, conn](const std::exception_ptr& e) {
+      asio::co_spawn(target.ioc, Serve(target, conn), [this, conn](const std::exception_ptr& e) {
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -215,17 +254,30 @@ struct Server::Impl {
     const std::string head_text = RenderHead(res, version, keep_alive, res.body.size());
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head_text), head ? asio::const_buffer() : asio::buffer(res.body)};
-    conn.stream.expires_after(timeout);
+    conn.ExpiresAfter(timeout);
     auto [ec, n] =
-        co_await asio::async_write(conn.stream, buffers, asio::as_tuple(asio::use_awaitable));
+        co_await asio::async_write(conn.socket, buffers, asio::as_tuple(asio::use_awaitable));
     (void)n;
     co_return !ec;
   }
 
-  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
+  // Registers a connection with its context's sweeper for as long as it is served.
+  struct Registration {
+    Registration(Context& c, Connection* conn) : context(c), connection(conn) {
+      context.live.insert(connection);
+    }
+    ~Registration() { context.live.erase(connection); }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    Context& context;
+    Connection* connection;
+  };
+
+  asio::awaitable<void> Serve(Context& context, std::shared_ptr<Connection> conn) {
+    const Registration registration(context, conn.get());
     beast::flat_buffer buffer;
     beast::error_code ec;
-    const tcp::endpoint remote = conn->stream.socket().remote_endpoint(ec);
+    const tcp::endpoint remote = conn->socket.remote_endpoint(ec);
     const std::string remote_ip = remote.address().to_string();
     for (;;) {
       if (stopping.load()) break;
@@ -235,8 +287,8 @@ struct Server::Impl {
       RequestParser parser(req);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
-      conn->stream.expires_after(options.read_timeout);
-      auto [read_ec, n] = co_await bhttp::async_read(conn->stream, buffer, parser,
+      conn->ExpiresAfter(options.read_timeout);
+      auto [read_ec, n] = co_await bhttp::async_read(conn->socket, buffer, parser,
                                                      asio::as_tuple(asio::use_awaitable));
       (void)n;
       if (read_ec) {
@@ -249,7 +301,7 @@ struct Server::Impl {
           problem = Problem(
               431, "headers-too-large", "Request header fields too large",
               "request headers exceed " + std::to_string(options.header_limit) + " bytes", "");
-        } else if (read_ec == bhttp::error::end_of_stream || read_ec == beast::error::timeout ||
+        } else if (read_ec == bhttp::error::end_of_stream ||
                    read_ec == asio::error::operation_aborted || read_ec == asio::error::eof ||
                    read_ec == asio::error::connection_reset ||
                    read_ec == bhttp::error::partial_message) {
@@ -263,7 +315,8 @@ struct Server::Impl {
         break;
       }
       conn->busy = true;
-      const auto start = std::chrono::steady_clock::now();
+      conn->deadline = Clock::time_point::max();  // a handler's own time is not a read timeout
+      const auto start = Clock::now();
       CompleteRequest(req, remote_ip);
       Response res;
       if (!ParseTarget(req)) {
@@ -290,8 +343,7 @@ struct Server::Impl {
           parser.keep_alive() && !stopping.load() && !(streamed && parser.version() == 10);
       // Observed before the write, so that metrics and the access log already count a request
       // when its client reads the answer (a scrape right after sees it).
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       if (observe) observe(Exchange{&req, &res, res.body.size(), seconds});
       const bool write_ok =
           streamed ? co_await WriteStream(*conn, res, parser.version(), keep_alive, req.request_id)
@@ -300,8 +352,8 @@ struct Server::Impl {
       conn->busy = false;
       if (!write_ok || !keep_alive) break;
     }
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn->stream.close();
+    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
+    conn->socket.close(ec);
   }
 
   // Sends a streamed body chunked (HTTP/1.0: as is, then closes), producing each piece where
@@ -311,8 +363,8 @@ struct Server::Impl {
                                     bool keep_alive, const std::string& request_id) {
     const bool chunked = version != 10;
     const std::string head_text = RenderHead(res, version, keep_alive, 0, chunked);
-    conn.stream.expires_after(options.read_timeout);
-    auto [head_ec, head_n] = co_await asio::async_write(conn.stream, asio::buffer(head_text),
+    conn.ExpiresAfter(options.read_timeout);
+    auto [head_ec, head_n] = co_await asio::async_write(conn.socket, asio::buffer(head_text),
                                                         asio::as_tuple(asio::use_awaitable));
     (void)head_n;
     if (head_ec) co_return false;
@@ -321,11 +373,11 @@ struct Server::Impl {
     std::string piece = std::move(res.body);
     for (bool more = true;;) {
       if (!piece.empty()) {
-        conn.stream.expires_after(options.read_timeout);
-        auto [ec, n] = chunked ? co_await asio::async_write(conn.stream,
+        conn.ExpiresAfter(options.read_timeout);
+        auto [ec, n] = chunked ? co_await asio::async_write(conn.socket,
                                                             bhttp::make_chunk(asio::buffer(piece)),
                                                             asio::as_tuple(asio::use_awaitable))
-                               : co_await asio::async_write(conn.stream, asio::buffer(piece),
+                               : co_await asio::async_write(conn.socket, asio::buffer(piece),
                                                             asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) co_return false;
@@ -357,7 +409,8 @@ struct Server::Impl {
       }
     }
     if (!chunked) co_return true;  // the close ends the body
-    auto [last_ec, last_n] = co_await asio::async_write(conn.stream, bhttp::make_chunk_last(),
+    conn.ExpiresAfter(options.read_timeout);
+    auto [last_ec, last_n] = co_await asio::async_write(conn.socket, bhttp::make_chunk_last(),
                                                         asio::as_tuple(asio::use_awaitable));
     (void)last_n;
     co_return !last_ec;
@@ -368,12 +421,12 @@ struct Server::Impl {
   // lingering_close does).
   static asio::awaitable<void> LingeringClose(Connection& conn) {
     beast::error_code ec;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn.stream.expires_after(std::chrono::seconds(2));
+    conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+    conn.ExpiresAfter(std::chrono::seconds(2));
     std::array<char, 16384> scratch{};
     std::size_t total = 0;
     while (total < (std::size_t{64} << 20)) {
-      auto [read_ec, n] = co_await conn.stream.async_read_some(asio::buffer(scratch),
+      auto [read_ec, n] = co_await conn.socket.async_read_some(asio::buffer(scratch),
                                                                asio::as_tuple(asio::use_awaitable));
       if (read_ec) break;
       total += n;
@@ -384,16 +437,16 @@ struct Server::Impl {
     acceptor.close();
     std::lock_guard lock(connections_mutex);
     for (const auto& c : connections) {
-      asio::post(c->stream.get_executor(), [c] {
+      asio::post(c->socket.get_executor(), [c] {
         beast::error_code ignored;  // the connection may have closed meanwhile
-        if (!c->busy) c->stream.socket().cancel(ignored);
+        if (!c->busy) c->socket.cancel(ignored);
       });
     }
     drain_timer.expires_after(options.drain_timeout);
     drain_timer.async_wait([this](beast::error_code ec) {
       if (!ec) {
         kLog.Warn("drain timed out; stopping with requests in flight");
-        for (auto& c : contexts) c->stop();
+        for (auto& c : contexts) c->ioc.stop();
       }
     });
   }
@@ -423,9 +476,10 @@ unsigned short Server::port() const {
 
 void Server::Run() {
   asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  for (auto& c : impl_->contexts) asio::co_spawn(c->ioc, impl_->Sweep(*c), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
-    threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+    threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->ioc.run(); });
   }
   impl_->ioc.run();
   for (auto& t : threads) t.join();
@@ -447,6 +501,10 @@ void Server::Stop() {
           co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
         }
         impl_->drain_timer.cancel();
+        // The sweepers see `stopping` and no connection, and end.
+        for (auto& c : impl_->contexts) {
+          asio::post(c->ioc, [ctx = c.get()] { ctx->sweep.cancel(); });
+        }
         impl_->guards.clear();  // nothing left: every run() returns
       },
       asio::detached);

@@ -1,6 +1,7 @@
-// The HTTP/1.1 server: Boost.Beast on one io_context run by N threads, one C++20 coroutine per
-// connection, keep-alive, a timeout before every read, header and body limits (431/413), and a
-// graceful drain on Stop(): no new connections, in-flight requests finish, idle ones close.
+// The HTTP/1.1 server: Boost.Beast on N io_contexts, each run by one thread; one C++20
+// coroutine per connection, keep-alive, a timeout on every read and write (lazy: a per-thread
+// sweeper cancels what is overdue, a tick late at most), header and body limits (431/413), and
+// a graceful drain on Stop(): no new connections, in-flight requests finish, idle ones close.
 // Handlers run either on the I/O threads (cheap, local work: SQLite) or on a separate blocking
 // pool (network round trips: PostgreSQL), so a slow query never stalls the event loop.
 //
