@@ -37,6 +37,12 @@ TEST(RouterTest, MatchesTemplatesAndCollectsParams) {
   EXPECT_EQ(m.params[1], (std::pair<std::string, std::string>{"project_id", "def"}));
   EXPECT_EQ(r.Find("GET", "/tenants/special").route->name, "special") << "literal beats {param}";
   EXPECT_EQ(r.Find("HEAD", "/tenants").route->name, "list") << "HEAD is GET without a body";
+  EXPECT_EQ(r.Find("POST", "/tenants").route->name, "create");
+  // A literal path whose own routes serve other methods still matches a {param} route.
+  auto patch = r.Find("PATCH", "/tenants/special");
+  ASSERT_NE(patch.route, nullptr);
+  EXPECT_EQ(patch.route->name, "update");
+  EXPECT_EQ(patch.params, (std::vector<std::pair<std::string, std::string>>{{"id", "special"}}));
 }
 
 TEST(RouterTest, UnknownPathIs404AndWrongMethodListsAllow) {
@@ -49,6 +55,7 @@ TEST(RouterTest, UnknownPathIs404AndWrongMethodListsAllow) {
   auto wrong = r.Find("DELETE", "/tenants/x");
   EXPECT_EQ(wrong.route, nullptr);
   EXPECT_EQ(wrong.allow, (std::vector<std::string>{"GET", "HEAD", "PATCH"}));
+  EXPECT_EQ(r.Find("DELETE", "/tenants").allow, (std::vector<std::string>{"GET", "HEAD", "POST"}));
 }
 
 TEST(ProblemTest, MapsKindsToStatusAndBuildsRfc9457Bodies) {

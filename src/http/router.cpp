@@ -34,22 +34,41 @@ bool MatchSegments(const Route& r, const std::vector<std::string_view>& parts,
   return true;
 }
 
+bool MethodServes(const Route& r, std::string_view method) {
+  return r.method == method || (method == "HEAD" && r.method == "GET");
+}
+
 }  // namespace
 
 void Router::Add(Route route) {
   for (auto s : Split(route.pattern)) route.segments.emplace_back(s);
+  // For a pattern that starts with '/', equal paths are equal segment lists.
+  if (!route.pattern.empty() && route.pattern.front() == '/' &&
+      route.pattern.find('{') == std::string::npos) {
+    literal_[route.pattern].push_back(routes_.size());
+  }
   routes_.push_back(std::move(route));
 }
 
 Match Router::Find(std::string_view method, std::string_view path) const {
-  const auto parts = Split(path);
   Match m;
+  // A literal route has no parameter, so the first one serving the method is what the walk
+  // below would choose.
+  if (const auto it = literal_.find(path); it != literal_.end()) {
+    for (const std::size_t i : it->second) {
+      if (MethodServes(routes_[i], method)) {
+        m.route = &routes_[i];
+        return m;
+      }
+    }
+  }
+  const auto parts = Split(path);
   // Literal segments win over parameters: try routes with fewer parameters first.
   const Route* best = nullptr;
   std::size_t best_params = SIZE_MAX;
   for (const auto& r : routes_) {
     if (!MatchSegments(r, parts, nullptr)) continue;
-    if (r.method != method && !(method == "HEAD" && r.method == "GET")) {
+    if (!MethodServes(r, method)) {
       if (std::find(m.allow.begin(), m.allow.end(), r.method) == m.allow.end()) {
         m.allow.push_back(r.method);
       }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "http/message.hpp"
@@ -41,6 +42,13 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  // Routes without parameters by their exact path, in the order added: a path that names one
+  // with the request's method is answered without walking every route.
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<std::size_t>, PathHash, std::equal_to<>> literal_;
 };
 
 }  // namespace breakpilot::http
