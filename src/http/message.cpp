@@ -19,6 +19,7 @@ bool HeaderNameEquals(std::string_view a, std::string_view b) {
 }
 
 void Headers::Add(std::string_view name, std::string_view value) {
+  if (items_.empty()) items_.reserve(8);  // a typical request's or response's fields at once
   items_.emplace_back(std::string(name), std::string(value));
 }
 

@@ -4,19 +4,26 @@
 #include <boost/beast/http/status.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace breakpilot::http {
 namespace bhttp = boost::beast::http;
 
 namespace {
 
-// RFC 9110 token characters.
+// RFC 9110 token characters, as a table: every response header name is checked.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return kTokenChars[static_cast<unsigned char>(c)];
   });
 }
 

@@ -136,8 +136,9 @@ std::string KeyEvent(const std::string& id) {
 bool LooksLikeApiKey(std::string_view secret) {
   if (secret.size() != kKeyLength || secret.substr(0, kPrefix.size()) != kPrefix) return false;
   const auto body = secret.substr(0, kPrefix.size() + kRandomChars);
-  if (!std::all_of(body.begin() + kPrefix.size(), body.end(),
-                   [](char c) { return kBase62.find(c) != std::string_view::npos; })) {
+  if (!std::all_of(body.begin() + kPrefix.size(), body.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      })) {
     return false;
   }
   return secret.substr(body.size()) == Checksum(body);
