@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <tuple>
+
 #include "http/message.hpp"
 #include "http/metrics.hpp"
 #include "http/problem.hpp"
@@ -175,6 +177,27 @@ TEST(RequestParserTest, ReadsChunkedBodiesAndKeepsLimits) {
   EXPECT_TRUE(ParseInSteps("GET / HTTP/1.1\r\nBad Name: 1\r\n\r\n", 100).ec);
   EXPECT_TRUE(
       ParseInSteps("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 100).ec);
+}
+
+TEST(ParseTargetTest, PlainPathsAndTheUrlParserAgree) {
+  const auto parse = [](std::string target, bool shortcut) {
+    Request r;
+    r.target = std::move(target);
+    const bool ok = shortcut ? ParseTarget(r) : detail::ParseTargetWithUrl(r);
+    return std::make_tuple(ok, r.path, r.query);
+  };
+  for (const std::string t :
+       {"/healthz", "/internal/api-keys/verify", "/tenants/a-b_c.d~e", "/a/b?x=1&y=%20z", "/a%2Fb",
+        "/caf%C3%A9", "/a/../b", "/a/./b", "//double", "/", "relative", "/a b", "/a#f", "/a?",
+        "/x:y@z!$&'()*+,;="}) {
+    EXPECT_EQ(parse(t, true), parse(t, false)) << t;
+  }
+  EXPECT_EQ(std::get<1>(parse("/a/b?x=1&y=%20z", true)), "/a/b");
+  EXPECT_EQ(std::get<2>(parse("/a/b?x=1&y=%20z", true)),
+            (std::vector<std::pair<std::string, std::string>>{{"x", "1"}, {"y", " z"}}));
+  EXPECT_EQ(std::get<1>(parse("/caf%C3%A9", true)), "/caf\xC3\xA9");
+  EXPECT_FALSE(std::get<0>(parse("/a/../b", true))) << "no parent segments";
+  EXPECT_FALSE(std::get<0>(parse("relative", true)));
 }
 
 TEST(RenderHeadTest, WritesFramingItselfAndDropsUnsafeFields) {

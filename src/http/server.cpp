@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 
 #include <array>
 #include <atomic>
@@ -232,19 +231,6 @@ struct Server::Impl {
     if (auto tp = req.headers.Get("traceparent"); tp && IsValidTraceparent(*tp)) {
       req.traceparent = std::string(*tp);
     }
-  }
-
-  // Parses the target into path and query; returns false on a target we refuse.
-  static bool ParseTarget(Request& req) {
-    auto parsed = boost::urls::parse_origin_form(req.target);
-    if (!parsed) return false;
-    req.path = std::string(parsed->path());
-    if (req.path.empty() || req.path.front() != '/' || req.path.find("..") != std::string::npos ||
-        req.path.find('\0') != std::string::npos) {
-      return false;
-    }
-    for (auto p : parsed->params()) req.query.emplace_back(p.key, p.value);
-    return true;
   }
 
   // Writes a whole response: the rendered head and the body in one gathered write.

@@ -2,9 +2,11 @@
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 namespace breakpilot::http {
 namespace bhttp = boost::beast::http;
@@ -25,6 +27,34 @@ bool IsToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return kTokenChars[static_cast<unsigned char>(c)];
   });
+}
+
+// RFC 3986 pchar without pct-encoded, plus '/': a path made of these alone reads the same
+// decoded, so it needs no URL parser.
+constexpr std::array<bool, 256> kPlainPathChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=:@/")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool IsPlainPath(std::string_view s) {
+  return !s.empty() && s.front() == '/' && std::all_of(s.begin(), s.end(), [](char c) {
+    return kPlainPathChars[static_cast<unsigned char>(c)];
+  });
+}
+
+bool IsAcceptablePath(std::string_view path) {
+  return !path.empty() && path.front() == '/' && path.find("..") == std::string_view::npos &&
+         path.find('\0') == std::string_view::npos;
+}
+
+void AppendNumber(std::string& out, std::size_t n) {
+  std::array<char, 24> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
+  out.append(digits.data(), end);
 }
 
 bool IsSafeValue(std::string_view s) {
@@ -74,12 +104,33 @@ std::size_t RequestParser::on_chunk_body_impl(std::uint64_t /*remain*/, string_v
   return body.size();
 }
 
+namespace detail {
+
+bool ParseTargetWithUrl(Request& req) {
+  auto parsed = boost::urls::parse_origin_form(req.target);
+  if (!parsed) return false;
+  req.path = std::string(parsed->path());
+  if (!IsAcceptablePath(req.path)) return false;
+  for (auto p : parsed->params()) req.query.emplace_back(p.key, p.value);
+  return true;
+}
+
+}  // namespace detail
+
+bool ParseTarget(Request& req) {
+  if (IsPlainPath(req.target)) {
+    req.path = req.target;
+    return IsAcceptablePath(req.path);
+  }
+  return detail::ParseTargetWithUrl(req);
+}
+
 std::string RenderHead(const Response& res, unsigned version, bool keep_alive,
                        std::size_t content_length, bool chunked) {
   std::string out;
   out.reserve(256);
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out.append(std::to_string(res.status));
+  AppendNumber(out, static_cast<std::size_t>(std::max(res.status, 0)));
   out.push_back(' ');
   const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
   out.append(reason.data(), reason.size());
@@ -91,7 +142,9 @@ std::string RenderHead(const Response& res, unsigned version, bool keep_alive,
   if (chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else if (!HasNoContent(res.status)) {
-    out.append("Content-Length: ").append(std::to_string(content_length)).append("\r\n");
+    out.append("Content-Length: ");
+    AppendNumber(out, content_length);
+    out.append("\r\n");
   }
   // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
   if (!keep_alive && version != 10) out.append("Connection: close\r\n");

@@ -51,6 +51,16 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   bool head_ = false;
 };
 
+// Splits the request target into `path` (percent-decoded) and `query` (decoded, in order);
+// false for a target we refuse: not origin-form, or a path with ".." or NUL. A plain path (no
+// query, no percent sign) is taken as it is; anything else goes through Boost.URL.
+bool ParseTarget(Request& req);
+
+namespace detail {
+// ParseTarget without the plain-path shortcut, which the fuzzer holds it to.
+bool ParseTargetWithUrl(Request& req);
+}  // namespace detail
+
 // The status line and header block of a response, ending in the empty line. Adds `Server`,
 // `Content-Length` (`content_length`; none for 1xx, 204 and 304, nor when `chunked`, which adds
 // `Transfer-Encoding: chunked`) and `Connection` as `keep_alive` and the version need; the

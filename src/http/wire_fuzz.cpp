@@ -1,5 +1,6 @@
 // libFuzzer: raw bytes from a socket through the request parser (in pieces, as they arrive),
-// and whatever it accepted back out through RenderHead, whose head must stay well formed.
+// and whatever it accepted back out through RenderHead, whose head must stay well formed; and
+// request targets through ParseTarget, whose plain-path shortcut must agree with Boost.URL.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +28,16 @@ void CheckHead(std::string_view head) {
   }
 }
 
+// The plain-path shortcut must agree with Boost.URL on every target it takes.
+void CheckTarget(std::string_view target) {
+  breakpilot::http::Request fast;
+  fast.target = std::string(target);
+  breakpilot::http::Request slow = fast;
+  const bool a = breakpilot::http::ParseTarget(fast);
+  const bool b = breakpilot::http::detail::ParseTargetWithUrl(slow);
+  if (a != b || (a && (fast.path != slow.path || fast.query != slow.query))) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -34,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::size_t step = 1 + data[0] % 64;  // how the bytes arrive
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  CheckTarget(text.substr(0, text.find(' ')));
   constexpr std::size_t kBodyLimit = 4096;
   Request req;
   RequestParser parser(req);
@@ -56,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!parser.is_done()) return 0;
   if (req.body.size() > kBodyLimit || req.method.empty() || req.target.empty()) std::abort();
+  CheckTarget(req.target);
   Response res;
   res.status = 200;
   for (const auto& [name, value] : req.headers.all()) res.headers.Add(name, value);
