@@ -13,37 +13,35 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// RFC 9110 token characters, as a table: every response header name is checked.
-constexpr std::array<bool, 256> kTokenChars = [] {
-  std::array<bool, 256> t{};
+using CharSet = std::array<bool, 256>;
+
+// Letters, digits and `extra`: the sets below are checked a character at a time per request.
+constexpr CharSet AlnumAnd(std::string_view extra) {
+  CharSet t{};
   for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
   for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
   for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  for (char c : extra) t[static_cast<unsigned char>(c)] = true;
   return t;
-}();
-
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return kTokenChars[static_cast<unsigned char>(c)];
-  });
 }
 
+bool AllIn(const CharSet& set, std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return set[static_cast<unsigned char>(c)]; });
+}
+
+// RFC 9110 token characters: every response header name is checked.
+constexpr CharSet kTokenChars = AlnumAnd("!#$%&'*+-.^_`|~");
 // RFC 3986 pchar without pct-encoded, plus '/': a path made of these alone reads the same
 // decoded, so it needs no URL parser.
-constexpr std::array<bool, 256> kPlainPathChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;=:@/")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
+constexpr CharSet kPlainPathChars = AlnumAnd("-._~!$&'()*+,;=:@/");
+
+bool IsToken(std::string_view s) {
+  return !s.empty() && AllIn(kTokenChars, s);
+}
 
 bool IsPlainPath(std::string_view s) {
-  return !s.empty() && s.front() == '/' && std::all_of(s.begin(), s.end(), [](char c) {
-    return kPlainPathChars[static_cast<unsigned char>(c)];
-  });
+  return !s.empty() && s.front() == '/' && AllIn(kPlainPathChars, s);
 }
 
 bool IsAcceptablePath(std::string_view path) {
