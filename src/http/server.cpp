@@ -90,8 +90,10 @@ struct Connection {
 // One io_context, run by exactly one thread, and what lives on it: a connection's coroutine, its
 // socket and its deadline never need a strand or a lock.
 struct Context {
-  asio::io_context ioc;
+  // Declared first, destroyed last: a context destroyed with connections still on it (the
+  // drain timed out) ends their coroutines, whose registrations then leave this set.
   std::unordered_set<Connection*> live;  // touched only on this context's thread
+  asio::io_context ioc;
   asio::steady_timer sweep{ioc};
 };
 
