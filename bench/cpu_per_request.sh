@@ -13,21 +13,11 @@ WORK=$(mktemp -d /tmp/breakpilot-cpu.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=bench/nginx_ceiling.sh
+source bench/nginx_ceiling.sh
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx/logs"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes $(nproc);
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } } }
-CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
+start_nginx
 PORT=$(free_port)
 BREAKPILOT_ADMIN_TOKEN=$TOKEN "$BIN" serve --listen "127.0.0.1:$PORT" --database "sqlite:$WORK/b.db" \
   --access-log=false --seed-demo 2>"$WORK/server.log" &
@@ -35,7 +25,6 @@ SERVER_PID=$!
 PIDS+=("$SERVER_PID")
 base=http://127.0.0.1:$PORT
 until curl -sf "$base/readyz" >/dev/null; do sleep 0.05; done
-until curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null; do sleep 0.05; done
 demo=$(curl -sf "$base/tenants?kind=demo" -H "Authorization: Bearer $TOKEN" | json_field '["items"][0]["id"]')
 secret=$(curl -sf -X POST "$base/service-clients" -H "Authorization: Bearer $TOKEN" \
          -H 'Content-Type: application/json' -d '{"client_id":"cpu"}' | json_field '["client_secret"]')
@@ -63,13 +52,13 @@ switches() {  # PIDS... -> context switches of all their threads
   echo "$t"
 }
 measure() {  # NAME "PIDS" WRK-ARGS...
-  local name=$1 pids=$2 u0 s0 c0 u1 s1 c1 out
+  local name=$1 u0 s0 c0 u1 s1 c1 out
+  local -a pids
+  read -r -a pids <<<"$2"
   shift 2
-  # shellcheck disable=SC2086  # pids is a list
-  read -r u0 s0 < <(ticks $pids); c0=$(switches $pids)
+  read -r u0 s0 < <(ticks "${pids[@]}"); c0=$(switches "${pids[@]}")
   out=$(wrk -t2 -c64 -d"$DUR" --latency "$@")
-  # shellcheck disable=SC2086
-  read -r u1 s1 < <(ticks $pids); c1=$(switches $pids)
+  read -r u1 s1 < <(ticks "${pids[@]}"); c1=$(switches "${pids[@]}")
   python3 - "$name" "$out" "$u0" "$s0" "$c0" "$u1" "$s1" "$c1" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 name, out = sys.argv[1], sys.argv[2]

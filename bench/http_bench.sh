@@ -14,7 +14,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=bench/nginx_ceiling.sh
+source bench/nginx_ceiling.sh
 
 # wrk_run NAME URL [SCRIPT] -> "rps p50_ms p99_ms"
 wrk_run() {
@@ -35,21 +36,7 @@ to_ms() {  # wrk prints 1.23ms, 812.00us, 1.02s
 }
 
 # nginx: the HTTP ceiling of this machine.
-NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx/logs"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes $(nproc);
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } }
-}
-CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
-until curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null; do sleep 0.01; done
+start_nginx
 
 # start_server DB_URL -> sets SERVER_PID SERVER_PORT READY_US WALL_READY_MS
 start_server() {
