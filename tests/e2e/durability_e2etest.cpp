@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -145,8 +146,46 @@ TEST_P(ReadTimeoutTest, SlowAndIdleClientsAreCutOff) {
   EXPECT_EQ(client().Get("/healthz").status, 200) << "and goes on serving";
 }
 
+// A drain that runs out of time with a response still being written: the client pipelines
+// requests and reads nothing, so the server's write stalls with the request in flight. SIGTERM
+// must still end the process cleanly once drain_timeout_ms has passed (the I/O contexts are
+// stopped and destroyed with that connection's coroutine still on them).
+class DrainTimeoutTest : public E2eTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override { return {"--drain-timeout-ms", "300"}; }
+};
+
+TEST_P(DrainTimeoutTest, AStalledWriteDoesNotKeepTheProcessAlive) {
+  const int fd = ConnectTo("127.0.0.1", server_->port(), 4096);
+  // The OpenAPI document is about 100 KiB: a few dozen answers fill the server's send buffer
+  // (at most 4 MiB here), and its write then waits for good.
+  std::string burst;
+  for (int i = 0; i < 100; ++i) burst += "GET /openapi.yaml HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Send until the server stops reading: its reads wait on writes that we never drain.
+  std::size_t sent = 0;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - last_progress < std::chrono::milliseconds(1500)) {
+    const ssize_t n = ::send(fd, burst.data(), burst.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      last_progress = std::chrono::steady_clock::now();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_LT(sent, std::size_t{512} << 20) << "the server never stopped reading";
+  }
+  const int code = server_->Terminate();
+  EXPECT_EQ(code, 0) << "exit status after SIGTERM";
+  const std::string log = server_->Log();
+  EXPECT_NE(log.find("drain timed out"), std::string::npos)
+      << "the write was still in flight; sent " << sent << " bytes";
+  EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
+  ::close(fd);
+}
+
 BREAKPILOT_ON_BOTH_STORES(DurabilityTest);
 BREAKPILOT_ON_BOTH_STORES(ReadTimeoutTest);
+BREAKPILOT_ON_BOTH_STORES(DrainTimeoutTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
