@@ -9,12 +9,9 @@ cd "$(dirname "$0")/.."
 BIN=${1:-build/breakpilot}
 DUR=${BENCH_DURATION:-5s}
 TOKEN=bench-staff-token-0123456789
-WORK=$(mktemp -d /tmp/breakpilot-cpu.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-# shellcheck source=bench/nginx_ceiling.sh
-source bench/nginx_ceiling.sh
+# shellcheck source=bench/common.sh
+source bench/common.sh
+bench_scratch breakpilot-cpu
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 start_nginx

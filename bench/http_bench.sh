@@ -9,13 +9,10 @@ DUR=${BENCH_DURATION:-10s}
 CONN=64
 THREADS=2
 TOKEN=bench-staff-token-0123456789
-WORK=$(mktemp -d /tmp/breakpilot-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
 
-# shellcheck source=bench/nginx_ceiling.sh
-source bench/nginx_ceiling.sh
+# shellcheck source=bench/common.sh
+source bench/common.sh
+bench_scratch breakpilot-bench
 
 # wrk_run NAME URL [SCRIPT] -> "rps p50_ms p99_ms"
 wrk_run() {

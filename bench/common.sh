@@ -1,7 +1,19 @@
-# Sourced by the HTTP benchmarks: nginx answering `return 200` on a free loopback port, the
-# HTTP ceiling of this machine. Needs WORK (a scratch directory) and PIDS (an array the caller
-# kills on exit); sets NGINX_PORT and NGINX_PID and returns once nginx answers.
+# Sourced by the HTTP benchmarks. `bench_scratch PREFIX` makes the scratch directory WORK and
+# the array PIDS, both cleaned up on exit; `start_nginx` then runs nginx answering `return 200`
+# on a free loopback port (the HTTP ceiling of this machine), sets NGINX_PORT and NGINX_PID,
+# and returns once nginx answers.
 # shellcheck shell=bash
+
+bench_cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
+bench_scratch() {
+  WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+  PIDS=()
+  trap bench_cleanup EXIT
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
