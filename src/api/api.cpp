@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "api/idempotency.hpp"
+#include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/memory_only.hpp"
@@ -202,12 +203,7 @@ Result<identity::Principal> Api::Authenticate(const http::Request& req) {
   }
   // Bearer, and the two forms Retraced's clients send ("token=<t>", "Token token=<t>").
   const auto strip = [&](std::string_view prefix) -> std::optional<std::string_view> {
-    if (h->size() <= prefix.size() ||
-        !std::equal(prefix.begin(), prefix.end(), h->begin(), [](char a, char b) {
-          return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return std::nullopt;
-    }
+    if (h->size() <= prefix.size() || !AsciiIStartsWith(*h, prefix)) return std::nullopt;
     return h->substr(prefix.size());
   };
   auto token = strip("bearer ");
@@ -278,8 +274,9 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   if (denied) {
     res = ProblemFor(*denied, req);
   } else if (req.method == "POST") {
-    res = WithIdempotency(db_, clock_, req, caller.principal.subject,
-                          [&] { return endpoint.handler(req, caller); });
+    const auto run = [&] { return endpoint.handler(req, caller); };
+    // By reference: a std::function holds a reference_wrapper without allocating.
+    res = WithIdempotency(db_, clock_, req, caller.principal.subject, std::cref(run));
   } else {
     res = endpoint.handler(req, caller);
   }

@@ -4,17 +4,11 @@
 
 #include <algorithm>
 
+#include "core/ascii.hpp"
 #include "core/crypto.hpp"
 
 namespace breakpilot::api {
 namespace {
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
-           return a == std::tolower(static_cast<unsigned char>(b));
-         });
-}
 
 // nullopt on a bad percent-encoding.
 std::optional<std::string> FormDecode(std::string_view s) {
@@ -29,7 +23,7 @@ std::optional<std::string> FormDecode(std::string_view s) {
 
 Result<Form> ParseForm(const http::Request& req) {
   const auto ct = req.headers.Get("content-type");
-  if (!ct || !StartsWithNoCase(*ct, "application/x-www-form-urlencoded")) {
+  if (!ct || !AsciiIStartsWith(*ct, "application/x-www-form-urlencoded")) {
     return Error{ErrorKind::kUnsupportedMediaType, "unsupported-media-type",
                  "Unsupported media type", "send the body as application/x-www-form-urlencoded"};
   }
@@ -70,7 +64,7 @@ Result<std::optional<std::string>> FormValue(const Form& form, std::string_view 
 
 Result<std::optional<BasicCredentials>> ParseBasicAuth(const http::Request& req) {
   const auto h = req.headers.Get("authorization");
-  if (!h || !StartsWithNoCase(*h, "basic ")) return std::optional<BasicCredentials>();
+  if (!h || !AsciiIStartsWith(*h, "basic ")) return std::optional<BasicCredentials>();
   std::string raw;
   const auto colon = Base64Decode(h->substr(6), raw) ? raw.find(':') : std::string::npos;
   // RFC 6749 §2.3.1: both parts are form-encoded before they are joined.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/ascii.hpp"
+
 namespace breakpilot::api {
 namespace {
 
@@ -14,25 +16,18 @@ std::string_view MediaType(std::string_view content_type) {
   return mt;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 }  // namespace
 
 Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty_ok,
-                                            bool merge_patch) {
+                                            bool merge_patch, boost::json::storage_ptr storage) {
   if (req.body.empty()) {
-    if (empty_ok) return boost::json::object();
+    if (empty_ok) return boost::json::object(std::move(storage));
     return Malformed("malformed-json", "Malformed JSON", "the request needs a JSON object body");
   }
   const auto ct = req.headers.Get("content-type");
   const auto mt = ct ? MediaType(*ct) : std::string_view();
-  if (!IEquals(mt, "application/json") &&
-      !(merge_patch && IEquals(mt, "application/merge-patch+json"))) {
+  if (!AsciiIEquals(mt, "application/json") &&
+      !(merge_patch && AsciiIEquals(mt, "application/merge-patch+json"))) {
     Error e{ErrorKind::kUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
             "send the body as application/json" +
                 std::string(merge_patch ? " or application/merge-patch+json" : "") +
@@ -45,7 +40,7 @@ Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty
   opts.allow_comments = false;
   opts.allow_trailing_commas = false;
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(req.body, ec, {}, opts);
+  boost::json::value v = boost::json::parse(req.body, ec, std::move(storage), opts);
   if (ec) {
     std::string why = ec.message();
     if (ec == boost::json::error::too_deep) {

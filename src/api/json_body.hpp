@@ -25,8 +25,10 @@ namespace breakpilot::api {
 inline constexpr int kMaxJsonDepth = 32;
 
 // `empty_ok`: an absent body reads as {} (action endpoints whose body is optional).
+// `storage`: where the parsed values live (a hot route parses into an arena on its stack).
 Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty_ok = false,
-                                            bool merge_patch = false);
+                                            bool merge_patch = false,
+                                            boost::json::storage_ptr storage = {});
 
 enum class Required { kNo, kYes };
 

@@ -1,21 +1,13 @@
 #include "http/message.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/ascii.hpp"
 
 namespace breakpilot::http {
-namespace {
-
-constexpr char AsciiLower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-}  // namespace
 
 bool HeaderNameEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return AsciiLower(x) == AsciiLower(y);
-         });
+  return AsciiIEquals(a, b);
 }
 
 void Headers::Add(std::string_view name, std::string_view value) {
