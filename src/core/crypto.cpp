@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <new>
 #include <stdexcept>
 
 namespace breakpilot {
@@ -24,19 +25,51 @@ std::string RandomToken(std::size_t bytes) {
   return Base64UrlEncode(raw);
 }
 
-std::string Sha256(std::string_view data) {
+namespace {
+
+// One digest context per thread, reused: EVP_Digest allocates and frees a context per call.
+class DigestContext {
+ public:
+  DigestContext() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ == nullptr) throw std::bad_alloc();
+  }
+  ~DigestContext() { EVP_MD_CTX_free(ctx_); }
+  DigestContext(const DigestContext&) = delete;
+  DigestContext& operator=(const DigestContext&) = delete;
+  EVP_MD_CTX* get() const { return ctx_; }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+using Digest = std::array<unsigned char, 32>;
+
+Digest Sha256Digest(std::string_view data) {
   // Fetched once: OpenSSL 3 otherwise looks the algorithm up (with locks) on every call.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  std::array<unsigned char, 32> digest{};
+  thread_local const DigestContext context;
+  Digest digest{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, kSha256, nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest failed");
+  if (EVP_DigestInit_ex2(context.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &len) != 1 || len != digest.size()) {
+    throw std::runtime_error("SHA-256 failed");
   }
-  return std::string(reinterpret_cast<const char*>(digest.data()), len);
+  return digest;
+}
+
+std::string_view AsText(const Digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+}  // namespace
+
+std::string Sha256(std::string_view data) {
+  return std::string(AsText(Sha256Digest(data)));
 }
 
 std::string Sha256Hex(std::string_view data) {
-  return HexEncode(Sha256(data));
+  return HexEncode(AsText(Sha256Digest(data)));
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {

@@ -110,6 +110,25 @@ TEST(MetricsTest, RendersCountersAndCumulativeBuckets) {
             std::string::npos);
 }
 
+TEST(MetricsTest, BucketBoundsAreInclusiveAndTheCountIsTheInfBucket) {
+  Metrics m;
+  m.Observe("r", "POST", 200, 0.005);  // on a bound: counted in it
+  m.Observe("r", "POST", 200, 0.0051);
+  m.Observe("r", "POST", 200, 60);  // past the largest bound: +Inf only
+  const std::string text = m.Render();
+  const std::string series = "route=\"r\",method=\"POST\",status=\"200\"";
+  EXPECT_NE(text.find(series + ",le=\"0.0025\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find(series + ",le=\"0.005\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find(series + ",le=\"0.01\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find(series + ",le=\"10\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find(series + ",le=\"+Inf\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("breakpilot_http_request_duration_seconds_count{" + series + "} 3"),
+            std::string::npos);
+  EXPECT_NE(text.find("breakpilot_http_request_duration_seconds_sum{" + series + "} 60.010100"),
+            std::string::npos)
+      << text;
+}
+
 // Feeds `text` to a fresh parser in pieces of `step` bytes, as a socket would deliver it.
 struct Parsed {
   Request req;

@@ -1,6 +1,7 @@
 #include "http/metrics.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -9,10 +10,14 @@ namespace breakpilot::http {
 
 void Metrics::Observe(const std::string& route, const std::string& method, int status,
                       double seconds) {
-  std::string key;
-  key.reserve(route.size() + method.size() + 40);
+  // The key is built in a buffer each thread keeps, so a request to a known series allocates
+  // nothing.
+  thread_local std::string key;
+  key.clear();
   key.append("route=\"").append(route).append("\",method=\"").append(method);
-  key.append("\",status=\"").append(std::to_string(status)).append("\"");
+  std::array<char, 16> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), status).ptr;
+  key.append("\",status=\"").append(digits.data(), end).append("\"");
   Series* s = nullptr;
   {
     std::shared_lock lock(mutex_);
@@ -28,10 +33,9 @@ void Metrics::Observe(const std::string& route, const std::string& method, int s
     }
     s = slot.get();
   }
-  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) s->buckets[i].fetch_add(1, std::memory_order_relaxed);
-  }
-  s->count.fetch_add(1, std::memory_order_relaxed);
+  const auto bucket = static_cast<std::size_t>(
+      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin());
+  s->buckets[bucket].fetch_add(1, std::memory_order_relaxed);
   s->sum_micros.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e6),
                           std::memory_order_relaxed);
 }
@@ -46,10 +50,25 @@ std::string Metrics::Render() const {
   out += "# HELP breakpilot_http_requests_total HTTP requests answered.\n";
   out += "# TYPE breakpilot_http_requests_total counter\n";
   std::shared_lock lock(mutex_);
-  std::map<std::string, const Series*> sorted;
-  for (const auto& [k, v] : series_) sorted.emplace(k, v.get());
+  // Each series' buckets, read once and summed up: bucket i counts the observations <= bound i.
+  struct Snapshot {
+    std::array<std::uint64_t, kBuckets.size() + 1> cumulative{};
+    std::uint64_t sum_micros = 0;
+  };
+  std::map<std::string, Snapshot> sorted;
+  for (const auto& [k, v] : series_) {
+    Snapshot snap;
+    std::uint64_t running = 0;
+    for (std::size_t i = 0; i < v->buckets.size(); ++i) {
+      running += v->buckets[i].load(std::memory_order_relaxed);
+      snap.cumulative[i] = running;
+    }
+    snap.sum_micros = v->sum_micros.load(std::memory_order_relaxed);
+    sorted.emplace(k, snap);
+  }
   for (const auto& [k, s] : sorted) {
-    out += "breakpilot_http_requests_total{" + k + "} " + std::to_string(s->count.load()) + "\n";
+    out +=
+        "breakpilot_http_requests_total{" + k + "} " + std::to_string(s.cumulative.back()) + "\n";
   }
   out +=
       "# HELP breakpilot_http_request_duration_seconds Time from request read to response "
@@ -60,14 +79,13 @@ std::string Metrics::Render() const {
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
       std::snprintf(num, sizeof num, "%g", kBuckets[i]);
       out += "breakpilot_http_request_duration_seconds_bucket{" + k + ",le=\"" + num + "\"} " +
-             std::to_string(s->buckets[i].load()) + "\n";
+             std::to_string(s.cumulative[i]) + "\n";
     }
-    out += "breakpilot_http_request_duration_seconds_bucket{" + k + ",le=\"+Inf\"} " +
-           std::to_string(s->count.load()) + "\n";
-    std::snprintf(num, sizeof num, "%.6f", static_cast<double>(s->sum_micros.load()) / 1e6);
+    const std::string count = std::to_string(s.cumulative.back());
+    out += "breakpilot_http_request_duration_seconds_bucket{" + k + ",le=\"+Inf\"} " + count + "\n";
+    std::snprintf(num, sizeof num, "%.6f", static_cast<double>(s.sum_micros) / 1e6);
     out += "breakpilot_http_request_duration_seconds_sum{" + k + "} " + num + "\n";
-    out += "breakpilot_http_request_duration_seconds_count{" + k + "} " +
-           std::to_string(s->count.load()) + "\n";
+    out += "breakpilot_http_request_duration_seconds_count{" + k + "} " + count + "\n";
   }
   for (const auto& c : collectors_) c(out);
   return out;

@@ -29,8 +29,9 @@ class Metrics {
  private:
   struct Series {
     std::string labels;  // route="...",method="...",status="..."
-    std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};
-    std::atomic<std::uint64_t> count{0};
+    // Per bucket, not cumulative: an observation adds to one counter, the last one past the
+    // largest bound. Render sums them up, so the +Inf bucket and the count always agree.
+    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> buckets{};
     std::atomic<std::uint64_t> sum_micros{0};
   };
 

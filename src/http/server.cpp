@@ -6,7 +6,6 @@
 
 #include <array>
 #include <atomic>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -63,11 +62,8 @@ std::string NewRequestId() {
     RandomBytes(&seed, sizeof seed);
     return std::mt19937_64(seed);
   }();
-  const std::uint64_t a = rng(), b = rng();
-  std::string raw(16, '\0');
-  std::memcpy(raw.data(), &a, 8);
-  std::memcpy(raw.data() + 8, &b, 8);
-  return HexEncode(raw);
+  const std::array<std::uint64_t, 2> words{rng(), rng()};
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words));
 }
 
 // A flat buffer that grew past this for one large request is given back once it is drained.
