@@ -221,9 +221,9 @@ void Api::AddIdentityRoutes() {
              realm.push_back(*role);
            }
          }
-         auto c = claims_.For(user, org, realm);
-         if (!c) return ProblemFor(c.error(), req);
-         return http::Response::Json(200, boost::json::serialize(identity::ClaimsJson(*c)));
+         auto json = claims_.JsonFor(user, org, realm);
+         if (!json) return ProblemFor(json.error(), req);
+         return http::Response::Json(200, std::move(*json));
        }});
 }
 

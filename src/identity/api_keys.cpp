@@ -362,11 +362,6 @@ Verification ApiKeyService::Verify(std::string_view secret) {
     });
   }
   const Timestamp now = clock_.Now();
-  v.key_id = entry->id;
-  v.tenant_id = entry->tenant_id;
-  v.tenant_status = entry->tenant_status;
-  v.scopes = entry->scopes;
-  v.expires_at = entry->expires_at;
   if (entry->revoked) {
     v.reason = "revoked";
   } else if (entry->expires_at && *entry->expires_at <= now) {
@@ -378,6 +373,12 @@ Verification ApiKeyService::Verify(std::string_view secret) {
     std::lock_guard lock(used_mu_);
     used_[entry->id] = now;
   }
+  // `entry` is this call's own copy: its fields move into the answer.
+  v.key_id = std::move(entry->id);
+  v.tenant_id = std::move(entry->tenant_id);
+  v.tenant_status = std::move(entry->tenant_status);
+  v.scopes = std::move(entry->scopes);
+  v.expires_at = entry->expires_at;
   return v;
 }
 

@@ -101,26 +101,29 @@ void ClaimsService::OnEvent(std::string_view event) {
     if (!tenant && !user) return;
     const std::string_view id = event.substr(event.find(':') + 1);
     std::erase_if(cache, [&](const auto& kv) {
-      return tenant ? kv.second.claims.org_id == id : kv.second.user_id == id;
+      return tenant ? kv.second.org_id == id : kv.second.user_id == id;
     });
   });
 }
 
-Result<OrgClaims> ClaimsService::For(const std::string& user_id, const std::string& org,
-                                     const std::vector<Role>& extra_realm_roles) {
+Result<std::string> ClaimsService::JsonFor(const std::string& user_id, const std::string& org,
+                                           const std::vector<Role>& extra_realm_roles) {
   std::string key = user_id + '\n' + org;
   for (Role r : extra_realm_roles) key += '\n' + std::string(Name(r));
-  if (auto hit = cache_.Read([&](const auto& cache) { return CopyOf(cache, key); })) {
-    return std::move(hit->claims);
-  }
+  std::optional<std::string> hit;
+  cache_.Read([&](const auto& cache) {
+    if (auto it = cache.find(key); it != cache.end()) hit = it->second.json;
+  });
+  if (hit) return std::move(*hit);
   const auto ticket = cache_.Ticket();
   auto claims = ClaimsFor(db_, user_id, org, extra_realm_roles);
-  if (!claims) return claims;
+  if (!claims) return std::move(claims).error();
+  std::string json = boost::json::serialize(ClaimsJson(*claims));
   cache_.StoreIfCurrent(ticket, [&](auto& cache) {
     if (cache.size() >= 100'000) cache.clear();
-    cache[key] = Entry{NormalizeUuid(user_id), *claims};
+    cache[key] = Entry{NormalizeUuid(user_id), claims->org_id, json};
   });
-  return claims;
+  return json;
 }
 
 }  // namespace breakpilot::identity

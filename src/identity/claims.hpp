@@ -49,14 +49,17 @@ class ClaimsService {
   ClaimsService(const ClaimsService&) = delete;
   ClaimsService& operator=(const ClaimsService&) = delete;
 
-  Result<OrgClaims> For(const std::string& user_id, const std::string& org,
-                        const std::vector<Role>& extra_realm_roles);
+  // The claims as POST /internal/claims answers them: ClaimsJson, serialized. The cache keeps
+  // that text, so a hit renders nothing.
+  Result<std::string> JsonFor(const std::string& user_id, const std::string& org,
+                              const std::vector<Role>& extra_realm_roles);
   void OnEvent(std::string_view event);
 
  private:
   struct Entry {
     std::string user_id;
-    OrgClaims claims;
+    std::string org_id;
+    std::string json;
   };
   storage::Database& db_;
   EventGuarded<std::unordered_map<std::string, Entry>> cache_;  // by user, org and extra roles
