@@ -62,7 +62,7 @@ name, out = sys.argv[1], sys.argv[2]
 u0, s0, c0, u1, s1, c1, hz = map(int, sys.argv[3:])
 n = int(re.search(r'(\d+) requests in', out).group(1))
 rps = float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))
-p99 = re.search(r'99%\s+(\S+)', out).group(1)
+p99 = re.search(r'^\s*99%\s+(\S+)', out, re.M).group(1)  # the latency line, not a stdev ending in 99%
 us = 1e6 / hz / n
 print(f'{name:8} {rps:9.0f} req/s  p99 {p99:>7}  user {(u1-u0)*us:5.1f} us  kernel {(s1-s0)*us:5.1f} us'
       f'  context switches {(c1-c0)/n:.3f} per request')
