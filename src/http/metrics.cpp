@@ -82,10 +82,18 @@ std::string Metrics::Render() const {
              std::to_string(s.cumulative[i]) + "\n";
     }
     const std::string count = std::to_string(s.cumulative.back());
-    out += "breakpilot_http_request_duration_seconds_bucket{" + k + ",le=\"+Inf\"} " + count + "\n";
+    out.append("breakpilot_http_request_duration_seconds_bucket{")
+        .append(k)
+        .append(",le=\"+Inf\"} ")
+        .append(count)
+        .append("\n");
     std::snprintf(num, sizeof num, "%.6f", static_cast<double>(s.sum_micros) / 1e6);
     out += "breakpilot_http_request_duration_seconds_sum{" + k + "} " + num + "\n";
-    out += "breakpilot_http_request_duration_seconds_count{" + k + "} " + count + "\n";
+    out.append("breakpilot_http_request_duration_seconds_count{")
+        .append(k)
+        .append("} ")
+        .append(count)
+        .append("\n");
   }
   for (const auto& c : collectors_) c(out);
   return out;
