@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/event_guarded.hpp"
 #include "core/memory_only.hpp"
@@ -139,8 +140,29 @@ TEST(CryptoTest, Base64UrlRoundTripsAndRejectsJunk) {
   EXPECT_FALSE(Base64UrlDecode("Zm9=", out));
 }
 
+TEST(AsciiTest, ComparesWithoutCaseAndWithoutLocale) {
+  EXPECT_TRUE(AsciiIEquals("Content-Type", "content-TYPE"));
+  EXPECT_FALSE(AsciiIEquals("Content-Type", "Content-Typ"));
+  EXPECT_FALSE(AsciiIEquals("a", "\xc1"));     // only A-Z fold
+  EXPECT_FALSE(AsciiIEquals("\xe4", "\xc4"));  // Latin-1 a-umlaut is not folded
+  EXPECT_FALSE(AsciiIEquals("[", "{"));        // '[' + 32 is '{', but neither is a letter
+  EXPECT_TRUE(AsciiIStartsWith("Bearer abc", "bearer "));
+  EXPECT_FALSE(AsciiIStartsWith("Bear", "bearer "));
+  EXPECT_TRUE(AsciiIStartsWith("", ""));
+}
+
 TEST(CryptoTest, HashesAndComparisons) {
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  EXPECT_EQ(Sha256Hex("abc"), abc);
+  // The digest context is reused per thread: each call must start from a clean state.
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex(std::string(1000, 'a')),
+            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+  EXPECT_EQ(Sha256Hex("abc"), abc);
+  EXPECT_EQ(HexEncode(Sha256("abc")), abc);
+  std::string other_thread;
+  std::thread([&] { other_thread = Sha256Hex("abc"); }).join();
+  EXPECT_EQ(other_thread, abc);
   EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
   EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
   EXPECT_FALSE(ConstantTimeEquals("secret", "secret2"));
