@@ -2,7 +2,8 @@
 # CPU per request: nginx `return 200`, GET /healthz and POST /internal/api-keys/verify (warm
 # cache) under wrk (-t2 -c64), each with the user and kernel CPU its process(es) used
 # (/proc/<pid>/stat) and the context switches of all its threads, divided by the requests
-# answered. The server runs on SQLite. Prints one line per load; ROUNDS="1 2 3" repeats them.
+# answered, and the CPU wrk itself spent per request (user and system). The server runs on
+# SQLite. Prints one line per load; ROUNDS="1 2 3" repeats them.
 #   bash bench/cpu_per_request.sh [BIN]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +55,8 @@ measure() {  # NAME "PIDS" WRK-ARGS...
   read -r -a pids <<<"$2"
   shift 2
   read -r u0 s0 < <(ticks "${pids[@]}"); c0=$(switches "${pids[@]}")
-  out=$(wrk -t2 -c64 -d"$DUR" --latency "$@")
+  # `times` in the same subshell prints wrk's own user and system CPU (its last line).
+  out=$(wrk -t2 -c64 -d"$DUR" --latency "$@"; times)
   read -r u1 s1 < <(ticks "${pids[@]}"); c1=$(switches "${pids[@]}")
   python3 - "$name" "$out" "$u0" "$s0" "$c0" "$u1" "$s1" "$c1" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
@@ -64,8 +66,9 @@ n = int(re.search(r'(\d+) requests in', out).group(1))
 rps = float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))
 p99 = re.search(r'^\s*99%\s+(\S+)', out, re.M).group(1)  # the latency line, not a stdev ending in 99%
 us = 1e6 / hz / n
+wrk_s = sum(int(m) * 60 + float(s) for m, s in re.findall(r'(\d+)m([\d.]+)s', out.splitlines()[-1]))
 print(f'{name:8} {rps:9.0f} req/s  p99 {p99:>7}  user {(u1-u0)*us:5.1f} us  kernel {(s1-s0)*us:5.1f} us'
-      f'  context switches {(c1-c0)/n:.3f} per request')
+      f'  context switches {(c1-c0)/n:.3f} per request  wrk {wrk_s * 1e6 / n:5.1f} us')
 PY
 }
 for _ in ${ROUNDS:-1}; do
