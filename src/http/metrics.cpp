@@ -1,7 +1,6 @@
 #include "http/metrics.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -15,9 +14,7 @@ void Metrics::Observe(const std::string& route, const std::string& method, int s
   thread_local std::string key;
   key.clear();
   key.append("route=\"").append(route).append("\",method=\"").append(method);
-  std::array<char, 16> digits{};
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), status).ptr;
-  key.append("\",status=\"").append(digits.data(), end).append("\"");
+  key.append("\",status=\"").append(std::to_string(status)).append("\"");  // short: no heap
   Series* s = nullptr;
   {
     std::shared_lock lock(mutex_);
