@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 
 namespace breakpilot::http {
 namespace bhttp = boost::beast::http;
@@ -47,12 +46,6 @@ bool IsPlainPath(std::string_view s) {
 bool IsAcceptablePath(std::string_view path) {
   return !path.empty() && path.front() == '/' && path.find("..") == std::string_view::npos &&
          path.find('\0') == std::string_view::npos;
-}
-
-void AppendNumber(std::string& out, std::size_t n) {
-  std::array<char, 24> digits{};
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
-  out.append(digits.data(), end);
 }
 
 // No CR, LF or NUL. (Not find_first_of: it calls memchr once per character.)
@@ -130,7 +123,7 @@ std::string RenderHead(const Response& res, unsigned version, bool keep_alive,
   std::string out;
   out.reserve(256);
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  AppendNumber(out, static_cast<std::size_t>(std::max(res.status, 0)));
+  out.append(std::to_string(res.status));
   out.push_back(' ');
   const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
   out.append(reason.data(), reason.size());
@@ -142,9 +135,7 @@ std::string RenderHead(const Response& res, unsigned version, bool keep_alive,
   if (chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else if (!HasNoContent(res.status)) {
-    out.append("Content-Length: ");
-    AppendNumber(out, content_length);
-    out.append("\r\n");
+    out.append("Content-Length: ").append(std::to_string(content_length)).append("\r\n");
   }
   // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
   if (!keep_alive && version != 10) out.append("Connection: close\r\n");
