@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/ascii.hpp"
 
@@ -14,6 +15,21 @@ std::string_view MediaType(std::string_view content_type) {
   auto mt = content_type.substr(0, semi);
   while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
   return mt;
+}
+
+// RFC 8259 leaves number range to the implementation. Boost.JSON turns a number beyond a double's
+// range (1e999, 0e400) into Infinity or NaN and would serialize those as the non-JSON words
+// "Infinity" and "NaN"; such a body is refused instead. Depth is bounded by the parser's max_depth.
+bool AllNumbersFinite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      return std::all_of(v.get_array().begin(), v.get_array().end(), AllNumbersFinite);
+    case boost::json::kind::object:
+      return std::all_of(v.get_object().begin(), v.get_object().end(),
+                         [](const auto& kv) { return AllNumbersFinite(kv.value()); });
+    default: return true;
+  }
 }
 
 }  // namespace
@@ -50,6 +66,10 @@ Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty
   }
   if (!v.is_object()) {
     return Malformed("malformed-json", "Malformed JSON", "the body must be a JSON object");
+  }
+  if (!AllNumbersFinite(v)) {
+    return Malformed("malformed-json", "Malformed JSON",
+                     "the body holds a number too large for a 64-bit float (such as 1e999)");
   }
   return std::move(v.as_object());
 }

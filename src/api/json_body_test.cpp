@@ -51,6 +51,21 @@ TEST(JsonBodyTest, RefusesWhatIsNotAJsonObject) {
   EXPECT_FALSE(ParseJsonObject(WithBody("")).ok());
 }
 
+// Boost.JSON reads 1e999 as Infinity and 0e400 as NaN, which have no JSON spelling.
+TEST(JsonBodyTest, RefusesNumbersBeyondADouble) {
+  for (const char* bad : {R"({"limit":1e999})", R"({"limit":-1e400})", R"({"limit":0e6666})",
+                          R"({"a":[1,{"b":[2,1E+309]}]})"}) {
+    auto r = ParseJsonObject(WithBody(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kMalformed) << bad;
+    EXPECT_NE(r.error().detail.find("too large"), std::string::npos) << r.error().detail;
+  }
+  for (const char* good : {R"({"a":1e308})", R"({"a":-1.7e308})", R"({"a":1e-999})",
+                           R"({"a":18446744073709551615})", R"({"a":[0.5,{"b":-0.0}]})"}) {
+    EXPECT_TRUE(ParseJsonObject(WithBody(good)).ok()) << good;
+  }
+}
+
 TEST(JsonBodyTest, WrittenStringsAreEscapedAndReadBack) {
   const std::string original = "a\"b\\c\n\x01\x1f/\xc3\xa9";  // quote, backslash, controls, e-acute
   std::string out = "[";

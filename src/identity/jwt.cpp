@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 
 #include "core/crypto.hpp"
@@ -74,7 +75,8 @@ std::optional<double> NumberClaim(const boost::json::object& claims, std::string
   if (!v) return std::nullopt;
   if (v->is_int64()) return static_cast<double>(v->get_int64());
   if (v->is_uint64()) return static_cast<double>(v->get_uint64());
-  if (v->is_double()) return v->get_double();
+  // 1e999 parses as Infinity and 0e999 as NaN; a NaN exp would never compare as expired.
+  if (v->is_double() && std::isfinite(v->get_double())) return v->get_double();
   return std::nullopt;
 }
 

@@ -6,6 +6,10 @@
 
 #include <boost/json.hpp>
 
+#include <memory>
+#include <string>
+#include <utility>
+
 #include "core/crypto.hpp"
 
 namespace breakpilot::identity {
@@ -67,6 +71,35 @@ TEST_F(Jwt, TimeRulesAllowSixtySecondsOfSkewAndNoMore) {
   auto noexp = Claims();
   noexp.erase("exp");
   EXPECT_EQ(Detail(Verify(key.Sign(noexp))), "the token has no numeric exp");
+}
+
+// A payload Boost.JSON reads with exp = NaN (0e999) or Infinity (1e999), signed by the real
+// key: NaN never compares as expired, so neither may count as a numeric exp.
+TEST_F(Jwt, AnExpBeyondADoubleIsNotANumericExp) {
+  cjose_err err{};
+  const std::string jwk = key.ToPrivateJwk();
+  std::unique_ptr<cjose_jwk_t, bool (*)(cjose_jwk_t*)> priv(
+      cjose_jwk_import(jwk.data(), jwk.size(), &err), cjose_jwk_release);
+  ASSERT_TRUE(priv);
+  std::unique_ptr<cjose_header_t, void (*)(cjose_header_t*)> hdr(cjose_header_new(&err),
+                                                                 cjose_header_release);
+  ASSERT_TRUE(cjose_header_set(hdr.get(), CJOSE_HDR_ALG, CJOSE_HDR_ALG_ES256, &err));
+  ASSERT_TRUE(cjose_header_set(hdr.get(), CJOSE_HDR_KID, "k1", &err));
+  const std::pair<std::string, std::string> cases[] = {{"0e999", "the token has no numeric exp"},
+                                                       {"1e999", "the token has no numeric exp"},
+                                                       {"1800000300.5", "valid"}};
+  for (const auto& [exp, expect] : cases) {
+    const std::string payload =
+        R"({"iss":"https://id.example","aud":"breakpilot","sub":"user-1","exp":)" + exp + "}";
+    std::unique_ptr<cjose_jws_t, void (*)(cjose_jws_t*)> jws(
+        cjose_jws_sign(priv.get(), hdr.get(), reinterpret_cast<const uint8_t*>(payload.data()),
+                       payload.size(), &err),
+        cjose_jws_release);
+    ASSERT_TRUE(jws);
+    const char* compact = nullptr;
+    ASSERT_TRUE(cjose_jws_export(jws.get(), &compact, &err));
+    EXPECT_EQ(Detail(Verify(compact)), expect) << exp;
+  }
 }
 
 TEST_F(Jwt, WrongIssuerOrNoSubjectIsRefused) {
