@@ -30,10 +30,12 @@ token=$(curl -sf "$base/oauth/token" -d grant_type=client_credentials -d client_
         -d "client_secret=$secret" | json_field '["access_token"]')
 key=$(curl -sf -X POST "$base/api-keys" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
       -d "{\"tenant_id\":\"$demo\",\"name\":\"cpu\",\"scopes\":[\"certifai:read\"]}" | json_field '["secret"]')
+# Static, as in http_bench.sh: wrk renders the request once.
 cat > "$WORK/verify.lua" <<LUA
-request = function()
-  return wrk.format("POST", "/internal/api-keys/verify", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $token"}, '{"key":"$key"}')
-end
+wrk.method = "POST"
+wrk.body = '{"key":"$key"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
 LUA
 NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 

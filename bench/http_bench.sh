@@ -67,12 +67,18 @@ request = function()
 end
 LUA
 
-# post_lua FILE PATH CONTENT_TYPE BODY BEARER: a wrk script that POSTs one fixed request.
+# post_lua FILE CONTENT_TYPE BODY BEARER: a wrk script that POSTs one fixed request to the URL
+# wrk is given. Static (no Lua `request` function): wrk renders it once, as it does the GETs, so
+# the load generator's own per-request work is the same kind in every run. An empty BEARER sends
+# no Authorization header.
 post_lua() {
+  local auth=nil
+  [ -n "$4" ] && auth="\"Bearer $4\""
   cat > "$1" <<LUA
-request = function()
-  return wrk.format("POST", "$2", {["Content-Type"] = "$3", ["Authorization"] = "Bearer $5"}, '$4')
-end
+wrk.method = "POST"
+wrk.body = '$3'
+wrk.headers["Content-Type"] = "$2"
+wrk.headers["Authorization"] = $auth
 LUA
 }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
@@ -90,10 +96,9 @@ bench_identity() {
         -d "{\"tenant_id\":\"$demo\",\"name\":\"bench\",\"scopes\":[\"certifai:read\"]}" | json_field secret)
   user=$(curl -sf -X POST "$base/users" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
          -d "{\"username\":\"bench-$name\",\"memberships\":[{\"tenant_id\":\"$demo\",\"org_roles\":[\"IT_ADMIN\"]}]}" | json_field id)
-  post_lua "$WORK/verify.lua" /internal/api-keys/verify application/json "{\"key\":\"$key\"}" "$token"
-  post_lua "$WORK/claims.lua" /internal/claims application/json \
-    "{\"user_id\":\"$user\",\"org_id\":\"$demo\"}" "$token"
-  post_lua "$WORK/token.lua" /oauth/token application/x-www-form-urlencoded \
+  post_lua "$WORK/verify.lua" application/json "{\"key\":\"$key\"}" "$token"
+  post_lua "$WORK/claims.lua" application/json "{\"user_id\":\"$user\",\"org_id\":\"$demo\"}" "$token"
+  post_lua "$WORK/token.lua" application/x-www-form-urlencoded \
     "grant_type=client_credentials&client_id=bench-$name&client_secret=$secret" ""
   curl -sf -X POST "$base/internal/api-keys/verify" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d "{\"key\":\"$key\"}" | grep -q '"valid":true'
