@@ -44,39 +44,6 @@ http::Response NewKeyResponse(const identity::NewApiKey& k) {
   return r;
 }
 
-// The answer of POST /internal/api-keys/verify, written straight into its text: the route is
-// called per product request.
-std::string VerificationJson(const identity::Verification& v) {
-  std::string out;
-  out.reserve(256);
-  out += v.valid ? R"({"valid":true)" : R"({"valid":false)";
-  if (!v.valid) {
-    out += R"(,"reason":)";
-    AppendJsonString(out, v.reason);
-  }
-  if (!v.key_id.empty()) {
-    out += R"(,"key_id":)";
-    AppendJsonString(out, v.key_id);
-    out += R"(,"tenant_id":)";
-    AppendJsonString(out, v.tenant_id);
-    out += R"(,"tenant_status":)";
-    AppendJsonString(out, v.tenant_status);
-    out += R"(,"scopes":[)";
-    for (std::size_t i = 0; i < v.scopes.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(out, v.scopes[i]);
-    }
-    out += R"(],"expires_at":)";
-    if (v.expires_at) {
-      AppendJsonString(out, FormatRfc3339(*v.expires_at));
-    } else {
-      out += "null";
-    }
-  }
-  out += '}';
-  return out;
-}
-
 }  // namespace
 
 // Loads a key and checks the caller reaches its tenant; a key out of reach is "not found".
@@ -198,7 +165,7 @@ void Api::AddApiKeyRoutes() {
          BodyReader r(*body);
          const auto key = r.String("key", Required::kYes);
          if (auto e = r.Finish({"key"})) return ProblemFor(*e, req);
-         return http::Response::Json(200, VerificationJson(api_keys_.Verify(*key)));
+         return http::Response::Json(200, api_keys_.VerifyJson(*key));
        }});
 }
 

@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "api/representation.hpp"
-
 namespace breakpilot::api {
 namespace {
 
@@ -64,25 +62,6 @@ TEST(JsonBodyTest, RefusesNumbersBeyondADouble) {
                            R"({"a":18446744073709551615})", R"({"a":[0.5,{"b":-0.0}]})"}) {
     EXPECT_TRUE(ParseJsonObject(WithBody(good)).ok()) << good;
   }
-}
-
-TEST(JsonBodyTest, WrittenStringsAreEscapedAndReadBack) {
-  const std::string original = "a\"b\\c\n\x01\x1f/\xc3\xa9";  // quote, backslash, controls, e-acute
-  std::string out = "[";
-  AppendJsonString(out, original);
-  out += ",";
-  AppendJsonString(out, "");
-  out += "]";
-  EXPECT_EQ(out, "[\"a\\\"b\\\\c\\n\\u0001\\u001f/\xc3\xa9\",\"\"]");
-  const auto back = boost::json::parse(out).as_array();
-  EXPECT_EQ(back.at(0).as_string(), original);
-  EXPECT_EQ(back.at(1).as_string(), "");
-  // Longer than the serializer's 256-byte buffer: written in several reads.
-  const std::string long_text(1000, '"');
-  std::string long_out;
-  AppendJsonString(long_out, long_text);
-  EXPECT_EQ(long_out.size(), 2u + 2 * long_text.size());
-  EXPECT_EQ(boost::json::parse(long_out).as_string(), long_text);
 }
 
 }  // namespace

@@ -2,19 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include <array>
-
 namespace breakpilot::api {
 
 std::string ETagFor(std::int64_t version) {
   return "\"" + std::to_string(version) + "\"";
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  boost::json::serializer sr;
-  sr.reset(s);
-  std::array<char, 256> buf;
-  while (!sr.done()) out.append(sr.read(buf.data(), buf.size()));
 }
 
 boost::json::object ToJson(const tenants::Tenant& t) {

@@ -16,9 +16,6 @@ boost::json::object ToJson(const catalog::Manifest& m);
 // An audit event in Retraced's shape, with our product, received time, demo tag and chain place.
 boost::json::object ToJson(const audit::Entry& e);
 std::string ETagFor(std::int64_t version);
-// Appends `s` as a JSON string (quoted and escaped by Boost.JSON's serializer), for the few hot
-// answers written straight into their text instead of built as a boost::json::value first.
-void AppendJsonString(std::string& out, std::string_view s);
 
 template <class T>
 boost::json::object PageToJson(const tenants::Page<T>& page) {

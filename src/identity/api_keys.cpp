@@ -165,8 +165,8 @@ void ApiKeyService::OnEvent(std::string_view event) {
     } else if (event.rfind("tenant:", 0) == 0) {
       const std::string_view tenant = event.substr(7);
       std::erase_if(c.by_hash, [&](const auto& kv) {
-        if (kv.second.tenant_id != tenant) return false;
-        c.hash_of.erase(kv.second.id);
+        if (kv.second->key.tenant_id != tenant) return false;
+        c.hash_of.erase(kv.second->key.id);
         return true;
       });
     }
@@ -336,50 +336,96 @@ std::optional<ApiKeyService::Cached> ApiKeyService::Load(const std::string& hash
                 .revoked = !row->IsNull(5)};
 }
 
-Verification ApiKeyService::Verify(std::string_view secret) {
-  Verification v;
-  if (!LooksLikeApiKey(secret)) {
-    v.reason = "malformed";
-    return v;
+std::string VerificationJson(const Verification& v) {
+  boost::json::object o;
+  o["valid"] = v.valid;
+  if (!v.valid) o["reason"] = v.reason;
+  if (!v.key_id.empty()) {
+    o["key_id"] = v.key_id;
+    o["tenant_id"] = v.tenant_id;
+    o["tenant_status"] = v.tenant_status;
+    boost::json::array scopes;
+    for (const auto& scope : v.scopes) scopes.emplace_back(scope);
+    o["scopes"] = std::move(scopes);
+    o["expires_at"] = v.expires_at ? boost::json::value(FormatRfc3339(*v.expires_at)) : nullptr;
   }
-  const std::string hash = Sha256Hex(secret);
-  std::optional<Cached> entry =
-      cache_.Read([&](const Cache& c) { return CopyOf(c.by_hash, hash); });
-  if (!entry) {
-    const auto ticket = cache_.Ticket();  // before the read: see EventGuarded
-    entry = Load(hash);
-    if (!entry) {
-      v.reason = "unknown";  // not cached: a key created on another replica must verify at once
-      return v;
+  return boost::json::serialize(o);
+}
+
+std::string_view ApiKeyService::Refusal(const Cached& k, Timestamp now) {
+  if (k.revoked) return "revoked";
+  if (k.expires_at && *k.expires_at <= now) return "expired";
+  if (k.tenant_status == "archived") return "tenant_archived";
+  return {};
+}
+
+Verification ApiKeyService::VerificationOf(const Cached& k, std::string_view refusal) {
+  return Verification{.valid = refusal.empty(),
+                      .reason = std::string(refusal),
+                      .key_id = k.id,
+                      .tenant_id = k.tenant_id,
+                      .tenant_status = k.tenant_status,
+                      .scopes = k.scopes,
+                      .expires_at = k.expires_at};
+}
+
+ApiKeyService::Entry::Entry(Cached k)
+    : key(std::move(k)), valid_answer(VerificationJson(VerificationOf(key, {}))) {}
+
+template <class Fn>
+auto ApiKeyService::WithEntry(const std::string& hash, Fn&& fn) {
+  using Answer = decltype(fn(static_cast<const Entry*>(nullptr)));
+  std::optional<Answer> out;
+  cache_.Read([&](const Cache& c) {
+    if (auto it = c.by_hash.find(hash); it != c.by_hash.end()) out.emplace(fn(it->second.get()));
+  });
+  if (out) return std::move(*out);
+  const auto ticket = cache_.Ticket();  // before the read: see EventGuarded
+  auto loaded = Load(hash);
+  // Not cached: a key created on another replica must verify at once.
+  if (!loaded) return fn(nullptr);
+  auto entry = std::make_unique<const Entry>(std::move(*loaded));
+  Answer answer = fn(entry.get());
+  cache_.StoreIfCurrent(ticket, [&](Cache& c) {
+    if (c.by_hash.size() >= 200'000) {
+      c.by_hash.clear();
+      c.hash_of.clear();
     }
-    cache_.StoreIfCurrent(ticket, [&](Cache& c) {
-      if (c.by_hash.size() >= 200'000) {
-        c.by_hash.clear();
-        c.hash_of.clear();
-      }
-      c.by_hash[hash] = *entry;
-      c.hash_of[entry->id] = hash;
-    });
-  }
+    c.hash_of[entry->key.id] = hash;
+    c.by_hash[hash] = std::move(entry);
+  });
+  return answer;
+}
+
+void ApiKeyService::NoteUse(const Entry& e, Timestamp now) {
+  const std::int64_t second = now.micros / kMicrosPerSecond;
+  if (e.noted_second.load(std::memory_order_relaxed) == second) return;
+  e.noted_second.store(second, std::memory_order_relaxed);
+  std::lock_guard lock(used_mu_);
+  used_[e.key.id] = now;
+}
+
+Verification ApiKeyService::Verify(std::string_view secret) {
+  if (!LooksLikeApiKey(secret)) return Verification{.reason = "malformed"};
   const Timestamp now = clock_.Now();
-  if (entry->revoked) {
-    v.reason = "revoked";
-  } else if (entry->expires_at && *entry->expires_at <= now) {
-    v.reason = "expired";
-  } else if (entry->tenant_status == "archived") {
-    v.reason = "tenant_archived";
-  } else {
-    v.valid = true;
-    std::lock_guard lock(used_mu_);
-    used_[entry->id] = now;
-  }
-  // `entry` is this call's own copy: its fields move into the answer.
-  v.key_id = std::move(entry->id);
-  v.tenant_id = std::move(entry->tenant_id);
-  v.tenant_status = std::move(entry->tenant_status);
-  v.scopes = std::move(entry->scopes);
-  v.expires_at = entry->expires_at;
-  return v;
+  return WithEntry(Sha256Hex(secret), [&](const Entry* e) {
+    if (!e) return Verification{.reason = "unknown"};
+    const auto refusal = Refusal(e->key, now);
+    if (refusal.empty()) NoteUse(*e, now);
+    return VerificationOf(e->key, refusal);
+  });
+}
+
+std::string ApiKeyService::VerifyJson(std::string_view secret) {
+  if (!LooksLikeApiKey(secret)) return VerificationJson(Verification{.reason = "malformed"});
+  const Timestamp now = clock_.Now();
+  return WithEntry(Sha256Hex(secret), [&](const Entry* e) {
+    if (!e) return VerificationJson(Verification{.reason = "unknown"});
+    const auto refusal = Refusal(e->key, now);
+    if (!refusal.empty()) return VerificationJson(VerificationOf(e->key, refusal));
+    NoteUse(*e, now);
+    return e->valid_answer;
+  });
 }
 
 void ApiKeyService::FlushLastUsed() {

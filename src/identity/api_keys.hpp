@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,6 +64,10 @@ struct Verification {
   std::optional<Timestamp> expires_at;
 };
 
+// The answer of POST /internal/api-keys/verify: {"valid", "reason" (when not valid), and for a
+// known key "key_id", "tenant_id", "tenant_status", "scopes", "expires_at"}.
+std::string VerificationJson(const Verification& v);
+
 inline constexpr std::int64_t kDefaultRotationGraceSeconds = 24LL * 3600;
 inline constexpr std::int64_t kMaxRotationGraceSeconds = 30LL * 24 * 3600;
 
@@ -89,6 +94,10 @@ class ApiKeyService {
   Result<ApiKey> Revoke(const audit::Actor& actor, const std::string& id);
 
   Verification Verify(std::string_view secret);
+  // Verify's answer as VerificationJson text; for a valid cached key, the text rendered when the
+  // key was cached. A use is noted for last_used_at at most once a second per key and replica
+  // (the first use in that second), so a verify takes no lock but the cache's read lock.
+  std::string VerifyJson(std::string_view secret);
   // Writes the last-use times gathered since the previous flush, in one transaction.
   void FlushLastUsed();
   // Applies an event ("apikey:<id>", "tenant:<id>", "*").
@@ -103,15 +112,33 @@ class ApiKeyService {
     std::optional<Timestamp> expires_at;
     bool revoked = false;
   };
+  // A cached key, with its answer while valid rendered once.
+  struct Entry {
+    explicit Entry(Cached k);
+    Cached key;
+    std::string valid_answer;
+    // The last second in which a use was noted in used_ (seconds since the epoch).
+    mutable std::atomic<std::int64_t> noted_second{0};
+  };
+  // Why a known key does not verify at `now`; empty when it does.
+  static std::string_view Refusal(const Cached& k, Timestamp now);
+  static Verification VerificationOf(const Cached& k, std::string_view refusal);
   std::optional<Cached> Load(const std::string& hash);
+  // Finds the key of secret hash `hash` (cache, else database, then cached) and returns
+  // fn(entry), entry null for an unknown key. A cached entry is read under the cache's read
+  // lock, so fn must be short and must not touch the cache.
+  template <class Fn>
+  auto WithEntry(const std::string& hash, Fn&& fn);
+  // Notes a use of a valid key at `now` for FlushLastUsed.
+  void NoteUse(const Entry& e, Timestamp now);
   Result<NewApiKey> Insert(storage::Session& s, const audit::Actor& actor, ApiKey key,
                            std::string_view action);
 
   storage::Database& db_;
   const Clock& clock_;
   struct Cache {
-    std::unordered_map<std::string, Cached> by_hash;       // by secret hash
-    std::unordered_map<std::string, std::string> hash_of;  // key id -> secret hash
+    std::unordered_map<std::string, std::unique_ptr<const Entry>> by_hash;  // by secret hash
+    std::unordered_map<std::string, std::string> hash_of;                   // key id -> secret hash
   };
   EventGuarded<Cache> cache_;
   std::mutex used_mu_;

@@ -342,6 +342,12 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
   EXPECT_EQ(Str(Json(ok), "tenant_id"), acme);
   EXPECT_EQ(Str(Json(ok), "tenant_status"), "trial");
   EXPECT_EQ(boost::json::serialize(Json(ok).at("scopes")), R"(["certifai:read"])");
+  // The whole answer, as rendered when the key was cached and served from the cache again.
+  const std::string whole = R"({"valid":true,"key_id":")" + id + R"(","tenant_id":")" + acme +
+                            R"(","tenant_status":"trial","scopes":["certifai:read"],)"
+                            R"("expires_at":null})";
+  EXPECT_EQ(ok.body, whole);
+  EXPECT_EQ(verify(secret, service).body, whole);
   // A tenant status change shows in the next answer (the cache drops the tenant).
   ASSERT_EQ(client().Post("/tenants/" + acme + "/activate", "").status, 200);
   EXPECT_EQ(Str(Json(verify(secret, service)), "tenant_status"), "active");
@@ -394,7 +400,10 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
   const auto third_id = Str(Json(hard), "id");
   EXPECT_EQ(client().Request("DELETE", "/api-keys/" + third_id).status, 204);
   EXPECT_EQ(client().Request("DELETE", "/api-keys/" + third_id).status, 204);
-  EXPECT_EQ(Str(Json(verify(third, service)), "reason"), "revoked");
+  const auto revoked = Json(verify(third, service));
+  EXPECT_EQ(Str(revoked, "reason"), "revoked");
+  EXPECT_FALSE(revoked.at("valid").as_bool());
+  EXPECT_EQ(Str(revoked, "key_id"), third_id) << "a known key's answer names it, valid or not";
 
   // A key with an expiry date stops at that date.
   const auto soon = FormatRfc3339(AddSeconds(SystemClock().Now(), 2));
@@ -404,7 +413,9 @@ TEST_P(IdentityTest, ApiKeysLiveTheirWholeLife) {
                                                  soon + "\"}");
   ASSERT_EQ(expiring.status, 201) << expiring.body;
   const auto short_key = Str(Json(expiring), "secret");
-  EXPECT_TRUE(Json(verify(short_key, service)).at("valid").as_bool());
+  const auto short_ok = Json(verify(short_key, service));
+  EXPECT_TRUE(short_ok.at("valid").as_bool());
+  EXPECT_EQ(Str(short_ok, "expires_at"), Str(Json(expiring), "expires_at"));
   std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   EXPECT_EQ(Str(Json(verify(short_key, service)), "reason"), "expired");
 
