@@ -1,7 +1,7 @@
 # Sourced by the HTTP benchmarks. `bench_scratch PREFIX` makes the scratch directory WORK and
 # the array PIDS, both cleaned up on exit; `start_nginx` then runs nginx answering `return 200`
 # on a free loopback port (the HTTP ceiling of this machine), sets NGINX_PORT and NGINX_PID,
-# and returns once nginx answers.
+# and returns once nginx answers; `post_lua` writes a static wrk script for one POST.
 # shellcheck shell=bash
 
 bench_cleanup() {
@@ -34,4 +34,19 @@ CONF
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
   until curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null; do sleep 0.01; done
+}
+
+# post_lua FILE CONTENT_TYPE BODY BEARER: a wrk script that POSTs one fixed request to the URL
+# wrk is given. Static (no Lua `request` function): wrk renders it once, as it does the GETs, so
+# the load generator's own per-request work is the same kind in every run. An empty BEARER sends
+# no Authorization header.
+post_lua() {
+  local auth=nil
+  [ -n "$4" ] && auth="\"Bearer $4\""
+  cat > "$1" <<LUA
+wrk.method = "POST"
+wrk.body = '$3'
+wrk.headers["Content-Type"] = "$2"
+wrk.headers["Authorization"] = $auth
+LUA
 }

@@ -30,13 +30,7 @@ token=$(curl -sf "$base/oauth/token" -d grant_type=client_credentials -d client_
         -d "client_secret=$secret" | json_field '["access_token"]')
 key=$(curl -sf -X POST "$base/api-keys" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
       -d "{\"tenant_id\":\"$demo\",\"name\":\"cpu\",\"scopes\":[\"certifai:read\"]}" | json_field '["secret"]')
-# Static, as in http_bench.sh: wrk renders the request once.
-cat > "$WORK/verify.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"key":"$key"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
+post_lua "$WORK/verify.lua" application/json "{\"key\":\"$key\"}" "$token"
 NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 
 ticks() {  # PIDS... -> "user system" clock ticks

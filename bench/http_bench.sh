@@ -67,20 +67,6 @@ request = function()
 end
 LUA
 
-# post_lua FILE CONTENT_TYPE BODY BEARER: a wrk script that POSTs one fixed request to the URL
-# wrk is given. Static (no Lua `request` function): wrk renders it once, as it does the GETs, so
-# the load generator's own per-request work is the same kind in every run. An empty BEARER sends
-# no Authorization header.
-post_lua() {
-  local auth=nil
-  [ -n "$4" ] && auth="\"Bearer $4\""
-  cat > "$1" <<LUA
-wrk.method = "POST"
-wrk.body = '$3'
-wrk.headers["Content-Type"] = "$2"
-wrk.headers["Authorization"] = $auth
-LUA
-}
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # bench_identity NAME: API key verify (warm cache), claims and token issuance (client credentials).

@@ -405,26 +405,30 @@ void ApiKeyService::NoteUse(const Entry& e, Timestamp now) {
   used_[e.key.id] = now;
 }
 
-Verification ApiKeyService::Verify(std::string_view secret) {
-  if (!LooksLikeApiKey(secret)) return Verification{.reason = "malformed"};
+template <class Fn>
+auto ApiKeyService::Judge(std::string_view secret, Fn&& answer) {
+  if (!LooksLikeApiKey(secret)) return answer(nullptr, "malformed");
   const Timestamp now = clock_.Now();
   return WithEntry(Sha256Hex(secret), [&](const Entry* e) {
-    if (!e) return Verification{.reason = "unknown"};
+    if (!e) return answer(nullptr, "unknown");
     const auto refusal = Refusal(e->key, now);
     if (refusal.empty()) NoteUse(*e, now);
-    return VerificationOf(e->key, refusal);
+    return answer(e, refusal);
   });
 }
 
+Verification ApiKeyService::VerificationOf(const Entry* e, std::string_view refusal) {
+  return e ? VerificationOf(e->key, refusal) : Verification{.reason = std::string(refusal)};
+}
+
+Verification ApiKeyService::Verify(std::string_view secret) {
+  return Judge(secret,
+               [](const Entry* e, std::string_view refusal) { return VerificationOf(e, refusal); });
+}
+
 std::string ApiKeyService::VerifyJson(std::string_view secret) {
-  if (!LooksLikeApiKey(secret)) return VerificationJson(Verification{.reason = "malformed"});
-  const Timestamp now = clock_.Now();
-  return WithEntry(Sha256Hex(secret), [&](const Entry* e) {
-    if (!e) return VerificationJson(Verification{.reason = "unknown"});
-    const auto refusal = Refusal(e->key, now);
-    if (!refusal.empty()) return VerificationJson(VerificationOf(e->key, refusal));
-    NoteUse(*e, now);
-    return e->valid_answer;
+  return Judge(secret, [](const Entry* e, std::string_view refusal) {
+    return e && refusal.empty() ? e->valid_answer : VerificationJson(VerificationOf(e, refusal));
   });
 }
 

@@ -123,6 +123,8 @@ class ApiKeyService {
   // Why a known key does not verify at `now`; empty when it does.
   static std::string_view Refusal(const Cached& k, Timestamp now);
   static Verification VerificationOf(const Cached& k, std::string_view refusal);
+  // The same for a key not found (e null): malformed or unknown.
+  static Verification VerificationOf(const Entry* e, std::string_view refusal);
   std::optional<Cached> Load(const std::string& hash);
   // Finds the key of secret hash `hash` (cache, else database, then cached) and returns
   // fn(entry), entry null for an unknown key. A cached entry is read under the cache's read
@@ -131,6 +133,10 @@ class ApiKeyService {
   auto WithEntry(const std::string& hash, Fn&& fn);
   // Notes a use of a valid key at `now` for FlushLastUsed.
   void NoteUse(const Entry& e, Timestamp now);
+  // Verify and VerifyJson: checks `secret`, notes the use of a valid key, and returns
+  // answer(entry, refusal), entry null for a malformed or unknown key, refusal empty when valid.
+  template <class Fn>
+  auto Judge(std::string_view secret, Fn&& answer);
   Result<NewApiKey> Insert(storage::Session& s, const audit::Actor& actor, ApiKey key,
                            std::string_view action);
 
