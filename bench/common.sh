@@ -1,7 +1,8 @@
 # Sourced by the HTTP benchmarks. `bench_scratch PREFIX` makes the scratch directory WORK and
-# the array PIDS, both cleaned up on exit; `start_nginx` then runs nginx answering `return 200`
-# on a free loopback port (the HTTP ceiling of this machine), sets NGINX_PORT and NGINX_PID,
-# and returns once nginx answers; `post_lua` writes a static wrk script for one POST.
+# the array PIDS, both cleaned up on exit; `start_nginx [WORKERS]` then runs nginx answering
+# `return 200` on a free loopback port (the HTTP ceiling of this machine) with WORKERS worker
+# processes (one per core by default), sets NGINX_PORT and NGINX_PID, and returns once nginx
+# answers; several can run side by side; `post_lua` writes a static wrk script for one POST.
 # shellcheck shell=bash
 
 bench_cleanup() {
@@ -19,18 +20,19 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 start_nginx() {
   NGINX_PORT=$(free_port)
-  mkdir -p "$WORK/nginx/logs"
-  cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes $(nproc);
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log;
+  local dir="$WORK/nginx-$NGINX_PORT"
+  mkdir -p "$dir/logs"
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes ${1:-$(nproc)};
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
   server { listen 127.0.0.1:$NGINX_PORT; location / { return 200 "ok"; } }
 }
 CONF
-  nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+  nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' &
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
   until curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null; do sleep 0.01; done
