@@ -11,7 +11,7 @@ DEB_PACKAGES=(
   libyaml-cpp-dev libcjose-dev libjansson-dev libargon2-dev libhpdf-dev poppler-utils libcli11-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libzip-dev zipcmp zipmerge ziptool libkainjow-mustache-dev
   libhowardhinnant-date-dev tzdata python3-aiosmtpd
-  libbenchmark-dev
+  libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy clang libclang-rt-14-dev
   curl nodejs npm wrk nginx-light
 )
