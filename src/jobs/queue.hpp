@@ -95,6 +95,9 @@ struct JobCounts {
   std::int64_t dead = 0;
 };
 
+// The statement Claim runs, for the test that checks its plan on both stores.
+const storage::Query& ClaimQuery();
+
 class Queue {
  public:
   Queue(storage::Database& db, const Clock& clock, QueueOptions options = {});

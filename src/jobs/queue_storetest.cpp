@@ -193,6 +193,30 @@ TEST_P(QueueTest, ConcurrentWorkersNeverShareAJob) {
   EXPECT_EQ(std::set<std::string>(done.begin(), done.end()).size(), done.size());
 }
 
+// Every trial tenant leaves two pending jobs due in weeks, and every idle worker claims once a
+// second: the claim must read only the due jobs, in run_at order, not every pending one.
+TEST_P(QueueTest, ClaimReadsOnlyTheDueIndex) {
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(Add("later" + std::to_string(i), AddSeconds(clock_.Now(), 86400 * (1 + i % 30))));
+  }
+  const bool sqlite = db_->dialect() == storage::Dialect::kSqlite;
+  constexpr storage::Query kAnalyze{"test_job_analyze", "ANALYZE jobs"};
+  if (!sqlite) db_->Write([&](storage::Session& s) { s.Execute(kAnalyze, {}); });
+  const std::string sql =
+      (sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + std::string(ClaimQuery().For(db_->dialect()));
+  const storage::Query explain{.name = "test_job_claim_plan", .sql = sql, .dynamic = true};
+  std::string plan;
+  db_->Read([&](storage::Session& s) {
+    for (const auto& r : s.Fetch(
+             explain, {FormatStorage(clock_.Now()), "token", FormatStorage(clock_.Now()), "10"})) {
+      plan += r.Text(sqlite ? 3 : 0) + "\n";
+    }
+  });
+  EXPECT_NE(plan.find("jobs_due_idx"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;  // SQLite's sort of them all
+  EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;         // PostgreSQL's
+}
+
 TEST_P(QueueTest, RunnerCompletesAndFailsByHandler) {
   ASSERT_TRUE(Add("ok", clock_.Now()));
   db_->Write([&](storage::Session& s) {
