@@ -322,7 +322,12 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
         l_n=${R[$rk,nginx]}
         l_p99=${R[$rk,p99]}
         echo "| $load >= 60% of nginx req/s (median paired round), $s, $where | $(ratio "$l_rps" "$l_n") | $(verdict "$l_rps >= 0.6 * $l_n") |"
-        echo "| ... p99 <= 3 ms at 64 connections (median of the rounds; nginx's own: ${R[$rk,nginx_p99]} ms) | $l_p99 ms | $(verdict "$l_p99 <= 3") |"
+        # Where nginx itself is over the target, the row cannot judge it (see one_core_each).
+        p99_verdict=$(verdict "$l_p99 <= 3")
+        if [ -z "$cfg" ] && python3 -c "import sys; sys.exit(0 if ${R[$rk,nginx_p99]} > 3 else 1)"; then
+          p99_verdict="not judged here: nginx's own is over 3 ms (see one core each)"
+        fi
+        echo "| ... p99 <= 3 ms at 64 connections (median of the rounds; nginx's own: ${R[$rk,nginx_p99]} ms) | $l_p99 ms | $p99_verdict |"
         echo "| ... every round: share of the nginx run just before it | ${R[$rk,rounds]} | |"
         echo "| ... CPU used in the median round, in cores | ${R[$rk,cores]} | |"
       done
