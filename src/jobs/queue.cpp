@@ -26,8 +26,8 @@ constexpr Query kInsert{
 // Due jobs, oldest first; SKIP LOCKED lets replicas claim side by side without waiting on one
 // another. SQLite has a single writer, so the plain form is the same thing there. SQLite, with
 // no statistics, prefers jobs_state_idx's equality on state to jobs_due_idx's range on run_at,
-// then reads every pending job and sorts them: each trial tenant leaves two pending jobs due in
-// weeks, so every idle poll cost 5 ms at 8,000 tenants and grew with them. Hence INDEXED BY,
+// then reads every pending job and sorts them: each trial tenant leaves three pending jobs due
+// in one to two weeks, so every idle poll cost 5 ms at 8,000 tenants and grew with them. Hence INDEXED BY,
 // which reads only the due ones in order (queue_storetest.cpp checks the plan).
 constexpr Query kClaim{
     "job_claim",

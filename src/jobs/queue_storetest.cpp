@@ -193,8 +193,9 @@ TEST_P(QueueTest, ConcurrentWorkersNeverShareAJob) {
   EXPECT_EQ(std::set<std::string>(done.begin(), done.end()).size(), done.size());
 }
 
-// Every trial tenant leaves two pending jobs due in weeks, and every idle worker claims once a
-// second: the claim must read only the due jobs, in run_at order, not every pending one.
+// Every trial tenant leaves three pending jobs due in one to two weeks, and every idle worker
+// claims once a second: the claim must read only the due jobs, in run_at order, not every
+// pending one.
 TEST_P(QueueTest, ClaimReadsOnlyTheDueIndex) {
   for (int i = 0; i < 2000; ++i) {
     ASSERT_TRUE(Add("later" + std::to_string(i), AddSeconds(clock_.Now(), 86400 * (1 + i % 30))));
