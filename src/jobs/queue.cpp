@@ -27,8 +27,8 @@ constexpr Query kInsert{
 // another. SQLite has a single writer, so the plain form is the same thing there. SQLite, with
 // no statistics, prefers jobs_state_idx's equality on state to jobs_due_idx's range on run_at,
 // then reads every pending job and sorts them: each trial tenant leaves three pending jobs due
-// in one to two weeks, so every idle poll cost 5 ms at 8,000 tenants and grew with them. Hence INDEXED BY,
-// which reads only the due ones in order (queue_storetest.cpp checks the plan).
+// in one to two weeks, so every idle poll cost 5 ms at 8,000 tenants and grew with them. Hence
+// INDEXED BY, which reads only the due ones in order (queue_storetest.cpp checks the plan).
 constexpr Query kClaim{
     "job_claim",
     "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $2,"
