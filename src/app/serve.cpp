@@ -193,7 +193,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
                           {"ready_us", ready_us},
                           {"version", BREAKPILOT_VERSION}});
 
-  // Periodic work (API key use times, signing key rotation) on its own thread.
+  // Periodic work (API key use times, signing key rotation, the job gauges) on its own thread.
   std::mutex maintenance_mu;
   std::condition_variable maintenance_cv;
   bool stopping = false;
@@ -203,6 +203,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
       lock.unlock();
       try {
         api.Maintain();
+        runner.RefreshCounts();
       } catch (const std::exception& e) {
         kLog.Error("maintenance failed", {{"error", e.what()}});
       }

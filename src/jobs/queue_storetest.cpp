@@ -248,6 +248,34 @@ TEST_P(QueueTest, RunnerCompletesAndFailsByHandler) {
   EXPECT_NE(metrics.find("breakpilot_jobs{state=\"pending\"} 2"), std::string::npos);
 }
 
+// Counting the queue reads every job: a scrape must not wait on it, and an unscraped process
+// must not count at all.
+TEST_P(QueueTest, ScrapesWriteTheCountsTheMaintenanceThreadKeeps) {
+  ASSERT_TRUE(Add("a", clock_.Now()));
+  Queue q(*db_, clock_);
+  Runner runner(q);
+  const auto scrape = [&] {
+    std::string metrics;
+    runner.WriteMetrics(metrics);
+    const std::string key = "breakpilot_jobs{state=\"pending\"} ";
+    const auto at = metrics.find(key);
+    return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + key.size()));
+  };
+  EXPECT_EQ(scrape(), 1) << "the first scrape counts";
+  ASSERT_TRUE(Add("b", clock_.Now()));
+  EXPECT_EQ(scrape(), 1) << "later scrapes write the copy";
+  runner.RefreshCounts(std::chrono::seconds(3600));
+  EXPECT_EQ(scrape(), 1) << "a copy younger than max_age is kept";
+  runner.RefreshCounts(std::chrono::seconds(0));
+  EXPECT_EQ(scrape(), 2);
+  runner.RefreshCounts(std::chrono::seconds(0));  // scraped since: counts
+  ASSERT_TRUE(Add("c", clock_.Now()));
+  runner.RefreshCounts(std::chrono::seconds(0));  // not scraped since: does not count
+  EXPECT_EQ(scrape(), 2);
+  runner.RefreshCounts(std::chrono::seconds(0));
+  EXPECT_EQ(scrape(), 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, QueueTest, ::testing::Values(Store::kSqlite, Store::kPostgres),
                          [](const auto& p) { return testing::StoreName(p.param); });
 

@@ -160,14 +160,45 @@ void Runner::WriteMetrics(std::string& out) {
   out += "# HELP breakpilot_job_seconds_total Time this process spent running jobs, by kind.\n";
   out += "# TYPE breakpilot_job_seconds_total counter\n";
   out += seconds;
+  std::optional<JobCounts> copy;
+  {
+    std::lock_guard lock(counts_mu_);
+    // Kept fresh by RefreshCounts while scrapes come at least once a minute.
+    if (std::chrono::steady_clock::now() - counts_at_ < std::chrono::minutes(1)) copy = counts_;
+    counts_read_ = true;
+  }
   try {
-    const JobCounts c = queue_.Counts();
-    out += "# HELP breakpilot_jobs Jobs in the queue (all replicas), by state.\n";
+    if (!copy) {  // the first scrape, or the first after a pause
+      copy = queue_.Counts();
+      std::lock_guard lock(counts_mu_);
+      counts_ = copy;
+      counts_at_ = std::chrono::steady_clock::now();
+    }
+    const JobCounts& c = *copy;
+    out +=
+        "# HELP breakpilot_jobs Jobs in the queue (all replicas), by state; counted every 10-15 s"
+        " while scraped.\n";
     out += "# TYPE breakpilot_jobs gauge\n";
     out += "breakpilot_jobs{state=\"pending\"} " + std::to_string(c.pending) + "\n";
     out += "breakpilot_jobs{state=\"due\"} " + std::to_string(c.due) + "\n";
     out += "breakpilot_jobs{state=\"running\"} " + std::to_string(c.running) + "\n";
     out += "breakpilot_jobs{state=\"dead\"} " + std::to_string(c.dead) + "\n";
+  } catch (const std::exception& e) {
+    kLog.Warn("job counts unavailable", {{"error", e.what()}});
+  }
+}
+
+void Runner::RefreshCounts(std::chrono::seconds max_age) {
+  {
+    std::lock_guard lock(counts_mu_);
+    if (!counts_read_ || std::chrono::steady_clock::now() - counts_at_ < max_age) return;
+    counts_read_ = false;
+  }
+  try {
+    const JobCounts c = queue_.Counts();
+    std::lock_guard lock(counts_mu_);
+    counts_ = c;
+    counts_at_ = std::chrono::steady_clock::now();
   } catch (const std::exception& e) {
     kLog.Warn("job counts unavailable", {{"error", e.what()}});
   }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,8 +69,14 @@ class Runner {
   void Wake();
   // Runs due jobs on the calling thread until none is due or `max` ran (the CLI, tests).
   int RunDue(int max = 10'000);
-  // Prometheus text: jobs finished, failed and lost per kind, and the queue's state.
+  // Prometheus text: jobs finished, failed and lost per kind, and the queue's state. Counting
+  // the queue reads every job, so a scrape writes the copy RefreshCounts keeps and does not wait
+  // on the database; only the first scrape, or the first after a minute without one, counts.
   void WriteMetrics(std::string& out);
+  // Recounts the queue if a scrape has read the copy since the last count and the copy is older
+  // than `max_age`. Called off the I/O threads, every few seconds (app/serve.cpp): a process
+  // nobody scrapes never counts.
+  void RefreshCounts(std::chrono::seconds max_age = std::chrono::seconds(10));
 
  private:
   struct KindStats {
@@ -93,6 +100,10 @@ class Runner {
   bool stopping_ = false;
   std::uint64_t wakeups_ = 0;
   std::atomic<std::int64_t> last_reclaim_us_{0};
+  std::mutex counts_mu_;
+  std::optional<JobCounts> counts_;
+  std::chrono::steady_clock::time_point counts_at_;
+  bool counts_read_ = false;  // a scrape wrote the copy since it was counted
   std::uint64_t subscription_ = 0;
   std::vector<std::thread> threads_;
 };
