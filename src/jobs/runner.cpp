@@ -160,21 +160,17 @@ void Runner::WriteMetrics(std::string& out) {
   out += "# HELP breakpilot_job_seconds_total Time this process spent running jobs, by kind.\n";
   out += "# TYPE breakpilot_job_seconds_total counter\n";
   out += seconds;
-  std::optional<JobCounts> copy;
+  JobCounts c;
+  bool fresh = false;
   {
     std::lock_guard lock(counts_mu_);
     // Kept fresh by RefreshCounts while scrapes come at least once a minute.
-    if (std::chrono::steady_clock::now() - counts_at_ < std::chrono::minutes(1)) copy = counts_;
+    fresh = counts_ && std::chrono::steady_clock::now() - counts_at_ < std::chrono::minutes(1);
+    if (fresh) c = *counts_;
     counts_read_ = true;
   }
   try {
-    if (!copy) {  // the first scrape, or the first after a pause
-      copy = queue_.Counts();
-      std::lock_guard lock(counts_mu_);
-      counts_ = copy;
-      counts_at_ = std::chrono::steady_clock::now();
-    }
-    const JobCounts& c = *copy;
+    if (!fresh) c = Recount();  // the first scrape, or the first after a pause
     out +=
         "# HELP breakpilot_jobs Jobs in the queue (all replicas), by state; counted every 10-15 s"
         " while scraped.\n";
@@ -195,13 +191,18 @@ void Runner::RefreshCounts(std::chrono::seconds max_age) {
     counts_read_ = false;
   }
   try {
-    const JobCounts c = queue_.Counts();
-    std::lock_guard lock(counts_mu_);
-    counts_ = c;
-    counts_at_ = std::chrono::steady_clock::now();
+    Recount();
   } catch (const std::exception& e) {
     kLog.Warn("job counts unavailable", {{"error", e.what()}});
   }
+}
+
+JobCounts Runner::Recount() {
+  const JobCounts c = queue_.Counts();
+  std::lock_guard lock(counts_mu_);
+  counts_ = c;
+  counts_at_ = std::chrono::steady_clock::now();
+  return c;
 }
 
 }  // namespace breakpilot::jobs

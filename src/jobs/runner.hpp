@@ -89,6 +89,7 @@ class Runner {
   void Run(const Job& job, bool renew_first);
   void MaybeReclaim();
   KindStats& Stats(const std::string& kind);
+  JobCounts Recount();  // counts the queue and keeps the copy
 
   Queue& queue_;
   RunnerOptions options_;
@@ -101,7 +102,7 @@ class Runner {
   std::uint64_t wakeups_ = 0;
   std::atomic<std::int64_t> last_reclaim_us_{0};
   std::mutex counts_mu_;
-  std::optional<JobCounts> counts_;
+  std::optional<JobCounts> counts_;  // none: never counted
   std::chrono::steady_clock::time_point counts_at_;
   bool counts_read_ = false;  // a scrape wrote the copy since it was counted
   std::uint64_t subscription_ = 0;
