@@ -198,6 +198,7 @@ struct Server::Impl {
       }
       beast::error_code ignored;  // a peer that already went away must not end the accept loop
       socket.set_option(tcp::no_delay(true), ignored);
+      socket.non_blocking(true, ignored);  // for WriteWhole's direct write
       auto conn = std::make_shared<Connection>(std::move(socket));
       {
         std::lock_guard lock(connections_mutex);
@@ -238,11 +239,21 @@ struct Server::Impl {
     const std::string head_text = RenderHead(res, version, keep_alive, res.body.size());
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head_text), head ? asio::const_buffer() : asio::buffer(res.body)};
+    // Most answers fit in the socket's send buffer. Written here, they skip the reactor and the
+    // scheduler's queue, which an asynchronous write passes through even when it completes at
+    // once. (The socket is non-blocking: see Accept.) What does not fit is written
+    // asynchronously, under the timeout.
+    beast::error_code ec;
+    const std::size_t written = conn.socket.write_some(buffers, ec);
+    if (ec && ec != asio::error::would_block) co_return false;
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+    rest.consume(ec ? 0 : written);
+    if (beast::buffer_bytes(rest) == 0) co_return true;
     conn.ExpiresAfter(timeout);
-    auto [ec, n] =
-        co_await asio::async_write(conn.socket, buffers, asio::as_tuple(asio::use_awaitable));
+    auto [write_ec, n] =
+        co_await asio::async_write(conn.socket, rest, asio::as_tuple(asio::use_awaitable));
     (void)n;
-    co_return !ec;
+    co_return !write_ec;
   }
 
   // Registers a connection with its context's sweeper for as long as it is served.

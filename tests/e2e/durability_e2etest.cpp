@@ -119,6 +119,27 @@ TEST_P(DurabilityTest, RefusesASchemaNewerThanTheBinary) {
   EXPECT_EQ(r.error().type, "schema-too-new");
 }
 
+// An answer larger than what the socket takes at once is written in part directly and the rest
+// asynchronously as the client reads: a client with a small receive buffer that starts reading
+// late gets every byte, and the connection goes on serving.
+TEST_P(DurabilityTest, ALargeAnswerReachesALateReaderWhole) {
+  const auto expected = client().Get("/openapi.yaml");
+  ASSERT_EQ(expected.status, 200);
+  ASSERT_GT(expected.body.size(), std::size_t{64} << 10);
+  const int fd = ConnectTo("127.0.0.1", server_->port(), 4096);
+  const std::string request = "GET /openapi.yaml HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server's buffer fills
+    const auto r = ReadResponse(fd);
+    EXPECT_EQ(r.status, 200) << i;
+    EXPECT_TRUE(r.body == expected.body)
+        << i << ": " << r.body.size() << " bytes, expected " << expected.body.size();
+  }
+  ::close(fd);
+}
+
 // Not a store test, but cheap on both: the read timeout closes a connection that sends half a
 // request and then nothing, and an idle keep-alive connection; the server keeps serving.
 class ReadTimeoutTest : public E2eTest {
