@@ -151,6 +151,22 @@ TEST(AsciiTest, ComparesWithoutCaseAndWithoutLocale) {
   EXPECT_TRUE(AsciiIStartsWith("", ""));
 }
 
+// Compared eight bytes at a time, then byte by byte: a difference in any byte, of any length
+// around the word size, makes the strings unequal.
+TEST(CryptoTest, ConstantTimeEqualsSeesEveryByte) {
+  for (std::size_t n = 0; n <= 41; ++n) {
+    std::string a(n, 'k');
+    for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i % 26);
+    EXPECT_TRUE(ConstantTimeEquals(a, std::string(a))) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x80);
+      EXPECT_FALSE(ConstantTimeEquals(a, b)) << n << " " << i;
+    }
+    EXPECT_FALSE(ConstantTimeEquals(a, a + "x")) << n;
+  }
+}
+
 TEST(CryptoTest, HashesAndComparisons) {
   const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
   EXPECT_EQ(Sha256Hex("abc"), abc);

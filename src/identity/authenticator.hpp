@@ -1,7 +1,7 @@
 // Turns a bearer credential into a Principal: the bootstrap staff token, or a JWT from the
 // built-in issuer (keys from the KeyRing) or from one external OpenID provider (keys from its
-// JWKS, see JwksSource). Verified tokens are cached by their SHA-256 until they expire, so a
-// token's signature is checked once, not on every request.
+// JWKS, see JwksSource). Verified tokens are cached until they expire, so a token's signature is
+// checked once, not on every request.
 //
 //   Authenticator auth(ring, settings, clock, bootstrap_token);
 //   auto p = auth.Authenticate(bearer);   // Principal, or 401 with a reason
@@ -50,7 +50,19 @@ class Authenticator {
   std::string bootstrap_hash_;  // SHA-256 of the bootstrap token, empty when none
   std::optional<ExternalIssuer> external_;
   std::mutex mu_;
-  std::unordered_map<std::string, Cached> cache_;  // key: SHA-256 of the token
+  // Keyed by the token itself, found without hashing it with SHA-256 (which cost more than the
+  // rest of a cached authentication). Only verified tokens enter, so nobody who lacks a valid
+  // token chooses the keys; the key comparison is constant-time all the same.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct TokenEquals {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const;
+  };
+  std::unordered_map<std::string, Cached, TokenHash, TokenEquals> cache_;
+  std::size_t cached_text_ = 0;  // the keys' total length
 };
 
 }  // namespace breakpilot::identity

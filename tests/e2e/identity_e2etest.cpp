@@ -614,7 +614,41 @@ TEST_P(IdentityTest, OnTheBuiltInIdentityTenantsNeedNoProvisioning) {
       << "nothing was created";
 }
 
+// Verified tokens are cached until their exp. Past it the token is verified again, which allows
+// 60 s of skew, and after that it is refused: the cache never outlives the token.
+class TokenExpiryTest : public IdentityTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    auto args = IdentityTest::ExtraArgs();
+    args.emplace_back("--enable-test-clock");
+    return args;
+  }
+};
+
+TEST_P(TokenExpiryTest, ACachedTokenIsRefusedOnceItExpired) {
+  const auto token = ServiceToken(client(), "certifai");
+  ASSERT_FALSE(token.empty());
+  const auto lifetime =
+      DecodeClaims(token).at("exp").as_int64() - DecodeClaims(token).at("iat").as_int64();
+  const auto ask = [&] {
+    return As(token, "POST", "/internal/api-keys/verify", R"({"key":"bpk_unknown"})");
+  };
+  ASSERT_EQ(ask().status, 200);
+  ASSERT_EQ(ask().status, 200) << "the second use is answered from the cache";
+  const auto advance = [&](std::int64_t seconds) {
+    ASSERT_EQ(client()
+                  .Post("/internal/clock", R"({"advance_seconds":)" + std::to_string(seconds) + "}")
+                  .status,
+              200);
+  };
+  advance(lifetime + 1);
+  EXPECT_EQ(ask().status, 200) << "past exp, within the verifier's 60 s of skew";
+  advance(60);
+  ExpectProblem(ask(), 401, "past exp and the skew: the cached entry is no answer");
+}
+
 BREAKPILOT_ON_BOTH_STORES(IdentityTest);
+BREAKPILOT_ON_BOTH_STORES(TokenExpiryTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
