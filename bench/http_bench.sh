@@ -131,48 +131,56 @@ one_core_each() {
 }
 
 declare -A R
-# paired KEY URL SCRIPT NGINX_PORT NGINX_PID: the loads whose targets are a share of nginx. PAIRS
-# rounds (3 by default) of nginx then the load, each ratio against the nginx run just before it,
-# so that the ceiling's drift during a run (10-15% has been seen) does not move the ratio. Sets
-# R[KEY] to the round with the median ratio ("rps p50 p99 non2xx"), R[KEY,nginx] to that round's
-# nginx req/s, R[KEY,p99] and R[KEY,nginx_p99] to the median p99 of the load's and nginx's runs,
-# R[KEY,cores] to the CPU nginx and the server used in that round, in cores (user + system time
-# over the run's length: a process short of its cores was held back by wrk, not by its own work),
-# and R[KEY,rounds] to every round, for the record.
+# paired KEY URL SCRIPT NGINX_PORT NGINX_PID: the loads whose targets are a share of nginx.
+# SLICES (30 by default) pairs of one-second runs, nginx then the load, alternated; the share is
+# the load's mean req/s over nginx's mean req/s in those slices. Short alternated slices, because
+# this machine's speed moves within seconds: in one-second slices the server's user and kernel
+# CPU per request both rose 1.7 times for a second at a time, and three 10-second rounds of the
+# same load gave shares 20-30 points apart (bench/NOTES.md, "Slices instead of rounds"). Sets
+# R[KEY] to the load's "rps p50 p99 non2xx" (mean req/s; p50 and p99 the median of the slices'),
+# R[KEY,nginx] to nginx's mean req/s, R[KEY,p99] and R[KEY,nginx_p99] to the median p99 of the
+# load's and nginx's slices, R[KEY,cores] to the CPU nginx and the server used over their slices,
+# in cores (user + system time over the slices' length: a process short of its cores was held
+# back by wrk, not by its own work), and R[KEY,spread] to the spread of the slices' shares (each
+# against the nginx slice just before it), for the record.
 paired() {
-  local key=$1 url=$2 script=$3 port=$4 workers rounds=() n t c0 c1 c2 c3 nf
+  local key=$1 url=$2 script=$3 port=$4 workers slices=() n t c0 c1 c2 c3 nf
+  local slice=${SLICE:-1s}
   workers=$(pgrep -P "$5" | tr '\n' ' ')
-  for _ in $(seq 1 "${PAIRS:-3}"); do
+  for _ in $(seq 1 "${SLICES:-30}"); do
     # shellcheck disable=SC2086 # a list of pids
     c0=$(cpu_ticks $workers)
-    n=$(wrk_run "http://127.0.0.1:$port/")
+    n=$(DUR=$slice wrk_run "http://127.0.0.1:$port/")
     # shellcheck disable=SC2086
     c1=$(cpu_ticks $workers)
     c2=$(cpu_ticks "$SERVER_PID")
-    t=$(wrk_run "$url" "$script")
+    t=$(DUR=$slice wrk_run "$url" "$script")
     c3=$(cpu_ticks "$SERVER_PID")
     read -r -a nf <<<"$n"
-    rounds+=("${nf[0]} ${nf[2]} $((c1 - c0)) $((c3 - c2)) $t")
+    slices+=("${nf[0]} ${nf[2]} $((c1 - c0)) $((c3 - c2)) $t")
   done
   local picked
-  picked=$(printf '%s\n' "${rounds[@]}" | python3 -c '
+  picked=$(printf '%s\n' "${slices[@]}" | python3 -c '
 import statistics, sys
 hz, secs = float(sys.argv[1]), float(sys.argv[2])
-rows = [l.split() for l in sys.stdin if l.strip()]
-rows.sort(key=lambda r: float(r[4]) / float(r[0]))
-mid = rows[(len(rows) - 1) // 2]  # the lower median when the count is even
-p99 = statistics.median(float(r[6]) for r in rows)
-nginx_p99 = statistics.median(float(r[1]) for r in rows)
-cores = f"nginx {float(mid[2]) / hz / secs:.2f}, server {float(mid[3]) / hz / secs:.2f}"
-every = ", ".join(f"{100 * float(r[4]) / float(r[0]):.0f}% (p99 {r[6]} ms)" for r in rows)
-print(mid[0], "|", " ".join(mid[4:]), "|", p99, "|", nginx_p99, "|", cores, "|", every)' \
-    "$(getconf CLK_TCK)" "${DUR%s}")
+rows = [[float(x) for x in l.split()] for l in sys.stdin if l.strip()]
+med = lambda i: statistics.median(r[i] for r in rows)
+nginx, load = statistics.fmean(r[0] for r in rows), statistics.fmean(r[4] for r in rows)
+span = secs * len(rows)
+cores = f"nginx {sum(r[2] for r in rows) / hz / span:.2f}, server {sum(r[3] for r in rows) / hz / span:.2f}"
+shares = sorted(100 * r[4] / r[0] for r in rows)
+q = statistics.quantiles(shares, n=10, method="inclusive")
+spread = (f"{len(rows)} slices: 10th percentile {q[0]:.0f}%, median {statistics.median(shares):.0f}%, "
+          f"90th {q[-1]:.0f}% (lowest {shares[0]:.0f}%, highest {shares[-1]:.0f}%)")
+print(f"{nginx:.0f}", "|", f"{load:.0f} {med(5)} {med(6)} {sum(r[7] for r in rows):.0f}", "|",
+      med(6), "|", med(1), "|", cores, "|", spread)' \
+    "$(getconf CLK_TCK)" "${slice%s}")
   R[$key,nginx]=$(cut -d'|' -f1 <<<"$picked" | xargs)
   R[$key]=$(cut -d'|' -f2 <<<"$picked" | xargs)
   R[$key,p99]=$(cut -d'|' -f3 <<<"$picked" | xargs)
   R[$key,nginx_p99]=$(cut -d'|' -f4 <<<"$picked" | xargs)
   R[$key,cores]=$(cut -d'|' -f5 <<<"$picked" | xargs)
-  R[$key,rounds]=$(cut -d'|' -f6 <<<"$picked" | xargs)
+  R[$key,spread]=$(cut -d'|' -f6 <<<"$picked" | xargs)
 }
 bench_store() {  # NAME DB_URL
   local name=$1 url=$2
@@ -229,12 +237,12 @@ row() {  # LABEL "rps p50 p99 non2xx" [NGINX_RPS: the paired ceiling, else the r
   read -r rps p50 p99 bad <<<"$2"
   echo "| $1 | $(printf '%.0f' "$rps") | $p50 | $p99 | $(ratio "$rps" "${3:-$n_rps}") | $bad |"
 }
-prow() {  # LABEL KEY: a paired load's median round
-  row "$1 (median of ${PAIRS:-3} paired rounds)" "${R[$2]}" "${R[$2,nginx]}"
+prow() {  # LABEL KEY: a paired load (see paired)
+  row "$1 (${SLICES:-30} alternated slices)" "${R[$2]}" "${R[$2,nginx]}"
 }
-orow() {  # LABEL KEY: the same, one core each, with that round's nginx
-  echo "| nginx \`return 200\`, one worker (ceiling of the row below; p99: median of its rounds) | $(printf '%.0f' "${R[$2,nginx]}") | | ${R[$2,nginx_p99]} | 100% | 0 |"
-  row "$1, one core each (median of ${PAIRS:-3} paired rounds)" "${R[$2]}" "${R[$2,nginx]}"
+orow() {  # LABEL KEY: the same, one core each, after its nginx row
+  echo "| nginx \`return 200\`, one worker (ceiling of the row below, its mean over the slices; p99: median of its slices) | $(printf '%.0f' "${R[$2,nginx]}") | | ${R[$2,nginx_p99]} | 100% | 0 |"
+  row "$1, one core each (${SLICES:-30} alternated slices)" "${R[$2]}" "${R[$2,nginx]}"
 }
 
 CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
@@ -252,6 +260,9 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "- \"One core each\" rows: the server with \`--threads 1\` and nginx with one worker, each under"
   echo "  wrk -t1 -c$CONN, so that the load generator, sharing a ${THREADS}-core machine, does not preempt"
   echo "  the server it measures (see bench/http_bench.sh, one_core_each)"
+  echo "- \"Alternated slices\" rows (the identity loads, and the tenant read one core each): ${SLICES:-30}"
+  echo "  one-second runs of nginx and of the load, alternated; the share is the ratio of their mean"
+  echo "  req/s (see bench/http_bench.sh, paired)"
   echo
   echo "## HTTP"
   echo
@@ -320,9 +331,9 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   read -r o_rps _ _ _ <<<"${R[sqlite,get,one]}"
   o_n=${R[sqlite,get,one,nginx]}
   o_p99=${R[sqlite,get,one,p99]}
-  echo "| GET /tenants/{id} on SQLite, one core each: >= 40% of nginx req/s (median paired round) | $(ratio "$o_rps" "$o_n") | $(verdict "$o_rps >= 0.4 * $o_n") |"
-  echo "| ... with p99 <= 5 ms at 64 connections (median of the rounds; nginx's own: ${R[sqlite,get,one,nginx_p99]} ms) | $o_p99 ms | $(p99_verdict "$o_p99" 5) |"
-  echo "| ... every round: share of the nginx run just before it | ${R[sqlite,get,one,rounds]} | |"
+  echo "| GET /tenants/{id} on SQLite, one core each: >= 40% of nginx req/s (mean over the alternated slices) | $(ratio "$o_rps" "$o_n") | $(verdict "$o_rps >= 0.4 * $o_n") |"
+  echo "| ... with p99 <= 5 ms at 64 connections (median of the slices; nginx's own: ${R[sqlite,get,one,nginx_p99]} ms) | $o_p99 ms | $(p99_verdict "$o_p99" 5) |"
+  echo "| ... spread: each slice's share of the nginx slice just before it | ${R[sqlite,get,one,spread]} | |"
   echo "| idle RSS <= 30 MB | $(( ${R[sqlite,idle_rss_kb]} / 1024 )) MiB | $(verdict "${R[sqlite,idle_rss_kb]} <= 30 * 1024") |"
   echo "| start to ready <= 300 ms on SQLite | $(python3 -c "print(round(${R[sqlite,ready_us]}/1000,1))") ms | $(verdict "${R[sqlite,ready_us]} <= 300000") |"
   echo
@@ -341,12 +352,12 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
         read -r l_rps _ _ _ <<<"${R[$rk]}"
         l_n=${R[$rk,nginx]}
         l_p99=${R[$rk,p99]}
-        echo "| $load >= 60% of nginx req/s (median paired round), $s, $where | $(ratio "$l_rps" "$l_n") | $(verdict "$l_rps >= 0.6 * $l_n") |"
+        echo "| $load >= 60% of nginx req/s (mean over the alternated slices), $s, $where | $(ratio "$l_rps" "$l_n") | $(verdict "$l_rps >= 0.6 * $l_n") |"
         shared_nginx_p99=""
         [ -z "$cfg" ] && shared_nginx_p99=${R[$rk,nginx_p99]}
-        echo "| ... p99 <= 3 ms at 64 connections (median of the rounds; nginx's own: ${R[$rk,nginx_p99]} ms) | $l_p99 ms | $(p99_verdict "$l_p99" 3 "$shared_nginx_p99") |"
-        echo "| ... every round: share of the nginx run just before it | ${R[$rk,rounds]} | |"
-        echo "| ... CPU used in the median round, in cores | ${R[$rk,cores]} | |"
+        echo "| ... p99 <= 3 ms at 64 connections (median of the slices; nginx's own: ${R[$rk,nginx_p99]} ms) | $l_p99 ms | $(p99_verdict "$l_p99" 3 "$shared_nginx_p99") |"
+        echo "| ... spread: each slice's share of the nginx slice just before it | ${R[$rk,spread]} | |"
+        echo "| ... CPU used over the slices, in cores | ${R[$rk,cores]} | |"
       done
     done
   done
