@@ -164,7 +164,7 @@ paired() {
 import statistics, sys
 hz, secs = float(sys.argv[1]), float(sys.argv[2])
 rows = [[float(x) for x in l.split()] for l in sys.stdin if l.strip()]
-med = lambda i: statistics.median(r[i] for r in rows)
+med = lambda i: round(statistics.median(r[i] for r in rows), 3)
 nginx, load = statistics.fmean(r[0] for r in rows), statistics.fmean(r[4] for r in rows)
 span = secs * len(rows)
 cores = f"nginx {sum(r[2] for r in rows) / hz / span:.2f}, server {sum(r[3] for r in rows) / hz / span:.2f}"

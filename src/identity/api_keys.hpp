@@ -127,10 +127,11 @@ class ApiKeyService {
   static Verification VerificationOf(const Entry* e, std::string_view refusal);
   std::optional<Cached> Load(const std::string& hash);
   // Finds the key of secret hash `hash` (cache, else database, then cached) and returns
-  // fn(entry), entry null for an unknown key. A cached entry is read under the cache's read
-  // lock, so fn must be short and must not touch the cache.
-  template <class Fn>
-  auto WithEntry(const std::string& hash, Fn&& fn);
+  // fn(entry), entry null for an unknown key. On a cache miss the database is asked only if
+  // may_load() is true. A cached entry is read under the cache's read lock, so fn must be short
+  // and must not touch the cache.
+  template <class Fn, class MayLoad>
+  auto WithEntry(const std::string& hash, Fn&& fn, MayLoad&& may_load);
   // Notes a use of a valid key at `now` for FlushLastUsed.
   void NoteUse(const Entry& e, Timestamp now);
   // Verify and VerifyJson: checks `secret`, notes the use of a valid key, and returns
