@@ -247,7 +247,7 @@ struct Server::Impl {
     const std::size_t written = conn.socket.write_some(buffers, ec);
     if (ec && ec != asio::error::would_block) co_return false;
     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
-    rest.consume(ec ? 0 : written);
+    rest.consume(written);  // 0 on an error
     if (beast::buffer_bytes(rest) == 0) co_return true;
     conn.ExpiresAfter(timeout);
     auto [write_ec, n] =
