@@ -1,11 +1,7 @@
 #include "api/json_body.hpp"
 
-#include <boost/json/parse.hpp>
-
-#include <algorithm>
-#include <cmath>
-
 #include "core/ascii.hpp"
+#include "core/json.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -15,21 +11,6 @@ std::string_view MediaType(std::string_view content_type) {
   auto mt = content_type.substr(0, semi);
   while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
   return mt;
-}
-
-// RFC 8259 leaves number range to the implementation. Boost.JSON turns a number beyond a double's
-// range (1e999, 0e400) into Infinity or NaN and would serialize those as the non-JSON words
-// "Infinity" and "NaN"; such a body is refused instead. Depth is bounded by the parser's max_depth.
-bool AllNumbersFinite(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::double_: return std::isfinite(v.get_double());
-    case boost::json::kind::array:
-      return std::all_of(v.get_array().begin(), v.get_array().end(), AllNumbersFinite);
-    case boost::json::kind::object:
-      return std::all_of(v.get_object().begin(), v.get_object().end(),
-                         [](const auto& kv) { return AllNumbersFinite(kv.value()); });
-    default: return true;
-  }
 }
 
 }  // namespace
@@ -50,28 +31,15 @@ Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty
                 (ct ? ", not " + std::string(*ct) : "")};
     return e;
   }
-  boost::json::parse_options opts;
-  opts.max_depth = kMaxJsonDepth;
-  opts.allow_invalid_utf8 = false;
-  opts.allow_comments = false;
-  opts.allow_trailing_commas = false;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(req.body, ec, std::move(storage), opts);
-  if (ec) {
-    std::string why = ec.message();
-    if (ec == boost::json::error::too_deep) {
-      why = "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-    }
-    return Malformed("malformed-json", "Malformed JSON", "the body is not valid JSON: " + why);
+  std::string problem;
+  auto v = ParseStrictJson(req.body, {.max_depth = kMaxJsonDepth}, problem, std::move(storage));
+  if (!v) {
+    return Malformed("malformed-json", "Malformed JSON", "the body is not valid JSON: " + problem);
   }
-  if (!v.is_object()) {
+  if (!v->is_object()) {
     return Malformed("malformed-json", "Malformed JSON", "the body must be a JSON object");
   }
-  if (!AllNumbersFinite(v)) {
-    return Malformed("malformed-json", "Malformed JSON",
-                     "the body holds a number too large for a 64-bit float (such as 1e999)");
-  }
-  return std::move(v.as_object());
+  return std::move(v->as_object());
 }
 
 std::optional<std::string> BodyReader::String(std::string_view key, Required required) {

@@ -64,5 +64,22 @@ TEST(JsonBodyTest, RefusesNumbersBeyondADouble) {
   }
 }
 
+// I-JSON (RFC 7493 §2.3): a name twice in one object is refused, at any depth, however it is
+// spelled (escapes decode to the same name); the same name in two objects is fine.
+TEST(JsonBodyTest, RefusesAMemberNamedTwice) {
+  for (const char* bad :
+       {R"({"slug":"a","slug":"b"})", R"({"slug":"a","slu\u0067":"b"})",
+        R"({"a":{"x":1,"y":2,"x":3}})", R"({"a":[{"k":1},{"k":2,"k":2}]})", R"({"":1,"":2})"}) {
+    auto r = ParseJsonObject(WithBody(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kMalformed) << bad;
+    EXPECT_NE(r.error().detail.find("appears twice"), std::string::npos) << r.error().detail;
+  }
+  for (const char* good : {R"({"a":{"k":1},"b":{"k":1}})", R"({"a":[{"k":1},{"k":2}]})",
+                           R"({"k":{"k":{"k":1}}})", R"({"slug":"a","Slug":"b"})"}) {
+    EXPECT_TRUE(ParseJsonObject(WithBody(good)).ok()) << good;
+  }
+}
+
 }  // namespace
 }  // namespace breakpilot::api

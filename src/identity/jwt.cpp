@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 
 namespace breakpilot::identity {
 namespace {
@@ -30,12 +31,10 @@ using Jws = std::unique_ptr<cjose_jws_t, JwsDeleter>;
 std::optional<boost::json::object> DecodeObject(std::string_view b64) {
   std::string raw;
   if (!Base64UrlDecode(b64, raw)) return std::nullopt;
-  boost::json::parse_options opt;
-  opt.max_depth = 16;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(raw, ec, {}, opt);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
+  std::string problem;
+  auto v = ParseStrictJson(raw, {.max_depth = 16}, problem);
+  if (!v || !v->is_object()) return std::nullopt;
+  return std::move(v->as_object());
 }
 
 std::string_view StringField(const boost::json::object& o, std::string_view key) {
@@ -91,12 +90,10 @@ Result<KeySet> KeySet::FromJwks(std::string_view json) {
   const auto bad = [](std::string detail) {
     return Error{ErrorKind::kInvalidInput, "invalid-jwks", "Invalid JWKS", std::move(detail)};
   };
-  boost::json::parse_options opt;
-  opt.max_depth = 8;
-  boost::system::error_code ec;
-  auto doc = boost::json::parse(json, ec, {}, opt);
-  if (ec || !doc.is_object()) return bad("the JWKS is not a JSON object");
-  const auto* keys = doc.as_object().if_contains("keys");
+  std::string problem;
+  auto doc = ParseStrictJson(json, {.max_depth = 8}, problem);
+  if (!doc || !doc->is_object()) return bad("the JWKS is not a JSON object");
+  const auto* keys = doc->as_object().if_contains("keys");
   if (!keys || !keys->is_array()) return bad("the JWKS has no \"keys\" array");
   KeySet set;
   for (const auto& k : keys->get_array()) {

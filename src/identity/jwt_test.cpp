@@ -73,31 +73,41 @@ TEST_F(Jwt, TimeRulesAllowSixtySecondsOfSkewAndNoMore) {
   EXPECT_EQ(Detail(Verify(key.Sign(noexp))), "the token has no numeric exp");
 }
 
-// A payload Boost.JSON reads with exp = NaN (0e999) or Infinity (1e999), signed by the real
-// key: NaN never compares as expired, so neither may count as a numeric exp.
-TEST_F(Jwt, AnExpBeyondADoubleIsNotANumericExp) {
+// A compact JWS over exactly `payload`, signed by the real key: for payloads that a JSON object
+// cannot produce (a name twice, a number beyond a double).
+std::string SignRaw(const SigningKey& key, const std::string& payload) {
   cjose_err err{};
   const std::string jwk = key.ToPrivateJwk();
   std::unique_ptr<cjose_jwk_t, bool (*)(cjose_jwk_t*)> priv(
       cjose_jwk_import(jwk.data(), jwk.size(), &err), cjose_jwk_release);
-  ASSERT_TRUE(priv);
   std::unique_ptr<cjose_header_t, void (*)(cjose_header_t*)> hdr(cjose_header_new(&err),
                                                                  cjose_header_release);
-  ASSERT_TRUE(cjose_header_set(hdr.get(), CJOSE_HDR_ALG, CJOSE_HDR_ALG_ES256, &err));
-  ASSERT_TRUE(cjose_header_set(hdr.get(), CJOSE_HDR_KID, "k1", &err));
-  const std::pair<std::string, std::string> cases[] = {{"0e999", "the token has no numeric exp"},
-                                                       {"1e999", "the token has no numeric exp"},
-                                                       {"1800000300.5", "valid"}};
+  if (!priv || !hdr || !cjose_header_set(hdr.get(), CJOSE_HDR_ALG, CJOSE_HDR_ALG_ES256, &err) ||
+      !cjose_header_set(hdr.get(), CJOSE_HDR_KID, "k1", &err)) {
+    return {};
+  }
+  std::unique_ptr<cjose_jws_t, void (*)(cjose_jws_t*)> jws(
+      cjose_jws_sign(priv.get(), hdr.get(), reinterpret_cast<const uint8_t*>(payload.data()),
+                     payload.size(), &err),
+      cjose_jws_release);
+  const char* compact = nullptr;
+  if (!jws || !cjose_jws_export(jws.get(), &compact, &err)) return {};
+  return compact;
+}
+
+// A payload Boost.JSON would read with exp = NaN (0e999) or Infinity (1e999), signed by the real
+// key: NaN never compares as expired, so neither may count as a numeric exp. The strict reader
+// (core/json.hpp) refuses such a payload before its claims are looked at.
+TEST_F(Jwt, AnExpBeyondADoubleIsNotANumericExp) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"0e999", "the token payload is not base64url JSON"},
+      {"1e999", "the token payload is not base64url JSON"},
+      {"1800000300.5", "valid"}};
   for (const auto& [exp, expect] : cases) {
     const std::string payload =
         R"({"iss":"https://id.example","aud":"breakpilot","sub":"user-1","exp":)" + exp + "}";
-    std::unique_ptr<cjose_jws_t, void (*)(cjose_jws_t*)> jws(
-        cjose_jws_sign(priv.get(), hdr.get(), reinterpret_cast<const uint8_t*>(payload.data()),
-                       payload.size(), &err),
-        cjose_jws_release);
-    ASSERT_TRUE(jws);
-    const char* compact = nullptr;
-    ASSERT_TRUE(cjose_jws_export(jws.get(), &compact, &err));
+    const std::string compact = SignRaw(key, payload);
+    ASSERT_FALSE(compact.empty());
     EXPECT_EQ(Detail(Verify(compact)), expect) << exp;
   }
 }
@@ -180,6 +190,22 @@ TEST_F(Jwt, MalformedPartsNeverReachTheJoseLibrary) {
         head + ".e30=]." + sig}) {
     EXPECT_FALSE(Verify(bad)) << bad;
   }
+}
+
+// RFC 7515 §4 and RFC 7519 §4: a header parameter or a claim named twice is refused rather than
+// read as its last value, even under a good signature.
+TEST_F(Jwt, ANameTwiceInTheHeaderOrTheClaimsIsRefused) {
+  const std::string claims = R"({"iss":"https://id.example","aud":"breakpilot","sub":"user-1",)"
+                             R"("exp":1800000300})";
+  ASSERT_EQ(Detail(Verify(SignRaw(key, claims))), "valid");
+  const std::string twice_sub =
+      R"({"iss":"https://id.example","aud":"breakpilot","sub":"user-1","sub":"admin",)"
+      R"("exp":1800000300})";
+  EXPECT_EQ(Detail(Verify(SignRaw(key, twice_sub))), "the token payload is not base64url JSON");
+  const auto t = key.Sign(Claims());
+  const std::string twice_kid = Base64UrlEncode(R"({"alg":"ES256","kid":"k1","kid":"k1"})");
+  EXPECT_EQ(Detail(Verify(twice_kid + t.substr(t.find('.')))),
+            "the token header is not base64url JSON");
 }
 
 TEST_F(Jwt, GarbageNeverVerifies) {
