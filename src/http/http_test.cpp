@@ -101,13 +101,41 @@ TEST(MetricsTest, RendersCountersAndCumulativeBuckets) {
   const std::string text = m.Render();
   EXPECT_NE(
       text.find(
-          "breakpilot_http_requests_total{route=\"tenant_get\",method=\"GET\",status=\"200\"} 2"),
+          "breakpilot_http_requests_total{route=\"tenant_get\",method=\"GET\",status=\"2xx\"} 2"),
       std::string::npos);
-  EXPECT_NE(text.find("status=\"200\",le=\"0.0005\"} 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("status=\"200\",le=\"0.005\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("status=\"200\",le=\"+Inf\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("status=\"2xx\",le=\"0.0005\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("status=\"2xx\",le=\"0.005\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("status=\"2xx\",le=\"+Inf\"} 2"), std::string::npos);
   EXPECT_NE(text.find("# TYPE breakpilot_http_request_duration_seconds histogram"),
             std::string::npos);
+}
+
+// Finding 3 of issue 21: any method string used to become a series of its own.
+TEST(MetricsTest, LabelsComeFromClosedSetsSoJunkAddsNoSeries) {
+  Metrics m;
+  m.Observe("unmatched", "GET", 404, 0.001);
+  const auto series = [&m] {
+    const std::string text = m.Render();
+    std::size_t n = 0;
+    for (std::size_t at = 0;
+         (at = text.find("breakpilot_http_requests_total{", at)) != std::string::npos; ++at) {
+      ++n;
+    }
+    return n;
+  };
+  m.Observe("unmatched", "BREW", 400, 0.001);
+  const std::size_t before = series();
+  for (int i = 0; i < 500; ++i) {
+    m.Observe("unmatched", "X" + std::to_string(i) + std::string(200, 'Q'), 400 + i % 100, 0.001);
+  }
+  EXPECT_EQ(series(), before);
+  const std::string text = m.Render();
+  EXPECT_NE(text.find("method=\"OTHER\",status=\"4xx\"} 501"), std::string::npos) << text;
+  EXPECT_EQ(MethodLabel("PATCH"), "PATCH");
+  EXPECT_EQ(MethodLabel("get"), "OTHER") << "methods are case-sensitive (RFC 9110 §9.1)";
+  EXPECT_EQ(StatusLabel(503), "5xx");
+  EXPECT_EQ(StatusLabel(99), "other");
+  EXPECT_EQ(StatusLabel(600), "other");
 }
 
 TEST(MetricsTest, BucketBoundsAreInclusiveAndTheCountIsTheInfBucket) {
@@ -116,7 +144,7 @@ TEST(MetricsTest, BucketBoundsAreInclusiveAndTheCountIsTheInfBucket) {
   m.Observe("r", "POST", 200, 0.0051);
   m.Observe("r", "POST", 200, 60);  // past the largest bound: +Inf only
   const std::string text = m.Render();
-  const std::string series = "route=\"r\",method=\"POST\",status=\"200\"";
+  const std::string series = "route=\"r\",method=\"POST\",status=\"2xx\"";
   EXPECT_NE(text.find(series + ",le=\"0.0025\"} 0"), std::string::npos) << text;
   EXPECT_NE(text.find(series + ",le=\"0.005\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find(series + ",le=\"0.01\"} 2"), std::string::npos) << text;

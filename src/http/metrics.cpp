@@ -1,20 +1,36 @@
 #include "http/metrics.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <mutex>
 
 namespace breakpilot::http {
 
-void Metrics::Observe(const std::string& route, const std::string& method, int status,
-                      double seconds) {
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::array<std::string_view, 9> kKnown = {
+      "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+  for (auto m : kKnown) {
+    if (m == method) return m;
+  }
+  return "OTHER";
+}
+
+std::string_view StatusLabel(int status) {
+  static constexpr std::array<std::string_view, 5> kClasses = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  if (status < 100 || status > 599) return "other";
+  return kClasses[static_cast<std::size_t>(status / 100 - 1)];
+}
+
+void Metrics::Observe(std::string_view route, std::string_view method, int status, double seconds) {
   // The key is built in a buffer each thread keeps, so a request to a known series allocates
-  // nothing.
+  // nothing. Every label comes from a closed set (route names, MethodLabel, StatusLabel), so
+  // no request can add a series: the count is bounded by routes x 10 x 6.
   thread_local std::string key;
   key.clear();
-  key.append("route=\"").append(route).append("\",method=\"").append(method);
-  key.append("\",status=\"").append(std::to_string(status)).append("\"");  // short: no heap
+  key.append("route=\"").append(route).append("\",method=\"").append(MethodLabel(method));
+  key.append("\",status=\"").append(StatusLabel(status)).append("\"");
   Series* s = nullptr;
   {
     std::shared_lock lock(mutex_);
