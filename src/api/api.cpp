@@ -140,6 +140,7 @@ void Api::Maintain() {
     last_retention_us_ = now;
     audit::PruneByRetention(db_, clock_);
     engine_.PruneExpiredExports();
+    directory_.PruneThrottle();
     if (const auto n = queue_.PruneDone(); n > 0) {
       kJobsLog.Info("done jobs pruned", {{"count", n}});
     }

@@ -17,7 +17,6 @@ namespace json = boost::json;
 constexpr std::size_t kMaxId = 256;
 constexpr std::size_t kMaxName = 512;
 constexpr std::size_t kMaxDescription = 4096;
-constexpr std::int64_t kSecondsPerDay = 86400;
 
 // Retraced escapes ':' and '%' in every value (pass one), and '=' and ';' in field keys and
 // values (pass two), as %XX.

@@ -21,6 +21,7 @@ struct Timestamp {
 };
 
 constexpr std::int64_t kMicrosPerSecond = 1'000'000;
+constexpr std::int64_t kSecondsPerDay = 86'400;
 
 inline Timestamp AddSeconds(Timestamp t, std::int64_t seconds) {
   return Timestamp{t.micros + seconds * kMicrosPerSecond};

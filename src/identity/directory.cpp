@@ -39,14 +39,24 @@ constexpr Query kSelectClient{
     "client_select",
     "SELECT secret_hash, realm_roles, disabled FROM service_clients WHERE client_id = $1"};
 
-constexpr Query kSelectThrottle{"throttle_select",
-                                "SELECT failures, locked_until FROM sign_in_throttle"
-                                " WHERE subject = $1"};
-constexpr Query kUpsertThrottle{
-    "throttle_record_failure",
+// An attempt is counted before its password is checked, in one statement, so parallel
+// attempts cannot all read the same count and all go through (200 parallel wrong passwords got
+// 9 checks instead of 5 when the count was read, then written). The upsert takes the row's lock;
+// it counts only while the name is not waiting (locked_until unset or past).
+constexpr Query kClaimAttempt{
+    "throttle_claim_attempt",
     "INSERT INTO sign_in_throttle (subject, failures, locked_until, updated_at)"
-    " VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO UPDATE SET failures = $2,"
-    " locked_until = $3, updated_at = $4"};
+    " VALUES ($1, 1, NULL, $2) ON CONFLICT (subject) DO UPDATE"
+    " SET failures = sign_in_throttle.failures + 1, updated_at = $2"
+    " WHERE sign_in_throttle.locked_until IS NULL OR sign_in_throttle.locked_until <= $2"
+    " RETURNING failures"};
+constexpr Query kSelectLock{"throttle_select_lock",
+                            "SELECT locked_until FROM sign_in_throttle WHERE subject = $1"};
+constexpr Query kSetLock{"throttle_set_lock",
+                         "UPDATE sign_in_throttle SET locked_until = $2 WHERE subject = $1"};
+constexpr Query kPruneThrottle{"throttle_prune",
+                               "DELETE FROM sign_in_throttle WHERE updated_at < $1"
+                               " AND (locked_until IS NULL OR locked_until < $2)"};
 constexpr Query kClearThrottle{"throttle_clear", "DELETE FROM sign_in_throttle WHERE subject = $1"};
 
 bool Truthy(const std::string& v) {
@@ -221,25 +231,33 @@ Result<User> Directory::GetUser(const std::string& id) {
 Result<User> Directory::CheckPassword(std::string_view username_in, std::string_view password) {
   const std::string username = Lower(username_in.substr(0, 128));
   const Timestamp now = clock_.Now();
-  std::optional<User> user;
-  std::optional<std::string> hash;
-  int failures = 0;
+  // Claim the attempt first: count it as a failure until the password proves right. From the
+  // kFreeFailures-th on, the claim also starts the wait, so no attempt can slip in while this
+  // one is checked.
+  std::optional<std::int64_t> attempt;
   std::optional<Timestamp> locked_until;
-  db_.Read([&](storage::Session& s) {
-    if (auto t = s.FetchOne(kSelectThrottle, {username})) {
-      failures = static_cast<int>(t->Int(0));
-      if (!t->IsNull(1)) locked_until = t->Time(1);
+  db_.Write([&](storage::Session& s) {
+    if (auto row = s.FetchOne(kClaimAttempt, {username, FormatStorage(now)})) {
+      attempt = row->Int(0);
+      if (*attempt >= kFreeFailures) {
+        const int doublings = static_cast<int>(std::min<std::int64_t>(*attempt - kFreeFailures, 5));
+        s.Execute(kSetLock, {username, FormatStorage(AddSeconds(
+                                           now, std::min<std::int64_t>(900, 30LL << doublings)))});
+      }
+    } else if (auto lock = s.FetchOne(kSelectLock, {username}); lock && !lock->IsNull(0)) {
+      locked_until = lock->Time(0);
     }
-    if (locked_until && now < *locked_until) return;
-    user = LoadUser(s, username, true, &hash);
   });
-  if (locked_until && now < *locked_until) {
-    const auto wait = (locked_until->micros - now.micros) / kMicrosPerSecond + 1;
+  if (!attempt) {
+    const auto wait = locked_until ? (locked_until->micros - now.micros) / kMicrosPerSecond + 1 : 1;
     Error e{ErrorKind::kTooManyRequests, "sign-in-throttled", "Too many failed sign-ins",
             "too many failed sign-ins for this user; retry in " + std::to_string(wait) + " s"};
     e.extensions["retry_after"] = wait;
     return e;
   }
+  std::optional<User> user;
+  std::optional<std::string> hash;
+  db_.Read([&](storage::Session& s) { user = LoadUser(s, username, true, &hash); });
   bool ok = false;
   if (hash && password.size() <= kMaxPasswordLength) {
     ok = VerifyPassword(*hash, password);
@@ -247,28 +265,29 @@ Result<User> Directory::CheckPassword(std::string_view username_in, std::string_
     BurnPasswordTime(cost_);  // unknown users cost the same time as known ones
   }
   if (ok && user && !user->disabled) {
-    if (failures > 0) {
-      db_.Write([&](storage::Session& s) { s.Execute(kClearThrottle, {username}); });
-    }
+    db_.Write([&](storage::Session& s) { s.Execute(kClearThrottle, {username}); });
     return *user;
   }
-  ++failures;
-  storage::Param lock;
-  if (failures >= kFreeFailures) {
-    const int doublings = std::min(failures - kFreeFailures, 5);  // 30 s .. 16 min, capped
-    lock = FormatStorage(AddSeconds(now, std::min<std::int64_t>(900, 30LL << doublings)));
-  }
-  db_.Write([&](storage::Session& s) {
-    s.Execute(kUpsertThrottle, {username, std::to_string(failures), lock, FormatStorage(now)});
-    if (failures == kFreeFailures) {  // the moment sign-in for this name starts to wait
+  if (*attempt == kFreeFailures) {  // the moment sign-in for this name starts to wait
+    db_.Write([&](storage::Session& s) {
       audit::Record(s, clock_, audit::Actor{"anonymous", "", ""},
                     {std::nullopt, "user.sign_in_throttled", 'u', "user",
                      user ? user->id : std::string(), "repeated failed sign-ins for " + username,
                      boost::json::serialize(
-                         boost::json::object{{"username", username}, {"failures", failures}})});
-    }
-  });
+                         boost::json::object{{"username", username}, {"failures", *attempt}})});
+    });
+  }
   return BadCredentials();
+}
+
+std::int64_t Directory::PruneThrottle() {
+  const Timestamp now = clock_.Now();
+  std::int64_t n = 0;
+  db_.Write([&](storage::Session& s) {
+    n = s.Execute(kPruneThrottle,
+                  {FormatStorage(AddSeconds(now, -kSecondsPerDay)), FormatStorage(now)});
+  });
+  return n;
 }
 
 Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,

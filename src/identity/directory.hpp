@@ -76,6 +76,9 @@ class Directory {
   Result<User> EnsureUser(const audit::Actor& actor, const NewUser& in);
   Result<User> GetUser(const std::string& id);
   Result<User> CheckPassword(std::string_view username, std::string_view password);
+  // Forgets failure counts untouched for a day whose wait is over (hourly; a storm of made-up
+  // usernames leaves a row each). Returns how many.
+  std::int64_t PruneThrottle();
 
   Result<NewClientSecret> CreateClient(const audit::Actor& actor, const std::string& client_id,
                                        const std::vector<std::string>& realm_roles);
