@@ -67,7 +67,14 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
                   return t->access_token;
                 }),
       engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
-      trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour) {
+      trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
+      password_pool_("password",
+                     options_.password_threads > 0
+                         ? options_.password_threads
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2),
+                     static_cast<std::size_t>(options_.password_queue)),
+      password_attempts_(options_.password_attempts_per_minute, std::chrono::minutes(1)),
+      portal_logins_(options_.portal_logins_per_minute, std::chrono::minutes(1)) {
   tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
   tenants_.OnStatusChanged(
       [this](storage::Session& s, const tenants::Tenant& t) { engine_.OnStatusChanged(s, t); });
@@ -108,6 +115,20 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
         "max_exports).\n";
     out += "# TYPE breakpilot_audit_exports gauge\n";
     out += "breakpilot_audit_exports " + std::to_string(exports) + "\n";
+    const auto pool = password_pool_.stats();
+    out +=
+        "# HELP breakpilot_password_checks Password checks and hashes waiting for or running on "
+        "their pool.\n";
+    out += "# TYPE breakpilot_password_checks gauge\n";
+    out += "breakpilot_password_checks{state=\"queued\"} " + std::to_string(pool.queued) + "\n";
+    out += "breakpilot_password_checks{state=\"running\"} " + std::to_string(pool.running) + "\n";
+    out +=
+        "# HELP breakpilot_password_checks_total Password checks and hashes: done, or refused "
+        "with 503 because the queue was full.\n";
+    out += "# TYPE breakpilot_password_checks_total counter\n";
+    out += "breakpilot_password_checks_total{outcome=\"done\"} " + std::to_string(pool.done) + "\n";
+    out += "breakpilot_password_checks_total{outcome=\"refused\"} " + std::to_string(pool.refused) +
+           "\n";
   });
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
 }
@@ -151,15 +172,21 @@ Api::~Api() = default;
 
 namespace {
 
-http::Response WithNoSniff(http::Response res) {
+void SetNoSniff(http::Response& res) {
   res.headers.Set("X-Content-Type-Options", "nosniff");
+}
+
+http::Response WithNoSniff(http::Response res) {
+  SetNoSniff(res);
   return res;
 }
 
 }  // namespace
 
 http::Response Api::Handle(http::Request& req) {
-  return WithNoSniff(Route(req));
+  http::Response res = Route(req);
+  res.Finally(SetNoSniff);
+  return res;
 }
 
 std::optional<http::Response> Api::HandleInline(http::Request& req) {
@@ -277,12 +304,13 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   } else if (req.method == "POST") {
     const auto run = [&] { return endpoint.handler(req, caller); };
     // By reference: a std::function holds a reference_wrapper without allocating.
-    res = WithIdempotency(db_, clock_, req, caller.principal.subject, std::cref(run));
+    res = WithIdempotency(db_, clock_, req, caller.principal.subject, endpoint.secrets,
+                          std::cref(run));
   } else {
     res = endpoint.handler(req, caller);
   }
   // Answers to authenticated requests carry tenant data: no shared cache may keep them.
-  res.headers.Set("Cache-Control", "no-store");
+  res.Finally([](http::Response& r) { r.headers.Set("Cache-Control", "no-store"); });
   return res;
 }
 

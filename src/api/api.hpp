@@ -19,6 +19,8 @@
 #include "audit/ingest.hpp"
 #include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
+#include "core/rate_limiter.hpp"
+#include "core/work_pool.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
 #include "http/metrics.hpp"
@@ -66,6 +68,9 @@ struct Endpoint {
   TenantFrom tenant = TenantFrom::kNone;
   // Answers mostly from memory (a cache): tried on the I/O thread first, see HandleInline.
   bool memory_first = false;
+  // Top-level JSON members of its request or answer that are secrets (a new key's `secret`, a
+  // user's `password`): idempotency never stores them (api/idempotency.hpp).
+  std::vector<std::string_view> secrets = {};
   std::function<http::Response(http::Request&, const Caller&)> handler;
 };
 
@@ -76,6 +81,13 @@ struct ApiOptions {
   std::string public_url;  // our issuer URL; empty: http://<listen address>, set by SetPublicUrl
   std::chrono::seconds token_ttl{900};
   identity::PasswordCost password_cost{};
+  // Password checks and hashes run on a pool of their own (0 threads: half the cores, at least
+  // one), with at most `password_queue` waiting (503 beyond); one client address may try at
+  // most `password_attempts_per_minute` password grants (429 beyond).
+  int password_threads = 0;
+  int password_queue = 32;
+  int password_attempts_per_minute = 30;
+  int portal_logins_per_minute = 30;  // portal sign-ins one client address may begin (429 beyond)
   identity::KeyRingOptions keys{};
   // An external OpenID provider: its access tokens are accepted (audience below), and the
   // portal signs in through it when a client id and secret are set.
@@ -168,6 +180,9 @@ class Api {
   lifecycle::ProductClient products_;
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
+  WorkPool password_pool_;         // argon2: off the I/O threads and the blocking pool
+  RateLimiter password_attempts_;  // password grants per client address
+  RateLimiter portal_logins_;      // portal sign-ins begun per client address
   std::int64_t last_retention_us_ = 0;
   // A place among the max_exports exports being built, for the exports of `scope` (a tenant's
   // id, or "" for an export across tenants), which may hold at most half of the places (at

@@ -39,10 +39,34 @@ bool ValidKey(std::string_view k) {
   return true;
 }
 
-std::string StoreResponse(const http::Response& r) {
+// `text` without the top-level members named in `secrets` when it is a JSON object holding
+// any of them (their names go to `withheld`); otherwise unchanged.
+std::string WithoutSecrets(const std::string& text, const std::vector<std::string_view>& secrets,
+                           std::string* withheld = nullptr) {
+  if (secrets.empty()) return text;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return text;
+  bool any = false;
+  for (auto name : secrets) {
+    if (v.as_object().erase(name) == 0) continue;
+    any = true;
+    if (withheld) *withheld += (withheld->empty() ? "" : ", ") + std::string(name);
+  }
+  return any ? boost::json::serialize(v) : text;
+}
+
+std::string StoreResponse(const http::Response& r, const std::vector<std::string_view>& secrets) {
+  std::string withheld;
+  std::string body = WithoutSecrets(r.body, secrets, &withheld);
   boost::json::object headers;
-  for (const auto& [k, v] : r.headers.all()) headers[k] = v;
-  return boost::json::serialize(boost::json::object{{"headers", headers}, {"body", r.body}});
+  for (const auto& [k, v] : r.headers.all()) {
+    if (!withheld.empty() && http::HeaderNameEquals(k, "Content-Length")) continue;
+    headers[k] = v;
+  }
+  if (!withheld.empty()) headers["Idempotent-Withheld"] = withheld;
+  return boost::json::serialize(
+      boost::json::object{{"headers", std::move(headers)}, {"body", std::move(body)}});
 }
 
 http::Response Replay(int status, const std::string& stored) {
@@ -59,6 +83,7 @@ http::Response Replay(int status, const std::string& stored) {
 
 http::Response WithIdempotency(storage::Database& db, const Clock& clock, const http::Request& req,
                                const std::string& principal,
+                               const std::vector<std::string_view>& secrets,
                                const std::function<http::Response()>& run) {
   const auto key_header = req.headers.Get("idempotency-key");
   if (!key_header) return run();
@@ -68,7 +93,10 @@ http::Response WithIdempotency(storage::Database& db, const Clock& clock, const 
                          req.path);
   }
   const std::string key(*key_header);
-  const std::string hash = Sha256Hex(req.method + "\n" + req.path + "\n" + req.body);
+  // A fingerprint of the request, without its secrets: a fast hash of a body holding a password
+  // could be searched for the password.
+  const std::string hash =
+      Sha256Hex(req.method + "\n" + req.path + "\n" + WithoutSecrets(req.body, secrets));
   const Timestamp now = clock.Now();
   bool reserved = false;
   std::optional<http::Response> early;
@@ -110,20 +138,42 @@ http::Response WithIdempotency(storage::Database& db, const Clock& clock, const 
   });
   if (early) return *std::move(early);
   if (!reserved) return run();
+  const auto release = [&db, principal, key] {
+    db.Write([&](storage::Session& s) { s.Execute(kRelease, {principal, key}); });
+  };
+  const auto complete = [&db, principal, key, secrets](const http::Response& res) {
+    db.Write([&](storage::Session& s) {
+      if (res.status >= 500) {
+        s.Execute(kRelease, {principal, key});
+      } else {
+        s.Execute(kComplete,
+                  {principal, key, std::to_string(res.status), StoreResponse(res, secrets)});
+      }
+    });
+  };
   http::Response res;
   try {
     res = run();
   } catch (...) {
-    db.Write([&](storage::Session& s) { s.Execute(kRelease, {principal, key}); });
+    release();
     throw;
   }
-  db.Write([&](storage::Session& s) {
-    if (res.status >= 500) {
-      s.Execute(kRelease, {principal, key});
-    } else {
-      s.Execute(kComplete, {principal, key, std::to_string(res.status), StoreResponse(res)});
-    }
-  });
+  if (res.deferred) {  // the answer comes from a WorkPool later: record it then
+    res.deferred = [work = std::move(res.deferred), release, complete] {
+      http::Response r;
+      try {
+        r = work();
+      } catch (...) {
+        release();
+        throw;
+      }
+      complete(r);
+      return r;
+    };
+    res.on_refused = release;  // the queue was full: the work never ran, a retry may run it
+    return res;
+  }
+  complete(res);
   return res;
 }
 

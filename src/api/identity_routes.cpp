@@ -56,6 +56,18 @@ http::Response OAuthErrorFor(const Error& e, bool basic_used) {
   return OAuthError(400, "invalid_grant", e.detail);
 }
 
+// The token endpoint's answer (RFC 6749 §5.1), or its error (§5.2).
+http::Response TokenAnswer(const Result<identity::IssuedToken>& token, bool basic_used) {
+  if (!token) return OAuthErrorFor(token.error(), basic_used);
+  auto r = http::Response::Json(
+      200, boost::json::serialize(boost::json::object{{"access_token", token->access_token},
+                                                      {"token_type", "Bearer"},
+                                                      {"expires_in", token->expires_in}}));
+  r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Pragma", "no-cache");
+  return r;
+}
+
 }  // namespace
 
 void Api::AddIdentityRoutes() {
@@ -97,42 +109,49 @@ void Api::AddIdentityRoutes() {
          }
          const auto& [grant, username, password, org, client_id, client_secret] = values;
          if (!grant) return OAuthError(400, "invalid_request", "grant_type is required");
-         Result<identity::IssuedToken> token = Error{};
-         bool basic_used = false;
          if (*grant == "password") {
            if (!username || !password) {
              return OAuthError(400, "invalid_request", "username and password are required");
            }
-           token = issuer_.PasswordGrant(*username, *password, org);
-         } else if (*grant == "client_credentials") {
-           auto basic = ParseBasicAuth(req);
-           if (!basic) return OAuthErrorFor(basic.error(), true);
-           basic_used = basic->has_value();
-           if (basic_used && (client_id || client_secret)) {
-             return OAuthError(400, "invalid_request",
-                               "authenticate the client one way: Basic or the form, not both");
+           // Per client address, before any work: a storm from one address of made-up
+           // usernames is refused here, whatever the per-username throttle says.
+           if (auto wait = password_attempts_.Admit(req.remote_ip)) {
+             Error e{ErrorKind::kTooManyRequests, "sign-in-throttled", "Too many sign-ins",
+                     "too many password sign-ins from this address; retry in " +
+                         std::to_string(*wait) + " s"};
+             e.extensions["retry_after"] = *wait;
+             return OAuthErrorFor(e, false);
            }
-           const std::string id = basic_used ? (*basic)->user : client_id.value_or("");
-           const std::string secret = basic_used ? (*basic)->password : client_secret.value_or("");
-           if (id.empty()) return OAuthError(401, "invalid_client", "client_id is required");
-           token = issuer_.ClientCredentialsGrant(id, secret);
-         } else {
+           // argon2 takes tens of milliseconds of CPU: on the password pool, not here.
+           return http::Response::Defer(
+               password_pool_,
+               [this, username = *username, password = *password, org = org] {
+                 return TokenAnswer(issuer_.PasswordGrant(username, password, org), false);
+               },
+               OAuthError(503, "temporarily_unavailable",
+                          "too many sign-ins are being checked; retry in a second"));
+         }
+         if (*grant != "client_credentials") {
            return OAuthError(400, "unsupported_grant_type",
                              "grant_type must be password or client_credentials");
          }
-         if (!token) return OAuthErrorFor(token.error(), basic_used);
-         auto r = http::Response::Json(
-             200, boost::json::serialize(boost::json::object{{"access_token", token->access_token},
-                                                             {"token_type", "Bearer"},
-                                                             {"expires_in", token->expires_in}}));
-         r.headers.Set("Cache-Control", "no-store");
-         r.headers.Set("Pragma", "no-cache");
-         return r;
+         auto basic = ParseBasicAuth(req);
+         if (!basic) return OAuthErrorFor(basic.error(), true);
+         const bool basic_used = basic->has_value();
+         if (basic_used && (client_id || client_secret)) {
+           return OAuthError(400, "invalid_request",
+                             "authenticate the client one way: Basic or the form, not both");
+         }
+         const std::string id = basic_used ? (*basic)->user : client_id.value_or("");
+         const std::string secret = basic_used ? (*basic)->password : client_secret.value_or("");
+         if (id.empty()) return OAuthError(401, "invalid_client", "client_id is required");
+         return TokenAnswer(issuer_.ClientCredentialsGrant(id, secret), basic_used);
        }});
   Add({.method = "POST",
        .pattern = "/users",
        .name = "user_create",
        .action = identity::Action::kUserWrite,
+       .secrets = {"password"},
        .handler = [this](http::Request& req, const Caller& caller) {
          auto body = ParseJsonObject(req);
          if (!body) return ProblemFor(body.error(), req);
@@ -163,11 +182,22 @@ void Api::AddIdentityRoutes() {
                  {"id", "username", "password", "display_name", "realm_roles", "memberships"})) {
            return ProblemFor(*e, req);
          }
-         auto u = directory_.CreateUser(caller.actor, in);
-         if (!u) return ProblemFor(u.error(), req);
-         auto res = http::Response::Json(201, boost::json::serialize(UserJson(*u)));
-         res.headers.Set("Location", "/users/" + u->id);
-         return res;
+         const auto create = [this, &req, actor = caller.actor, in] {
+           auto u = directory_.CreateUser(actor, in);
+           if (!u) return ProblemFor(u.error(), req);
+           auto res = http::Response::Json(201, boost::json::serialize(UserJson(*u)));
+           res.headers.Set("Location", "/users/" + u->id);
+           return res;
+         };
+         // A password is hashed with argon2 (tens of milliseconds): on the password pool.
+         if (in.password) {
+           return http::Response::Defer(
+               password_pool_, create,
+               ProblemFor(Error{ErrorKind::kUnavailable, "server-busy", "Server busy",
+                                "too many passwords are being hashed; retry in a second"},
+                          req));
+         }
+         return create();
        }});
   Add({.method = "GET",
        .pattern = "/users/{user_id}",
@@ -184,6 +214,7 @@ void Api::AddIdentityRoutes() {
        .pattern = "/service-clients",
        .name = "service_client_create",
        .action = identity::Action::kUserWrite,
+       .secrets = {"client_secret"},
        .handler = [this](http::Request& req, const Caller& caller) {
          auto body = ParseJsonObject(req);
          if (!body) return ProblemFor(body.error(), req);

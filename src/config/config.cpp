@@ -43,6 +43,16 @@ constexpr Setting kSettings[] = {
      "lifetime of access tokens the built-in identity issues"},
     {"password_memory_kib", "BREAKPILOT_PASSWORD_MEMORY_KIB", "--password-memory-kib",
      "argon2id memory cost for new password hashes (OWASP minimum 19456)"},
+    {"password_threads", "BREAKPILOT_PASSWORD_THREADS", "--password-threads",
+     "threads that check and hash passwords, off the request threads (0: half the cores)"},
+    {"password_queue", "BREAKPILOT_PASSWORD_QUEUE", "--password-queue",
+     "password checks that may wait for those threads; more get 503 with Retry-After"},
+    {"password_attempts_per_minute", "BREAKPILOT_PASSWORD_ATTEMPTS_PER_MINUTE",
+     "--password-attempts-per-minute",
+     "password grants one client address (IP) may try per minute; more get 429"},
+    {"portal_logins_per_minute", "BREAKPILOT_PORTAL_LOGINS_PER_MINUTE",
+     "--portal-logins-per-minute",
+     "portal sign-ins one client address (IP) may begin per minute; more get 429"},
     {"oidc_issuer", "BREAKPILOT_OIDC_ISSUER", "--oidc-issuer",
      "an external OpenID provider (Keycloak realm URL): its tokens are accepted, and the portal "
      "signs in through it"},
@@ -158,6 +168,14 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     return ParseNumber(key, v, c.token_ttl_seconds, 60, 86'400);
   else if (key == "password_memory_kib")
     return ParseNumber(key, v, c.password_memory_kib, 1024, 4 * 1024 * 1024);
+  else if (key == "password_threads")
+    return ParseNumber(key, v, c.password_threads, 0, 256);
+  else if (key == "password_queue")
+    return ParseNumber(key, v, c.password_queue, 1, 100'000);
+  else if (key == "password_attempts_per_minute")
+    return ParseNumber(key, v, c.password_attempts_per_minute, 1, 1'000'000);
+  else if (key == "portal_logins_per_minute")
+    return ParseNumber(key, v, c.portal_logins_per_minute, 1, 1'000'000);
   else if (key == "key_rotation_days")
     return ParseNumber(key, v, c.key_rotation_days, 1, 3650);
   else if (key == "threads")

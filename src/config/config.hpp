@@ -38,6 +38,10 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string public_url;  // empty: http://<listen address>
   int token_ttl_seconds = 900;
   int password_memory_kib = 19 * 1024;
+  int password_threads = 0;  // 0: half the cores, at least one
+  int password_queue = 32;
+  int password_attempts_per_minute = 30;
+  int portal_logins_per_minute = 30;
   int key_rotation_days = 30;
   std::string keycloak_url;  // empty: not in Keycloak mode
   std::string keycloak_realm;

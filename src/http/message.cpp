@@ -71,4 +71,22 @@ Response Response::Empty(int status) {
   return r;
 }
 
+void Response::Finally(std::function<void(Response&)> finish) {
+  finish(*this);
+  if (!deferred) return;
+  deferred = [work = std::move(deferred), finish = std::move(finish)] {
+    Response r = work();
+    r.Finally(finish);
+    return r;
+  };
+}
+
+Response Response::Defer(WorkPool& pool, std::function<Response()> work, Response busy) {
+  busy.status = 503;
+  busy.headers.Set("Retry-After", "1");
+  busy.deferred_on = &pool;
+  busy.deferred = std::move(work);
+  return busy;
+}
+
 }  // namespace breakpilot::http

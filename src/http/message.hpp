@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+namespace breakpilot {
+class WorkPool;  // core/work_pool.hpp
+}
+
 namespace breakpilot::http {
 
 // Header names are ASCII tokens: compared case-insensitively, without a locale.
@@ -55,9 +59,22 @@ struct Response {
   // the handler ran (the blocking pool on PostgreSQL), one piece at a time, so memory stays
   // constant. An exception ends the response without its last chunk: the client sees it truncated.
   std::function<bool(std::string& out)> stream;
+  // Work too heavy for where handlers run (password hashing: tens of milliseconds of CPU): the
+  // server runs `deferred` on the pool `deferred_on` and sends what it returns instead, while
+  // the I/O thread serves other connections. When that pool's queue is full the client gets
+  // this response itself, which Defer makes a 503 (the caller's words, Retry-After: 1).
+  WorkPool* deferred_on = nullptr;
+  std::function<Response()> deferred;
+  // Called instead of `deferred` when the queue was full (an idempotency key is released).
+  std::function<void()> on_refused;
 
   static Response Json(int status, std::string body);
   static Response Empty(int status);
+  // `busy`: the answer when the pool's queue is full; a 503 whose Retry-After is set here.
+  static Response Defer(WorkPool& pool, std::function<Response()> work, Response busy);
+  // Applies `finish` to this answer now and, when it is deferred, to what the work returns
+  // (this answer is then also the one sent when the queue is full).
+  void Finally(std::function<void(Response&)> finish);
 };
 
 }  // namespace breakpilot::http

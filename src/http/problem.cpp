@@ -43,6 +43,10 @@ Response Problem(const Error& error, const std::string& instance) {
   r.status = status;
   r.headers.Set("Content-Type", "application/problem+json");
   r.body = boost::json::serialize(o);
+  // A wait the error names (429, 503) is also the standard header (RFC 9110 §10.2.3).
+  if (const auto* wait = error.extensions.if_contains("retry_after"); wait && wait->is_int64()) {
+    r.headers.Set("Retry-After", std::to_string(wait->get_int64()));
+  }
   return r;
 }
 

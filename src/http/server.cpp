@@ -15,6 +15,7 @@
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/work_pool.hpp"
 #include "http/problem.hpp"
 #include "http/wire.hpp"
 
@@ -114,6 +115,7 @@ struct Server::Impl {
   std::optional<asio::thread_pool> blocking;  // absent: handlers run on the I/O threads
   tcp::acceptor acceptor{ioc};
   std::atomic<bool> stopping{false};
+  std::atomic<int> deferred_in_flight{0};  // jobs on a WorkPool that will post back to a context
   std::mutex connections_mutex;
   std::set<std::shared_ptr<Connection>> connections;
   asio::steady_timer drain_timer{ioc};
@@ -173,6 +175,44 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       return Failed(req, e);
     }
+  }
+
+  // Runs a deferred answer's work on its pool (Response::Defer) and resumes this coroutine on
+  // its own context with what the work returned; when the pool's queue is full, with the
+  // deferred response itself (the route's 503).
+  template <class Token>
+  auto AsyncDeferred(Response& pending, Request& req, Token&& token) {
+    return asio::async_initiate<Token, void(Response)>(
+        [this, &pending, &req](auto handler) {
+          using Handler = decltype(handler);
+          auto shared = std::make_shared<Handler>(std::move(handler));
+          auto ex = asio::get_associated_executor(*shared);
+          ++deferred_in_flight;
+          const bool queued = pending.deferred_on->TrySubmit(
+              [this, shared, ex, work = std::move(pending.deferred), &req]() mutable {
+                Response r;
+                try {
+                  r = work();
+                } catch (const std::exception& e) {
+                  r = Failed(req, e);
+                }
+                asio::post(ex, [shared, r = std::move(r)]() mutable {
+                  std::move (*shared)(std::move(r));
+                });
+                --deferred_in_flight;
+              });
+          if (!queued) {  // the response itself is the answer for a full queue
+            --deferred_in_flight;
+            if (pending.on_refused) pending.on_refused();
+            pending.deferred_on = nullptr;
+            pending.deferred = nullptr;
+            pending.on_refused = nullptr;
+            asio::post(ex, [shared, busy = std::move(pending)]() mutable {
+              std::move (*shared)(std::move(busy));
+            });
+          }
+        },
+        token);
   }
 
   static Response Failed(const Request& req, const std::exception& e) {
@@ -329,6 +369,7 @@ struct Server::Impl {
         } else {
           res = Invoke(req);
         }
+        if (res.deferred) res = co_await AsyncDeferred(res, req, asio::use_awaitable);
       }
       res.headers.Set("X-Request-Id", req.request_id);
       if (!req.traceparent.empty()) res.headers.Set("traceparent", req.traceparent);
@@ -453,6 +494,11 @@ Server::Server(ServerOptions options, HandleFn handle, ObserveFn observe, Inline
 
 Server::~Server() {
   if (impl_->blocking) impl_->blocking->join();
+  // Deferred work still running on a WorkPool posts back to a context when it ends: wait for
+  // it (after a drain that timed out) before the contexts go.
+  while (impl_->deferred_in_flight.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 void Server::Listen() {

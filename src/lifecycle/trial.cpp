@@ -35,18 +35,6 @@ Error TooMany(std::string detail) {
 
 }  // namespace
 
-bool TrialService::Admit(const std::string& source_ip) {
-  const std::int64_t now = SystemClock().Now().micros;
-  const std::int64_t hour = 3600 * kMicrosPerSecond;
-  std::lock_guard lock(mu_);
-  if (recent_.size() > 100'000) recent_.clear();  // bounded memory under a flood of addresses
-  auto& q = recent_[source_ip];
-  while (!q.empty() && now - q.front() > hour) q.pop_front();
-  if (static_cast<int>(q.size()) >= per_hour_) return false;
-  q.push_back(now);
-  return true;
-}
-
 Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestInput& in) {
   std::vector<FieldError> errors;
   const auto email = mail::NormalizeAddress(in.email);
@@ -56,8 +44,8 @@ Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestIn
     errors.push_back({"/company_name", *p});
   }
   if (!errors.empty()) return ValidationFailed(std::move(errors));
-  if (!Admit(actor.source_ip)) {
-    return TooMany("at most " + std::to_string(per_hour_) +
+  if (per_address_.Admit(actor.source_ip)) {
+    return TooMany("at most " + std::to_string(per_address_.limit()) +
                    " trial requests per hour from one address");
   }
   const Timestamp now = clock_.Now();
@@ -89,7 +77,8 @@ Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestIn
             .vars = {{"company_name", in.company_name},
                      {"confirm_url",
                       mailer_.public_url() + "/catalog/trial-request/confirm?token=" + token}},
-            .dedupe_key = "trial_verify:" + id});
+            .dedupe_key = "trial_verify:" + id,
+            .secret_vars = {"confirm_url"}});
     out = Ok{};
   });
   return *std::move(out);

@@ -3,12 +3,10 @@
 // trial has a verified contact. Requests are limited per source address and per mail address.
 #pragma once
 
-#include <deque>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "audit/trail.hpp"
+#include "core/rate_limiter.hpp"
 #include "mail/outbox.hpp"
 #include "tenants/tenant_service.hpp"
 
@@ -27,7 +25,11 @@ class TrialService {
  public:
   TrialService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants,
                mail::Mailer& mailer, int requests_per_hour)
-      : db_(db), clock_(clock), tenants_(tenants), mailer_(mailer), per_hour_(requests_per_hour) {}
+      : db_(db),
+        clock_(clock),
+        tenants_(tenants),
+        mailer_(mailer),
+        per_address_(requests_per_hour, std::chrono::hours(1)) {}
 
   // Validates, stores the request and mails the confirmation link. 429 when the caller's IP
   // or the address asked too often; 409 when the slug is taken.
@@ -37,15 +39,11 @@ class TrialService {
   Result<tenants::Tenant> Confirm(const audit::Actor& actor, const std::string& token);
 
  private:
-  bool Admit(const std::string& source_ip);
-
   storage::Database& db_;
   const Clock& clock_;
   tenants::TenantService& tenants_;
   mail::Mailer& mailer_;
-  int per_hour_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::deque<std::int64_t>> recent_;  // per IP, wall-clock µs
+  RateLimiter per_address_;  // per source IP, wall clock
 };
 
 }  // namespace breakpilot::lifecycle

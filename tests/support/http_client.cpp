@@ -18,9 +18,20 @@
 namespace breakpilot::testing {
 namespace {
 
-int Connect(const std::string& host, int port, int receive_buffer = 0) {
+int Connect(const std::string& host, int port, int receive_buffer = 0,
+            const std::string& source = {}) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
+  if (!source.empty()) {  // another loopback address (127.0.0.2): another client, as the server
+                          // sees it
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(fd);
+      throw std::runtime_error("bind to " + source + " failed");
+    }
+  }
   if (receive_buffer > 0) {  // before connect(), so the window offered stays this small
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   }
@@ -65,8 +76,8 @@ void Record(const std::string& method, const std::string& target, const HttpResp
 
 }  // namespace
 
-int ConnectTo(const std::string& host, int port, int receive_buffer) {
-  return Connect(host, port, receive_buffer);
+int ConnectTo(const std::string& host, int port, int receive_buffer, const std::string& source) {
+  return Connect(host, port, receive_buffer, source);
 }
 
 std::string HttpResponse::Header(const std::string& name) const {
@@ -157,7 +168,7 @@ HttpResponse HttpClient::Request(const std::string& method, const std::string& t
     if (!v.empty()) req += k + ": " + v + "\r\n";  // an empty value leaves the header out
   }
   req += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-  const int fd = Connect(host_, port_);
+  const int fd = Connect(host_, port_, 0, source_);
   SendAll(fd, req);
   HttpResponse r = ReadResponse(fd, method == "HEAD");
   ::close(fd);
@@ -166,7 +177,7 @@ HttpResponse HttpClient::Request(const std::string& method, const std::string& t
 }
 
 HttpResponse HttpClient::Raw(const std::string& bytes) {
-  const int fd = Connect(host_, port_);
+  const int fd = Connect(host_, port_, 0, source_);
   SendAll(fd, bytes);
   HttpResponse r = ReadResponse(fd);
   ::close(fd);

@@ -35,18 +35,23 @@ class HttpClient {
 
   // Sends raw bytes on a new connection and reads one response (status 0: connection closed).
   HttpResponse Raw(const std::string& bytes);
+  // Connects from this local address from now on (127.0.0.2: another client address).
+  void BindSource(std::string source) { source_ = std::move(source); }
 
  private:
   std::string host_;
   int port_;
   std::string token_;
   bool record_ = true;
+  std::string source_;
 };
 
 // A connected TCP socket to host:port (the caller closes it). A `receive_buffer` in bytes fixes
 // the socket's receive buffer (no autotuning), so a client that stops reading stalls the sender
 // after about that much instead of after the kernel's maximum (32 MB here).
-int ConnectTo(const std::string& host, int port, int receive_buffer = 0);
+// `source`: the local address to connect from (127.0.0.2), the kernel's choice when empty.
+int ConnectTo(const std::string& host, int port, int receive_buffer = 0,
+              const std::string& source = {});
 // Reads one HTTP/1.1 response from a connected socket.
 HttpResponse ReadResponse(int fd, bool head = false);
 

@@ -173,8 +173,11 @@ namespace {
 
 std::vector<std::string> ServerArgs(const std::string& database_url,
                                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {BREAKPILOT_BINARY, "serve",     "--database",
-                                   database_url,      "--threads", "2"};
+  // BREAKPILOT_TEST_BINARY runs the suite against another build (an older one, to show that a
+  // new test fails without its fix).
+  const char* other = std::getenv("BREAKPILOT_TEST_BINARY");
+  std::vector<std::string> args = {
+      other ? other : BREAKPILOT_BINARY, "serve", "--database", database_url, "--threads", "2"};
   if (std::find(extra.begin(), extra.end(), "--catalog-dir") == extra.end()) {
     args.insert(args.end(), {"--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"});
   }
