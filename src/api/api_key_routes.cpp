@@ -66,6 +66,7 @@ void Api::AddApiKeyRoutes() {
        .pattern = "/api-keys",
        .name = "api_key_create",
        .action = identity::Action::kApiKeyWrite,
+       .secrets = {"secret"},
        .handler = [this](http::Request& req, const Caller& caller) {
          auto body = ParseJsonObject(req);
          if (!body) return ProblemFor(body.error(), req);
@@ -126,6 +127,7 @@ void Api::AddApiKeyRoutes() {
        .pattern = "/api-keys/{key_id}/rotate",
        .name = "api_key_rotate",
        .action = identity::Action::kApiKeyWrite,
+       .secrets = {"secret"},
        .handler = [this](http::Request& req, const Caller& caller) {
          auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
          if (!k) return ProblemFor(k.error(), req);

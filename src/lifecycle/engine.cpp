@@ -307,7 +307,8 @@ void Engine::Offboard(jobs::JobContext& ctx) {
                                    {"size", std::to_string(zip.size())},
                                    {"sha256", sha},
                                    {"expires_at", FormatRfc3339(expires)}},
-                          .dedupe_key = "export_ready:" + new_id});
+                          .dedupe_key = "export_ready:" + new_id,
+                          .secret_vars = {"download_url"}});
       }
     });
     load();

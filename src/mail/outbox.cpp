@@ -15,16 +15,20 @@ using storage::Query;
 constexpr Query kInsertMail{
     "mail_insert",
     "INSERT INTO mail_outbox (id, dedupe_key, tenant_id, template, category, recipient, subject,"
-    " message, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)"
+    " message, redacted, state, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10)"
     " ON CONFLICT (dedupe_key) DO NOTHING"};
 constexpr Query kSelectMail{
     "mail_select",
     "SELECT m.recipient, m.message, m.state, m.category, s.reason, m.tenant_id, m.template"
     " FROM mail_outbox m LEFT JOIN mail_suppressions s ON s.address = m.recipient"
     " WHERE m.id = $1"};
+// Once a mail is done with (sent, refused, suppressed), its secret links go: the stored text
+// becomes the redacted one.
 constexpr Query kMarkMail{"mail_mark",
                           "UPDATE mail_outbox SET state = $2, sent_at = $3, last_error = $4,"
-                          " attempts = attempts + 1 WHERE id = $1 AND state = 'pending'"};
+                          " attempts = attempts + 1, message = COALESCE(redacted, message),"
+                          " redacted = NULL WHERE id = $1 AND state = 'pending'"};
 constexpr Query kInsertSuppression{
     "mail_suppression_upsert",
     "INSERT INTO mail_suppressions (address, reason, detail, created_at) VALUES ($1, $2, $3, $4)"
@@ -37,6 +41,7 @@ constexpr std::pair<SuppressReason, std::string_view> kReasons[] = {
     {SuppressReason::kComplaint, "complaint"}};
 
 constexpr std::string_view kUnsubscribePurpose = "mail.unsubscribe";
+constexpr std::string_view kRedacted = "(removed from our copy once the mail was sent)";
 
 }  // namespace
 
@@ -80,19 +85,28 @@ bool Mailer::Queue(storage::Session& s, const MailRequest& request) {
     unsubscribe = UnsubscribeUrl(s, *to);
     vars["unsubscribe_url"] = unsubscribe;
   }
-  auto rendered = RenderTemplate(request.template_name, vars);
-  if (!rendered) throw std::invalid_argument(rendered.error().detail);
-  const std::string message = ComposeMessage({.from = from_,
-                                              .to = *to,
-                                              .message_id = id + "@" + DomainOf(from_),
-                                              .date = now,
-                                              .rendered = *rendered,
-                                              .unsubscribe_url = unsubscribe});
+  const auto compose = [&](const boost::json::object& values) {
+    auto rendered = RenderTemplate(request.template_name, values);
+    if (!rendered) throw std::invalid_argument(rendered.error().detail);
+    return std::pair{rendered->subject, ComposeMessage({.from = from_,
+                                                        .to = *to,
+                                                        .message_id = id + "@" + DomainOf(from_),
+                                                        .date = now,
+                                                        .rendered = *rendered,
+                                                        .unsubscribe_url = unsubscribe})};
+  };
+  const auto [subject, message] = compose(vars);
+  storage::Param redacted;
+  if (!request.secret_vars.empty()) {
+    boost::json::object without = vars;
+    for (const auto& name : request.secret_vars) without[name] = kRedacted;
+    redacted = compose(without).second;
+  }
   const bool added =
       s.Execute(kInsertMail,
                 {id, request.dedupe_key, request.tenant_id, request.template_name,
                  request.category == Category::kLifecycle ? "lifecycle" : "transactional", *to,
-                 rendered->subject, message, FormatStorage(now)}) > 0;
+                 subject, message, redacted, FormatStorage(now)}) > 0;
   if (!added) return false;
   jobs::Enqueue(s, clock_,
                 {.kind = std::string(kSendJob),

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/trail.hpp"
 #include "core/result.hpp"
@@ -42,6 +43,9 @@ struct MailRequest {
   std::optional<std::string> tenant_id;
   boost::json::object vars;
   std::optional<std::string> dedupe_key;  // one mail per key, ever
+  // Vars holding a secret (a confirmation link): the stored mail keeps them only until it is
+  // sent (or refused, or suppressed); then the stored text is the mail without them.
+  std::vector<std::string> secret_vars = {};
 };
 
 inline constexpr std::string_view kSendJob = "mail.send";

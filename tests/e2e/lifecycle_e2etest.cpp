@@ -238,6 +238,29 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   }
   EXPECT_EQ(anonymous.Get(link.substr(0, link.find("token=") + 6) + "x" + token).status, 404);
 
+  // Finding 9 of issue 21: the outbox kept every sent mail whole, the trial's confirmation link
+  // and the export's download link in clear. Once sent, the stored copy has them removed.
+  {
+    static constexpr storage::Query kOutbox{"test_outbox",
+                                            "SELECT message, redacted, template FROM mail_outbox"};
+    std::vector<storage::Row> rows;
+    check_db_->Read([&](storage::Session& s) { rows = s.Fetch(kOutbox, {}); });
+    ASSERT_EQ(rows.size(), 5U);
+    const std::string export_token = TokenIn(link);
+    ASSERT_FALSE(export_token.empty());
+    for (const auto& r : rows) {
+      const Mail stored = ParseMail(r.Text(0));
+      for (const auto* secret : {&token, &export_token}) {
+        EXPECT_EQ(stored.text.find(*secret), std::string::npos) << r.Text(2);
+        EXPECT_EQ(stored.html.find(*secret), std::string::npos) << r.Text(2);
+      }
+      EXPECT_TRUE(r.IsNull(1)) << "the copy with the link is gone once sent: " << r.Text(2);
+      if (r.Text(2) == "trial_verify" || r.Text(2) == "export_ready") {
+        EXPECT_NE(stored.text.find("removed from our copy"), std::string::npos) << r.Text(2);
+      }
+    }
+  }
+
   // Archived: the tenant itself gets 410 for everything; staff still see the record.
   EXPECT_EQ(owner().Get("/tenants/" + id).status, 410);
   EXPECT_EQ(Status(id), "archived");
