@@ -12,6 +12,8 @@ namespace breakpilot::api {
 namespace {
 
 constexpr std::string_view kCookie = "bp_session";
+// The sign-in's PKCE verifier, only for the callback; it binds the callback to this browser.
+constexpr std::string_view kLoginCookie = "bp_login";
 
 std::string CookieAttributes(bool secure) {
   return std::string("; Path=/; HttpOnly; SameSite=Lax") + (secure ? "; Secure" : "");
@@ -42,13 +44,27 @@ void Api::AddPortalRoutes() {
        .pattern = "/portal/login",
        .name = "portal_login",
        .action = identity::Action::kPublic,
-       .handler = [this, not_configured](http::Request& req, const Caller&) {
+       .handler = [this, not_configured, secure](http::Request& req, const Caller&) {
          if (!oidc_login_) return not_configured(req);
          auto to = StringQuery(req, "return_to");
          if (!to) return ProblemFor(to.error(), req);
-         auto url = oidc_login_->Begin(to->value_or("/portal"));
-         if (!url) return ProblemFor(url.error(), req);
-         return Redirect(302, *url);
+         // Each sign-in writes a row until it finishes or expires: one address may begin only
+         // so many a minute.
+         if (auto wait = portal_logins_.Admit(req.remote_ip)) {
+           Error e{ErrorKind::kTooManyRequests, "too-many-sign-ins", "Too many sign-ins",
+                   "too many sign-ins begun from this address; retry in " + std::to_string(*wait) +
+                       " s"};
+           e.extensions["retry_after"] = *wait;
+           return ProblemFor(e, req);
+         }
+         auto begun = oidc_login_->Begin(to->value_or("/portal"));
+         if (!begun) return ProblemFor(begun.error(), req);
+         auto r = Redirect(302, begun->url);
+         r.headers.Set("Set-Cookie", std::string(kLoginCookie) + "=" + begun->browser_secret +
+                                         "; Path=/portal/callback; HttpOnly; SameSite=Lax" +
+                                         (secure() ? "; Secure" : "") +
+                                         "; Max-Age=" + std::to_string(begun->lifetime.count()));
+         return r;
        }});
   Add({.method = "GET",
        .pattern = "/portal/callback",
@@ -62,13 +78,17 @@ void Api::AddPortalRoutes() {
          }
          const auto code = req.QueryValue("code").value_or("");
          const auto state = req.QueryValue("state").value_or("");
-         auto session = oidc_login_->Complete(std::string(code), std::string(state), caller.actor);
+         auto session = oidc_login_->Complete(std::string(code), std::string(state),
+                                              CookieValue(req, kLoginCookie), caller.actor);
          if (!session) return ProblemFor(session.error(), req);
          auto r = Redirect(302, session->return_to);
          r.headers.Set(
              "Set-Cookie",
              std::string(kCookie) + "=" + session->token + CookieAttributes(secure()) +
                  "; Max-Age=" + std::to_string(oidc_login_->settings().session_ttl.count()));
+         r.headers.Add("Set-Cookie", std::string(kLoginCookie) +
+                                         "=; Path=/portal/callback; HttpOnly; SameSite=Lax" +
+                                         (secure() ? "; Secure" : "") + "; Max-Age=0");
          return r;
        }});
   Add({.method = "GET",

@@ -13,13 +13,15 @@ using storage::Query;
 
 constexpr std::int64_t kLoginSeconds = 600;  // a login must finish within 10 minutes
 
+// The verifier itself stays in the browser (code_verifier is written empty); the row keeps its
+// SHA-256, which binds the state to that browser.
 constexpr Query kInsertState{
     "oidc_state_insert",
-    "INSERT INTO oidc_login_states (state, nonce, code_verifier, return_to, created_at)"
-    " VALUES ($1, $2, $3, $4, $5)"};
+    "INSERT INTO oidc_login_states (state, nonce, code_verifier, browser_hash, return_to,"
+    " created_at) VALUES ($1, $2, '', $3, $4, $5)"};
 constexpr Query kTakeState{
     "oidc_state_take",
-    "DELETE FROM oidc_login_states WHERE state = $1 RETURNING nonce, code_verifier, return_to,"
+    "DELETE FROM oidc_login_states WHERE state = $1 RETURNING nonce, browser_hash, return_to,"
     " created_at"};
 constexpr Query kPurgeStates{"oidc_state_purge",
                              "DELETE FROM oidc_login_states WHERE created_at < $1"};
@@ -51,34 +53,45 @@ std::string SafeReturn(const std::string& r) {
 
 }  // namespace
 
-Result<std::string> OidcLogin::Begin(const std::string& return_to) {
+Result<LoginStart> OidcLogin::Begin(const std::string& return_to) {
   auto meta = issuer_.Metadata();
   if (!meta) return std::move(meta).error();
   const Timestamp now = clock_.Now();
   const std::string state = RandomToken(32), nonce = RandomToken(32), verifier = RandomToken(32);
   db_.Write([&](storage::Session& s) {
     s.Execute(kPurgeStates, {FormatStorage(AddSeconds(now, -kLoginSeconds))});
-    s.Execute(kInsertState, {state, nonce, verifier, SafeReturn(return_to), FormatStorage(now)});
+    s.Execute(kInsertState,
+              {state, nonce, Sha256Hex(verifier), SafeReturn(return_to), FormatStorage(now)});
   });
   const std::string challenge = Base64UrlEncode(Sha256(verifier));
   const char sep = meta->authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
-  return meta->authorization_endpoint + sep +
-         "response_type=code&client_id=" + Enc(settings_.client_id) +
-         "&redirect_uri=" + Enc(settings_.redirect_uri) +
-         "&scope=openid%20profile%20email&state=" + state + "&nonce=" + nonce +
-         "&code_challenge=" + challenge + "&code_challenge_method=S256";
+  return LoginStart{.url = meta->authorization_endpoint + sep +
+                           "response_type=code&client_id=" + Enc(settings_.client_id) +
+                           "&redirect_uri=" + Enc(settings_.redirect_uri) +
+                           "&scope=openid%20profile%20email&state=" + state + "&nonce=" + nonce +
+                           "&code_challenge=" + challenge + "&code_challenge_method=S256",
+                    .browser_secret = verifier,
+                    .lifetime = std::chrono::seconds(kLoginSeconds)};
 }
 
 Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::string& state,
+                                          const std::string& browser_secret,
                                           const audit::Actor& from) {
   if (code.empty() || state.empty() || code.size() > 2048 || state.size() > 128) {
     return LoginFailed("the provider's answer lacks code or state");
   }
+  if (browser_secret.empty() || browser_secret.size() > 128) {
+    return LoginFailed("this sign-in was not started in this browser: start it again");
+  }
   const Timestamp now = clock_.Now();
   std::optional<storage::Row> row;
+  // Taken (deleted) whatever follows: a state is used once, by its browser or by nobody.
   db_.Write([&](storage::Session& s) { row = s.FetchOne(kTakeState, {state}); });
   if (!row) return LoginFailed("unknown or already used state: start the sign-in again");
-  const std::string nonce = row->Text(0), verifier = row->Text(1), return_to = row->Text(2);
+  if (row->IsNull(1) || !ConstantTimeEquals(Sha256Hex(browser_secret), row->Text(1))) {
+    return LoginFailed("this sign-in was not started in this browser: start it again");
+  }
+  const std::string nonce = row->Text(0), verifier = browser_secret, return_to = row->Text(2);
   const auto started = ParseTimestamp(row->Text(3));
   if (!started || now.micros - started->micros > kLoginSeconds * kMicrosPerSecond) {
     return LoginFailed("the sign-in took too long: start again");

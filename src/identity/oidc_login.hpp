@@ -3,10 +3,14 @@
 // sign-in becomes a portal session; the browser holds only a random token (cookie), the
 // database its SHA-256. Logout ends the session here and, RP-initiated, at the provider.
 //
+// A sign-in is bound to the browser that began it: the PKCE code verifier lives only in that
+// browser (a short-lived HttpOnly cookie), the database keeps its SHA-256. A callback that
+// arrives without it (a victim made to open an attacker's callback URL) is refused.
+//
 //   OidcLogin login(db, clock, issuer, {.client_id = ..., .redirect_uri = ...});
-//   auto url = login.Begin("/portal");             // redirect the browser there
-//   auto s = login.Complete(code, state);           // at the redirect_uri
-//   auto who = login.Find(cookie_token);            // on later requests
+//   auto begun = login.Begin("/portal");            // redirect to begun->url, set the cookie
+//   auto s = login.Complete(code, state, cookie);   // at the redirect_uri
+//   auto who = login.Find(session_cookie);          // on later requests
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -29,6 +33,12 @@ struct OidcClientSettings {
   std::chrono::seconds session_ttl{8 * 3600};
 };
 
+struct LoginStart {
+  std::string url;                // the provider's authorization URL: redirect the browser there
+  std::string browser_secret;     // the PKCE verifier: an HttpOnly cookie for the callback
+  std::chrono::seconds lifetime;  // how long the sign-in may take (the cookie's Max-Age)
+};
+
 struct PortalSession {
   std::string token;  // the cookie value: only when just created
   std::string subject;
@@ -44,11 +54,12 @@ class OidcLogin {
             OidcClientSettings settings)
       : db_(db), clock_(clock), issuer_(issuer), settings_(std::move(settings)) {}
 
-  // The provider's authorization URL for a new login. `return_to` must be /portal or a path
-  // under it (anything else becomes /portal: no open redirects).
-  Result<std::string> Begin(const std::string& return_to);
+  // A new login. `return_to` must be /portal or a path under it (anything else becomes
+  // /portal: no open redirects).
+  Result<LoginStart> Begin(const std::string& return_to);
+  // `browser_secret`: the cookie Begin's browser_secret went into ("" when the browser sent none).
   Result<PortalSession> Complete(const std::string& code, const std::string& state,
-                                 const audit::Actor& from);
+                                 const std::string& browser_secret, const audit::Actor& from);
   std::optional<PortalSession> Find(const std::string& token);
   // Ends the session if `csrf` matches; returns where to send the browser (the provider's
   // end-session endpoint when it has one).

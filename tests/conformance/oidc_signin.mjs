@@ -4,7 +4,12 @@
 //   node oidc_signin.mjs OUR_BASE_URL LOGIN_NAME
 // Prints one JSON object: what /portal/me said after sign-in, the session cookie's attributes,
 // where logout sent us, and what /portal/me said after logout.
-const [base, loginName] = process.argv.slice(2);
+//
+//   node oidc_signin.mjs OUR_BASE_URL LOGIN_NAME csrf
+// Sign-in CSRF: the attacker signs in at the provider but keeps the callback URL instead of
+// following it, and a victim's browser (no cookies of ours) opens it. Prints what the victim
+// got: the status, whether a session cookie was set, and what /portal/me says for the victim.
+const [base, loginName, mode] = process.argv.slice(2);
 
 const jars = new Map();  // host -> Map(name -> value); paths ignored, enough for this flow
 const setCookies = [];
@@ -36,12 +41,14 @@ async function request(url, { method = 'GET', form, headers = {} } = {}) {
   remember(url, res);
   return res;
 }
-// Follows redirects by hand (so cookies are kept per host); returns the last response.
-async function follow(url, options) {
+// Follows redirects by hand (so cookies are kept per host); returns the last response. With
+// `stopAt`, a redirect to a URL it accepts is not followed: `stopped` is that URL.
+async function follow(url, options, stopAt) {
   let res = await request(url, options);
   let current = url;
   for (let i = 0; i < 20 && res.status >= 300 && res.status < 400; i++) {
     current = new URL(res.headers.get('location'), current).toString();
+    if (stopAt && stopAt(current)) return { res, url: current, stopped: current };
     res = await request(current);
   }
   return { res, url: current };
@@ -63,12 +70,28 @@ let { res, url } = await follow(`${base}/portal/login?return_to=/portal`);
 let page = await res.text();
 let form = formOf(page, url);
 // 2. Log in, then consent.
-({ res, url } = await follow(form.action, { method: 'POST', form: { ...form.fields, login: loginName, password: 'any' } }));
+const atCallback = mode === 'csrf' ? (u) => u.startsWith(`${base}/portal/callback`) : undefined;
+let stopped;
+({ res, url, stopped } = await follow(form.action, { method: 'POST', form: { ...form.fields, login: loginName, password: 'any' } }, atCallback));
 page = await res.text();
-if (page.includes('name="prompt" value="consent"')) {
+if (!stopped && page.includes('name="prompt" value="consent"')) {
   form = formOf(page, url);
-  ({ res, url } = await follow(form.action, { method: 'POST', form: form.fields }));
+  ({ res, url, stopped } = await follow(form.action, { method: 'POST', form: form.fields }, atCallback));
   page = await res.text();
+}
+if (mode === 'csrf') {
+  if (!stopped) throw new Error(`never sent to our callback; ended at ${url}`);
+  // The victim's browser: none of the attacker's cookies.
+  jars.clear();
+  const victim = await request(stopped);
+  const me = await request(`${base}/portal/me`);
+  console.log(JSON.stringify({
+    victim_status: victim.status,
+    victim_problem: (await victim.text()).slice(0, 300),
+    session_cookie_set: victim.headers.getSetCookie().some((c) => c.startsWith('bp_session=')),
+    me_status: me.status,
+  }));
+  process.exit(0);
 }
 if (!url.startsWith(`${base}/portal`)) throw new Error(`ended at ${url} (${res.status}): ${page.slice(0, 300)}`);
 const session = setCookies.find((c) => c.cookie.startsWith('bp_session='));

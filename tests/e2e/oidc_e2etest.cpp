@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "core/crypto.hpp"
 #include "e2e_fixture.hpp"
 #include "identity_support.hpp"
 
@@ -91,6 +92,62 @@ TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
     EXPECT_FALSE(row.IsNull(2)) << "the request id is kept";
     EXPECT_EQ(row.Optional(3), "127.0.0.1");
   }
+}
+
+// Finding 2 of issue 21: `state` was not bound to the browser that began the sign-in, so a
+// victim made to open an attacker's callback URL was signed in as the attacker. The PKCE
+// verifier now lives in an HttpOnly cookie of the browser that began; without it the callback
+// is refused and no session is made.
+TEST_P(OidcTest, AnAttackersCallbackUrlSignsNoVictimIn) {
+  const auto [code, out] = RunNode("oidc_signin.mjs", base_ + " mallory csrf");
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+  const auto r = boost::json::parse(out).as_object();
+  EXPECT_EQ(r.at("victim_status").as_int64(), 401) << out;
+  EXPECT_NE(r.at("victim_problem").as_string().find("not started in this browser"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(r.at("session_cookie_set").as_bool());
+  EXPECT_EQ(r.at("me_status").as_int64(), 401);
+  static constexpr storage::Query kSessions{"test_sessions",
+                                            "SELECT count(*) FROM portal_sessions"};
+  std::int64_t sessions = -1;
+  db_->Open()->Read([&](storage::Session& s) { sessions = s.FetchOne(kSessions, {})->Int(0); });
+  EXPECT_EQ(sessions, 0);
+}
+
+TEST_P(OidcTest, TheLoginCookieIsShortLivedAndHttpOnlyAndLoginsAreRateLimited) {
+  auto start = client_->Get("/portal/login");
+  ASSERT_EQ(start.status, 302);
+  const auto cookie = start.Header("Set-Cookie");
+  EXPECT_EQ(cookie.rfind("bp_login=", 0), 0u) << cookie;
+  for (const char* attr : {"HttpOnly", "SameSite=Lax", "Path=/portal/callback", "Max-Age=600"}) {
+    EXPECT_NE(cookie.find(attr), std::string::npos) << attr << " in " << cookie;
+  }
+  // The verifier is in the cookie only: the state row keeps its hash.
+  const std::string verifier = cookie.substr(9, cookie.find(';') - 9);
+  static constexpr storage::Query kState{
+      "test_state_binding", "SELECT code_verifier, browser_hash FROM oidc_login_states"};
+  std::vector<storage::Row> rows;
+  db_->Open()->Read([&](storage::Session& s) { rows = s.Fetch(kState, {}); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text(0), "");
+  EXPECT_EQ(rows[0].Text(1), Sha256Hex(verifier));
+  // One address may begin 30 sign-ins a minute (each writes a row); then 429 with Retry-After.
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = client_->Get("/portal/login");
+    if (r.status == 429) {
+      ++refused;
+      EXPECT_FALSE(r.Header("Retry-After").empty());
+      EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
+    }
+  }
+  EXPECT_EQ(refused, 40 - 29) << "30 a minute from one address";
+  db_->Open()->Read([&](storage::Session& s) { rows = s.Fetch(kState, {}); });
+  EXPECT_EQ(rows.size(), 30u);
+  HttpClient other("127.0.0.1", server_->port());
+  other.BindSource("127.0.0.2");
+  EXPECT_EQ(other.Get("/portal/login").status, 302) << "another address has its own budget";
 }
 
 TEST_P(OidcTest, CallbacksThatDoNotFitAnOpenLoginAreRefused) {
