@@ -134,7 +134,11 @@ void Api::AddProductRoutes() {
          auto product = r.String("product_id", Required::kYes);
          auto plan = r.String("plan", Required::kNo);
          if (auto e = r.Finish({"product_id", "plan"})) return ProblemFor(*e, req);
-         auto sub = subscriptions_.Subscribe(caller.actor, *id, *product, plan);
+         // Another plan than the tenant's own is a purchase: staff (tenant.plan) or billing.
+         const auto choice = CheckTenant(caller, identity::Action::kTenantPlan, *id)
+                                 ? tenants::PlanChoice::kTenantsOwn
+                                 : tenants::PlanChoice::kAny;
+         auto sub = subscriptions_.Subscribe(caller.actor, *id, *product, plan, choice);
          if (!sub) return ProblemFor(sub.error(), req);
          auto res = http::Response::Json(sub->second ? 201 : 200,
                                          boost::json::serialize(ToJson(sub->first)));

@@ -112,16 +112,23 @@ void Api::AddTenantRoutes() {
          patch.plan = r.String("plan", Required::kNo);
          patch.contact_email = r.String("contact_email", Required::kNo);
          if (auto e = r.Finish({"name", "plan", "contact_email"})) return ProblemFor(*e, req);
+         // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update.
+         if (patch.plan) {
+           if (auto e = CheckTenant(caller, identity::Action::kTenantPlan, *id)) {
+             return ProblemFor(*e, req);
+           }
+         }
          auto t = tenants_.Update(caller.actor, *id, patch, *version);
          if (!t) return ProblemFor(t.error(), req);
          return TenantResponse(200, *t);
        }});
   const auto action_route = [this](std::string pattern, std::string name,
-                                   tenants::lifecycle::Action action, bool needs_reason) {
+                                   tenants::lifecycle::Action action, bool needs_reason,
+                                   identity::Action permission) {
     Add({.method = "POST",
          .pattern = std::move(pattern),
          .name = std::move(name),
-         .action = identity::Action::kTenantLifecycle,
+         .action = permission,
          .tenant = TenantFrom::kPathId,
          .handler = [this, action, needs_reason](http::Request& req, const Caller& caller) {
            auto id = UuidParam(req, "id");
@@ -142,11 +149,14 @@ void Api::AddTenantRoutes() {
            return TenantResponse(200, *t);
          }});
   };
+  // A customer may leave (cancel); becoming active again, or for the first time, is paid for:
+  // staff or billing (tenant.activate).
   action_route("/tenants/{id}/activate", "tenant_activate", tenants::lifecycle::Action::kActivate,
-               false);
-  action_route("/tenants/{id}/cancel", "tenant_cancel", tenants::lifecycle::Action::kCancel, true);
+               false, identity::Action::kTenantActivate);
+  action_route("/tenants/{id}/cancel", "tenant_cancel", tenants::lifecycle::Action::kCancel, true,
+               identity::Action::kTenantCancel);
   action_route("/tenants/{id}/reactivate", "tenant_reactivate",
-               tenants::lifecycle::Action::kReactivate, false);
+               tenants::lifecycle::Action::kReactivate, false, identity::Action::kTenantActivate);
   Add({.method = "GET",
        .pattern = "/tenants/{id}/idp",
        .name = "tenant_idp",

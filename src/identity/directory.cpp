@@ -29,7 +29,12 @@ constexpr Query kInsertMembership{
 constexpr Query kSelectMemberships{
     "membership_list_by_user",
     "SELECT tenant_id, org_roles FROM memberships WHERE user_id = $1 ORDER BY tenant_id"};
-constexpr Query kSelectTenantExists{"tenant_exists", "SELECT kind FROM tenants WHERE id = $1"};
+// Locked (PostgreSQL), so that parallel sign-ups of one trial tenant count its seats in turn.
+constexpr Query kSelectMemberTenant{"membership_tenant_lock",
+                                    "SELECT status FROM tenants WHERE id = $1 FOR UPDATE",
+                                    "SELECT status FROM tenants WHERE id = $1"};
+constexpr Query kCountMembers{"membership_count",
+                              "SELECT count(*) FROM memberships WHERE tenant_id = $1"};
 
 constexpr Query kInsertClient{
     "client_insert",
@@ -183,9 +188,17 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
   try {
     db_.Write([&](storage::Session& s) {
       for (std::size_t i = 0; i < u.memberships.size(); ++i) {
-        if (!s.FetchOne(kSelectTenantExists, {u.memberships[i].tenant_id})) {
+        const auto& tenant_id = u.memberships[i].tenant_id;
+        auto t = s.FetchOne(kSelectMemberTenant, {tenant_id});
+        if (!t) {
           failed = ValidationFailed(
               {{"/memberships/" + std::to_string(i) + "/tenant_id", "no tenant with this id"}});
+          return;
+        }
+        // A seat is a member of the organization: a trial has kTrialQuota.seats of them.
+        if (t->Text(0) == "trial" &&
+            s.FetchOne(kCountMembers, {tenant_id})->Int(0) >= tenants::kTrialQuota.seats) {
+          failed = tenants::TrialLimitReached("seats", tenants::kTrialQuota.seats);
           return;
         }
       }

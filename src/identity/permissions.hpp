@@ -45,8 +45,10 @@ enum class Action {
   kTenantCreate,
   kTenantList,
   kTenantRead,
-  kTenantUpdate,
-  kTenantLifecycle,
+  kTenantUpdate,    // name and contact
+  kTenantCancel,    // trial|active -> frozen: a customer may leave
+  kTenantActivate,  // trial -> active, frozen -> active: staff or billing, never the customer
+  kTenantPlan,      // a tenant's plan, and a subscription on another plan: staff or billing
   kProjectRead,
   kProjectWrite,
   kSubscriptionRead,
@@ -65,18 +67,16 @@ enum class Action {
   kClockAdvance,  // the test clock (only with --enable-test-clock)
   kMailInbound,   // bounce and complaint feedback from the mail server
 };
-inline constexpr std::array kAllActions = {Action::kPublic,           Action::kTenantCreate,
-                                           Action::kTenantList,       Action::kTenantRead,
-                                           Action::kTenantUpdate,     Action::kTenantLifecycle,
-                                           Action::kProjectRead,      Action::kProjectWrite,
-                                           Action::kSubscriptionRead, Action::kSubscriptionWrite,
-                                           Action::kCatalogRead,      Action::kApiKeyRead,
-                                           Action::kApiKeyWrite,      Action::kApiKeyVerify,
-                                           Action::kClaimsRead,       Action::kUserRead,
-                                           Action::kUserWrite,        Action::kAuditWrite,
-                                           Action::kAuditRead,        Action::kAuditAdmin,
-                                           Action::kJobsAdmin,        Action::kClockAdvance,
-                                           Action::kMailInbound};
+inline constexpr std::array kAllActions = {
+    Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
+    Action::kTenantRead,     Action::kTenantUpdate,     Action::kTenantCancel,
+    Action::kTenantActivate, Action::kTenantPlan,       Action::kProjectRead,
+    Action::kProjectWrite,   Action::kSubscriptionRead, Action::kSubscriptionWrite,
+    Action::kCatalogRead,    Action::kApiKeyRead,       Action::kApiKeyWrite,
+    Action::kApiKeyVerify,   Action::kClaimsRead,       Action::kUserRead,
+    Action::kUserWrite,      Action::kAuditWrite,       Action::kAuditRead,
+    Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
+    Action::kMailInbound};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

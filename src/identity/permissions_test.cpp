@@ -39,6 +39,21 @@ TEST(Permissions, NoRoleButAdminCreatesTenantsOrManagesUsers) {
   }
 }
 
+// Finding 7 of issue 21: a trial tenant's IT_ADMIN could raise its plan and activate itself.
+// Plan and paid status change only by staff (and, later, billing); a customer may still leave.
+TEST(Permissions, CustomersMayCancelButNeverActivateOrChangeTheirPlan) {
+  for (Role r : kAllRoles) {
+    if (IsRealmRole(r)) continue;
+    EXPECT_FALSE(RoleAllows(r, Action::kTenantActivate)) << Name(r);
+    EXPECT_FALSE(RoleAllows(r, Action::kTenantPlan)) << Name(r);
+  }
+  EXPECT_TRUE(RoleAllows(Role::kItAdmin, Action::kTenantCancel));
+  EXPECT_TRUE(RoleAllows(Role::kCxo, Action::kTenantCancel));
+  EXPECT_TRUE(RoleAllows(Role::kBreakpilotAdmin, Action::kTenantActivate));
+  EXPECT_TRUE(RoleAllows(Role::kBreakpilotAdmin, Action::kTenantPlan));
+  EXPECT_FALSE(RoleAllows(Role::kSupportEngineer, Action::kTenantActivate));
+}
+
 TEST(Permissions, OnlyServicesVerifyKeysAndReadClaims) {
   for (Role r : kAllRoles) {
     EXPECT_EQ(RoleAllows(r, Action::kApiKeyVerify), r == Role::kService) << Name(r);
@@ -54,7 +69,7 @@ TEST(Permissions, SalesRepReachesTheDemoTenantOnly) {
   EXPECT_EQ(e->kind, ErrorKind::kNotFound);
   EXPECT_EQ(e->type, "tenant-not-found");
   // ...and an action outside the role is 403 even on the demo tenant.
-  e = Authorize(rep, Action::kTenantLifecycle, TenantRef{"demo-id", true});
+  e = Authorize(rep, Action::kTenantActivate, TenantRef{"demo-id", true});
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, ErrorKind::kForbidden);
 }
@@ -73,7 +88,7 @@ TEST(Permissions, OrgRolesReachTheirOwnOrganizationOnly) {
 }
 
 TEST(Permissions, StaffReachEveryTenantAndServicesNone) {
-  EXPECT_FALSE(Authorize(Staff(Role::kBreakpilotAdmin), Action::kTenantLifecycle, TenantRef{"x"}));
+  EXPECT_FALSE(Authorize(Staff(Role::kBreakpilotAdmin), Action::kTenantActivate, TenantRef{"x"}));
   EXPECT_FALSE(Authorize(Staff(Role::kSupportEngineer), Action::kTenantRead, TenantRef{"x"}));
   EXPECT_TRUE(Authorize(Staff(Role::kSupportEngineer), Action::kTenantUpdate, TenantRef{"x"}));
   EXPECT_TRUE(Authorize(Staff(Role::kService), Action::kCatalogRead, TenantRef{"x"}));

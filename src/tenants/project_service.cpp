@@ -48,7 +48,14 @@ Result<Project> ProjectService::Create(const audit::Actor& actor, const std::str
   std::optional<Error> err;
   try {
     db_.Write([&](storage::Session& s) {
-      if ((err = CheckWritableTenant(s, tenant_id))) return;
+      // Locked, so that parallel creates on a trial tenant count one after the other.
+      auto t = store::SelectTenantForUpdate(s, tenant_id);
+      if (!t) return void(err = TenantNotFound(tenant_id));
+      if (t->status == Status::kArchived) return void(err = TenantArchived(tenant_id));
+      if (t->status == Status::kTrial &&
+          store::CountProjects(s, tenant_id) >= kTrialQuota.projects) {
+        return void(err = TrialLimitReached("projects", kTrialQuota.projects));
+      }
       store::InsertProject(s, p);
       audit::Record(
           s, clock_, actor,
@@ -143,7 +150,7 @@ Result<Ok> ProjectService::Delete(const audit::Actor& actor, const std::string& 
 
 Result<std::pair<Subscription, bool>> SubscriptionService::Subscribe(
     const audit::Actor& actor, const std::string& tenant_id, const std::string& product_id,
-    const std::optional<std::string>& plan) {
+    const std::optional<std::string>& plan, PlanChoice choice) {
   const catalog::Manifest* product = catalog_.Find(product_id);
   if (product == nullptr) {
     return InvalidInput("unknown-product", "Unknown product",
@@ -155,7 +162,15 @@ Result<std::pair<Subscription, bool>> SubscriptionService::Subscribe(
     auto t = store::SelectTenant(s, tenant_id);
     if (!t) return void(out = TenantNotFound(tenant_id));
     if (t->status == Status::kArchived) return void(out = TenantArchived(tenant_id));
-    std::string chosen = plan.value_or(std::string(ToString(t->plan)));
+    const std::string own(ToString(t->plan));
+    if (plan && *plan != own && choice == PlanChoice::kTenantsOwn) {
+      Error e{ErrorKind::kForbidden, "plan-not-allowed", "Plan not allowed",
+              "a tenant subscribes on its own plan (" + own + "); another plan is a purchase: " +
+                  "ask Breakpilot staff, or subscribe without naming a plan"};
+      e.extensions["tenant_plan"] = own;
+      return void(out = e);
+    }
+    std::string chosen = plan.value_or(own);
     if (std::find(product->plans.begin(), product->plans.end(), chosen) == product->plans.end()) {
       if (plan) {
         return void(out = InvalidInput("unknown-plan", "Plan not offered",

@@ -37,16 +37,22 @@ class ProjectService {
   const Clock& clock_;
 };
 
+// Who picks a subscription's plan: the tenant itself only ever gets its own plan (or, when the
+// product does not offer it, the product's first); staff and billing may pick any.
+enum class PlanChoice { kTenantsOwn, kAny };
+
 class SubscriptionService {
  public:
   SubscriptionService(storage::Database& db, const Clock& clock, const catalog::Catalog& catalog)
       : db_(db), clock_(clock), catalog_(catalog) {}
 
   // Returns the subscription and whether it was created now (false: it already existed).
+  // With PlanChoice::kTenantsOwn, naming another plan than the tenant's is 403 plan-not-allowed.
   Result<std::pair<Subscription, bool>> Subscribe(const audit::Actor& actor,
                                                   const std::string& tenant_id,
                                                   const std::string& product_id,
-                                                  const std::optional<std::string>& plan);
+                                                  const std::optional<std::string>& plan,
+                                                  PlanChoice choice = PlanChoice::kAny);
   Result<std::vector<Subscription>> List(const std::string& tenant_id);
   Result<Ok> Unsubscribe(const audit::Actor& actor, const std::string& tenant_id,
                          const std::string& product_id);

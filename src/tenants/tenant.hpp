@@ -32,7 +32,8 @@ std::optional<Kind> ParseKind(std::string_view s);
 std::optional<Plan> ParsePlan(std::string_view s);
 
 inline constexpr int kTrialDays = 14;
-// What a trial may use (M12.1): carried in the claims (trial_quota) for products to enforce.
+// What a trial may use (M12.1): carried in the claims (trial_quota) for products to enforce;
+// the platform enforces the two it owns itself, projects and seats (see TrialLimitReached).
 struct TrialQuota {
   int seats;
   int projects;

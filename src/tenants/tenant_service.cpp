@@ -66,6 +66,15 @@ Error TenantArchived(std::string_view id) {
                "tenant " + std::string(id) + " is archived and can no longer change"};
 }
 
+Error TrialLimitReached(std::string_view limit, int maximum) {
+  Error e{ErrorKind::kForbidden, "trial-limit-reached", "Trial limit reached",
+          "a tenant on trial may have at most " + std::to_string(maximum) + " " +
+              std::string(limit) + "; activating a plan lifts the limit"};
+  e.extensions["limit"] = limit;
+  e.extensions["maximum"] = maximum;
+  return e;
+}
+
 Error StaleVersion(std::string_view what) {
   return Error{ErrorKind::kPreconditionFailed, "stale-etag", "Precondition failed",
                "the " + std::string(what) + " changed since you read it; read it again and retry"};

@@ -69,6 +69,8 @@ std::string EncodeCursor(const std::string& last_id);
 Result<int> CheckLimit(std::optional<int> limit);
 Error TenantNotFound(std::string_view id);
 Error TenantArchived(std::string_view id);
+// 403 trial-limit-reached naming the limit ("projects", "seats") and its maximum.
+Error TrialLimitReached(std::string_view limit, int maximum);
 // 412 "stale-etag": `what` changed since the caller read it.
 Error StaleVersion(std::string_view what);
 // nullopt, or what is wrong with an optional mail address (mail::NormalizeAddress's rules).

@@ -104,6 +104,12 @@ std::optional<Tenant> FetchTenant(storage::Session& s, const Query& q, const std
 
 }  // namespace
 
+std::int64_t CountProjects(storage::Session& s, const std::string& tenant_id) {
+  static constexpr Query kCountProjects{
+      "project_count", "SELECT count(*) FROM tenant_projects WHERE tenant_id = $1"};
+  return s.FetchOne(kCountProjects, {tenant_id})->Int(0);
+}
+
 void InsertTenant(storage::Session& s, const Tenant& t) {
   s.Execute(kInsertTenant,
             {t.id, t.slug, t.name, std::string(ToString(t.kind)), std::string(ToString(t.status)),

@@ -36,6 +36,7 @@ void SetAuditRetention(storage::Session& s, const std::string& id,
                        std::optional<std::int64_t> days);
 
 void InsertProject(storage::Session& s, const Project& p);  // UniqueViolation on (tenant, name)
+std::int64_t CountProjects(storage::Session& s, const std::string& tenant_id);
 std::optional<Project> SelectProject(storage::Session& s, const std::string& tenant_id,
                                      const std::string& id);
 std::vector<Project> SelectProjects(storage::Session& s, const std::string& tenant_id,
