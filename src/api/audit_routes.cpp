@@ -187,7 +187,8 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
     return ProblemFor(
         ValidationFailed({{"/product", "is not a product of the catalog: " + product}}), req);
   }
-  audit::Publisher who{.product = product, .request_id = req.request_id};
+  audit::Publisher who{
+      .product = product, .request_id = req.request_id, .principal = caller.principal.subject};
   if (!caller.principal.scopes.empty()) who.only_tenant = caller.principal.org_id;
   auto published = ingestor_.Publish(who, events, pointer);
   if (!published) return ProblemFor(published.error(), req);

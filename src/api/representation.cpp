@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <cstdlib>
+
+#include "audit/retraced.hpp"
+
 namespace breakpilot::api {
 
 std::string ETagFor(std::int64_t version) {
@@ -108,6 +112,11 @@ boost::json::object ToJson(const audit::Entry& e) {
   for (std::string_view key : {"component", "version", "external_id", "metadata"}) {
     if (auto* v = detail.if_contains(key)) o[key] = *v;
   }
+  // Who wrote it: the credential of a product or a tenant's key, or the platform itself.
+  const auto* publisher = detail.if_contains("publisher");
+  o["publisher"] = publisher && publisher->is_string() ? publisher->get_string() : "platform";
+  const std::int64_t skew = e.received.micros - e.created.micros;
+  o["created_skewed"] = std::abs(skew) > audit::kCreatedSkewSeconds * kMicrosPerSecond;
   return o;
 }
 

@@ -233,7 +233,15 @@ std::optional<ParsedEvent> ParseOne(const json::object& o, const std::string& po
   }
   json::object detail;
   if (const auto* actor = c.Party("actor", {"id", "name", "href", "fields"})) {
-    if (auto id = c.String(*actor, "id", "actor/id", kMaxId, true)) e.actor_id = *id;
+    if (auto id = c.String(*actor, "id", "actor/id", kMaxId, true)) {
+      if (who.only_tenant && IsPlatformActor(*id)) {
+        c.Fail("actor/id",
+               "is an actor of the platform or its staff, which a tenant's credential "
+               "may not name");
+      } else {
+        e.actor_id = *id;
+      }
+    }
     if (auto name = c.String(*actor, "name", "actor/name", kMaxName, false)) e.actor_name = *name;
     json::object a;
     if (auto href = c.String(*actor, "href", "actor/href", 2048, false)) a["href"] = *href;
@@ -301,12 +309,21 @@ std::optional<ParsedEvent> ParseOne(const json::object& o, const std::string& po
   }
   if (errors.size() != before) return std::nullopt;
   e.tenant_id = p.group_id.empty() ? std::nullopt : std::optional<std::string>(p.group_id);
+  // Not a member of a Retraced event (refused above): only we write it.
+  if (!who.principal.empty()) detail["publisher"] = who.principal;
   e.detail = json::serialize(detail);
   e.id = NewUuidV7(now);
   return p;
 }
 
 }  // namespace
+
+bool IsPlatformActor(std::string_view actor_id) {
+  for (std::string_view prefix : {"staff:", "system:", "apikey:", "client:", "service-account-"}) {
+    if (actor_id.substr(0, prefix.size()) == prefix) return true;
+  }
+  return actor_id == "platform";
+}
 
 std::string RetracedHash(const json::object& event, std::string_view id) {
   std::string s;

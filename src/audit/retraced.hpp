@@ -29,7 +29,18 @@ struct Publisher {
   std::string product;                     // the event's product
   std::optional<std::string> only_tenant;  // an API key publishes for its own tenant only
   std::string request_id;
+  // The credential that wrote the event ("apikey:<id>", "client:<id>"): kept in
+  // the event as `publisher`, a member no event can set, and covered by the chain's hash.
+  std::string principal;
 };
+
+// An event whose `created` lies further than this from when we received it is kept, and shown
+// with `created_skewed: true` (a backdated event, or a clock far off).
+inline constexpr std::int64_t kCreatedSkewSeconds = 15 * 60;
+
+// Actor ids of the platform itself and of credentials ("staff:bootstrap", "system:lifecycle",
+// "apikey:<id>", "client:<id>", "platform"): a tenant's credential may not claim them.
+bool IsPlatformActor(std::string_view actor_id);
 
 struct ParsedEvent {
   Entry entry;           // id, times and columns set; chain, seq and hash are Append's

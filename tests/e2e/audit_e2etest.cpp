@@ -180,6 +180,68 @@ TEST_P(AuditTest, BadEventsAreRefusedNamingEachField) {
             401);
 }
 
+// Finding 8 of issue 21: a tenant's own key with audit:write could post events as
+// "staff:bootstrap" with a backdated `created`. Every published event now carries the credential
+// that wrote it (`publisher`, which no event can set); a tenant's credential may not name a
+// platform or staff actor; a `created` far from the receive time is kept, and flagged.
+TEST_P(AuditTest, ATenantKeyCannotPassItsEventsOffAsStaffOrHideWhoWroteThem) {
+  const auto acme = Str(CreateTenant("acme"), "id");
+  const auto key = AuditKey(acme);
+  const std::string key_id = [&] {
+    auto keys = Json(client().Get("/api-keys?tenant_id=" + acme)).at("items").as_array();
+    return Str(keys.at(0).as_object(), "id");
+  }();
+  const auto staff_id = CreateUser(client(), "root", {"BREAKPILOT_ADMIN"});
+  const auto member_id = CreateUser(client(), "ada", {}, acme, {"IT_ADMIN"});
+  const auto event = [](const std::string& actor, const std::string& extra = "") {
+    return R"({"product":"certifai","action":"invoice.paid","crud":"u","actor":{"id":")" + actor +
+           R"("})" + extra + "}";
+  };
+  for (const std::string& forged : {std::string("staff:bootstrap"), std::string("system:lifecycle"),
+                                    std::string("platform"), "apikey:" + key_id, staff_id}) {
+    auto r = PublishAs(key, "/audit", event(forged));
+    EXPECT_EQ(r.status, 422) << forged << ": " << r.body;
+    EXPECT_EQ(Fields(r), (std::set<std::string>{"/actor/id"})) << forged;
+  }
+  // Nobody sets the publisher: it is not a member of an event.
+  EXPECT_EQ(Fields(PublishAs(key, "/audit", event(member_id, R"(,"publisher":"platform")"))),
+            (std::set<std::string>{"/publisher"}));
+  // Its own member, backdated: kept, written down as the key's, and flagged.
+  auto backdated =
+      PublishAs(key, "/audit", event(member_id, R"(,"created":"2020-01-01T00:00:00Z")"));
+  ASSERT_EQ(backdated.status, 201) << backdated.body;
+  auto on_time = PublishAs(key, "/audit", event("customer-7"));
+  ASSERT_EQ(on_time.status, 201) << on_time.body;
+  std::map<std::string, json::object> by_actor;
+  for (const auto& e : Search("tenant_id=" + acme + "&action=invoice.paid")) {
+    by_actor[Str(e.as_object().at("actor").as_object(), "id")] = e.as_object();
+  }
+  ASSERT_EQ(by_actor.size(), 2u);
+  EXPECT_EQ(Str(by_actor[member_id], "publisher"), "apikey:" + key_id);
+  EXPECT_TRUE(by_actor[member_id].at("created_skewed").as_bool());
+  EXPECT_EQ(Str(by_actor["customer-7"], "publisher"), "apikey:" + key_id);
+  EXPECT_FALSE(by_actor["customer-7"].at("created_skewed").as_bool());
+  // A product's service credential may name staff (support acting in the product); it is
+  // written down as that credential's.
+  const auto product_token = ServiceToken(client(), "certifai");
+  HttpClient product("127.0.0.1", server_->port(), product_token);
+  auto by_product = product.Post(
+      "/audit", R"({"product":"certifai","action":"support.login","crud":"c","actor":{"id":")" +
+                    staff_id + R"("},"group":{"id":")" + acme + R"("}})");
+  ASSERT_EQ(by_product.status, 201) << by_product.body;
+  auto support = Search("tenant_id=" + acme + "&action=support.login");
+  ASSERT_EQ(support.size(), 1u);
+  EXPECT_EQ(Str(support[0].as_object(), "publisher"), "client:certifai");
+  // The platform's own events say so.
+  auto own = Search("tenant_id=" + acme + "&action=tenant.create");
+  ASSERT_FALSE(own.empty());
+  EXPECT_EQ(Str(own[0].as_object(), "publisher"), "platform");
+  // The chain still verifies: the publisher is part of what it hashes.
+  auto verify = client().Get("/audit/verify?tenant_id=" + acme);
+  EXPECT_EQ(verify.status, 200);
+  EXPECT_NE(verify.body.find("\"ok\":true"), std::string::npos) << verify.body;
+}
+
 TEST_P(AuditTest, EachCallerSeesWhatItReaches) {
   const auto acme = Str(CreateTenant("acme"), "id");
   const auto globex = Str(CreateTenant("globex"), "id");
