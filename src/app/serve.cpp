@@ -160,6 +160,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   options.header_limit = config.max_header_bytes;
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.drain_timeout = std::chrono::milliseconds(config.drain_timeout_ms);
+  options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
   http::Server server(
       options, [&](http::Request& r) { return api.Handle(r); },
       [&](const http::Exchange& x) { api.Observe(x); },
@@ -182,6 +184,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   jobs::Runner runner(api.job_queue(), {.workers = config.job_workers});
   api.RegisterJobs(runner);
   api.metrics().AddCollector([&runner](std::string& out) { runner.WriteMetrics(out); });
+  api.metrics().AddCollector([&server](std::string& out) { server.WriteMetrics(out); });
   try {
     api.engine().EnsureSchedules();
   } catch (const std::exception& e) {

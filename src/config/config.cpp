@@ -28,6 +28,12 @@ constexpr Setting kSettings[] = {
      "largest request body accepted (413 above)"},
     {"max_header_bytes", "BREAKPILOT_MAX_HEADER_BYTES", "--max-header-bytes",
      "largest request header block accepted (431 above)"},
+    {"max_connections", "BREAKPILOT_MAX_CONNECTIONS", "--max-connections",
+     "open client connections at most (0: the descriptor limit less a reserve); when full, the "
+     "one idle longest is closed"},
+    {"max_connections_per_address", "BREAKPILOT_MAX_CONNECTIONS_PER_ADDRESS",
+     "--max-connections-per-address",
+     "open connections from one client address at most (0: no limit; raise it behind a proxy)"},
     {"read_timeout_ms", "BREAKPILOT_READ_TIMEOUT_MS", "--read-timeout-ms",
      "time allowed for each request read, idle keep-alive included"},
     {"drain_timeout_ms", "BREAKPILOT_DRAIN_TIMEOUT_MS", "--drain-timeout-ms",
@@ -190,6 +196,10 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     // Up to 1 MiB, Go's net/http default: fields are copied straight into our Request, so no
     // per-field length limit of Beast's field container applies (http/wire.hpp).
     return ParseNumber<std::size_t>(key, v, c.max_header_bytes, 1024, std::size_t{1} << 20);
+  else if (key == "max_connections")
+    return ParseNumber<std::size_t>(key, v, c.max_connections, 0, 1'000'000);
+  else if (key == "max_connections_per_address")
+    return ParseNumber<std::size_t>(key, v, c.max_connections_per_address, 0, 1'000'000);
   else if (key == "read_timeout_ms")
     return ParseNumber(key, v, c.read_timeout_ms, 100, 3'600'000);
   else if (key == "drain_timeout_ms")

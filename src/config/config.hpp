@@ -30,6 +30,8 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   int db_pool_size = 12;  // an export reads on two while it streams
   std::size_t max_body_bytes = std::size_t{1} << 20;      // 1 MiB
   std::size_t max_header_bytes = std::size_t{128} << 10;  // 128 KiB: a 100 KB token is a 401
+  std::size_t max_connections = 0;                        // 0: the descriptor limit less a reserve
+  std::size_t max_connections_per_address = 256;
   int read_timeout_ms = 30'000;
   int drain_timeout_ms = 10'000;
   std::string log_level = "info";

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -11,6 +13,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/crypto.hpp"
@@ -72,17 +75,41 @@ constexpr std::size_t kKeptBufferBytes = std::size_t{64} << 10;
 
 using Clock = std::chrono::steady_clock;
 
-struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+struct Connection : std::enable_shared_from_this<Connection> {
+  Connection(tcp::socket s, std::string peer) : socket(std::move(s)), remote(std::move(peer)) {}
   tcp::socket socket;
+  const std::string remote;  // the peer's address, for the per-address count
   // When the pending read or write is cut off. Timeouts are lazy: setting one is a store, and
   // the context's sweeper cancels what is overdue (see Sweep). A timer per operation would cost
   // a timer-queue insertion, a removal and a cancelled wait for every read and every write.
   Clock::time_point deadline = Clock::time_point::max();
   bool busy = false;  // true while a request is being handled
+  // Since when it waits for its next request (steady clock ns; 0 while it handles or writes
+  // one): read by the acceptor to choose whom to close when the server is full.
+  std::atomic<std::int64_t> waiting_since{0};
 
   void ExpiresAfter(std::chrono::milliseconds d) { deadline = Clock::now() + d; }
 };
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// The descriptor limit, raised to its hard limit first (the usual soft limit, 1024, is far
+// below what a server holds), less a reserve for the database, files and outbound calls.
+std::size_t ConnectionsTheDescriptorsAllow() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 1024 - 64;
+  if (r.rlim_cur < r.rlim_max) {
+    rlimit raised = r;
+    raised.rlim_cur = r.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) r = raised;
+  }
+  const auto limit = static_cast<std::size_t>(std::min<rlim_t>(r.rlim_cur, 1'000'000));
+  const std::size_t reserve = std::max<std::size_t>(64, limit / 10);
+  return limit > reserve + 16 ? limit - reserve : 16;
+}
 
 // One io_context, run by exactly one thread, and what lives on it: a connection's coroutine, its
 // socket and its deadline never need a strand or a lock.
@@ -116,7 +143,11 @@ struct Server::Impl {
   tcp::acceptor acceptor{ioc};
   std::atomic<bool> stopping{false};
   std::atomic<int> deferred_in_flight{0};  // jobs on a WorkPool that will post back to a context
-  std::mutex connections_mutex;
+  std::size_t max_connections = 0;         // the effective cap
+  // Guards `connections`, `per_address` and the counters below.
+  mutable std::mutex connections_mutex;
+  std::unordered_map<std::string, std::size_t> per_address;
+  std::uint64_t refused_total = 0, refused_per_address = 0, evicted = 0, accept_errors = 0;
   std::set<std::shared_ptr<Connection>> connections;
   asio::steady_timer drain_timer{ioc};
 
@@ -128,6 +159,13 @@ struct Server::Impl {
         contexts(MakeContexts(options.io_threads)),
         ioc(contexts.front()->ioc) {
     for (auto& c : contexts) guards.push_back(asio::make_work_guard(c->ioc));
+    const std::size_t allowed = ConnectionsTheDescriptorsAllow();
+    max_connections =
+        options.max_connections == 0 ? allowed : std::min(options.max_connections, allowed);
+    if (options.max_connections > allowed) {
+      kLog.Warn("max_connections lowered to what the descriptor limit allows",
+                {{"asked", options.max_connections}, {"max_connections", allowed}});
+    }
     if (options.blocking_threads > 0) {
       blocking.emplace(static_cast<std::size_t>(options.blocking_threads));
     }
@@ -222,28 +260,85 @@ struct Server::Impl {
                    req.path);
   }
 
+  // Whether a new connection from `remote` may stay; at the total cap, the connection that has
+  // waited longest for a request is closed to make room. Under connections_mutex.
+  bool Admit(const std::string& remote) {
+    if (options.max_connections_per_address > 0 &&
+        per_address[remote] >= options.max_connections_per_address) {
+      ++refused_per_address;
+      return false;
+    }
+    if (connections.size() >= max_connections) {
+      Connection* oldest = nullptr;
+      std::int64_t since = 0;
+      for (const auto& c : connections) {
+        const std::int64_t w = c->waiting_since.load(std::memory_order_relaxed);
+        if (w != 0 && (oldest == nullptr || w < since)) {
+          oldest = c.get();
+          since = w;
+        }
+      }
+      // Chosen once: its next request (if it comes in time) finds its socket cancelled.
+      if (oldest == nullptr || !oldest->waiting_since.compare_exchange_strong(since, 0)) {
+        ++refused_total;
+        return false;
+      }
+      ++evicted;
+      asio::post(oldest->socket.get_executor(), [victim = oldest->shared_from_this()] {
+        beast::error_code ignored;  // it may have closed meanwhile
+        victim->socket.cancel(ignored);
+      });
+    }
+    ++per_address[remote];
+    return true;
+  }
+
   asio::awaitable<void> Accept() {
+    auto pause = std::chrono::milliseconds(10);
+    std::int64_t last_warning_ns = 0;
+    std::uint64_t errors_since_warning = 0;
     for (;;) {
       auto& target = *contexts[next_context++ % contexts.size()];
       auto [ec, socket] =
           co_await acceptor.async_accept(target.ioc, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping.load()) co_return;
-        // Out of descriptors or similar: say so, and give the process a moment to recover
-        // instead of spinning on the same error.
-        kLog.Warn("accept failed", {{"error", ec.message()}});
-        asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
-        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        // Out of descriptors or similar: say so (at most every 10 s), and give the process a
+        // moment to recover, longer each time, instead of spinning on the same error.
+        {
+          std::lock_guard lock(connections_mutex);
+          ++accept_errors;
+        }
+        ++errors_since_warning;
+        if (NowNs() - last_warning_ns > 10'000'000'000) {
+          kLog.Warn("accept failed", {{"error", "cannot accept a connection: " + ec.message()},
+                                      {"failures", errors_since_warning},
+                                      {"open_connections", OpenConnections()}});
+          last_warning_ns = NowNs();
+          errors_since_warning = 0;
+        }
+        asio::steady_timer wait(ioc, pause);
+        co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+        pause = std::min(pause * 2, std::chrono::milliseconds(1000));
         continue;
       }
+      pause = std::chrono::milliseconds(10);
       beast::error_code ignored;  // a peer that already went away must not end the accept loop
-      socket.set_option(tcp::no_delay(true), ignored);
-      socket.non_blocking(true, ignored);  // for WriteWhole's direct write
-      auto conn = std::make_shared<Connection>(std::move(socket));
+      const auto peer = socket.remote_endpoint(ignored);
+      std::string remote = ignored ? std::string() : peer.address().to_string();
+      auto conn = std::make_shared<Connection>(std::move(socket), std::move(remote));
+      bool admitted = false;
       {
         std::lock_guard lock(connections_mutex);
-        connections.insert(conn);
+        admitted = Admit(conn->remote);
+        if (admitted) connections.insert(conn);
       }
+      if (!admitted) {  // shed: the peer sees the connection closed
+        conn->socket.close(ignored);
+        continue;
+      }
+      conn->socket.set_option(tcp::no_delay(true), ignored);
+      conn->socket.non_blocking(true, ignored);  // for WriteWhole's direct write
       asio::co_spawn(target.ioc, Serve(target, conn), [this, conn](const std::exception_ptr& e) {
         if (e) {
           try {
@@ -254,8 +349,17 @@ struct Server::Impl {
         }
         std::lock_guard lock(connections_mutex);
         connections.erase(conn);
+        if (auto it = per_address.find(conn->remote);
+            it != per_address.end() && --it->second == 0) {
+          per_address.erase(it);
+        }
       });
     }
+  }
+
+  std::size_t OpenConnections() const {
+    std::lock_guard lock(connections_mutex);
+    return connections.size();
   }
 
   // What the parser does not fill: the peer, the request id and the trace context.
@@ -312,8 +416,7 @@ struct Server::Impl {
     const Registration registration(context, conn.get());
     beast::flat_buffer buffer;
     beast::error_code ec;
-    const tcp::endpoint remote = conn->socket.remote_endpoint(ec);
-    const std::string remote_ip = remote.address().to_string();
+    const std::string& remote_ip = conn->remote;
     for (;;) {
       if (stopping.load()) break;
       // A large header once must not stay allocated for the connection's lifetime.
@@ -323,9 +426,11 @@ struct Server::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       conn->ExpiresAfter(options.read_timeout);
+      conn->waiting_since.store(NowNs(), std::memory_order_relaxed);
       auto [read_ec, n] = co_await bhttp::async_read(conn->socket, buffer, parser,
                                                      asio::as_tuple(asio::use_awaitable));
       (void)n;
+      conn->waiting_since.store(0, std::memory_order_relaxed);
       if (read_ec) {
         Response problem;
         if (read_ec == bhttp::error::body_limit) {
@@ -513,6 +618,32 @@ void Server::Listen() {
 
 unsigned short Server::port() const {
   return impl_->acceptor.local_endpoint().port();
+}
+
+std::size_t Server::max_connections() const {
+  return impl_->max_connections;
+}
+
+void Server::WriteMetrics(std::string& out) const {
+  std::lock_guard lock(impl_->connections_mutex);
+  const auto line = [&out](std::string_view name, std::string_view labels, std::uint64_t v) {
+    out.append(name).append(labels).append(" ").append(std::to_string(v)).append("\n");
+  };
+  out += "# HELP breakpilot_http_connections Open client connections (and the cap).\n";
+  out += "# TYPE breakpilot_http_connections gauge\n";
+  line("breakpilot_http_connections", "", impl_->connections.size());
+  line("breakpilot_http_connections_max", "", impl_->max_connections);
+  out +=
+      "# HELP breakpilot_http_connections_shed_total Connections closed at accept (the server or "
+      "the address was full) or closed to make room (the one idle longest).\n";
+  out += "# TYPE breakpilot_http_connections_shed_total counter\n";
+  line("breakpilot_http_connections_shed_total", "{reason=\"full\"}", impl_->refused_total);
+  line("breakpilot_http_connections_shed_total", "{reason=\"per_address\"}",
+       impl_->refused_per_address);
+  line("breakpilot_http_connections_shed_total", "{reason=\"idle_evicted\"}", impl_->evicted);
+  out += "# HELP breakpilot_http_accept_errors_total Failed accepts (out of descriptors).\n";
+  out += "# TYPE breakpilot_http_accept_errors_total counter\n";
+  line("breakpilot_http_accept_errors_total", "", impl_->accept_errors);
 }
 
 void Server::Run() {

@@ -29,6 +29,14 @@ struct ServerOptions {
   std::size_t body_limit = std::size_t{1} << 20;      // 1 MiB
   std::chrono::milliseconds read_timeout{30'000};     // before every read, idle keep-alive too
   std::chrono::milliseconds drain_timeout{10'000};    // graceful stop bound
+  // Open connections at most: 0 takes the process's descriptor limit less a reserve for the
+  // database, files and outbound calls (more is lowered to that). At the cap, the connection
+  // that has waited longest for a request is closed to make room; if every one is busy, the
+  // new one is.
+  std::size_t max_connections = 0;
+  // Open connections from one address at most (0: no limit); beyond it a new one is closed at
+  // once. Behind a proxy every client shares the proxy's address: raise it, or set 0.
+  std::size_t max_connections_per_address = 256;
 };
 
 // Called with every answered request (for the access log and metrics), on the I/O thread, just
@@ -55,6 +63,9 @@ class Server {
   unsigned short port() const;  // the bound port (useful with port 0)
   void Run();                   // serves until Stop() has drained
   void Stop();                  // thread-safe, idempotent, callable from a signal handler thread
+  std::size_t max_connections() const;  // the effective cap (ServerOptions::max_connections)
+  // Prometheus text: open connections, and those refused or closed to make room, by reason.
+  void WriteMetrics(std::string& out) const;
 
  private:
   struct Impl;
