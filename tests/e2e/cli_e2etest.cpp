@@ -80,7 +80,7 @@ TEST_P(CliStoreTest, TenantCommandsWorkOnTheDatabase) {
   const std::string dbflag = " --database '" + db.url() + "'";
   auto migrate = Cli("migrate" + dbflag);
   ASSERT_EQ(migrate.code, 0) << migrate.out;
-  EXPECT_NE(migrate.out.find("\"schema_version\":5"), std::string::npos) << migrate.out;
+  EXPECT_NE(migrate.out.find("\"schema_version\":6"), std::string::npos) << migrate.out;
 
   auto created = Cli("tenant create --slug acme --name 'Acme GmbH'" + dbflag);
   ASSERT_EQ(created.code, 0) << created.out;
