@@ -2,25 +2,27 @@
 # Usage: scripts/run.sh BINARY HOST:PORT DATABASE_URL
 # Starts the platform on its embedded default with demo data. The staff token comes from
 # BREAKPILOT_ADMIN_TOKEN, or is generated once and kept in var/admin-token (mode 600).
+# BREAKPILOT_VAR_DIR (default var) holds the generated token and passwords.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$1 ADDR=$2 DB=$3
-mkdir -p var
+VAR=${BREAKPILOT_VAR_DIR:-var}
+mkdir -p "$VAR"
 if [ -z "${BREAKPILOT_ADMIN_TOKEN:-}" ]; then
-  if [ ! -s var/admin-token ]; then
-    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 40 > var/admin-token)
+  if [ ! -s "$VAR/admin-token" ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 40 > "$VAR/admin-token")
   fi
-  BREAKPILOT_ADMIN_TOKEN=$(cat var/admin-token)
+  BREAKPILOT_ADMIN_TOKEN=$(cat "$VAR/admin-token")
 fi
 export BREAKPILOT_ADMIN_TOKEN
 # Sign-in passwords for the seeded users, generated once like the token.
 for f in admin-password demo-password; do
-  if [ ! -s var/$f ]; then
-    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 24 > var/$f)
+  if [ ! -s "$VAR/$f" ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 24 > "$VAR/$f")
   fi
 done
-BREAKPILOT_SEED_ADMIN_PASSWORD=$(cat var/admin-password) \
-BREAKPILOT_SEED_DEMO_PASSWORD=$(cat var/demo-password) \
+BREAKPILOT_SEED_ADMIN_PASSWORD=$(cat "$VAR/admin-password") \
+BREAKPILOT_SEED_DEMO_PASSWORD=$(cat "$VAR/demo-password") \
   "$BIN" demo seed --database "$DB" > /dev/null
 cat <<MSG
 
@@ -30,10 +32,10 @@ cat <<MSG
   Staff token:  $BREAKPILOT_ADMIN_TOKEN
 
   Sign in (built-in identity, OAuth 2 password grant at /oauth/token):
-    staff admin:              admin       / $(cat var/admin-password)
-    demo tenant's IT_ADMIN:   demo-admin  / $(cat var/demo-password)
+    staff admin:              admin       / $(cat "$VAR/admin-password")
+    demo tenant's IT_ADMIN:   demo-admin  / $(cat "$VAR/demo-password")
     curl -s http://$ADDR/oauth/token -d grant_type=password -d username=admin \\
-         --data-urlencode password=$(cat var/admin-password)
+         --data-urlencode password=$(cat "$VAR/admin-password")
 
   Try it:
     curl -s -X POST http://$ADDR/tenants -H "Authorization: Bearer $BREAKPILOT_ADMIN_TOKEN" \\
@@ -41,8 +43,9 @@ cat <<MSG
     curl -s http://$ADDR/tenants -H "Authorization: Bearer $BREAKPILOT_ADMIN_TOKEN"
 
   Mail (trial confirmations, reminders, final exports) is written as .eml files to var/mail/;
-  give --smtp-url smtp://host:587 to send it. The nightly demo reset calls the sample products'
-  hosts, which are not reachable from here: it fails, is audited and retried.
+  give --smtp-url smtp://host:587 to send it. The sample products live elsewhere
+  (*.breakpilot.com): on this development machine the lifecycle does not call them
+  (product_hosts: loopback), so demo resets and offboarding skip them.
 
   Stop with Ctrl-C (the server drains in-flight requests first).
 

@@ -60,4 +60,13 @@ void Logger::Write(LogLevel level, std::string_view msg, const boost::json::obje
   std::fflush(stderr);
 }
 
+std::string ErrorText(const std::exception& e) {
+  std::string s = e.what();
+  if (const auto at = s.find(" ["); at != std::string::npos && !s.empty() && s.back() == ']' &&
+                                    s.find(" at /", at) != std::string::npos) {
+    s.erase(at);
+  }
+  return s;
+}
+
 }  // namespace breakpilot

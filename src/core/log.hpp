@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 void SetLogLevel(LogLevel level);
 bool ParseLogLevel(std::string_view text, LogLevel& out);
+
+// An exception's message for a log line or a stored error, in words only: Boost's system_error
+// appends where it was thrown (" [asio.netdb:1 at /usr/include/boost/asio/...:84 in function
+// ...]"), and no log line or answer may carry source paths or library internals.
+std::string ErrorText(const std::exception& e);
 
 class Logger {
  public:

@@ -21,6 +21,27 @@ Error Unavailable(const std::string& url, const std::string& why) {
                "cannot reach " + url + ": " + why};
 }
 
+// What went wrong, in our words: a Boost exception's what() names Boost's source file, line and
+// function ("[asio.netdb:1 at /usr/include/boost/asio/...:84 in function ...]"), which must
+// reach neither a log nor an answer. The error code's own message is plain words.
+std::string Describe(const boost::system::error_code& ec, const ClientRequest& in) {
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
+      ec == asio::error::no_data || ec == asio::error::no_recovery) {
+    return "the host name does not resolve";
+  }
+  if (ec == beast::error::timeout) {
+    return "no answer within " + std::to_string(in.timeout.count()) + " s";
+  }
+  if (ec == bhttp::error::body_limit) {
+    return "the answer is larger than " + std::to_string(in.max_body) + " bytes";
+  }
+  if (ec.category() == asio::error::get_ssl_category() ||
+      ec.category() == asio::ssl::error::get_stream_category()) {
+    return "the TLS handshake failed (" + ec.message() + ")";
+  }
+  return ec.message();
+}
+
 template <class Stream>
 Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& in, const std::string& host,
                                 const std::string& target) {
@@ -90,8 +111,10 @@ Result<ClientResponse> Fetch(const ClientRequest& in) {
     beast::error_code ignored;
     stream.shutdown(ignored);
     return out;
-  } catch (const std::exception& e) {
-    return Unavailable(in.url, e.what());
+  } catch (const boost::system::system_error& e) {
+    return Unavailable(in.url, Describe(e.code(), in));
+  } catch (const std::exception&) {
+    return Unavailable(in.url, "the call failed");
   }
 }
 

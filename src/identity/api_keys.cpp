@@ -459,7 +459,7 @@ void ApiKeyService::FlushLastUsed() {
       for (const auto& [id, at] : batch) s.Execute(kTouchKey, {id, FormatStorage(at)});
     });
   } catch (const std::exception& e) {
-    kLog.Warn("last_used_at not written", {{"keys", batch.size()}, {"error", e.what()}});
+    kLog.Warn("last_used_at not written", {{"keys", batch.size()}, {"error", ErrorText(e)}});
   }
 }
 

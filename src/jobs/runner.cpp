@@ -82,7 +82,7 @@ void Runner::Work() {
       MaybeReclaim();
       jobs = queue_.Claim(options_.batch);
     } catch (const std::exception& e) {
-      kLog.Error("claiming jobs failed", {{"error", e.what()}});
+      kLog.Error("claiming jobs failed", {{"error", ErrorText(e)}});
     }
     // A job claimed in a batch may wait behind a slow one: once a good part of its lease has
     // gone, make sure it is still ours before doing anything outside the database.
@@ -109,15 +109,15 @@ void Runner::Run(const Job& job, bool renew_first) {
     stats.completed.fetch_add(1, std::memory_order_relaxed);
   } catch (const LeaseLost& e) {
     stats.lost.fetch_add(1, std::memory_order_relaxed);
-    kLog.Warn("job lease lost", {{"job", job.id}, {"kind", job.kind}, {"error", e.what()}});
+    kLog.Warn("job lease lost", {{"job", job.id}, {"kind", job.kind}, {"error", ErrorText(e)}});
   } catch (const std::exception& e) {
     stats.failed.fetch_add(1, std::memory_order_relaxed);
     const bool dead = job.attempts >= job.max_attempts;
     kLog.Write(
         dead ? LogLevel::kError : LogLevel::kWarn, dead ? "job dead" : "job failed",
-        {{"job", job.id}, {"kind", job.kind}, {"attempt", job.attempts}, {"error", e.what()}});
+        {{"job", job.id}, {"kind", job.kind}, {"attempt", job.attempts}, {"error", ErrorText(e)}});
     try {
-      queue_.Fail(job, e.what());
+      queue_.Fail(job, ErrorText(e));
     } catch (const std::exception& e2) {
       kLog.Error("recording a job failure failed", {{"job", job.id}, {"error", e2.what()}});
     }
@@ -180,7 +180,7 @@ void Runner::WriteMetrics(std::string& out) {
     out += "breakpilot_jobs{state=\"running\"} " + std::to_string(c.running) + "\n";
     out += "breakpilot_jobs{state=\"dead\"} " + std::to_string(c.dead) + "\n";
   } catch (const std::exception& e) {
-    kLog.Warn("job counts unavailable", {{"error", e.what()}});
+    kLog.Warn("job counts unavailable", {{"error", ErrorText(e)}});
   }
 }
 
@@ -193,7 +193,7 @@ void Runner::RefreshCounts(std::chrono::seconds max_age) {
   try {
     Recount();
   } catch (const std::exception& e) {
-    kLog.Warn("job counts unavailable", {{"error", e.what()}});
+    kLog.Warn("job counts unavailable", {{"error", ErrorText(e)}});
   }
 }
 

@@ -263,6 +263,19 @@ void Engine::Offboard(jobs::JobContext& ctx) {
     if (product == nullptr) {
       throw std::runtime_error("product " + sub.product_id + " is not in the catalog");
     }
+    if (!products_.Reachable(*product)) {  // never called from here: it holds nothing of ours
+      ctx.Checkpoint([&](Session& s) {
+        s.Execute(kStoreProductExport,
+                  {id, sub.product_id, "application/json",
+                   Base64Encode(R"({"not_called":"this product is not on this machine"})"),
+                   FormatStorage(clock_.Now())});
+        audit::Record(s, clock_, kSystem,
+                      {id, "tenant.product_not_called", 'r', "product", sub.product_id,
+                       sub.product_id + " is not on this machine (product_hosts: loopback): " +
+                           "no export asked for, no data to delete"});
+      });
+      continue;
+    }
     auto data = products_.Export(*product, id);
     if (!data) throw std::runtime_error(data.error().detail);
     ctx.Checkpoint([&](Session& s) {
@@ -321,6 +334,12 @@ void Engine::Offboard(jobs::JobContext& ctx) {
     const catalog::Manifest* product = catalog_.Find(sub.product_id);
     if (product == nullptr) {
       throw std::runtime_error("product " + sub.product_id + " is not in the catalog");
+    }
+    if (!products_.Reachable(*product)) {
+      ctx.Checkpoint([&](Session& s) {
+        s.Execute(kMarkProductDeleted, {id, sub.product_id, FormatStorage(clock_.Now())});
+      });
+      continue;
     }
     if (auto r = products_.DeleteData(*product, id); !r) {
       throw std::runtime_error(r.error().detail);
@@ -399,7 +418,10 @@ void Engine::DemoReset(jobs::JobContext& ctx) {
   db_.Read([&](Session& s) { demo = tenants::store::SelectTenantBySlug(s, "demo"); });
   std::vector<std::string> failed;
   std::string first_error;
+  std::size_t reset = 0;
   for (const auto& product : catalog_.products()) {
+    if (!products_.Reachable(product)) continue;  // not on this machine: said once at start
+    ++reset;
     const std::string fixture =
         ReadFile(settings_.catalog_dir + "/" + product.id + "/demo/seed.json");
     if (auto r = products_.DemoReset(product, fixture); !r) {
@@ -426,8 +448,8 @@ void Engine::DemoReset(jobs::JobContext& ctx) {
   ctx.Complete([&](Session& s) {
     audit::Record(s, clock_, kSystem,
                   {tenant_id, "demo.reset", 'u', "demo", "demo",
-                   "demo tenant reset on " + std::to_string(catalog_.products().size()) +
-                       " products (scheduled for " + Field(p, "scheduled_for") + ")"});
+                   "demo tenant reset on " + std::to_string(reset) + " products (scheduled for " +
+                       Field(p, "scheduled_for") + ")"});
   });
 }
 

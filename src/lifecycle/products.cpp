@@ -1,5 +1,7 @@
 #include "lifecycle/products.hpp"
 
+#include <boost/url/parse.hpp>
+
 namespace breakpilot::lifecycle {
 namespace {
 
@@ -18,6 +20,19 @@ Error Refused(const catalog::Manifest& product, const std::string& what, int sta
 constexpr std::size_t kMaxExportBytes = std::size_t{64} << 20;
 
 }  // namespace
+
+bool IsLoopbackUrl(std::string_view url) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u || (u->scheme() != "http" && u->scheme() != "https")) return false;
+  const std::string host(u->host());
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  if (u->host_type() != boost::urls::host_type::ipv4) return false;
+  return host.rfind("127.", 0) == 0;
+}
+
+bool ProductClient::Reachable(const catalog::Manifest& product) const {
+  return hosts_ == ProductHosts::kAny || IsLoopbackUrl(product.base_url);
+}
 
 Result<http::ClientResponse> ProductClient::Call(const catalog::Manifest& product,
                                                  std::string method, const std::string& path,

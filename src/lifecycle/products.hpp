@@ -26,10 +26,19 @@ struct ProductExport {
 // A product's bearer token for one call.
 using TokenSource = std::function<Result<std::string>(const std::string& product_id)>;
 
+// Which products the platform calls: on a development machine only those whose base URL is on
+// this machine (loopback), so a fresh `make run` with the sample catalog (whose products live
+// at *.breakpilot.com) never reaches out to the internet; in production every product.
+enum class ProductHosts { kLoopback, kAny };
+
 class ProductClient {
  public:
-  ProductClient(http::Fetcher fetch, TokenSource token)
-      : fetch_(std::move(fetch)), token_(std::move(token)) {}
+  ProductClient(http::Fetcher fetch, TokenSource token, ProductHosts hosts = ProductHosts::kAny)
+      : fetch_(std::move(fetch)), token_(std::move(token)), hosts_(hosts) {}
+
+  // Whether `product` is called at all; a product that is not is skipped by the lifecycle (its
+  // demo reset, export and data deletion), not failed and retried.
+  bool Reachable(const catalog::Manifest& product) const;
 
   Result<ProductExport> Export(const catalog::Manifest& product, const std::string& tenant_id);
   Result<Ok> DeleteData(const catalog::Manifest& product, const std::string& tenant_id);
@@ -43,6 +52,10 @@ class ProductClient {
 
   http::Fetcher fetch_;
   TokenSource token_;
+  ProductHosts hosts_;
 };
+
+// True for http(s) URLs whose host is localhost, 127.0.0.0/8 or [::1].
+bool IsLoopbackUrl(std::string_view url);
 
 }  // namespace breakpilot::lifecycle

@@ -138,10 +138,10 @@ void Mailer::SendJob(jobs::JobContext& ctx) {
   } catch (const PermanentFailure& e) {
     // The server refused the address for good: a hard bounce.
     ctx.Complete([&](storage::Session& s) {
-      s.Execute(kMarkMail, {id, "failed", std::nullopt, e.what()});
-      SuppressIn(s, system, to, SuppressReason::kBounce, e.what());
+      s.Execute(kMarkMail, {id, "failed", std::nullopt, ErrorText(e)});
+      SuppressIn(s, system, to, SuppressReason::kBounce, ErrorText(e));
     });
-    kLog.Warn("mail refused for good", {{"outbox_id", id}, {"error", e.what()}});
+    kLog.Warn("mail refused for good", {{"outbox_id", id}, {"error", ErrorText(e)}});
     return;
   }
   ctx.Complete([&](storage::Session& s) {

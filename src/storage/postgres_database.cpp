@@ -229,7 +229,7 @@ class PgListener {
         try {
           deliver_(payload);
         } catch (const std::exception& e) {
-          kLog.Error("event listener callback failed", {{"error", e.what()}});
+          kLog.Error("event listener callback failed", {{"error", ErrorText(e)}});
         }
       }
     }

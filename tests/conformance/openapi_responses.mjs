@@ -77,6 +77,9 @@ for (const line of lines) {
   const template = matchTemplate(x.path);
   const where = `${x.method} ${x.path} -> ${x.status}`;
   const op = template && METHODS.includes(method) ? doc.paths[template][method] : undefined;
+  // No answer carries our source paths, file:line or a library's type names (issue 21).
+  const leak = /\/usr\/include\/|boost::|std::|__cxx11|\.(cpp|hpp|ipp):\d/.exec(x.body || '');
+  if (leak) failures.push(`${where}: the answer carries '${leak[0]}'`);
   // A 5xx is a failure, except a 503 the operation documents (a full queue: retry later).
   if (x.status >= 500 && !(x.status === 503 && op?.responses?.['503'])) {
     failures.push(`${where}: a 5xx answer`);

@@ -207,6 +207,19 @@ ServerProcess::ServerProcess(const std::string& database_url, std::vector<std::s
   port_ = std::stoi(url.substr(url.rfind(':') + 1));
 }
 
+ServerProcess::~ServerProcess() {
+  std::istringstream log(Log());
+  for (std::string line; std::getline(log, line);) {
+    for (const char* leak : {"/usr/include/", "boost::", "std::", "__cxx11",
+                             ".cpp:", ".hpp:", ".ipp:", BREAKPILOT_SOURCE_DIR "/src/"}) {
+      if (line.find(leak) != std::string::npos) {
+        ADD_FAILURE() << "a server log line carries '" << leak << "': " << line.substr(0, 600);
+        break;
+      }
+    }
+  }
+}
+
 namespace {
 
 // The directories MakeTempDir made in this test process, removed when it exits (each test runs
