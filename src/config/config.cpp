@@ -81,6 +81,9 @@ constexpr Setting kSettings[] = {
      "development or production (production refuses test-only switches)"},
     {"enable_test_clock", "BREAKPILOT_ENABLE_TEST_CLOCK", "--enable-test-clock",
      "open POST /internal/clock to move the platform's clock forward (tests only)", false, true},
+    {"product_hosts", "BREAKPILOT_PRODUCT_HOSTS", "--product-hosts",
+     "which products the lifecycle calls: loopback (only those on this machine; the default in "
+     "development) or any (the default in production)"},
     {"mail_from", "BREAKPILOT_MAIL_FROM", "--mail-from", "sender of platform mail"},
     {"mail_dir", "BREAKPILOT_MAIL_DIR", "--mail-dir",
      "without smtp_url, mail is written here as .eml files"},
@@ -212,6 +215,8 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
     c.environment = v;
   else if (key == "enable_test_clock")
     return ParseBool(key, v, c.enable_test_clock);
+  else if (key == "product_hosts")
+    c.product_hosts = v;
   else if (key == "mail_from")
     c.mail_from = v;
   else if (key == "mail_dir")
@@ -330,6 +335,10 @@ std::optional<std::string> Validate(Config& c) {
   if (c.environment == "production" && c.public_url.rfind("https://", 0) != 0) {
     return "public_url: production needs the https:// URL clients use (token issuer, links in "
            "mail: RFC 8058 wants HTTPS)";
+  }
+  if (c.product_hosts.empty()) c.product_hosts = c.environment == "production" ? "any" : "loopback";
+  if (c.product_hosts != "loopback" && c.product_hosts != "any") {
+    return "product_hosts: want loopback or any";
   }
   if (c.enable_test_clock && c.environment == "production") {
     return "enable_test_clock: refused in production (it lets staff move the clock)";

@@ -55,6 +55,7 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string oidc_audience = "breakpilot";
   std::string environment = "development";
   bool enable_test_clock = false;
+  std::string product_hosts;  // loopback or any; empty: loopback in development, any in production
   std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
   std::string mail_dir = "var/mail";
   std::string smtp_url;  // empty: .eml files in mail_dir

@@ -254,7 +254,7 @@ struct Server::Impl {
   }
 
   static Response Failed(const Request& req, const std::exception& e) {
-    kLog.Error("handler failed", {{"error", e.what()}, {"request_id", req.request_id}});
+    kLog.Error("handler failed", {{"error", ErrorText(e)}, {"request_id", req.request_id}});
     return Problem(500, "internal", "Internal error",
                    "the server failed to handle the request; request id " + req.request_id,
                    req.path);
@@ -344,7 +344,7 @@ struct Server::Impl {
           try {
             std::rethrow_exception(e);
           } catch (const std::exception& ex) {
-            kLog.Error("connection failed", {{"error", ex.what()}});
+            kLog.Error("connection failed", {{"error", ErrorText(ex)}});
           }
         }
         std::lock_guard lock(connections_mutex);
@@ -530,7 +530,7 @@ struct Server::Impl {
         try {
           more = res.stream(piece);
         } catch (const std::exception& e) {
-          failure = e.what();
+          failure = ErrorText(e);
         }
       };
       if (blocking) {

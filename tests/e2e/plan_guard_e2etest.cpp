@@ -94,9 +94,8 @@ TEST_P(PlanGuardTest, ATrialHasThreeProjectsAndFiveSeats) {
   for (int i = 1; i <= 5; ++i) {
     CreateUser(client(), "member" + std::to_string(i), {}, id, {"USER"});
   }
-  auto sixth = client().Post(
-      "/users", R"({"username":"member6","memberships":[{"tenant_id":")" + id +
-                    R"(","org_roles":["USER"]}]})");
+  auto sixth = client().Post("/users", R"({"username":"member6","memberships":[{"tenant_id":")" +
+                                           id + R"(","org_roles":["USER"]}]})");
   EXPECT_EQ(sixth.status, 403) << sixth.body;
   EXPECT_EQ(Type(sixth), "trial-limit-reached");
   EXPECT_EQ(Str(Json(sixth), "limit"), "seats");
