@@ -266,20 +266,85 @@ std::unique_ptr<SqliteConnection> SqliteDatabase::Open() const {
 
 void SqliteDatabase::Write(const std::function<void(Session&)>& fn) {
   MayBlock();
+  PendingWrite me{.fn = &fn};
+  {
+    std::unique_lock lock(queue_mutex_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (batch_running_) {
+        queue_cv_.wait(lock);
+        continue;
+      }
+      // Nobody is committing: this thread runs the next batch, which holds its own call unless
+      // more than kMaxBatch wait before it (then it runs another one after).
+      batch_running_ = true;
+      std::vector<PendingWrite*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      RunBatch(batch);
+      lock.lock();
+      ++stats_.commits;
+      stats_.writes += batch.size();
+      for (auto* w : batch) w->done = true;
+      batch_running_ = false;
+      queue_cv_.notify_all();  // the callers of this batch, and whoever runs the next one
+    }
+  }
+  if (me.error) std::rethrow_exception(me.error);
+  for (const auto& p : me.events) Deliver(p);
+}
+
+void SqliteDatabase::RunBatch(std::vector<PendingWrite*>& batch) {
   std::lock_guard lock(write_mutex_);
-  writer_->Exec("BEGIN IMMEDIATE");
+  const auto fail_all = [&](const std::exception_ptr& e) {
+    for (auto* w : batch) {
+      if (!w->error) w->error = e;
+      w->events.clear();
+    }
+  };
   try {
-    fn(*writer_);
+    writer_->Exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    fail_all(std::current_exception());
+    return;
+  }
+  bool broken = false;  // a savepoint could not be rolled back: the transaction is lost
+  for (auto* w : batch) {
+    if (broken) break;
+    try {
+      writer_->Exec("SAVEPOINT write_call");
+      (*w->fn)(*writer_);
+      writer_->Exec("RELEASE write_call");
+      w->events = writer_->TakePending();
+    } catch (...) {
+      w->error = std::current_exception();
+      writer_->TakePending();
+      try {
+        writer_->Exec("ROLLBACK TO write_call");
+        writer_->Exec("RELEASE write_call");
+      } catch (...) {
+        broken = true;
+      }
+    }
+  }
+  try {
+    if (broken) throw DatabaseError("a write could not be undone alone; the batch was rolled back");
     writer_->Exec("COMMIT");
   } catch (...) {
-    writer_->TakePending();
+    fail_all(std::current_exception());
     try {
       writer_->Exec("ROLLBACK");
     } catch (...) {
     }
-    throw;
   }
-  for (const auto& p : writer_->TakePending()) Deliver(p);
+}
+
+SqliteDatabase::CommitStats SqliteDatabase::commit_stats() const {
+  std::lock_guard lock(queue_mutex_);
+  return stats_;
 }
 
 std::uint64_t SqliteDatabase::Subscribe(Listener fn) {
