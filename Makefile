@@ -35,11 +35,13 @@ test: setup format-check build-debug
 	@bash scripts/with-postgres.sh env BREAKPILOT_REQUIRE_PG=1 \
 	  ctest --test-dir $(DEBUG_DIR) --output-on-failure -j $(JOBS) --timeout 600
 
-## bench: wrk against the release build and nginx, then the 10M-event audit bench; figures into docs/PERFORMANCE.md
+## bench: wrk against the release build and nginx, the 10M-event audit bench, the job queue, the write path; figures into docs/PERFORMANCE.md
 ## PostgreSQL gets shared_buffers = 25% of RAM, the documentation's starting value for a dedicated server
 bench: build
 	@BREAKPILOT_PG_SETTINGS="-c shared_buffers=$$(awk '/MemTotal/ {print int($$2 / 4096)}' /proc/meminfo)MB" \
 	  bash scripts/with-postgres.sh bash -c 'bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot" && bash bench/audit_bench.sh "$(BUILD_DIR)/breakpilot" "$(BUILD_DIR)/audit_gen" && bash bench/jobs_bench.sh "$(BUILD_DIR)/jobs_bench"'
+	@# The write path on a PostgreSQL with its durable defaults (the one above runs with fsync off).
+	@BREAKPILOT_PG_SETTINGS="-c fsync=on" bash scripts/with-postgres.sh bash bench/write_bench.sh "$(BUILD_DIR)/breakpilot"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

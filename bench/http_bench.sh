@@ -247,11 +247,8 @@ orow() {  # LABEL KEY: the same, one core each, after its nginx row
 
 CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
 {
-  echo "# Performance"
-  echo
-  echo "Written by \`make bench\` (bench/http_bench.sh). Figures are ratios against ceilings measured"
-  echo "on the same machine in the same run; absolute numbers move with the machine. No test asserts"
-  echo "on timing."
+  echo "<!-- http:begin -->"
+  echo "## HTTP (bench/http_bench.sh)"
   echo
   echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- Machine: $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
@@ -263,8 +260,6 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "- \"Alternated slices\" rows (the identity loads, and the tenant read one core each): ${SLICES:-30}"
   echo "  one-second runs of nginx and of the load, alternated; the share is the ratio of their mean"
   echo "  req/s (see bench/http_bench.sh, paired)"
-  echo
-  echo "## HTTP"
   echo
   echo "| workload | req/s | p50 ms | p99 ms | vs nginx | non-2xx |"
   echo "|---|---|---|---|---|---|"
@@ -292,14 +287,14 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   [ -n "${PGB:-}" ] && echo "PostgreSQL ceiling in the same run: \`pgbench -S -c 8 -j 2\` $(printf '%.0f' "$PGB") tps (select-only, one statement per transaction)."
   echo
   if [ -n "$REVOCATION" ]; then
-    echo "## Revocation across replicas"
+    echo "### Revocation across replicas"
     echo
     echo "Two servers on one PostgreSQL; a key verified (and cached) on B is revoked through A; B is"
     echo "polled until it refuses the key (tests/e2e/replicas_e2etest.cpp). Delay after the DELETE"
     echo "returned, five runs, ms:$REVOCATION (seed target: under 60 s; our aim: under 1 s)."
     echo
   fi
-  echo "## Process"
+  echo "### Process"
   echo
   echo "| store | start to ready (in process) | start to first /readyz 200 (outside) | idle RSS | RSS after load |"
   echo "|---|---|---|---|---|"
@@ -311,7 +306,7 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "Start to ready (in process) is from main() to the listening socket, migrations and catalog"
   echo "load included, on a fresh database; the outside figure adds process start and one HTTP round trip."
   echo
-  echo "## Targets (issue 2), checked against this run"
+  echo "### Targets (issue 2), checked against this run"
   echo
   read -r g_rps _ g_p99 _ <<<"${R[sqlite,get]}"
   verdict() { python3 -c "print('met' if $1 else 'missed')"; }
@@ -337,7 +332,7 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   echo "| idle RSS <= 30 MB | $(( ${R[sqlite,idle_rss_kb]} / 1024 )) MiB | $(verdict "${R[sqlite,idle_rss_kb]} <= 30 * 1024") |"
   echo "| start to ready <= 300 ms on SQLite | $(python3 -c "print(round(${R[sqlite,ready_us]}/1000,1))") ms | $(verdict "${R[sqlite,ready_us]} <= 300000") |"
   echo
-  echo "## Targets (issue 3), checked against this run"
+  echo "### Targets (issue 3), checked against this run"
   echo
   echo "| target | this run | verdict |"
   echo "|---|---|---|"
@@ -363,19 +358,7 @@ CPU=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
   done
   read -r t_rps _ _ _ <<<"${R[sqlite,token]}"
   echo "| token issuance on $(nproc) cores, beside Keycloak's published 120 client-credential grants/s per vCPU ($(( 120 * $(nproc) ))/s here) | $(printf '%.0f' "$t_rps")/s | $(verdict "$t_rps >= 120 * $(nproc)") |"
-  echo
-  cat bench/NOTES.md
-} > "$WORK/performance.md"
-# Keep the audit section (bench/audit_bench.sh writes it) where it was.
-python3 - "$WORK/performance.md" <<'PY'
-import re, sys
-new = open(sys.argv[1]).read()
-try:
-    old = open('docs/PERFORMANCE.md').read()
-except FileNotFoundError:
-    old = ''
-kept = [m.group(0).rstrip('\n') for m in
-        re.finditer(r'<!-- (\w+):begin -->.*?<!-- \1:end -->\n?', old, flags=re.S)]
-open('docs/PERFORMANCE.md', 'w').write('\n\n'.join([new.rstrip('\n')] + kept) + '\n')
-PY
-cat docs/PERFORMANCE.md
+  echo "<!-- http:end -->"
+} > "$WORK/section.md"
+python3 bench/write_section.py http "$WORK/section.md"
+cat "$WORK/section.md"

@@ -60,12 +60,14 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
       ingestor_(db, clock),
       queue_(db, clock, options_.jobs),
       mailer_(db, clock, options_.mail_transport, options_.mail_from),
-      products_(options_.fetch,
-                [this](const std::string& product) -> Result<std::string> {
-                  auto t = issuer_.PlatformToken(product);
-                  if (!t) return std::move(t).error();
-                  return t->access_token;
-                }),
+      products_(
+          options_.fetch,
+          [this](const std::string& product) -> Result<std::string> {
+            auto t = issuer_.PlatformToken(product);
+            if (!t) return std::move(t).error();
+            return t->access_token;
+          },
+          options_.product_hosts),
       engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
       password_pool_("password",
@@ -139,6 +141,14 @@ void Api::RegisterJobs(jobs::Runner& runner) {
   engine_.Register(runner);
 }
 
+std::vector<std::string> Api::ProductsNotCalled() const {
+  std::vector<std::string> out;
+  for (const auto& p : catalog_.products()) {
+    if (!products_.Reachable(p)) out.push_back(p.id);
+  }
+  return out;
+}
+
 void Api::SetPublicUrl(std::string url) {
   if (oidc_login_) oidc_login_->SetPublicUrl(url);
   mailer_.SetPublicUrl(url);
@@ -191,7 +201,19 @@ http::Response Api::Handle(http::Request& req) {
 
 std::optional<http::Response> Api::HandleInline(http::Request& req) {
   http::Match m = router_.Find(req.method, req.path);
-  if (!m.route || !m.route->memory_first) return std::nullopt;
+  if (!m.route) return std::nullopt;
+  if (options_.inline_reads) {
+    // SQLite: a read is local and takes microseconds, cheaper here than a thread hop; writes
+    // go to the pool, to be committed together.
+    const bool read = req.method == "GET" || req.method == "HEAD";
+    if (!read && !m.route->memory_first) return std::nullopt;
+    req.route = m.route->name;
+    req.path_params = std::move(m.params);
+    http::Response res = m.route->handler(req);
+    res.Finally(SetNoSniff);
+    return res;
+  }
+  if (!m.route->memory_first) return std::nullopt;
   req.route = m.route->name;
   req.path_params = std::move(m.params);
   try {

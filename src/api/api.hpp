@@ -78,6 +78,10 @@ struct ApiOptions {
   std::string admin_token;  // the bootstrap staff token (compared by SHA-256, constant time)
   std::string docs_dir;     // swagger-ui-dist, for GET /
   bool access_log = true;
+  // Reads (GET, HEAD) are answered on the I/O thread, writes on the blocking pool, where they
+  // meet in SQLite's group commit (storage/sqlite_database.hpp). Set on SQLite, whose reads are
+  // local and take microseconds.
+  bool inline_reads = false;
   std::string public_url;  // our issuer URL; empty: http://<listen address>, set by SetPublicUrl
   std::chrono::seconds token_ttl{900};
   identity::PasswordCost password_cost{};
@@ -100,6 +104,7 @@ struct ApiOptions {
   std::shared_ptr<mail::Transport> mail_transport;  // null: mail stays queued (unit tests)
   std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
   lifecycle::EngineSettings lifecycle{};
+  lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                         // audit exports built at once (429 beyond)
@@ -113,8 +118,9 @@ class Api {
   ~Api();
 
   http::Response Handle(http::Request& req);
-  // For a route marked memory_first: its answer when it needs no wait (core/memory_only.hpp),
-  // nullopt when the request must go to Handle on the blocking pool (or is no such route).
+  // For a route marked memory_first: its answer when it needs no wait (core/memory_only.hpp);
+  // with inline_reads, any GET or HEAD's answer; nullopt when the request must go to Handle on
+  // the blocking pool (or is no such route).
   std::optional<http::Response> HandleInline(http::Request& req);
   void Observe(const http::Exchange& exchange);
   const http::Router& router() const { return router_; }
@@ -133,6 +139,8 @@ class Api {
   void RegisterJobs(jobs::Runner& runner);
   jobs::Queue& job_queue() { return queue_; }
   lifecycle::Engine& engine() { return engine_; }
+  // The catalog's products the lifecycle does not call (ProductHosts::kLoopback), for the banner.
+  std::vector<std::string> ProductsNotCalled() const;
 
  private:
   void AddSystemRoutes();

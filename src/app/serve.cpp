@@ -18,6 +18,7 @@
 #include "lifecycle/test_clock.hpp"
 #include "mail/transport.hpp"
 #include "storage/migrations.hpp"
+#include "storage/sqlite_database.hpp"
 #include "tenants/tenant_service.hpp"
 
 namespace breakpilot::app {
@@ -42,7 +43,7 @@ std::unique_ptr<storage::Database> OpenMigrated(const config::Config& config) {
     }
     audit::SealUnchained(*db);  // events recorded before 0003 join their chains
   } catch (const std::exception& e) {
-    kLog.Error("database unavailable", {{"error", e.what()}});
+    kLog.Error("database unavailable", {{"error", ErrorText(e)}});
     return nullptr;
   }
   return db;
@@ -83,7 +84,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
                                                                    .ca_file = config.smtp_ca_file});
     }
   } catch (const std::exception& e) {
-    kLog.Error("mail transport unavailable", {{"error", e.what()}});
+    kLog.Error("mail transport unavailable", {{"error", ErrorText(e)}});
     return 1;
   }
   auto catalog = catalog::LoadCatalog(config.catalog_dir);
@@ -109,6 +110,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
             .admin_token = config.admin_token,
             .docs_dir = config.docs_dir,
             .access_log = config.access_log,
+            .inline_reads = db->dialect() == storage::Dialect::kSqlite,
             .public_url = config.public_url,
             .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
             .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
@@ -132,6 +134,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
                           .demo_reset_zone = config.demo_reset_zone,
                           .demo_reset_hour = config.demo_reset_hour,
                           .demo_reset_minute = config.demo_reset_minute},
+            .product_hosts = config.product_hosts == "any" ? lifecycle::ProductHosts::kAny
+                                                           : lifecycle::ProductHosts::kLoopback,
             .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
                      .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
             .trial_requests_per_hour = config.trial_requests_per_hour,
@@ -139,7 +143,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
             .test_clock = test_clock.get()},
         *db, clock, *catalog);
   } catch (const std::exception& e) {
-    kLog.Error("cannot start the API", {{"error", e.what()}});
+    kLog.Error("cannot start the API", {{"error", ErrorText(e)}});
     return 1;
   }
   api::Api& api = *api_holder;
@@ -147,14 +151,17 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   options.host = config.host;
   options.port = config.port;
   options.io_threads = config.threads;
-  // SQLite answers from local memory in microseconds: a thread hop costs more than it saves.
-  // PostgreSQL waits on the network: a pool keeps the I/O threads free meanwhile.
+  // PostgreSQL waits on the network: a pool keeps the I/O threads free meanwhile. On SQLite,
+  // reads answer from local memory in microseconds on the I/O threads (inline_reads), and writes
+  // go to the pool, where many wait together for SQLite's one writer and are committed
+  // together (group commit): two I/O threads alone would never offer it more than two.
+  // The SQLite pool is larger: its threads mostly wait for a commit, and the more wait, the more
+  // each commit holds (64 connections of POST /tenants on 2 cores: 8 threads, 2 writes per
+  // commit, 1,500/s; 64 threads, 19 per commit, 2,400/s; bench/NOTES.md).
   options.blocking_threads = config.blocking_threads;
   if (options.blocking_threads < 0) {
-    options.blocking_threads =
-        db->dialect() == storage::Dialect::kSqlite
-            ? 0
-            : 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    options.blocking_threads = (db->dialect() == storage::Dialect::kSqlite ? 32 : 4) * cores;
   }
   options.body_limit = config.max_body_bytes;
   options.header_limit = config.max_header_bytes;
@@ -169,7 +176,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   try {
     server.Listen();
   } catch (const std::exception& e) {
-    kLog.Error("cannot listen", {{"listen", config.listen}, {"error", e.what()}});
+    kLog.Error("cannot listen", {{"listen", config.listen}, {"error", ErrorText(e)}});
     return 1;
   }
   const std::string host =
@@ -185,18 +192,35 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   api.RegisterJobs(runner);
   api.metrics().AddCollector([&runner](std::string& out) { runner.WriteMetrics(out); });
   api.metrics().AddCollector([&server](std::string& out) { server.WriteMetrics(out); });
+  if (auto* sqlite = dynamic_cast<storage::SqliteDatabase*>(db.get())) {
+    api.metrics().AddCollector([sqlite](std::string& out) {
+      const auto c = sqlite->commit_stats();
+      out +=
+          "# HELP breakpilot_sqlite_commits_total Write transactions committed (group commit: "
+          "each holds one or more write calls).\n";
+      out += "# TYPE breakpilot_sqlite_commits_total counter\n";
+      out += "breakpilot_sqlite_commits_total " + std::to_string(c.commits) + "\n";
+      out += "# HELP breakpilot_sqlite_writes_total Write calls committed or refused.\n";
+      out += "# TYPE breakpilot_sqlite_writes_total counter\n";
+      out += "breakpilot_sqlite_writes_total " + std::to_string(c.writes) + "\n";
+    });
+  }
   try {
     api.engine().EnsureSchedules();
   } catch (const std::exception& e) {
-    kLog.Error("cannot schedule the nightly demo reset", {{"error", e.what()}});
+    kLog.Error("cannot schedule the nightly demo reset", {{"error", ErrorText(e)}});
     return 1;
   }
   if (config.job_workers > 0) runner.Start();
+  boost::json::array not_called;
+  for (const auto& id : api.ProductsNotCalled()) not_called.emplace_back(id);
   kLog.Info("listening", {{"url", "http://" + host + ":" + std::to_string(server.port())},
                           {"database", db->Describe()},
                           {"mail", transport->Describe()},
                           {"job_workers", config.job_workers},
                           {"products", catalog->products().size()},
+                          // Said once, here: the lifecycle skips these (product_hosts).
+                          {"products_not_called", std::move(not_called)},
                           {"ready_us", ready_us},
                           {"version", BREAKPILOT_VERSION}});
 
@@ -212,7 +236,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
         api.Maintain();
         runner.RefreshCounts();
       } catch (const std::exception& e) {
-        kLog.Error("maintenance failed", {{"error", e.what()}});
+        kLog.Error("maintenance failed", {{"error", ErrorText(e)}});
       }
       lock.lock();
     }

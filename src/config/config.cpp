@@ -21,7 +21,8 @@ constexpr Setting kSettings[] = {
     {"docs_dir", "BREAKPILOT_DOCS_DIR", "--docs-dir", "swagger-ui-dist directory for GET /"},
     {"threads", "BREAKPILOT_THREADS", "--threads", "I/O threads (0: one per core)"},
     {"blocking_threads", "BREAKPILOT_BLOCKING_THREADS", "--blocking-threads",
-     "request handler pool (-1: auto = none on SQLite, 4 per core on PostgreSQL; 0: none)"},
+     "request handler pool (-1: auto = 32 per core on SQLite, where writes wait together for a "
+     "group commit, 4 per core on PostgreSQL; 0: none, everything on the I/O threads)"},
     {"db_pool_size", "BREAKPILOT_DB_POOL_SIZE", "--db-pool-size",
      "database connections (more than twice max_exports)"},
     {"max_body_bytes", "BREAKPILOT_MAX_BODY_BYTES", "--max-body-bytes",

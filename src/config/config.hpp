@@ -24,10 +24,9 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string admin_token;
   std::string catalog_dir = BREAKPILOT_SOURCE_DIR "/data/catalog";
   std::string docs_dir = BREAKPILOT_SOURCE_DIR "/node_modules/swagger-ui-dist";
-  int threads = 0;  // io threads; 0 = one per core
-  int blocking_threads =
-      -1;                 // handler pool; -1 = auto (none on SQLite, 4 per core on PG), 0 = none
-  int db_pool_size = 12;  // an export reads on two while it streams
+  int threads = 0;            // io threads; 0 = one per core
+  int blocking_threads = -1;  // handler pool; -1 = auto (32 per core on SQLite, 4 on PG), 0 = none
+  int db_pool_size = 12;      // an export reads on two while it streams
   std::size_t max_body_bytes = std::size_t{1} << 20;      // 1 MiB
   std::size_t max_header_bytes = std::size_t{128} << 10;  // 128 KiB: a 100 KB token is a 401
   std::size_t max_connections = 0;                        // 0: the descriptor limit less a reserve

@@ -17,6 +17,8 @@ namespace {
 
 class DurabilityTest : public E2eTest {};
 
+// 32 writers at once, so that on SQLite their creates are committed in groups (several per
+// transaction): none is acknowledged before its group's commit, so none is lost.
 TEST_P(DurabilityTest, SigkillDuringCreatesLosesNoAcknowledgedTenant) {
   std::mutex mutex;
   std::vector<std::string> acknowledged;
@@ -24,7 +26,7 @@ TEST_P(DurabilityTest, SigkillDuringCreatesLosesNoAcknowledgedTenant) {
   std::atomic<int> attempts{0};
   std::vector<std::thread> writers;
   const int port = server_->port();
-  for (int w = 0; w < 4; ++w) {
+  for (int w = 0; w < 32; ++w) {
     writers.emplace_back([&, w] {
       HttpClient c("127.0.0.1", port, ServerProcess::kToken);
       for (int i = 0; !stop.load(); ++i) {
@@ -45,17 +47,20 @@ TEST_P(DurabilityTest, SigkillDuringCreatesLosesNoAcknowledgedTenant) {
       }
     });
   }
-  while (true) {  // kill once a fair number of creates has been acknowledged
+  // Kill once a fair number of creates has been acknowledged (or after two minutes, which
+  // the assertion below then reports).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(mutex);
-      if (acknowledged.size() >= 150) break;
+      if (acknowledged.size() >= 300) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   server_->Kill();
   stop.store(true);
   for (auto& t : writers) t.join();
-  ASSERT_GE(acknowledged.size(), 150u);
+  ASSERT_GE(acknowledged.size(), 300u);
 
   server_ = std::make_unique<ServerProcess>(db_->url());
   HttpClient after("127.0.0.1", server_->port(), ServerProcess::kToken);

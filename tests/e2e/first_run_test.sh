@@ -16,9 +16,10 @@ BIN=$1
 SECONDS_TO_WATCH=${2:-30}
 WORK=$(mktemp -d /tmp/breakpilot-first-run.XXXXXX)
 SERVER=""
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
-  [ -n "$SERVER" ] && kill -KILL "$SERVER" 2>/dev/null || true
-  [ -n "${BREAKPILOT_KEEP_TEST_DIRS:-}" ] || rm -rf "$WORK"
+  if [ -n "$SERVER" ]; then kill -KILL "$SERVER" 2>/dev/null || true; fi
+  if [ -z "${BREAKPILOT_KEEP_TEST_DIRS:-}" ]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 fail() { echo "first run: $*" >&2; exit 1; }
