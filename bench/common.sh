@@ -2,7 +2,8 @@
 # the array PIDS, both cleaned up on exit; `start_nginx [WORKERS]` then runs nginx answering
 # `return 200` on a free loopback port (the HTTP ceiling of this machine) with WORKERS worker
 # processes (one per core by default), sets NGINX_PORT and NGINX_PID, and returns once nginx
-# answers; several can run side by side; `post_lua` writes a static wrk script for one POST.
+# answers; several can run side by side; `post_lua` writes a static wrk script for one POST;
+# `unique_post_lua` one whose every request carries a fresh name; `to_ms` reads wrk's times.
 # shellcheck shell=bash
 
 bench_cleanup() {
@@ -51,4 +52,28 @@ wrk.body = '$3'
 wrk.headers["Content-Type"] = "$2"
 wrk.headers["Authorization"] = $auth
 LUA
+}
+
+# unique_post_lua FILE PATH CONTENT_TYPE BODY: a wrk script that POSTs BODY to PATH with every
+# `%s` in BODY replaced by a name no other request of the run uses (thread, random, counter),
+# so each request creates something new (a tenant's slug, a made-up username). The
+# Authorization header given to wrk with -H goes along.
+unique_post_lua() {
+  cat > "$1" <<LUA
+local counter = 0
+local id = 0
+function setup(thread) id = id + 1; thread:set("tid", id) end
+function init(args) math.randomseed(os.time() + tid * 7919) end
+request = function()
+  counter = counter + 1
+  local name = string.format("b%d-%d-%d", tid, math.random(1, 1000000000), counter)
+  return wrk.format("POST", "$2", {["Content-Type"] = "$3", ["Authorization"] = wrk.headers["Authorization"]},
+                    (string.gsub('$4', "%%s", name)))
+end
+LUA
+}
+
+# to_ms TIME: wrk's 1.23ms, 812.00us or 1.02s in milliseconds.
+to_ms() {
+  python3 -c "import sys,re; v=sys.argv[1]; n=float(re.match(r'[0-9.]+',v).group()); u=v[len(re.match(r'[0-9.]+',v).group()):]; print(round(n*{'us':0.001,'ms':1,'s':1000}[u],3))" "$1"
 }

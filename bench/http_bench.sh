@@ -28,9 +28,6 @@ wrk_run() {
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${non2xx:-0}"
 }
-to_ms() {  # wrk prints 1.23ms, 812.00us, 1.02s
-  python3 -c "import sys,re; v=sys.argv[1]; n=float(re.match(r'[0-9.]+',v).group()); u=v[len(re.match(r'[0-9.]+',v).group()):]; print(round(n*{'us':0.001,'ms':1,'s':1000}[u],3))" "$1"
-}
 
 # nginx: the HTTP ceiling of this machine. One worker per core, beside the server with one I/O
 # thread per core, wrk sharing the cores with both; and one worker, for the "one core each" runs
@@ -64,18 +61,7 @@ cpu_ticks() {  # PID... -> user + system clock ticks of these processes so far
   echo "$t"
 }
 
-cat > "$WORK/post.lua" <<'LUA'
-local counter = 0
-local id = 0
-function setup(thread) id = id + 1; thread:set("tid", id) end
-function init(args) math.randomseed(os.time() + tid * 7919) end
-request = function()
-  counter = counter + 1
-  local slug = string.format("b%d-%d-%d", tid, math.random(1, 1000000000), counter)
-  return wrk.format("POST", "/tenants", {["Content-Type"] = "application/json", ["Authorization"] = wrk.headers["Authorization"]},
-                    '{"slug":"' .. slug .. '","name":"Bench tenant"}')
-end
-LUA
+unique_post_lua "$WORK/post.lua" /tenants application/json '{"slug":"%s","name":"Bench tenant"}'
 
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 

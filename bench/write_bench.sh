@@ -25,9 +25,6 @@ TOKEN=bench-staff-token-0123456789
 source bench/common.sh
 bench_scratch breakpilot-write-bench
 
-to_ms() {  # wrk prints 1.23ms, 812.00us, 1.02s
-  python3 -c "import sys,re; v=sys.argv[1]; n=float(re.match(r'[0-9.]+',v).group()); u=v[len(re.match(r'[0-9.]+',v).group()):]; print(round(n*{'us':0.001,'ms':1,'s':1000}[u],3))" "$1"
-}
 # wrk_run URL THREADS CONNS [SCRIPT] -> "rps p50_ms p99_ms non2xx"
 wrk_run() {
   local args=(-t"$2" -c"$3" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN")
@@ -53,30 +50,9 @@ start_server() {  # BINARY DB_URL [FLAG...] -> SERVER_PID SERVER_PORT
 stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; }
 metric() { curl -sf "http://127.0.0.1:$SERVER_PORT/metrics" | awk -v m="$1" '$1==m {print $2}'; }
 
-cat > "$WORK/post.lua" <<'LUA'
-local counter = 0
-local id = 0
-function setup(thread) id = id + 1; thread:set("tid", id) end
-function init(args) math.randomseed(os.time() + tid * 7919) end
-request = function()
-  counter = counter + 1
-  local slug = string.format("w%d-%d-%d", tid, math.random(1, 1000000000), counter)
-  return wrk.format("POST", "/tenants", {["Content-Type"] = "application/json", ["Authorization"] = wrk.headers["Authorization"]},
-                    '{"slug":"' .. slug .. '","name":"Bench tenant"}')
-end
-LUA
-cat > "$WORK/storm.lua" <<'LUA'
-local counter = 0
-local id = 0
-function setup(thread) id = id + 1; thread:set("tid", id) end
-function init(args) math.randomseed(os.time() + tid * 7919) end
-request = function()
-  counter = counter + 1
-  local user = string.format("nobody-%d-%d-%d", tid, math.random(1, 1000000000), counter)
-  return wrk.format("POST", "/oauth/token", {["Content-Type"] = "application/x-www-form-urlencoded"},
-                    "grant_type=password&username=" .. user .. "&password=not-the-password")
-end
-LUA
+unique_post_lua "$WORK/post.lua" /tenants application/json '{"slug":"%s","name":"Bench tenant"}'
+unique_post_lua "$WORK/storm.lua" /oauth/token application/x-www-form-urlencoded \
+  'grant_type=password&username=nobody-%s&password=not-the-password'
 
 declare -A R
 bench_writes() {  # NAME DB_URL
