@@ -263,10 +263,12 @@ struct Server::Impl {
   // Whether a new connection from `remote` may stay; at the total cap, the connection that has
   // waited longest for a request is closed to make room. Under connections_mutex.
   bool Admit(const std::string& remote) {
-    if (options.max_connections_per_address > 0 &&
-        per_address[remote] >= options.max_connections_per_address) {
-      ++refused_per_address;
-      return false;
+    if (options.max_connections_per_address > 0) {
+      const auto it = per_address.find(remote);
+      if (it != per_address.end() && it->second >= options.max_connections_per_address) {
+        ++refused_per_address;
+        return false;
+      }
     }
     if (connections.size() >= max_connections) {
       Connection* oldest = nullptr;
