@@ -77,12 +77,14 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> flag_values;
   std::map<std::string, CLI::Option*> flag_options;
   auto* serve = app.add_subcommand("serve", "Run the HTTP API (migrates the database first)");
+  const breakpilot::config::Config defaults;
   for (const auto& s : breakpilot::config::Settings()) {
     const std::string key(s.key);
-    flag_options[key] =
-        s.boolean
-            ? serve->add_flag(std::string(s.flag) + "{true}", flag_values[key], std::string(s.help))
-            : serve->add_option(std::string(s.flag), flag_values[key], std::string(s.help));
+    std::string help(s.help);
+    if (const auto d = s.Value(defaults); !s.secret && !d.empty()) help += " [default: " + d + "]";
+    help += " (env " + s.env() + ")";
+    flag_options[key] = s.boolean() ? serve->add_flag(s.flag() + "{true}", flag_values[key], help)
+                                    : serve->add_option(s.flag(), flag_values[key], help);
   }
 
   std::string database_flag;

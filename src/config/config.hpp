@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace breakpilot::config {
 
@@ -22,8 +23,10 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string listen = "127.0.0.1:8080";
   std::string database = "sqlite:var/breakpilot.db";
   std::string admin_token;
-  std::string catalog_dir = BREAKPILOT_SOURCE_DIR "/data/catalog";
-  std::string docs_dir = BREAKPILOT_SOURCE_DIR "/node_modules/swagger-ui-dist";
+  // Relative to the working directory (`make run` starts in the repository); a deployment sets
+  // both. Never the build machine's paths.
+  std::string catalog_dir = "data/catalog";
+  std::string docs_dir = "node_modules/swagger-ui-dist";
   int threads = 0;            // io threads; 0 = one per core
   int blocking_threads = -1;  // handler pool; -1 = auto (32 per core on SQLite, 4 on PG), 0 = none
   int db_pool_size = 12;      // an export reads on two while it streams
@@ -77,13 +80,46 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   int demo_reset_minute = 0;
 };
 
+// One setting, declared once (config.cpp, kSettings): its key in the YAML file, its help, the
+// Config member it sets, its bounds and a check of its value. Its environment variable
+// (BREAKPILOT_<KEY>) and its flag (--key-with-dashes) are derived from the key, the file, the
+// environment, the flags, --help and Validate all read this one entry.
+//
+//   Setting::Number("db_pool_size", "database connections", &Config::db_pool_size, 1, 1000),
+// What is wrong with a value beyond its type (a URL scheme, one of some words), or nullopt.
+using SettingCheck = std::optional<std::string> (*)(std::string_view value);
+
+struct SettingOptions {
+  bool secret = false;  // never printed (--help shows no default)
+  SettingCheck check = nullptr;
+};
+
 struct Setting {
-  std::string_view key;   // in the YAML file: "max_body_bytes"
-  std::string_view env;   // BREAKPILOT_MAX_BODY_BYTES
-  std::string_view flag;  // --max-body-bytes
+  using Field =
+      std::variant<std::string Config::*, int Config::*, std::size_t Config::*, bool Config::*>;
+  using Check = SettingCheck;
+  using Options = SettingOptions;
+
+  std::string_view key;
   std::string_view help;
-  bool secret = false;   // never printed
-  bool boolean = false;  // a flag that may stand alone: --seed-demo
+  Field field;
+  long long min = 0;  // numbers only
+  long long max = 0;
+  bool secret = false;
+  Check check = nullptr;
+
+  static Setting Text(std::string_view key, std::string_view help, std::string Config::*field,
+                      Options options = {});
+  static Setting Number(std::string_view key, std::string_view help, int Config::*field,
+                        long long min, long long max, Options options = {});
+  static Setting Number(std::string_view key, std::string_view help, std::size_t Config::*field,
+                        long long min, long long max, Options options = {});
+  static Setting Flag(std::string_view key, std::string_view help, bool Config::*field);
+
+  std::string env() const;   // BREAKPILOT_MAX_BODY_BYTES
+  std::string flag() const;  // --max-body-bytes
+  bool boolean() const { return std::holds_alternative<bool Config::*>(field); }
+  std::string Value(const Config& c) const;  // the value as text, as a file would give it
 };
 
 std::span<const Setting> Settings();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 
 namespace breakpilot::config {
 namespace {
@@ -17,15 +18,24 @@ TEST(ConfigTest, DefaultsValidate) {
   EXPECT_EQ(c.database, "sqlite:var/breakpilot.db");
 }
 
-TEST(ConfigTest, EverySettingHasAnEnvVarAndAFlag) {
+TEST(ConfigTest, EverySettingHasAnEnvVarAndAFlagAndItsDefaultReadsBack) {
+  std::set<std::string> keys;
   for (const auto& s : Settings()) {
-    EXPECT_EQ(s.env.substr(0, 11), "BREAKPILOT_") << s.key;
-    EXPECT_EQ(s.flag.substr(0, 2), "--") << s.key;
+    EXPECT_TRUE(keys.insert(std::string(s.key)).second) << s.key << " twice";
+    EXPECT_EQ(s.env().substr(0, 11), "BREAKPILOT_") << s.key;
+    EXPECT_EQ(s.flag().substr(0, 2), "--") << s.key;
+    EXPECT_FALSE(s.help.empty()) << s.key;
+    // Each default, written back through the setting, is accepted and changes nothing.
+    const Config defaults;
     Config c;
-    EXPECT_NE(ApplySetting(c, s.key, "\x01"),
-              std::optional<std::string>("unknown setting '" + std::string(s.key) + "'"))
-        << s.key << " is in the table but not applied";
+    EXPECT_EQ(ApplySetting(c, s.key, s.Value(defaults)), std::nullopt) << s.key;
+    EXPECT_EQ(s.Value(c), s.Value(defaults)) << s.key;
   }
+  EXPECT_EQ(Settings().size(), 50u) << "a setting was added or lost: update this count";
+  Setting flag = Settings()[0];
+  EXPECT_EQ(Setting::Number("max_body_bytes", "x", &Config::max_body_bytes, 1, 2).flag(),
+            "--max-body-bytes");
+  EXPECT_EQ(flag.env(), "BREAKPILOT_LISTEN");
 }
 
 TEST(ConfigTest, FileThenEnvironmentWithValidation) {

@@ -178,6 +178,7 @@ std::vector<std::string> ServerArgs(const std::string& database_url,
   const char* other = std::getenv("BREAKPILOT_TEST_BINARY");
   std::vector<std::string> args = {
       other ? other : BREAKPILOT_BINARY, "serve", "--database", database_url, "--threads", "2"};
+  args.insert(args.end(), {"--docs-dir", BREAKPILOT_SOURCE_DIR "/node_modules/swagger-ui-dist"});
   if (std::find(extra.begin(), extra.end(), "--catalog-dir") == extra.end()) {
     args.insert(args.end(), {"--catalog-dir", BREAKPILOT_SOURCE_DIR "/data/catalog"});
   }
