@@ -40,6 +40,7 @@
 #include "lifecycle/test_clock.hpp"
 #include "lifecycle/trial.hpp"
 #include "mail/outbox.hpp"
+#include "outbound/fetch.hpp"
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
@@ -99,8 +100,8 @@ struct ApiOptions {
   std::string oidc_client_id;
   std::string oidc_client_secret;
   std::string oidc_audience = "breakpilot";
-  identity::KeycloakSettings keycloak;  // base_url set: Keycloak mode (tenants get organizations)
-  http::Fetcher fetch = http::Fetch;    // outbound HTTP; a test may answer instead
+  identity::KeycloakSettings keycloak;    // base_url set: Keycloak mode (tenants get organizations)
+  outbound::Fetcher fetch = http::Fetch;  // outbound HTTP; a test may answer instead
   std::shared_ptr<mail::Transport> mail_transport;  // null: mail stays queued (unit tests)
   std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
   lifecycle::EngineSettings lifecycle{};

@@ -4,32 +4,14 @@
 
 #include "api/api.hpp"
 #include "core/crypto.hpp"
+#include "core/log.hpp"
 #include "http/problem.hpp"
+#include "storage/idempotency_store.hpp"
 
 namespace breakpilot::api {
 namespace {
 
-using storage::Query;
-
-constexpr std::int64_t kRetentionSeconds = std::int64_t{24} * 3600;
-constexpr std::int64_t kStaleInProgressSeconds = 60;
-
-constexpr Query kReserve{
-    "idempotency_reserve",
-    "INSERT INTO idempotency_keys (principal, key, method, path, request_hash, status, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (principal, key) DO NOTHING"};
-constexpr Query kSelect{"idempotency_select",
-                        "SELECT request_hash, status, response, created_at FROM idempotency_keys"
-                        " WHERE principal = $1 AND key = $2"};
-constexpr Query kTakeOver{
-    "idempotency_take_over",
-    "UPDATE idempotency_keys SET method = $3, path = $4, request_hash = $5, status = 0,"
-    " response = NULL, created_at = $6 WHERE principal = $1 AND key = $2 AND created_at = $7"};
-constexpr Query kComplete{
-    "idempotency_complete",
-    "UPDATE idempotency_keys SET status = $3, response = $4 WHERE principal = $1 AND key = $2"};
-constexpr Query kRelease{"idempotency_release",
-                         "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2"};
+const Logger kLog("api");
 
 bool ValidKey(std::string_view k) {
   if (k.empty() || k.size() > 255) return false;
@@ -97,59 +79,37 @@ http::Response WithIdempotency(storage::Database& db, const Clock& clock, const 
   // could be searched for the password.
   const std::string hash =
       Sha256Hex(req.method + "\n" + req.path + "\n" + WithoutSecrets(req.body, secrets));
-  const Timestamp now = clock.Now();
-  bool reserved = false;
-  std::optional<http::Response> early;
-  db.Write([&](storage::Session& s) {
-    if (s.Execute(kReserve, {principal, key, req.method, req.path, hash, FormatStorage(now)}) ==
-        1) {
-      reserved = true;
-      return;
-    }
-    auto row = s.FetchOne(kSelect, {principal, key});
-    if (!row) return;  // released between the two statements: run without a record
-    const auto created = ParseTimestamp(row->Text(3)).value_or(now);
-    const std::int64_t age = (now.micros - created.micros) / kMicrosPerSecond;
-    const bool expired = age >= kRetentionSeconds;
-    const bool stale = row->Int(1) == 0 && age >= kStaleInProgressSeconds;
-    if (expired || stale) {
-      reserved = s.Execute(kTakeOver, {principal, key, req.method, req.path, hash,
-                                       FormatStorage(now), row->Text(3)}) == 1;
-      if (!reserved) {
-        early = http::Problem(409, "idempotency-key-in-progress", "Request in progress",
-                              "a request with this Idempotency-Key is being processed; retry later",
-                              req.path);
-      }
-      return;
-    }
-    if (row->Text(0) != hash) {
-      early = http::Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
-                            "this Idempotency-Key was used with a different request; use a new key",
-                            req.path);
-      return;
-    }
-    if (row->Int(1) == 0) {
-      early = http::Problem(409, "idempotency-key-in-progress", "Request in progress",
-                            "a request with this Idempotency-Key is being processed; retry later",
-                            req.path);
-      return;
-    }
-    early = Replay(static_cast<int>(row->Int(1)), row->Text(2));
-  });
-  if (early) return *std::move(early);
-  if (!reserved) return run();
+  storage::IdempotencyStore store(db);
+  const auto claim = store.Reserve(principal, key, req.method, req.path, hash, clock.Now());
+  using Outcome = storage::IdempotencyStore::Outcome;
+  switch (claim.outcome) {
+    case Outcome::kNoRecord: return run();
+    case Outcome::kInProgress:
+      return http::Problem(409, "idempotency-key-in-progress", "Request in progress",
+                           "a request with this Idempotency-Key is being processed; retry later",
+                           req.path);
+    case Outcome::kReused:
+      return http::Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+                           "this Idempotency-Key was used with a different request; use a new key",
+                           req.path);
+    case Outcome::kAnswered: return Replay(claim.status, claim.stored);
+    case Outcome::kReserved: break;
+  }
+  // Releasing must not hide why the request failed: a second failure is logged, not thrown.
   const auto release = [&db, principal, key] {
-    db.Write([&](storage::Session& s) { s.Execute(kRelease, {principal, key}); });
+    try {
+      storage::IdempotencyStore(db).Release(principal, key);
+    } catch (const std::exception& e) {
+      kLog.Error("idempotency key not released", {{"error", ErrorText(e)}});
+    }
   };
   const auto complete = [&db, principal, key, secrets](const http::Response& res) {
-    db.Write([&](storage::Session& s) {
-      if (res.status >= 500) {
-        s.Execute(kRelease, {principal, key});
-      } else {
-        s.Execute(kComplete,
-                  {principal, key, std::to_string(res.status), StoreResponse(res, secrets)});
-      }
-    });
+    storage::IdempotencyStore records(db);
+    if (res.status >= 500) {
+      records.Release(principal, key);
+    } else {
+      records.Complete(principal, key, res.status, StoreResponse(res, secrets));
+    }
   };
   http::Response res;
   try {

@@ -5,7 +5,7 @@
 #include <regex>
 #include <set>
 
-#include "tenants/tenant.hpp"
+#include "catalog/plan.hpp"
 
 namespace breakpilot::catalog {
 namespace {
@@ -121,7 +121,7 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
   }
   m.plans = r.StringList(root, "plans", "plans", true);
   for (std::size_t i = 0; i < m.plans.size(); ++i) {
-    if (!tenants::ParsePlan(m.plans[i])) {
+    if (!ParsePlan(m.plans[i])) {
       r.Fail("plans[" + std::to_string(i) + "]",
              "must be one of free, starter, professional, enterprise");
     }

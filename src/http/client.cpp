@@ -24,7 +24,7 @@ Error Unavailable(const std::string& url, const std::string& why) {
 // What went wrong, in our words: a Boost exception's what() names Boost's source file, line and
 // function ("[asio.netdb:1 at /usr/include/boost/asio/...:84 in function ...]"), which must
 // reach neither a log nor an answer. The error code's own message is plain words.
-std::string Describe(const boost::system::error_code& ec, const ClientRequest& in) {
+std::string Describe(const boost::system::error_code& ec, const outbound::Request& in) {
   if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
       ec == asio::error::no_data || ec == asio::error::no_recovery) {
     return "the host name does not resolve";
@@ -43,8 +43,8 @@ std::string Describe(const boost::system::error_code& ec, const ClientRequest& i
 }
 
 template <class Stream>
-Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& in, const std::string& host,
-                                const std::string& target) {
+Result<outbound::Response> Exchange(Stream& stream, const outbound::Request& in,
+                                    const std::string& host, const std::string& target) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(in.method), target, 11};
   req.set(bhttp::field::host, host);
   req.set(bhttp::field::user_agent, "breakpilot/" BREAKPILOT_VERSION);
@@ -59,7 +59,7 @@ Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& in, const s
   parser.header_limit(64 * 1024);
   bhttp::read(stream, buffer, parser);
   auto& res = parser.get();
-  ClientResponse out;
+  outbound::Response out;
   out.status = static_cast<int>(res.result_int());
   for (const auto& f : res) out.headers.Add(f.name_string(), f.value());
   out.body = std::move(res.body());
@@ -68,7 +68,7 @@ Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& in, const s
 
 }  // namespace
 
-Result<ClientResponse> Fetch(const ClientRequest& in) {
+Result<outbound::Response> Fetch(const outbound::Request& in) {
   MayBlock();
   auto url = boost::urls::parse_absolute_uri(in.url);
   if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {

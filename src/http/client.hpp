@@ -6,37 +6,12 @@
 //   if (r && r->status == 200) Use(r->body);
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include "core/result.hpp"
-#include "http/message.hpp"
+#include "outbound/fetch.hpp"
 
 namespace breakpilot::http {
 
-struct ClientRequest {
-  std::string method = "GET";
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::chrono::milliseconds timeout{5000};  // the whole exchange
-  std::size_t max_body = std::size_t{1} << 20;
-};
-
-struct ClientResponse {
-  int status = 0;
-  Headers headers;
-  std::string body;
-};
-
-// kUnavailable on any transport failure (resolve, connect, TLS, timeout, oversized body);
-// kInvalidInput for a URL that is not absolute http(s).
-Result<ClientResponse> Fetch(const ClientRequest& request);
-
-// What components take, so tests can answer for the network.
-using Fetcher = std::function<Result<ClientResponse>(const ClientRequest&)>;
+// The implementation of the outbound port (outbound/fetch.hpp) over Beast.
+Result<outbound::Response> Fetch(const outbound::Request& request);
 
 }  // namespace breakpilot::http

@@ -9,27 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "core/headers.hpp"
+
 namespace breakpilot {
 class WorkPool;  // core/work_pool.hpp
 }
 
 namespace breakpilot::http {
 
-// Header names are ASCII tokens: compared case-insensitively, without a locale.
-bool HeaderNameEquals(std::string_view a, std::string_view b);
-
-// Header names keep their case; lookups are case-insensitive.
-class Headers {
- public:
-  void Add(std::string_view name, std::string_view value);
-  void Set(std::string_view name, std::string_view value);  // replaces
-  std::optional<std::string_view> Get(std::string_view name) const;
-  std::size_t Count(std::string_view name) const;
-  const std::vector<std::pair<std::string, std::string>>& all() const { return items_; }
-
- private:
-  std::vector<std::pair<std::string, std::string>> items_;
-};
+using breakpilot::HeaderNameEquals;
+using breakpilot::Headers;
 
 struct Request {
   std::string method;                                      // "GET"

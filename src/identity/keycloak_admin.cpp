@@ -18,7 +18,7 @@ Error Failed(std::string detail) {
                std::move(detail)};
 }
 
-std::string Describe(const http::ClientResponse& r) {
+std::string Describe(const outbound::Response& r) {
   std::string body = r.body.substr(0, 200);
   return "HTTP " + std::to_string(r.status) + (body.empty() ? "" : ": " + body);
 }
@@ -53,12 +53,12 @@ Result<std::string> KeycloakAdmin::Token() {
   return token_;
 }
 
-Result<http::ClientResponse> KeycloakAdmin::Call(const std::string& method, const std::string& path,
-                                                 const std::string& body,
-                                                 const std::string& content_type) {
+Result<outbound::Response> KeycloakAdmin::Call(const std::string& method, const std::string& path,
+                                               const std::string& body,
+                                               const std::string& content_type) {
   auto token = Token();
   if (!token) return std::move(token).error();
-  http::ClientRequest req{
+  outbound::Request req{
       .method = method,
       .url = settings_.base_url + "/admin/realms/" + Enc(settings_.realm) + path,
       .headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json"}},

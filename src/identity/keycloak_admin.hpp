@@ -16,7 +16,7 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
-#include "http/client.hpp"
+#include "outbound/fetch.hpp"
 
 namespace breakpilot::identity {
 
@@ -29,7 +29,7 @@ struct KeycloakSettings {
 
 class KeycloakAdmin {
  public:
-  KeycloakAdmin(KeycloakSettings settings, http::Fetcher fetch, const Clock& clock)
+  KeycloakAdmin(KeycloakSettings settings, outbound::Fetcher fetch, const Clock& clock)
       : settings_(std::move(settings)), fetch_(std::move(fetch)), clock_(clock) {}
 
   // The id of the organization for this tenant, created unless it exists.
@@ -40,11 +40,11 @@ class KeycloakAdmin {
 
  private:
   Result<std::string> Token();
-  Result<http::ClientResponse> Call(const std::string& method, const std::string& path,
-                                    const std::string& body, const std::string& content_type);
+  Result<outbound::Response> Call(const std::string& method, const std::string& path,
+                                  const std::string& body, const std::string& content_type);
 
   KeycloakSettings settings_;
-  http::Fetcher fetch_;
+  outbound::Fetcher fetch_;
   const Clock& clock_;
   std::mutex mu_;
   std::string token_;

@@ -15,8 +15,8 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
-#include "http/client.hpp"
 #include "identity/jwt.hpp"
+#include "outbound/fetch.hpp"
 
 namespace breakpilot::identity {
 
@@ -30,7 +30,7 @@ struct OidcMetadata {
 
 class OidcIssuer {
  public:
-  OidcIssuer(std::string issuer, http::Fetcher fetch, const Clock& clock)
+  OidcIssuer(std::string issuer, outbound::Fetcher fetch, const Clock& clock)
       : issuer_(std::move(issuer)), fetch_(std::move(fetch)), clock_(clock) {}
 
   const std::string& issuer() const { return issuer_; }
@@ -46,7 +46,7 @@ class OidcIssuer {
   Result<boost::json::object> GetJson(const std::string& url);
 
   std::string issuer_;
-  http::Fetcher fetch_;
+  outbound::Fetcher fetch_;
   const Clock& clock_;
   std::mutex mu_;
   std::optional<OidcMetadata> metadata_;

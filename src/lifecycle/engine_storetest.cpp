@@ -33,10 +33,10 @@ class DemoResetScheduleTest : public testing::StoreTest {
     tenants_ = std::make_unique<tenants::TenantService>(*db_, clock_);
     mailer_ = std::make_unique<mail::Mailer>(*db_, clock_, nullptr, "t <t@example.com>");
     products_ = std::make_unique<ProductClient>(
-        [this](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        [this](const outbound::Request& req) -> Result<outbound::Response> {
           std::lock_guard lock(mu_);
           calls_.push_back({req.url, clock_.Now()});
-          return http::ClientResponse{.status = 200};
+          return outbound::Response{.status = 200};
         },
         [](const std::string&) -> Result<std::string> { return std::string("token"); });
     engine_ = std::make_unique<Engine>(*db_, clock_, catalog_, *tenants_, *mailer_, *products_,

@@ -34,12 +34,12 @@ bool ProductClient::Reachable(const catalog::Manifest& product) const {
   return hosts_ == ProductHosts::kAny || IsLoopbackUrl(product.base_url);
 }
 
-Result<http::ClientResponse> ProductClient::Call(const catalog::Manifest& product,
-                                                 std::string method, const std::string& path,
-                                                 std::string body, std::size_t max_body) {
+Result<outbound::Response> ProductClient::Call(const catalog::Manifest& product, std::string method,
+                                               const std::string& path, std::string body,
+                                               std::size_t max_body) {
   auto token = token_(product.id);
   if (!token) return std::move(token).error();
-  http::ClientRequest req{
+  outbound::Request req{
       .method = std::move(method),
       .url = product.base_url + path,
       .headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json, */*"}},

@@ -14,7 +14,7 @@
 
 #include "catalog/manifest.hpp"
 #include "core/result.hpp"
-#include "http/client.hpp"
+#include "outbound/fetch.hpp"
 
 namespace breakpilot::lifecycle {
 
@@ -33,7 +33,7 @@ enum class ProductHosts { kLoopback, kAny };
 
 class ProductClient {
  public:
-  ProductClient(http::Fetcher fetch, TokenSource token, ProductHosts hosts = ProductHosts::kAny)
+  ProductClient(outbound::Fetcher fetch, TokenSource token, ProductHosts hosts = ProductHosts::kAny)
       : fetch_(std::move(fetch)), token_(std::move(token)), hosts_(hosts) {}
 
   // Whether `product` is called at all; a product that is not is skipped by the lifecycle (its
@@ -46,11 +46,10 @@ class ProductClient {
   Result<Ok> DemoReset(const catalog::Manifest& product, const std::string& fixture);
 
  private:
-  Result<http::ClientResponse> Call(const catalog::Manifest& product, std::string method,
-                                    const std::string& path, std::string body,
-                                    std::size_t max_body);
+  Result<outbound::Response> Call(const catalog::Manifest& product, std::string method,
+                                  const std::string& path, std::string body, std::size_t max_body);
 
-  http::Fetcher fetch_;
+  outbound::Fetcher fetch_;
   TokenSource token_;
   ProductHosts hosts_;
 };

@@ -35,24 +35,11 @@ std::string_view ToString(Kind k) {
   return "unknown";
 }
 
-std::string_view ToString(Plan p) {
-  switch (p) {
-    case Plan::kFree: return "free";
-    case Plan::kStarter: return "starter";
-    case Plan::kProfessional: return "professional";
-    case Plan::kEnterprise: return "enterprise";
-  }
-  return "unknown";
-}
-
 std::optional<Status> ParseStatus(std::string_view s) {
   return ParseEnum(s, kAllStatuses);
 }
 std::optional<Kind> ParseKind(std::string_view s) {
   return ParseEnum(s, kAllKinds);
-}
-std::optional<Plan> ParsePlan(std::string_view s) {
-  return ParseEnum(s, kAllPlans);
 }
 
 boost::json::object TenantJson(const Tenant& t) {

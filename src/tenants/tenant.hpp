@@ -10,26 +10,27 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/plan.hpp"
 #include "core/time.hpp"
 
 namespace breakpilot::tenants {
 
 enum class Status { kTrial, kActive, kFrozen, kArchived, kDemo };
 enum class Kind { kCustomer, kDemo, kInternal };
-enum class Plan { kFree, kStarter, kProfessional, kEnterprise };
+// Plans are the catalog's: what products are sold on.
+using catalog::kAllPlans;
+using catalog::ParsePlan;
+using catalog::Plan;
+using catalog::ToString;
 
 inline constexpr Status kAllStatuses[] = {Status::kTrial, Status::kActive, Status::kFrozen,
                                           Status::kArchived, Status::kDemo};
 inline constexpr Kind kAllKinds[] = {Kind::kCustomer, Kind::kDemo, Kind::kInternal};
-inline constexpr Plan kAllPlans[] = {Plan::kFree, Plan::kStarter, Plan::kProfessional,
-                                     Plan::kEnterprise};
 
 std::string_view ToString(Status s);
 std::string_view ToString(Kind k);
-std::string_view ToString(Plan p);
 std::optional<Status> ParseStatus(std::string_view s);
 std::optional<Kind> ParseKind(std::string_view s);
-std::optional<Plan> ParsePlan(std::string_view s);
 
 inline constexpr int kTrialDays = 14;
 // What a trial may use (M12.1): carried in the claims (trial_quota) for products to enforce;

@@ -5,16 +5,16 @@
 namespace breakpilot::testing {
 namespace {
 
-http::ClientResponse Json(int status, const boost::json::value& v) {
-  http::ClientResponse r;
+outbound::Response Json(int status, const boost::json::value& v) {
+  outbound::Response r;
   r.status = status;
   r.headers.Set("Content-Type", "application/json");
   r.body = boost::json::serialize(v);
   return r;
 }
 
-http::ClientResponse Empty(int status) {
-  http::ClientResponse r;
+outbound::Response Empty(int status) {
+  outbound::Response r;
   r.status = status;
   return r;
 }
@@ -29,8 +29,8 @@ std::map<std::string, std::string> FormOf(const std::string& body) {
 
 }  // namespace
 
-http::Fetcher FakeKeycloak::Fetcher() {
-  return [this](const http::ClientRequest& req) { return Handle(req); };
+outbound::Fetcher FakeKeycloak::Fetcher() {
+  return [this](const outbound::Request& req) { return Handle(req); };
 }
 
 void FakeKeycloak::FailNext(const std::string& call, int times, int status) {
@@ -51,7 +51,7 @@ int FakeKeycloak::Calls(const std::string& call) const {
   return it == calls_.end() ? 0 : it->second;
 }
 
-std::optional<http::ClientResponse> FakeKeycloak::Injected(const std::string& call) {
+std::optional<outbound::Response> FakeKeycloak::Injected(const std::string& call) {
   ++calls_[call];
   auto it = failures_.find(call);
   if (it == failures_.end() || it->second.first == 0) return std::nullopt;
@@ -59,7 +59,7 @@ std::optional<http::ClientResponse> FakeKeycloak::Injected(const std::string& ca
   return Json(it->second.second, boost::json::object{{"error", "injected failure"}});
 }
 
-Result<http::ClientResponse> FakeKeycloak::Handle(const http::ClientRequest& req) {
+Result<outbound::Response> FakeKeycloak::Handle(const outbound::Request& req) {
   std::lock_guard lock(mu_);
   auto url = boost::urls::parse_uri(req.url);
   if (!url) return InvalidInput("invalid-url", "Invalid URL", req.url);
@@ -75,14 +75,14 @@ Result<http::ClientResponse> FakeKeycloak::Handle(const http::ClientRequest& req
     }
     return "";
   };
-  const auto fail_or = [&](const std::string& call) -> std::optional<Result<http::ClientResponse>> {
+  const auto fail_or = [&](const std::string& call) -> std::optional<Result<outbound::Response>> {
     auto injected = Injected(call);
     if (!injected) return std::nullopt;
     if (injected->status == 0) {
-      return Result<http::ClientResponse>(Error{ErrorKind::kUnavailable, "upstream-unavailable",
-                                                "Upstream unavailable", "connection refused"});
+      return Result<outbound::Response>(Error{ErrorKind::kUnavailable, "upstream-unavailable",
+                                              "Upstream unavailable", "connection refused"});
     }
-    return Result<http::ClientResponse>(*injected);
+    return Result<outbound::Response>(*injected);
   };
 
   // POST /realms/{realm}/protocol/openid-connect/token (client credentials)

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "http/client.hpp"
+#include "outbound/fetch.hpp"
 
 namespace breakpilot::testing {
 
@@ -29,7 +29,7 @@ class FakeKeycloak {
     std::vector<std::string> invited;
   };
 
-  http::Fetcher Fetcher();
+  outbound::Fetcher Fetcher();
 
   // The next `times` calls of `call` ("token", "search", "create", "get", "update", "invite")
   // answer `status` (0: the connection fails). "create_lost": the organization is created but
@@ -40,8 +40,8 @@ class FakeKeycloak {
   int Calls(const std::string& call) const;
 
  private:
-  Result<http::ClientResponse> Handle(const http::ClientRequest& req);
-  std::optional<http::ClientResponse> Injected(const std::string& call);
+  Result<outbound::Response> Handle(const outbound::Request& req);
+  std::optional<outbound::Response> Injected(const std::string& call);
 
   mutable std::mutex mu_;
   std::map<std::string, Org> orgs_;
