@@ -89,8 +89,8 @@ bool HasCycle(const Arrows& arrows) {
 }
 
 // The violations of `allowed` among `includes` ("file -> folder").
-std::vector<std::string> Violations(const Arrows& allowed,
-                                    const std::vector<std::pair<std::string, std::string>>& includes) {
+std::vector<std::string> Violations(
+    const Arrows& allowed, const std::vector<std::pair<std::string, std::string>>& includes) {
   std::vector<std::string> out;
   for (const auto& [file, to] : includes) {
     const std::string from = file.substr(0, file.find('/'));

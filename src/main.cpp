@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
       std::cerr << "breakpilot: the job id must be a UUID\n";
       return 2;
     }
-    auto j = queue.Retry(breakpilot::NormalizeUuid(retry_id));
+    auto j = queue.Retry(actor, breakpilot::NormalizeUuid(retry_id));
     if (!j) return PrintError(j.error());
     Print({{"id", j->id}, {"kind", j->kind}, {"state", breakpilot::jobs::ToString(j->state)}});
     return 0;

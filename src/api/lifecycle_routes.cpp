@@ -256,13 +256,8 @@ void Api::AddLifecycleRoutes() {
        .handler = [this](http::Request& req, const Caller& caller) {
          auto id = UuidParam(req, "id");
          if (!id) return ProblemFor(id.error(), req);
-         auto j = queue_.Retry(*id);
+         auto j = queue_.Retry(caller.actor, *id);
          if (!j) return ProblemFor(j.error(), req);
-         db_.Write([&](storage::Session& s) {
-           audit::Record(s, clock_, caller.actor,
-                         {std::nullopt, "job.retry", 'u', "job", j->id,
-                          "job " + j->kind + " retried by hand"});
-         });
          return http::Response::Json(200, boost::json::serialize(JobJson(*j)));
        }});
   Add({.method = "POST",

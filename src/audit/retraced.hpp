@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,7 +37,7 @@ struct Publisher {
 
 // An event whose `created` lies further than this from when we received it is kept, and shown
 // with `created_skewed: true` (a backdated event, or a clock far off).
-inline constexpr std::int64_t kCreatedSkewSeconds = 15 * 60;
+inline constexpr std::int64_t kCreatedSkewSeconds = std::int64_t{15} * 60;
 
 // Actor ids of the platform itself and of credentials ("staff:bootstrap", "system:lifecycle",
 // "apikey:<id>", "client:<id>", "platform"): a tenant's credential may not claim them.

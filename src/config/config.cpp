@@ -138,7 +138,7 @@ const Setting kSettings[] = {
                     &Config::token_ttl_seconds, 60, 86'400),
     Setting::Number("password_memory_kib",
                     "argon2id memory cost for new password hashes (OWASP minimum 19456)",
-                    &Config::password_memory_kib, 1024, 4 * 1024 * 1024),
+                    &Config::password_memory_kib, 1024, 4LL * 1024 * 1024),
     Setting::Number("password_threads",
                     "threads that check and hash passwords, off the request threads (0: half the "
                     "cores)",

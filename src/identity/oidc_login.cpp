@@ -91,7 +91,8 @@ Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::st
   if (row->IsNull(1) || !ConstantTimeEquals(Sha256Hex(browser_secret), row->Text(1))) {
     return LoginFailed("this sign-in was not started in this browser: start it again");
   }
-  const std::string nonce = row->Text(0), verifier = browser_secret, return_to = row->Text(2);
+  const std::string nonce = row->Text(0), return_to = row->Text(2);
+  const std::string& verifier = browser_secret;
   const auto started = ParseTimestamp(row->Text(3));
   if (!started || now.micros - started->micros > kLoginSeconds * kMicrosPerSecond) {
     return LoginFailed("the sign-in took too long: start again");

@@ -1,5 +1,7 @@
 #include "jobs/queue.hpp"
 
+#include "audit/trail.hpp"
+
 #include <algorithm>
 #include <random>
 
@@ -242,12 +244,16 @@ JobCounts Queue::Counts() {
   return c;
 }
 
-Result<Job> Queue::Retry(const std::string& id) {
+Result<Job> Queue::Retry(const audit::Actor& actor, const std::string& id) {
   std::optional<Result<Job>> out;
   db_.Write([&](storage::Session& s) {
     if (auto r = s.FetchOne(kRetry, {id, FormatStorage(clock_.Now())})) {
       s.Notify(kJobsEvent);
-      return void(out = ToJob(*r));
+      Job job = ToJob(*r);
+      audit::Record(
+          s, clock_, actor,
+          {std::nullopt, "job.retry", 'u', "job", job.id, "job " + job.kind + " retried by hand"});
+      return void(out = std::move(job));
     }
     auto existing = s.FetchOne(kSelect, {id});
     if (!existing) return void(out = NotFound("job-not-found", "no job with id " + id));

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/trail.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/database.hpp"
@@ -118,7 +119,8 @@ class Queue {
   std::vector<Job> List(const JobFilter& filter);
   JobCounts Counts();
   // A dead (or pending) job runs again now with a fresh attempt budget.
-  Result<Job> Retry(const std::string& id);
+  // Runs a dead (or pending) job again now; the retry and its audit event are one transaction.
+  Result<Job> Retry(const audit::Actor& actor, const std::string& id);
   // Deletes done jobs last updated more than `keep_done` ago, in batches (one transaction each,
   // so replicas pruning at once never wait long on each other); returns how many went. Their
   // dedupe keys go with them: every key the platform uses names one occurrence (a tenant's

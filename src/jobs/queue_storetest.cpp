@@ -125,15 +125,26 @@ TEST_P(QueueTest, FailuresBackOffThenTheJobDiesAndARetryRevivesIt) {
   EXPECT_EQ(q.Counts().dead, 1);
   clock_.Advance(3600);
   EXPECT_TRUE(q.Claim(1).empty()) << "dead jobs stay dead";
-  auto revived = q.Retry(second[0].id);
+  const audit::Actor staff{"staff:ada", "req-9", "127.0.0.1"};
+  auto revived = q.Retry(staff, second[0].id);
   ASSERT_TRUE(revived.ok());
   EXPECT_EQ(revived->state, State::kPending);
   EXPECT_EQ(revived->attempts, 0);
+  {  // the retry and its audit event are one write, by whoever asked (API or CLI alike)
+    static constexpr storage::Query kRetried{
+        "test_job_retried", "SELECT actor_id, target_id FROM audit_log WHERE action = 'job.retry'"};
+    std::vector<storage::Row> rows;
+    db_->Read([&](storage::Session& s) { rows = s.Fetch(kRetried, {}); });
+    ASSERT_EQ(rows.size(), 1U);
+    EXPECT_EQ(rows[0].Text(0), "staff:ada");
+    EXPECT_EQ(rows[0].Text(1), second[0].id);
+  }
   EXPECT_EQ(q.Claim(1).size(), 1U);
-  auto again = q.Retry(second[0].id);
+  auto again = q.Retry(staff, second[0].id);
   ASSERT_FALSE(again.ok()) << "a running job is not retried";
   EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
-  EXPECT_EQ(q.Retry("01a2155a-9a34-773f-b59b-d8315a37c99c").error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(q.Retry(staff, "01a2155a-9a34-773f-b59b-d8315a37c99c").error().kind,
+            ErrorKind::kNotFound);
 }
 
 // A worker that stops answering loses its job to another; its late writes are refused whole.

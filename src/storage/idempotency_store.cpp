@@ -23,8 +23,7 @@ constexpr Query kRelease{"idempotency_release",
 }  // namespace
 
 IdempotencyStore::Claim IdempotencyStore::Reserve(const std::string& principal,
-                                                  const std::string& key,
-                                                  const std::string& method,
+                                                  const std::string& key, const std::string& method,
                                                   const std::string& path,
                                                   const std::string& fingerprint, Timestamp now) {
   Claim claim{Outcome::kNoRecord};
@@ -56,8 +55,8 @@ IdempotencyStore::Claim IdempotencyStore::Reserve(const std::string& principal,
   return claim;
 }
 
-void IdempotencyStore::Complete(const std::string& principal, const std::string& key,
-                                int status, const std::string& stored) {
+void IdempotencyStore::Complete(const std::string& principal, const std::string& key, int status,
+                                const std::string& stored) {
   db_.Write([&](Session& s) {
     s.Execute(kComplete, {principal, key, std::to_string(status), stored});
   });

@@ -2,10 +2,13 @@
 // and configuration is validated at start (unknown keys, bad values, bad env) with exit code 2.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
+#include "config/config.hpp"
 #include "e2e_fixture.hpp"
 
 namespace breakpilot::testing {
@@ -26,16 +29,40 @@ Run Cli(const std::string& args, const std::string& env = "") {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// Every command, found by walking the "Subcommands:" of each --help, answers --help; serve's
+// help names every setting's flag and environment variable.
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "serve", "migrate", "version", "tenant", "tenant create",
-                          "tenant list", "tenant show"}) {
-    auto r = Cli(std::string(cmd) + " --help");
-    EXPECT_EQ(r.code, 0) << cmd << "\n" << r.out;
+  std::vector<std::string> pending{""}, seen;
+  while (!pending.empty()) {
+    const std::string cmd = pending.back();
+    pending.pop_back();
+    auto r = Cli(cmd + (cmd.empty() ? "" : " ") + "--help");
+    EXPECT_EQ(r.code, 0) << "'" << cmd << "'\n" << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
+    seen.push_back(cmd);
+    const auto sub = r.out.find("Subcommands:");
+    if (sub == std::string::npos) continue;
+    std::istringstream lines(r.out.substr(sub));
+    std::string line;
+    std::getline(lines, line);
+    while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+      const auto name = line.substr(2, line.find(' ', 2) - 2);
+      pending.push_back(cmd.empty() ? name : cmd + " " + name);
+    }
+  }
+  EXPECT_GE(seen.size(), 18u) << "fewer commands than the CLI has";
+  for (const char* cmd : {"serve", "tenant create", "jobs retry", "audit verify", "keys rotate"}) {
+    EXPECT_NE(std::find(seen.begin(), seen.end(), cmd), seen.end()) << cmd;
   }
   auto serve = Cli("serve --help");
-  for (const char* flag : {"--listen", "--database", "--admin-token", "--max-body-bytes"}) {
-    EXPECT_NE(serve.out.find(flag), std::string::npos) << flag;
+  for (const auto& setting : config::Settings()) {
+    // "  --listen TEXT", "  --seed-demo{true}": the flag whole, not a prefix of another.
+    const std::string flag = "  " + setting.flag();
+    const auto at = serve.out.find(flag);
+    ASSERT_NE(at, std::string::npos) << setting.key;
+    EXPECT_TRUE(std::string(" {\n").find(serve.out[at + flag.size()]) != std::string::npos)
+        << setting.key;
+    EXPECT_NE(serve.out.find(setting.env()), std::string::npos) << setting.key;
   }
   auto version = Cli("version");
   EXPECT_EQ(version.code, 0);

@@ -302,8 +302,16 @@ TEST_P(LifecycleTest, TrialToArchiveWithTimeWarp) {
   });
   EXPECT_NE(server_->Log().find("done jobs pruned"), std::string::npos);
 
-  // Nothing else arrives: exactly these five mails.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Nothing else arrives: no job is due or running, no mail waits in the outbox, and the SMTP
+  // server got exactly these five.
+  WaitIdle();
+  check_db_->Read([&](storage::Session& s) {
+    EXPECT_EQ(
+        s.FetchOne(
+             {"test_pending_mail", "SELECT count(*) FROM mail_outbox WHERE state = 'pending'"}, {})
+            ->Int(0),
+        0);
+  });
   EXPECT_EQ(smtp_.Messages().size(), 5U);
 }
 

@@ -12,7 +12,10 @@
 namespace breakpilot::testing {
 namespace {
 
-TEST(Replicas, ARevocationOnOneReplicaIsRefusedByTheOtherWithinASecond) {
+// The seed asks for a revocation to reach every replica within 60 s, which is what is asserted;
+// the delay itself (a few milliseconds: LISTEN/NOTIFY) is recorded for `make bench`, not
+// asserted, since machines here are noisy.
+TEST(Replicas, ARevocationOnOneReplicaIsRefusedByTheOtherWithinTheSeedsMinute) {
   TestDatabase db(Store::kPostgres);
   BREAKPILOT_REQUIRE_STORE(db);
   // Replicas share one public URL, so a token from one verifies on the other.
