@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/form.hpp"
 #include "api/idempotency.hpp"
 #include "core/ascii.hpp"
 #include "core/crypto.hpp"
@@ -287,13 +288,13 @@ std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action act
 }
 
 http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
-  if (*endpoint.action == identity::Action::kPublic ||
-      *endpoint.action == identity::Action::kSession) {
+  if (*endpoint.action == identity::Action::kPublic) {
     // No principal yet; the request id and address still go into any audit event.
     const Caller anonymous{.principal = {.subject = "anonymous"},
                            .actor = {"anonymous", req.request_id, req.remote_ip}};
     return endpoint.handler(req, anonymous);
   }
+  if (*endpoint.action == identity::Action::kSession) return DispatchSession(endpoint, req);
   auto principal = Authenticate(req);
   if (!principal) {
     auto r = ProblemFor(principal.error(), req);
@@ -313,8 +314,7 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
     if (!denied && caller.principal.realm_roles.empty()) {
       if (auto t = tenants_.Get(*id)) {
         const bool write = req.method != "GET" && req.method != "HEAD";
-        const bool lifts = endpoint.name == "tenant_reactivate" || endpoint.name == "tenant_cancel";
-        denied = tenants::lifecycle::Gate(*t, write, lifts);
+        denied = tenants::lifecycle::Gate(*t, write, endpoint.gate == Gate::kLiftsFreeze);
       }
     }
   } else {
@@ -332,6 +332,37 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
     res = endpoint.handler(req, caller);
   }
   // Answers to authenticated requests carry tenant data: no shared cache may keep them.
+  res.Finally([](http::Response& r) { r.headers.Set("Cache-Control", "no-store"); });
+  return res;
+}
+
+// A route opened by the portal session cookie: the session is found here, once, and a route
+// that changes state also needs the session's CSRF token.
+http::Response Api::DispatchSession(const Endpoint& endpoint, http::Request& req) {
+  Caller caller{.principal = {.subject = "anonymous"},
+                .actor = {"anonymous", req.request_id, req.remote_ip}};
+  if (oidc_login_) caller.session = oidc_login_->Find(CookieValue(req, kSessionCookie));
+  if (!caller.session) {
+    return http::Problem(401, "no-session", "Not signed in", "sign in at /portal/login first",
+                         req.path);
+  }
+  caller.principal.subject = caller.session->subject;
+  caller.actor.id = caller.session->subject;
+  if (endpoint.csrf) {
+    std::string csrf(req.headers.Get("x-csrf-token").value_or(""));
+    if (csrf.empty()) {
+      auto form = ParseForm(req);
+      if (!form) return ProblemFor(form.error(), req);
+      auto v = FormValue(*form, "csrf");
+      if (!v) return ProblemFor(v.error(), req);
+      csrf = v->value_or("");
+    }
+    if (!ConstantTimeEquals(Sha256(csrf), Sha256(caller.session->csrf_token))) {
+      return http::Problem(403, "csrf-mismatch", "Forbidden",
+                           "the CSRF token does not match this session", req.path);
+    }
+  }
+  auto res = endpoint.handler(req, caller);
   res.Finally([](http::Response& r) { r.headers.Set("Cache-Control", "no-store"); });
   return res;
 }

@@ -51,6 +51,8 @@ namespace breakpilot::api {
 struct Caller {
   identity::Principal principal;
   audit::Actor actor;
+  // The portal session (a route whose action is `session`): found by dispatch from the cookie.
+  std::optional<identity::PortalSession> session;
 };
 
 // Where a route finds the tenant it touches, for the tenant-reach check of Authorize.
@@ -58,6 +60,11 @@ enum class TenantFrom {
   kNone,    // not tenant-scoped, or the handler checks a tenant named in the body (CheckTenant)
   kPathId,  // the `{id}` path parameter
 };
+
+// How the lifecycle status gate (tenants::lifecycle::Gate) treats a tenant-scoped route for
+// callers acting as the tenant: writes to a frozen tenant are 402, unless the route is one that
+// leads out of the freeze (cancel, reactivate).
+enum class Gate { kStatus, kLiftsFreeze };
 
 // One route of the API: what it needs, and what it does. Registered through Api::Add, which
 // refuses a route that declares no action, so no route goes without a permission.
@@ -72,6 +79,10 @@ struct Endpoint {
   // Top-level JSON members of its request or answer that are secrets (a new key's `secret`, a
   // user's `password`): idempotency never stores them (api/idempotency.hpp).
   std::vector<std::string_view> secrets = {};
+  Gate gate = Gate::kStatus;
+  // A `session` route that changes state: dispatch wants the session's CSRF token too (the
+  // X-CSRF-Token header, or the form field `csrf`), 403 csrf-mismatch otherwise.
+  bool csrf = false;
   std::function<http::Response(http::Request&, const Caller&)> handler;
 };
 
@@ -164,6 +175,7 @@ class Api {
   std::optional<Error> CheckTenant(const Caller& caller, identity::Action action,
                                    const std::string& tenant_id);
   http::Response Dispatch(const Endpoint& endpoint, http::Request& req);
+  http::Response DispatchSession(const Endpoint& endpoint, http::Request& req);
   http::Response Route(http::Request& req);
 
   ApiOptions options_;
@@ -213,6 +225,9 @@ class Api {
   std::vector<Endpoint> endpoints_;
   http::Metrics metrics_;
 };
+
+// The portal session cookie (HttpOnly, SameSite=Lax; Secure under https).
+inline constexpr std::string_view kSessionCookie = "bp_session";
 
 // Helpers shared by the route files.
 http::Response ProblemFor(const Error& e, const http::Request& req);

@@ -11,7 +11,7 @@
 namespace breakpilot::api {
 namespace {
 
-constexpr std::string_view kCookie = "bp_session";
+constexpr std::string_view kCookie = kSessionCookie;
 // The sign-in's PKCE verifier, only for the callback; it binds the callback to this browser.
 constexpr std::string_view kLoginCookie = "bp_login";
 
@@ -95,41 +95,24 @@ void Api::AddPortalRoutes() {
        .pattern = "/portal/me",
        .name = "portal_me",
        .action = identity::Action::kSession,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto s = oidc_login_ ? oidc_login_->Find(CookieValue(req, kCookie)) : std::nullopt;
-         if (!s) {
-           return http::Problem(401, "no-session", "Not signed in",
-                                "sign in at /portal/login first", req.path);
-         }
-         boost::json::object o{{"subject", s->subject},
-                               {"name", ClaimString(s->claims, "name")},
-                               {"email", ClaimString(s->claims, "email")},
-                               {"csrf_token", s->csrf_token},
-                               {"expires_at", FormatRfc3339(s->expires_at)}};
-         if (const auto* org = s->claims.if_contains("org_id")) o["org_id"] = *org;
-         if (const auto* roles = s->claims.if_contains("org_roles")) o["org_roles"] = *roles;
-         auto r = http::Response::Json(200, boost::json::serialize(o));
-         r.headers.Set("Cache-Control", "no-store");
-         return r;
+       .handler = [](http::Request&, const Caller& caller) {
+         const auto& s = *caller.session;  // dispatch found it, or answered 401
+         boost::json::object o{{"subject", s.subject},
+                               {"name", ClaimString(s.claims, "name")},
+                               {"email", ClaimString(s.claims, "email")},
+                               {"csrf_token", s.csrf_token},
+                               {"expires_at", FormatRfc3339(s.expires_at)}};
+         if (const auto* org = s.claims.if_contains("org_id")) o["org_id"] = *org;
+         if (const auto* roles = s.claims.if_contains("org_roles")) o["org_roles"] = *roles;
+         return http::Response::Json(200, boost::json::serialize(o));
        }});
   Add({.method = "POST",
        .pattern = "/portal/logout",
        .name = "portal_logout",
-       .action = identity::Action::kSession,  // plus the CSRF token
+       .action = identity::Action::kSession,
+       .csrf = true,
        .handler = [this, secure](http::Request& req, const Caller& caller) {
-         if (!oidc_login_ || !oidc_login_->Find(CookieValue(req, kCookie))) {
-           return http::Problem(401, "no-session", "Not signed in", "there is no portal session",
-                                req.path);
-         }
-         std::string csrf(req.headers.Get("x-csrf-token").value_or(""));
-         if (csrf.empty()) {
-           auto form = ParseForm(req);
-           if (!form) return ProblemFor(form.error(), req);
-           auto v = FormValue(*form, "csrf");
-           if (!v) return ProblemFor(v.error(), req);
-           csrf = v->value_or("");
-         }
-         auto where = oidc_login_->Logout(CookieValue(req, kCookie), csrf, caller.actor);
+         auto where = oidc_login_->Logout(CookieValue(req, kCookie), caller.actor);
          if (!where) return ProblemFor(where.error(), req);
          auto r = Redirect(303, *where);
          r.headers.Set("Set-Cookie",

@@ -125,11 +125,15 @@ void Api::AddTenantRoutes() {
   const auto action_route = [this](std::string pattern, std::string name,
                                    tenants::lifecycle::Action action, bool needs_reason,
                                    identity::Action permission) {
+    // Cancel and reactivate lead out of a freeze: a frozen tenant may still ask for them.
+    const bool lifts = action == tenants::lifecycle::Action::kCancel ||
+                       action == tenants::lifecycle::Action::kReactivate;
     Add({.method = "POST",
          .pattern = std::move(pattern),
          .name = std::move(name),
          .action = permission,
          .tenant = TenantFrom::kPathId,
+         .gate = lifts ? Gate::kLiftsFreeze : Gate::kStatus,
          .handler = [this, action, needs_reason](http::Request& req, const Caller& caller) {
            auto id = UuidParam(req, "id");
            if (!id) return ProblemFor(id.error(), req);

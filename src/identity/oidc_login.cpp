@@ -150,8 +150,7 @@ std::optional<PortalSession> OidcLogin::Find(const std::string& token) {
                        .expires_at = ParseTimestamp(row->Text(3)).value_or(Timestamp{})};
 }
 
-Result<std::string> OidcLogin::Logout(const std::string& token, const std::string& csrf,
-                                      const audit::Actor& from) {
+Result<std::string> OidcLogin::Logout(const std::string& token, const audit::Actor& from) {
   std::optional<storage::Row> row;
   if (!token.empty() && token.size() <= 128) {
     db_.Read([&](storage::Session& s) {
@@ -161,10 +160,6 @@ Result<std::string> OidcLogin::Logout(const std::string& token, const std::strin
   if (!row) {
     return Error{ErrorKind::kUnauthenticated, "no-session", "Not signed in",
                  "there is no portal session to end"};
-  }
-  if (!ConstantTimeEquals(Sha256(csrf), Sha256(row->Text(2)))) {
-    return Error{ErrorKind::kForbidden, "csrf-mismatch", "Forbidden",
-                 "the CSRF token does not match this session"};
   }
   const std::string id_token = row->Text(4);
   db_.Write([&](storage::Session& s) {

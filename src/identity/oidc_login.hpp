@@ -61,10 +61,9 @@ class OidcLogin {
   Result<PortalSession> Complete(const std::string& code, const std::string& state,
                                  const std::string& browser_secret, const audit::Actor& from);
   std::optional<PortalSession> Find(const std::string& token);
-  // Ends the session if `csrf` matches; returns where to send the browser (the provider's
-  // end-session endpoint when it has one).
-  Result<std::string> Logout(const std::string& token, const std::string& csrf,
-                             const audit::Actor& from);
+  // Ends the session (the caller checked its CSRF token); returns where to send the browser
+  // (the provider's end-session endpoint when it has one).
+  Result<std::string> Logout(const std::string& token, const audit::Actor& from);
 
   const OidcClientSettings& settings() const { return settings_; }
   // Sets redirect_uri and post_logout_redirect_uri under our public URL (known after listen).

@@ -41,7 +41,7 @@ bool IsRealmRole(Role r);
 
 enum class Action {
   kPublic,   // no credentials at all
-  kSession,  // the portal session cookie (identity::OidcLogin), checked by the route itself
+  kSession,  // the portal session cookie (identity::OidcLogin), found and checked by dispatch
   kTenantCreate,
   kTenantList,
   kTenantRead,
