@@ -49,13 +49,199 @@ std::unique_ptr<storage::Database> OpenMigrated(const config::Config& config) {
   return db;
 }
 
-int Serve(const config::Config& config, std::chrono::steady_clock::time_point started) {
-  // Signals are taken by one thread with sigwait; every other thread inherits the block.
+namespace {
+
+// The mail transport the settings name: SMTP submission, or .eml files in mail_dir.
+std::shared_ptr<mail::Transport> OpenMailTransport(const config::Config& config) {
+  try {
+    if (config.smtp_url.empty()) return std::make_shared<mail::FileTransport>(config.mail_dir);
+    return std::make_shared<mail::SmtpTransport>(
+        mail::SmtpSettings{.url = config.smtp_url,
+                           .username = config.smtp_username,
+                           .password = config.smtp_password,
+                           .starttls = config.smtp_starttls,
+                           .ca_file = config.smtp_ca_file});
+  } catch (const std::exception& e) {
+    kLog.Error("mail transport unavailable", {{"error", ErrorText(e)}});
+    return nullptr;
+  }
+}
+
+// The catalog from catalog_dir, mirrored to the products table; nullopt (logged) when invalid.
+std::optional<catalog::Catalog> LoadCatalog(const config::Config& config, storage::Database& db,
+                                            const Clock& clock) {
+  auto catalog = catalog::LoadCatalog(config.catalog_dir);
+  if (!catalog) {
+    boost::json::array problems;
+    for (const auto& fe : catalog.error().errors)
+      problems.push_back({{"field", fe.field}, {"message", fe.message}});
+    kLog.Error("catalog invalid", {{"error", catalog.error().detail}, {"problems", problems}});
+    return std::nullopt;
+  }
+  catalog::SyncProducts(db, clock, *catalog);
+  return *std::move(catalog);
+}
+
+void SeedDemoTenant(storage::Database& db, const Clock& clock) {
+  auto demo =
+      tenants::TenantService(db, clock).EnsureDemoTenant(audit::Actor{"system:seed", "", ""});
+  if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
+}
+
+api::ApiOptions ApiOptionsFrom(const config::Config& config, storage::Dialect dialect,
+                               std::shared_ptr<mail::Transport> transport,
+                               lifecycle::TestClock* test_clock) {
+  return api::ApiOptions{
+      .admin_token = config.admin_token,
+      .docs_dir = config.docs_dir,
+      .access_log = config.access_log,
+      .inline_reads = dialect == storage::Dialect::kSqlite,
+      .public_url = config.public_url,
+      .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
+      .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
+      .password_threads = config.password_threads,
+      .password_queue = config.password_queue,
+      .password_attempts_per_minute = config.password_attempts_per_minute,
+      .portal_logins_per_minute = config.portal_logins_per_minute,
+      .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
+               .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)},
+      .oidc_issuer = config.oidc_issuer,
+      .oidc_client_id = config.oidc_client_id,
+      .oidc_client_secret = config.oidc_client_secret,
+      .oidc_audience = config.oidc_audience,
+      .keycloak = {.base_url = config.keycloak_url,
+                   .realm = config.keycloak_realm,
+                   .client_id = config.keycloak_client_id,
+                   .client_secret = config.keycloak_client_secret},
+      .mail_transport = std::move(transport),
+      .mail_from = config.mail_from,
+      .lifecycle = {.catalog_dir = config.catalog_dir,
+                    .demo_reset_zone = config.demo_reset_zone,
+                    .demo_reset_hour = config.demo_reset_hour,
+                    .demo_reset_minute = config.demo_reset_minute},
+      .product_hosts = config.product_hosts == "any" ? lifecycle::ProductHosts::kAny
+                                                     : lifecycle::ProductHosts::kLoopback,
+      .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
+               .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
+      .trial_requests_per_hour = config.trial_requests_per_hour,
+      .max_exports = config.max_exports,
+      .test_clock = test_clock};
+}
+
+http::ServerOptions ServerOptionsFrom(const config::Config& config, storage::Dialect dialect) {
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.io_threads = config.threads;
+  // PostgreSQL waits on the network: a pool keeps the I/O threads free meanwhile. On SQLite,
+  // reads answer from local memory in microseconds on the I/O threads (inline_reads), and writes
+  // go to the pool, where many wait together for SQLite's one writer and are committed
+  // together (group commit): two I/O threads alone would never offer it more than two.
+  // The SQLite pool is larger: its threads mostly wait for a commit, and the more wait, the more
+  // each commit holds (64 connections of POST /tenants on 2 cores: 8 threads, 2 writes per
+  // commit, 1,500/s; 64 threads, 19 per commit, 2,400/s; bench/NOTES.md).
+  options.blocking_threads = config.blocking_threads;
+  if (options.blocking_threads < 0) {
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    options.blocking_threads = (dialect == storage::Dialect::kSqlite ? 32 : 4) * cores;
+  }
+  options.body_limit = config.max_body_bytes;
+  options.header_limit = config.max_header_bytes;
+  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  options.drain_timeout = std::chrono::milliseconds(config.drain_timeout_ms);
+  options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
+  return options;
+}
+
+// What /metrics adds beyond the API's own: the job runner, the connections, SQLite's commits.
+void AddCollectors(api::Api& api, jobs::Runner& runner, http::Server& server,
+                   storage::Database& db) {
+  api.metrics().AddCollector([&runner](std::string& out) { runner.WriteMetrics(out); });
+  api.metrics().AddCollector([&server](std::string& out) { server.WriteMetrics(out); });
+  if (auto* sqlite = dynamic_cast<storage::SqliteDatabase*>(&db)) {
+    api.metrics().AddCollector([sqlite](std::string& out) {
+      const auto c = sqlite->commit_stats();
+      out +=
+          "# HELP breakpilot_sqlite_commits_total Write transactions committed (group commit: "
+          "each holds one or more write calls).\n";
+      out += "# TYPE breakpilot_sqlite_commits_total counter\n";
+      out += "breakpilot_sqlite_commits_total " + std::to_string(c.commits) + "\n";
+      out += "# HELP breakpilot_sqlite_writes_total Write calls committed or refused.\n";
+      out += "# TYPE breakpilot_sqlite_writes_total counter\n";
+      out += "breakpilot_sqlite_writes_total " + std::to_string(c.writes) + "\n";
+    });
+  }
+}
+
+// Periodic work (API key use times, signing key rotation, the job gauges) on a thread of its
+// own, every 5 s until Stop.
+class Maintenance {
+ public:
+  Maintenance(api::Api& api, jobs::Runner& runner)
+      : thread_([this, &api, &runner] { Run(api, runner); }) {}
+  ~Maintenance() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run(api::Api& api, jobs::Runner& runner) {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_; })) {
+      lock.unlock();
+      try {
+        api.Maintain();
+        runner.RefreshCounts();
+      } catch (const std::exception& e) {
+        kLog.Error("maintenance failed", {{"error", ErrorText(e)}});
+      }
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// SIGTERM and SIGINT, blocked here so that every thread started later inherits the block; one
+// thread takes them with sigwait.
+sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// The start-up line: where we listen and what we run with, said once.
+void Announce(const std::string& url, const storage::Database& db, const mail::Transport& transport,
+              const config::Config& config, const catalog::Catalog& catalog, const api::Api& api,
+              std::int64_t ready_us) {
+  boost::json::array not_called;
+  for (const auto& id : api.ProductsNotCalled()) not_called.emplace_back(id);
+  kLog.Info("listening", {{"url", url},
+                          {"database", db.Describe()},
+                          {"mail", transport.Describe()},
+                          {"job_workers", config.job_workers},
+                          {"products", catalog.products().size()},
+                          // The lifecycle skips these (product_hosts).
+                          {"products_not_called", std::move(not_called)},
+                          {"ready_us", ready_us},
+                          {"version", BREAKPILOT_VERSION}});
+}
+
+}  // namespace
+
+int Serve(const config::Config& config, std::chrono::steady_clock::time_point started) {
+  sigset_t signals = BlockStopSignals();
 
   if (config.admin_token.empty()) {
     kLog.Error("no staff token: set BREAKPILOT_ADMIN_TOKEN (make run generates one)");
@@ -71,106 +257,23 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     kLog.Warn("test clock enabled: staff may move the platform's clock forward",
               {{"offset_seconds", clock.offset() / kMicrosPerSecond}});
   }
-  std::shared_ptr<mail::Transport> transport;
-  try {
-    if (config.smtp_url.empty()) {
-      transport = std::make_shared<mail::FileTransport>(config.mail_dir);
-    } else {
-      transport =
-          std::make_shared<mail::SmtpTransport>(mail::SmtpSettings{.url = config.smtp_url,
-                                                                   .username = config.smtp_username,
-                                                                   .password = config.smtp_password,
-                                                                   .starttls = config.smtp_starttls,
-                                                                   .ca_file = config.smtp_ca_file});
-    }
-  } catch (const std::exception& e) {
-    kLog.Error("mail transport unavailable", {{"error", ErrorText(e)}});
-    return 1;
-  }
-  auto catalog = catalog::LoadCatalog(config.catalog_dir);
-  if (!catalog) {
-    boost::json::array problems;
-    for (const auto& fe : catalog.error().errors)
-      problems.push_back({{"field", fe.field}, {"message", fe.message}});
-    kLog.Error("catalog invalid", {{"error", catalog.error().detail}, {"problems", problems}});
-    return 2;
-  }
-  catalog::SyncProducts(*db, clock, *catalog);
-  if (config.seed_demo) {
-    tenants::TenantService svc(*db, clock);
-    auto demo = svc.EnsureDemoTenant(audit::Actor{"system:seed", "", ""});
-    if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
-  }
-
+  auto transport = OpenMailTransport(config);
+  if (!transport) return 1;
+  auto catalog = LoadCatalog(config, *db, clock);
+  if (!catalog) return 2;
+  if (config.seed_demo) SeedDemoTenant(*db, clock);
   // The API subscribes to database events and loads signing keys: both can fail at start.
   std::unique_ptr<api::Api> api_holder;
   try {
     api_holder = std::make_unique<api::Api>(
-        api::ApiOptions{
-            .admin_token = config.admin_token,
-            .docs_dir = config.docs_dir,
-            .access_log = config.access_log,
-            .inline_reads = db->dialect() == storage::Dialect::kSqlite,
-            .public_url = config.public_url,
-            .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
-            .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
-            .password_threads = config.password_threads,
-            .password_queue = config.password_queue,
-            .password_attempts_per_minute = config.password_attempts_per_minute,
-            .portal_logins_per_minute = config.portal_logins_per_minute,
-            .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
-                     .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)},
-            .oidc_issuer = config.oidc_issuer,
-            .oidc_client_id = config.oidc_client_id,
-            .oidc_client_secret = config.oidc_client_secret,
-            .oidc_audience = config.oidc_audience,
-            .keycloak = {.base_url = config.keycloak_url,
-                         .realm = config.keycloak_realm,
-                         .client_id = config.keycloak_client_id,
-                         .client_secret = config.keycloak_client_secret},
-            .mail_transport = transport,
-            .mail_from = config.mail_from,
-            .lifecycle = {.catalog_dir = config.catalog_dir,
-                          .demo_reset_zone = config.demo_reset_zone,
-                          .demo_reset_hour = config.demo_reset_hour,
-                          .demo_reset_minute = config.demo_reset_minute},
-            .product_hosts = config.product_hosts == "any" ? lifecycle::ProductHosts::kAny
-                                                           : lifecycle::ProductHosts::kLoopback,
-            .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
-                     .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
-            .trial_requests_per_hour = config.trial_requests_per_hour,
-            .max_exports = config.max_exports,
-            .test_clock = test_clock.get()},
-        *db, clock, *catalog);
+        ApiOptionsFrom(config, db->dialect(), transport, test_clock.get()), *db, clock, *catalog);
   } catch (const std::exception& e) {
     kLog.Error("cannot start the API", {{"error", ErrorText(e)}});
     return 1;
   }
   api::Api& api = *api_holder;
-  http::ServerOptions options;
-  options.host = config.host;
-  options.port = config.port;
-  options.io_threads = config.threads;
-  // PostgreSQL waits on the network: a pool keeps the I/O threads free meanwhile. On SQLite,
-  // reads answer from local memory in microseconds on the I/O threads (inline_reads), and writes
-  // go to the pool, where many wait together for SQLite's one writer and are committed
-  // together (group commit): two I/O threads alone would never offer it more than two.
-  // The SQLite pool is larger: its threads mostly wait for a commit, and the more wait, the more
-  // each commit holds (64 connections of POST /tenants on 2 cores: 8 threads, 2 writes per
-  // commit, 1,500/s; 64 threads, 19 per commit, 2,400/s; bench/NOTES.md).
-  options.blocking_threads = config.blocking_threads;
-  if (options.blocking_threads < 0) {
-    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    options.blocking_threads = (db->dialect() == storage::Dialect::kSqlite ? 32 : 4) * cores;
-  }
-  options.body_limit = config.max_body_bytes;
-  options.header_limit = config.max_header_bytes;
-  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
-  options.drain_timeout = std::chrono::milliseconds(config.drain_timeout_ms);
-  options.max_connections = config.max_connections;
-  options.max_connections_per_address = config.max_connections_per_address;
   http::Server server(
-      options, [&](http::Request& r) { return api.Handle(r); },
+      ServerOptionsFrom(config, db->dialect()), [&](http::Request& r) { return api.Handle(r); },
       [&](const http::Exchange& x) { api.Observe(x); },
       [&](http::Request& r) { return api.HandleInline(r); });
   try {
@@ -190,21 +293,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   // Scheduled work: mail, trial reminders and expiry, offboarding, the nightly demo reset.
   jobs::Runner runner(api.job_queue(), {.workers = config.job_workers});
   api.RegisterJobs(runner);
-  api.metrics().AddCollector([&runner](std::string& out) { runner.WriteMetrics(out); });
-  api.metrics().AddCollector([&server](std::string& out) { server.WriteMetrics(out); });
-  if (auto* sqlite = dynamic_cast<storage::SqliteDatabase*>(db.get())) {
-    api.metrics().AddCollector([sqlite](std::string& out) {
-      const auto c = sqlite->commit_stats();
-      out +=
-          "# HELP breakpilot_sqlite_commits_total Write transactions committed (group commit: "
-          "each holds one or more write calls).\n";
-      out += "# TYPE breakpilot_sqlite_commits_total counter\n";
-      out += "breakpilot_sqlite_commits_total " + std::to_string(c.commits) + "\n";
-      out += "# HELP breakpilot_sqlite_writes_total Write calls committed or refused.\n";
-      out += "# TYPE breakpilot_sqlite_writes_total counter\n";
-      out += "breakpilot_sqlite_writes_total " + std::to_string(c.writes) + "\n";
-    });
-  }
+  AddCollectors(api, runner, server, *db);
   try {
     api.engine().EnsureSchedules();
   } catch (const std::exception& e) {
@@ -212,35 +301,9 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
     return 1;
   }
   if (config.job_workers > 0) runner.Start();
-  boost::json::array not_called;
-  for (const auto& id : api.ProductsNotCalled()) not_called.emplace_back(id);
-  kLog.Info("listening", {{"url", "http://" + host + ":" + std::to_string(server.port())},
-                          {"database", db->Describe()},
-                          {"mail", transport->Describe()},
-                          {"job_workers", config.job_workers},
-                          {"products", catalog->products().size()},
-                          // Said once, here: the lifecycle skips these (product_hosts).
-                          {"products_not_called", std::move(not_called)},
-                          {"ready_us", ready_us},
-                          {"version", BREAKPILOT_VERSION}});
-
-  // Periodic work (API key use times, signing key rotation, the job gauges) on its own thread.
-  std::mutex maintenance_mu;
-  std::condition_variable maintenance_cv;
-  bool stopping = false;
-  std::thread maintenance([&] {
-    std::unique_lock lock(maintenance_mu);
-    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; })) {
-      lock.unlock();
-      try {
-        api.Maintain();
-        runner.RefreshCounts();
-      } catch (const std::exception& e) {
-        kLog.Error("maintenance failed", {{"error", ErrorText(e)}});
-      }
-      lock.lock();
-    }
-  });
+  Announce("http://" + host + ":" + std::to_string(server.port()), *db, *transport, config,
+           *catalog, api, ready_us);
+  Maintenance maintenance(api, runner);
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -250,12 +313,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   server.Run();
   signal_thread.join();
   runner.Stop();  // running jobs finish; the rest wait in the database for any replica
-  {
-    std::lock_guard lock(maintenance_mu);
-    stopping = true;
-  }
-  maintenance_cv.notify_all();
-  maintenance.join();
+  maintenance.Stop();
   api.Maintain();  // the last API key use times
   kLog.Info("stopped");
   return 0;
