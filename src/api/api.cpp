@@ -183,6 +183,13 @@ Api::~Api() = default;
 
 namespace {
 
+// A handler's result as an answer: its Error as problem+json (the one place errors become
+// answers; http/problem.cpp chooses the status).
+http::Response Answer(Result<http::Response> result, const http::Request& req) {
+  if (!result) return ProblemFor(result.error(), req);
+  return std::move(result).value();
+}
+
 void SetNoSniff(http::Response& res) {
   res.headers.Set("X-Content-Type-Options", "nosniff");
 }
@@ -292,7 +299,7 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
     // No principal yet; the request id and address still go into any audit event.
     const Caller anonymous{.principal = {.subject = "anonymous"},
                            .actor = {"anonymous", req.request_id, req.remote_ip}};
-    return endpoint.handler(req, anonymous);
+    return Answer(endpoint.handler(req, anonymous), req);
   }
   if (*endpoint.action == identity::Action::kSession) return DispatchSession(endpoint, req);
   auto principal = Authenticate(req);
@@ -324,12 +331,12 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   if (denied) {
     res = ProblemFor(*denied, req);
   } else if (req.method == "POST") {
-    const auto run = [&] { return endpoint.handler(req, caller); };
+    const auto run = [&] { return Answer(endpoint.handler(req, caller), req); };
     // By reference: a std::function holds a reference_wrapper without allocating.
     res = WithIdempotency(db_, clock_, req, caller.principal.subject, endpoint.secrets,
                           std::cref(run));
   } else {
-    res = endpoint.handler(req, caller);
+    res = Answer(endpoint.handler(req, caller), req);
   }
   // Answers to authenticated requests carry tenant data: no shared cache may keep them.
   res.Finally([](http::Response& r) { r.headers.Set("Cache-Control", "no-store"); });
@@ -362,7 +369,7 @@ http::Response Api::DispatchSession(const Endpoint& endpoint, http::Request& req
                            "the CSRF token does not match this session", req.path);
     }
   }
-  auto res = endpoint.handler(req, caller);
+  auto res = Answer(endpoint.handler(req, caller), req);
   res.Finally([](http::Response& r) { r.headers.Set("Cache-Control", "no-store"); });
   return res;
 }

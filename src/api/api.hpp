@@ -83,7 +83,10 @@ struct Endpoint {
   // A `session` route that changes state: dispatch wants the session's CSRF token too (the
   // X-CSRF-Token header, or the form field `csrf`), 403 csrf-mismatch otherwise.
   bool csrf = false;
-  std::function<http::Response(http::Request&, const Caller&)> handler;
+  // A route's handler: its answer, or the Error that dispatch turns into problem+json (the one
+  // place, http/problem.cpp). A handler that needs more than a problem (a header, an OAuth
+  // error) answers a Response itself.
+  std::function<Result<http::Response>(http::Request&, const Caller&)> handler;
 };
 
 struct ApiOptions {
@@ -155,6 +158,74 @@ class Api {
   std::vector<std::string> ProductsNotCalled() const;
 
  private:
+  // The handlers, one named function per route, in the route files (src/api/*_routes.cpp).
+  using HandlerFn = Result<http::Response> (Api::*)(http::Request&, const Caller&);
+  std::function<Result<http::Response>(http::Request&, const Caller&)> Handler(HandlerFn f) {
+    return [this, f](http::Request& req, const Caller& caller) { return (this->*f)(req, caller); };
+  }
+  Result<http::Response> ApiKeyCreate(http::Request& req, const Caller& caller);
+  Result<http::Response> ApiKeyList(http::Request& req, const Caller& caller);
+  Result<http::Response> ApiKeyRotate(http::Request& req, const Caller& caller);
+  Result<http::Response> ApiKeyRevoke(http::Request& req, const Caller& caller);
+  Result<http::Response> ApiKeyVerify(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditPublish(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditPublishBulk(http::Request& req, const Caller& caller);
+  Result<http::Response> RetracedPublish(http::Request& req, const Caller& caller);
+  Result<http::Response> RetracedPublishBulk(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditSearch(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditExport(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditVerify(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditRetentionSet(http::Request& req, const Caller& caller);
+  Result<http::Response> AuditErase(http::Request& req, const Caller& caller);
+  Result<http::Response> OidcDiscovery(http::Request& req, const Caller& caller);
+  Result<http::Response> Jwks(http::Request& req, const Caller& caller);
+  Result<http::Response> OauthToken(http::Request& req, const Caller& caller);
+  Result<http::Response> UserCreate(http::Request& req, const Caller& caller);
+  Result<http::Response> UserGet(http::Request& req, const Caller& caller);
+  Result<http::Response> ServiceClientCreate(http::Request& req, const Caller& caller);
+  Result<http::Response> Claims(http::Request& req, const Caller& caller);
+  Result<http::Response> TrialRequest(http::Request& req, const Caller& caller);
+  Result<http::Response> TrialConfirmPage(http::Request& req, const Caller& caller);
+  Result<http::Response> TrialConfirm(http::Request& req, const Caller& caller);
+  Result<http::Response> ExportDownload(http::Request& req, const Caller& caller);
+  Result<http::Response> MailUnsubscribePage(http::Request& req, const Caller& caller);
+  Result<http::Response> MailUnsubscribe(http::Request& req, const Caller& caller);
+  Result<http::Response> MailPostmaster(http::Request& req, const Caller& caller);
+  Result<http::Response> TestClockAdvance(http::Request& req, const Caller& caller);
+  Result<http::Response> JobList(http::Request& req, const Caller& caller);
+  Result<http::Response> JobRetry(http::Request& req, const Caller& caller);
+  Result<http::Response> DemoReset(http::Request& req, const Caller& caller);
+  Result<http::Response> PortalLogin(http::Request& req, const Caller& caller);
+  Result<http::Response> PortalCallback(http::Request& req, const Caller& caller);
+  Result<http::Response> PortalMe(http::Request& req, const Caller& caller);
+  Result<http::Response> PortalLogout(http::Request& req, const Caller& caller);
+  bool SecureCookies() const;  // the issuer is https: cookies get Secure
+  Result<http::Response> PortalHome(http::Request& req, const Caller& caller);
+  Result<http::Response> ProjectCreate(http::Request& req, const Caller& caller);
+  Result<http::Response> ProjectList(http::Request& req, const Caller& caller);
+  Result<http::Response> ProjectGet(http::Request& req, const Caller& caller);
+  Result<http::Response> ProjectUpdate(http::Request& req, const Caller& caller);
+  Result<http::Response> ProjectDelete(http::Request& req, const Caller& caller);
+  Result<http::Response> CatalogList(http::Request& req, const Caller& caller);
+  Result<http::Response> SubscriptionCreate(http::Request& req, const Caller& caller);
+  Result<http::Response> SubscriptionList(http::Request& req, const Caller& caller);
+  Result<http::Response> SubscriptionDelete(http::Request& req, const Caller& caller);
+  Result<http::Response> Healthz(http::Request& req, const Caller& caller);
+  Result<http::Response> Readyz(http::Request& req, const Caller& caller);
+  Result<http::Response> Metrics(http::Request& req, const Caller& caller);
+  Result<http::Response> Openapi(http::Request& req, const Caller& caller);
+  Result<http::Response> Reference(http::Request& req, const Caller& caller);
+  Result<http::Response> ReferenceAsset(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantCreate(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantList(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantGet(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantUpdate(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantIdp(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantActivate(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantCancel(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantReactivate(http::Request& req, const Caller& caller);
+  Result<http::Response> TenantTransition(http::Request& req, const Caller& caller,
+                                          tenants::lifecycle::Action action, bool needs_reason);
   void AddSystemRoutes();
   void AddTenantRoutes();
   void AddProjectRoutes();

@@ -61,114 +61,124 @@ Result<identity::ApiKey> Api::ReachableKey(const http::Request& req, const Calle
   return k;
 }
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::ApiKeyCreate(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  identity::CreateApiKeyInput in;
+  in.tenant_id = r.String("tenant_id", Required::kYes).value_or("");
+  in.name = r.String("name", Required::kYes).value_or("");
+  in.scopes = r.Strings("scopes", Required::kYes, 32).value_or(std::vector<std::string>{});
+  in.expires_at = r.String("expires_at", Required::kNo);
+  if (auto e = r.Finish({"tenant_id", "name", "scopes", "expires_at"})) {
+    return *e;
+  }
+  if (IsCanonicalUuid(in.tenant_id)) {
+    if (auto e = CheckTenant(caller, identity::Action::kApiKeyWrite, NormalizeUuid(in.tenant_id))) {
+      return *e;
+    }
+  }
+  auto k = api_keys_.Create(caller.actor, in);
+  if (!k) return k.error();
+  return NewKeyResponse(*k);
+}
+
+Result<http::Response> Api::ApiKeyList(http::Request& req, const Caller& caller) {
+  if (auto e = OnlyKnownQuery(req, {"tenant_id", "cursor", "limit"})) {
+    return *e;
+  }
+  auto tenant = StringQuery(req, "tenant_id");
+  if (!tenant) return tenant.error();
+  if (!*tenant || !IsCanonicalUuid(**tenant)) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                     "tenant_id must be given, as a UUID",
+                     {{"tenant_id", "is required and must be a UUID"}});
+  }
+  const std::string tenant_id = NormalizeUuid(**tenant);
+  if (auto e = CheckTenant(caller, identity::Action::kApiKeyRead, tenant_id)) {
+    return *e;
+  }
+  auto cursor = StringQuery(req, "cursor");
+  if (!cursor) return cursor.error();
+  auto limit = IntQuery(req, "limit");
+  if (!limit) return limit.error();
+  auto page = api_keys_.List(tenant_id, *cursor, *limit);
+  if (!page) return page.error();
+  boost::json::array items;
+  for (const auto& k : page->items) items.push_back(KeyJson(k));
+  return http::Response::Json(
+      200,
+      boost::json::serialize(boost::json::object{
+          {"items", std::move(items)},
+          {"next_cursor", page->next_cursor ? boost::json::value(*page->next_cursor) : nullptr}}));
+}
+
+Result<http::Response> Api::ApiKeyRotate(http::Request& req, const Caller& caller) {
+  auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
+  if (!k) return k.error();
+  auto body = ParseJsonObject(req, true);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  const auto grace =
+      r.Integer("grace_seconds", Required::kNo).value_or(identity::kDefaultRotationGraceSeconds);
+  if (auto e = r.Finish({"grace_seconds"})) return *e;
+  auto next = api_keys_.Rotate(caller.actor, k->id, grace);
+  if (!next) return next.error();
+  return NewKeyResponse(*next);
+}
+
+Result<http::Response> Api::ApiKeyRevoke(http::Request& req, const Caller& caller) {
+  auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
+  if (!k) return k.error();
+  auto done = api_keys_.Revoke(caller.actor, k->id);
+  if (!done) return done.error();
+  return http::Response::Empty(204);
+}
+
+Result<http::Response> Api::ApiKeyVerify(http::Request& req, const Caller&) {
+  // Parsed into a buffer on the stack: this route is called per product request, and a
+  // heap allocation per value shows in its cost.
+  std::array<unsigned char, 1024> scratch;
+  boost::json::monotonic_resource arena(scratch.data(), scratch.size());
+  auto body = ParseJsonObject(req, false, false, &arena);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  const auto key = r.String("key", Required::kYes);
+  if (auto e = r.Finish({"key"})) return *e;
+  return http::Response::Json(200, api_keys_.VerifyJson(*key));
+}
+
 void Api::AddApiKeyRoutes() {
   Add({.method = "POST",
        .pattern = "/api-keys",
        .name = "api_key_create",
        .action = identity::Action::kApiKeyWrite,
        .secrets = {"secret"},
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         identity::CreateApiKeyInput in;
-         in.tenant_id = r.String("tenant_id", Required::kYes).value_or("");
-         in.name = r.String("name", Required::kYes).value_or("");
-         in.scopes = r.Strings("scopes", Required::kYes, 32).value_or(std::vector<std::string>{});
-         in.expires_at = r.String("expires_at", Required::kNo);
-         if (auto e = r.Finish({"tenant_id", "name", "scopes", "expires_at"})) {
-           return ProblemFor(*e, req);
-         }
-         if (IsCanonicalUuid(in.tenant_id)) {
-           if (auto e = CheckTenant(caller, identity::Action::kApiKeyWrite,
-                                    NormalizeUuid(in.tenant_id))) {
-             return ProblemFor(*e, req);
-           }
-         }
-         auto k = api_keys_.Create(caller.actor, in);
-         if (!k) return ProblemFor(k.error(), req);
-         return NewKeyResponse(*k);
-       }});
+       .handler = Handler(&Api::ApiKeyCreate)});
   Add({.method = "GET",
        .pattern = "/api-keys",
        .name = "api_key_list",
        .action = identity::Action::kApiKeyRead,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         if (auto e = OnlyKnownQuery(req, {"tenant_id", "cursor", "limit"})) {
-           return ProblemFor(*e, req);
-         }
-         auto tenant = StringQuery(req, "tenant_id");
-         if (!tenant) return ProblemFor(tenant.error(), req);
-         if (!*tenant || !IsCanonicalUuid(**tenant)) {
-           return ProblemFor(Malformed("invalid-parameter", "Invalid query parameter",
-                                       "tenant_id must be given, as a UUID",
-                                       {{"tenant_id", "is required and must be a UUID"}}),
-                             req);
-         }
-         const std::string tenant_id = NormalizeUuid(**tenant);
-         if (auto e = CheckTenant(caller, identity::Action::kApiKeyRead, tenant_id)) {
-           return ProblemFor(*e, req);
-         }
-         auto cursor = StringQuery(req, "cursor");
-         if (!cursor) return ProblemFor(cursor.error(), req);
-         auto limit = IntQuery(req, "limit");
-         if (!limit) return ProblemFor(limit.error(), req);
-         auto page = api_keys_.List(tenant_id, *cursor, *limit);
-         if (!page) return ProblemFor(page.error(), req);
-         boost::json::array items;
-         for (const auto& k : page->items) items.push_back(KeyJson(k));
-         return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{
-                      {"items", std::move(items)},
-                      {"next_cursor",
-                       page->next_cursor ? boost::json::value(*page->next_cursor) : nullptr}}));
-       }});
+       .handler = Handler(&Api::ApiKeyList)});
   Add({.method = "POST",
        .pattern = "/api-keys/{key_id}/rotate",
        .name = "api_key_rotate",
        .action = identity::Action::kApiKeyWrite,
        .secrets = {"secret"},
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
-         if (!k) return ProblemFor(k.error(), req);
-         auto body = ParseJsonObject(req, true);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         const auto grace = r.Integer("grace_seconds", Required::kNo)
-                                .value_or(identity::kDefaultRotationGraceSeconds);
-         if (auto e = r.Finish({"grace_seconds"})) return ProblemFor(*e, req);
-         auto next = api_keys_.Rotate(caller.actor, k->id, grace);
-         if (!next) return ProblemFor(next.error(), req);
-         return NewKeyResponse(*next);
-       }});
+       .handler = Handler(&Api::ApiKeyRotate)});
   Add({.method = "DELETE",
        .pattern = "/api-keys/{key_id}",
        .name = "api_key_revoke",
        .action = identity::Action::kApiKeyWrite,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
-         if (!k) return ProblemFor(k.error(), req);
-         auto done = api_keys_.Revoke(caller.actor, k->id);
-         if (!done) return ProblemFor(done.error(), req);
-         return http::Response::Empty(204);
-       }});
+       .handler = Handler(&Api::ApiKeyRevoke)});
   Add({.method = "POST",
        .pattern = "/internal/api-keys/verify",
        .name = "api_key_verify",
        .action = identity::Action::kApiKeyVerify,
        .memory_first = true,
-       .handler = [this](http::Request& req, const Caller&) {
-         // Parsed into a buffer on the stack: this route is called per product request, and a
-         // heap allocation per value shows in its cost.
-         std::array<unsigned char, 1024> scratch;
-         boost::json::monotonic_resource arena(scratch.data(), scratch.size());
-         auto body = ParseJsonObject(req, false, false, &arena);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         const auto key = r.String("key", Required::kYes);
-         if (auto e = r.Finish({"key"})) return ProblemFor(*e, req);
-         return http::Response::Json(200, api_keys_.VerifyJson(*key));
-       }});
+       .handler = Handler(&Api::ApiKeyVerify)});
 }
 
 }  // namespace breakpilot::api

@@ -200,228 +200,243 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
                               json::serialize(json::object{{"items", PublishedJson(*published)}}));
 }
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::AuditPublish(http::Request& req, const Caller& caller) {
+  return PublishAudit(req, caller, "", false, false);
+}
+
+Result<http::Response> Api::AuditPublishBulk(http::Request& req, const Caller& caller) {
+  return PublishAudit(req, caller, "", true, false);
+}
+
+Result<http::Response> Api::RetracedPublish(http::Request& req, const Caller& caller) {
+  return PublishAudit(req, caller, std::string(*req.Param("project_id")), false, true);
+}
+
+Result<http::Response> Api::RetracedPublishBulk(http::Request& req, const Caller& caller) {
+  return PublishAudit(req, caller, std::string(*req.Param("project_id")), true, true);
+}
+
+Result<http::Response> Api::AuditSearch(http::Request& req, const Caller& caller) {
+  if (auto e = OnlyKnownQuery(
+          req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id", "target_type",
+                "from", "to", "is_failure", "q", "include_demo", "limit", "cursor"})) {
+    return *e;
+  }
+  auto f = ParseFilter(req);
+  if (!f) return f.error();
+  if (auto e = ScopeAuditFilter(caller, *f)) return *e;
+  auto limit = IntQuery(req, "limit");
+  if (!limit) return limit.error();
+  if (*limit && (**limit < 1 || **limit > 1000)) {
+    return BadQuery("limit", "must be between 1 and 1000");
+  }
+  auto cursor = StringQuery(req, "cursor");
+  if (!cursor) return cursor.error();
+  auto page = audit::Search(db_, *f, limit->value_or(50), *cursor);
+  if (!page) return page.error();
+  json::array items;
+  items.reserve(page->items.size());
+  for (const auto& e : page->items) items.push_back(ToJson(e));
+  json::object o{{"items", std::move(items)}};
+  o["next_cursor"] = page->next_cursor ? json::value(*page->next_cursor) : nullptr;
+  return http::Response::Json(200, json::serialize(o));
+}
+
+Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller) {
+  if (auto e = OnlyKnownQuery(
+          req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id", "target_type",
+                "from", "to", "is_failure", "q", "include_demo", "format"})) {
+    return *e;
+  }
+  auto format = StringQuery(req, "format");
+  if (!format) return format.error();
+  const std::string fmt = format->value_or("csv");
+  if (fmt != "csv" && fmt != "pdf") {
+    return BadQuery("format", "must be csv or pdf");
+  }
+  auto f = ParseFilter(req);
+  if (!f) return f.error();
+  if (auto e = ScopeAuditFilter(caller, *f)) return *e;
+  auto slot = TakeExportSlot(f->tenant_id.value_or(""));
+  if (!slot) {
+    auto res = ProblemFor(slot.error(), req);
+    res.headers.Set("Retry-After", "5");
+    return res;
+  }
+  f->received_by = clock_.Now();  // the trail as it stood when the export was asked for
+  const std::string stamp = FormatRfc3339(*f->received_by);
+  const std::string name =
+      "audit-" + f->tenant_id.value_or("all") + "-" + stamp.substr(0, 10) + "." + fmt;
+  if (fmt == "pdf") {
+    std::vector<audit::Entry> rows;
+    bool too_many = false;
+    audit::ForEach(db_, *f, [&](const std::vector<audit::Entry>& page) {
+      if (rows.size() + page.size() > audit::kMaxPdfRows) return !(too_many = true);
+      rows.insert(rows.end(), page.begin(), page.end());
+      return true;
+    });
+    if (too_many) {
+      return InvalidInput("export-too-large", "Too many events for a PDF",
+                          "a PDF holds at most " + std::to_string(audit::kMaxPdfRows) +
+                              " events; narrow the filters or export CSV");
+    }
+    std::string title = "Audit trail";
+    if (f->tenant_id) {
+      auto t = tenants_.Get(*f->tenant_id);
+      title += t ? " of " + t->name + " (" + t->slug + ")" : " of " + *f->tenant_id;
+    } else {
+      title += " of all tenants";
+    }
+    auto pdf = audit::RenderPdf(
+        rows, {.title = title, .filter_summary = FilterSummary(*f), .generated_at = stamp});
+    if (!pdf) return pdf.error();
+    http::Response res{.status = 200, .body = std::move(*pdf)};
+    res.headers.Set("Content-Type", "application/pdf");
+    res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
+    return res;
+  }
+  // CSV: page by page through the keyset cursor, one page per chunk, the next page
+  // read and formatted while this one is sent.
+  auto pages = std::make_shared<audit::PageWriter>(db_, *f, audit::AppendCsv);
+  http::Response res;
+  res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
+  res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  res.body = audit::CsvHeader();
+  res.stream = [pages, place = std::move(*slot)](std::string& out) {
+    out = pages->Next();
+    return !out.empty();
+  };
+  return res;
+}
+
+Result<http::Response> Api::AuditVerify(http::Request& req, const Caller& caller) {
+  if (auto e = OnlyKnownQuery(req, {"tenant_id"})) return *e;
+  audit::Filter f;
+  auto tenant = StringQuery(req, "tenant_id");
+  if (!tenant) return tenant.error();
+  f.tenant_id = *tenant;
+  if (f.tenant_id && !IsCanonicalUuid(*f.tenant_id)) {
+    return BadQuery("tenant_id", "must be a tenant id (a UUID)");
+  }
+  if (auto e = ScopeAuditFilter(caller, f)) return *e;
+  auto reports = audit::Verify(
+      db_, f.tenant_id ? std::optional<std::string>(audit::ChainOf(f.tenant_id)) : std::nullopt);
+  bool ok = true;
+  json::array chains;
+  for (const auto& r : reports) {
+    ok = ok && r.ok;
+    chains.push_back(ReportJson(r));
+  }
+  return http::Response::Json(
+      200, json::serialize(json::object{{"ok", ok}, {"chains", std::move(chains)}}));
+}
+
+Result<http::Response> Api::AuditRetentionSet(http::Request& req, const Caller& caller) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  std::optional<std::int64_t> days;
+  const auto* v = body->if_contains("days");
+  std::vector<FieldError> errors;
+  if (v == nullptr) {
+    errors.push_back({"/days", "is required: a number of days, or null to keep for ever"});
+  } else if (!v->is_null()) {
+    if (!v->is_int64() || v->as_int64() < 30 || v->as_int64() > 36500) {
+      errors.push_back({"/days", "must be a whole number of days from 30 to 36500"});
+    } else {
+      days = v->as_int64();
+    }
+  }
+  for (const auto& kv : *body) {
+    if (kv.key() != "days") errors.push_back({"/" + std::string(kv.key()), "is unknown"});
+  }
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+  auto t = tenants_.SetAuditRetention(caller.actor, *id, days);
+  if (!t) return t.error();
+  return http::Response::Json(
+      200, json::serialize(json::object{
+               {"tenant_id", *id}, {"days", days ? json::value(*days) : json::value(nullptr)}}));
+}
+
+Result<http::Response> Api::AuditErase(http::Request& req, const Caller& caller) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  auto confirm = r.String("confirm", Required::kYes);
+  if (auto e = r.Finish({"confirm"})) return *e;
+  auto t = tenants_.Get(*id);
+  if (!t) return t.error();
+  if (*confirm != t->slug) {
+    return ValidationFailed({{"/confirm", "must be the tenant's slug"}});
+  }
+  if (t->status != tenants::Status::kFrozen && t->status != tenants::Status::kArchived) {
+    return Conflict("tenant-not-offboarding", "Tenant is not being offboarded",
+                    "only a frozen or archived tenant's audit trail is erased");
+  }
+  auto signer = keys_.Signer();
+  if (!signer) return signer.error();
+  auto summary = audit::Erase(db_, clock_, caller.actor, *id, [&](const std::string& s) {
+    return signer->Sign(json::parse(s).as_object());
+  });
+  return http::Response::Json(
+      200, json::serialize(json::object{{"events_erased", summary.count},
+                                        {"summary", json::parse(summary.summary_json)},
+                                        {"signature", summary.signature}}));
+}
+
 void Api::AddAuditRoutes() {
   Add({.method = "POST",
        .pattern = "/audit",
        .name = "audit_publish",
        .action = identity::Action::kAuditWrite,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         return PublishAudit(req, caller, "", false, false);
-       }});
+       .handler = Handler(&Api::AuditPublish)});
   Add({.method = "POST",
        .pattern = "/audit/bulk",
        .name = "audit_publish_bulk",
        .action = identity::Action::kAuditWrite,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         return PublishAudit(req, caller, "", true, false);
-       }});
+       .handler = Handler(&Api::AuditPublishBulk)});
   Add({.method = "POST",
        .pattern = "/publisher/v1/project/{project_id}/event",
        .name = "retraced_publish",
        .action = identity::Action::kAuditWrite,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         return PublishAudit(req, caller, std::string(*req.Param("project_id")), false, true);
-       }});
+       .handler = Handler(&Api::RetracedPublish)});
   Add({.method = "POST",
        .pattern = "/publisher/v1/project/{project_id}/event/bulk",
        .name = "retraced_publish_bulk",
        .action = identity::Action::kAuditWrite,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         return PublishAudit(req, caller, std::string(*req.Param("project_id")), true, true);
-       }});
+       .handler = Handler(&Api::RetracedPublishBulk)});
   Add({.method = "GET",
        .pattern = "/audit",
        .name = "audit_search",
        .action = identity::Action::kAuditRead,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         if (auto e = OnlyKnownQuery(req, {"tenant_id", "product", "actor_id", "action", "crud",
-                                           "target_id", "target_type", "from", "to", "is_failure",
-                                           "q", "include_demo", "limit", "cursor"})) {
-           return ProblemFor(*e, req);
-         }
-         auto f = ParseFilter(req);
-         if (!f) return ProblemFor(f.error(), req);
-         if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
-         auto limit = IntQuery(req, "limit");
-         if (!limit) return ProblemFor(limit.error(), req);
-         if (*limit && (**limit < 1 || **limit > 1000)) {
-           return ProblemFor(BadQuery("limit", "must be between 1 and 1000"), req);
-         }
-         auto cursor = StringQuery(req, "cursor");
-         if (!cursor) return ProblemFor(cursor.error(), req);
-         auto page = audit::Search(db_, *f, limit->value_or(50), *cursor);
-         if (!page) return ProblemFor(page.error(), req);
-         json::array items;
-         items.reserve(page->items.size());
-         for (const auto& e : page->items) items.push_back(ToJson(e));
-         json::object o{{"items", std::move(items)}};
-         o["next_cursor"] = page->next_cursor ? json::value(*page->next_cursor) : nullptr;
-         return http::Response::Json(200, json::serialize(o));
-       }});
+       .handler = Handler(&Api::AuditSearch)});
   Add({.method = "GET",
        .pattern = "/audit/export",
        .name = "audit_export",
        .action = identity::Action::kAuditRead,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         if (auto e = OnlyKnownQuery(
-                 req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id",
-                       "target_type", "from", "to", "is_failure", "q", "include_demo", "format"})) {
-           return ProblemFor(*e, req);
-         }
-         auto format = StringQuery(req, "format");
-         if (!format) return ProblemFor(format.error(), req);
-         const std::string fmt = format->value_or("csv");
-         if (fmt != "csv" && fmt != "pdf") {
-           return ProblemFor(BadQuery("format", "must be csv or pdf"), req);
-         }
-         auto f = ParseFilter(req);
-         if (!f) return ProblemFor(f.error(), req);
-         if (auto e = ScopeAuditFilter(caller, *f)) return ProblemFor(*e, req);
-         auto slot = TakeExportSlot(f->tenant_id.value_or(""));
-         if (!slot) {
-           auto res = ProblemFor(slot.error(), req);
-           res.headers.Set("Retry-After", "5");
-           return res;
-         }
-         f->received_by = clock_.Now();  // the trail as it stood when the export was asked for
-         const std::string stamp = FormatRfc3339(*f->received_by);
-         const std::string name =
-             "audit-" + f->tenant_id.value_or("all") + "-" + stamp.substr(0, 10) + "." + fmt;
-         if (fmt == "pdf") {
-           std::vector<audit::Entry> rows;
-           bool too_many = false;
-           audit::ForEach(db_, *f, [&](const std::vector<audit::Entry>& page) {
-             if (rows.size() + page.size() > audit::kMaxPdfRows) return !(too_many = true);
-             rows.insert(rows.end(), page.begin(), page.end());
-             return true;
-           });
-           if (too_many) {
-             return ProblemFor(
-                 InvalidInput("export-too-large", "Too many events for a PDF",
-                              "a PDF holds at most " + std::to_string(audit::kMaxPdfRows) +
-                                  " events; narrow the filters or export CSV"),
-                 req);
-           }
-           std::string title = "Audit trail";
-           if (f->tenant_id) {
-             auto t = tenants_.Get(*f->tenant_id);
-             title += t ? " of " + t->name + " (" + t->slug + ")" : " of " + *f->tenant_id;
-           } else {
-             title += " of all tenants";
-           }
-           auto pdf = audit::RenderPdf(
-               rows, {.title = title, .filter_summary = FilterSummary(*f), .generated_at = stamp});
-           if (!pdf) return ProblemFor(pdf.error(), req);
-           http::Response res{.status = 200, .body = std::move(*pdf)};
-           res.headers.Set("Content-Type", "application/pdf");
-           res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
-           return res;
-         }
-         // CSV: page by page through the keyset cursor, one page per chunk, the next page
-         // read and formatted while this one is sent.
-         auto pages = std::make_shared<audit::PageWriter>(db_, *f, audit::AppendCsv);
-         http::Response res;
-         res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
-         res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
-         res.body = audit::CsvHeader();
-         res.stream = [pages, place = std::move(*slot)](std::string& out) {
-           out = pages->Next();
-           return !out.empty();
-         };
-         return res;
-       }});
+       .handler = Handler(&Api::AuditExport)});
   Add({.method = "GET",
        .pattern = "/audit/verify",
        .name = "audit_verify",
        .action = identity::Action::kAuditRead,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         if (auto e = OnlyKnownQuery(req, {"tenant_id"})) return ProblemFor(*e, req);
-         audit::Filter f;
-         auto tenant = StringQuery(req, "tenant_id");
-         if (!tenant) return ProblemFor(tenant.error(), req);
-         f.tenant_id = *tenant;
-         if (f.tenant_id && !IsCanonicalUuid(*f.tenant_id)) {
-           return ProblemFor(BadQuery("tenant_id", "must be a tenant id (a UUID)"), req);
-         }
-         if (auto e = ScopeAuditFilter(caller, f)) return ProblemFor(*e, req);
-         auto reports = audit::Verify(
-             db_,
-             f.tenant_id ? std::optional<std::string>(audit::ChainOf(f.tenant_id)) : std::nullopt);
-         bool ok = true;
-         json::array chains;
-         for (const auto& r : reports) {
-           ok = ok && r.ok;
-           chains.push_back(ReportJson(r));
-         }
-         return http::Response::Json(
-             200, json::serialize(json::object{{"ok", ok}, {"chains", std::move(chains)}}));
-       }});
+       .handler = Handler(&Api::AuditVerify)});
   Add({.method = "PUT",
        .pattern = "/tenants/{id}/audit-retention",
        .name = "audit_retention_set",
        .action = identity::Action::kAuditAdmin,
        .tenant = TenantFrom::kPathId,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         std::optional<std::int64_t> days;
-         const auto* v = body->if_contains("days");
-         std::vector<FieldError> errors;
-         if (v == nullptr) {
-           errors.push_back({"/days", "is required: a number of days, or null to keep for ever"});
-         } else if (!v->is_null()) {
-           if (!v->is_int64() || v->as_int64() < 30 || v->as_int64() > 36500) {
-             errors.push_back({"/days", "must be a whole number of days from 30 to 36500"});
-           } else {
-             days = v->as_int64();
-           }
-         }
-         for (const auto& kv : *body) {
-           if (kv.key() != "days") errors.push_back({"/" + std::string(kv.key()), "is unknown"});
-         }
-         if (!errors.empty()) return ProblemFor(ValidationFailed(std::move(errors)), req);
-         auto t = tenants_.SetAuditRetention(caller.actor, *id, days);
-         if (!t) return ProblemFor(t.error(), req);
-         return http::Response::Json(
-             200,
-             json::serialize(json::object{
-                 {"tenant_id", *id}, {"days", days ? json::value(*days) : json::value(nullptr)}}));
-       }});
+       .handler = Handler(&Api::AuditRetentionSet)});
   Add({.method = "POST",
        .pattern = "/tenants/{id}/audit/erase",
        .name = "audit_erase",
        .action = identity::Action::kAuditAdmin,
        .tenant = TenantFrom::kPathId,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         auto confirm = r.String("confirm", Required::kYes);
-         if (auto e = r.Finish({"confirm"})) return ProblemFor(*e, req);
-         auto t = tenants_.Get(*id);
-         if (!t) return ProblemFor(t.error(), req);
-         if (*confirm != t->slug) {
-           return ProblemFor(ValidationFailed({{"/confirm", "must be the tenant's slug"}}), req);
-         }
-         if (t->status != tenants::Status::kFrozen && t->status != tenants::Status::kArchived) {
-           return ProblemFor(Conflict("tenant-not-offboarding", "Tenant is not being offboarded",
-                                      "only a frozen or archived tenant's audit trail is erased"),
-                             req);
-         }
-         auto signer = keys_.Signer();
-         if (!signer) return ProblemFor(signer.error(), req);
-         auto summary = audit::Erase(db_, clock_, caller.actor, *id, [&](const std::string& s) {
-           return signer->Sign(json::parse(s).as_object());
-         });
-         return http::Response::Json(
-             200, json::serialize(json::object{{"events_erased", summary.count},
-                                               {"summary", json::parse(summary.summary_json)},
-                                               {"signature", summary.signature}}));
-       }});
+       .handler = Handler(&Api::AuditErase)});
 }
 
 Result<std::shared_ptr<void>> Api::TakeExportSlot(const std::string& scope) {

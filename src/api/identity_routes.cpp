@@ -70,192 +70,204 @@ http::Response TokenAnswer(const Result<identity::IssuedToken>& token, bool basi
 
 }  // namespace
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::OidcDiscovery(http::Request&, const Caller&) {
+  auto r = http::Response::Json(200, boost::json::serialize(issuer_.Discovery()));
+  r.headers.Set("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+Result<http::Response> Api::Jwks(http::Request&, const Caller&) {
+  auto r = http::Response::Json(200, keys_.state()->jwks);
+  r.headers.Set("Content-Type", "application/jwk-set+json");
+  r.headers.Set("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+Result<http::Response> Api::OauthToken(http::Request& req, const Caller&) {
+  auto form = ParseForm(req);
+  if (!form) {
+    return OAuthError(400, "invalid_request", form.error().detail);
+  }
+  std::optional<std::string> values[6];
+  const char* names[6] = {"grant_type", "username",  "password",
+                          "org_id",     "client_id", "client_secret"};
+  for (int i = 0; i < 6; ++i) {
+    auto v = FormValue(*form, names[i]);
+    if (!v) return OAuthError(400, "invalid_request", v.error().detail);
+    values[i] = std::move(*v);
+  }
+  const auto& [grant, username, password, org, client_id, client_secret] = values;
+  if (!grant) return OAuthError(400, "invalid_request", "grant_type is required");
+  if (*grant == "password") {
+    if (!username || !password) {
+      return OAuthError(400, "invalid_request", "username and password are required");
+    }
+    // Per client address, before any work: a storm from one address of made-up
+    // usernames is refused here, whatever the per-username throttle says.
+    if (auto wait = password_attempts_.Admit(req.remote_ip)) {
+      Error e{
+          ErrorKind::kTooManyRequests, "sign-in-throttled", "Too many sign-ins",
+          "too many password sign-ins from this address; retry in " + std::to_string(*wait) + " s"};
+      e.extensions["retry_after"] = *wait;
+      return OAuthErrorFor(e, false);
+    }
+    // argon2 takes tens of milliseconds of CPU: on the password pool, not here.
+    return http::Response::Defer(
+        password_pool_,
+        [this, username = *username, password = *password, org = org] {
+          return TokenAnswer(issuer_.PasswordGrant(username, password, org), false);
+        },
+        OAuthError(503, "temporarily_unavailable",
+                   "too many sign-ins are being checked; retry in a second"));
+  }
+  if (*grant != "client_credentials") {
+    return OAuthError(400, "unsupported_grant_type",
+                      "grant_type must be password or client_credentials");
+  }
+  auto basic = ParseBasicAuth(req);
+  if (!basic) return OAuthErrorFor(basic.error(), true);
+  const bool basic_used = basic->has_value();
+  if (basic_used && (client_id || client_secret)) {
+    return OAuthError(400, "invalid_request",
+                      "authenticate the client one way: Basic or the form, not both");
+  }
+  const std::string id = basic_used ? (*basic)->user : client_id.value_or("");
+  const std::string secret = basic_used ? (*basic)->password : client_secret.value_or("");
+  if (id.empty()) return OAuthError(401, "invalid_client", "client_id is required");
+  return TokenAnswer(issuer_.ClientCredentialsGrant(id, secret), basic_used);
+}
+
+Result<http::Response> Api::UserCreate(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  identity::NewUser in;
+  in.id = r.String("id", Required::kNo);
+  in.username = r.String("username", Required::kYes).value_or("");
+  in.password = r.String("password", Required::kNo);
+  in.display_name = r.String("display_name", Required::kNo).value_or("");
+  in.realm_roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+  if (const auto* ms = r.Objects("memberships", Required::kNo)) {
+    for (std::size_t i = 0; i < ms->size(); ++i) {
+      BodyReader m((*ms)[i].as_object());
+      identity::NewMembership nm;
+      nm.tenant_id = m.String("tenant_id", Required::kYes).value_or("");
+      nm.org_roles = m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
+      if (auto e = m.Finish({"tenant_id", "org_roles"})) {
+        for (const auto& fe : e->errors) {
+          r.Fail("memberships/" + std::to_string(i) + fe.field, fe.message);
+        }
+      }
+      in.memberships.push_back(std::move(nm));
+    }
+  }
+  if (auto e =
+          r.Finish({"id", "username", "password", "display_name", "realm_roles", "memberships"})) {
+    return *e;
+  }
+  const auto create = [this, &req, actor = caller.actor, in] {
+    auto u = directory_.CreateUser(actor, in);
+    if (!u) return ProblemFor(u.error(), req);
+    auto res = http::Response::Json(201, boost::json::serialize(UserJson(*u)));
+    res.headers.Set("Location", "/users/" + u->id);
+    return res;
+  };
+  // A password is hashed with argon2 (tens of milliseconds): on the password pool.
+  if (in.password) {
+    return http::Response::Defer(
+        password_pool_, create,
+        ProblemFor(Error{ErrorKind::kUnavailable, "server-busy", "Server busy",
+                         "too many passwords are being hashed; retry in a second"},
+                   req));
+  }
+  return create();
+}
+
+Result<http::Response> Api::UserGet(http::Request& req, const Caller&) {
+  auto id = UuidParam(req, "user_id");
+  if (!id) return id.error();
+  auto u = directory_.GetUser(*id);
+  if (!u) return u.error();
+  return http::Response::Json(200, boost::json::serialize(UserJson(*u)));
+}
+
+Result<http::Response> Api::ServiceClientCreate(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  const auto id = r.String("client_id", Required::kYes).value_or("");
+  const auto roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+  if (auto e = r.Finish({"client_id", "realm_roles"})) return *e;
+  auto c = directory_.CreateClient(caller.actor, id, roles);
+  if (!c) return c.error();
+  auto res =
+      http::Response::Json(201, boost::json::serialize(boost::json::object{
+                                    {"client_id", std::string_view(c->client.client_id)},
+                                    {"client_secret", std::string_view(c->secret)},
+                                    {"realm_roles", identity::RoleNames(c->client.realm_roles)}}));
+  return res;
+}
+
+Result<http::Response> Api::Claims(http::Request& req, const Caller&) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  const auto user = r.String("user_id", Required::kYes).value_or("");
+  const auto org = r.String("org_id", Required::kYes).value_or("");
+  const auto extra = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
+  if (auto e = r.Finish({"user_id", "org_id", "realm_roles"})) return *e;
+  std::vector<identity::Role> realm;
+  for (const auto& n : extra) {
+    if (auto role = identity::ParseRole(n); role && identity::IsRealmRole(*role)) {
+      realm.push_back(*role);
+    }
+  }
+  auto json = claims_.JsonFor(user, org, realm);
+  if (!json) return json.error();
+  return http::Response::Json(200, std::move(*json));
+}
+
 void Api::AddIdentityRoutes() {
   Add({.method = "GET",
        .pattern = "/.well-known/openid-configuration",
        .name = "oidc_discovery",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request&, const Caller&) {
-         auto r = http::Response::Json(200, boost::json::serialize(issuer_.Discovery()));
-         r.headers.Set("Cache-Control", "public, max-age=300");
-         return r;
-       }});
+       .handler = Handler(&Api::OidcDiscovery)});
   Add({.method = "GET",
        .pattern = "/.well-known/jwks.json",
        .name = "jwks",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request&, const Caller&) {
-         auto r = http::Response::Json(200, keys_.state()->jwks);
-         r.headers.Set("Content-Type", "application/jwk-set+json");
-         r.headers.Set("Cache-Control", "public, max-age=300");
-         return r;
-       }});
+       .handler = Handler(&Api::Jwks)});
   Add({.method = "POST",
        .pattern = "/oauth/token",
        .name = "oauth_token",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto form = ParseForm(req);
-         if (!form) {
-           return OAuthError(400, "invalid_request", form.error().detail);
-         }
-         std::optional<std::string> values[6];
-         const char* names[6] = {"grant_type", "username",  "password",
-                                 "org_id",     "client_id", "client_secret"};
-         for (int i = 0; i < 6; ++i) {
-           auto v = FormValue(*form, names[i]);
-           if (!v) return OAuthError(400, "invalid_request", v.error().detail);
-           values[i] = std::move(*v);
-         }
-         const auto& [grant, username, password, org, client_id, client_secret] = values;
-         if (!grant) return OAuthError(400, "invalid_request", "grant_type is required");
-         if (*grant == "password") {
-           if (!username || !password) {
-             return OAuthError(400, "invalid_request", "username and password are required");
-           }
-           // Per client address, before any work: a storm from one address of made-up
-           // usernames is refused here, whatever the per-username throttle says.
-           if (auto wait = password_attempts_.Admit(req.remote_ip)) {
-             Error e{ErrorKind::kTooManyRequests, "sign-in-throttled", "Too many sign-ins",
-                     "too many password sign-ins from this address; retry in " +
-                         std::to_string(*wait) + " s"};
-             e.extensions["retry_after"] = *wait;
-             return OAuthErrorFor(e, false);
-           }
-           // argon2 takes tens of milliseconds of CPU: on the password pool, not here.
-           return http::Response::Defer(
-               password_pool_,
-               [this, username = *username, password = *password, org = org] {
-                 return TokenAnswer(issuer_.PasswordGrant(username, password, org), false);
-               },
-               OAuthError(503, "temporarily_unavailable",
-                          "too many sign-ins are being checked; retry in a second"));
-         }
-         if (*grant != "client_credentials") {
-           return OAuthError(400, "unsupported_grant_type",
-                             "grant_type must be password or client_credentials");
-         }
-         auto basic = ParseBasicAuth(req);
-         if (!basic) return OAuthErrorFor(basic.error(), true);
-         const bool basic_used = basic->has_value();
-         if (basic_used && (client_id || client_secret)) {
-           return OAuthError(400, "invalid_request",
-                             "authenticate the client one way: Basic or the form, not both");
-         }
-         const std::string id = basic_used ? (*basic)->user : client_id.value_or("");
-         const std::string secret = basic_used ? (*basic)->password : client_secret.value_or("");
-         if (id.empty()) return OAuthError(401, "invalid_client", "client_id is required");
-         return TokenAnswer(issuer_.ClientCredentialsGrant(id, secret), basic_used);
-       }});
+       .handler = Handler(&Api::OauthToken)});
   Add({.method = "POST",
        .pattern = "/users",
        .name = "user_create",
        .action = identity::Action::kUserWrite,
        .secrets = {"password"},
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         identity::NewUser in;
-         in.id = r.String("id", Required::kNo);
-         in.username = r.String("username", Required::kYes).value_or("");
-         in.password = r.String("password", Required::kNo);
-         in.display_name = r.String("display_name", Required::kNo).value_or("");
-         in.realm_roles =
-             r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
-         if (const auto* ms = r.Objects("memberships", Required::kNo)) {
-           for (std::size_t i = 0; i < ms->size(); ++i) {
-             BodyReader m((*ms)[i].as_object());
-             identity::NewMembership nm;
-             nm.tenant_id = m.String("tenant_id", Required::kYes).value_or("");
-             nm.org_roles =
-                 m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
-             if (auto e = m.Finish({"tenant_id", "org_roles"})) {
-               for (const auto& fe : e->errors) {
-                 r.Fail("memberships/" + std::to_string(i) + fe.field, fe.message);
-               }
-             }
-             in.memberships.push_back(std::move(nm));
-           }
-         }
-         if (auto e = r.Finish(
-                 {"id", "username", "password", "display_name", "realm_roles", "memberships"})) {
-           return ProblemFor(*e, req);
-         }
-         const auto create = [this, &req, actor = caller.actor, in] {
-           auto u = directory_.CreateUser(actor, in);
-           if (!u) return ProblemFor(u.error(), req);
-           auto res = http::Response::Json(201, boost::json::serialize(UserJson(*u)));
-           res.headers.Set("Location", "/users/" + u->id);
-           return res;
-         };
-         // A password is hashed with argon2 (tens of milliseconds): on the password pool.
-         if (in.password) {
-           return http::Response::Defer(
-               password_pool_, create,
-               ProblemFor(Error{ErrorKind::kUnavailable, "server-busy", "Server busy",
-                                "too many passwords are being hashed; retry in a second"},
-                          req));
-         }
-         return create();
-       }});
+       .handler = Handler(&Api::UserCreate)});
   Add({.method = "GET",
        .pattern = "/users/{user_id}",
        .name = "user_get",
        .action = identity::Action::kUserRead,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto id = UuidParam(req, "user_id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto u = directory_.GetUser(*id);
-         if (!u) return ProblemFor(u.error(), req);
-         return http::Response::Json(200, boost::json::serialize(UserJson(*u)));
-       }});
+       .handler = Handler(&Api::UserGet)});
   Add({.method = "POST",
        .pattern = "/service-clients",
        .name = "service_client_create",
        .action = identity::Action::kUserWrite,
        .secrets = {"client_secret"},
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         const auto id = r.String("client_id", Required::kYes).value_or("");
-         const auto roles =
-             r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
-         if (auto e = r.Finish({"client_id", "realm_roles"})) return ProblemFor(*e, req);
-         auto c = directory_.CreateClient(caller.actor, id, roles);
-         if (!c) return ProblemFor(c.error(), req);
-         auto res = http::Response::Json(
-             201, boost::json::serialize(boost::json::object{
-                      {"client_id", std::string_view(c->client.client_id)},
-                      {"client_secret", std::string_view(c->secret)},
-                      {"realm_roles", identity::RoleNames(c->client.realm_roles)}}));
-         return res;
-       }});
+       .handler = Handler(&Api::ServiceClientCreate)});
   Add({.method = "POST",
        .pattern = "/internal/claims",
        .name = "claims",
        .action = identity::Action::kClaimsRead,
        .memory_first = true,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         const auto user = r.String("user_id", Required::kYes).value_or("");
-         const auto org = r.String("org_id", Required::kYes).value_or("");
-         const auto extra =
-             r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
-         if (auto e = r.Finish({"user_id", "org_id", "realm_roles"})) return ProblemFor(*e, req);
-         std::vector<identity::Role> realm;
-         for (const auto& n : extra) {
-           if (auto role = identity::ParseRole(n); role && identity::IsRealmRole(*role)) {
-             realm.push_back(*role);
-           }
-         }
-         auto json = claims_.JsonFor(user, org, realm);
-         if (!json) return ProblemFor(json.error(), req);
-         return http::Response::Json(200, std::move(*json));
-       }});
+       .handler = Handler(&Api::Claims)});
 }
 
 }  // namespace breakpilot::api

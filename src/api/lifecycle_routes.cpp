@@ -60,218 +60,234 @@ Result<std::string> LinkToken(const http::Request& req) {
 
 }  // namespace
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::TrialRequest(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  lifecycle::TrialRequestInput in;
+  in.email = r.String("email", Required::kYes).value_or("");
+  in.company_name = r.String("company_name", Required::kYes).value_or("");
+  in.slug = r.String("slug", Required::kYes).value_or("");
+  if (auto e = r.Finish({"email", "company_name", "slug"})) return *e;
+  auto ok = trials_.Request(caller.actor, in);
+  if (!ok) {
+    auto res = ProblemFor(ok.error(), req);
+    if (ok.error().kind == ErrorKind::kTooManyRequests) res.headers.Set("Retry-After", "3600");
+    return res;
+  }
+  return http::Response::Json(
+      202, boost::json::serialize(boost::json::object{
+               {"status", "verification_sent"},
+               {"detail", "follow the link mailed to the address within 24 hours"}}));
+}
+
+Result<http::Response> Api::TrialConfirmPage(http::Request& req, const Caller&) {
+  auto token = LinkToken(req);
+  if (!token) return token.error();
+  return ConfirmPage("Start your Breakpilot trial", "Confirm to create your 14-day trial account.",
+                     "/catalog/trial-request/confirm", *token, "Start my trial");
+}
+
+Result<http::Response> Api::TrialConfirm(http::Request& req, const Caller& caller) {
+  std::optional<std::string> token;
+  if (req.headers.Get("content-type").value_or("").find("json") != std::string_view::npos) {
+    auto body = ParseJsonObject(req);
+    if (!body) return body.error();
+    BodyReader r(*body);
+    token = r.String("token", Required::kYes);
+    if (auto e = r.Finish({"token"})) return *e;
+  } else {
+    auto t = LinkToken(req);
+    if (!t) return t.error();
+    token = *t;
+  }
+  auto t = trials_.Confirm(caller.actor, *token);
+  if (!t) return t.error();
+  auto res = http::Response::Json(201, boost::json::serialize(ToJson(*t)));
+  res.headers.Set("Location", "/tenants/" + t->id);
+  return res;
+}
+
+Result<http::Response> Api::ExportDownload(http::Request& req, const Caller&) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto token = StringQuery(req, "token");
+  if (!token) return token.error();
+  auto f = engine_.Download(*id, token->value_or(""));
+  if (!f) return f.error();
+  auto r = Text(200, "application/zip", std::move(f->content));
+  r.headers.Set("Content-Disposition", "attachment; filename=\"" + f->filename + "\"");
+  r.headers.Set("Digest", "sha-256=" + f->sha256);
+  r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+Result<http::Response> Api::MailUnsubscribePage(http::Request& req, const Caller&) {
+  auto token = LinkToken(req);
+  if (!token) return token.error();
+  return ConfirmPage("Unsubscribe", "Stop trial reminder mail to this address?",
+                     "/mail/unsubscribe", *token, "Unsubscribe");
+}
+
+Result<http::Response> Api::MailUnsubscribe(http::Request& req, const Caller& caller) {
+  auto token = LinkToken(req);
+  if (!token) return token.error();
+  auto address = mailer_.Unsubscribe(caller.actor, *token);
+  if (!address) return address.error();
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{{"unsubscribed", *address}}));
+}
+
+Result<http::Response> Api::MailPostmaster(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  const auto type = r.String("type", Required::kYes).value_or("");
+  const auto recipient = r.String("recipient", Required::kYes).value_or("");
+  const auto detail = r.String("detail", Required::kNo).value_or("");
+  if (auto e = r.Finish({"type", "recipient", "detail"})) return *e;
+  const auto reason = mail::ParseSuppressReason(type);
+  if (!reason || *reason == mail::SuppressReason::kUnsubscribe) {
+    return ValidationFailed({{"/type", "must be bounce or complaint"}});
+  }
+  auto address = mailer_.Suppress(caller.actor, recipient, *reason, detail);
+  if (!address) return address.error();
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{{"suppressed", *address}, {"reason", type}}));
+}
+
+Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& caller) {
+  if (options_.test_clock == nullptr) {
+    return NotFound("test-clock-disabled", "the test clock is off (serve --enable-test-clock)");
+  }
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  const auto seconds = r.Integer("advance_seconds", Required::kYes);
+  if (auto e = r.Finish({"advance_seconds"})) return *e;
+  auto now = options_.test_clock->Advance(caller.actor, seconds.value_or(0));
+  if (!now) return now.error();
+  return http::Response::Json(200, boost::json::serialize(boost::json::object{
+                                       {"now", FormatRfc3339(*now)},
+                                       {"offset_seconds", options_.test_clock->offset_seconds()}}));
+}
+
+Result<http::Response> Api::JobList(http::Request& req, const Caller&) {
+  if (auto e = OnlyKnownQuery(req, {"state", "kind", "limit"})) return *e;
+  jobs::JobFilter f;
+  auto state = StringQuery(req, "state");
+  auto kind = StringQuery(req, "kind");
+  auto limit = IntQuery(req, "limit");
+  if (!state) return state.error();
+  if (!kind) return kind.error();
+  if (!limit) return limit.error();
+  if (*state) {
+    f.state = jobs::ParseState(**state);
+    if (!f.state) {
+      return Malformed("invalid-parameter", "Invalid query parameter",
+                       "state must be pending, running, done or dead",
+                       {{"state", "must be pending, running, done or dead"}});
+    }
+  }
+  f.kind = *kind;
+  if (*limit) {
+    if (**limit < 1 || **limit > 1000) {
+      return Malformed("invalid-parameter", "Invalid query parameter",
+                       "limit must be between 1 and 1000",
+                       {{"limit", "must be between 1 and 1000"}});
+    }
+    f.limit = **limit;
+  }
+  boost::json::array items;
+  for (const auto& j : queue_.List(f)) items.push_back(JobJson(j));
+  const auto c = queue_.Counts();
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{{"items", std::move(items)},
+                                                      {"counts",
+                                                       {{"pending", c.pending},
+                                                        {"due", c.due},
+                                                        {"running", c.running},
+                                                        {"done", c.done},
+                                                        {"dead", c.dead}}}}));
+}
+
+Result<http::Response> Api::JobRetry(http::Request& req, const Caller& caller) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto j = queue_.Retry(caller.actor, *id);
+  if (!j) return j.error();
+  return http::Response::Json(200, boost::json::serialize(JobJson(*j)));
+}
+
+Result<http::Response> Api::DemoReset(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req, true);
+  if (!body) return body.error();
+  if (auto e = BodyReader(*body).Finish({})) return *e;
+  const std::string key = lifecycle::QueueDemoReset(db_, clock_, caller.actor);
+  return http::Response::Json(202, boost::json::serialize(boost::json::object{{"job_key", key}}));
+}
+
 void Api::AddLifecycleRoutes() {
   Add({.method = "POST",
        .pattern = "/catalog/trial-request",
        .name = "trial_request",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         lifecycle::TrialRequestInput in;
-         in.email = r.String("email", Required::kYes).value_or("");
-         in.company_name = r.String("company_name", Required::kYes).value_or("");
-         in.slug = r.String("slug", Required::kYes).value_or("");
-         if (auto e = r.Finish({"email", "company_name", "slug"})) return ProblemFor(*e, req);
-         auto ok = trials_.Request(caller.actor, in);
-         if (!ok) {
-           auto res = ProblemFor(ok.error(), req);
-           if (ok.error().kind == ErrorKind::kTooManyRequests)
-             res.headers.Set("Retry-After", "3600");
-           return res;
-         }
-         return http::Response::Json(
-             202, boost::json::serialize(boost::json::object{
-                      {"status", "verification_sent"},
-                      {"detail", "follow the link mailed to the address within 24 hours"}}));
-       }});
+       .handler = Handler(&Api::TrialRequest)});
   Add({.method = "GET",
        .pattern = "/catalog/trial-request/confirm",
        .name = "trial_confirm_page",
        .action = identity::Action::kPublic,
-       .handler = [](http::Request& req, const Caller&) {
-         auto token = LinkToken(req);
-         if (!token) return ProblemFor(token.error(), req);
-         return ConfirmPage("Start your Breakpilot trial",
-                            "Confirm to create your 14-day trial account.",
-                            "/catalog/trial-request/confirm", *token, "Start my trial");
-       }});
+       .handler = Handler(&Api::TrialConfirmPage)});
   Add({.method = "POST",
        .pattern = "/catalog/trial-request/confirm",
        .name = "trial_confirm",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         std::optional<std::string> token;
-         if (req.headers.Get("content-type").value_or("").find("json") != std::string_view::npos) {
-           auto body = ParseJsonObject(req);
-           if (!body) return ProblemFor(body.error(), req);
-           BodyReader r(*body);
-           token = r.String("token", Required::kYes);
-           if (auto e = r.Finish({"token"})) return ProblemFor(*e, req);
-         } else {
-           auto t = LinkToken(req);
-           if (!t) return ProblemFor(t.error(), req);
-           token = *t;
-         }
-         auto t = trials_.Confirm(caller.actor, *token);
-         if (!t) return ProblemFor(t.error(), req);
-         auto res = http::Response::Json(201, boost::json::serialize(ToJson(*t)));
-         res.headers.Set("Location", "/tenants/" + t->id);
-         return res;
-       }});
+       .handler = Handler(&Api::TrialConfirm)});
   Add({.method = "GET",
        .pattern = "/exports/{id}",
        .name = "export_download",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto token = StringQuery(req, "token");
-         if (!token) return ProblemFor(token.error(), req);
-         auto f = engine_.Download(*id, token->value_or(""));
-         if (!f) return ProblemFor(f.error(), req);
-         auto r = Text(200, "application/zip", std::move(f->content));
-         r.headers.Set("Content-Disposition", "attachment; filename=\"" + f->filename + "\"");
-         r.headers.Set("Digest", "sha-256=" + f->sha256);
-         r.headers.Set("Cache-Control", "no-store");
-         r.headers.Set("Referrer-Policy", "no-referrer");
-         return r;
-       }});
+       .handler = Handler(&Api::ExportDownload)});
   Add({.method = "GET",
        .pattern = "/mail/unsubscribe",
        .name = "mail_unsubscribe_page",
        .action = identity::Action::kPublic,
-       .handler = [](http::Request& req, const Caller&) {
-         auto token = LinkToken(req);
-         if (!token) return ProblemFor(token.error(), req);
-         return ConfirmPage("Unsubscribe", "Stop trial reminder mail to this address?",
-                            "/mail/unsubscribe", *token, "Unsubscribe");
-       }});
+       .handler = Handler(&Api::MailUnsubscribePage)});
   // RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the URL of the header; the
   // answer is the result itself, never a redirect.
   Add({.method = "POST",
        .pattern = "/mail/unsubscribe",
        .name = "mail_unsubscribe",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto token = LinkToken(req);
-         if (!token) return ProblemFor(token.error(), req);
-         auto address = mailer_.Unsubscribe(caller.actor, *token);
-         if (!address) return ProblemFor(address.error(), req);
-         return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{{"unsubscribed", *address}}));
-       }});
+       .handler = Handler(&Api::MailUnsubscribe)});
   Add({.method = "POST",
        .pattern = "/inbound/postmaster",
        .name = "mail_postmaster",
        .action = identity::Action::kMailInbound,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         const auto type = r.String("type", Required::kYes).value_or("");
-         const auto recipient = r.String("recipient", Required::kYes).value_or("");
-         const auto detail = r.String("detail", Required::kNo).value_or("");
-         if (auto e = r.Finish({"type", "recipient", "detail"})) return ProblemFor(*e, req);
-         const auto reason = mail::ParseSuppressReason(type);
-         if (!reason || *reason == mail::SuppressReason::kUnsubscribe) {
-           return ProblemFor(ValidationFailed({{"/type", "must be bounce or complaint"}}), req);
-         }
-         auto address = mailer_.Suppress(caller.actor, recipient, *reason, detail);
-         if (!address) return ProblemFor(address.error(), req);
-         return http::Response::Json(200, boost::json::serialize(boost::json::object{
-                                              {"suppressed", *address}, {"reason", type}}));
-       }});
+       .handler = Handler(&Api::MailPostmaster)});
   Add({.method = "POST",
        .pattern = "/internal/clock",
        .name = "test_clock_advance",
        .action = identity::Action::kClockAdvance,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         if (options_.test_clock == nullptr) {
-           return ProblemFor(
-               NotFound("test-clock-disabled", "the test clock is off (serve --enable-test-clock)"),
-               req);
-         }
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         const auto seconds = r.Integer("advance_seconds", Required::kYes);
-         if (auto e = r.Finish({"advance_seconds"})) return ProblemFor(*e, req);
-         auto now = options_.test_clock->Advance(caller.actor, seconds.value_or(0));
-         if (!now) return ProblemFor(now.error(), req);
-         return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{
-                      {"now", FormatRfc3339(*now)},
-                      {"offset_seconds", options_.test_clock->offset_seconds()}}));
-       }});
+       .handler = Handler(&Api::TestClockAdvance)});
   Add({.method = "GET",
        .pattern = "/jobs",
        .name = "job_list",
        .action = identity::Action::kJobsAdmin,
-       .handler = [this](http::Request& req, const Caller&) {
-         if (auto e = OnlyKnownQuery(req, {"state", "kind", "limit"})) return ProblemFor(*e, req);
-         jobs::JobFilter f;
-         auto state = StringQuery(req, "state");
-         auto kind = StringQuery(req, "kind");
-         auto limit = IntQuery(req, "limit");
-         if (!state) return ProblemFor(state.error(), req);
-         if (!kind) return ProblemFor(kind.error(), req);
-         if (!limit) return ProblemFor(limit.error(), req);
-         if (*state) {
-           f.state = jobs::ParseState(**state);
-           if (!f.state) {
-             return ProblemFor(Malformed("invalid-parameter", "Invalid query parameter",
-                                         "state must be pending, running, done or dead",
-                                         {{"state", "must be pending, running, done or dead"}}),
-                               req);
-           }
-         }
-         f.kind = *kind;
-         if (*limit) {
-           if (**limit < 1 || **limit > 1000) {
-             return ProblemFor(Malformed("invalid-parameter", "Invalid query parameter",
-                                         "limit must be between 1 and 1000",
-                                         {{"limit", "must be between 1 and 1000"}}),
-                               req);
-           }
-           f.limit = **limit;
-         }
-         boost::json::array items;
-         for (const auto& j : queue_.List(f)) items.push_back(JobJson(j));
-         const auto c = queue_.Counts();
-         return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{{"items", std::move(items)},
-                                                             {"counts",
-                                                              {{"pending", c.pending},
-                                                               {"due", c.due},
-                                                               {"running", c.running},
-                                                               {"done", c.done},
-                                                               {"dead", c.dead}}}}));
-       }});
+       .handler = Handler(&Api::JobList)});
   Add({.method = "POST",
        .pattern = "/jobs/{id}/retry",
        .name = "job_retry",
        .action = identity::Action::kJobsAdmin,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto j = queue_.Retry(caller.actor, *id);
-         if (!j) return ProblemFor(j.error(), req);
-         return http::Response::Json(200, boost::json::serialize(JobJson(*j)));
-       }});
+       .handler = Handler(&Api::JobRetry)});
   Add({.method = "POST",
        .pattern = "/demo/reset",
        .name = "demo_reset",
        .action = identity::Action::kJobsAdmin,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req, true);
-         if (!body) return ProblemFor(body.error(), req);
-         if (auto e = BodyReader(*body).Finish({})) return ProblemFor(*e, req);
-         const std::string key = lifecycle::QueueDemoReset(db_, clock_, caller.actor);
-         return http::Response::Json(202,
-                                     boost::json::serialize(boost::json::object{{"job_key", key}}));
-       }});
+       .handler = Handler(&Api::DemoReset)});
 }
 
 }  // namespace breakpilot::api

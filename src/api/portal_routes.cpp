@@ -6,7 +6,6 @@
 
 #include "api/api.hpp"
 #include "api/form.hpp"
-#include "http/problem.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -31,125 +30,139 @@ std::string ClaimString(const boost::json::object& o, std::string_view k) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// Portal sign-in is off until an OpenID provider and a client are configured.
+Error SignInNotConfigured() {
+  return {ErrorKind::kNotFound, "portal-sign-in-not-configured", "Not found",
+          "portal sign-in needs oidc_issuer, oidc_client_id and oidc_client_secret"};
+}
+
 }  // namespace
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::PortalMe(http::Request&, const Caller& caller) {
+  const auto& s = *caller.session;  // dispatch found it, or answered 401
+  boost::json::object o{{"subject", s.subject},
+                        {"name", ClaimString(s.claims, "name")},
+                        {"email", ClaimString(s.claims, "email")},
+                        {"csrf_token", s.csrf_token},
+                        {"expires_at", FormatRfc3339(s.expires_at)}};
+  if (const auto* org = s.claims.if_contains("org_id")) o["org_id"] = *org;
+  if (const auto* roles = s.claims.if_contains("org_roles")) o["org_roles"] = *roles;
+  return http::Response::Json(200, boost::json::serialize(o));
+}
+
+Result<http::Response> Api::PortalHome(http::Request& req, const Caller&) {
+  auto s = oidc_login_ ? oidc_login_->Find(CookieValue(req, kCookie)) : std::nullopt;
+  std::string body =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>Breakpilot portal</title></head><body><main>";
+  if (s) {
+    const auto name = ClaimString(s->claims, "name");
+    body += "<p>Signed in as <b id=\"who\">" + HtmlEscape(name.empty() ? s->subject : name) +
+            "</b>.</p><form method=\"post\" action=\"/portal/logout\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"" +
+            HtmlEscape(s->csrf_token) + "\"><button type=\"submit\">Sign out</button></form>";
+  } else {
+    body += "<p><a id=\"sign-in\" href=\"/portal/login\">Sign in</a></p>";
+  }
+  body += "</main></body></html>";
+  http::Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", "text/html; charset=utf-8");
+  r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Content-Security-Policy",
+                "default-src 'self'; form-action 'self' " +
+                    (oidc_issuer_ ? oidc_issuer_->issuer() : std::string()));
+  r.headers.Set("X-Frame-Options", "DENY");
+  r.body = std::move(body);
+  return r;
+}
+
+bool Api::SecureCookies() const {
+  return issuer_.settings().issuer.rfind("https://", 0) == 0;
+}
+
+Result<http::Response> Api::PortalLogin(http::Request& req, const Caller&) {
+  if (!oidc_login_) return SignInNotConfigured();
+  auto to = StringQuery(req, "return_to");
+  if (!to) return to.error();
+  // Each sign-in writes a row until it finishes or expires: one address may begin only so many
+  // a minute.
+  if (auto wait = portal_logins_.Admit(req.remote_ip)) {
+    Error e{ErrorKind::kTooManyRequests, "too-many-sign-ins", "Too many sign-ins",
+            "too many sign-ins begun from this address; retry in " + std::to_string(*wait) + " s"};
+    e.extensions["retry_after"] = *wait;
+    return e;
+  }
+  auto begun = oidc_login_->Begin(to->value_or("/portal"));
+  if (!begun) return begun.error();
+  auto r = Redirect(302, begun->url);
+  r.headers.Set("Set-Cookie", std::string(kLoginCookie) + "=" + begun->browser_secret +
+                                  "; Path=/portal/callback; HttpOnly; SameSite=Lax" +
+                                  (SecureCookies() ? "; Secure" : "") +
+                                  "; Max-Age=" + std::to_string(begun->lifetime.count()));
+  return r;
+}
+
+Result<http::Response> Api::PortalCallback(http::Request& req, const Caller& caller) {
+  if (!oidc_login_) return SignInNotConfigured();
+  if (auto err = req.QueryValue("error")) {
+    return Error{ErrorKind::kUnauthenticated, "sign-in-failed", "Sign-in failed",
+                 "the provider answered " + std::string(*err)};
+  }
+  const auto code = req.QueryValue("code").value_or("");
+  const auto state = req.QueryValue("state").value_or("");
+  auto session = oidc_login_->Complete(std::string(code), std::string(state),
+                                       CookieValue(req, kLoginCookie), caller.actor);
+  if (!session) return session.error();
+  const bool secure = SecureCookies();
+  auto r = Redirect(302, session->return_to);
+  r.headers.Set("Set-Cookie",
+                std::string(kCookie) + "=" + session->token + CookieAttributes(secure) +
+                    "; Max-Age=" + std::to_string(oidc_login_->settings().session_ttl.count()));
+  r.headers.Add("Set-Cookie", std::string(kLoginCookie) +
+                                  "=; Path=/portal/callback; HttpOnly; SameSite=Lax" +
+                                  (secure ? "; Secure" : "") + "; Max-Age=0");
+  return r;
+}
+
+Result<http::Response> Api::PortalLogout(http::Request& req, const Caller& caller) {
+  auto where = oidc_login_->Logout(CookieValue(req, kCookie), caller.actor);
+  if (!where) return where.error();
+  auto r = Redirect(303, *where);
+  r.headers.Set("Set-Cookie",
+                std::string(kCookie) + "=" + CookieAttributes(SecureCookies()) + "; Max-Age=0");
+  return r;
+}
+
 void Api::AddPortalRoutes() {
-  const auto not_configured = [](const http::Request& req) {
-    return http::Problem(404, "portal-sign-in-not-configured", "Not found",
-                         "portal sign-in needs oidc_issuer, oidc_client_id and oidc_client_secret",
-                         req.path);
-  };
-  const auto secure = [this] { return issuer_.settings().issuer.rfind("https://", 0) == 0; };
   Add({.method = "GET",
        .pattern = "/portal/login",
        .name = "portal_login",
        .action = identity::Action::kPublic,
-       .handler = [this, not_configured, secure](http::Request& req, const Caller&) {
-         if (!oidc_login_) return not_configured(req);
-         auto to = StringQuery(req, "return_to");
-         if (!to) return ProblemFor(to.error(), req);
-         // Each sign-in writes a row until it finishes or expires: one address may begin only
-         // so many a minute.
-         if (auto wait = portal_logins_.Admit(req.remote_ip)) {
-           Error e{ErrorKind::kTooManyRequests, "too-many-sign-ins", "Too many sign-ins",
-                   "too many sign-ins begun from this address; retry in " + std::to_string(*wait) +
-                       " s"};
-           e.extensions["retry_after"] = *wait;
-           return ProblemFor(e, req);
-         }
-         auto begun = oidc_login_->Begin(to->value_or("/portal"));
-         if (!begun) return ProblemFor(begun.error(), req);
-         auto r = Redirect(302, begun->url);
-         r.headers.Set("Set-Cookie", std::string(kLoginCookie) + "=" + begun->browser_secret +
-                                         "; Path=/portal/callback; HttpOnly; SameSite=Lax" +
-                                         (secure() ? "; Secure" : "") +
-                                         "; Max-Age=" + std::to_string(begun->lifetime.count()));
-         return r;
-       }});
+       .handler = Handler(&Api::PortalLogin)});
   Add({.method = "GET",
        .pattern = "/portal/callback",
        .name = "portal_callback",
        .action = identity::Action::kPublic,
-       .handler = [this, not_configured, secure](http::Request& req, const Caller& caller) {
-         if (!oidc_login_) return not_configured(req);
-         if (auto err = req.QueryValue("error")) {
-           return http::Problem(401, "sign-in-failed", "Sign-in failed",
-                                "the provider answered " + std::string(*err), req.path);
-         }
-         const auto code = req.QueryValue("code").value_or("");
-         const auto state = req.QueryValue("state").value_or("");
-         auto session = oidc_login_->Complete(std::string(code), std::string(state),
-                                              CookieValue(req, kLoginCookie), caller.actor);
-         if (!session) return ProblemFor(session.error(), req);
-         auto r = Redirect(302, session->return_to);
-         r.headers.Set(
-             "Set-Cookie",
-             std::string(kCookie) + "=" + session->token + CookieAttributes(secure()) +
-                 "; Max-Age=" + std::to_string(oidc_login_->settings().session_ttl.count()));
-         r.headers.Add("Set-Cookie", std::string(kLoginCookie) +
-                                         "=; Path=/portal/callback; HttpOnly; SameSite=Lax" +
-                                         (secure() ? "; Secure" : "") + "; Max-Age=0");
-         return r;
-       }});
+       .handler = Handler(&Api::PortalCallback)});
   Add({.method = "GET",
        .pattern = "/portal/me",
        .name = "portal_me",
        .action = identity::Action::kSession,
-       .handler = [](http::Request&, const Caller& caller) {
-         const auto& s = *caller.session;  // dispatch found it, or answered 401
-         boost::json::object o{{"subject", s.subject},
-                               {"name", ClaimString(s.claims, "name")},
-                               {"email", ClaimString(s.claims, "email")},
-                               {"csrf_token", s.csrf_token},
-                               {"expires_at", FormatRfc3339(s.expires_at)}};
-         if (const auto* org = s.claims.if_contains("org_id")) o["org_id"] = *org;
-         if (const auto* roles = s.claims.if_contains("org_roles")) o["org_roles"] = *roles;
-         return http::Response::Json(200, boost::json::serialize(o));
-       }});
+       .handler = Handler(&Api::PortalMe)});
   Add({.method = "POST",
        .pattern = "/portal/logout",
        .name = "portal_logout",
        .action = identity::Action::kSession,
        .csrf = true,
-       .handler = [this, secure](http::Request& req, const Caller& caller) {
-         auto where = oidc_login_->Logout(CookieValue(req, kCookie), caller.actor);
-         if (!where) return ProblemFor(where.error(), req);
-         auto r = Redirect(303, *where);
-         r.headers.Set("Set-Cookie",
-                       std::string(kCookie) + "=" + CookieAttributes(secure()) + "; Max-Age=0");
-         return r;
-       }});
+       .handler = Handler(&Api::PortalLogout)});
   Add({.method = "GET",
        .pattern = "/portal",
        .name = "portal_home",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto s = oidc_login_ ? oidc_login_->Find(CookieValue(req, kCookie)) : std::nullopt;
-         std::string body =
-             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-             "<title>Breakpilot portal</title></head><body><main>";
-         if (s) {
-           const auto name = ClaimString(s->claims, "name");
-           body += "<p>Signed in as <b id=\"who\">" + HtmlEscape(name.empty() ? s->subject : name) +
-                   "</b>.</p><form method=\"post\" action=\"/portal/logout\">"
-                   "<input type=\"hidden\" name=\"csrf\" value=\"" +
-                   HtmlEscape(s->csrf_token) +
-                   "\"><button type=\"submit\">Sign out</button></form>";
-         } else {
-           body += "<p><a id=\"sign-in\" href=\"/portal/login\">Sign in</a></p>";
-         }
-         body += "</main></body></html>";
-         http::Response r;
-         r.status = 200;
-         r.headers.Set("Content-Type", "text/html; charset=utf-8");
-         r.headers.Set("Cache-Control", "no-store");
-         r.headers.Set("Content-Security-Policy",
-                       "default-src 'self'; form-action 'self' " +
-                           (oidc_issuer_ ? oidc_issuer_->issuer() : std::string()));
-         r.headers.Set("X-Frame-Options", "DENY");
-         r.body = std::move(body);
-         return r;
-       }});
+       .handler = Handler(&Api::PortalHome)});
 }
 
 }  // namespace breakpilot::api

@@ -43,72 +43,85 @@ constexpr Asset kAssets[] = {{"swagger-ui.css", "text/css; charset=utf-8"},
 
 }  // namespace
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::Healthz(http::Request&, const Caller&) {
+  return http::Response::Json(200, R"({"status":"ok"})");
+}
+
+Result<http::Response> Api::Readyz(http::Request& req, const Caller&) {
+  if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
+  return http::Problem(503, "not-ready", "Not ready", "the database does not answer", req.path);
+}
+
+Result<http::Response> Api::Metrics(http::Request&, const Caller&) {
+  return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
+}
+
+Result<http::Response> Api::Openapi(http::Request&, const Caller&) {
+  auto doc = embedded::Find("api/openapi.yaml");
+  return Text(200, "application/yaml", std::string(doc.value_or("")));
+}
+
+Result<http::Response> Api::Reference(http::Request&, const Caller&) {
+  auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
+  r.headers.Set("Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self' "
+                "'unsafe-inline'");
+  return r;
+}
+
+Result<http::Response> Api::ReferenceAsset(http::Request& req, const Caller&) {
+  const auto file = req.Param("file").value_or("");
+  if (file == "reference.js") {
+    return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));
+  }
+  for (const auto& a : kAssets) {
+    if (a.name != file) continue;
+    std::ifstream in(std::filesystem::path(options_.docs_dir) / a.name, std::ios::binary);
+    if (!in) break;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto r = Text(200, a.content_type, ss.str());
+    r.headers.Set("Cache-Control", "public, max-age=3600");
+    return r;
+  }
+  return http::Problem(404, "not-found", "Not found", "no documentation asset " + std::string(file),
+                       req.path);
+}
+
 void Api::AddSystemRoutes() {
   Add({.method = "GET",
        .pattern = "/healthz",
        .name = "healthz",
        .action = identity::Action::kPublic,
        .memory_first = true,  // liveness must not queue behind database work
-       .handler = [](http::Request&, const Caller&) {
-         return http::Response::Json(200, R"({"status":"ok"})");
-       }});
+       .handler = Handler(&Api::Healthz)});
   Add({.method = "GET",
        .pattern = "/readyz",
        .name = "readyz",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller&) {
-         if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
-         return http::Problem(503, "not-ready", "Not ready", "the database does not answer",
-                              req.path);
-       }});
+       .handler = Handler(&Api::Readyz)});
   Add({.method = "GET",
        .pattern = "/metrics",
        .name = "metrics",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request&, const Caller&) {
-         return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
-       }});
+       .handler = Handler(&Api::Metrics)});
   Add({.method = "GET",
        .pattern = "/openapi.yaml",
        .name = "openapi",
        .action = identity::Action::kPublic,
-       .handler = [](http::Request&, const Caller&) {
-         auto doc = embedded::Find("api/openapi.yaml");
-         return Text(200, "application/yaml", std::string(doc.value_or("")));
-       }});
+       .handler = Handler(&Api::Openapi)});
   Add({.method = "GET",
        .pattern = "/",
        .name = "reference",
        .action = identity::Action::kPublic,
-       .handler = [](http::Request&, const Caller&) {
-         auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
-         r.headers.Set("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; style-src 'self' "
-                       "'unsafe-inline'");
-         return r;
-       }});
+       .handler = Handler(&Api::Reference)});
   Add({.method = "GET",
        .pattern = "/docs/{file}",
        .name = "reference_asset",
        .action = identity::Action::kPublic,
-       .handler = [this](http::Request& req, const Caller&) {
-         const auto file = req.Param("file").value_or("");
-         if (file == "reference.js") {
-           return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));
-         }
-         for (const auto& a : kAssets) {
-           if (a.name != file) continue;
-           std::ifstream in(std::filesystem::path(options_.docs_dir) / a.name, std::ios::binary);
-           if (!in) break;
-           std::stringstream ss;
-           ss << in.rdbuf();
-           auto r = Text(200, a.content_type, ss.str());
-           r.headers.Set("Cache-Control", "public, max-age=3600");
-           return r;
-         }
-         return http::Problem(404, "not-found", "Not found",
-                              "no documentation asset " + std::string(file), req.path);
-       }});
+       .handler = Handler(&Api::ReferenceAsset)});
 }
 
 }  // namespace breakpilot::api

@@ -16,182 +16,209 @@ http::Response TenantResponse(int status, const tenants::Tenant& t) {
 
 }  // namespace
 
+// The handlers, one per route, in the order the routes are added below.
+
+Result<http::Response> Api::TenantCreate(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  tenants::CreateTenantInput in;
+  in.slug = r.String("slug", Required::kYes).value_or("");
+  in.name = r.String("name", Required::kYes).value_or("");
+  in.kind = r.String("kind", Required::kNo);
+  in.plan = r.String("plan", Required::kNo);
+  in.initial_status = r.String("initial_status", Required::kNo);
+  in.admin_email = r.String("admin_email", Required::kNo);
+  in.contact_email = r.String("contact_email", Required::kNo);
+  if (auto e = r.Finish(
+          {"slug", "name", "kind", "plan", "initial_status", "admin_email", "contact_email"})) {
+    return *e;
+  }
+  auto t = tenants_.Create(caller.actor, in);
+  if (!t) return t.error();
+  auto res = TenantResponse(201, *t);
+  res.headers.Set("Location", "/tenants/" + t->id);
+  return res;
+}
+
+Result<http::Response> Api::TenantList(http::Request& req, const Caller& caller) {
+  if (auto e = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"})) {
+    return *e;
+  }
+  tenants::ListTenantsInput in;
+  for (auto [name, slot] : {std::pair{"status", &in.status},
+                            {"kind", &in.kind},
+                            {"slug", &in.slug},
+                            {"cursor", &in.cursor}}) {
+    auto v = StringQuery(req, name);
+    if (!v) return v.error();
+    *slot = *v;
+  }
+  auto limit = IntQuery(req, "limit");
+  if (!limit) return limit.error();
+  in.limit = *limit;
+  // SALES_REP guardrail: the demo tenant is the only one such a caller sees.
+  if (identity::DemoOnly(caller.principal)) {
+    if (in.kind == "customer" || in.kind == "internal") {
+      return http::Response::Json(
+          200, boost::json::serialize(PageToJson(tenants::Page<tenants::Tenant>{})));
+    }
+    if (!in.kind) in.kind = "demo";  // a bad kind stays bad: 400 as for anyone
+  }
+  auto page = tenants_.List(in);
+  if (!page) return page.error();
+  return http::Response::Json(200, boost::json::serialize(PageToJson(*page)));
+}
+
+Result<http::Response> Api::TenantGet(http::Request& req, const Caller&) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto t = tenants_.Get(*id);
+  if (!t) return t.error();
+  auto inm = req.headers.Get("if-none-match");
+  if (inm && *inm == ETagFor(t->version)) {
+    auto r = http::Response::Empty(304);
+    r.headers.Set("ETag", ETagFor(t->version));
+    return r;
+  }
+  return TenantResponse(200, *t);
+}
+
+Result<http::Response> Api::TenantUpdate(http::Request& req, const Caller& caller) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto version = IfMatchVersion(req);
+  if (!version) return version.error();
+  auto body = ParseJsonObject(req, false, true);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  tenants::TenantPatch patch;
+  patch.name = r.String("name", Required::kNo);
+  patch.plan = r.String("plan", Required::kNo);
+  patch.contact_email = r.String("contact_email", Required::kNo);
+  if (auto e = r.Finish({"name", "plan", "contact_email"})) return *e;
+  // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update.
+  if (patch.plan) {
+    if (auto e = CheckTenant(caller, identity::Action::kTenantPlan, *id)) {
+      return *e;
+    }
+  }
+  auto t = tenants_.Update(caller.actor, *id, patch, *version);
+  if (!t) return t.error();
+  return TenantResponse(200, *t);
+}
+
+Result<http::Response> Api::TenantIdp(http::Request& req, const Caller&) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  if (auto t = tenants_.Get(*id); !t) return t.error();
+  if (!provisioner_) {
+    return NotFound("idp-not-provisioned",
+                    "the built-in identity needs no provisioning (no Keycloak)");
+  }
+  auto st = provisioner_->Status(*id);
+  if (!st) return st.error();
+  const auto opt = [](const std::optional<std::string>& v) {
+    return v ? boost::json::value(*v) : boost::json::value(nullptr);
+  };
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{
+               {"provider", st->provider},
+               {"org_id", opt(st->org_id)},
+               {"state", st->state},
+               {"attempts", st->attempts},
+               {"last_error", opt(st->last_error)},
+               {"next_attempt_at", st->next_attempt_at
+                                       ? boost::json::value(FormatRfc3339(*st->next_attempt_at))
+                                       : boost::json::value(nullptr)},
+               {"admin_email", opt(st->admin_email)}}));
+}
+
+Result<http::Response> Api::TenantTransition(http::Request& req, const Caller& caller,
+                                             tenants::lifecycle::Action action, bool needs_reason) {
+  auto id = UuidParam(req, "id");
+  if (!id) return id.error();
+  auto body = ParseJsonObject(req, !needs_reason);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  tenants::LifecycleInput in;
+  if (needs_reason) {
+    in.reason = r.String("reason", Required::kYes);
+    in.confirm = r.String("confirm", Required::kYes);
+    if (auto e = r.Finish({"reason", "confirm"})) return *e;
+  } else if (auto e = r.Finish({})) {
+    return *e;
+  }
+  auto t = tenants_.Apply(caller.actor, *id, action, in);
+  if (!t) return t.error();
+  return TenantResponse(200, *t);
+}
+
+Result<http::Response> Api::TenantActivate(http::Request& req, const Caller& caller) {
+  return TenantTransition(req, caller, tenants::lifecycle::Action::kActivate, false);
+}
+
+Result<http::Response> Api::TenantCancel(http::Request& req, const Caller& caller) {
+  return TenantTransition(req, caller, tenants::lifecycle::Action::kCancel, true);
+}
+
+Result<http::Response> Api::TenantReactivate(http::Request& req, const Caller& caller) {
+  return TenantTransition(req, caller, tenants::lifecycle::Action::kReactivate, false);
+}
+
 void Api::AddTenantRoutes() {
   Add({.method = "POST",
        .pattern = "/tenants",
        .name = "tenant_create",
        .action = identity::Action::kTenantCreate,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto body = ParseJsonObject(req);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         tenants::CreateTenantInput in;
-         in.slug = r.String("slug", Required::kYes).value_or("");
-         in.name = r.String("name", Required::kYes).value_or("");
-         in.kind = r.String("kind", Required::kNo);
-         in.plan = r.String("plan", Required::kNo);
-         in.initial_status = r.String("initial_status", Required::kNo);
-         in.admin_email = r.String("admin_email", Required::kNo);
-         in.contact_email = r.String("contact_email", Required::kNo);
-         if (auto e = r.Finish({"slug", "name", "kind", "plan", "initial_status", "admin_email",
-                                "contact_email"})) {
-           return ProblemFor(*e, req);
-         }
-         auto t = tenants_.Create(caller.actor, in);
-         if (!t) return ProblemFor(t.error(), req);
-         auto res = TenantResponse(201, *t);
-         res.headers.Set("Location", "/tenants/" + t->id);
-         return res;
-       }});
+       .handler = Handler(&Api::TenantCreate)});
   Add({.method = "GET",
        .pattern = "/tenants",
        .name = "tenant_list",
        .action = identity::Action::kTenantList,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         if (auto e = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"})) {
-           return ProblemFor(*e, req);
-         }
-         tenants::ListTenantsInput in;
-         for (auto [name, slot] : {std::pair{"status", &in.status},
-                                   {"kind", &in.kind},
-                                   {"slug", &in.slug},
-                                   {"cursor", &in.cursor}}) {
-           auto v = StringQuery(req, name);
-           if (!v) return ProblemFor(v.error(), req);
-           *slot = *v;
-         }
-         auto limit = IntQuery(req, "limit");
-         if (!limit) return ProblemFor(limit.error(), req);
-         in.limit = *limit;
-         // SALES_REP guardrail: the demo tenant is the only one such a caller sees.
-         if (identity::DemoOnly(caller.principal)) {
-           if (in.kind == "customer" || in.kind == "internal") {
-             return http::Response::Json(
-                 200, boost::json::serialize(PageToJson(tenants::Page<tenants::Tenant>{})));
-           }
-           if (!in.kind) in.kind = "demo";  // a bad kind stays bad: 400 as for anyone
-         }
-         auto page = tenants_.List(in);
-         if (!page) return ProblemFor(page.error(), req);
-         return http::Response::Json(200, boost::json::serialize(PageToJson(*page)));
-       }});
+       .handler = Handler(&Api::TenantList)});
   Add({.method = "GET",
        .pattern = "/tenants/{id}",
        .name = "tenant_get",
        .action = identity::Action::kTenantRead,
        .tenant = TenantFrom::kPathId,
        .memory_first = true,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto t = tenants_.Get(*id);
-         if (!t) return ProblemFor(t.error(), req);
-         auto inm = req.headers.Get("if-none-match");
-         if (inm && *inm == ETagFor(t->version)) {
-           auto r = http::Response::Empty(304);
-           r.headers.Set("ETag", ETagFor(t->version));
-           return r;
-         }
-         return TenantResponse(200, *t);
-       }});
+       .handler = Handler(&Api::TenantGet)});
   Add({.method = "PATCH",
        .pattern = "/tenants/{id}",
        .name = "tenant_update",
        .action = identity::Action::kTenantUpdate,
        .tenant = TenantFrom::kPathId,
-       .handler = [this](http::Request& req, const Caller& caller) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         auto version = IfMatchVersion(req);
-         if (!version) return ProblemFor(version.error(), req);
-         auto body = ParseJsonObject(req, false, true);
-         if (!body) return ProblemFor(body.error(), req);
-         BodyReader r(*body);
-         tenants::TenantPatch patch;
-         patch.name = r.String("name", Required::kNo);
-         patch.plan = r.String("plan", Required::kNo);
-         patch.contact_email = r.String("contact_email", Required::kNo);
-         if (auto e = r.Finish({"name", "plan", "contact_email"})) return ProblemFor(*e, req);
-         // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update.
-         if (patch.plan) {
-           if (auto e = CheckTenant(caller, identity::Action::kTenantPlan, *id)) {
-             return ProblemFor(*e, req);
-           }
-         }
-         auto t = tenants_.Update(caller.actor, *id, patch, *version);
-         if (!t) return ProblemFor(t.error(), req);
-         return TenantResponse(200, *t);
-       }});
-  const auto action_route = [this](std::string pattern, std::string name,
-                                   tenants::lifecycle::Action action, bool needs_reason,
-                                   identity::Action permission) {
-    // Cancel and reactivate lead out of a freeze: a frozen tenant may still ask for them.
-    const bool lifts = action == tenants::lifecycle::Action::kCancel ||
-                       action == tenants::lifecycle::Action::kReactivate;
-    Add({.method = "POST",
-         .pattern = std::move(pattern),
-         .name = std::move(name),
-         .action = permission,
-         .tenant = TenantFrom::kPathId,
-         .gate = lifts ? Gate::kLiftsFreeze : Gate::kStatus,
-         .handler = [this, action, needs_reason](http::Request& req, const Caller& caller) {
-           auto id = UuidParam(req, "id");
-           if (!id) return ProblemFor(id.error(), req);
-           auto body = ParseJsonObject(req, !needs_reason);
-           if (!body) return ProblemFor(body.error(), req);
-           BodyReader r(*body);
-           tenants::LifecycleInput in;
-           if (needs_reason) {
-             in.reason = r.String("reason", Required::kYes);
-             in.confirm = r.String("confirm", Required::kYes);
-             if (auto e = r.Finish({"reason", "confirm"})) return ProblemFor(*e, req);
-           } else if (auto e = r.Finish({})) {
-             return ProblemFor(*e, req);
-           }
-           auto t = tenants_.Apply(caller.actor, *id, action, in);
-           if (!t) return ProblemFor(t.error(), req);
-           return TenantResponse(200, *t);
-         }});
-  };
+       .handler = Handler(&Api::TenantUpdate)});
   // A customer may leave (cancel); becoming active again, or for the first time, is paid for:
-  // staff or billing (tenant.activate).
-  action_route("/tenants/{id}/activate", "tenant_activate", tenants::lifecycle::Action::kActivate,
-               false, identity::Action::kTenantActivate);
-  action_route("/tenants/{id}/cancel", "tenant_cancel", tenants::lifecycle::Action::kCancel, true,
-               identity::Action::kTenantCancel);
-  action_route("/tenants/{id}/reactivate", "tenant_reactivate",
-               tenants::lifecycle::Action::kReactivate, false, identity::Action::kTenantActivate);
+  // staff or billing (tenant.activate). Cancel and reactivate lead out of a freeze: a frozen
+  // tenant may still ask for them.
+  Add({.method = "POST",
+       .pattern = "/tenants/{id}/activate",
+       .name = "tenant_activate",
+       .action = identity::Action::kTenantActivate,
+       .tenant = TenantFrom::kPathId,
+       .handler = Handler(&Api::TenantActivate)});
+  Add({.method = "POST",
+       .pattern = "/tenants/{id}/cancel",
+       .name = "tenant_cancel",
+       .action = identity::Action::kTenantCancel,
+       .tenant = TenantFrom::kPathId,
+       .gate = Gate::kLiftsFreeze,
+       .handler = Handler(&Api::TenantCancel)});
+  Add({.method = "POST",
+       .pattern = "/tenants/{id}/reactivate",
+       .name = "tenant_reactivate",
+       .action = identity::Action::kTenantActivate,
+       .tenant = TenantFrom::kPathId,
+       .gate = Gate::kLiftsFreeze,
+       .handler = Handler(&Api::TenantReactivate)});
   Add({.method = "GET",
        .pattern = "/tenants/{id}/idp",
        .name = "tenant_idp",
        .action = identity::Action::kTenantRead,
        .tenant = TenantFrom::kPathId,
-       .handler = [this](http::Request& req, const Caller&) {
-         auto id = UuidParam(req, "id");
-         if (!id) return ProblemFor(id.error(), req);
-         if (auto t = tenants_.Get(*id); !t) return ProblemFor(t.error(), req);
-         if (!provisioner_) {
-           return ProblemFor(NotFound("idp-not-provisioned",
-                                      "the built-in identity needs no provisioning (no Keycloak)"),
-                             req);
-         }
-         auto st = provisioner_->Status(*id);
-         if (!st) return ProblemFor(st.error(), req);
-         const auto opt = [](const std::optional<std::string>& v) {
-           return v ? boost::json::value(*v) : boost::json::value(nullptr);
-         };
-         return http::Response::Json(
-             200, boost::json::serialize(boost::json::object{
-                      {"provider", st->provider},
-                      {"org_id", opt(st->org_id)},
-                      {"state", st->state},
-                      {"attempts", st->attempts},
-                      {"last_error", opt(st->last_error)},
-                      {"next_attempt_at",
-                       st->next_attempt_at ? boost::json::value(FormatRfc3339(*st->next_attempt_at))
-                                           : boost::json::value(nullptr)},
-                      {"admin_email", opt(st->admin_email)}}));
-       }});
+       .handler = Handler(&Api::TenantIdp)});
 }
 
 }  // namespace breakpilot::api
