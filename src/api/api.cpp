@@ -18,72 +18,37 @@ namespace breakpilot::api {
 namespace {
 
 const Logger kAccessLog("access");
-const Logger kJobsLog("jobs");
 
 }  // namespace
 
-Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
-         const catalog::Catalog& catalog)
+Api::Api(ApiOptions options, Services services)
     : options_(std::move(options)),
-      db_(db),
-      clock_(clock),
-      catalog_(catalog),
-      keycloak_(options_.keycloak.base_url.empty() ? nullptr
-                                                   : std::make_unique<identity::KeycloakAdmin>(
-                                                         options_.keycloak, options_.fetch, clock)),
-      provisioner_(keycloak_ ? std::make_unique<identity::Provisioner>(db, clock, *keycloak_)
-                             : nullptr),
-      tenants_(db, clock, provisioner_ ? provisioner_->CreateHook() : tenants::TenantCreatedHook{}),
-      projects_(db, clock),
-      subscriptions_(db, clock, catalog),
-      directory_(db, clock, options_.password_cost),
-      keys_(db, clock, options_.keys),
-      issuer_(db, clock, directory_, keys_,
-              {.issuer = options_.public_url, .ttl = options_.token_ttl}),
-      oidc_issuer_(options_.oidc_issuer.empty() ? nullptr
-                                                : std::make_unique<identity::OidcIssuer>(
-                                                      options_.oidc_issuer, options_.fetch, clock)),
-      oidc_login_(
-          oidc_issuer_ && !options_.oidc_client_id.empty()
-              ? std::make_unique<identity::OidcLogin>(
-                    db, clock, *oidc_issuer_,
-                    identity::OidcClientSettings{.client_id = options_.oidc_client_id,
-                                                 .client_secret = options_.oidc_client_secret})
-              : nullptr),
-      auth_(keys_, issuer_, clock, options_.admin_token,
-            oidc_issuer_
-                ? std::optional<identity::ExternalIssuer>(identity::ExternalIssuer{
-                      .rules = {.issuer = options_.oidc_issuer, .audience = options_.oidc_audience},
-                      .keys = [this](bool refresh) { return oidc_issuer_->Keys(refresh); }})
-                : std::nullopt),
-      api_keys_(db, clock),
-      claims_(db),
-      ingestor_(db, clock),
-      queue_(db, clock, options_.jobs),
-      mailer_(db, clock, options_.mail_transport, options_.mail_from),
-      products_(
-          options_.fetch,
-          [this](const std::string& product) -> Result<std::string> {
-            auto t = issuer_.PlatformToken(product);
-            if (!t) return std::move(t).error();
-            return t->access_token;
-          },
-          options_.product_hosts),
-      engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
-      trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
-      password_pool_("password",
-                     options_.password_threads > 0
-                         ? options_.password_threads
-                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2),
-                     static_cast<std::size_t>(options_.password_queue)),
+      db_(services.db),
+      clock_(services.clock),
+      catalog_(services.catalog),
+      provisioner_(services.provisioner),
+      tenants_(services.tenants),
+      projects_(services.projects),
+      subscriptions_(services.subscriptions),
+      directory_(services.directory),
+      keys_(services.keys),
+      issuer_(services.issuer),
+      oidc_issuer_(services.oidc_issuer),
+      oidc_login_(services.oidc_login),
+      auth_(services.auth),
+      api_keys_(services.api_keys),
+      claims_(services.claims),
+      ingestor_(services.ingestor),
+      exports_(services.exports),
+      queue_(services.queue),
+      mailer_(services.mailer),
+      engine_(services.engine),
+      trials_(services.trials),
+      password_pool_(services.password_pool),
+      test_clock_(services.test_clock),
       password_attempts_(options_.password_attempts_per_minute, std::chrono::minutes(1)),
       portal_logins_(options_.portal_logins_per_minute, std::chrono::minutes(1)) {
-  tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
-  tenants_.OnStatusChanged(
-      [this](storage::Session& s, const tenants::Tenant& t) { engine_.OnStatusChanged(s, t); });
-  keys_.Refresh();
-  last_key_refresh_us_ = clock.Now().micros;
-  const std::string store = db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
+  const std::string store = db_.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
   metrics_.AddCollector([store](std::string& out) {
     out += "# HELP breakpilot_build_info The running build; always 1.\n";
     out += "# TYPE breakpilot_build_info gauge\n";
@@ -98,7 +63,6 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
   AddPortalRoutes();
   AddAuditRoutes();
   AddLifecycleRoutes();
-  metrics_.AddCollector([this](std::string& out) { engine_.WriteMetrics(out); });
   metrics_.AddCollector([this](std::string& out) {
     out +=
         "# HELP breakpilot_http_inline_total Requests to memory-first routes tried on the I/O "
@@ -108,75 +72,7 @@ Api::Api(ApiOptions options, storage::Database& db, const Clock& clock,
            std::to_string(inline_answered_.load()) + "\n";
     out += "breakpilot_http_inline_total{outcome=\"declined\"} " +
            std::to_string(inline_declined_.load()) + "\n";
-    int exports = 0;
-    {
-      const std::lock_guard lock(exports_->mu);
-      exports = exports_->taken;
-    }
-    out +=
-        "# HELP breakpilot_audit_exports Audit exports being built or sent (at most "
-        "max_exports).\n";
-    out += "# TYPE breakpilot_audit_exports gauge\n";
-    out += "breakpilot_audit_exports " + std::to_string(exports) + "\n";
-    const auto pool = password_pool_.stats();
-    out +=
-        "# HELP breakpilot_password_checks Password checks and hashes waiting for or running on "
-        "their pool.\n";
-    out += "# TYPE breakpilot_password_checks gauge\n";
-    out += "breakpilot_password_checks{state=\"queued\"} " + std::to_string(pool.queued) + "\n";
-    out += "breakpilot_password_checks{state=\"running\"} " + std::to_string(pool.running) + "\n";
-    out +=
-        "# HELP breakpilot_password_checks_total Password checks and hashes: done, or refused "
-        "with 503 because the queue was full.\n";
-    out += "# TYPE breakpilot_password_checks_total counter\n";
-    out += "breakpilot_password_checks_total{outcome=\"done\"} " + std::to_string(pool.done) + "\n";
-    out += "breakpilot_password_checks_total{outcome=\"refused\"} " + std::to_string(pool.refused) +
-           "\n";
   });
-  if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
-}
-
-void Api::RegisterJobs(jobs::Runner& runner) {
-  runner.Register(std::string(mail::kSendJob),
-                  [this](jobs::JobContext& ctx) { mailer_.SendJob(ctx); });
-  engine_.Register(runner);
-}
-
-std::vector<std::string> Api::ProductsNotCalled() const {
-  std::vector<std::string> out;
-  for (const auto& p : catalog_.products()) {
-    if (!products_.Reachable(p)) out.push_back(p.id);
-  }
-  return out;
-}
-
-void Api::SetPublicUrl(std::string url) {
-  if (oidc_login_) oidc_login_->SetPublicUrl(url);
-  mailer_.SetPublicUrl(url);
-  issuer_.SetIssuer(std::move(url));
-}
-
-void Api::Maintain() {
-  api_keys_.FlushLastUsed();
-  if (provisioner_) provisioner_->RunDue();
-  const auto now = clock_.Now().micros;
-  if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
-    last_key_refresh_us_ = now;
-    keys_.Refresh();
-  }
-  if (now - last_schedule_us_ >= 60 * kMicrosPerSecond) {  // the next nightly demo reset
-    last_schedule_us_ = now;
-    engine_.EnsureSchedules();
-  }
-  if (now - last_retention_us_ >= 3600 * kMicrosPerSecond) {  // audit retention, hourly
-    last_retention_us_ = now;
-    audit::PruneByRetention(db_, clock_);
-    engine_.PruneExpiredExports();
-    directory_.PruneThrottle();
-    if (const auto n = queue_.PruneDone(); n > 0) {
-      kJobsLog.Info("done jobs pruned", {{"count", n}});
-    }
-  }
 }
 
 Api::~Api() = default;

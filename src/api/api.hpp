@@ -10,18 +10,16 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
 #include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/work_pool.hpp"
-#include "http/client.hpp"
 #include "http/message.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -30,11 +28,12 @@
 #include "identity/authenticator.hpp"
 #include "identity/claims.hpp"
 #include "identity/directory.hpp"
+#include "identity/oidc_issuer.hpp"
 #include "identity/oidc_login.hpp"
 #include "identity/permissions.hpp"
 #include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
-#include "jobs/runner.hpp"
+#include "jobs/queue.hpp"
 #include "lifecycle/engine.hpp"
 #include "lifecycle/products.hpp"
 #include "lifecycle/test_clock.hpp"
@@ -89,48 +88,53 @@ struct Endpoint {
   std::function<Result<http::Response>(http::Request&, const Caller&)> handler;
 };
 
+// What the handlers call: the services of every area, built and wired in app/ (app::Platform),
+// which outlives the Api. Null pointers are the parts that are off in this configuration.
+struct Services {
+  storage::Database& db;
+  const Clock& clock;
+  const catalog::Catalog& catalog;
+  identity::Provisioner* provisioner;  // null unless in Keycloak mode
+  tenants::TenantService& tenants;
+  tenants::ProjectService& projects;
+  tenants::SubscriptionService& subscriptions;
+  identity::Directory& directory;
+  identity::KeyRing& keys;
+  identity::TokenIssuer& issuer;
+  identity::OidcIssuer* oidc_issuer;  // null without an external provider
+  identity::OidcLogin* oidc_login;    // null without a portal client
+  identity::Authenticator& auth;
+  identity::ApiKeyService& api_keys;
+  identity::ClaimsService& claims;
+  audit::Ingestor& ingestor;
+  audit::ExportSlots& exports;
+  jobs::Queue& queue;
+  mail::Mailer& mailer;
+  lifecycle::Engine& engine;
+  lifecycle::TrialService& trials;
+  WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool
+  lifecycle::TestClock* test_clock;  // set: POST /internal/clock moves the clock
+};
+
+// The API's own settings: HTTP concerns, not the services'.
 struct ApiOptions {
-  std::string admin_token;  // the bootstrap staff token (compared by SHA-256, constant time)
-  std::string docs_dir;     // swagger-ui-dist, for GET /
+  std::string docs_dir;  // swagger-ui-dist, for GET /
   bool access_log = true;
   // Reads (GET, HEAD) are answered on the I/O thread, writes on the blocking pool, where they
   // meet in SQLite's group commit (storage/sqlite_database.hpp). Set on SQLite, whose reads are
   // local and take microseconds.
   bool inline_reads = false;
-  std::string public_url;  // our issuer URL; empty: http://<listen address>, set by SetPublicUrl
-  std::chrono::seconds token_ttl{900};
-  identity::PasswordCost password_cost{};
-  // Password checks and hashes run on a pool of their own (0 threads: half the cores, at least
-  // one), with at most `password_queue` waiting (503 beyond); one client address may try at
-  // most `password_attempts_per_minute` password grants (429 beyond).
-  int password_threads = 0;
-  int password_queue = 32;
+  // One client address may try at most this many password grants a minute (429 beyond).
   int password_attempts_per_minute = 30;
   int portal_logins_per_minute = 30;  // portal sign-ins one client address may begin (429 beyond)
-  identity::KeyRingOptions keys{};
-  // An external OpenID provider: its access tokens are accepted (audience below), and the
-  // portal signs in through it when a client id and secret are set.
-  std::string oidc_issuer;
-  std::string oidc_client_id;
-  std::string oidc_client_secret;
-  std::string oidc_audience = "breakpilot";
-  identity::KeycloakSettings keycloak;    // base_url set: Keycloak mode (tenants get organizations)
-  outbound::Fetcher fetch = http::Fetch;  // outbound HTTP; a test may answer instead
-  std::shared_ptr<mail::Transport> mail_transport;  // null: mail stays queued (unit tests)
-  std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
-  lifecycle::EngineSettings lifecycle{};
-  lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
-  jobs::QueueOptions jobs{};
-  int trial_requests_per_hour = 5;
-  int max_exports = 4;                         // audit exports built at once (429 beyond)
-  lifecycle::TestClock* test_clock = nullptr;  // set: POST /internal/clock moves the clock
 };
 
 class Api {
  public:
-  Api(ApiOptions options, storage::Database& db, const Clock& clock,
-      const catalog::Catalog& catalog);
+  Api(ApiOptions options, Services services);
   ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
 
   http::Response Handle(http::Request& req);
   // For a route marked memory_first: its answer when it needs no wait (core/memory_only.hpp);
@@ -141,21 +145,7 @@ class Api {
   const http::Router& router() const { return router_; }
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   http::Metrics& metrics() { return metrics_; }
-  // The URL clients reach us at: the built-in identity's issuer.
-  void SetPublicUrl(std::string url);
-  const std::string& public_url() const { return issuer_.settings().issuer; }
-  // Periodic work: API key last-use times (each call), signing key rotation and reload (each
-  // minute). Called by a background thread every few seconds, and once at shutdown.
-  void Maintain();
-  identity::Directory& directory() { return directory_; }
-  identity::KeyRing& key_ring() { return keys_; }
   void AddForTest(Endpoint endpoint) { Add(std::move(endpoint)); }
-  // Gives the runner the handlers of every job kind (mail, lifecycle).
-  void RegisterJobs(jobs::Runner& runner);
-  jobs::Queue& job_queue() { return queue_; }
-  lifecycle::Engine& engine() { return engine_; }
-  // The catalog's products the lifecycle does not call (ProductHosts::kLoopback), for the banner.
-  std::vector<std::string> ProductsNotCalled() const;
 
  private:
   // The handlers, one named function per route, in the route files (src/api/*_routes.cpp).
@@ -253,45 +243,30 @@ class Api {
   storage::Database& db_;
   const Clock& clock_;
   const catalog::Catalog& catalog_;
-  std::unique_ptr<identity::KeycloakAdmin> keycloak_;  // null unless in Keycloak mode
-  std::unique_ptr<identity::Provisioner> provisioner_;
-  tenants::TenantService tenants_;
-  tenants::ProjectService projects_;
-  tenants::SubscriptionService subscriptions_;
-  identity::Directory directory_;
-  identity::KeyRing keys_;
-  identity::TokenIssuer issuer_;
-  std::unique_ptr<identity::OidcIssuer> oidc_issuer_;  // null without an external provider
-  std::unique_ptr<identity::OidcLogin> oidc_login_;    // null without a portal client
-  identity::Authenticator auth_;
-  identity::ApiKeyService api_keys_;
-  identity::ClaimsService claims_;
-  audit::Ingestor ingestor_;
-  jobs::Queue queue_;
-  mail::Mailer mailer_;
-  lifecycle::ProductClient products_;
-  lifecycle::Engine engine_;
-  lifecycle::TrialService trials_;
-  WorkPool password_pool_;         // argon2: off the I/O threads and the blocking pool
+  identity::Provisioner* provisioner_;
+  tenants::TenantService& tenants_;
+  tenants::ProjectService& projects_;
+  tenants::SubscriptionService& subscriptions_;
+  identity::Directory& directory_;
+  identity::KeyRing& keys_;
+  identity::TokenIssuer& issuer_;
+  identity::OidcIssuer* oidc_issuer_;
+  identity::OidcLogin* oidc_login_;
+  identity::Authenticator& auth_;
+  identity::ApiKeyService& api_keys_;
+  identity::ClaimsService& claims_;
+  audit::Ingestor& ingestor_;
+  audit::ExportSlots& exports_;
+  jobs::Queue& queue_;
+  mail::Mailer& mailer_;
+  lifecycle::Engine& engine_;
+  lifecycle::TrialService& trials_;
+  WorkPool& password_pool_;
+  lifecycle::TestClock* test_clock_;
   RateLimiter password_attempts_;  // password grants per client address
   RateLimiter portal_logins_;      // portal sign-ins begun per client address
-  std::int64_t last_retention_us_ = 0;
-  // A place among the max_exports exports being built, for the exports of `scope` (a tenant's
-  // id, or "" for an export across tenants), which may hold at most half of the places (at
-  // least one), so one tenant's downloads cannot keep every other tenant waiting. A 429 error
-  // when no place is free. Held by the response until its last byte is written (a CSV stream)
-  // or by the handler (a PDF).
-  Result<std::shared_ptr<void>> TakeExportSlot(const std::string& scope);
-  struct ExportPlaces {
-    std::mutex mu;
-    int taken = 0;
-    std::unordered_map<std::string, int> by_scope;
-  };
-  std::shared_ptr<ExportPlaces> exports_ = std::make_shared<ExportPlaces>();
   std::atomic<std::uint64_t> inline_answered_{0};
   std::atomic<std::uint64_t> inline_declined_{0};
-  std::int64_t last_key_refresh_us_ = 0;
-  std::int64_t last_schedule_us_ = 0;
   http::Router router_;
   std::vector<Endpoint> endpoints_;
   http::Metrics metrics_;

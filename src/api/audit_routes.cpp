@@ -259,7 +259,7 @@ Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller
   auto f = ParseFilter(req);
   if (!f) return f.error();
   if (auto e = ScopeAuditFilter(caller, *f)) return *e;
-  auto slot = TakeExportSlot(f->tenant_id.value_or(""));
+  auto slot = exports_.Take(f->tenant_id.value_or(""));
   if (!slot) {
     auto res = ProblemFor(slot.error(), req);
     res.headers.Set("Retry-After", "5");
@@ -437,32 +437,6 @@ void Api::AddAuditRoutes() {
        .action = identity::Action::kAuditAdmin,
        .tenant = TenantFrom::kPathId,
        .handler = Handler(&Api::AuditErase)});
-}
-
-Result<std::shared_ptr<void>> Api::TakeExportSlot(const std::string& scope) {
-  const int share = std::max(1, options_.max_exports / 2);
-  const std::lock_guard lock(exports_->mu);
-  const auto held = exports_->by_scope.find(scope);
-  std::string why;
-  if (exports_->taken >= options_.max_exports) {
-    why = "this server is building " + std::to_string(options_.max_exports) + " export(s) already";
-  } else if (held != exports_->by_scope.end() && held->second >= share) {
-    why = std::string(scope.empty() ? "exports across tenants" : "this tenant's exports") +
-          " hold " + std::to_string(share) + " of this server's " +
-          std::to_string(options_.max_exports) + " places already";
-  }
-  if (!why.empty()) {
-    return Error{ErrorKind::kTooManyRequests, "too-many-exports", "Too many exports at once",
-                 why + "; retry in a few seconds"};
-  }
-  ++exports_->by_scope[scope];
-  ++exports_->taken;
-  // The place is given back when the last holder lets go, even after the Api is gone.
-  return std::shared_ptr<void>(exports_.get(), [places = exports_, scope](void*) {
-    const std::lock_guard guard(places->mu);
-    if (--places->by_scope[scope] == 0) places->by_scope.erase(scope);
-    --places->taken;
-  });
 }
 
 }  // namespace breakpilot::api

@@ -160,7 +160,7 @@ Result<http::Response> Api::MailPostmaster(http::Request& req, const Caller& cal
 }
 
 Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& caller) {
-  if (options_.test_clock == nullptr) {
+  if (test_clock_ == nullptr) {
     return NotFound("test-clock-disabled", "the test clock is off (serve --enable-test-clock)");
   }
   auto body = ParseJsonObject(req);
@@ -168,11 +168,11 @@ Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& c
   BodyReader r(*body);
   const auto seconds = r.Integer("advance_seconds", Required::kYes);
   if (auto e = r.Finish({"advance_seconds"})) return *e;
-  auto now = options_.test_clock->Advance(caller.actor, seconds.value_or(0));
+  auto now = test_clock_->Advance(caller.actor, seconds.value_or(0));
   if (!now) return now.error();
-  return http::Response::Json(200, boost::json::serialize(boost::json::object{
-                                       {"now", FormatRfc3339(*now)},
-                                       {"offset_seconds", options_.test_clock->offset_seconds()}}));
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{
+               {"now", FormatRfc3339(*now)}, {"offset_seconds", test_clock_->offset_seconds()}}));
 }
 
 Result<http::Response> Api::JobList(http::Request& req, const Caller&) {

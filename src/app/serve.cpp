@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "app/platform.hpp"
 #include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
 #include "core/log.hpp"
@@ -88,21 +89,16 @@ void SeedDemoTenant(storage::Database& db, const Clock& clock) {
   if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
 }
 
-api::ApiOptions ApiOptionsFrom(const config::Config& config, storage::Dialect dialect,
-                               std::shared_ptr<mail::Transport> transport,
-                               lifecycle::TestClock* test_clock) {
-  return api::ApiOptions{
+PlatformOptions PlatformOptionsFrom(const config::Config& config,
+                                    std::shared_ptr<mail::Transport> transport,
+                                    lifecycle::TestClock* test_clock) {
+  return PlatformOptions{
       .admin_token = config.admin_token,
-      .docs_dir = config.docs_dir,
-      .access_log = config.access_log,
-      .inline_reads = dialect == storage::Dialect::kSqlite,
       .public_url = config.public_url,
       .token_ttl = std::chrono::seconds(config.token_ttl_seconds),
       .password_cost = {.memory_kib = static_cast<std::uint32_t>(config.password_memory_kib)},
       .password_threads = config.password_threads,
       .password_queue = config.password_queue,
-      .password_attempts_per_minute = config.password_attempts_per_minute,
-      .portal_logins_per_minute = config.portal_logins_per_minute,
       .keys = {.rotation = std::chrono::seconds(config.key_rotation_days * 86400LL),
                .overlap = std::chrono::seconds(config.token_ttl_seconds + 3600)},
       .oidc_issuer = config.oidc_issuer,
@@ -126,6 +122,14 @@ api::ApiOptions ApiOptionsFrom(const config::Config& config, storage::Dialect di
       .trial_requests_per_hour = config.trial_requests_per_hour,
       .max_exports = config.max_exports,
       .test_clock = test_clock};
+}
+
+api::ApiOptions ApiOptionsFrom(const config::Config& config, storage::Dialect dialect) {
+  return api::ApiOptions{.docs_dir = config.docs_dir,
+                         .access_log = config.access_log,
+                         .inline_reads = dialect == storage::Dialect::kSqlite,
+                         .password_attempts_per_minute = config.password_attempts_per_minute,
+                         .portal_logins_per_minute = config.portal_logins_per_minute};
 }
 
 http::ServerOptions ServerOptionsFrom(const config::Config& config, storage::Dialect dialect) {
@@ -154,9 +158,11 @@ http::ServerOptions ServerOptionsFrom(const config::Config& config, storage::Dia
   return options;
 }
 
-// What /metrics adds beyond the API's own: the job runner, the connections, SQLite's commits.
-void AddCollectors(api::Api& api, jobs::Runner& runner, http::Server& server,
-                   storage::Database& db) {
+// What /metrics adds beyond the API's own: the services, the job runner, the connections,
+// SQLite's commits.
+void AddCollectors(api::Api& api, const Platform& platform, jobs::Runner& runner,
+                   http::Server& server, storage::Database& db) {
+  api.metrics().AddCollector([&platform](std::string& out) { platform.WriteMetrics(out); });
   api.metrics().AddCollector([&runner](std::string& out) { runner.WriteMetrics(out); });
   api.metrics().AddCollector([&server](std::string& out) { server.WriteMetrics(out); });
   if (auto* sqlite = dynamic_cast<storage::SqliteDatabase*>(&db)) {
@@ -178,8 +184,8 @@ void AddCollectors(api::Api& api, jobs::Runner& runner, http::Server& server,
 // own, every 5 s until Stop.
 class Maintenance {
  public:
-  Maintenance(api::Api& api, jobs::Runner& runner)
-      : thread_([this, &api, &runner] { Run(api, runner); }) {}
+  Maintenance(Platform& platform, jobs::Runner& runner)
+      : thread_([this, &platform, &runner] { Run(platform, runner); }) {}
   ~Maintenance() { Stop(); }
   void Stop() {
     {
@@ -191,12 +197,12 @@ class Maintenance {
   }
 
  private:
-  void Run(api::Api& api, jobs::Runner& runner) {
+  void Run(Platform& platform, jobs::Runner& runner) {
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_; })) {
       lock.unlock();
       try {
-        api.Maintain();
+        platform.Maintain();
         runner.RefreshCounts();
       } catch (const std::exception& e) {
         kLog.Error("maintenance failed", {{"error", ErrorText(e)}});
@@ -223,10 +229,10 @@ sigset_t BlockStopSignals() {
 
 // The start-up line: where we listen and what we run with, said once.
 void Announce(const std::string& url, const storage::Database& db, const mail::Transport& transport,
-              const config::Config& config, const catalog::Catalog& catalog, const api::Api& api,
-              std::int64_t ready_us) {
+              const config::Config& config, const catalog::Catalog& catalog,
+              const Platform& platform, std::int64_t ready_us) {
   boost::json::array not_called;
-  for (const auto& id : api.ProductsNotCalled()) not_called.emplace_back(id);
+  for (const auto& id : platform.ProductsNotCalled()) not_called.emplace_back(id);
   kLog.Info("listening", {{"url", url},
                           {"database", db.Describe()},
                           {"mail", transport.Describe()},
@@ -262,15 +268,19 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   auto catalog = LoadCatalog(config, *db, clock);
   if (!catalog) return 2;
   if (config.seed_demo) SeedDemoTenant(*db, clock);
-  // The API subscribes to database events and loads signing keys: both can fail at start.
+  // The services subscribe to database events and load signing keys: both can fail at start.
+  std::unique_ptr<Platform> platform_holder;
   std::unique_ptr<api::Api> api_holder;
   try {
-    api_holder = std::make_unique<api::Api>(
-        ApiOptionsFrom(config, db->dialect(), transport, test_clock.get()), *db, clock, *catalog);
+    platform_holder = std::make_unique<Platform>(
+        PlatformOptionsFrom(config, transport, test_clock.get()), *db, clock, *catalog);
+    api_holder = std::make_unique<api::Api>(ApiOptionsFrom(config, db->dialect()),
+                                            platform_holder->services());
   } catch (const std::exception& e) {
     kLog.Error("cannot start the API", {{"error", ErrorText(e)}});
     return 1;
   }
+  Platform& platform = *platform_holder;
   api::Api& api = *api_holder;
   http::Server server(
       ServerOptionsFrom(config, db->dialect()), [&](http::Request& r) { return api.Handle(r); },
@@ -285,25 +295,25 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   const std::string host =
       config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
   if (config.public_url.empty()) {
-    api.SetPublicUrl("http://" + host + ":" + std::to_string(server.port()));
+    platform.SetPublicUrl("http://" + host + ":" + std::to_string(server.port()));
   }
   const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
   // Scheduled work: mail, trial reminders and expiry, offboarding, the nightly demo reset.
-  jobs::Runner runner(api.job_queue(), {.workers = config.job_workers});
-  api.RegisterJobs(runner);
-  AddCollectors(api, runner, server, *db);
+  jobs::Runner runner(platform.job_queue(), {.workers = config.job_workers});
+  platform.RegisterJobs(runner);
+  AddCollectors(api, platform, runner, server, *db);
   try {
-    api.engine().EnsureSchedules();
+    platform.engine().EnsureSchedules();
   } catch (const std::exception& e) {
     kLog.Error("cannot schedule the nightly demo reset", {{"error", ErrorText(e)}});
     return 1;
   }
   if (config.job_workers > 0) runner.Start();
   Announce("http://" + host + ":" + std::to_string(server.port()), *db, *transport, config,
-           *catalog, api, ready_us);
-  Maintenance maintenance(api, runner);
+           *catalog, platform, ready_us);
+  Maintenance maintenance(platform, runner);
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -314,7 +324,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   signal_thread.join();
   runner.Stop();  // running jobs finish; the rest wait in the database for any replica
   maintenance.Stop();
-  api.Maintain();  // the last API key use times
+  platform.Maintain();  // the last API key use times
   kLog.Info("stopped");
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "api/api.hpp"
+#include "app/platform.hpp"
 #include "core/embedded.hpp"
 #include "storage/migrations.hpp"
 
@@ -25,7 +26,9 @@ TEST(Routes, EveryRouteIsDocumentedWithThePermissionItEnforces) {
   auto db = storage::OpenDatabase("sqlite::memory:");
   ASSERT_TRUE(storage::Migrate(*db).ok());
   catalog::Catalog catalog;
-  Api api({.admin_token = "unit-test-token-0123456789"}, *db, SystemClock(), catalog);
+  app::Platform platform({.admin_token = "unit-test-token-0123456789"}, *db, SystemClock(),
+                         catalog);
+  Api api({}, platform.services());
 
   const auto doc = YAML::Load(std::string(*embedded::Find("api/openapi.yaml")));
   std::set<std::pair<std::string, std::string>> documented;
@@ -62,7 +65,9 @@ TEST(Routes, ARouteWithoutAPermissionIsRefusedAtStartUp) {
   auto db = storage::OpenDatabase("sqlite::memory:");
   ASSERT_TRUE(storage::Migrate(*db).ok());
   catalog::Catalog catalog;
-  Api api({.admin_token = "unit-test-token-0123456789"}, *db, SystemClock(), catalog);
+  app::Platform platform({.admin_token = "unit-test-token-0123456789"}, *db, SystemClock(),
+                         catalog);
+  Api api({}, platform.services());
   EXPECT_THROW(api.AddForTest({.method = "GET", .pattern = "/x", .name = "x"}), std::logic_error);
 }
 

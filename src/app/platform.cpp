@@ -1,0 +1,181 @@
+#include "app/platform.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "audit/trail.hpp"
+#include "core/log.hpp"
+
+namespace breakpilot::app {
+namespace {
+
+const Logger kJobsLog("jobs");
+
+std::unique_ptr<identity::KeycloakAdmin> KeycloakFor(const PlatformOptions& o, const Clock& clock) {
+  if (o.keycloak.base_url.empty()) return nullptr;
+  return std::make_unique<identity::KeycloakAdmin>(o.keycloak, o.fetch, clock);
+}
+
+std::unique_ptr<identity::OidcIssuer> OidcIssuerFor(const PlatformOptions& o, const Clock& clock) {
+  if (o.oidc_issuer.empty()) return nullptr;
+  return std::make_unique<identity::OidcIssuer>(o.oidc_issuer, o.fetch, clock);
+}
+
+int PasswordThreads(const PlatformOptions& o) {
+  if (o.password_threads > 0) return o.password_threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+}
+
+}  // namespace
+
+Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& clock,
+                   const catalog::Catalog& catalog)
+    : options_(std::move(options)),
+      db_(db),
+      clock_(clock),
+      catalog_(catalog),
+      keycloak_(KeycloakFor(options_, clock)),
+      provisioner_(keycloak_ ? std::make_unique<identity::Provisioner>(db, clock, *keycloak_)
+                             : nullptr),
+      tenants_(db, clock, provisioner_ ? provisioner_->CreateHook() : tenants::TenantCreatedHook{}),
+      projects_(db, clock),
+      subscriptions_(db, clock, catalog),
+      directory_(db, clock, options_.password_cost),
+      keys_(db, clock, options_.keys),
+      issuer_(db, clock, directory_, keys_,
+              {.issuer = options_.public_url, .ttl = options_.token_ttl}),
+      oidc_issuer_(OidcIssuerFor(options_, clock)),
+      oidc_login_(
+          oidc_issuer_ && !options_.oidc_client_id.empty()
+              ? std::make_unique<identity::OidcLogin>(
+                    db, clock, *oidc_issuer_,
+                    identity::OidcClientSettings{.client_id = options_.oidc_client_id,
+                                                 .client_secret = options_.oidc_client_secret})
+              : nullptr),
+      auth_(keys_, issuer_, clock, options_.admin_token,
+            oidc_issuer_
+                ? std::optional<identity::ExternalIssuer>(identity::ExternalIssuer{
+                      .rules = {.issuer = options_.oidc_issuer, .audience = options_.oidc_audience},
+                      .keys = [this](bool refresh) { return oidc_issuer_->Keys(refresh); }})
+                : std::nullopt),
+      api_keys_(db, clock),
+      claims_(db),
+      ingestor_(db, clock),
+      exports_(options_.max_exports),
+      queue_(db, clock, options_.jobs),
+      mailer_(db, clock, options_.mail_transport, options_.mail_from),
+      products_(
+          options_.fetch,
+          [this](const std::string& product) -> Result<std::string> {
+            auto t = issuer_.PlatformToken(product);
+            if (!t) return std::move(t).error();
+            return t->access_token;
+          },
+          options_.product_hosts),
+      engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
+      trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
+      password_pool_("password", PasswordThreads(options_),
+                     static_cast<std::size_t>(options_.password_queue)) {
+  tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
+  tenants_.OnStatusChanged(
+      [this](storage::Session& s, const tenants::Tenant& t) { engine_.OnStatusChanged(s, t); });
+  keys_.Refresh();
+  last_key_refresh_us_ = clock.Now().micros;
+  if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
+}
+
+Platform::~Platform() = default;
+
+api::Services Platform::services() {
+  return {.db = db_,
+          .clock = clock_,
+          .catalog = catalog_,
+          .provisioner = provisioner_.get(),
+          .tenants = tenants_,
+          .projects = projects_,
+          .subscriptions = subscriptions_,
+          .directory = directory_,
+          .keys = keys_,
+          .issuer = issuer_,
+          .oidc_issuer = oidc_issuer_.get(),
+          .oidc_login = oidc_login_.get(),
+          .auth = auth_,
+          .api_keys = api_keys_,
+          .claims = claims_,
+          .ingestor = ingestor_,
+          .exports = exports_,
+          .queue = queue_,
+          .mailer = mailer_,
+          .engine = engine_,
+          .trials = trials_,
+          .password_pool = password_pool_,
+          .test_clock = options_.test_clock};
+}
+
+void Platform::RegisterJobs(jobs::Runner& runner) {
+  runner.Register(std::string(mail::kSendJob),
+                  [this](jobs::JobContext& ctx) { mailer_.SendJob(ctx); });
+  engine_.Register(runner);
+}
+
+std::vector<std::string> Platform::ProductsNotCalled() const {
+  std::vector<std::string> out;
+  for (const auto& p : catalog_.products()) {
+    if (!products_.Reachable(p)) out.push_back(p.id);
+  }
+  return out;
+}
+
+void Platform::SetPublicUrl(std::string url) {
+  if (oidc_login_) oidc_login_->SetPublicUrl(url);
+  mailer_.SetPublicUrl(url);
+  issuer_.SetIssuer(std::move(url));
+}
+
+void Platform::Maintain() {
+  api_keys_.FlushLastUsed();
+  if (provisioner_) provisioner_->RunDue();
+  const auto now = clock_.Now().micros;
+  if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
+    last_key_refresh_us_ = now;
+    keys_.Refresh();
+  }
+  if (now - last_schedule_us_ >= 60 * kMicrosPerSecond) {  // the next nightly demo reset
+    last_schedule_us_ = now;
+    engine_.EnsureSchedules();
+  }
+  if (now - last_retention_us_ >= 3600 * kMicrosPerSecond) {  // audit retention, hourly
+    last_retention_us_ = now;
+    audit::PruneByRetention(db_, clock_);
+    engine_.PruneExpiredExports();
+    directory_.PruneThrottle();
+    if (const auto n = queue_.PruneDone(); n > 0) {
+      kJobsLog.Info("done jobs pruned", {{"count", n}});
+    }
+  }
+}
+
+void Platform::WriteMetrics(std::string& out) const {
+  engine_.WriteMetrics(out);
+  out +=
+      "# HELP breakpilot_audit_exports Audit exports being built or sent (at most "
+      "max_exports).\n";
+  out += "# TYPE breakpilot_audit_exports gauge\n";
+  out += "breakpilot_audit_exports " + std::to_string(exports_.taken()) + "\n";
+  const auto pool = password_pool_.stats();
+  out +=
+      "# HELP breakpilot_password_checks Password checks and hashes waiting for or running on "
+      "their pool.\n";
+  out += "# TYPE breakpilot_password_checks gauge\n";
+  out += "breakpilot_password_checks{state=\"queued\"} " + std::to_string(pool.queued) + "\n";
+  out += "breakpilot_password_checks{state=\"running\"} " + std::to_string(pool.running) + "\n";
+  out +=
+      "# HELP breakpilot_password_checks_total Password checks and hashes: done, or refused "
+      "with 503 because the queue was full.\n";
+  out += "# TYPE breakpilot_password_checks_total counter\n";
+  out += "breakpilot_password_checks_total{outcome=\"done\"} " + std::to_string(pool.done) + "\n";
+  out += "breakpilot_password_checks_total{outcome=\"refused\"} " + std::to_string(pool.refused) +
+         "\n";
+}
+
+}  // namespace breakpilot::app
