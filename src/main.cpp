@@ -37,15 +37,15 @@ using bp::config::Config;
 bool ResolveConfig(const std::string& file,
                    const std::vector<std::pair<std::string, std::string>>& flags, Config& c) {
   namespace cfg = bp::config;
-  std::optional<std::string> err;
-  if (!file.empty()) err = cfg::LoadConfigFile(file, c);
-  if (!err) err = cfg::ApplyEnvironment(c, [](const char* n) { return std::getenv(n); });
+  bp::Result<bp::Ok> ok = bp::Ok{};
+  if (!file.empty()) ok = cfg::LoadConfigFile(file, c);
+  if (ok) ok = cfg::ApplyEnvironment(c, [](const char* n) { return std::getenv(n); });
   for (const auto& [key, value] : flags) {
-    if (!err) err = cfg::ApplySetting(c, key, value);
+    if (ok) ok = cfg::ApplySetting(c, key, value);
   }
-  if (!err) err = cfg::Validate(c);
-  if (err) {
-    std::cerr << "breakpilot: invalid configuration: " << *err << "\n";
+  if (ok) ok = cfg::Validate(c);
+  if (!ok) {
+    std::cerr << "breakpilot: invalid configuration: " << ok.error().detail << "\n";
     return false;
   }
   bp::LogLevel level;

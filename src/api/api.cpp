@@ -7,6 +7,7 @@
 
 #include "api/form.hpp"
 #include "api/idempotency.hpp"
+#include "api/json_body.hpp"
 #include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -135,6 +136,17 @@ void Api::Add(Endpoint endpoint) {
   if (!endpoint.action) {
     throw std::logic_error("route " + endpoint.name + " declares no permission");
   }
+  if (!endpoint.body.empty()) {
+    endpoint.handler = [accepts = endpoint.body, refusal = endpoint.refusal,
+                        handler = std::move(endpoint.handler)](
+                           http::Request& req, const Caller& caller) -> Result<http::Response> {
+      if (auto ok = CheckMediaType(req, accepts); !ok) {
+        if (refusal) return refusal(ok.error());
+        return ok.error();
+      }
+      return handler(req, caller);
+    };
+  }
   const std::size_t index = endpoints_.size();
   router_.Add(
       {.method = endpoint.method,
@@ -179,8 +191,8 @@ Result<identity::Principal> Api::Authenticate(const http::Request& req) {
   return p;
 }
 
-std::optional<Error> Api::CheckTenant(const Caller& caller, identity::Action action,
-                                      const std::string& tenant_id) {
+Result<Ok> Api::CheckTenant(const Caller& caller, identity::Action action,
+                            const std::string& tenant_id) {
   identity::TenantRef ref{.id = tenant_id};
   // Only a demo-only principal needs to know whether the tenant is the demo tenant.
   if (identity::DemoOnly(caller.principal)) {
@@ -207,25 +219,25 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   Caller caller{.principal = std::move(*principal)};
   caller.actor =
       audit::Actor{caller.principal.subject, req.request_id, req.remote_ip, caller.principal.name};
-  std::optional<Error> denied;
+  Result<Ok> allowed = Ok{};
   if (endpoint.tenant == TenantFrom::kPathId) {
     auto id = UuidParam(req, "id");
     if (!id) return ProblemFor(id.error(), req);
-    denied = CheckTenant(caller, *endpoint.action, *id);
+    allowed = CheckTenant(caller, *endpoint.action, *id);
     // The status gate: whoever acts as the tenant itself meets its lifecycle status (staff keep
     // reaching a frozen or archived tenant, to help, reactivate and audit it).
-    if (!denied && caller.principal.realm_roles.empty()) {
+    if (allowed && caller.principal.realm_roles.empty()) {
       if (auto t = tenants_.Get(*id)) {
         const bool write = req.method != "GET" && req.method != "HEAD";
-        denied = tenants::lifecycle::Gate(*t, write, endpoint.gate == Gate::kLiftsFreeze);
+        allowed = tenants::lifecycle::Gate(*t, write, endpoint.gate == Gate::kLiftsFreeze);
       }
     }
   } else {
-    denied = identity::Authorize(caller.principal, *endpoint.action, std::nullopt);
+    allowed = identity::Authorize(caller.principal, *endpoint.action, std::nullopt);
   }
   http::Response res;
-  if (denied) {
-    res = ProblemFor(*denied, req);
+  if (!allowed) {
+    res = ProblemFor(allowed.error(), req);
   } else if (req.method == "POST") {
     const auto run = [&] { return Answer(endpoint.handler(req, caller), req); };
     // By reference: a std::function holds a reference_wrapper without allocating.
@@ -370,15 +382,14 @@ Result<std::optional<std::string>> StringQuery(const http::Request& req, std::st
   return std::optional<std::string>(std::string(*v));
 }
 
-std::optional<Error> OnlyKnownQuery(const http::Request& req,
-                                    std::initializer_list<std::string_view> known) {
+Result<Ok> OnlyKnownQuery(const http::Request& req, std::initializer_list<std::string_view> known) {
   for (const auto& [k, v] : req.query) {
     if (std::find(known.begin(), known.end(), k) == known.end()) {
       return Malformed("invalid-parameter", "Invalid query parameter",
                        "unknown query parameter " + k, {{k, "is not a known parameter"}});
     }
   }
-  return std::nullopt;
+  return Ok{};
 }
 
 Result<std::optional<int>> IntQuery(const http::Request& req, std::string_view name) {

@@ -53,10 +53,10 @@ Result<identity::ApiKey> Api::ReachableKey(const http::Request& req, const Calle
   if (!id) return std::move(id).error();
   auto k = api_keys_.Get(*id);
   if (!k) return k;
-  if (auto e = CheckTenant(caller, action, k->tenant_id)) {
-    if (e->kind == ErrorKind::kNotFound)
+  if (auto ok = CheckTenant(caller, action, k->tenant_id); !ok) {
+    if (ok.error().kind == ErrorKind::kNotFound)
       return NotFound("api-key-not-found", "no API key with id " + *id);
-    return *e;
+    return ok.error();
   }
   return k;
 }
@@ -72,12 +72,13 @@ Result<http::Response> Api::ApiKeyCreate(http::Request& req, const Caller& calle
   in.name = r.String("name", Required::kYes).value_or("");
   in.scopes = r.Strings("scopes", Required::kYes, 32).value_or(std::vector<std::string>{});
   in.expires_at = r.String("expires_at", Required::kNo);
-  if (auto e = r.Finish({"tenant_id", "name", "scopes", "expires_at"})) {
-    return *e;
+  if (auto ok = r.Finish({"tenant_id", "name", "scopes", "expires_at"}); !ok) {
+    return ok.error();
   }
   if (IsCanonicalUuid(in.tenant_id)) {
-    if (auto e = CheckTenant(caller, identity::Action::kApiKeyWrite, NormalizeUuid(in.tenant_id))) {
-      return *e;
+    if (auto ok = CheckTenant(caller, identity::Action::kApiKeyWrite, NormalizeUuid(in.tenant_id));
+        !ok) {
+      return ok.error();
     }
   }
   auto k = api_keys_.Create(caller.actor, in);
@@ -86,8 +87,8 @@ Result<http::Response> Api::ApiKeyCreate(http::Request& req, const Caller& calle
 }
 
 Result<http::Response> Api::ApiKeyList(http::Request& req, const Caller& caller) {
-  if (auto e = OnlyKnownQuery(req, {"tenant_id", "cursor", "limit"})) {
-    return *e;
+  if (auto ok = OnlyKnownQuery(req, {"tenant_id", "cursor", "limit"}); !ok) {
+    return ok.error();
   }
   auto tenant = StringQuery(req, "tenant_id");
   if (!tenant) return tenant.error();
@@ -97,8 +98,8 @@ Result<http::Response> Api::ApiKeyList(http::Request& req, const Caller& caller)
                      {{"tenant_id", "is required and must be a UUID"}});
   }
   const std::string tenant_id = NormalizeUuid(**tenant);
-  if (auto e = CheckTenant(caller, identity::Action::kApiKeyRead, tenant_id)) {
-    return *e;
+  if (auto ok = CheckTenant(caller, identity::Action::kApiKeyRead, tenant_id); !ok) {
+    return ok.error();
   }
   auto cursor = StringQuery(req, "cursor");
   if (!cursor) return cursor.error();
@@ -123,7 +124,7 @@ Result<http::Response> Api::ApiKeyRotate(http::Request& req, const Caller& calle
   BodyReader r(*body);
   const auto grace =
       r.Integer("grace_seconds", Required::kNo).value_or(identity::kDefaultRotationGraceSeconds);
-  if (auto e = r.Finish({"grace_seconds"})) return *e;
+  if (auto ok = r.Finish({"grace_seconds"}); !ok) return ok.error();
   auto next = api_keys_.Rotate(caller.actor, k->id, grace);
   if (!next) return next.error();
   return NewKeyResponse(*next);
@@ -146,7 +147,7 @@ Result<http::Response> Api::ApiKeyVerify(http::Request& req, const Caller&) {
   if (!body) return body.error();
   BodyReader r(*body);
   const auto key = r.String("key", Required::kYes);
-  if (auto e = r.Finish({"key"})) return *e;
+  if (auto ok = r.Finish({"key"}); !ok) return ok.error();
   return http::Response::Json(200, api_keys_.VerifyJson(*key));
 }
 
@@ -156,6 +157,7 @@ void Api::AddApiKeyRoutes() {
        .name = "api_key_create",
        .action = identity::Action::kApiKeyWrite,
        .secrets = {"secret"},
+       .body = {kJson},
        .handler = Handler(&Api::ApiKeyCreate)});
   Add({.method = "GET",
        .pattern = "/api-keys",
@@ -167,6 +169,7 @@ void Api::AddApiKeyRoutes() {
        .name = "api_key_rotate",
        .action = identity::Action::kApiKeyWrite,
        .secrets = {"secret"},
+       .body = {kJson},
        .handler = Handler(&Api::ApiKeyRotate)});
   Add({.method = "DELETE",
        .pattern = "/api-keys/{key_id}",
@@ -178,6 +181,7 @@ void Api::AddApiKeyRoutes() {
        .name = "api_key_verify",
        .action = identity::Action::kApiKeyVerify,
        .memory_first = true,
+       .body = {kJson},
        .handler = Handler(&Api::ApiKeyVerify)});
 }
 

@@ -128,7 +128,7 @@ json::object ReportJson(const audit::ChainReport& r) {
 
 // Pins the filter's tenant to what the caller reaches: staff may search every tenant, a sales
 // rep the demo tenant, everyone else their own organization.
-std::optional<Error> Api::ScopeAuditFilter(const Caller& caller, audit::Filter& f) {
+Result<Ok> Api::ScopeAuditFilter(const Caller& caller, audit::Filter& f) {
   const auto& p = caller.principal;
   if (!f.tenant_id && !identity::SeesAllTenants(p)) {
     if (identity::DemoOnly(p)) {
@@ -146,14 +146,14 @@ std::optional<Error> Api::ScopeAuditFilter(const Caller& caller, audit::Filter& 
     }
   }
   if (f.tenant_id) return CheckTenant(caller, identity::Action::kAuditRead, *f.tenant_id);
-  return std::nullopt;
+  return Ok{};
 }
 
 // Turns a publish request into events: `events` null for a single event (the body itself).
-http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::string product,
-                                 bool bulk, bool retraced) {
+Result<http::Response> Api::PublishAudit(http::Request& req, const Caller& caller,
+                                         std::string product, bool bulk, bool retraced) {
   auto body = ParseJsonObject(req);
-  if (!body) return ProblemFor(body.error(), req);
+  if (!body) return body.error();
   std::vector<const json::object*> events;
   std::string pointer;
   if (bulk) {
@@ -161,10 +161,10 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
     const json::array* list = r.Objects("events", Required::kYes, audit::kMaxBatch);
     std::optional<std::string> named;
     if (!retraced) named = r.String("product", product.empty() ? Required::kYes : Required::kNo);
-    if (auto e =
-            r.Finish(retraced ? std::initializer_list<std::string_view>{"events"}
-                              : std::initializer_list<std::string_view>{"events", "product"})) {
-      return ProblemFor(*e, req);
+    if (auto ok = r.Finish(retraced ? std::initializer_list<std::string_view>{"events"}
+                                    : std::initializer_list<std::string_view>{"events", "product"});
+        !ok) {
+      return ok.error();
     }
     if (named) product = *named;
     for (const auto& v : *list) events.push_back(&v.as_object());
@@ -173,8 +173,7 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
     if (product.empty()) {
       const auto* p = body->if_contains("product");
       if (p == nullptr || !p->is_string() || p->as_string().empty()) {
-        return ProblemFor(ValidationFailed({{"/product", "is required: the product publishing"}}),
-                          req);
+        return ValidationFailed({{"/product", "is required: the product publishing"}});
       }
       product = std::string(p->as_string());
     }
@@ -182,16 +181,15 @@ http::Response Api::PublishAudit(http::Request& req, const Caller& caller, std::
   }
   if (catalog_.Find(product) == nullptr) {
     if (retraced) {
-      return ProblemFor(NotFound("project-not-found", "no project (product) " + product), req);
+      return NotFound("project-not-found", "no project (product) " + product);
     }
-    return ProblemFor(
-        ValidationFailed({{"/product", "is not a product of the catalog: " + product}}), req);
+    return ValidationFailed({{"/product", "is not a product of the catalog: " + product}});
   }
   audit::Publisher who{
       .product = product, .request_id = req.request_id, .principal = caller.principal.subject};
   if (!caller.principal.scopes.empty()) who.only_tenant = caller.principal.org_id;
   auto published = ingestor_.Publish(who, events, pointer);
-  if (!published) return ProblemFor(published.error(), req);
+  if (!published) return published.error();
   if (!bulk) {
     return http::Response::Json(201, json::serialize(PublishedJson(published->front())));
   }
@@ -219,14 +217,15 @@ Result<http::Response> Api::RetracedPublishBulk(http::Request& req, const Caller
 }
 
 Result<http::Response> Api::AuditSearch(http::Request& req, const Caller& caller) {
-  if (auto e = OnlyKnownQuery(
+  if (auto ok = OnlyKnownQuery(
           req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id", "target_type",
-                "from", "to", "is_failure", "q", "include_demo", "limit", "cursor"})) {
-    return *e;
+                "from", "to", "is_failure", "q", "include_demo", "limit", "cursor"});
+      !ok) {
+    return ok.error();
   }
   auto f = ParseFilter(req);
   if (!f) return f.error();
-  if (auto e = ScopeAuditFilter(caller, *f)) return *e;
+  if (auto ok = ScopeAuditFilter(caller, *f); !ok) return ok.error();
   auto limit = IntQuery(req, "limit");
   if (!limit) return limit.error();
   if (*limit && (**limit < 1 || **limit > 1000)) {
@@ -245,10 +244,11 @@ Result<http::Response> Api::AuditSearch(http::Request& req, const Caller& caller
 }
 
 Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller) {
-  if (auto e = OnlyKnownQuery(
+  if (auto ok = OnlyKnownQuery(
           req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id", "target_type",
-                "from", "to", "is_failure", "q", "include_demo", "format"})) {
-    return *e;
+                "from", "to", "is_failure", "q", "include_demo", "format"});
+      !ok) {
+    return ok.error();
   }
   auto format = StringQuery(req, "format");
   if (!format) return format.error();
@@ -258,7 +258,7 @@ Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller
   }
   auto f = ParseFilter(req);
   if (!f) return f.error();
-  if (auto e = ScopeAuditFilter(caller, *f)) return *e;
+  if (auto ok = ScopeAuditFilter(caller, *f); !ok) return ok.error();
   auto slot = exports_.Take(f->tenant_id.value_or(""));
   if (!slot) {
     auto res = ProblemFor(slot.error(), req);
@@ -312,7 +312,7 @@ Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller
 }
 
 Result<http::Response> Api::AuditVerify(http::Request& req, const Caller& caller) {
-  if (auto e = OnlyKnownQuery(req, {"tenant_id"})) return *e;
+  if (auto ok = OnlyKnownQuery(req, {"tenant_id"}); !ok) return ok.error();
   audit::Filter f;
   auto tenant = StringQuery(req, "tenant_id");
   if (!tenant) return tenant.error();
@@ -320,7 +320,7 @@ Result<http::Response> Api::AuditVerify(http::Request& req, const Caller& caller
   if (f.tenant_id && !IsCanonicalUuid(*f.tenant_id)) {
     return BadQuery("tenant_id", "must be a tenant id (a UUID)");
   }
-  if (auto e = ScopeAuditFilter(caller, f)) return *e;
+  if (auto ok = ScopeAuditFilter(caller, f); !ok) return ok.error();
   auto reports = audit::Verify(
       db_, f.tenant_id ? std::optional<std::string>(audit::ChainOf(f.tenant_id)) : std::nullopt);
   bool ok = true;
@@ -368,7 +368,7 @@ Result<http::Response> Api::AuditErase(http::Request& req, const Caller& caller)
   if (!body) return body.error();
   BodyReader r(*body);
   auto confirm = r.String("confirm", Required::kYes);
-  if (auto e = r.Finish({"confirm"})) return *e;
+  if (auto ok = r.Finish({"confirm"}); !ok) return ok.error();
   auto t = tenants_.Get(*id);
   if (!t) return t.error();
   if (*confirm != t->slug) {
@@ -394,21 +394,25 @@ void Api::AddAuditRoutes() {
        .pattern = "/audit",
        .name = "audit_publish",
        .action = identity::Action::kAuditWrite,
+       .body = {kJson},
        .handler = Handler(&Api::AuditPublish)});
   Add({.method = "POST",
        .pattern = "/audit/bulk",
        .name = "audit_publish_bulk",
        .action = identity::Action::kAuditWrite,
+       .body = {kJson},
        .handler = Handler(&Api::AuditPublishBulk)});
   Add({.method = "POST",
        .pattern = "/publisher/v1/project/{project_id}/event",
        .name = "retraced_publish",
        .action = identity::Action::kAuditWrite,
+       .body = {kJson},
        .handler = Handler(&Api::RetracedPublish)});
   Add({.method = "POST",
        .pattern = "/publisher/v1/project/{project_id}/event/bulk",
        .name = "retraced_publish_bulk",
        .action = identity::Action::kAuditWrite,
+       .body = {kJson},
        .handler = Handler(&Api::RetracedPublishBulk)});
   Add({.method = "GET",
        .pattern = "/audit",
@@ -430,12 +434,14 @@ void Api::AddAuditRoutes() {
        .name = "audit_retention_set",
        .action = identity::Action::kAuditAdmin,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson},
        .handler = Handler(&Api::AuditRetentionSet)});
   Add({.method = "POST",
        .pattern = "/tenants/{id}/audit/erase",
        .name = "audit_erase",
        .action = identity::Action::kAuditAdmin,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson},
        .handler = Handler(&Api::AuditErase)});
 }
 

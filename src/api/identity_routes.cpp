@@ -155,17 +155,18 @@ Result<http::Response> Api::UserCreate(http::Request& req, const Caller& caller)
       identity::NewMembership nm;
       nm.tenant_id = m.String("tenant_id", Required::kYes).value_or("");
       nm.org_roles = m.Strings("org_roles", Required::kYes).value_or(std::vector<std::string>{});
-      if (auto e = m.Finish({"tenant_id", "org_roles"})) {
-        for (const auto& fe : e->errors) {
+      if (auto ok = m.Finish({"tenant_id", "org_roles"}); !ok) {
+        for (const auto& fe : ok.error().errors) {
           r.Fail("memberships/" + std::to_string(i) + fe.field, fe.message);
         }
       }
       in.memberships.push_back(std::move(nm));
     }
   }
-  if (auto e =
-          r.Finish({"id", "username", "password", "display_name", "realm_roles", "memberships"})) {
-    return *e;
+  if (auto ok =
+          r.Finish({"id", "username", "password", "display_name", "realm_roles", "memberships"});
+      !ok) {
+    return ok.error();
   }
   const auto create = [this, &req, actor = caller.actor, in] {
     auto u = directory_.CreateUser(actor, in);
@@ -199,7 +200,7 @@ Result<http::Response> Api::ServiceClientCreate(http::Request& req, const Caller
   BodyReader r(*body);
   const auto id = r.String("client_id", Required::kYes).value_or("");
   const auto roles = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
-  if (auto e = r.Finish({"client_id", "realm_roles"})) return *e;
+  if (auto ok = r.Finish({"client_id", "realm_roles"}); !ok) return ok.error();
   auto c = directory_.CreateClient(caller.actor, id, roles);
   if (!c) return c.error();
   auto res =
@@ -217,7 +218,7 @@ Result<http::Response> Api::Claims(http::Request& req, const Caller&) {
   const auto user = r.String("user_id", Required::kYes).value_or("");
   const auto org = r.String("org_id", Required::kYes).value_or("");
   const auto extra = r.Strings("realm_roles", Required::kNo).value_or(std::vector<std::string>{});
-  if (auto e = r.Finish({"user_id", "org_id", "realm_roles"})) return *e;
+  if (auto ok = r.Finish({"user_id", "org_id", "realm_roles"}); !ok) return ok.error();
   std::vector<identity::Role> realm;
   for (const auto& n : extra) {
     if (auto role = identity::ParseRole(n); role && identity::IsRealmRole(*role)) {
@@ -244,12 +245,17 @@ void Api::AddIdentityRoutes() {
        .pattern = "/oauth/token",
        .name = "oauth_token",
        .action = identity::Action::kPublic,
+       .body = {kForm},
+       // RFC 6749 §5.2: the token endpoint's every error is OAuth's JSON, a body in another
+       // media type too.
+       .refusal = [](const Error& e) { return OAuthError(400, "invalid_request", e.detail); },
        .handler = Handler(&Api::OauthToken)});
   Add({.method = "POST",
        .pattern = "/users",
        .name = "user_create",
        .action = identity::Action::kUserWrite,
        .secrets = {"password"},
+       .body = {kJson},
        .handler = Handler(&Api::UserCreate)});
   Add({.method = "GET",
        .pattern = "/users/{user_id}",
@@ -261,12 +267,14 @@ void Api::AddIdentityRoutes() {
        .name = "service_client_create",
        .action = identity::Action::kUserWrite,
        .secrets = {"client_secret"},
+       .body = {kJson},
        .handler = Handler(&Api::ServiceClientCreate)});
   Add({.method = "POST",
        .pattern = "/internal/claims",
        .name = "claims",
        .action = identity::Action::kClaimsRead,
        .memory_first = true,
+       .body = {kJson},
        .handler = Handler(&Api::Claims)});
 }
 

@@ -15,6 +15,19 @@ std::string_view MediaType(std::string_view content_type) {
 
 }  // namespace
 
+Result<Ok> CheckMediaType(const http::Request& req, const std::vector<std::string_view>& accepted) {
+  if (req.body.empty()) return Ok{};
+  const auto ct = req.headers.Get("content-type");
+  const auto mt = ct ? MediaType(*ct) : std::string_view();
+  std::string names;
+  for (const auto a : accepted) {
+    if (AsciiIEquals(mt, a)) return Ok{};
+    names += (names.empty() ? "" : " or ") + std::string(a);
+  }
+  return Error{ErrorKind::kUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+               "send the body as " + names + (ct ? ", not " + std::string(*ct) : "")};
+}
+
 Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty_ok,
                                             bool merge_patch, boost::json::storage_ptr storage) {
   if (req.body.empty()) {
@@ -115,13 +128,13 @@ void BodyReader::Fail(std::string_view key, const std::string& message) {
   errors_.push_back({"/" + std::string(key), message});
 }
 
-std::optional<Error> BodyReader::Finish(std::initializer_list<std::string_view> known) {
+Result<Ok> BodyReader::Finish(std::initializer_list<std::string_view> known) {
   for (const auto& [k, v] : o_) {
     if (std::find(known.begin(), known.end(), k) == known.end()) {
       Fail(k, "is not a known member");
     }
   }
-  if (errors_.empty()) return std::nullopt;
+  if (errors_.empty()) return Ok{};
   return ValidationFailed(std::move(errors_));
 }
 

@@ -5,7 +5,7 @@
 //   auto body = ParseJsonObject(req);              // 415 / 400 as Error
 //   BodyReader r(*body);
 //   auto slug = r.String("slug", Required::kYes);
-//   if (auto e = r.Finish({"slug", "name"})) return *e;   // unknown member -> 422
+//   if (auto ok = r.Finish({"slug", "name"}); !ok) return ok.error();  // unknown member -> 422
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -23,6 +23,11 @@
 namespace breakpilot::api {
 
 inline constexpr int kMaxJsonDepth = 32;
+
+// 415 unsupported-media-type when the request has a body whose Content-Type is none of
+// `accepted` (media types, parameters such as charset ignored, case-insensitive); Ok for an
+// empty body, which the handler judges.
+Result<Ok> CheckMediaType(const http::Request& req, const std::vector<std::string_view>& accepted);
 
 // `empty_ok`: an absent body reads as {} (action endpoints whose body is optional).
 // `storage`: where the parsed values live (a hot route parses into an arena on its stack).
@@ -45,7 +50,7 @@ class BodyReader {
   const boost::json::array* Objects(std::string_view key, Required required,
                                     std::size_t max_items = 64);
   // Reports members not in `known`, then returns a 422 error if anything was wrong.
-  std::optional<Error> Finish(std::initializer_list<std::string_view> known);
+  Result<Ok> Finish(std::initializer_list<std::string_view> known);
   void Fail(std::string_view key, const std::string& message);
 
  private:

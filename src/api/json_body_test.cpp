@@ -22,12 +22,12 @@ TEST(JsonBodyTest, ReadsObjectsAndReportsEveryProblem) {
   EXPECT_EQ(r.String("name", Required::kYes), std::nullopt);
   EXPECT_EQ(r.String("plan", Required::kYes), std::nullopt);
   auto e = r.Finish({"slug", "name", "plan"});
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(e->kind, ErrorKind::kInvalidInput);
-  ASSERT_EQ(e->errors.size(), 3u);
-  EXPECT_EQ(e->errors[0].field, "/name");
-  EXPECT_EQ(e->errors[1].field, "/plan");
-  EXPECT_EQ(e->errors[2].field, "/extra");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().kind, ErrorKind::kInvalidInput);
+  ASSERT_EQ(e.error().errors.size(), 3u);
+  EXPECT_EQ(e.error().errors[0].field, "/name");
+  EXPECT_EQ(e.error().errors[1].field, "/plan");
+  EXPECT_EQ(e.error().errors[2].field, "/extra");
 }
 
 TEST(JsonBodyTest, RefusesWhatIsNotAJsonObject) {

@@ -70,7 +70,7 @@ Result<http::Response> Api::TrialRequest(http::Request& req, const Caller& calle
   in.email = r.String("email", Required::kYes).value_or("");
   in.company_name = r.String("company_name", Required::kYes).value_or("");
   in.slug = r.String("slug", Required::kYes).value_or("");
-  if (auto e = r.Finish({"email", "company_name", "slug"})) return *e;
+  if (auto ok = r.Finish({"email", "company_name", "slug"}); !ok) return ok.error();
   auto ok = trials_.Request(caller.actor, in);
   if (!ok) {
     auto res = ProblemFor(ok.error(), req);
@@ -97,7 +97,7 @@ Result<http::Response> Api::TrialConfirm(http::Request& req, const Caller& calle
     if (!body) return body.error();
     BodyReader r(*body);
     token = r.String("token", Required::kYes);
-    if (auto e = r.Finish({"token"})) return *e;
+    if (auto ok = r.Finish({"token"}); !ok) return ok.error();
   } else {
     auto t = LinkToken(req);
     if (!t) return t.error();
@@ -148,7 +148,7 @@ Result<http::Response> Api::MailPostmaster(http::Request& req, const Caller& cal
   const auto type = r.String("type", Required::kYes).value_or("");
   const auto recipient = r.String("recipient", Required::kYes).value_or("");
   const auto detail = r.String("detail", Required::kNo).value_or("");
-  if (auto e = r.Finish({"type", "recipient", "detail"})) return *e;
+  if (auto ok = r.Finish({"type", "recipient", "detail"}); !ok) return ok.error();
   const auto reason = mail::ParseSuppressReason(type);
   if (!reason || *reason == mail::SuppressReason::kUnsubscribe) {
     return ValidationFailed({{"/type", "must be bounce or complaint"}});
@@ -167,7 +167,7 @@ Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& c
   if (!body) return body.error();
   BodyReader r(*body);
   const auto seconds = r.Integer("advance_seconds", Required::kYes);
-  if (auto e = r.Finish({"advance_seconds"})) return *e;
+  if (auto ok = r.Finish({"advance_seconds"}); !ok) return ok.error();
   auto now = test_clock_->Advance(caller.actor, seconds.value_or(0));
   if (!now) return now.error();
   return http::Response::Json(
@@ -176,7 +176,7 @@ Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& c
 }
 
 Result<http::Response> Api::JobList(http::Request& req, const Caller&) {
-  if (auto e = OnlyKnownQuery(req, {"state", "kind", "limit"})) return *e;
+  if (auto ok = OnlyKnownQuery(req, {"state", "kind", "limit"}); !ok) return ok.error();
   jobs::JobFilter f;
   auto state = StringQuery(req, "state");
   auto kind = StringQuery(req, "kind");
@@ -225,7 +225,7 @@ Result<http::Response> Api::JobRetry(http::Request& req, const Caller& caller) {
 Result<http::Response> Api::DemoReset(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req, true);
   if (!body) return body.error();
-  if (auto e = BodyReader(*body).Finish({})) return *e;
+  if (auto ok = BodyReader(*body).Finish({}); !ok) return ok.error();
   const std::string key = lifecycle::QueueDemoReset(db_, clock_, caller.actor);
   return http::Response::Json(202, boost::json::serialize(boost::json::object{{"job_key", key}}));
 }
@@ -235,6 +235,7 @@ void Api::AddLifecycleRoutes() {
        .pattern = "/catalog/trial-request",
        .name = "trial_request",
        .action = identity::Action::kPublic,
+       .body = {kJson},
        .handler = Handler(&Api::TrialRequest)});
   Add({.method = "GET",
        .pattern = "/catalog/trial-request/confirm",
@@ -245,6 +246,7 @@ void Api::AddLifecycleRoutes() {
        .pattern = "/catalog/trial-request/confirm",
        .name = "trial_confirm",
        .action = identity::Action::kPublic,
+       .body = {kJson, kForm},
        .handler = Handler(&Api::TrialConfirm)});
   Add({.method = "GET",
        .pattern = "/exports/{id}",
@@ -262,16 +264,19 @@ void Api::AddLifecycleRoutes() {
        .pattern = "/mail/unsubscribe",
        .name = "mail_unsubscribe",
        .action = identity::Action::kPublic,
+       .body = {kForm},
        .handler = Handler(&Api::MailUnsubscribe)});
   Add({.method = "POST",
        .pattern = "/inbound/postmaster",
        .name = "mail_postmaster",
        .action = identity::Action::kMailInbound,
+       .body = {kJson},
        .handler = Handler(&Api::MailPostmaster)});
   Add({.method = "POST",
        .pattern = "/internal/clock",
        .name = "test_clock_advance",
        .action = identity::Action::kClockAdvance,
+       .body = {kJson},
        .handler = Handler(&Api::TestClockAdvance)});
   Add({.method = "GET",
        .pattern = "/jobs",
@@ -287,6 +292,7 @@ void Api::AddLifecycleRoutes() {
        .pattern = "/demo/reset",
        .name = "demo_reset",
        .action = identity::Action::kJobsAdmin,
+       .body = {kJson},
        .handler = Handler(&Api::DemoReset)});
 }
 

@@ -157,6 +157,7 @@ void Api::AddPortalRoutes() {
        .name = "portal_logout",
        .action = identity::Action::kSession,
        .csrf = true,
+       .body = {kForm},
        .handler = Handler(&Api::PortalLogout)});
   Add({.method = "GET",
        .pattern = "/portal",

@@ -21,7 +21,7 @@ Result<tenants::ProjectInput> ReadProject(const http::Request& req, bool patch) 
   tenants::ProjectInput in;
   in.name = r.String("name", patch ? Required::kNo : Required::kYes);
   in.description = r.String("description", Required::kNo);
-  if (auto e = r.Finish({"name", "description"})) return *std::move(e);
+  if (auto ok = r.Finish({"name", "description"}); !ok) return std::move(ok).error();
   return in;
 }
 
@@ -44,7 +44,7 @@ Result<http::Response> Api::ProjectCreate(http::Request& req, const Caller& call
 Result<http::Response> Api::ProjectList(http::Request& req, const Caller&) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
-  if (auto e = OnlyKnownQuery(req, {"cursor", "limit"})) return *e;
+  if (auto ok = OnlyKnownQuery(req, {"cursor", "limit"}); !ok) return ok.error();
   auto cursor = StringQuery(req, "cursor");
   if (!cursor) return cursor.error();
   auto limit = IntQuery(req, "limit");
@@ -103,9 +103,9 @@ Result<http::Response> Api::SubscriptionCreate(http::Request& req, const Caller&
   BodyReader r(*body);
   auto product = r.String("product_id", Required::kYes);
   auto plan = r.String("plan", Required::kNo);
-  if (auto e = r.Finish({"product_id", "plan"})) return *e;
+  if (auto ok = r.Finish({"product_id", "plan"}); !ok) return ok.error();
   // Another plan than the tenant's own is a purchase: staff (tenant.plan) or billing.
-  const auto choice = CheckTenant(caller, identity::Action::kTenantPlan, *id)
+  const auto choice = !CheckTenant(caller, identity::Action::kTenantPlan, *id)
                           ? tenants::PlanChoice::kTenantsOwn
                           : tenants::PlanChoice::kAny;
   auto sub = subscriptions_.Subscribe(caller.actor, *id, *product, plan, choice);
@@ -142,6 +142,7 @@ void Api::AddProjectRoutes() {
        .name = "project_create",
        .action = identity::Action::kProjectWrite,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson},
        .handler = Handler(&Api::ProjectCreate)});
   Add({.method = "GET",
        .pattern = "/tenants/{id}/projects",
@@ -160,6 +161,7 @@ void Api::AddProjectRoutes() {
        .name = "project_update",
        .action = identity::Action::kProjectWrite,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson, kMergePatch},
        .handler = Handler(&Api::ProjectUpdate)});
   Add({.method = "DELETE",
        .pattern = "/tenants/{id}/projects/{project_id}",
@@ -180,6 +182,7 @@ void Api::AddProductRoutes() {
        .name = "subscription_create",
        .action = identity::Action::kSubscriptionWrite,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson},
        .handler = Handler(&Api::SubscriptionCreate)});
   Add({.method = "GET",
        .pattern = "/tenants/{id}/products",

@@ -30,9 +30,10 @@ Result<http::Response> Api::TenantCreate(http::Request& req, const Caller& calle
   in.initial_status = r.String("initial_status", Required::kNo);
   in.admin_email = r.String("admin_email", Required::kNo);
   in.contact_email = r.String("contact_email", Required::kNo);
-  if (auto e = r.Finish(
-          {"slug", "name", "kind", "plan", "initial_status", "admin_email", "contact_email"})) {
-    return *e;
+  if (auto ok = r.Finish(
+          {"slug", "name", "kind", "plan", "initial_status", "admin_email", "contact_email"});
+      !ok) {
+    return ok.error();
   }
   auto t = tenants_.Create(caller.actor, in);
   if (!t) return t.error();
@@ -42,8 +43,8 @@ Result<http::Response> Api::TenantCreate(http::Request& req, const Caller& calle
 }
 
 Result<http::Response> Api::TenantList(http::Request& req, const Caller& caller) {
-  if (auto e = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"})) {
-    return *e;
+  if (auto ok = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"}); !ok) {
+    return ok.error();
   }
   tenants::ListTenantsInput in;
   for (auto [name, slot] : {std::pair{"status", &in.status},
@@ -96,11 +97,11 @@ Result<http::Response> Api::TenantUpdate(http::Request& req, const Caller& calle
   patch.name = r.String("name", Required::kNo);
   patch.plan = r.String("plan", Required::kNo);
   patch.contact_email = r.String("contact_email", Required::kNo);
-  if (auto e = r.Finish({"name", "plan", "contact_email"})) return *e;
+  if (auto ok = r.Finish({"name", "plan", "contact_email"}); !ok) return ok.error();
   // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update.
   if (patch.plan) {
-    if (auto e = CheckTenant(caller, identity::Action::kTenantPlan, *id)) {
-      return *e;
+    if (auto ok = CheckTenant(caller, identity::Action::kTenantPlan, *id); !ok) {
+      return ok.error();
     }
   }
   auto t = tenants_.Update(caller.actor, *id, patch, *version);
@@ -145,9 +146,9 @@ Result<http::Response> Api::TenantTransition(http::Request& req, const Caller& c
   if (needs_reason) {
     in.reason = r.String("reason", Required::kYes);
     in.confirm = r.String("confirm", Required::kYes);
-    if (auto e = r.Finish({"reason", "confirm"})) return *e;
-  } else if (auto e = r.Finish({})) {
-    return *e;
+    if (auto ok = r.Finish({"reason", "confirm"}); !ok) return ok.error();
+  } else if (auto ok = r.Finish({}); !ok) {
+    return ok.error();
   }
   auto t = tenants_.Apply(caller.actor, *id, action, in);
   if (!t) return t.error();
@@ -171,6 +172,7 @@ void Api::AddTenantRoutes() {
        .pattern = "/tenants",
        .name = "tenant_create",
        .action = identity::Action::kTenantCreate,
+       .body = {kJson},
        .handler = Handler(&Api::TenantCreate)});
   Add({.method = "GET",
        .pattern = "/tenants",
@@ -189,6 +191,7 @@ void Api::AddTenantRoutes() {
        .name = "tenant_update",
        .action = identity::Action::kTenantUpdate,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson, kMergePatch},
        .handler = Handler(&Api::TenantUpdate)});
   // A customer may leave (cancel); becoming active again, or for the first time, is paid for:
   // staff or billing (tenant.activate). Cancel and reactivate lead out of a freeze: a frozen
@@ -198,6 +201,7 @@ void Api::AddTenantRoutes() {
        .name = "tenant_activate",
        .action = identity::Action::kTenantActivate,
        .tenant = TenantFrom::kPathId,
+       .body = {kJson},
        .handler = Handler(&Api::TenantActivate)});
   Add({.method = "POST",
        .pattern = "/tenants/{id}/cancel",
@@ -205,6 +209,7 @@ void Api::AddTenantRoutes() {
        .action = identity::Action::kTenantCancel,
        .tenant = TenantFrom::kPathId,
        .gate = Gate::kLiftsFreeze,
+       .body = {kJson},
        .handler = Handler(&Api::TenantCancel)});
   Add({.method = "POST",
        .pattern = "/tenants/{id}/reactivate",
@@ -212,6 +217,7 @@ void Api::AddTenantRoutes() {
        .action = identity::Action::kTenantActivate,
        .tenant = TenantFrom::kPathId,
        .gate = Gate::kLiftsFreeze,
+       .body = {kJson},
        .handler = Handler(&Api::TenantReactivate)});
   Add({.method = "GET",
        .pattern = "/tenants/{id}/idp",

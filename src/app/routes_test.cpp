@@ -1,5 +1,6 @@
 // The route table against the OpenAPI document: every route is documented with the permission
-// it enforces (x-permission), and every documented operation is a route. Together with the
+// it enforces (x-permission) and the body types it accepts (requestBody), and every documented
+// operation is a route. Together with the
 // role x route matrix (tests/e2e/permissions_e2etest.cpp) this keeps "no route without a
 // declared permission" true.
 #include <gtest/gtest.h>
@@ -54,6 +55,17 @@ TEST(Routes, EveryRouteIsDocumentedWithThePermissionItEnforces) {
     EXPECT_EQ(open,
               *e.action == identity::Action::kPublic || *e.action == identity::Action::kSession)
         << method << " " << e.pattern;
+    // The body types dispatch accepts are the ones the document lists (415 for any other).
+    std::set<std::string> documented_types, accepted_types(e.body.begin(), e.body.end());
+    auto body = op["requestBody"];
+    if (body.IsDefined() && body["$ref"].IsDefined()) {
+      const auto ref = body["$ref"].as<std::string>();
+      body.reset(doc["components"]["requestBodies"][ref.substr(ref.rfind('/') + 1)]);  // rebind
+    }
+    if (body.IsDefined()) {
+      for (const auto& c : body["content"]) documented_types.insert(c.first.as<std::string>());
+    }
+    EXPECT_EQ(accepted_types, documented_types) << method << " " << e.pattern;
     // Tenant-scoped routes are the ones with the tenant in the path.
     EXPECT_EQ(e.tenant == TenantFrom::kPathId, e.pattern.rfind("/tenants/{id}", 0) == 0)
         << e.pattern;

@@ -244,6 +244,16 @@ void Announce(const std::string& url, const storage::Database& db, const mail::T
                           {"version", BREAKPILOT_VERSION}});
 }
 
+// The shared test clock when it is enabled (never in production: Validate refuses it).
+std::unique_ptr<lifecycle::TestClock> OpenTestClock(const config::Config& config,
+                                                    storage::Database& db, OffsetClock& clock) {
+  if (!config.enable_test_clock) return nullptr;
+  auto test_clock = std::make_unique<lifecycle::TestClock>(db, clock);
+  kLog.Warn("test clock enabled: staff may move the platform's clock forward",
+            {{"offset_seconds", clock.offset() / kMicrosPerSecond}});
+  return test_clock;
+}
+
 }  // namespace
 
 int Serve(const config::Config& config, std::chrono::steady_clock::time_point started) {
@@ -257,12 +267,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   if (!db) return 1;
   // One clock for the whole platform: the wall clock, moved forward only by the test clock.
   OffsetClock clock;
-  std::unique_ptr<lifecycle::TestClock> test_clock;
-  if (config.enable_test_clock) {
-    test_clock = std::make_unique<lifecycle::TestClock>(*db, clock);
-    kLog.Warn("test clock enabled: staff may move the platform's clock forward",
-              {{"offset_seconds", clock.offset() / kMicrosPerSecond}});
-  }
+  auto test_clock = OpenTestClock(config, *db, clock);
   auto transport = OpenMailTransport(config);
   if (!transport) return 1;
   auto catalog = LoadCatalog(config, *db, clock);

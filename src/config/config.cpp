@@ -12,11 +12,12 @@
 namespace breakpilot::config {
 namespace {
 
-using Error = std::optional<std::string>;
+// A check of one value or of the settings together: Ok, or Invalid with what is wrong.
+using Check = Result<Ok>;
 
-Error Want(std::string_view value, bool ok, std::string_view want) {
-  if (ok) return std::nullopt;
-  return "want " + std::string(want) + ", got '" + std::string(value) + "'";
+Check Want(std::string_view value, bool ok, std::string_view want) {
+  if (ok) return Ok{};
+  return Invalid("want " + std::string(want) + ", got '" + std::string(value) + "'");
 }
 
 bool IsHttpUrl(std::string_view v) {
@@ -24,7 +25,7 @@ bool IsHttpUrl(std::string_view v) {
 }
 
 // The checks of single values (Setting::check); those that relate settings are in Validate.
-Error CheckListen(std::string_view v) {
+Check CheckListen(std::string_view v) {
   const auto colon = v.rfind(':');
   int port = 0;
   const auto tail = colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1);
@@ -34,58 +35,59 @@ Error CheckListen(std::string_view v) {
                   p == tail.data() + tail.size() && port >= 0 && port <= 65535,
               "HOST:PORT with a port from 0 to 65535");
 }
-Error CheckDatabase(std::string_view v) {
+Check CheckDatabase(std::string_view v) {
   return Want(v,
               v.rfind("sqlite:", 0) == 0 || v.rfind("postgresql://", 0) == 0 ||
                   v.rfind("postgres://", 0) == 0,
               "sqlite:PATH or postgresql://...");
 }
-Error CheckAdminToken(std::string_view v) {
-  if (v.empty() || v.size() >= 16) return std::nullopt;
-  return "must be at least 16 characters";
+Check CheckAdminToken(std::string_view v) {
+  if (v.empty() || v.size() >= 16) return Ok{};
+  return Invalid("must be at least 16 characters");
 }
-Error CheckLogLevel(std::string_view v) {
+Check CheckLogLevel(std::string_view v) {
   LogLevel level;
   return Want(v, ParseLogLevel(v, level), "debug, info, warn or error");
 }
-Error CheckHttpUrl(std::string_view v) {
+Check CheckHttpUrl(std::string_view v) {
   return Want(v, v.empty() || IsHttpUrl(v), "an http:// or https:// URL");
 }
-Error CheckEnvironment(std::string_view v) {
+Check CheckEnvironment(std::string_view v) {
   return Want(v, v == "development" || v == "production", "development or production");
 }
-Error CheckProductHosts(std::string_view v) {
+Check CheckProductHosts(std::string_view v) {
   return Want(v, v.empty() || v == "loopback" || v == "any", "loopback or any");
 }
-Error CheckSmtpUrl(std::string_view v) {
+Check CheckSmtpUrl(std::string_view v) {
   return Want(v, v.empty() || v.rfind("smtp://", 0) == 0 || v.rfind("smtps://", 0) == 0,
               "smtp://host:port or smtps://host:port");
 }
-Error CheckMailFrom(std::string_view v) {
+Check CheckMailFrom(std::string_view v) {
   return Want(
       v, v.find('@') != std::string_view::npos && v.find_first_of("\r\n") == std::string_view::npos,
       "an address like 'Breakpilot <noreply@example.com>'");
 }
 // HH:MM; the hour and minute, when `hour` and `minute` are given.
-Error ParseClockTime(std::string_view v, int* hour = nullptr, int* minute = nullptr) {
+Check ParseClockTime(std::string_view v, int* hour = nullptr, int* minute = nullptr) {
   int h = -1, m = -1;
   if (v.size() == 5 && v[2] == ':') {
     std::from_chars(v.data(), v.data() + 2, h);
     std::from_chars(v.data() + 3, v.data() + 5, m);
   }
   if (h < 0 || h > 23 || m < 0 || m > 59 || !std::isdigit(static_cast<unsigned char>(v[0]))) {
-    return "want HH:MM, like 03:00";
+    return Invalid("want HH:MM, like 03:00");
   }
   if (hour) *hour = h;
   if (minute) *minute = m;
-  return std::nullopt;
+  return Ok{};
 }
-Error CheckClockTime(std::string_view v) {
+Check CheckClockTime(std::string_view v) {
   return ParseClockTime(v);
 }
-Error CheckZone(std::string_view v) {
-  if (NextLocalTime(Timestamp{}, std::string(v), 0, 0)) return std::nullopt;
-  return "unknown time zone '" + std::string(v) + "' (want an IANA name like Europe/Berlin)";
+Check CheckZone(std::string_view v) {
+  if (NextLocalTime(Timestamp{}, std::string(v), 0, 0)) return Ok{};
+  return Invalid("unknown time zone '" + std::string(v) +
+                 "' (want an IANA name like Europe/Berlin)");
 }
 
 // THE settings: each one once. Adding a setting is a member in Config and a line here.
@@ -225,27 +227,27 @@ const Setting kSettings[] = {
                     &Config::max_exports, 1, 1000),
 };
 
-Error ParseBool(std::string_view v, bool& out) {
+Check ParseBool(std::string_view v, bool& out) {
   if (v == "true" || v == "1" || v == "yes") {
     out = true;
   } else if (v == "false" || v == "0" || v == "no") {
     out = false;
   } else {
-    return "'" + std::string(v) + "' is not true or false";
+    return Invalid("'" + std::string(v) + "' is not true or false");
   }
-  return std::nullopt;
+  return Ok{};
 }
 
 template <class T>
-Error ParseNumber(std::string_view v, T& out, long long min, long long max) {
+Check ParseNumber(std::string_view v, T& out, long long min, long long max) {
   long long n = 0;
   const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-    return "'" + std::string(v) + "' is not a whole number from " + std::to_string(min) + " to " +
-           std::to_string(max);
+    return Invalid("'" + std::string(v) + "' is not a whole number from " + std::to_string(min) +
+                   " to " + std::to_string(max));
   }
   out = static_cast<T>(n);
-  return std::nullopt;
+  return Ok{};
 }
 
 }  // namespace
@@ -314,16 +316,16 @@ std::span<const Setting> Settings() {
   return kSettings;
 }
 
-std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::string_view v) {
+Result<Ok> ApplySetting(Config& c, std::string_view key, std::string_view v) {
   for (const auto& s : kSettings) {
     if (s.key != key) continue;
-    const Error e = std::visit(
-        [&](auto member) -> Error {
+    const Check e = std::visit(
+        [&](auto member) -> Check {
           auto& field = c.*member;
           using T = std::decay_t<decltype(field)>;
           if constexpr (std::is_same_v<T, std::string>) {
             field = v;
-            return std::nullopt;
+            return Ok{};
           } else if constexpr (std::is_same_v<T, bool>) {
             return ParseBool(v, field);
           } else {
@@ -331,45 +333,49 @@ std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::st
           }
         },
         s.field);
-    if (e) return std::string(key) + ": " + *e;
-    return std::nullopt;
+    if (!e) return Invalid(std::string(key) + ": " + e.error().detail);
+    return Ok{};
   }
-  return "unknown setting '" + std::string(key) + "'";
+  return Invalid("unknown setting '" + std::string(key) + "'");
 }
 
-std::optional<std::string> LoadConfigFile(const std::string& path, Config& c) {
+Result<Ok> LoadConfigFile(const std::string& path, Config& c) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
-    return "config file " + path + ": " + e.what();
+    return Invalid("config file " + path + ": " + e.what());
   }
-  if (root.IsNull()) return std::nullopt;
-  if (!root.IsMap()) return "config file " + path + ": must be a mapping of setting: value";
+  if (root.IsNull()) return Ok{};
+  if (!root.IsMap())
+    return Invalid("config file " + path + ": must be a mapping of setting: value");
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>("");
     const std::string where = "config file " + path + ": ";
-    if (!kv.second.IsScalar()) return where + key + " must be a scalar";
-    if (auto e = ApplySetting(c, key, kv.second.Scalar())) return where + *e;
+    if (!kv.second.IsScalar()) return Invalid(where + key + " must be a scalar");
+    if (auto ok = ApplySetting(c, key, kv.second.Scalar()); !ok) {
+      return Invalid(where + ok.error().detail);
+    }
   }
-  return std::nullopt;
+  return Ok{};
 }
 
-std::optional<std::string> ApplyEnvironment(
-    Config& c, const std::function<const char*(const char*)>& getenv_fn) {
+Result<Ok> ApplyEnvironment(Config& c, const std::function<const char*(const char*)>& getenv_fn) {
   for (const auto& s : kSettings) {
     const std::string env = s.env();
     const char* v = getenv_fn(env.c_str());
     if (v == nullptr) continue;
-    if (auto e = ApplySetting(c, s.key, v)) return env + ": " + *e;
+    if (auto ok = ApplySetting(c, s.key, v); !ok) return Invalid(env + ": " + ok.error().detail);
   }
-  return std::nullopt;
+  return Ok{};
 }
 
-std::optional<std::string> Validate(Config& c) {
+Result<Ok> Validate(Config& c) {
   for (const auto& s : kSettings) {
     if (!s.check) continue;
-    if (auto e = s.check(s.Value(c))) return std::string(s.key) + ": " + *e;
+    if (auto ok = s.check(s.Value(c)); !ok) {
+      return Invalid(std::string(s.key) + ": " + ok.error().detail);
+    }
   }
   // What follows derives settings from others, or relates them.
   const auto colon = c.listen.rfind(':');
@@ -378,30 +384,34 @@ std::optional<std::string> Validate(Config& c) {
     c.host = c.host.substr(1, c.host.size() - 2);
   }
   c.port = static_cast<unsigned short>(std::stoi(c.listen.substr(colon + 1)));
-  ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
+  // Checked above (demo_reset_time has CheckClockTime); this fills the hour and the minute.
+  (void)ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
   for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url}) {
     while (!url->empty() && url->back() == '/') url->pop_back();
   }
   if (!c.oidc_issuer.empty() && c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
-    return "oidc_client_id and oidc_client_secret: set both or neither";
+    return Invalid("oidc_client_id and oidc_client_secret: set both or neither");
   }
   if (!c.keycloak_url.empty() && (c.keycloak_realm.empty() || c.keycloak_client_id.empty() ||
                                   c.keycloak_client_secret.empty())) {
-    return "keycloak_url needs keycloak_realm, keycloak_client_id and keycloak_client_secret";
+    return Invalid(
+        "keycloak_url needs keycloak_realm, keycloak_client_id and keycloak_client_secret");
   }
   if (c.db_pool_size <= 2 * c.max_exports) {  // 2: audit::PageWriter::Options::readers
-    return "db_pool_size: want more than twice max_exports (" + std::to_string(c.max_exports) +
-           "): each export reads on two connections at once, and requests need some too";
+    return Invalid("db_pool_size: want more than twice max_exports (" +
+                   std::to_string(c.max_exports) +
+                   "): each export reads on two connections at once, and requests need some too");
   }
   if (c.environment == "production" && c.public_url.rfind("https://", 0) != 0) {
-    return "public_url: production needs the https:// URL clients use (token issuer, links in "
-           "mail: RFC 8058 wants HTTPS)";
+    return Invalid(
+        "public_url: production needs the https:// URL clients use (token issuer, links in "
+        "mail: RFC 8058 wants HTTPS)");
   }
   if (c.enable_test_clock && c.environment == "production") {
-    return "enable_test_clock: refused in production (it lets staff move the clock)";
+    return Invalid("enable_test_clock: refused in production (it lets staff move the clock)");
   }
   if (c.product_hosts.empty()) c.product_hosts = c.environment == "production" ? "any" : "loopback";
-  return std::nullopt;
+  return Ok{};
 }
 
 }  // namespace breakpilot::config

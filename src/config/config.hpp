@@ -9,6 +9,8 @@
 //   if (auto e = Validate(c)) Fail(*e);
 #pragma once
 
+#include "core/result.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -86,8 +88,8 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
 // environment, the flags, --help and Validate all read this one entry.
 //
 //   Setting::Number("db_pool_size", "database connections", &Config::db_pool_size, 1, 1000),
-// What is wrong with a value beyond its type (a URL scheme, one of some words), or nullopt.
-using SettingCheck = std::optional<std::string> (*)(std::string_view value);
+// What is wrong with a value beyond its type (a URL scheme, one of some words): Ok or Invalid.
+using SettingCheck = Result<Ok> (*)(std::string_view value);
 
 struct SettingOptions {
   bool secret = false;  // never printed (--help shows no default)
@@ -124,11 +126,10 @@ struct Setting {
 
 std::span<const Setting> Settings();
 
-// Each returns an error message, or nullopt when all went well.
-std::optional<std::string> ApplySetting(Config& c, std::string_view key, std::string_view value);
-std::optional<std::string> LoadConfigFile(const std::string& path, Config& c);
-std::optional<std::string> ApplyEnvironment(
-    Config& c, const std::function<const char*(const char*)>& getenv_fn);
-std::optional<std::string> Validate(Config& c);
+// Each returns Ok, or Invalid whose detail is the message for the operator.
+Result<Ok> ApplySetting(Config& c, std::string_view key, std::string_view value);
+Result<Ok> LoadConfigFile(const std::string& path, Config& c);
+Result<Ok> ApplyEnvironment(Config& c, const std::function<const char*(const char*)>& getenv_fn);
+Result<Ok> Validate(Config& c);
 
 }  // namespace breakpilot::config

@@ -10,9 +10,14 @@
 namespace breakpilot::config {
 namespace {
 
+// What a check says is wrong, or "" when it passed.
+std::string Message(const Result<Ok>& check) {
+  return check ? std::string() : check.error().detail;
+}
+
 TEST(ConfigTest, DefaultsValidate) {
   Config c;
-  EXPECT_EQ(Validate(c), std::nullopt);
+  EXPECT_EQ(Message(Validate(c)), "");
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.database, "sqlite:var/breakpilot.db");
@@ -28,7 +33,7 @@ TEST(ConfigTest, EverySettingHasAnEnvVarAndAFlagAndItsDefaultReadsBack) {
     // Each default, written back through the setting, is accepted and changes nothing.
     const Config defaults;
     Config c;
-    EXPECT_EQ(ApplySetting(c, s.key, s.Value(defaults)), std::nullopt) << s.key;
+    EXPECT_EQ(Message(ApplySetting(c, s.key, s.Value(defaults))), "") << s.key;
     EXPECT_EQ(s.Value(c), s.Value(defaults)) << s.key;
   }
   EXPECT_EQ(Settings().size(), 50u) << "a setting was added or lost: update this count";
@@ -42,49 +47,49 @@ TEST(ConfigTest, FileThenEnvironmentWithValidation) {
   const std::string path = ::testing::TempDir() + "/bp_config_test.yaml";
   std::ofstream(path) << "listen: 0.0.0.0:9000\nmax_body_bytes: 2048\naccess_log: false\n";
   Config c;
-  ASSERT_EQ(LoadConfigFile(path, c), std::nullopt);
+  ASSERT_EQ(Message(LoadConfigFile(path, c)), "");
   EXPECT_EQ(c.max_body_bytes, 2048u);
   EXPECT_FALSE(c.access_log);
   std::map<std::string, std::string> env{{"BREAKPILOT_LISTEN", "127.0.0.1:7000"}};
-  ASSERT_EQ(ApplyEnvironment(c,
-                             [&](const char* n) -> const char* {
-                               auto it = env.find(n);
-                               return it == env.end() ? nullptr : it->second.c_str();
-                             }),
-            std::nullopt);
-  ASSERT_EQ(Validate(c), std::nullopt);
+  ASSERT_EQ(Message(ApplyEnvironment(c,
+                                     [&](const char* n) -> const char* {
+                                       auto it = env.find(n);
+                                       return it == env.end() ? nullptr : it->second.c_str();
+                                     })),
+            "");
+  ASSERT_EQ(Message(Validate(c)), "");
   EXPECT_EQ(c.port, 7000);
 
   std::ofstream(path) << "listen: 0.0.0.0:9000\nlisen: typo\n";
   Config d;
   auto err = LoadConfigFile(path, d);
-  ASSERT_TRUE(err.has_value());
-  EXPECT_NE(err->find("unknown setting 'lisen'"), std::string::npos);
+  ASSERT_FALSE(err);
+  EXPECT_NE(Message(err).find("unknown setting 'lisen'"), std::string::npos);
   std::remove(path.c_str());
 }
 
 TEST(ConfigTest, RejectsBadValues) {
   Config c;
-  EXPECT_TRUE(ApplySetting(c, "threads", "-1").has_value());
-  EXPECT_TRUE(ApplySetting(c, "threads", "two").has_value());
-  EXPECT_TRUE(ApplySetting(c, "max_body_bytes", "10").has_value());
-  EXPECT_TRUE(ApplySetting(c, "max_header_bytes", "1048577").has_value());
-  EXPECT_EQ(ApplySetting(c, "max_header_bytes", "1048576"), std::nullopt);
-  EXPECT_TRUE(ApplySetting(c, "access_log", "perhaps").has_value());
+  EXPECT_FALSE(ApplySetting(c, "threads", "-1"));
+  EXPECT_FALSE(ApplySetting(c, "threads", "two"));
+  EXPECT_FALSE(ApplySetting(c, "max_body_bytes", "10"));
+  EXPECT_FALSE(ApplySetting(c, "max_header_bytes", "1048577"));
+  EXPECT_EQ(Message(ApplySetting(c, "max_header_bytes", "1048576")), "");
+  EXPECT_FALSE(ApplySetting(c, "access_log", "perhaps"));
   for (const char* listen : {"8080", ":8080", "host:99999", "host:http"}) {
     Config d;
     d.listen = listen;
-    EXPECT_TRUE(Validate(d).has_value()) << listen;
+    EXPECT_FALSE(Validate(d)) << listen;
   }
   Config e;
   e.database = "mysql://x";
-  EXPECT_TRUE(Validate(e).has_value());
+  EXPECT_FALSE(Validate(e));
   Config f;
   f.admin_token = "short";
-  EXPECT_TRUE(Validate(f).has_value());
+  EXPECT_FALSE(Validate(f));
   Config g;
   g.listen = "[::1]:8080";
-  EXPECT_EQ(Validate(g), std::nullopt);
+  EXPECT_EQ(Message(Validate(g)), "");
   EXPECT_EQ(g.host, "::1");
 }
 
@@ -93,9 +98,9 @@ TEST(ConfigTest, LifecycleSettingsAreChecked) {
   const auto valid = [](const std::vector<std::pair<const char*, const char*>>& kv) {
     Config c;
     for (const auto& [k, v] : kv) {
-      if (auto e = ApplySetting(c, k, v)) return "apply: " + *e;
+      if (auto ok = ApplySetting(c, k, v); !ok) return "apply: " + ok.error().detail;
     }
-    return Validate(c).value_or("");
+    return Message(Validate(c));
   };
   EXPECT_EQ(valid({{"enable_test_clock", "true"}}), "");
   EXPECT_NE(valid({{"environment", "production"},
@@ -116,24 +121,23 @@ TEST(ConfigTest, LifecycleSettingsAreChecked) {
   EXPECT_NE(valid({{"demo_reset_zone", "Europe/Atlantis"}}).find("demo_reset_zone"),
             std::string::npos);
   Config c;
-  ASSERT_EQ(ApplySetting(c, "demo_reset_time", "04:30"), std::nullopt);
-  ASSERT_EQ(Validate(c), std::nullopt);
+  ASSERT_EQ(Message(ApplySetting(c, "demo_reset_time", "04:30")), "");
+  ASSERT_EQ(Message(Validate(c)), "");
   EXPECT_EQ(c.demo_reset_hour, 4);
   EXPECT_EQ(c.demo_reset_minute, 30);
-  EXPECT_TRUE(ApplySetting(c, "job_lease_seconds", "1").has_value());
+  EXPECT_FALSE(ApplySetting(c, "job_lease_seconds", "1"));
   EXPECT_EQ(c.job_keep_done_days, 7);
-  EXPECT_TRUE(ApplySetting(c, "job_keep_done_days", "0").has_value())
-      << "done jobs kept a day at least";
-  EXPECT_EQ(ApplySetting(c, "job_keep_done_days", "30"), std::nullopt);
+  EXPECT_FALSE(ApplySetting(c, "job_keep_done_days", "0")) << "done jobs kept a day at least";
+  EXPECT_EQ(Message(ApplySetting(c, "job_keep_done_days", "30")), "");
   EXPECT_EQ(c.job_keep_done_days, 30);
   EXPECT_EQ(c.max_exports, 4);
-  EXPECT_TRUE(ApplySetting(c, "max_exports", "0").has_value()) << "no exports at all is no setting";
-  EXPECT_EQ(ApplySetting(c, "max_exports", "8"), std::nullopt);
+  EXPECT_FALSE(ApplySetting(c, "max_exports", "0")) << "no exports at all is no setting";
+  EXPECT_EQ(Message(ApplySetting(c, "max_exports", "8")), "");
   EXPECT_EQ(c.max_exports, 8);
-  EXPECT_NE(Validate(c).value_or("").find("db_pool_size"), std::string::npos)
+  EXPECT_NE(Message(Validate(c)).find("db_pool_size"), std::string::npos)
       << "eight exports on two connections each would take all of twelve";
-  EXPECT_EQ(ApplySetting(c, "db_pool_size", "17"), std::nullopt);
-  EXPECT_EQ(Validate(c), std::nullopt);
+  EXPECT_EQ(Message(ApplySetting(c, "db_pool_size", "17")), "");
+  EXPECT_EQ(Message(Validate(c)), "");
 }
 
 }  // namespace

@@ -34,4 +34,12 @@ Error ValidationFailed(std::vector<FieldError> errors) {
                       std::move(errors));
 }
 
+Error Invalid(std::string detail) {
+  return InvalidInput("validation", "Request body failed validation", std::move(detail));
+}
+
+void AddFieldError(std::vector<FieldError>& errors, std::string field, const Result<Ok>& check) {
+  if (!check) errors.push_back({std::move(field), check.error().detail});
+}
+
 }  // namespace breakpilot

@@ -88,6 +88,11 @@ class [[nodiscard]] Result {
   std::variant<T, Error> v_;
 };
 
+// What a function that can fail but has nothing to hand back returns: `Result<Ok>`. This is
+// the one shape of "maybe an error" (CONTRIBUTING.md, "The error policy"):
+//
+//   Result<Ok> CheckTenant(...);
+//   if (auto r = CheckTenant(...); !r) return std::move(r).error();
 struct Ok {};
 
 // Shorthands for the common kinds.
@@ -99,5 +104,10 @@ Error NotFound(std::string type, std::string detail);
 Error Conflict(std::string type, std::string title, std::string detail);
 // 422 "validation" with one entry per bad field; the detail names the first (or the count).
 Error ValidationFailed(std::vector<FieldError> errors);
+// A failed check of one value, its detail what is wrong ("must not be empty"): what the field
+// checks (ValidateSlug, ValidateDisplayName, ...) return; AddFieldError files it under a field.
+Error Invalid(std::string detail);
+// Adds `check`'s detail to `errors` under `field` (a JSON pointer) when the check failed.
+void AddFieldError(std::vector<FieldError>& errors, std::string field, const Result<Ok>& check);
 
 }  // namespace breakpilot

@@ -202,7 +202,7 @@ Result<NewApiKey> ApiKeyService::Create(const audit::Actor& actor, const CreateA
   std::vector<FieldError> errors;
   const Timestamp now = clock_.Now();
   if (!IsCanonicalUuid(in.tenant_id)) errors.push_back({"/tenant_id", "must be a UUID"});
-  if (auto p = tenants::ValidateDisplayName(in.name, 100)) errors.push_back({"/name", *p});
+  AddFieldError(errors, "/name", tenants::ValidateDisplayName(in.name, 100));
   if (in.scopes.empty()) errors.push_back({"/scopes", "name at least one scope"});
   if (in.scopes.size() > 32) errors.push_back({"/scopes", "at most 32 scopes"});
   for (std::size_t i = 0; i < in.scopes.size() && i < 32; ++i) {

@@ -160,10 +160,9 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
     errors.push_back({"/password", "must be 12 to 1024 characters"});
   }
   if (in.id && !IsCanonicalUuid(*in.id)) errors.push_back({"/id", "must be a UUID"});
-  if (auto p =
-          tenants::ValidateDisplayName(in.display_name.empty() ? username : in.display_name, 200)) {
-    errors.push_back({"/display_name", *p});
-  }
+  AddFieldError(
+      errors, "/display_name",
+      tenants::ValidateDisplayName(in.display_name.empty() ? username : in.display_name, 200));
   User u;
   u.realm_roles = ReadRoles(in.realm_roles, true, "/realm_roles", errors);
   for (std::size_t i = 0; i < in.memberships.size(); ++i) {

@@ -154,28 +154,27 @@ bool DemoOnly(const Principal& p) {
   return !SeesAllTenants(p) && Has(p.realm_roles, Role::kSalesRep);
 }
 
-std::optional<Error> Authorize(const Principal& p, Action action,
-                               const std::optional<TenantRef>& tenant) {
-  if (action == A::kPublic) return std::nullopt;
+Result<Ok> Authorize(const Principal& p, Action action, const std::optional<TenantRef>& tenant) {
+  if (action == A::kPublic) return Ok{};
   // A role grants an action only where that role reaches: realm roles everywhere they reach,
   // org roles inside their organization. Every role that allows the action is tried.
   bool allowed_somewhere = false;
   for (Role r : p.realm_roles) {
     if (!RoleAllows(r, action)) continue;
     allowed_somewhere = true;
-    if (!tenant) return std::nullopt;
-    if (r == Role::kSalesRep ? tenant->is_demo : r != Role::kService) return std::nullopt;
+    if (!tenant) return Ok{};
+    if (r == Role::kSalesRep ? tenant->is_demo : r != Role::kService) return Ok{};
   }
   for (Role r : p.org_roles) {
     if (!RoleAllows(r, action)) continue;
     allowed_somewhere = true;
     if (!p.org_id) continue;
-    if (!tenant || *p.org_id == tenant->id) return std::nullopt;
+    if (!tenant || *p.org_id == tenant->id) return Ok{};
   }
   for (const auto& scope : p.scopes) {  // an API key: its tenant only
     if (ScopeAction(scope) != action) continue;
     allowed_somewhere = true;
-    if (p.org_id && (!tenant || *p.org_id == tenant->id)) return std::nullopt;
+    if (p.org_id && (!tenant || *p.org_id == tenant->id)) return Ok{};
   }
   if (!allowed_somewhere) {
     return Error{.kind = ErrorKind::kForbidden,

@@ -106,10 +106,9 @@ struct TenantRef {
   bool is_demo = false;
 };
 
-// nullopt when allowed. Otherwise 403 (no role allows the action) or 404 (the tenant is out of
+// Ok when allowed. Otherwise 403 (no role allows the action) or 404 (the tenant is out of
 // the principal's reach: we do not confirm that another organization's tenant exists).
-std::optional<Error> Authorize(const Principal& p, Action action,
-                               const std::optional<TenantRef>& tenant);
+Result<Ok> Authorize(const Principal& p, Action action, const std::optional<TenantRef>& tenant);
 
 // True when the principal can act on every tenant (BREAKPILOT_ADMIN, SUPPORT_ENGINEER).
 bool SeesAllTenants(const Principal& p);

@@ -71,14 +71,14 @@ ProvisioningStatus RowToStatus(const storage::Row& r) {
 
 tenants::TenantCreatedHook Provisioner::CreateHook() {
   return [this](storage::Session& s, const audit::Actor& actor, const tenants::Tenant& t,
-                const tenants::CreateTenantInput& in) -> std::optional<Error> {
+                const tenants::CreateTenantInput& in) -> Result<Ok> {
     boost::json::object cfg;
     if (in.admin_email) cfg["admin_email"] = *in.admin_email;
     s.Execute(kEnqueue, {t.id, boost::json::serialize(cfg), FormatStorage(clock_.Now())});
     audit::Record(s, clock_, actor,
                   {t.id, "tenant.idp.queued", 'c', "idp_organization", t.slug,
                    "Keycloak organization for " + t.slug + " queued", "{}"});
-    return std::nullopt;
+    return Ok{};
   };
 }
 

@@ -17,6 +17,14 @@ Runner::~Runner() {
   Stop();
 }
 
+void FailAttempt(const std::string& why) {
+  throw AttemptFailed(why);
+}
+
+void FailAttempt(const Error& error) {
+  throw AttemptFailed(error.detail);
+}
+
 void Runner::Register(std::string kind, Handler handler) {
   Stats(kind);
   handlers_[std::move(kind)] = std::move(handler);
@@ -113,8 +121,10 @@ void Runner::Run(const Job& job, bool renew_first) {
   } catch (const std::exception& e) {
     stats.failed.fetch_add(1, std::memory_order_relaxed);
     const bool dead = job.attempts >= job.max_attempts;
+    const bool expected = dynamic_cast<const AttemptFailed*>(&e) != nullptr;
     kLog.Write(
-        dead ? LogLevel::kError : LogLevel::kWarn, dead ? "job dead" : "job failed",
+        dead || !expected ? LogLevel::kError : LogLevel::kWarn,
+        dead ? "job dead" : (expected ? "job failed" : "job raised"),
         {{"job", job.id}, {"kind", job.kind}, {"attempt", job.attempts}, {"error", ErrorText(e)}});
     try {
       queue_.Fail(job, ErrorText(e));

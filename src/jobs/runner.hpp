@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,8 +45,19 @@ class JobContext {
   bool completed_ = false;
 };
 
-// Throws to fail the attempt (the message becomes last_error, and the job retries later).
+// A job has no caller to hand a value to, so a handler fails its attempt by throwing, and the
+// runner is the one place that catches: the message becomes last_error, the job retries with
+// backoff and is dead after max_attempts. A failure the handler expects (a product down, a use
+// case's Error, a trial that is not over yet) is FailAttempt: a warning in the log. Any other
+// exception is unexpected (a bug, a broken database): the same retry, logged as an error.
 using Handler = std::function<void(JobContext&)>;
+
+class AttemptFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+[[noreturn]] void FailAttempt(const std::string& why);
+[[noreturn]] void FailAttempt(const Error& error);  // its detail
 
 struct RunnerOptions {
   int workers = 2;

@@ -171,10 +171,10 @@ void Engine::TrialExpire(jobs::JobContext& ctx) {
     auto t = tenants::store::SelectTenantForUpdate(s, id);
     if (!t || t->status != Status::kTrial || !t->trial_ends_at) return;  // activated meanwhile
     if (clock_.Now() < *t->trial_ends_at) {
-      throw std::runtime_error("trial of " + t->slug + " ends later; retried");
+      jobs::FailAttempt("trial of " + t->slug + " ends later; retried");
     }
     auto frozen = tenants_.ApplyIn(s, kSystem, id, tenants::lifecycle::Action::kExpireTrial, {});
-    if (!frozen) throw std::runtime_error(frozen.error().detail);
+    if (!frozen) jobs::FailAttempt(frozen.error());
     if (!frozen->contact_email) return;
     mailer_.Queue(s, {.template_name = "trial_day14",
                       .category = mail::Category::kLifecycle,
@@ -261,7 +261,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
     if (progress[sub.product_id].exported) continue;
     const catalog::Manifest* product = catalog_.Find(sub.product_id);
     if (product == nullptr) {
-      throw std::runtime_error("product " + sub.product_id + " is not in the catalog");
+      jobs::FailAttempt("product " + sub.product_id + " is not in the catalog");
     }
     if (!products_.Reachable(*product)) {  // never called from here: it holds nothing of ours
       ctx.Checkpoint([&](Session& s) {
@@ -277,7 +277,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
       continue;
     }
     auto data = products_.Export(*product, id);
-    if (!data) throw std::runtime_error(data.error().detail);
+    if (!data) jobs::FailAttempt(data.error());
     ctx.Checkpoint([&](Session& s) {
       s.Execute(kStoreProductExport, {id, sub.product_id, data->content_type,
                                       Base64Encode(data->body), FormatStorage(clock_.Now())});
@@ -333,7 +333,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
     if (progress[sub.product_id].deleted) continue;
     const catalog::Manifest* product = catalog_.Find(sub.product_id);
     if (product == nullptr) {
-      throw std::runtime_error("product " + sub.product_id + " is not in the catalog");
+      jobs::FailAttempt("product " + sub.product_id + " is not in the catalog");
     }
     if (!products_.Reachable(*product)) {
       ctx.Checkpoint([&](Session& s) {
@@ -342,7 +342,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
       continue;
     }
     if (auto r = products_.DeleteData(*product, id); !r) {
-      throw std::runtime_error(r.error().detail);
+      jobs::FailAttempt(r.error());
     }
     ctx.Checkpoint([&](Session& s) {
       s.Execute(kMarkProductDeleted, {id, sub.product_id, FormatStorage(clock_.Now())});
@@ -355,7 +355,7 @@ void Engine::Offboard(jobs::JobContext& ctx) {
   // 4. Archived, once nothing is left anywhere.
   ctx.Complete([&](Session& s) {
     auto archived = tenants_.ApplyIn(s, kSystem, id, tenants::lifecycle::Action::kArchive, {});
-    if (!archived) throw std::runtime_error(archived.error().detail);
+    if (!archived) jobs::FailAttempt(archived.error());
     s.Execute(kSetOffboarding, {id, "archived", std::nullopt, FormatStorage(clock_.Now())});
   });
   kLog.Info("tenant offboarded", {{"tenant_id", id}, {"slug", t.slug}});
@@ -442,7 +442,7 @@ void Engine::DemoReset(jobs::JobContext& ctx) {
                          std::to_string(ctx.job().attempts) + "): " + first_error,
                      "{}", true});
     });
-    throw std::runtime_error("demo reset failed on " + names + ": " + first_error);
+    jobs::FailAttempt("demo reset failed on " + names + ": " + first_error);
   }
   demo_resets_.fetch_add(1, std::memory_order_relaxed);
   ctx.Complete([&](Session& s) {

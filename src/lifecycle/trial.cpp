@@ -39,10 +39,8 @@ Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestIn
   std::vector<FieldError> errors;
   const auto email = mail::NormalizeAddress(in.email);
   if (!email) errors.push_back({"/email", "must be an email address"});
-  if (auto p = tenants::ValidateSlug(in.slug)) errors.push_back({"/slug", *p});
-  if (auto p = tenants::ValidateDisplayName(in.company_name, 200)) {
-    errors.push_back({"/company_name", *p});
-  }
+  AddFieldError(errors, "/slug", tenants::ValidateSlug(in.slug));
+  AddFieldError(errors, "/company_name", tenants::ValidateDisplayName(in.company_name, 200));
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   if (per_address_.Admit(actor.source_ip)) {
     return TooMany("at most " + std::to_string(per_address_.limit()) +

@@ -132,7 +132,7 @@ void Mailer::SendJob(jobs::JobContext& ctx) {
     });
     return;
   }
-  if (!transport_) throw std::runtime_error("no mail transport configured");
+  if (!transport_) jobs::FailAttempt("no mail transport configured");
   try {
     transport_->Send(EnvelopeAddress(from_), to, row->Text(1));
   } catch (const PermanentFailure& e) {
@@ -143,6 +143,8 @@ void Mailer::SendJob(jobs::JobContext& ctx) {
     });
     kLog.Warn("mail refused for good", {{"outbox_id", id}, {"error", ErrorText(e)}});
     return;
+  } catch (const std::runtime_error& e) {  // the server is away or busy: try again later
+    jobs::FailAttempt("mail transport: " + ErrorText(e));
   }
   ctx.Complete([&](storage::Session& s) {
     s.Execute(kMarkMail, {id, "sent", FormatStorage(clock_.Now()), std::nullopt});

@@ -56,7 +56,7 @@ std::vector<Transition> AllowedFrom(Status from) {
   return out;
 }
 
-std::optional<Error> Gate(const Tenant& t, bool write, bool lifts_freeze) {
+Result<Ok> Gate(const Tenant& t, bool write, bool lifts_freeze) {
   if (t.status == Status::kArchived) {
     return Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
                  "tenant " + t.slug + " is archived; its data was exported and deleted"};
@@ -68,7 +68,7 @@ std::optional<Error> Gate(const Tenant& t, bool write, bool lifts_freeze) {
         FormatRfc3339(AddSeconds(t.status_changed_at, kFrozenDays * 86400LL));
     return e;
   }
-  return std::nullopt;
+  return Ok{};
 }
 
 }  // namespace breakpilot::tenants::lifecycle

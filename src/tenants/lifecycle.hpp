@@ -46,7 +46,7 @@ std::vector<Transition> AllowedFrom(Status from);
 
 // The status gate (PRODUCT.md "Lifecycle") for a request that acts as the tenant (its users, its
 // API keys): an archived tenant gets 410 for everything, a frozen one 402 for writes, except
-// `lifts_freeze` (reactivate, cancel: what a frozen tenant must still reach). nullopt: go on.
-std::optional<Error> Gate(const Tenant& t, bool write, bool lifts_freeze);
+// `lifts_freeze` (reactivate, cancel: what a frozen tenant must still reach). Ok: go on.
+Result<Ok> Gate(const Tenant& t, bool write, bool lifts_freeze);
 
 }  // namespace breakpilot::tenants::lifecycle

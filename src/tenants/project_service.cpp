@@ -19,17 +19,17 @@ Error DuplicateProject(const std::string& name) {
 }
 
 // Loads the tenant inside the transaction; an archived tenant takes no more writes.
-std::optional<Error> CheckWritableTenant(storage::Session& s, const std::string& tenant_id) {
+Result<Ok> CheckWritableTenant(storage::Session& s, const std::string& tenant_id) {
   auto t = store::SelectTenant(s, tenant_id);
   if (!t) return TenantNotFound(tenant_id);
   if (t->status == Status::kArchived) return TenantArchived(tenant_id);
-  return std::nullopt;
+  return Ok{};
 }
 
 void ValidateProject(const ProjectInput& in, bool creating, std::vector<FieldError>& errors) {
   if (creating && !in.name) errors.push_back({"/name", "is required"});
   if (in.name) {
-    if (auto p = ValidateDisplayName(*in.name, 200)) errors.push_back({"/name", *p});
+    AddFieldError(errors, "/name", ValidateDisplayName(*in.name, 200));
   }
   if (in.description && in.description->size() > 2000) {
     errors.push_back({"/description", "must be at most 2000 bytes"});
@@ -110,7 +110,8 @@ Result<Project> ProjectService::Update(const audit::Actor& actor, const std::str
   std::optional<Result<Project>> out;
   try {
     db_.Write([&](storage::Session& s) {
-      if (auto e = CheckWritableTenant(s, tenant_id)) return void(out = *std::move(e));
+      if (auto ok = CheckWritableTenant(s, tenant_id); !ok)
+        return void(out = std::move(ok).error());
       auto p = store::SelectProject(s, tenant_id, id);
       if (!p) return void(out = ProjectNotFound(id));
       const std::int64_t version = p->version;
@@ -139,7 +140,7 @@ Result<Ok> ProjectService::Delete(const audit::Actor& actor, const std::string& 
                                   const std::string& id) {
   std::optional<Error> err;
   db_.Write([&](storage::Session& s) {
-    if ((err = CheckWritableTenant(s, tenant_id))) return;
+    if (auto ok = CheckWritableTenant(s, tenant_id); !ok) return void(err = std::move(ok).error());
     if (!store::DeleteProject(s, tenant_id, id)) return void(err = ProjectNotFound(id));
     audit::Record(s, clock_, actor,
                   {tenant_id, "project.delete", 'd', "project", id, "deleted project"});
@@ -208,7 +209,7 @@ Result<Ok> SubscriptionService::Unsubscribe(const audit::Actor& actor, const std
                                             const std::string& product_id) {
   std::optional<Error> err;
   db_.Write([&](storage::Session& s) {
-    if ((err = CheckWritableTenant(s, tenant_id))) return;
+    if (auto ok = CheckWritableTenant(s, tenant_id); !ok) return void(err = std::move(ok).error());
     if (!store::DeleteSubscription(s, tenant_id, product_id)) {
       return void(
           err = NotFound("subscription-not-found", "tenant is not subscribed to " + product_id));

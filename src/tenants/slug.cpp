@@ -29,16 +29,17 @@ bool IsReservedSlug(std::string_view slug) {
   return std::find(std::begin(kReserved), std::end(kReserved), slug) != std::end(kReserved);
 }
 
-std::optional<std::string> ValidateSlug(std::string_view slug) {
-  if (slug.empty()) return "must not be empty";
-  if (slug.size() > 63) return "must be at most 63 characters (an RFC 1123 label)";
+Result<Ok> ValidateSlug(std::string_view slug) {
+  if (slug.empty()) return Invalid("must not be empty");
+  if (slug.size() > 63) return Invalid("must be at most 63 characters (an RFC 1123 label)");
   for (char c : slug) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok) return "may contain only lowercase letters a-z, digits and '-' (an RFC 1123 label)";
+    if (!ok)
+      return Invalid("may contain only lowercase letters a-z, digits and '-' (an RFC 1123 label)");
   }
-  if (slug.front() == '-' || slug.back() == '-') return "must not start or end with '-'";
-  if (IsReservedSlug(slug)) return "'" + std::string(slug) + "' is reserved";
-  return std::nullopt;
+  if (slug.front() == '-' || slug.back() == '-') return Invalid("must not start or end with '-'");
+  if (IsReservedSlug(slug)) return Invalid("'" + std::string(slug) + "' is reserved");
+  return Ok{};
 }
 
 }  // namespace breakpilot::tenants

@@ -22,14 +22,16 @@ std::string Json(std::initializer_list<std::pair<std::string_view, std::string_v
 
 }  // namespace
 
-std::optional<std::string> ValidateDisplayName(std::string_view name, std::size_t max_len) {
-  if (name.empty()) return "must not be empty";
-  if (name.size() > max_len) return "must be at most " + std::to_string(max_len) + " bytes";
+Result<Ok> ValidateDisplayName(std::string_view name, std::size_t max_len) {
+  if (name.empty()) return Invalid("must not be empty");
+  if (name.size() > max_len)
+    return Invalid("must be at most " + std::to_string(max_len) + " bytes");
   for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7F) return "must not contain control characters";
+    if (c < 0x20 || c == 0x7F) return Invalid("must not contain control characters");
   }
-  if (name.front() == ' ' || name.back() == ' ') return "must not start or end with a space";
-  return std::nullopt;
+  if (name.front() == ' ' || name.back() == ' ')
+    return Invalid("must not start or end with a space");
+  return Ok{};
 }
 
 Result<std::optional<std::string>> DecodeCursor(const std::optional<std::string>& cursor) {
@@ -80,15 +82,15 @@ Error StaleVersion(std::string_view what) {
                "the " + std::string(what) + " changed since you read it; read it again and retry"};
 }
 
-std::optional<std::string> ValidateContactEmail(const std::optional<std::string>& email) {
-  if (!email || mail::NormalizeAddress(*email)) return std::nullopt;
-  return "must be an email address";
+Result<Ok> ValidateContactEmail(const std::optional<std::string>& email) {
+  if (!email || mail::NormalizeAddress(*email)) return Ok{};
+  return Invalid("must be an email address");
 }
 
 Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTenantInput& in) {
   std::vector<FieldError> errors;
-  if (auto p = ValidateSlug(in.slug)) errors.push_back({"/slug", *p});
-  if (auto p = ValidateDisplayName(in.name, 200)) errors.push_back({"/name", *p});
+  AddFieldError(errors, "/slug", ValidateSlug(in.slug));
+  AddFieldError(errors, "/name", ValidateDisplayName(in.name, 200));
   Tenant t;
   if (in.kind) {
     if (auto k = ParseKind(*in.kind)) {
@@ -119,11 +121,11 @@ Result<Tenant> TenantService::Create(const audit::Actor& actor, const CreateTena
   if (in.admin_email) {
     if (!on_created_) {
       errors.push_back({"/admin_email", "inviting an IT_ADMIN needs Keycloak (keycloak_url)"});
-    } else if (auto p = ValidateContactEmail(in.admin_email)) {
-      errors.push_back({"/admin_email", *p});
+    } else {
+      AddFieldError(errors, "/admin_email", ValidateContactEmail(in.admin_email));
     }
   }
-  if (auto p = ValidateContactEmail(in.contact_email)) errors.push_back({"/contact_email", *p});
+  AddFieldError(errors, "/contact_email", ValidateContactEmail(in.contact_email));
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   t.slug = in.slug;
   t.name = in.name;
@@ -157,8 +159,11 @@ Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
       audit::Record(s, clock_, actor,
                     {t.id, "tenant.create", 'c', "tenant", t.id, "created tenant " + t.slug,
                      Json({{"slug", t.slug}, {"status", ToString(t.status)}})});
-      if (in && on_created_ && (refused = on_created_(s, actor, t, *in))) {
-        throw storage::DatabaseError("tenant creation refused");  // rolls the tenant back
+      if (in && on_created_) {
+        if (auto ok = on_created_(s, actor, t, *in); !ok) {
+          refused = std::move(ok).error();
+          throw storage::DatabaseError("tenant creation refused");  // rolls the tenant back
+        }
       }
       if (on_status_) on_status_(s, t);
     });
@@ -263,7 +268,7 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
                                      std::optional<std::int64_t> expected_version) {
   std::vector<FieldError> errors;
   if (patch.name) {
-    if (auto p = ValidateDisplayName(*patch.name, 200)) errors.push_back({"/name", *p});
+    AddFieldError(errors, "/name", ValidateDisplayName(*patch.name, 200));
   }
   std::optional<Plan> plan;
   if (patch.plan) {
@@ -271,9 +276,7 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
     if (!plan)
       errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
   }
-  if (auto p = ValidateContactEmail(patch.contact_email)) {
-    errors.push_back({"/contact_email", *p});
-  }
+  AddFieldError(errors, "/contact_email", ValidateContactEmail(patch.contact_email));
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   std::optional<Result<Tenant>> out;
   db_.Write([&](storage::Session& s) {
@@ -333,8 +336,8 @@ Result<Tenant> TenantService::ApplyIn(storage::Session& s, const audit::Actor& a
     std::vector<FieldError> errors;
     if (!in.reason || in.reason->empty()) {
       errors.push_back({"/reason", "is required to cancel"});
-    } else if (auto p = ValidateDisplayName(*in.reason, 2000)) {
-      errors.push_back({"/reason", *p});
+    } else {
+      AddFieldError(errors, "/reason", ValidateDisplayName(*in.reason, 2000));
     }
     if (!in.confirm || in.confirm->empty()) {
       errors.push_back({"/confirm", "type the tenant's slug to confirm the cancellation"});

@@ -31,8 +31,8 @@ struct CreateTenantInput {
 
 // Work another area does inside the transaction that creates a tenant (the Keycloak adapter
 // queues the organization's provisioning). Returning an error aborts the creation.
-using TenantCreatedHook = std::function<std::optional<Error>(
-    storage::Session&, const audit::Actor&, const Tenant&, const CreateTenantInput&)>;
+using TenantCreatedHook = std::function<Result<Ok>(storage::Session&, const audit::Actor&,
+                                                   const Tenant&, const CreateTenantInput&)>;
 
 // Work another area does inside the transaction of every status change, and of a tenant's
 // creation (the lifecycle engine schedules trial reminders, expiry and offboarding).
@@ -62,7 +62,7 @@ inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 200;
 
 // Shared validation helpers for request fields (also used by projects).
-std::optional<std::string> ValidateDisplayName(std::string_view name, std::size_t max_len);
+Result<Ok> ValidateDisplayName(std::string_view name, std::size_t max_len);
 // Decodes an opaque list cursor into the last id seen; error kInvalidInput "invalid-cursor".
 Result<std::optional<std::string>> DecodeCursor(const std::optional<std::string>& cursor);
 std::string EncodeCursor(const std::string& last_id);
@@ -73,8 +73,8 @@ Error TenantArchived(std::string_view id);
 Error TrialLimitReached(std::string_view limit, int maximum);
 // 412 "stale-etag": `what` changed since the caller read it.
 Error StaleVersion(std::string_view what);
-// nullopt, or what is wrong with an optional mail address (mail::NormalizeAddress's rules).
-std::optional<std::string> ValidateContactEmail(const std::optional<std::string>& email);
+// Ok, or Invalid: what is wrong with an optional mail address (mail::NormalizeAddress's rules).
+Result<Ok> ValidateContactEmail(const std::optional<std::string>& email);
 
 class TenantService {
  public:
