@@ -5,9 +5,18 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/api_key_routes.hpp"
+#include "api/audit_routes.hpp"
 #include "api/form.hpp"
 #include "api/idempotency.hpp"
+#include "api/identity_routes.hpp"
 #include "api/json_body.hpp"
+#include "api/lifecycle_routes.hpp"
+#include "api/portal_routes.hpp"
+#include "api/product_routes.hpp"
+#include "api/project_routes.hpp"
+#include "api/system_routes.hpp"
+#include "api/tenant_routes.hpp"
 #include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -23,47 +32,27 @@ const Logger kAccessLog("access");
 }  // namespace
 
 Api::Api(ApiOptions options, Services services)
-    : options_(std::move(options)),
-      db_(services.db),
-      clock_(services.clock),
-      catalog_(services.catalog),
-      provisioner_(services.provisioner),
-      tenants_(services.tenants),
-      projects_(services.projects),
-      subscriptions_(services.subscriptions),
-      directory_(services.directory),
-      keys_(services.keys),
-      issuer_(services.issuer),
-      oidc_issuer_(services.oidc_issuer),
-      oidc_login_(services.oidc_login),
-      auth_(services.auth),
-      api_keys_(services.api_keys),
-      claims_(services.claims),
-      ingestor_(services.ingestor),
-      exports_(services.exports),
-      queue_(services.queue),
-      mailer_(services.mailer),
-      engine_(services.engine),
-      trials_(services.trials),
-      password_pool_(services.password_pool),
-      test_clock_(services.test_clock),
-      password_attempts_(options_.password_attempts_per_minute, std::chrono::minutes(1)),
-      portal_logins_(options_.portal_logins_per_minute, std::chrono::minutes(1)) {
-  const std::string store = db_.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
+    : options_(std::move(options)), services_(services) {
+  const std::string store =
+      services_.db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
   metrics_.AddCollector([store](std::string& out) {
     out += "# HELP breakpilot_build_info The running build; always 1.\n";
     out += "# TYPE breakpilot_build_info gauge\n";
     out += "breakpilot_build_info{version=\"" BREAKPILOT_VERSION "\",store=\"" + store + "\"} 1\n";
   });
-  AddSystemRoutes();
-  AddTenantRoutes();
-  AddProjectRoutes();
-  AddProductRoutes();
-  AddIdentityRoutes();
-  AddApiKeyRoutes();
-  AddPortalRoutes();
-  AddAuditRoutes();
-  AddLifecycleRoutes();
+  modules_.push_back(std::make_unique<SystemRoutes>(services_, metrics_, options_.docs_dir));
+  modules_.push_back(std::make_unique<TenantRoutes>(services_));
+  modules_.push_back(std::make_unique<ProjectRoutes>(services_));
+  modules_.push_back(std::make_unique<ProductRoutes>(services_));
+  modules_.push_back(
+      std::make_unique<IdentityRoutes>(services_, options_.password_attempts_per_minute));
+  modules_.push_back(std::make_unique<ApiKeyRoutes>(services_));
+  modules_.push_back(std::make_unique<PortalRoutes>(services_, options_.portal_logins_per_minute));
+  modules_.push_back(std::make_unique<AuditRoutes>(services_));
+  modules_.push_back(std::make_unique<LifecycleRoutes>(services_));
+  for (const auto& module : modules_) {
+    for (auto& endpoint : module->Routes()) Add(std::move(endpoint));
+  }
   metrics_.AddCollector([this](std::string& out) {
     out +=
         "# HELP breakpilot_http_inline_total Requests to memory-first routes tried on the I/O "
@@ -176,9 +165,9 @@ Result<identity::Principal> Api::Authenticate(const http::Request& req) {
   if (!token) token = strip("token=");
   if (!token) token = strip("token token=");
   if (!token) return unauthenticated("the Authorization scheme must be Bearer");
-  if (!identity::LooksLikeApiKey(*token)) return auth_.Authenticate(*token);
+  if (!identity::LooksLikeApiKey(*token)) return services_.auth.Authenticate(*token);
   // An API key with a platform scope (audit:write) is a credential of its tenant.
-  auto v = api_keys_.Verify(*token);
+  auto v = services_.api_keys.Verify(*token);
   if (!v.valid) return unauthenticated("the API key is " + v.reason);
   identity::Principal p{.subject = "apikey:" + v.key_id, .name = "apikey:" + v.key_id};
   p.org_id = v.tenant_id;
@@ -191,12 +180,12 @@ Result<identity::Principal> Api::Authenticate(const http::Request& req) {
   return p;
 }
 
-Result<Ok> Api::CheckTenant(const Caller& caller, identity::Action action,
-                            const std::string& tenant_id) {
+Result<Ok> CheckTenant(tenants::TenantService& tenants, const Caller& caller,
+                       identity::Action action, const std::string& tenant_id) {
   identity::TenantRef ref{.id = tenant_id};
   // Only a demo-only principal needs to know whether the tenant is the demo tenant.
   if (identity::DemoOnly(caller.principal)) {
-    auto t = tenants_.Get(tenant_id);
+    auto t = tenants.Get(tenant_id);
     ref.is_demo = t && t->kind == tenants::Kind::kDemo;
   }
   return identity::Authorize(caller.principal, action, ref);
@@ -223,11 +212,11 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   if (endpoint.tenant == TenantFrom::kPathId) {
     auto id = UuidParam(req, "id");
     if (!id) return ProblemFor(id.error(), req);
-    allowed = CheckTenant(caller, *endpoint.action, *id);
+    allowed = CheckTenant(services_.tenants, caller, *endpoint.action, *id);
     // The status gate: whoever acts as the tenant itself meets its lifecycle status (staff keep
     // reaching a frozen or archived tenant, to help, reactivate and audit it).
     if (allowed && caller.principal.realm_roles.empty()) {
-      if (auto t = tenants_.Get(*id)) {
+      if (auto t = services_.tenants.Get(*id)) {
         const bool write = req.method != "GET" && req.method != "HEAD";
         allowed = tenants::lifecycle::Gate(*t, write, endpoint.gate == Gate::kLiftsFreeze);
       }
@@ -241,8 +230,8 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
   } else if (req.method == "POST") {
     const auto run = [&] { return Answer(endpoint.handler(req, caller), req); };
     // By reference: a std::function holds a reference_wrapper without allocating.
-    res = WithIdempotency(db_, clock_, req, caller.principal.subject, endpoint.secrets,
-                          std::cref(run));
+    res = WithIdempotency(services_.db, services_.clock, req, caller.principal.subject,
+                          endpoint.secrets, std::cref(run));
   } else {
     res = Answer(endpoint.handler(req, caller), req);
   }
@@ -256,7 +245,8 @@ http::Response Api::Dispatch(const Endpoint& endpoint, http::Request& req) {
 http::Response Api::DispatchSession(const Endpoint& endpoint, http::Request& req) {
   Caller caller{.principal = {.subject = "anonymous"},
                 .actor = {"anonymous", req.request_id, req.remote_ip}};
-  if (oidc_login_) caller.session = oidc_login_->Find(CookieValue(req, kSessionCookie));
+  if (services_.oidc_login)
+    caller.session = services_.oidc_login->Find(CookieValue(req, kSessionCookie));
   if (!caller.session) {
     return http::Problem(401, "no-session", "Not signed in", "sign in at /portal/login first",
                          req.path);

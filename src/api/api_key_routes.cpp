@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "api/api.hpp"
+#include "api/api_key_routes.hpp"
 #include "api/json_body.hpp"
 #include "api/representation.hpp"
 #include "core/uuid.hpp"
@@ -46,14 +46,16 @@ http::Response NewKeyResponse(const identity::NewApiKey& k) {
 
 }  // namespace
 
+ApiKeyRoutes::ApiKeyRoutes(const Services& s) : api_keys_(s.api_keys), tenants_(s.tenants) {}
+
 // Loads a key and checks the caller reaches its tenant; a key out of reach is "not found".
-Result<identity::ApiKey> Api::ReachableKey(const http::Request& req, const Caller& caller,
-                                           identity::Action action) {
+Result<identity::ApiKey> ApiKeyRoutes::ReachableKey(const http::Request& req, const Caller& caller,
+                                                    identity::Action action) {
   auto id = UuidParam(req, "key_id");
   if (!id) return std::move(id).error();
   auto k = api_keys_.Get(*id);
   if (!k) return k;
-  if (auto ok = CheckTenant(caller, action, k->tenant_id); !ok) {
+  if (auto ok = CheckTenant(tenants_, caller, action, k->tenant_id); !ok) {
     if (ok.error().kind == ErrorKind::kNotFound)
       return NotFound("api-key-not-found", "no API key with id " + *id);
     return ok.error();
@@ -63,7 +65,7 @@ Result<identity::ApiKey> Api::ReachableKey(const http::Request& req, const Calle
 
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::ApiKeyCreate(http::Request& req, const Caller& caller) {
+Result<http::Response> ApiKeyRoutes::ApiKeyCreate(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -76,7 +78,8 @@ Result<http::Response> Api::ApiKeyCreate(http::Request& req, const Caller& calle
     return ok.error();
   }
   if (IsCanonicalUuid(in.tenant_id)) {
-    if (auto ok = CheckTenant(caller, identity::Action::kApiKeyWrite, NormalizeUuid(in.tenant_id));
+    if (auto ok = CheckTenant(tenants_, caller, identity::Action::kApiKeyWrite,
+                              NormalizeUuid(in.tenant_id));
         !ok) {
       return ok.error();
     }
@@ -86,7 +89,7 @@ Result<http::Response> Api::ApiKeyCreate(http::Request& req, const Caller& calle
   return NewKeyResponse(*k);
 }
 
-Result<http::Response> Api::ApiKeyList(http::Request& req, const Caller& caller) {
+Result<http::Response> ApiKeyRoutes::ApiKeyList(http::Request& req, const Caller& caller) {
   if (auto ok = OnlyKnownQuery(req, {"tenant_id", "cursor", "limit"}); !ok) {
     return ok.error();
   }
@@ -98,7 +101,7 @@ Result<http::Response> Api::ApiKeyList(http::Request& req, const Caller& caller)
                      {{"tenant_id", "is required and must be a UUID"}});
   }
   const std::string tenant_id = NormalizeUuid(**tenant);
-  if (auto ok = CheckTenant(caller, identity::Action::kApiKeyRead, tenant_id); !ok) {
+  if (auto ok = CheckTenant(tenants_, caller, identity::Action::kApiKeyRead, tenant_id); !ok) {
     return ok.error();
   }
   auto cursor = StringQuery(req, "cursor");
@@ -116,7 +119,7 @@ Result<http::Response> Api::ApiKeyList(http::Request& req, const Caller& caller)
           {"next_cursor", page->next_cursor ? boost::json::value(*page->next_cursor) : nullptr}}));
 }
 
-Result<http::Response> Api::ApiKeyRotate(http::Request& req, const Caller& caller) {
+Result<http::Response> ApiKeyRoutes::ApiKeyRotate(http::Request& req, const Caller& caller) {
   auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
   if (!k) return k.error();
   auto body = ParseJsonObject(req, true);
@@ -130,7 +133,7 @@ Result<http::Response> Api::ApiKeyRotate(http::Request& req, const Caller& calle
   return NewKeyResponse(*next);
 }
 
-Result<http::Response> Api::ApiKeyRevoke(http::Request& req, const Caller& caller) {
+Result<http::Response> ApiKeyRoutes::ApiKeyRevoke(http::Request& req, const Caller& caller) {
   auto k = ReachableKey(req, caller, identity::Action::kApiKeyWrite);
   if (!k) return k.error();
   auto done = api_keys_.Revoke(caller.actor, k->id);
@@ -138,7 +141,7 @@ Result<http::Response> Api::ApiKeyRevoke(http::Request& req, const Caller& calle
   return http::Response::Empty(204);
 }
 
-Result<http::Response> Api::ApiKeyVerify(http::Request& req, const Caller&) {
+Result<http::Response> ApiKeyRoutes::ApiKeyVerify(http::Request& req, const Caller&) {
   // Parsed into a buffer on the stack: this route is called per product request, and a
   // heap allocation per value shows in its cost.
   std::array<unsigned char, 1024> scratch;
@@ -151,38 +154,40 @@ Result<http::Response> Api::ApiKeyVerify(http::Request& req, const Caller&) {
   return http::Response::Json(200, api_keys_.VerifyJson(*key));
 }
 
-void Api::AddApiKeyRoutes() {
-  Add({.method = "POST",
-       .pattern = "/api-keys",
-       .name = "api_key_create",
-       .action = identity::Action::kApiKeyWrite,
-       .secrets = {"secret"},
-       .body = {kJson},
-       .handler = Handler(&Api::ApiKeyCreate)});
-  Add({.method = "GET",
-       .pattern = "/api-keys",
-       .name = "api_key_list",
-       .action = identity::Action::kApiKeyRead,
-       .handler = Handler(&Api::ApiKeyList)});
-  Add({.method = "POST",
-       .pattern = "/api-keys/{key_id}/rotate",
-       .name = "api_key_rotate",
-       .action = identity::Action::kApiKeyWrite,
-       .secrets = {"secret"},
-       .body = {kJson},
-       .handler = Handler(&Api::ApiKeyRotate)});
-  Add({.method = "DELETE",
-       .pattern = "/api-keys/{key_id}",
-       .name = "api_key_revoke",
-       .action = identity::Action::kApiKeyWrite,
-       .handler = Handler(&Api::ApiKeyRevoke)});
-  Add({.method = "POST",
-       .pattern = "/internal/api-keys/verify",
-       .name = "api_key_verify",
-       .action = identity::Action::kApiKeyVerify,
-       .memory_first = true,
-       .body = {kJson},
-       .handler = Handler(&Api::ApiKeyVerify)});
+std::vector<Endpoint> ApiKeyRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "POST",
+                    .pattern = "/api-keys",
+                    .name = "api_key_create",
+                    .action = identity::Action::kApiKeyWrite,
+                    .secrets = {"secret"},
+                    .body = {kJson},
+                    .handler = Bind(this, &ApiKeyRoutes::ApiKeyCreate)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/api-keys",
+                    .name = "api_key_list",
+                    .action = identity::Action::kApiKeyRead,
+                    .handler = Bind(this, &ApiKeyRoutes::ApiKeyList)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/api-keys/{key_id}/rotate",
+                    .name = "api_key_rotate",
+                    .action = identity::Action::kApiKeyWrite,
+                    .secrets = {"secret"},
+                    .body = {kJson},
+                    .handler = Bind(this, &ApiKeyRoutes::ApiKeyRotate)});
+  routes.push_back({.method = "DELETE",
+                    .pattern = "/api-keys/{key_id}",
+                    .name = "api_key_revoke",
+                    .action = identity::Action::kApiKeyWrite,
+                    .handler = Bind(this, &ApiKeyRoutes::ApiKeyRevoke)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/internal/api-keys/verify",
+                    .name = "api_key_verify",
+                    .action = identity::Action::kApiKeyVerify,
+                    .memory_first = true,
+                    .body = {kJson},
+                    .handler = Bind(this, &ApiKeyRoutes::ApiKeyVerify)});
+  return routes;
 }
 
 }  // namespace breakpilot::api

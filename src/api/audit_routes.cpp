@@ -2,7 +2,7 @@
 // CSV and PDF export, chain verification, retention and erase. The work is in src/audit/.
 #include <boost/json.hpp>
 
-#include "api/api.hpp"
+#include "api/audit_routes.hpp"
 #include "api/json_body.hpp"
 #include "api/representation.hpp"
 #include "audit/export.hpp"
@@ -126,9 +126,18 @@ json::object ReportJson(const audit::ChainReport& r) {
 
 }  // namespace
 
+AuditRoutes::AuditRoutes(const Services& s)
+    : catalog_(s.catalog),
+      clock_(s.clock),
+      db_(s.db),
+      exports_(s.exports),
+      ingestor_(s.ingestor),
+      keys_(s.keys),
+      tenants_(s.tenants) {}
+
 // Pins the filter's tenant to what the caller reaches: staff may search every tenant, a sales
 // rep the demo tenant, everyone else their own organization.
-Result<Ok> Api::ScopeAuditFilter(const Caller& caller, audit::Filter& f) {
+Result<Ok> AuditRoutes::ScopeAuditFilter(const Caller& caller, audit::Filter& f) {
   const auto& p = caller.principal;
   if (!f.tenant_id && !identity::SeesAllTenants(p)) {
     if (identity::DemoOnly(p)) {
@@ -145,13 +154,13 @@ Result<Ok> Api::ScopeAuditFilter(const Caller& caller, audit::Filter& f) {
                    .detail = "name a tenant_id: you reach no tenant by default"};
     }
   }
-  if (f.tenant_id) return CheckTenant(caller, identity::Action::kAuditRead, *f.tenant_id);
+  if (f.tenant_id) return CheckTenant(tenants_, caller, identity::Action::kAuditRead, *f.tenant_id);
   return Ok{};
 }
 
 // Turns a publish request into events: `events` null for a single event (the body itself).
-Result<http::Response> Api::PublishAudit(http::Request& req, const Caller& caller,
-                                         std::string product, bool bulk, bool retraced) {
+Result<http::Response> AuditRoutes::PublishAudit(http::Request& req, const Caller& caller,
+                                                 std::string product, bool bulk, bool retraced) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   std::vector<const json::object*> events;
@@ -200,23 +209,23 @@ Result<http::Response> Api::PublishAudit(http::Request& req, const Caller& calle
 
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::AuditPublish(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditPublish(http::Request& req, const Caller& caller) {
   return PublishAudit(req, caller, "", false, false);
 }
 
-Result<http::Response> Api::AuditPublishBulk(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditPublishBulk(http::Request& req, const Caller& caller) {
   return PublishAudit(req, caller, "", true, false);
 }
 
-Result<http::Response> Api::RetracedPublish(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::RetracedPublish(http::Request& req, const Caller& caller) {
   return PublishAudit(req, caller, std::string(*req.Param("project_id")), false, true);
 }
 
-Result<http::Response> Api::RetracedPublishBulk(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::RetracedPublishBulk(http::Request& req, const Caller& caller) {
   return PublishAudit(req, caller, std::string(*req.Param("project_id")), true, true);
 }
 
-Result<http::Response> Api::AuditSearch(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditSearch(http::Request& req, const Caller& caller) {
   if (auto ok = OnlyKnownQuery(
           req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id", "target_type",
                 "from", "to", "is_failure", "q", "include_demo", "limit", "cursor"});
@@ -243,7 +252,7 @@ Result<http::Response> Api::AuditSearch(http::Request& req, const Caller& caller
   return http::Response::Json(200, json::serialize(o));
 }
 
-Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditExport(http::Request& req, const Caller& caller) {
   if (auto ok = OnlyKnownQuery(
           req, {"tenant_id", "product", "actor_id", "action", "crud", "target_id", "target_type",
                 "from", "to", "is_failure", "q", "include_demo", "format"});
@@ -311,7 +320,7 @@ Result<http::Response> Api::AuditExport(http::Request& req, const Caller& caller
   return res;
 }
 
-Result<http::Response> Api::AuditVerify(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditVerify(http::Request& req, const Caller& caller) {
   if (auto ok = OnlyKnownQuery(req, {"tenant_id"}); !ok) return ok.error();
   audit::Filter f;
   auto tenant = StringQuery(req, "tenant_id");
@@ -333,7 +342,7 @@ Result<http::Response> Api::AuditVerify(http::Request& req, const Caller& caller
       200, json::serialize(json::object{{"ok", ok}, {"chains", std::move(chains)}}));
 }
 
-Result<http::Response> Api::AuditRetentionSet(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditRetentionSet(http::Request& req, const Caller& caller) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto body = ParseJsonObject(req);
@@ -361,7 +370,7 @@ Result<http::Response> Api::AuditRetentionSet(http::Request& req, const Caller& 
                {"tenant_id", *id}, {"days", days ? json::value(*days) : json::value(nullptr)}}));
 }
 
-Result<http::Response> Api::AuditErase(http::Request& req, const Caller& caller) {
+Result<http::Response> AuditRoutes::AuditErase(http::Request& req, const Caller& caller) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto body = ParseJsonObject(req);
@@ -389,60 +398,62 @@ Result<http::Response> Api::AuditErase(http::Request& req, const Caller& caller)
                                         {"signature", summary.signature}}));
 }
 
-void Api::AddAuditRoutes() {
-  Add({.method = "POST",
-       .pattern = "/audit",
-       .name = "audit_publish",
-       .action = identity::Action::kAuditWrite,
-       .body = {kJson},
-       .handler = Handler(&Api::AuditPublish)});
-  Add({.method = "POST",
-       .pattern = "/audit/bulk",
-       .name = "audit_publish_bulk",
-       .action = identity::Action::kAuditWrite,
-       .body = {kJson},
-       .handler = Handler(&Api::AuditPublishBulk)});
-  Add({.method = "POST",
-       .pattern = "/publisher/v1/project/{project_id}/event",
-       .name = "retraced_publish",
-       .action = identity::Action::kAuditWrite,
-       .body = {kJson},
-       .handler = Handler(&Api::RetracedPublish)});
-  Add({.method = "POST",
-       .pattern = "/publisher/v1/project/{project_id}/event/bulk",
-       .name = "retraced_publish_bulk",
-       .action = identity::Action::kAuditWrite,
-       .body = {kJson},
-       .handler = Handler(&Api::RetracedPublishBulk)});
-  Add({.method = "GET",
-       .pattern = "/audit",
-       .name = "audit_search",
-       .action = identity::Action::kAuditRead,
-       .handler = Handler(&Api::AuditSearch)});
-  Add({.method = "GET",
-       .pattern = "/audit/export",
-       .name = "audit_export",
-       .action = identity::Action::kAuditRead,
-       .handler = Handler(&Api::AuditExport)});
-  Add({.method = "GET",
-       .pattern = "/audit/verify",
-       .name = "audit_verify",
-       .action = identity::Action::kAuditRead,
-       .handler = Handler(&Api::AuditVerify)});
-  Add({.method = "PUT",
-       .pattern = "/tenants/{id}/audit-retention",
-       .name = "audit_retention_set",
-       .action = identity::Action::kAuditAdmin,
-       .tenant = TenantFrom::kPathId,
-       .body = {kJson},
-       .handler = Handler(&Api::AuditRetentionSet)});
-  Add({.method = "POST",
-       .pattern = "/tenants/{id}/audit/erase",
-       .name = "audit_erase",
-       .action = identity::Action::kAuditAdmin,
-       .tenant = TenantFrom::kPathId,
-       .body = {kJson},
-       .handler = Handler(&Api::AuditErase)});
+std::vector<Endpoint> AuditRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "POST",
+                    .pattern = "/audit",
+                    .name = "audit_publish",
+                    .action = identity::Action::kAuditWrite,
+                    .body = {kJson},
+                    .handler = Bind(this, &AuditRoutes::AuditPublish)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/audit/bulk",
+                    .name = "audit_publish_bulk",
+                    .action = identity::Action::kAuditWrite,
+                    .body = {kJson},
+                    .handler = Bind(this, &AuditRoutes::AuditPublishBulk)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/publisher/v1/project/{project_id}/event",
+                    .name = "retraced_publish",
+                    .action = identity::Action::kAuditWrite,
+                    .body = {kJson},
+                    .handler = Bind(this, &AuditRoutes::RetracedPublish)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/publisher/v1/project/{project_id}/event/bulk",
+                    .name = "retraced_publish_bulk",
+                    .action = identity::Action::kAuditWrite,
+                    .body = {kJson},
+                    .handler = Bind(this, &AuditRoutes::RetracedPublishBulk)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/audit",
+                    .name = "audit_search",
+                    .action = identity::Action::kAuditRead,
+                    .handler = Bind(this, &AuditRoutes::AuditSearch)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/audit/export",
+                    .name = "audit_export",
+                    .action = identity::Action::kAuditRead,
+                    .handler = Bind(this, &AuditRoutes::AuditExport)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/audit/verify",
+                    .name = "audit_verify",
+                    .action = identity::Action::kAuditRead,
+                    .handler = Bind(this, &AuditRoutes::AuditVerify)});
+  routes.push_back({.method = "PUT",
+                    .pattern = "/tenants/{id}/audit-retention",
+                    .name = "audit_retention_set",
+                    .action = identity::Action::kAuditAdmin,
+                    .tenant = TenantFrom::kPathId,
+                    .body = {kJson},
+                    .handler = Bind(this, &AuditRoutes::AuditRetentionSet)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/tenants/{id}/audit/erase",
+                    .name = "audit_erase",
+                    .action = identity::Action::kAuditAdmin,
+                    .tenant = TenantFrom::kPathId,
+                    .body = {kJson},
+                    .handler = Bind(this, &AuditRoutes::AuditErase)});
+  return routes;
 }
 
 }  // namespace breakpilot::api

@@ -2,8 +2,8 @@
 // users and service clients (staff), and the claims endpoint a Keycloak mapper calls.
 #include <boost/json.hpp>
 
-#include "api/api.hpp"
 #include "api/form.hpp"
+#include "api/identity_routes.hpp"
 #include "api/json_body.hpp"
 #include "identity/claims.hpp"
 
@@ -70,22 +70,30 @@ http::Response TokenAnswer(const Result<identity::IssuedToken>& token, bool basi
 
 }  // namespace
 
+IdentityRoutes::IdentityRoutes(const Services& s, int password_attempts_per_minute)
+    : claims_(s.claims),
+      directory_(s.directory),
+      issuer_(s.issuer),
+      keys_(s.keys),
+      password_pool_(s.password_pool),
+      password_attempts_(password_attempts_per_minute, std::chrono::minutes(1)) {}
+
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::OidcDiscovery(http::Request&, const Caller&) {
+Result<http::Response> IdentityRoutes::OidcDiscovery(http::Request&, const Caller&) {
   auto r = http::Response::Json(200, boost::json::serialize(issuer_.Discovery()));
   r.headers.Set("Cache-Control", "public, max-age=300");
   return r;
 }
 
-Result<http::Response> Api::Jwks(http::Request&, const Caller&) {
+Result<http::Response> IdentityRoutes::Jwks(http::Request&, const Caller&) {
   auto r = http::Response::Json(200, keys_.state()->jwks);
   r.headers.Set("Content-Type", "application/jwk-set+json");
   r.headers.Set("Cache-Control", "public, max-age=300");
   return r;
 }
 
-Result<http::Response> Api::OauthToken(http::Request& req, const Caller&) {
+Result<http::Response> IdentityRoutes::OauthToken(http::Request& req, const Caller&) {
   auto form = ParseForm(req);
   if (!form) {
     return OAuthError(400, "invalid_request", form.error().detail);
@@ -139,7 +147,7 @@ Result<http::Response> Api::OauthToken(http::Request& req, const Caller&) {
   return TokenAnswer(issuer_.ClientCredentialsGrant(id, secret), basic_used);
 }
 
-Result<http::Response> Api::UserCreate(http::Request& req, const Caller& caller) {
+Result<http::Response> IdentityRoutes::UserCreate(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -186,7 +194,7 @@ Result<http::Response> Api::UserCreate(http::Request& req, const Caller& caller)
   return create();
 }
 
-Result<http::Response> Api::UserGet(http::Request& req, const Caller&) {
+Result<http::Response> IdentityRoutes::UserGet(http::Request& req, const Caller&) {
   auto id = UuidParam(req, "user_id");
   if (!id) return id.error();
   auto u = directory_.GetUser(*id);
@@ -194,7 +202,8 @@ Result<http::Response> Api::UserGet(http::Request& req, const Caller&) {
   return http::Response::Json(200, boost::json::serialize(UserJson(*u)));
 }
 
-Result<http::Response> Api::ServiceClientCreate(http::Request& req, const Caller& caller) {
+Result<http::Response> IdentityRoutes::ServiceClientCreate(http::Request& req,
+                                                           const Caller& caller) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -211,7 +220,7 @@ Result<http::Response> Api::ServiceClientCreate(http::Request& req, const Caller
   return res;
 }
 
-Result<http::Response> Api::Claims(http::Request& req, const Caller&) {
+Result<http::Response> IdentityRoutes::Claims(http::Request& req, const Caller&) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -230,18 +239,20 @@ Result<http::Response> Api::Claims(http::Request& req, const Caller&) {
   return http::Response::Json(200, std::move(*json));
 }
 
-void Api::AddIdentityRoutes() {
-  Add({.method = "GET",
-       .pattern = "/.well-known/openid-configuration",
-       .name = "oidc_discovery",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::OidcDiscovery)});
-  Add({.method = "GET",
-       .pattern = "/.well-known/jwks.json",
-       .name = "jwks",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::Jwks)});
-  Add({.method = "POST",
+std::vector<Endpoint> IdentityRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "GET",
+                    .pattern = "/.well-known/openid-configuration",
+                    .name = "oidc_discovery",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &IdentityRoutes::OidcDiscovery)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/.well-known/jwks.json",
+                    .name = "jwks",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &IdentityRoutes::Jwks)});
+  routes.push_back(
+      {.method = "POST",
        .pattern = "/oauth/token",
        .name = "oauth_token",
        .action = identity::Action::kPublic,
@@ -249,33 +260,34 @@ void Api::AddIdentityRoutes() {
        // RFC 6749 §5.2: the token endpoint's every error is OAuth's JSON, a body in another
        // media type too.
        .refusal = [](const Error& e) { return OAuthError(400, "invalid_request", e.detail); },
-       .handler = Handler(&Api::OauthToken)});
-  Add({.method = "POST",
-       .pattern = "/users",
-       .name = "user_create",
-       .action = identity::Action::kUserWrite,
-       .secrets = {"password"},
-       .body = {kJson},
-       .handler = Handler(&Api::UserCreate)});
-  Add({.method = "GET",
-       .pattern = "/users/{user_id}",
-       .name = "user_get",
-       .action = identity::Action::kUserRead,
-       .handler = Handler(&Api::UserGet)});
-  Add({.method = "POST",
-       .pattern = "/service-clients",
-       .name = "service_client_create",
-       .action = identity::Action::kUserWrite,
-       .secrets = {"client_secret"},
-       .body = {kJson},
-       .handler = Handler(&Api::ServiceClientCreate)});
-  Add({.method = "POST",
-       .pattern = "/internal/claims",
-       .name = "claims",
-       .action = identity::Action::kClaimsRead,
-       .memory_first = true,
-       .body = {kJson},
-       .handler = Handler(&Api::Claims)});
+       .handler = Bind(this, &IdentityRoutes::OauthToken)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/users",
+                    .name = "user_create",
+                    .action = identity::Action::kUserWrite,
+                    .secrets = {"password"},
+                    .body = {kJson},
+                    .handler = Bind(this, &IdentityRoutes::UserCreate)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/users/{user_id}",
+                    .name = "user_get",
+                    .action = identity::Action::kUserRead,
+                    .handler = Bind(this, &IdentityRoutes::UserGet)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/service-clients",
+                    .name = "service_client_create",
+                    .action = identity::Action::kUserWrite,
+                    .secrets = {"client_secret"},
+                    .body = {kJson},
+                    .handler = Bind(this, &IdentityRoutes::ServiceClientCreate)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/internal/claims",
+                    .name = "claims",
+                    .action = identity::Action::kClaimsRead,
+                    .memory_first = true,
+                    .body = {kJson},
+                    .handler = Bind(this, &IdentityRoutes::Claims)});
+  return routes;
 }
 
 }  // namespace breakpilot::api

@@ -2,9 +2,9 @@
 // download, one-click unsubscribe, bounce feedback, the job queue and the test clock.
 #include <boost/json.hpp>
 
-#include "api/api.hpp"
 #include "api/form.hpp"
 #include "api/json_body.hpp"
+#include "api/lifecycle_routes.hpp"
 #include "api/representation.hpp"
 
 namespace breakpilot::api {
@@ -60,9 +60,18 @@ Result<std::string> LinkToken(const http::Request& req) {
 
 }  // namespace
 
+LifecycleRoutes::LifecycleRoutes(const Services& s)
+    : clock_(s.clock),
+      db_(s.db),
+      engine_(s.engine),
+      mailer_(s.mailer),
+      queue_(s.queue),
+      test_clock_(s.test_clock),
+      trials_(s.trials) {}
+
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::TrialRequest(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::TrialRequest(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -83,14 +92,14 @@ Result<http::Response> Api::TrialRequest(http::Request& req, const Caller& calle
                {"detail", "follow the link mailed to the address within 24 hours"}}));
 }
 
-Result<http::Response> Api::TrialConfirmPage(http::Request& req, const Caller&) {
+Result<http::Response> LifecycleRoutes::TrialConfirmPage(http::Request& req, const Caller&) {
   auto token = LinkToken(req);
   if (!token) return token.error();
   return ConfirmPage("Start your Breakpilot trial", "Confirm to create your 14-day trial account.",
                      "/catalog/trial-request/confirm", *token, "Start my trial");
 }
 
-Result<http::Response> Api::TrialConfirm(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::TrialConfirm(http::Request& req, const Caller& caller) {
   std::optional<std::string> token;
   if (req.headers.Get("content-type").value_or("").find("json") != std::string_view::npos) {
     auto body = ParseJsonObject(req);
@@ -110,7 +119,7 @@ Result<http::Response> Api::TrialConfirm(http::Request& req, const Caller& calle
   return res;
 }
 
-Result<http::Response> Api::ExportDownload(http::Request& req, const Caller&) {
+Result<http::Response> LifecycleRoutes::ExportDownload(http::Request& req, const Caller&) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto token = StringQuery(req, "token");
@@ -125,14 +134,14 @@ Result<http::Response> Api::ExportDownload(http::Request& req, const Caller&) {
   return r;
 }
 
-Result<http::Response> Api::MailUnsubscribePage(http::Request& req, const Caller&) {
+Result<http::Response> LifecycleRoutes::MailUnsubscribePage(http::Request& req, const Caller&) {
   auto token = LinkToken(req);
   if (!token) return token.error();
   return ConfirmPage("Unsubscribe", "Stop trial reminder mail to this address?",
                      "/mail/unsubscribe", *token, "Unsubscribe");
 }
 
-Result<http::Response> Api::MailUnsubscribe(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::MailUnsubscribe(http::Request& req, const Caller& caller) {
   auto token = LinkToken(req);
   if (!token) return token.error();
   auto address = mailer_.Unsubscribe(caller.actor, *token);
@@ -141,7 +150,7 @@ Result<http::Response> Api::MailUnsubscribe(http::Request& req, const Caller& ca
       200, boost::json::serialize(boost::json::object{{"unsubscribed", *address}}));
 }
 
-Result<http::Response> Api::MailPostmaster(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::MailPostmaster(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -159,7 +168,7 @@ Result<http::Response> Api::MailPostmaster(http::Request& req, const Caller& cal
       200, boost::json::serialize(boost::json::object{{"suppressed", *address}, {"reason", type}}));
 }
 
-Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::TestClockAdvance(http::Request& req, const Caller& caller) {
   if (test_clock_ == nullptr) {
     return NotFound("test-clock-disabled", "the test clock is off (serve --enable-test-clock)");
   }
@@ -175,7 +184,7 @@ Result<http::Response> Api::TestClockAdvance(http::Request& req, const Caller& c
                {"now", FormatRfc3339(*now)}, {"offset_seconds", test_clock_->offset_seconds()}}));
 }
 
-Result<http::Response> Api::JobList(http::Request& req, const Caller&) {
+Result<http::Response> LifecycleRoutes::JobList(http::Request& req, const Caller&) {
   if (auto ok = OnlyKnownQuery(req, {"state", "kind", "limit"}); !ok) return ok.error();
   jobs::JobFilter f;
   auto state = StringQuery(req, "state");
@@ -214,7 +223,7 @@ Result<http::Response> Api::JobList(http::Request& req, const Caller&) {
                                                         {"dead", c.dead}}}}));
 }
 
-Result<http::Response> Api::JobRetry(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::JobRetry(http::Request& req, const Caller& caller) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto j = queue_.Retry(caller.actor, *id);
@@ -222,7 +231,7 @@ Result<http::Response> Api::JobRetry(http::Request& req, const Caller& caller) {
   return http::Response::Json(200, boost::json::serialize(JobJson(*j)));
 }
 
-Result<http::Response> Api::DemoReset(http::Request& req, const Caller& caller) {
+Result<http::Response> LifecycleRoutes::DemoReset(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req, true);
   if (!body) return body.error();
   if (auto ok = BodyReader(*body).Finish({}); !ok) return ok.error();
@@ -230,70 +239,72 @@ Result<http::Response> Api::DemoReset(http::Request& req, const Caller& caller) 
   return http::Response::Json(202, boost::json::serialize(boost::json::object{{"job_key", key}}));
 }
 
-void Api::AddLifecycleRoutes() {
-  Add({.method = "POST",
-       .pattern = "/catalog/trial-request",
-       .name = "trial_request",
-       .action = identity::Action::kPublic,
-       .body = {kJson},
-       .handler = Handler(&Api::TrialRequest)});
-  Add({.method = "GET",
-       .pattern = "/catalog/trial-request/confirm",
-       .name = "trial_confirm_page",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::TrialConfirmPage)});
-  Add({.method = "POST",
-       .pattern = "/catalog/trial-request/confirm",
-       .name = "trial_confirm",
-       .action = identity::Action::kPublic,
-       .body = {kJson, kForm},
-       .handler = Handler(&Api::TrialConfirm)});
-  Add({.method = "GET",
-       .pattern = "/exports/{id}",
-       .name = "export_download",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::ExportDownload)});
-  Add({.method = "GET",
-       .pattern = "/mail/unsubscribe",
-       .name = "mail_unsubscribe_page",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::MailUnsubscribePage)});
+std::vector<Endpoint> LifecycleRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "POST",
+                    .pattern = "/catalog/trial-request",
+                    .name = "trial_request",
+                    .action = identity::Action::kPublic,
+                    .body = {kJson},
+                    .handler = Bind(this, &LifecycleRoutes::TrialRequest)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/catalog/trial-request/confirm",
+                    .name = "trial_confirm_page",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &LifecycleRoutes::TrialConfirmPage)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/catalog/trial-request/confirm",
+                    .name = "trial_confirm",
+                    .action = identity::Action::kPublic,
+                    .body = {kJson, kForm},
+                    .handler = Bind(this, &LifecycleRoutes::TrialConfirm)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/exports/{id}",
+                    .name = "export_download",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &LifecycleRoutes::ExportDownload)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/mail/unsubscribe",
+                    .name = "mail_unsubscribe_page",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &LifecycleRoutes::MailUnsubscribePage)});
   // RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the URL of the header; the
   // answer is the result itself, never a redirect.
-  Add({.method = "POST",
-       .pattern = "/mail/unsubscribe",
-       .name = "mail_unsubscribe",
-       .action = identity::Action::kPublic,
-       .body = {kForm},
-       .handler = Handler(&Api::MailUnsubscribe)});
-  Add({.method = "POST",
-       .pattern = "/inbound/postmaster",
-       .name = "mail_postmaster",
-       .action = identity::Action::kMailInbound,
-       .body = {kJson},
-       .handler = Handler(&Api::MailPostmaster)});
-  Add({.method = "POST",
-       .pattern = "/internal/clock",
-       .name = "test_clock_advance",
-       .action = identity::Action::kClockAdvance,
-       .body = {kJson},
-       .handler = Handler(&Api::TestClockAdvance)});
-  Add({.method = "GET",
-       .pattern = "/jobs",
-       .name = "job_list",
-       .action = identity::Action::kJobsAdmin,
-       .handler = Handler(&Api::JobList)});
-  Add({.method = "POST",
-       .pattern = "/jobs/{id}/retry",
-       .name = "job_retry",
-       .action = identity::Action::kJobsAdmin,
-       .handler = Handler(&Api::JobRetry)});
-  Add({.method = "POST",
-       .pattern = "/demo/reset",
-       .name = "demo_reset",
-       .action = identity::Action::kJobsAdmin,
-       .body = {kJson},
-       .handler = Handler(&Api::DemoReset)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/mail/unsubscribe",
+                    .name = "mail_unsubscribe",
+                    .action = identity::Action::kPublic,
+                    .body = {kForm},
+                    .handler = Bind(this, &LifecycleRoutes::MailUnsubscribe)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/inbound/postmaster",
+                    .name = "mail_postmaster",
+                    .action = identity::Action::kMailInbound,
+                    .body = {kJson},
+                    .handler = Bind(this, &LifecycleRoutes::MailPostmaster)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/internal/clock",
+                    .name = "test_clock_advance",
+                    .action = identity::Action::kClockAdvance,
+                    .body = {kJson},
+                    .handler = Bind(this, &LifecycleRoutes::TestClockAdvance)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/jobs",
+                    .name = "job_list",
+                    .action = identity::Action::kJobsAdmin,
+                    .handler = Bind(this, &LifecycleRoutes::JobList)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/jobs/{id}/retry",
+                    .name = "job_retry",
+                    .action = identity::Action::kJobsAdmin,
+                    .handler = Bind(this, &LifecycleRoutes::JobRetry)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/demo/reset",
+                    .name = "demo_reset",
+                    .action = identity::Action::kJobsAdmin,
+                    .body = {kJson},
+                    .handler = Bind(this, &LifecycleRoutes::DemoReset)});
+  return routes;
 }
 
 }  // namespace breakpilot::api

@@ -4,8 +4,8 @@
 // GET /portal is a minimal page to sign in and out.
 #include <boost/json.hpp>
 
-#include "api/api.hpp"
 #include "api/form.hpp"
+#include "api/portal_routes.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -38,9 +38,15 @@ Error SignInNotConfigured() {
 
 }  // namespace
 
+PortalRoutes::PortalRoutes(const Services& s, int logins_per_minute)
+    : issuer_(s.issuer),
+      oidc_issuer_(s.oidc_issuer),
+      oidc_login_(s.oidc_login),
+      portal_logins_(logins_per_minute, std::chrono::minutes(1)) {}
+
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::PortalMe(http::Request&, const Caller& caller) {
+Result<http::Response> PortalRoutes::PortalMe(http::Request&, const Caller& caller) {
   const auto& s = *caller.session;  // dispatch found it, or answered 401
   boost::json::object o{{"subject", s.subject},
                         {"name", ClaimString(s.claims, "name")},
@@ -52,7 +58,7 @@ Result<http::Response> Api::PortalMe(http::Request&, const Caller& caller) {
   return http::Response::Json(200, boost::json::serialize(o));
 }
 
-Result<http::Response> Api::PortalHome(http::Request& req, const Caller&) {
+Result<http::Response> PortalRoutes::PortalHome(http::Request& req, const Caller&) {
   auto s = oidc_login_ ? oidc_login_->Find(CookieValue(req, kCookie)) : std::nullopt;
   std::string body =
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -79,11 +85,11 @@ Result<http::Response> Api::PortalHome(http::Request& req, const Caller&) {
   return r;
 }
 
-bool Api::SecureCookies() const {
+bool PortalRoutes::SecureCookies() const {
   return issuer_.settings().issuer.rfind("https://", 0) == 0;
 }
 
-Result<http::Response> Api::PortalLogin(http::Request& req, const Caller&) {
+Result<http::Response> PortalRoutes::PortalLogin(http::Request& req, const Caller&) {
   if (!oidc_login_) return SignInNotConfigured();
   auto to = StringQuery(req, "return_to");
   if (!to) return to.error();
@@ -105,7 +111,7 @@ Result<http::Response> Api::PortalLogin(http::Request& req, const Caller&) {
   return r;
 }
 
-Result<http::Response> Api::PortalCallback(http::Request& req, const Caller& caller) {
+Result<http::Response> PortalRoutes::PortalCallback(http::Request& req, const Caller& caller) {
   if (!oidc_login_) return SignInNotConfigured();
   if (auto err = req.QueryValue("error")) {
     return Error{ErrorKind::kUnauthenticated, "sign-in-failed", "Sign-in failed",
@@ -127,7 +133,7 @@ Result<http::Response> Api::PortalCallback(http::Request& req, const Caller& cal
   return r;
 }
 
-Result<http::Response> Api::PortalLogout(http::Request& req, const Caller& caller) {
+Result<http::Response> PortalRoutes::PortalLogout(http::Request& req, const Caller& caller) {
   auto where = oidc_login_->Logout(CookieValue(req, kCookie), caller.actor);
   if (!where) return where.error();
   auto r = Redirect(303, *where);
@@ -136,34 +142,36 @@ Result<http::Response> Api::PortalLogout(http::Request& req, const Caller& calle
   return r;
 }
 
-void Api::AddPortalRoutes() {
-  Add({.method = "GET",
-       .pattern = "/portal/login",
-       .name = "portal_login",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::PortalLogin)});
-  Add({.method = "GET",
-       .pattern = "/portal/callback",
-       .name = "portal_callback",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::PortalCallback)});
-  Add({.method = "GET",
-       .pattern = "/portal/me",
-       .name = "portal_me",
-       .action = identity::Action::kSession,
-       .handler = Handler(&Api::PortalMe)});
-  Add({.method = "POST",
-       .pattern = "/portal/logout",
-       .name = "portal_logout",
-       .action = identity::Action::kSession,
-       .csrf = true,
-       .body = {kForm},
-       .handler = Handler(&Api::PortalLogout)});
-  Add({.method = "GET",
-       .pattern = "/portal",
-       .name = "portal_home",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::PortalHome)});
+std::vector<Endpoint> PortalRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "GET",
+                    .pattern = "/portal/login",
+                    .name = "portal_login",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &PortalRoutes::PortalLogin)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/portal/callback",
+                    .name = "portal_callback",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &PortalRoutes::PortalCallback)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/portal/me",
+                    .name = "portal_me",
+                    .action = identity::Action::kSession,
+                    .handler = Bind(this, &PortalRoutes::PortalMe)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/portal/logout",
+                    .name = "portal_logout",
+                    .action = identity::Action::kSession,
+                    .csrf = true,
+                    .body = {kForm},
+                    .handler = Bind(this, &PortalRoutes::PortalLogout)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/portal",
+                    .name = "portal_home",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &PortalRoutes::PortalHome)});
+  return routes;
 }
 
 }  // namespace breakpilot::api

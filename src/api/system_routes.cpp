@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/api.hpp"
+#include "api/system_routes.hpp"
 #include "core/embedded.hpp"
 #include "http/problem.hpp"
 
@@ -43,27 +43,30 @@ constexpr Asset kAssets[] = {{"swagger-ui.css", "text/css; charset=utf-8"},
 
 }  // namespace
 
+SystemRoutes::SystemRoutes(const Services& s, http::Metrics& metrics, std::string docs_dir)
+    : db_(s.db), metrics_(metrics), docs_dir_(std::move(docs_dir)) {}
+
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::Healthz(http::Request&, const Caller&) {
+Result<http::Response> SystemRoutes::Healthz(http::Request&, const Caller&) {
   return http::Response::Json(200, R"({"status":"ok"})");
 }
 
-Result<http::Response> Api::Readyz(http::Request& req, const Caller&) {
+Result<http::Response> SystemRoutes::Readyz(http::Request& req, const Caller&) {
   if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
   return http::Problem(503, "not-ready", "Not ready", "the database does not answer", req.path);
 }
 
-Result<http::Response> Api::Metrics(http::Request&, const Caller&) {
+Result<http::Response> SystemRoutes::Metrics(http::Request&, const Caller&) {
   return Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render());
 }
 
-Result<http::Response> Api::Openapi(http::Request&, const Caller&) {
+Result<http::Response> SystemRoutes::Openapi(http::Request&, const Caller&) {
   auto doc = embedded::Find("api/openapi.yaml");
   return Text(200, "application/yaml", std::string(doc.value_or("")));
 }
 
-Result<http::Response> Api::Reference(http::Request&, const Caller&) {
+Result<http::Response> SystemRoutes::Reference(http::Request&, const Caller&) {
   auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
   r.headers.Set("Content-Security-Policy",
                 "default-src 'self'; img-src 'self' data:; style-src 'self' "
@@ -71,14 +74,14 @@ Result<http::Response> Api::Reference(http::Request&, const Caller&) {
   return r;
 }
 
-Result<http::Response> Api::ReferenceAsset(http::Request& req, const Caller&) {
+Result<http::Response> SystemRoutes::ReferenceAsset(http::Request& req, const Caller&) {
   const auto file = req.Param("file").value_or("");
   if (file == "reference.js") {
     return Text(200, "text/javascript; charset=utf-8", std::string(kReferenceScript));
   }
   for (const auto& a : kAssets) {
     if (a.name != file) continue;
-    std::ifstream in(std::filesystem::path(options_.docs_dir) / a.name, std::ios::binary);
+    std::ifstream in(std::filesystem::path(docs_dir_) / a.name, std::ios::binary);
     if (!in) break;
     std::stringstream ss;
     ss << in.rdbuf();
@@ -90,38 +93,40 @@ Result<http::Response> Api::ReferenceAsset(http::Request& req, const Caller&) {
                        req.path);
 }
 
-void Api::AddSystemRoutes() {
-  Add({.method = "GET",
-       .pattern = "/healthz",
-       .name = "healthz",
-       .action = identity::Action::kPublic,
-       .memory_first = true,  // liveness must not queue behind database work
-       .handler = Handler(&Api::Healthz)});
-  Add({.method = "GET",
-       .pattern = "/readyz",
-       .name = "readyz",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::Readyz)});
-  Add({.method = "GET",
-       .pattern = "/metrics",
-       .name = "metrics",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::Metrics)});
-  Add({.method = "GET",
-       .pattern = "/openapi.yaml",
-       .name = "openapi",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::Openapi)});
-  Add({.method = "GET",
-       .pattern = "/",
-       .name = "reference",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::Reference)});
-  Add({.method = "GET",
-       .pattern = "/docs/{file}",
-       .name = "reference_asset",
-       .action = identity::Action::kPublic,
-       .handler = Handler(&Api::ReferenceAsset)});
+std::vector<Endpoint> SystemRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "GET",
+                    .pattern = "/healthz",
+                    .name = "healthz",
+                    .action = identity::Action::kPublic,
+                    .memory_first = true,  // liveness must not queue behind database work
+                    .handler = Bind(this, &SystemRoutes::Healthz)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/readyz",
+                    .name = "readyz",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &SystemRoutes::Readyz)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/metrics",
+                    .name = "metrics",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &SystemRoutes::Metrics)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/openapi.yaml",
+                    .name = "openapi",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &SystemRoutes::Openapi)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/",
+                    .name = "reference",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &SystemRoutes::Reference)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/docs/{file}",
+                    .name = "reference_asset",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &SystemRoutes::ReferenceAsset)});
+  return routes;
 }
 
 }  // namespace breakpilot::api

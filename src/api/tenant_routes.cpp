@@ -1,9 +1,9 @@
 // /tenants: create, list, read, update, and the lifecycle actions (M4.2).
 #include <boost/json.hpp>
 
-#include "api/api.hpp"
 #include "api/json_body.hpp"
 #include "api/representation.hpp"
+#include "api/tenant_routes.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -16,9 +16,11 @@ http::Response TenantResponse(int status, const tenants::Tenant& t) {
 
 }  // namespace
 
+TenantRoutes::TenantRoutes(const Services& s) : provisioner_(s.provisioner), tenants_(s.tenants) {}
+
 // The handlers, one per route, in the order the routes are added below.
 
-Result<http::Response> Api::TenantCreate(http::Request& req, const Caller& caller) {
+Result<http::Response> TenantRoutes::TenantCreate(http::Request& req, const Caller& caller) {
   auto body = ParseJsonObject(req);
   if (!body) return body.error();
   BodyReader r(*body);
@@ -42,7 +44,7 @@ Result<http::Response> Api::TenantCreate(http::Request& req, const Caller& calle
   return res;
 }
 
-Result<http::Response> Api::TenantList(http::Request& req, const Caller& caller) {
+Result<http::Response> TenantRoutes::TenantList(http::Request& req, const Caller& caller) {
   if (auto ok = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"}); !ok) {
     return ok.error();
   }
@@ -71,7 +73,7 @@ Result<http::Response> Api::TenantList(http::Request& req, const Caller& caller)
   return http::Response::Json(200, boost::json::serialize(PageToJson(*page)));
 }
 
-Result<http::Response> Api::TenantGet(http::Request& req, const Caller&) {
+Result<http::Response> TenantRoutes::TenantGet(http::Request& req, const Caller&) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto t = tenants_.Get(*id);
@@ -85,7 +87,7 @@ Result<http::Response> Api::TenantGet(http::Request& req, const Caller&) {
   return TenantResponse(200, *t);
 }
 
-Result<http::Response> Api::TenantUpdate(http::Request& req, const Caller& caller) {
+Result<http::Response> TenantRoutes::TenantUpdate(http::Request& req, const Caller& caller) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto version = IfMatchVersion(req);
@@ -100,7 +102,7 @@ Result<http::Response> Api::TenantUpdate(http::Request& req, const Caller& calle
   if (auto ok = r.Finish({"name", "plan", "contact_email"}); !ok) return ok.error();
   // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update.
   if (patch.plan) {
-    if (auto ok = CheckTenant(caller, identity::Action::kTenantPlan, *id); !ok) {
+    if (auto ok = CheckTenant(tenants_, caller, identity::Action::kTenantPlan, *id); !ok) {
       return ok.error();
     }
   }
@@ -109,7 +111,7 @@ Result<http::Response> Api::TenantUpdate(http::Request& req, const Caller& calle
   return TenantResponse(200, *t);
 }
 
-Result<http::Response> Api::TenantIdp(http::Request& req, const Caller&) {
+Result<http::Response> TenantRoutes::TenantIdp(http::Request& req, const Caller&) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   if (auto t = tenants_.Get(*id); !t) return t.error();
@@ -135,8 +137,9 @@ Result<http::Response> Api::TenantIdp(http::Request& req, const Caller&) {
                {"admin_email", opt(st->admin_email)}}));
 }
 
-Result<http::Response> Api::TenantTransition(http::Request& req, const Caller& caller,
-                                             tenants::lifecycle::Action action, bool needs_reason) {
+Result<http::Response> TenantRoutes::TenantTransition(http::Request& req, const Caller& caller,
+                                                      tenants::lifecycle::Action action,
+                                                      bool needs_reason) {
   auto id = UuidParam(req, "id");
   if (!id) return id.error();
   auto body = ParseJsonObject(req, !needs_reason);
@@ -155,76 +158,78 @@ Result<http::Response> Api::TenantTransition(http::Request& req, const Caller& c
   return TenantResponse(200, *t);
 }
 
-Result<http::Response> Api::TenantActivate(http::Request& req, const Caller& caller) {
+Result<http::Response> TenantRoutes::TenantActivate(http::Request& req, const Caller& caller) {
   return TenantTransition(req, caller, tenants::lifecycle::Action::kActivate, false);
 }
 
-Result<http::Response> Api::TenantCancel(http::Request& req, const Caller& caller) {
+Result<http::Response> TenantRoutes::TenantCancel(http::Request& req, const Caller& caller) {
   return TenantTransition(req, caller, tenants::lifecycle::Action::kCancel, true);
 }
 
-Result<http::Response> Api::TenantReactivate(http::Request& req, const Caller& caller) {
+Result<http::Response> TenantRoutes::TenantReactivate(http::Request& req, const Caller& caller) {
   return TenantTransition(req, caller, tenants::lifecycle::Action::kReactivate, false);
 }
 
-void Api::AddTenantRoutes() {
-  Add({.method = "POST",
-       .pattern = "/tenants",
-       .name = "tenant_create",
-       .action = identity::Action::kTenantCreate,
-       .body = {kJson},
-       .handler = Handler(&Api::TenantCreate)});
-  Add({.method = "GET",
-       .pattern = "/tenants",
-       .name = "tenant_list",
-       .action = identity::Action::kTenantList,
-       .handler = Handler(&Api::TenantList)});
-  Add({.method = "GET",
-       .pattern = "/tenants/{id}",
-       .name = "tenant_get",
-       .action = identity::Action::kTenantRead,
-       .tenant = TenantFrom::kPathId,
-       .memory_first = true,
-       .handler = Handler(&Api::TenantGet)});
-  Add({.method = "PATCH",
-       .pattern = "/tenants/{id}",
-       .name = "tenant_update",
-       .action = identity::Action::kTenantUpdate,
-       .tenant = TenantFrom::kPathId,
-       .body = {kJson, kMergePatch},
-       .handler = Handler(&Api::TenantUpdate)});
+std::vector<Endpoint> TenantRoutes::Routes() {
+  std::vector<Endpoint> routes;
+  routes.push_back({.method = "POST",
+                    .pattern = "/tenants",
+                    .name = "tenant_create",
+                    .action = identity::Action::kTenantCreate,
+                    .body = {kJson},
+                    .handler = Bind(this, &TenantRoutes::TenantCreate)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/tenants",
+                    .name = "tenant_list",
+                    .action = identity::Action::kTenantList,
+                    .handler = Bind(this, &TenantRoutes::TenantList)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/tenants/{id}",
+                    .name = "tenant_get",
+                    .action = identity::Action::kTenantRead,
+                    .tenant = TenantFrom::kPathId,
+                    .memory_first = true,
+                    .handler = Bind(this, &TenantRoutes::TenantGet)});
+  routes.push_back({.method = "PATCH",
+                    .pattern = "/tenants/{id}",
+                    .name = "tenant_update",
+                    .action = identity::Action::kTenantUpdate,
+                    .tenant = TenantFrom::kPathId,
+                    .body = {kJson, kMergePatch},
+                    .handler = Bind(this, &TenantRoutes::TenantUpdate)});
   // A customer may leave (cancel); becoming active again, or for the first time, is paid for:
   // staff or billing (tenant.activate). Cancel and reactivate lead out of a freeze: a frozen
   // tenant may still ask for them.
-  Add({.method = "POST",
-       .pattern = "/tenants/{id}/activate",
-       .name = "tenant_activate",
-       .action = identity::Action::kTenantActivate,
-       .tenant = TenantFrom::kPathId,
-       .body = {kJson},
-       .handler = Handler(&Api::TenantActivate)});
-  Add({.method = "POST",
-       .pattern = "/tenants/{id}/cancel",
-       .name = "tenant_cancel",
-       .action = identity::Action::kTenantCancel,
-       .tenant = TenantFrom::kPathId,
-       .gate = Gate::kLiftsFreeze,
-       .body = {kJson},
-       .handler = Handler(&Api::TenantCancel)});
-  Add({.method = "POST",
-       .pattern = "/tenants/{id}/reactivate",
-       .name = "tenant_reactivate",
-       .action = identity::Action::kTenantActivate,
-       .tenant = TenantFrom::kPathId,
-       .gate = Gate::kLiftsFreeze,
-       .body = {kJson},
-       .handler = Handler(&Api::TenantReactivate)});
-  Add({.method = "GET",
-       .pattern = "/tenants/{id}/idp",
-       .name = "tenant_idp",
-       .action = identity::Action::kTenantRead,
-       .tenant = TenantFrom::kPathId,
-       .handler = Handler(&Api::TenantIdp)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/tenants/{id}/activate",
+                    .name = "tenant_activate",
+                    .action = identity::Action::kTenantActivate,
+                    .tenant = TenantFrom::kPathId,
+                    .body = {kJson},
+                    .handler = Bind(this, &TenantRoutes::TenantActivate)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/tenants/{id}/cancel",
+                    .name = "tenant_cancel",
+                    .action = identity::Action::kTenantCancel,
+                    .tenant = TenantFrom::kPathId,
+                    .gate = Gate::kLiftsFreeze,
+                    .body = {kJson},
+                    .handler = Bind(this, &TenantRoutes::TenantCancel)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/tenants/{id}/reactivate",
+                    .name = "tenant_reactivate",
+                    .action = identity::Action::kTenantActivate,
+                    .tenant = TenantFrom::kPathId,
+                    .gate = Gate::kLiftsFreeze,
+                    .body = {kJson},
+                    .handler = Bind(this, &TenantRoutes::TenantReactivate)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/tenants/{id}/idp",
+                    .name = "tenant_idp",
+                    .action = identity::Action::kTenantRead,
+                    .tenant = TenantFrom::kPathId,
+                    .handler = Bind(this, &TenantRoutes::TenantIdp)});
+  return routes;
 }
 
 }  // namespace breakpilot::api
