@@ -1,4 +1,5 @@
-// The lifecycle: trial requests, the final export's download, mail links and bounces, the test clock, jobs, the demo reset.
+// The lifecycle: trial requests, the final export's download, mail links and bounces, the test
+// clock, jobs, the demo reset.
 #pragma once
 
 #include <vector>

@@ -1,8 +1,8 @@
 // GET /catalog and /tenants/{id}/products: the product catalog and a tenant's subscriptions.
 #include <boost/json.hpp>
 
-#include "api/product_routes.hpp"
 #include "api/json_body.hpp"
+#include "api/product_routes.hpp"
 #include "api/representation.hpp"
 
 namespace breakpilot::api {
@@ -63,29 +63,29 @@ Result<http::Response> ProductRoutes::SubscriptionDelete(http::Request& req, con
 std::vector<Endpoint> ProductRoutes::Routes() {
   std::vector<Endpoint> routes;
   routes.push_back({.method = "GET",
-       .pattern = "/catalog",
-       .name = "catalog_list",
-       .action = identity::Action::kCatalogRead,
-       .handler = Bind(this, &ProductRoutes::CatalogList)});
+                    .pattern = "/catalog",
+                    .name = "catalog_list",
+                    .action = identity::Action::kCatalogRead,
+                    .handler = Bind(this, &ProductRoutes::CatalogList)});
   routes.push_back({.method = "POST",
-       .pattern = "/tenants/{id}/products",
-       .name = "subscription_create",
-       .action = identity::Action::kSubscriptionWrite,
-       .tenant = TenantFrom::kPathId,
-       .body = {kJson},
-       .handler = Bind(this, &ProductRoutes::SubscriptionCreate)});
+                    .pattern = "/tenants/{id}/products",
+                    .name = "subscription_create",
+                    .action = identity::Action::kSubscriptionWrite,
+                    .tenant = TenantFrom::kPathId,
+                    .body = {kJson},
+                    .handler = Bind(this, &ProductRoutes::SubscriptionCreate)});
   routes.push_back({.method = "GET",
-       .pattern = "/tenants/{id}/products",
-       .name = "subscription_list",
-       .action = identity::Action::kSubscriptionRead,
-       .tenant = TenantFrom::kPathId,
-       .handler = Bind(this, &ProductRoutes::SubscriptionList)});
+                    .pattern = "/tenants/{id}/products",
+                    .name = "subscription_list",
+                    .action = identity::Action::kSubscriptionRead,
+                    .tenant = TenantFrom::kPathId,
+                    .handler = Bind(this, &ProductRoutes::SubscriptionList)});
   routes.push_back({.method = "DELETE",
-       .pattern = "/tenants/{id}/products/{product_id}",
-       .name = "subscription_delete",
-       .action = identity::Action::kSubscriptionWrite,
-       .tenant = TenantFrom::kPathId,
-       .handler = Bind(this, &ProductRoutes::SubscriptionDelete)});
+                    .pattern = "/tenants/{id}/products/{product_id}",
+                    .name = "subscription_delete",
+                    .action = identity::Action::kSubscriptionWrite,
+                    .tenant = TenantFrom::kPathId,
+                    .handler = Bind(this, &ProductRoutes::SubscriptionDelete)});
   return routes;
 }
 

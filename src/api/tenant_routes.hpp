@@ -1,4 +1,5 @@
-// The tenant registry: create, list, read, update, the lifecycle actions, the identity provider state.
+// The tenant registry: create, list, read, update, the lifecycle actions, the identity provider
+// state.
 #pragma once
 
 #include <vector>
