@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "api/api.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "http/problem.hpp"
