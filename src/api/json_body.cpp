@@ -34,15 +34,10 @@ Result<boost::json::object> ParseJsonObject(const http::Request& req, bool empty
     if (empty_ok) return boost::json::object(std::move(storage));
     return Malformed("malformed-json", "Malformed JSON", "the request needs a JSON object body");
   }
-  const auto ct = req.headers.Get("content-type");
-  const auto mt = ct ? MediaType(*ct) : std::string_view();
-  if (!AsciiIEquals(mt, "application/json") &&
-      !(merge_patch && AsciiIEquals(mt, "application/merge-patch+json"))) {
-    Error e{ErrorKind::kUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-            "send the body as application/json" +
-                std::string(merge_patch ? " or application/merge-patch+json" : "") +
-                (ct ? ", not " + std::string(*ct) : "")};
-    return e;
+  if (auto ok =
+          CheckMediaType(req, merge_patch ? std::vector{kJson, kMergePatch} : std::vector{kJson});
+      !ok) {
+    return ok.error();
   }
   std::string problem;
   auto v = ParseStrictJson(req.body, {.max_depth = kMaxJsonDepth}, problem, std::move(storage));

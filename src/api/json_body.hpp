@@ -24,6 +24,11 @@ namespace breakpilot::api {
 
 inline constexpr int kMaxJsonDepth = 32;
 
+// The media types of request bodies we read (Endpoint::body lists a route's).
+inline constexpr std::string_view kJson = "application/json";
+inline constexpr std::string_view kMergePatch = "application/merge-patch+json";
+inline constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+
 // 415 unsupported-media-type when the request has a body whose Content-Type is none of
 // `accepted` (media types, parameters such as charset ignored, case-insensitive); Ok for an
 // empty body, which the handler judges.

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "api/json_body.hpp"
 #include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
 #include "audit/trail.hpp"
@@ -66,11 +67,6 @@ enum class TenantFrom {
 // callers acting as the tenant: writes to a frozen tenant are 402, unless the route is one that
 // leads out of the freeze (cancel, reactivate).
 enum class Gate { kStatus, kLiftsFreeze };
-
-// The media types a route's request body may have (Endpoint::body).
-inline constexpr std::string_view kJson = "application/json";
-inline constexpr std::string_view kMergePatch = "application/merge-patch+json";
-inline constexpr std::string_view kForm = "application/x-www-form-urlencoded";
 
 // What a route does: its answer, or the Error that dispatch answers as problem+json.
 using EndpointHandler = std::function<Result<http::Response>(http::Request&, const Caller&)>;

@@ -136,16 +136,15 @@ void Platform::Maintain() {
   api_keys_.FlushLastUsed();
   if (provisioner_) provisioner_->RunDue();
   const auto now = clock_.Now().micros;
-  if (now - last_key_refresh_us_ >= 60 * kMicrosPerSecond) {
-    last_key_refresh_us_ = now;
-    keys_.Refresh();
-  }
-  if (now - last_schedule_us_ >= 60 * kMicrosPerSecond) {  // the next nightly demo reset
-    last_schedule_us_ = now;
-    engine_.EnsureSchedules();
-  }
-  if (now - last_retention_us_ >= 3600 * kMicrosPerSecond) {  // audit retention, hourly
-    last_retention_us_ = now;
+  // True once every `seconds`, keeping `last` (the micros of the last time it was).
+  const auto due = [now](std::int64_t& last, std::int64_t seconds) {
+    if (now - last < seconds * kMicrosPerSecond) return false;
+    last = now;
+    return true;
+  };
+  if (due(last_key_refresh_us_, 60)) keys_.Refresh();
+  if (due(last_schedule_us_, 60)) engine_.EnsureSchedules();  // the next nightly demo reset
+  if (due(last_retention_us_, 3600)) {                        // audit retention, hourly
     audit::PruneByRetention(db_, clock_);
     engine_.PruneExpiredExports();
     directory_.PruneThrottle();

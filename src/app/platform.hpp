@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "api/api.hpp"
+#include "api/module.hpp"
 #include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
 #include "catalog/catalog.hpp"

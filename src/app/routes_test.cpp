@@ -11,6 +11,7 @@
 
 #include "api/api.hpp"
 #include "app/platform.hpp"
+#include "core/ascii.hpp"
 #include "core/embedded.hpp"
 #include "storage/migrations.hpp"
 
@@ -18,18 +19,28 @@ namespace breakpilot::api {
 namespace {
 
 std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(), AsciiLower);
   return s;
 }
 
-TEST(Routes, EveryRouteIsDocumentedWithThePermissionItEnforces) {
-  auto db = storage::OpenDatabase("sqlite::memory:");
-  ASSERT_TRUE(storage::Migrate(*db).ok());
-  catalog::Catalog catalog;
-  app::Platform platform({.admin_token = "unit-test-token-0123456789"}, *db, SystemClock(),
-                         catalog);
-  Api api({}, platform.services());
+// The API as `serve` builds it, on an in-memory SQLite store.
+class Routes : public ::testing::Test {
+ protected:
+  static std::unique_ptr<storage::Database> Migrated() {
+    auto db = storage::OpenDatabase("sqlite::memory:");
+    EXPECT_TRUE(storage::Migrate(*db).ok());
+    return db;
+  }
+
+  std::unique_ptr<storage::Database> db_ = Migrated();
+  catalog::Catalog catalog_;
+  app::Platform platform_{
+      {.admin_token = "unit-test-token-0123456789"}, *db_, SystemClock(), catalog_};
+  Api api_{{}, platform_.services()};
+};
+
+TEST_F(Routes, EveryRouteIsDocumentedWithThePermissionItEnforces) {
+  const Api& api = api_;
 
   const auto doc = YAML::Load(std::string(*embedded::Find("api/openapi.yaml")));
   std::set<std::pair<std::string, std::string>> documented;
@@ -73,14 +84,8 @@ TEST(Routes, EveryRouteIsDocumentedWithThePermissionItEnforces) {
   EXPECT_EQ(documented, routed);
 }
 
-TEST(Routes, ARouteWithoutAPermissionIsRefusedAtStartUp) {
-  auto db = storage::OpenDatabase("sqlite::memory:");
-  ASSERT_TRUE(storage::Migrate(*db).ok());
-  catalog::Catalog catalog;
-  app::Platform platform({.admin_token = "unit-test-token-0123456789"}, *db, SystemClock(),
-                         catalog);
-  Api api({}, platform.services());
-  EXPECT_THROW(api.AddForTest({.method = "GET", .pattern = "/x", .name = "x"}), std::logic_error);
+TEST_F(Routes, ARouteWithoutAPermissionIsRefusedAtStartUp) {
+  EXPECT_THROW(api_.AddForTest({.method = "GET", .pattern = "/x", .name = "x"}), std::logic_error);
 }
 
 }  // namespace
