@@ -9,11 +9,12 @@ DEB_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-client
   libyaml-cpp-dev libcjose-dev libjansson-dev libargon2-dev libhpdf-dev poppler-utils libcli11-dev libgtest-dev libgmock-dev
-  libcurl4-openssl-dev libzip-dev zipcmp zipmerge ziptool libkainjow-mustache-dev
+  libcurl4-openssl-dev zlib1g-dev libzip-dev zipcmp zipmerge ziptool libkainjow-mustache-dev
   libhowardhinnant-date-dev tzdata python3-aiosmtpd
   libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy clang libclang-rt-14-dev
   curl nodejs npm wrk nginx-light strace
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -36,6 +36,7 @@
 #include "identity/permissions.hpp"
 #include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
+#include "identity/web_sessions.hpp"
 #include "jobs/queue.hpp"
 #include "lifecycle/engine.hpp"
 #include "lifecycle/products.hpp"
@@ -117,6 +118,7 @@ struct Services {
   identity::OidcIssuer* oidc_issuer;  // null without an external provider
   identity::OidcLogin* oidc_login;    // null without a portal client
   identity::Authenticator& auth;
+  identity::WebSessions& web_sessions;  // the portal's own sign-ins (src/portal/)
   identity::ApiKeyService& api_keys;
   identity::ClaimsService& claims;
   audit::Ingestor& ingestor;

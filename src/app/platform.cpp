@@ -58,6 +58,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
                       .rules = {.issuer = options_.oidc_issuer, .audience = options_.oidc_audience},
                       .keys = [this](bool refresh) { return oidc_issuer_->Keys(refresh); }})
                 : std::nullopt),
+      web_sessions_(db, clock, options_.web_sessions),
       api_keys_(db, clock),
       claims_(db),
       ingestor_(db, clock),
@@ -100,6 +101,7 @@ api::Services Platform::services() {
           .oidc_issuer = oidc_issuer_.get(),
           .oidc_login = oidc_login_.get(),
           .auth = auth_,
+          .web_sessions = web_sessions_,
           .api_keys = api_keys_,
           .claims = claims_,
           .ingestor = ingestor_,
@@ -148,6 +150,7 @@ void Platform::Maintain() {
     audit::PruneByRetention(db_, clock_);
     engine_.PruneExpiredExports();
     directory_.PruneThrottle();
+    web_sessions_.Prune();
     if (const auto n = queue_.PruneDone(); n > 0) {
       kJobsLog.Info("done jobs pruned", {{"count", n}});
     }

@@ -30,6 +30,7 @@
 #include "identity/oidc_login.hpp"
 #include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
+#include "identity/web_sessions.hpp"
 #include "jobs/queue.hpp"
 #include "jobs/runner.hpp"
 #include "lifecycle/engine.hpp"
@@ -70,6 +71,7 @@ struct PlatformOptions {
   int trial_requests_per_hour = 5;
   int max_exports = 4;                         // audit exports built at once (429 beyond)
   lifecycle::TestClock* test_clock = nullptr;  // set: POST /internal/clock moves the clock
+  identity::WebSessionSettings web_sessions{};  // the portal's sign-ins: idle and absolute ends
 };
 
 class Platform {
@@ -116,6 +118,7 @@ class Platform {
   std::unique_ptr<identity::OidcIssuer> oidc_issuer_;  // null without an external provider
   std::unique_ptr<identity::OidcLogin> oidc_login_;    // null without a portal client
   identity::Authenticator auth_;
+  identity::WebSessions web_sessions_;
   identity::ApiKeyService api_keys_;
   identity::ClaimsService claims_;
   audit::Ingestor ingestor_;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "portal/portal.hpp"
 #include "app/platform.hpp"
 #include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
@@ -121,7 +122,9 @@ PlatformOptions PlatformOptionsFrom(const config::Config& config,
                .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
       .trial_requests_per_hour = config.trial_requests_per_hour,
       .max_exports = config.max_exports,
-      .test_clock = test_clock};
+      .test_clock = test_clock,
+      .web_sessions = {.idle = std::chrono::minutes(config.portal_session_idle_minutes),
+                       .absolute = std::chrono::hours(config.portal_session_hours)}};
 }
 
 api::ApiOptions ApiOptionsFrom(const config::Config& config, storage::Dialect dialect) {
@@ -130,6 +133,12 @@ api::ApiOptions ApiOptionsFrom(const config::Config& config, storage::Dialect di
                          .inline_reads = dialect == storage::Dialect::kSqlite,
                          .password_attempts_per_minute = config.password_attempts_per_minute,
                          .portal_logins_per_minute = config.portal_logins_per_minute};
+}
+
+portal::PortalOptions PortalOptionsFrom(const config::Config& config) {
+  return portal::PortalOptions{.domain = config.portal_domain,
+                               .secure = config.public_url.rfind("https://", 0) == 0,
+                               .logins_per_minute = config.portal_logins_per_minute};
 }
 
 http::ServerOptions ServerOptionsFrom(const config::Config& config, storage::Dialect dialect) {
@@ -287,10 +296,19 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   }
   Platform& platform = *platform_holder;
   api::Api& api = *api_holder;
+  // The portal's host names get pages; every other host the API (portal/site.hpp).
+  portal::Portal portal(platform.services(), PortalOptionsFrom(config));
   http::Server server(
-      ServerOptionsFrom(config, db->dialect()), [&](http::Request& r) { return api.Handle(r); },
+      ServerOptionsFrom(config, db->dialect()),
+      [&](http::Request& r) {
+        if (auto page = portal.Handle(r)) return std::move(*page);
+        return api.Handle(r);
+      },
       [&](const http::Exchange& x) { api.Observe(x); },
-      [&](http::Request& r) { return api.HandleInline(r); });
+      [&](http::Request& r) -> std::optional<http::Response> {
+        if (portal.Owns(r)) return std::nullopt;  // pages run on the blocking pool
+        return api.HandleInline(r);
+      });
   try {
     server.Listen();
   } catch (const std::exception& e) {

@@ -52,6 +52,14 @@ Check CheckLogLevel(std::string_view v) {
 Check CheckHttpUrl(std::string_view v) {
   return Want(v, v.empty() || IsHttpUrl(v), "an http:// or https:// URL");
 }
+Check CheckDomain(std::string_view v) {
+  bool ok = v.size() <= 200 && (v.empty() || (v.front() != '.' && v.back() != '.'));
+  for (const char c : v) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+  }
+  return Want(v, ok && v.find("..") == std::string_view::npos,
+              "a lower-case host name without port (localhost, bp.example.com)");
+}
 Check CheckEnvironment(std::string_view v) {
   return Want(v, v == "development" || v == "production", "development or production");
 }
@@ -155,6 +163,17 @@ const Setting kSettings[] = {
     Setting::Number("portal_logins_per_minute",
                     "portal sign-ins one client address (IP) may begin per minute; more get 429",
                     &Config::portal_logins_per_minute, 1, 1'000'000),
+    Setting::Text("portal_domain",
+                  "the portal's domain D: public pages on D, the staff backstage on backstage.D, "
+                  "each tenant's portal on <slug>.D; every other host name is the API (empty: no "
+                  "portal)",
+                  &Config::portal_domain, {.check = CheckDomain}),
+    Setting::Number("portal_session_idle_minutes",
+                    "a portal session ends after this long without a request",
+                    &Config::portal_session_idle_minutes, 5, 24 * 60),
+    Setting::Number("portal_session_hours",
+                    "a portal session ends this long after sign-in, however busy",
+                    &Config::portal_session_hours, 1, 30 * 24),
     Setting::Text("oidc_issuer",
                   "an external OpenID provider (Keycloak realm URL): its tokens are accepted, and "
                   "the portal signs in through it",

@@ -48,6 +48,9 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   int password_queue = 32;
   int password_attempts_per_minute = 30;
   int portal_logins_per_minute = 30;
+  std::string portal_domain;  // D: pages on D, backstage.D and <slug>.D; empty: no portal
+  int portal_session_idle_minutes = 120;
+  int portal_session_hours = 12;
   int key_rotation_days = 30;
   std::string keycloak_url;  // empty: not in Keycloak mode
   std::string keycloak_realm;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <mutex>
 #include <unordered_map>
 
 #include "core/crypto.hpp"
@@ -180,6 +181,8 @@ Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
 struct TenantService::ReadCache {
   static constexpr std::size_t kLimit = 100'000;
   EventGuarded<std::unordered_map<std::string, Tenant>> tenants;  // by id, as stored
+  std::mutex slugs_mutex;
+  std::unordered_map<std::string, std::string> slugs;  // slug -> id: slugs never change
   std::uint64_t subscription = 0;
 
   void OnEvent(std::string_view event) {
@@ -226,6 +229,31 @@ Result<Tenant> TenantService::Get(const std::string& id) {
       if (m.size() >= ReadCache::kLimit) m.clear();
       m.emplace(id, *t);
     });
+  }
+  return *t;
+}
+
+Result<Tenant> TenantService::GetBySlug(const std::string& slug) {
+  if (cache_) {
+    std::string id;
+    {
+      std::lock_guard lock(cache_->slugs_mutex);
+      if (auto it = cache_->slugs.find(slug); it != cache_->slugs.end()) id = it->second;
+    }
+    if (!id.empty()) {
+      auto t = Get(id);
+      if (t) return t;
+      std::lock_guard lock(cache_->slugs_mutex);
+      cache_->slugs.erase(slug);
+    }
+  }
+  std::optional<Tenant> t;
+  db_.Read([&](storage::Session& s) { t = store::SelectTenantBySlug(s, slug); });
+  if (!t) return NotFound("tenant-not-found", "no tenant with slug " + slug);
+  if (cache_) {
+    std::lock_guard lock(cache_->slugs_mutex);
+    if (cache_->slugs.size() >= ReadCache::kLimit) cache_->slugs.clear();
+    cache_->slugs.emplace(slug, t->id);
   }
   return *t;
 }

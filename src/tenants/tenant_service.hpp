@@ -94,6 +94,9 @@ class TenantService {
   // reserved against POST /tenants, so only the platform itself can create it.
   Result<Tenant> EnsureDemoTenant(const audit::Actor& actor);
   Result<Tenant> Get(const std::string& id);
+  // The tenant a portal host name names (<slug>.D). Slugs never change: the slug's id is kept
+  // in memory, the tenant itself comes through Get (and its cache). 404 for an unknown slug.
+  Result<Tenant> GetBySlug(const std::string& slug);
   Result<Page<Tenant>> List(const ListTenantsInput& in);
   // expected_version: from If-Match; a mismatch is kPreconditionFailed.
   Result<Tenant> Update(const audit::Actor& actor, const std::string& id, const TenantPatch& patch,

@@ -1,0 +1,285 @@
+#include "portal/auth_pages.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "api/form.hpp"
+#include "core/crypto.hpp"
+
+namespace breakpilot::portal {
+namespace {
+
+// The sign-in form's own CSRF token, before there is a session: a random value in a cookie and
+// in the form, which must match (a site that cannot read our cookie cannot forge the form).
+constexpr std::string_view kLoginCookie = "bp_login";
+constexpr std::string_view kTicketPurpose = "portal-sign-in-ticket";
+constexpr auto kTicketLifetime = std::chrono::seconds(300);
+constexpr std::size_t kMaxUsername = 200;
+constexpr std::size_t kMaxPassword = 1024;
+
+std::string LoginCookie(bool secure, const std::string& value) {
+  return std::string(kLoginCookie) + "=" + value + "; Path=/login; HttpOnly; SameSite=Strict" +
+         (secure ? "; Secure" : "") + "; Max-Age=" + (value.empty() ? "0" : "3600");
+}
+
+// Where to go after signing in: a path of this site, nothing else (no open redirect).
+std::string SafeNext(std::string_view next) {
+  const bool ok = !next.empty() && next.size() <= 512 && next.front() == '/' &&
+                  next.find("//") == std::string_view::npos &&
+                  next.find('\\') == std::string_view::npos &&
+                  std::all_of(next.begin(), next.end(), [](char c) {
+                    return c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>';
+                  });
+  return ok ? std::string(next) : std::string();
+}
+
+std::string Field(const api::Form& form, std::string_view name) {
+  auto v = api::FormValue(form, name);
+  return v && *v ? **v : std::string();
+}
+
+bool IsStaff(const identity::User& u) {
+  return std::any_of(u.realm_roles.begin(), u.realm_roles.end(), [](identity::Role r) {
+    // A sales rep works on the demo tenant's site, not in the backstage (yet: leads come there).
+    return r == identity::Role::kBreakpilotAdmin || r == identity::Role::kSupportEngineer;
+  });
+}
+
+bool HasRole(const identity::User& u, identity::Role role) {
+  return std::find(u.realm_roles.begin(), u.realm_roles.end(), role) != u.realm_roles.end();
+}
+
+}  // namespace
+
+AuthPages::AuthPages(const api::Services& s, const PortalOptions& options)
+    : services_(s), options_(options), attempts_(options.logins_per_minute, std::chrono::minutes(1)) {}
+
+std::string AuthPages::TicketKey() {
+  return ticket_key_.Get(services_.db, services_.clock.Now());
+}
+
+http::Response AuthPages::FormAgain(const Visit& v, std::string_view error_key, int status,
+                                    const std::string& username, const std::string& next) {
+  const std::string token = RandomToken(24);
+  boost::json::object data{{"login_csrf", token}, {"username", username}, {"next", next}};
+  if (!error_key.empty()) data["error"] = String(v.lang, error_key);
+  auto r = PageResponse(v, "login", "sign_in", std::move(data), status);
+  r.headers.Add("Set-Cookie", LoginCookie(v.secure, token));
+  return r;
+}
+
+Result<http::Response> AuthPages::LoginForm(http::Request& req, const Visit& v) {
+  if (v.session) return SeeOther(v.tenant ? "/dashboard" : "/");
+  return FormAgain(v, "", 200, "", SafeNext(req.QueryValue("next").value_or("")));
+}
+
+std::vector<AuthPages::Target> AuthPages::Targets(const identity::User& user) {
+  std::vector<Target> out;
+  for (const auto& m : user.memberships) {
+    auto t = services_.tenants.Get(m.tenant_id);
+    if (!t || t->status == tenants::Status::kArchived) continue;
+    out.push_back({identity::TenantSite(t->id), t->slug, t->name});
+  }
+  if (HasRole(user, identity::Role::kSalesRep)) {
+    if (auto demo = services_.tenants.GetBySlug("demo")) {
+      const auto site = identity::TenantSite(demo->id);
+      if (std::none_of(out.begin(), out.end(), [&](const Target& x) { return x.site_key == site; })) {
+        out.push_back({site, demo->slug, demo->name});
+      }
+    }
+  }
+  if (IsStaff(user)) out.push_back({std::string(identity::kBackstageSite), "backstage", "Backstage"});
+  return out;
+}
+
+http::Response AuthPages::HandoffTo(const Visit& v, const identity::User& user,
+                                    const Target& target, std::string_view user_agent) {
+  const auto code = services_.web_sessions.CreateForHandoff(
+      audit::Actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip, user.username},
+      user.id, target.site_key, user_agent);
+  const auto at = v.origin.find("://") + 3;
+  auto r = SeeOther(v.origin.substr(0, at) + target.label + "." + v.origin.substr(at) +
+                    "/auth/handoff?code=" + code);
+  r.headers.Set("Referrer-Policy", "no-referrer");
+  r.headers.Add("Set-Cookie", LoginCookie(v.secure, ""));
+  return r;
+}
+
+http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
+                                   const std::string& next, std::string_view user_agent) {
+  const audit::Actor actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip,
+                           user.username};
+  if (v.site.kind != SiteKind::kPublic) {
+    // Signing in on a tenant's site or the backstage: only if the user may be here.
+    bool may = false;
+    if (v.tenant) {
+      identity::Principal p{.realm_roles = user.realm_roles};
+      for (const auto& m : user.memberships) {
+        if (m.tenant_id == v.tenant->id) may = true;
+      }
+      may = may || identity::Authorize(p, identity::Action::kTenantRead,
+                                       identity::TenantRef{v.tenant->id,
+                                                           v.tenant->kind == tenants::Kind::kDemo})
+                       .ok();
+    } else {
+      may = IsStaff(user);
+    }
+    if (!may) return FormAgain(v, "sign_in_no_access", 403, user.username, next);
+    auto s = services_.web_sessions.Create(actor, user.id, v.site_key, user_agent);
+    auto r = SeeOther(next.empty() ? (v.tenant ? "/dashboard" : "/") : next);
+    r.headers.Add("Set-Cookie",
+                  SessionCookie(v.secure, s.token, services_.web_sessions.settings().absolute));
+    r.headers.Add("Set-Cookie", LoginCookie(v.secure, ""));
+    return r;
+  }
+  const auto targets = Targets(user);
+  if (targets.empty()) return FormAgain(v, "sign_in_no_access", 403, user.username, next);
+  if (targets.size() == 1) return HandoffTo(v, user, targets.front(), user_agent);
+  // Several: the picker, with a signed ticket that names the user for a few minutes.
+  const std::string login_csrf = RandomToken(24);
+  const auto expires = services_.clock.Now().micros / kMicrosPerSecond + kTicketLifetime.count();
+  const std::string ticket =
+      SignToken(TicketKey(), kTicketPurpose, user.id + "|" + std::to_string(expires));
+  boost::json::array choices;
+  for (const auto& t : targets) {
+    choices.push_back(boost::json::object{{"site", t.site_key}, {"name", t.name},
+                                          {"ticket", ticket}, {"login_csrf", login_csrf}});
+  }
+  auto r = PageResponse(v, "choose", "choose_org", {{"choices", std::move(choices)}});
+  r.headers.Add("Set-Cookie", LoginCookie(v.secure, login_csrf));
+  return r;
+}
+
+Result<http::Response> AuthPages::Login(http::Request& req, const Visit& v) {
+  auto form = api::ParseForm(req);
+  if (!form) return FormAgain(v, "sign_in_failed", 400, "", "");
+  const std::string username = Field(*form, "username");
+  const std::string password = Field(*form, "password");
+  const std::string next = SafeNext(Field(*form, "next"));
+  const std::string shown = username.substr(0, kMaxUsername);
+  const std::string cookie = api::CookieValue(req, kLoginCookie);
+  if (cookie.empty() ||
+      !ConstantTimeEquals(Sha256(cookie), Sha256(Field(*form, "csrf")))) {
+    return FormAgain(v, "error", 403, shown, next);  // a stale or forged form: a fresh one
+  }
+  if (username.empty() || password.empty() || username.size() > kMaxUsername ||
+      password.size() > kMaxPassword) {
+    return FormAgain(v, "sign_in_failed", 400, shown, next);
+  }
+  if (attempts_.Admit(req.remote_ip)) return FormAgain(v, "sign_in_throttled", 429, shown, next);
+  std::string user_agent(req.headers.Get("user-agent").value_or(""));
+  // argon2 takes tens of milliseconds of CPU: on the password pool, not here.
+  auto busy = FormAgain(v, "sign_in_throttled", 503, shown, next);
+  return http::Response::Defer(
+      services_.password_pool,
+      [this, v, username, password, next, shown, user_agent] {
+        auto user = services_.directory.CheckPassword(username, password);
+        if (!user) {
+          const bool throttled = user.error().kind == ErrorKind::kTooManyRequests;
+          return FormAgain(v, throttled ? "sign_in_throttled" : "sign_in_failed",
+                           throttled ? 429 : 401, shown, next);
+        }
+        return SignedIn(v, *user, next, user_agent);
+      },
+      std::move(busy));
+}
+
+Result<http::Response> AuthPages::Choose(http::Request& req, const Visit& v) {
+  auto form = api::ParseForm(req);
+  if (!form) return FormAgain(v, "error", 400, "", "");
+  const std::string cookie = api::CookieValue(req, kLoginCookie);
+  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(Field(*form, "csrf")))) {
+    return FormAgain(v, "error", 403, "", "");
+  }
+  std::string payload;
+  if (!VerifySignedToken(TicketKey(), kTicketPurpose, Field(*form, "ticket"), payload)) {
+    return FormAgain(v, "error", 403, "", "");
+  }
+  const auto bar = payload.find('|');
+  const auto expires = bar == std::string::npos ? 0 : std::atoll(payload.c_str() + bar + 1);
+  if (expires < services_.clock.Now().micros / kMicrosPerSecond) {
+    return FormAgain(v, "error", 403, "", "");
+  }
+  auto user = services_.directory.GetUser(payload.substr(0, bar));
+  if (!user || user->disabled) return FormAgain(v, "sign_in_no_access", 403, "", "");
+  const std::string site = Field(*form, "site");
+  for (const auto& t : Targets(*user)) {
+    if (t.site_key == site) {
+      return HandoffTo(v, *user, t, req.headers.Get("user-agent").value_or(""));
+    }
+  }
+  return FormAgain(v, "sign_in_no_access", 403, user->username, "");
+}
+
+Result<http::Response> AuthPages::Handoff(http::Request& req, const Visit& v) {
+  auto s = services_.web_sessions.TakeHandoff(req.QueryValue("code").value_or(""), v.site_key);
+  if (!s) return FormAgain(v, "error", 403, "", "");
+  auto r = SeeOther(v.tenant ? "/dashboard" : "/");
+  r.headers.Add("Set-Cookie",
+                SessionCookie(v.secure, s->token, services_.web_sessions.settings().absolute));
+  r.headers.Set("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+Result<http::Response> AuthPages::Logout(http::Request& req, const Visit& v) {
+  services_.web_sessions.End(v.actor, api::CookieValue(req, SessionCookieName(v.secure)));
+  auto r = SeeOther("/login");
+  r.headers.Add("Set-Cookie", SessionCookie(v.secure, "", {}));
+  return r;
+}
+
+Result<http::Response> AuthPages::SessionList(http::Request&, const Visit& v) {
+  boost::json::array rows;
+  for (const auto& s : services_.web_sessions.ListForUser(v.user->id)) {
+    boost::json::object row{{"id", s.id},
+                            {"user_agent", s.user_agent},
+                            {"current", s.id == v.session->id},
+                            {"csrf", v.session->csrf_token}};
+    for (auto& [k, x] : TimeFields("created", s.created_at)) row[k] = x;
+    rows.push_back(std::move(row));
+  }
+  return PageResponse(v, "sessions", "sessions", {{"sessions", std::move(rows)}});
+}
+
+Result<http::Response> AuthPages::SessionEnd(http::Request& req, const Visit& v) {
+  services_.web_sessions.EndById(v.actor, v.user->id,
+                                 std::string(req.Param("session_id").value_or("")));
+  return SeeOther("/settings/sessions");
+}
+
+Result<http::Response> AuthPages::SessionEndAll(http::Request&, const Visit& v) {
+  services_.web_sessions.EndAllForUser(v.actor, v.user->id);
+  auto r = SeeOther("/login");
+  r.headers.Add("Set-Cookie", SessionCookie(v.secure, "", {}));
+  return r;
+}
+
+std::vector<Page> AuthPages::Pages() {
+  constexpr unsigned kEverySite = kOnPublic | kOnBackstage | kOnTenant;
+  constexpr unsigned kSignedInSites = kOnBackstage | kOnTenant;
+  using A = identity::Action;
+  return {
+      {.method = "GET", .pattern = "/login", .name = "login_form", .sites = kEverySite,
+       .action = A::kPublic, .handler = Bind(this, &AuthPages::LoginForm)},
+      {.method = "POST", .pattern = "/login", .name = "login", .sites = kEverySite,
+       .action = A::kPublic, .handler = Bind(this, &AuthPages::Login)},
+      {.method = "POST", .pattern = "/login/choose", .name = "login_choose", .sites = kOnPublic,
+       .action = A::kPublic, .handler = Bind(this, &AuthPages::Choose)},
+      {.method = "GET", .pattern = "/auth/handoff", .name = "handoff", .sites = kSignedInSites,
+       .action = A::kPublic, .handler = Bind(this, &AuthPages::Handoff)},
+      {.method = "POST", .pattern = "/logout", .name = "logout", .sites = kSignedInSites,
+       .action = A::kSession, .handler = Bind(this, &AuthPages::Logout)},
+      {.method = "GET", .pattern = "/settings/sessions", .name = "sessions",
+       .sites = kSignedInSites, .action = A::kSession, .nav = "sessions",
+       .handler = Bind(this, &AuthPages::SessionList)},
+      {.method = "POST", .pattern = "/settings/sessions/{session_id}/end", .name = "session_end",
+       .sites = kSignedInSites, .action = A::kSession,
+       .handler = Bind(this, &AuthPages::SessionEnd)},
+      {.method = "POST", .pattern = "/settings/sessions/end-all", .name = "sessions_end_all",
+       .sites = kSignedInSites, .action = A::kSession,
+       .handler = Bind(this, &AuthPages::SessionEndAll)},
+  };
+}
+
+}  // namespace breakpilot::portal

@@ -1,0 +1,93 @@
+// What a portal page is: like an API route (api/module.hpp), a named handler with its method,
+// path template, the sites it lives on and the action it needs from the same permission table
+// (identity/permissions.hpp). The portal's dispatch (portal.cpp) finds the tenant, the
+// session, the user and their roles on this site, checks the action, the status gate, the
+// Origin and the CSRF token, then calls the handler with a `Visit`.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/module.hpp"
+#include "identity/web_sessions.hpp"
+#include "portal/site.hpp"
+#include "portal/view.hpp"
+
+namespace breakpilot::portal {
+
+// Everything dispatch learnt about the request before the handler runs.
+struct Visit {
+  Site site;
+  std::string site_key;                  // the session's site: "tenant:<id>" or "backstage"
+  std::optional<tenants::Tenant> tenant;  // on a tenant's site
+  std::optional<std::int64_t> trial_days_left;  // a tenant on trial: for the banner
+  std::optional<identity::WebSession> session;
+  std::optional<identity::User> user;
+  identity::Principal principal;  // the user's roles on this site
+  audit::Actor actor;
+  Lang lang = Lang::kEn;
+  std::string origin;  // "http://acme.localhost:8080": this site's own origin
+  bool secure = false;
+  boost::json::array nav;  // the pages of this site the visitor may open, for the layout
+};
+
+using PageHandler = std::function<Result<http::Response>(http::Request&, const Visit&)>;
+
+// The sites a page lives on.
+inline constexpr unsigned kOnPublic = 1U << 0U;
+inline constexpr unsigned kOnBackstage = 1U << 1U;
+inline constexpr unsigned kOnTenant = 1U << 2U;
+
+// A page's action: kPublic needs no sign-in, kSession any signed-in user; any other comes from
+// the permission table, exactly as the API route that does the same.
+struct Page {
+  std::string method;
+  std::string pattern;
+  std::string name;
+  unsigned sites = 0;
+  identity::Action action = identity::Action::kPublic;
+  // Changes state as the tenant: meets the status gate (a frozen tenant is read-only).
+  bool tenant_write = false;
+  // Shown in the navigation, when the visitor may open it: the string key of its label.
+  std::string nav;
+  PageHandler handler;
+};
+
+// What the pages of one area share; each area is a class with its pages as data.
+class PageModule {
+ public:
+  PageModule() = default;
+  PageModule(const PageModule&) = delete;
+  PageModule& operator=(const PageModule&) = delete;
+  virtual ~PageModule() = default;
+  virtual std::vector<Page> Pages() = 0;
+
+ protected:
+  template <class M>
+  static PageHandler Bind(M* self,
+                          Result<http::Response> (M::*handler)(http::Request&, const Visit&)) {
+    return [self, handler](http::Request& req, const Visit& v) { return (self->*handler)(req, v); };
+  }
+};
+
+// Helpers the page modules share (portal.cpp).
+
+// A whole page: `name`'s template in the layout, with the navigation, the user and the
+// strings of the visitor's language. `status`: 200, or a form's 4xx.
+http::Response PageResponse(const Visit& v, std::string_view name, std::string_view title_key,
+                            boost::json::object data, int status = 200);
+// A 303 to `location` (after a form, the browser's next GET).
+http::Response SeeOther(const std::string& location);
+// The session cookie's name: __Host-bp_portal over https, bp_portal otherwise.
+std::string SessionCookieName(bool secure);
+// Set-Cookie for the session (an empty token: the cookie removed).
+std::string SessionCookie(bool secure, const std::string& token, std::chrono::seconds max_age);
+// A date-time for <time datetime>: RFC 3339, and the server's rendering in UTC for no-JS.
+boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t);
+
+}  // namespace breakpilot::portal

@@ -1,0 +1,347 @@
+#include "portal/portal.hpp"
+
+#include <boost/json.hpp>
+
+#include "api/form.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "http/problem.hpp"
+#include "portal/auth_pages.hpp"
+#include "portal/backstage_pages.hpp"
+#include "portal/public_pages.hpp"
+#include "portal/tenant_pages.hpp"
+
+namespace breakpilot::portal {
+namespace {
+
+const Logger kLog("portal");
+
+constexpr std::string_view kLangCookie = "bp_lang";
+
+std::string ContentSecurityPolicy(const Visit& v) {
+  // A sign-in on the public site ends on a tenant's site: form-action must allow the redirect.
+  std::string form_action = "'self'";
+  if (v.site.kind == SiteKind::kPublic) {
+    const auto at = v.origin.find("://");
+    form_action += " " + v.origin.substr(0, at + 3) + "*." + v.origin.substr(at + 3);
+  }
+  return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+         "connect-src 'self'; form-action " +
+         form_action + "; frame-ancestors 'none'; base-uri 'none'";
+}
+
+void SetPageHeaders(http::Response& r, const Visit& v) {
+  r.headers.Set("Content-Security-Policy", ContentSecurityPolicy(v));
+  r.headers.Set("Referrer-Policy", "same-origin");
+  r.headers.Set("X-Content-Type-Options", "nosniff");
+  r.headers.Set("X-Frame-Options", "DENY");
+  r.headers.Set("Cross-Origin-Opener-Policy", "same-origin");
+  if (!r.headers.Get("cache-control")) r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Content-Language", std::string(LangCode(v.lang)));
+  r.headers.Set("Vary", "Cookie, Accept-Language");
+}
+
+bool IsWrite(const http::Request& req) {
+  return req.method != "GET" && req.method != "HEAD";
+}
+
+// A state-changing request from another site is refused even with a valid token: the browser
+// says where the form was (Origin; Sec-Fetch-Site).
+bool CrossSite(const http::Request& req, const Visit& v) {
+  if (auto site = req.headers.Get("sec-fetch-site")) {
+    if (*site != "same-origin" && *site != "none") return true;
+  }
+  if (auto origin = req.headers.Get("origin")) return *origin != v.origin;
+  return false;
+}
+
+int StatusOf(const Error& e) {
+  return http::StatusFor(e.kind);
+}
+
+http::Response AssetResponse(const http::Request& req, const Asset& a) {
+  http::Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", a.content_type);
+  r.headers.Set("Cache-Control", a.path.find('.') == a.path.rfind('.')
+                                     ? "public, max-age=300"  // the fixed design-tokens.css
+                                     : "public, max-age=31536000, immutable");
+  r.headers.Set("ETag", a.etag);
+  r.headers.Set("X-Content-Type-Options", "nosniff");
+  r.headers.Set("Vary", "Accept-Encoding");
+  if (req.headers.Get("if-none-match").value_or("") == a.etag) {
+    r.status = 304;
+    return r;
+  }
+  const auto accept = req.headers.Get("accept-encoding").value_or("");
+  if (!a.gzip.empty() && accept.find("gzip") != std::string_view::npos) {
+    r.headers.Set("Content-Encoding", "gzip");
+    r.body = a.gzip;
+  } else {
+    r.body = a.body;
+  }
+  if (req.method == "HEAD") r.body.clear();
+  return r;
+}
+
+}  // namespace
+
+std::string SessionCookieName(bool secure) {
+  return secure ? "__Host-bp_portal" : "bp_portal";
+}
+
+std::string SessionCookie(bool secure, const std::string& token, std::chrono::seconds max_age) {
+  return SessionCookieName(secure) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax" +
+         (secure ? "; Secure" : "") +
+         "; Max-Age=" + std::to_string(token.empty() ? 0 : max_age.count());
+}
+
+http::Response SeeOther(const std::string& location) {
+  auto r = http::Response::Empty(303);
+  r.headers.Set("Location", location);
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t) {
+  boost::json::object o;
+  if (!t) return o;
+  const std::string iso = FormatRfc3339(*t);
+  o[key] = iso;
+  // Without JavaScript the time shows in UTC, to the minute; portal.js shows local time.
+  o[std::string(key) + "_text"] = iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
+  return o;
+}
+
+http::Response PageResponse(const Visit& v, std::string_view name, std::string_view title_key,
+                            boost::json::object data, int status) {
+  boost::json::object frame{{"lang", LangCode(v.lang)},
+                            {"lang_en", v.lang == Lang::kEn},
+                            {"lang_de", v.lang == Lang::kDe},
+                            {"t", Strings(v.lang)},
+                            {"title", String(v.lang, title_key)},
+                            {"assets", Assets::Get().links()},
+                            {"nav", v.nav},
+                            {"has_nav", !v.nav.empty()}};
+  if (v.user && v.session) {
+    frame["user"] = v.user->display_name.empty() ? v.user->username : v.user->display_name;
+    frame["csrf"] = v.session->csrf_token;
+  }
+  if (v.tenant) {
+    frame["org"] = v.tenant->name;
+    if (v.trial_days_left) frame["banner_trial"] = std::to_string(*v.trial_days_left);
+    frame["banner_frozen"] = v.tenant->status == tenants::Status::kFrozen;
+  }
+  http::Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", "text/html; charset=utf-8");
+  r.body = RenderPage(name, std::move(data), frame);
+  return r;
+}
+
+http::Response ErrorPage(const Visit& v, int status) {
+  std::string_view heading = "error", text = "error";
+  if (status == 404) heading = "not_found", text = "not_found_text";
+  if (status == 410) heading = "gone", text = "gone_text";
+  if (status == 403) heading = "forbidden", text = "forbidden_text";
+  Visit bare = v;  // an error page shows no navigation into what failed
+  bare.nav = {};
+  auto r = PageResponse(bare, "error", heading,
+                        {{"heading", String(v.lang, heading)}, {"text", String(v.lang, text)}},
+                        status);
+  SetPageHeaders(r, v);
+  return r;
+}
+
+Portal::Portal(const api::Services& services, PortalOptions options)
+    : services_(services), options_(std::move(options)) {
+  modules_.push_back(std::make_unique<AuthPages>(services_, options_));
+  modules_.push_back(std::make_unique<PublicPages>(services_));
+  modules_.push_back(std::make_unique<TenantPages>(services_));
+  modules_.push_back(std::make_unique<BackstagePages>(services_));
+  for (const auto& m : modules_) {
+    for (auto& p : m->Pages()) pages_.push_back(std::move(p));
+  }
+  for (std::size_t i = 0; i < pages_.size(); ++i) {
+    const auto& p = pages_[i];
+    const auto add = [&](http::Router& router) {
+      router.Add({.method = p.method,
+                  .pattern = p.pattern,
+                  .name = std::to_string(i),  // the page's index
+                  .handler = {}});
+    };
+    if (p.sites & kOnPublic) add(public_router_);
+    if (p.sites & kOnBackstage) add(backstage_router_);
+    if (p.sites & kOnTenant) add(tenant_router_);
+  }
+}
+
+Portal::~Portal() = default;
+
+bool Portal::Owns(const http::Request& req) const {
+  return Classify(req.headers.Get("host").value_or(""), options_.domain).kind != SiteKind::kApi;
+}
+
+std::optional<http::Response> Portal::Handle(http::Request& req) {
+  const Site site = Classify(req.headers.Get("host").value_or(""), options_.domain);
+  if (site.kind == SiteKind::kApi) return std::nullopt;
+  try {
+    return Serve(req, site);
+  } catch (const std::exception& e) {
+    kLog.Error("page failed", {{"path", req.path}, {"error", ErrorText(e)}});
+    Visit v;
+    v.site = site;
+    return ErrorPage(v, 500);
+  }
+}
+
+boost::json::array Portal::Nav(const Visit& visit, std::string_view path) const {
+  boost::json::array nav;
+  if (!visit.session) return nav;
+  const unsigned on = visit.site.kind == SiteKind::kTenant      ? kOnTenant
+                      : visit.site.kind == SiteKind::kBackstage ? kOnBackstage
+                                                                : kOnPublic;
+  std::optional<identity::TenantRef> ref;
+  if (visit.tenant) ref = identity::TenantRef{visit.tenant->id, visit.tenant->kind == tenants::Kind::kDemo};
+  for (const auto& p : pages_) {
+    if (p.nav.empty() || !(p.sites & on) || p.method != "GET") continue;
+    if (p.action != identity::Action::kSession &&
+        !identity::Authorize(visit.principal, p.action, ref)) {
+      continue;  // a link the visitor may not use is not shown
+    }
+    nav.push_back(boost::json::object{
+        {"href", p.pattern}, {"label", String(visit.lang, p.nav)}, {"current", p.pattern == path}});
+  }
+  return nav;
+}
+
+http::Response Portal::Serve(http::Request& req, const Site& site) {
+  Visit v;
+  v.site = site;
+  v.secure = options_.secure;
+  const std::string host(req.headers.Get("host").value_or(""));
+  v.origin = std::string(options_.secure ? "https://" : "http://") + HostName(host) +
+             (host.find(':') != std::string::npos ? host.substr(host.find(':')) : "");
+  v.actor = {"anonymous", req.request_id, req.remote_ip};
+  // The language: ?lang= (remembered in a cookie), the cookie, or Accept-Language.
+  std::optional<std::string> set_lang;
+  if (auto q = req.QueryValue("lang"); q && ParseLang(*q)) set_lang = std::string(*q);
+  v.lang = PickLang(set_lang ? *set_lang : api::CookieValue(req, kLangCookie),
+                    req.headers.Get("accept-language").value_or(""));
+
+  if (req.path.rfind("/assets/", 0) == 0 && (req.method == "GET" || req.method == "HEAD")) {
+    if (const auto* a = Assets::Get().Find(req.path)) {
+      req.route = "portal_asset";
+      return AssetResponse(req, *a);
+    }
+    return ErrorPage(v, 404);
+  }
+  if (site.kind == SiteKind::kTenant) {
+    auto t = services_.tenants.GetBySlug(site.slug);
+    if (!t) return ErrorPage(v, 404);
+    if (t->status == tenants::Status::kArchived) return ErrorPage(v, 410);
+    v.tenant = std::move(*t);
+    v.site_key = identity::TenantSite(v.tenant->id);
+    if (v.tenant->status == tenants::Status::kTrial && v.tenant->trial_ends_at) {
+      constexpr std::int64_t kDay = 86'400 * kMicrosPerSecond;
+      const auto left = v.tenant->trial_ends_at->micros - services_.clock.Now().micros;
+      v.trial_days_left = std::max<std::int64_t>(0, (left + kDay - 1) / kDay);
+    }
+  } else if (site.kind == SiteKind::kBackstage) {
+    v.site_key = std::string(identity::kBackstageSite);
+  }
+  const http::Router& router = site.kind == SiteKind::kTenant      ? tenant_router_
+                               : site.kind == SiteKind::kBackstage ? backstage_router_
+                                                                   : public_router_;
+  const auto lookup_method = req.method == "HEAD" ? std::string_view("GET") : req.method;
+  http::Match m = router.Find(lookup_method, req.path);
+  if (!m.route) {
+    auto r = ErrorPage(v, m.allow.empty() ? 404 : 405);
+    if (!m.allow.empty()) {
+      std::string allow;
+      for (const auto& a : m.allow) allow += (allow.empty() ? "" : ", ") + a;
+      r.headers.Set("Allow", allow);
+    }
+    return r;
+  }
+  const Page& page = pages_.at(std::stoul(m.route->name));
+  req.route = "page_" + page.name;
+  req.path_params = std::move(m.params);
+  auto res = Dispatch(page, req, v);
+  if (set_lang) {
+    res.headers.Add("Set-Cookie", std::string(kLangCookie) + "=" + *set_lang +
+                                      "; Path=/; Max-Age=31536000; SameSite=Lax" +
+                                      (options_.secure ? "; Secure" : ""));
+  }
+  SetPageHeaders(res, v);
+  if (req.method == "HEAD") res.body.clear();
+  return res;
+}
+
+http::Response Portal::Dispatch(const Page& page, http::Request& req, Visit& v) {
+  if (IsWrite(req) && CrossSite(req, v)) return ErrorPage(v, 403);
+  // The session of this site, its user, and the user's roles here.
+  if (!v.site_key.empty()) {
+    v.session =
+        services_.web_sessions.Find(api::CookieValue(req, SessionCookieName(v.secure)), v.site_key);
+  }
+  if (v.session) {
+    auto user = services_.directory.GetUser(v.session->user_id);
+    if (user && !user->disabled) {
+      v.user = std::move(*user);
+      v.principal.subject = "user:" + v.user->id;
+      v.principal.name = v.user->username;
+      v.principal.realm_roles = v.user->realm_roles;
+      if (v.tenant) {
+        v.principal.org_id = v.tenant->id;
+        for (const auto& m : v.user->memberships) {
+          if (m.tenant_id == v.tenant->id) v.principal.org_roles = m.org_roles;
+        }
+      }
+      v.actor = {v.principal.subject, req.request_id, req.remote_ip, v.user->username};
+    } else {
+      v.session.reset();
+    }
+  }
+  if (page.action != identity::Action::kPublic) {
+    if (!v.session) {
+      if (IsWrite(req)) return ErrorPage(v, 403);
+      return SeeOther("/login?next=" + std::string(req.path));
+    }
+    std::optional<identity::TenantRef> ref;
+    if (v.tenant) ref = identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo};
+    if (page.action != identity::Action::kSession) {
+      if (auto ok = identity::Authorize(v.principal, page.action, ref); !ok) {
+        return ErrorPage(v, StatusOf(ok.error()));
+      }
+    } else if (v.tenant && v.principal.org_roles.empty() &&
+               !identity::Authorize(v.principal, identity::Action::kTenantRead, ref)) {
+      return ErrorPage(v, 404);  // signed in here, yet no longer a member
+    }
+    if (IsWrite(req)) {
+      // Every form that changes state carries the session's CSRF token.
+      auto form = api::ParseForm(req);
+      std::string token;
+      if (form) {
+        if (auto t = api::FormValue(*form, "csrf"); t && *t) token = **t;
+      }
+      if (!ConstantTimeEquals(Sha256(token), Sha256(v.session->csrf_token))) {
+        return ErrorPage(v, 403);
+      }
+      if (page.tenant_write && v.tenant && v.principal.realm_roles.empty()) {
+        if (auto ok = tenants::lifecycle::Gate(*v.tenant, true, false); !ok) {
+          return ErrorPage(v, StatusOf(ok.error()));
+        }
+      }
+    }
+  }
+  v.nav = Nav(v, req.path);
+  auto result = page.handler(req, v);
+  if (!result) {
+    const int status = StatusOf(result.error());
+    return ErrorPage(v, status >= 500 ? 500 : status);
+  }
+  return std::move(result).value();
+}
+
+}  // namespace breakpilot::portal

@@ -1,0 +1,33 @@
+// Which face of the binary a request's host name asks for (M5.1). With the portal domain D:
+//   D              the public pages (catalog, /start, sign-in)
+//   backstage.D    the staff area
+//   <slug>.D       that tenant's portal (demo.D: the demo tenant)
+//   anything else  the REST API, exactly as without a portal (api.D, 127.0.0.1:8080, ...)
+// Pure: no lookup; the tenant behind a slug is found by the caller.
+//
+//   auto site = portal::Classify(req.headers.Get("host").value_or(""), "localhost");
+//   if (site.kind == portal::SiteKind::kTenant) ... site.slug ...
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace breakpilot::portal {
+
+enum class SiteKind { kApi, kPublic, kBackstage, kTenant };
+
+struct Site {
+  SiteKind kind = SiteKind::kApi;
+  std::string slug;  // kTenant: the label left of D, lower case (may name no tenant)
+  bool operator==(const Site&) const = default;
+};
+
+// `host`: the Host header (a port and a trailing dot are ignored, case is not significant).
+// `portal_domain`: D, lower case, no port; empty: no portal, every host is the API.
+Site Classify(std::string_view host, std::string_view portal_domain);
+
+// The host name part of a Host header, lower case, without port or trailing dot; "" when it is
+// not a plausible host name (then the request is the API's, which answers as before).
+std::string HostName(std::string_view host);
+
+}  // namespace breakpilot::portal

@@ -1,0 +1,36 @@
+#include "portal/site.hpp"
+
+#include <gtest/gtest.h>
+
+namespace breakpilot::portal {
+namespace {
+
+TEST(SiteTest, PortalDomainItselfIsThePublicSite) {
+  EXPECT_EQ(Classify("localhost:8080", "localhost").kind, SiteKind::kPublic);
+  EXPECT_EQ(Classify("LocalHost", "localhost").kind, SiteKind::kPublic);
+  EXPECT_EQ(Classify("bp.example.", "bp.example").kind, SiteKind::kPublic);
+}
+
+TEST(SiteTest, SubdomainsAreTenantsExceptBackstageAndApi) {
+  EXPECT_EQ(Classify("acme.localhost:8080", "localhost"), (Site{SiteKind::kTenant, "acme"}));
+  EXPECT_EQ(Classify("ACME.bp.example", "bp.example"), (Site{SiteKind::kTenant, "acme"}));
+  EXPECT_EQ(Classify("demo.localhost", "localhost"), (Site{SiteKind::kTenant, "demo"}));
+  EXPECT_EQ(Classify("backstage.localhost:1", "localhost").kind, SiteKind::kBackstage);
+  EXPECT_EQ(Classify("api.bp.example", "bp.example").kind, SiteKind::kApi);
+}
+
+TEST(SiteTest, EveryOtherHostIsTheApi) {
+  EXPECT_EQ(Classify("127.0.0.1:8080", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("a.b.localhost", "localhost").kind, SiteKind::kApi);  // two labels
+  EXPECT_EQ(Classify("evillocalhost", "localhost").kind, SiteKind::kApi);  // not a subdomain
+  EXPECT_EQ(Classify(".localhost", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("[::1]:8080", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("acme.localhost:80x", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("acme.localhost:", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("ac me.localhost", "localhost").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("acme.localhost", "").kind, SiteKind::kApi);  // no portal configured
+}
+
+}  // namespace
+}  // namespace breakpilot::portal

@@ -1,0 +1,229 @@
+#include "portal/view.hpp"
+
+#include <kainjow/mustache.hpp>
+#include <zlib.h>
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include "core/ascii.hpp"
+#include "core/crypto.hpp"
+#include "core/embedded.hpp"
+
+namespace breakpilot::portal {
+namespace {
+
+using Mustache = kainjow::mustache::mustache;
+using MustacheData = kainjow::mustache::data;
+
+std::string_view Embedded(const std::string& path) {
+  const auto text = embedded::Find(path);
+  if (!text) throw std::out_of_range("not embedded: " + path);
+  return *text;
+}
+
+MustacheData ToData(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      MustacheData d;
+      for (const auto& [k, x] : v.get_object()) d.set(std::string(k), ToData(x));
+      return d;
+    }
+    case boost::json::kind::array: {
+      MustacheData d(MustacheData::type::list);
+      for (const auto& x : v.get_array()) d.push_back(ToData(x));
+      return d;
+    }
+    case boost::json::kind::string:
+      return MustacheData(std::string(v.get_string()));
+    case boost::json::kind::bool_:
+      return MustacheData(v.get_bool() ? MustacheData::type::bool_true
+                                       : MustacheData::type::bool_false);
+    case boost::json::kind::null:
+      return MustacheData(MustacheData::type::bool_false);
+    default:
+      return MustacheData(boost::json::serialize(v));
+  }
+}
+
+// Compiled templates, per thread (kainjow's render is not const).
+Mustache& Template(std::string_view name) {
+  thread_local std::map<std::string, std::unique_ptr<Mustache>, std::less<>> compiled;
+  auto it = compiled.find(name);
+  if (it == compiled.end()) {
+    const std::string path = "templates/portal/" + std::string(name) + ".html.mustache";
+    auto t = std::make_unique<Mustache>(std::string(Embedded(path)));
+    if (!t->is_valid()) throw std::runtime_error(path + ": " + t->error_message());
+    it = compiled.emplace(std::string(name), std::move(t)).first;
+  }
+  return *it->second;
+}
+
+boost::json::object LoadStrings(std::string_view code) {
+  return boost::json::parse(Embedded("templates/portal/i18n/" + std::string(code) + ".json"))
+      .as_object();
+}
+
+std::string Gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return {};
+  }
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));  // NOLINT: zlib's C API
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());  // NOLINT: zlib's C API
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END && out.size() < in.size() ? out : std::string();
+}
+
+Asset MakeAsset(std::string stem, std::string_view ext, std::string content_type,
+                std::string body) {
+  const std::string hash = Sha256Hex(body).substr(0, 12);
+  Asset a{.path = "/assets/" + stem + "." + hash + "." + std::string(ext),
+          .content_type = std::move(content_type),
+          .body = std::move(body),
+          .gzip = {},
+          .etag = "\"" + hash + "\""};
+  a.gzip = Gzip(a.body);
+  return a;
+}
+
+std::string CssValue(const boost::json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_array()) {  // a font family list
+    std::string out;
+    for (const auto& x : v.get_array()) {
+      if (!out.empty()) out += ", ";
+      const std::string name(x.as_string());
+      out += name.find(' ') != std::string::npos ? "\"" + name + "\"" : name;
+    }
+    return out;
+  }
+  return boost::json::serialize(v);
+}
+
+// Walks the token tree: a member with $value is a token named by its path.
+void CollectTokens(const boost::json::object& group, const std::string& prefix, std::string& light,
+                   std::string& dark) {
+  if (const auto* value = group.if_contains("$value")) {
+    light += "  --" + prefix + ": " + CssValue(*value) + ";\n";
+    if (const auto* ext = group.if_contains("$extensions"); ext && ext->is_object()) {
+      if (const auto* d = ext->as_object().if_contains("com.breakpilot.dark")) {
+        dark += "    --" + prefix + ": " + CssValue(*d) + ";\n";
+      }
+    }
+    return;
+  }
+  for (const auto& [k, v] : group) {
+    if (!k.empty() && k.front() == '$') continue;
+    if (v.is_object()) {
+      CollectTokens(v.as_object(), prefix.empty() ? std::string(k) : prefix + "-" + std::string(k),
+                    light, dark);
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view LangCode(Lang lang) {
+  return lang == Lang::kDe ? "de" : "en";
+}
+
+std::optional<Lang> ParseLang(std::string_view code) {
+  if (code == "en") return Lang::kEn;
+  if (code == "de") return Lang::kDe;
+  return std::nullopt;
+}
+
+Lang PickLang(std::string_view cookie, std::string_view accept_language) {
+  if (auto l = ParseLang(cookie)) return *l;
+  // The first listed language we speak (quality values are rarely other than descending).
+  std::size_t at = 0;
+  while (at < accept_language.size()) {
+    auto end = accept_language.find(',', at);
+    if (end == std::string_view::npos) end = accept_language.size();
+    auto item = accept_language.substr(at, end - at);
+    item = item.substr(0, item.find(';'));
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const auto primary = item.substr(0, item.find('-'));
+    if (AsciiIEquals(primary, "de")) return Lang::kDe;
+    if (AsciiIEquals(primary, "en")) return Lang::kEn;
+    at = end + 1;
+  }
+  return Lang::kEn;
+}
+
+const boost::json::object& Strings(Lang lang) {
+  static const boost::json::object kEn = LoadStrings("en");
+  static const boost::json::object kDe = LoadStrings("de");
+  return lang == Lang::kDe ? kDe : kEn;
+}
+
+std::string_view String(Lang lang, std::string_view key) {
+  const auto* v = Strings(lang).if_contains(key);
+  if (!v || !v->is_string()) throw std::out_of_range("no portal string " + std::string(key));
+  return v->get_string();
+}
+
+std::string DesignTokensCss(std::string_view tokens_json) {
+  const auto tokens = boost::json::parse(tokens_json).as_object();
+  std::string light, dark;
+  CollectTokens(tokens, "", light, dark);
+  return "/* Generated from design-tokens.json (W3C design tokens format). */\n"
+         ":root {\n  color-scheme: light dark;\n" +
+         light + "}\n@media (prefers-color-scheme: dark) {\n  :root {\n" + dark + "  }\n}\n";
+}
+
+Assets::Assets() {
+  assets_.push_back(MakeAsset("portal", "css", "text/css; charset=utf-8",
+                              std::string(Embedded("templates/portal/assets/portal.css"))));
+  assets_.push_back(MakeAsset("portal", "js", "text/javascript; charset=utf-8",
+                              std::string(Embedded("templates/portal/assets/portal.js"))));
+  assets_.push_back(MakeAsset("icon", "svg", "image/svg+xml",
+                              std::string(Embedded("templates/portal/assets/icon.svg"))));
+  std::string tokens = DesignTokensCss(Embedded("templates/portal/design-tokens.json"));
+  assets_.push_back(MakeAsset("design-tokens", "css", "text/css; charset=utf-8", tokens));
+  // Also at a fixed name, for products' web components that follow the portal's look.
+  Asset fixed = assets_.back();
+  fixed.path = "/assets/design-tokens.css";
+  assets_.push_back(std::move(fixed));
+  links_ = {{"css", assets_[0].path},
+            {"js", assets_[1].path},
+            {"icon", assets_[2].path},
+            {"tokens", assets_[3].path}};
+}
+
+const Assets& Assets::Get() {
+  static const Assets kAssets;
+  return kAssets;
+}
+
+const Asset* Assets::Find(std::string_view path) const {
+  for (const auto& a : assets_) {
+    if (a.path == path) return &a;
+  }
+  return nullptr;
+}
+
+std::string RenderFragment(std::string_view name, const boost::json::object& data) {
+  return Template(name).render(ToData(data));
+}
+
+std::string RenderPage(std::string_view name, boost::json::object data,
+                       const boost::json::object& frame) {
+  for (const auto& [k, v] : frame) {
+    if (!data.contains(k)) data[k] = v;
+  }
+  boost::json::object layout = frame;
+  layout["content"] = RenderFragment(name, data);
+  return RenderFragment("layout", layout);
+}
+
+}  // namespace breakpilot::portal

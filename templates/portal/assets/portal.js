@@ -1,0 +1,15 @@
+// Enhancements only: every page works without this file.
+// Copy buttons: <button class="copy" data-copy="input-id" hidden> is shown and copies the input.
+document.querySelectorAll('button.copy[data-copy]').forEach((button) => {
+  const input = document.getElementById(button.dataset.copy);
+  if (!input || !navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    navigator.clipboard.writeText(input.value).then(() => { button.textContent = '✓'; });
+  });
+});
+// Times: shown in the viewer's time zone and language.
+document.querySelectorAll('time[datetime]').forEach((t) => {
+  const d = new Date(t.getAttribute('datetime'));
+  if (!isNaN(d)) t.textContent = d.toLocaleString(document.documentElement.lang);
+});
