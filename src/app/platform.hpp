@@ -69,8 +69,8 @@ struct PlatformOptions {
   lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
-  int max_exports = 4;                         // audit exports built at once (429 beyond)
-  lifecycle::TestClock* test_clock = nullptr;  // set: POST /internal/clock moves the clock
+  int max_exports = 4;                          // audit exports built at once (429 beyond)
+  lifecycle::TestClock* test_clock = nullptr;   // set: POST /internal/clock moves the clock
   identity::WebSessionSettings web_sessions{};  // the portal's sign-ins: idle and absolute ends
 };
 

@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "api/api.hpp"
-#include "portal/portal.hpp"
 #include "app/platform.hpp"
 #include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
@@ -19,6 +18,7 @@
 #include "jobs/runner.hpp"
 #include "lifecycle/test_clock.hpp"
 #include "mail/transport.hpp"
+#include "portal/portal.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_database.hpp"
 #include "tenants/tenant_service.hpp"

@@ -8,7 +8,7 @@ namespace {
 
 using storage::Query;
 
-#define BP_WEB_SESSION_COLUMNS                                                          \
+#define BP_WEB_SESSION_COLUMNS                                                             \
   "id, user_id, site, csrf_token, user_agent, created_at, last_seen_at, idle_expires_at, " \
   "expires_at"
 
@@ -37,8 +37,9 @@ constexpr Query kSelectForUser{"web_session_select_for_user",
                                " FROM web_sessions WHERE user_id = $1 AND expires_at > $2"
                                " AND idle_expires_at > $2 AND handoff_hash IS NULL"
                                " ORDER BY created_at DESC, id DESC"};
-constexpr Query kSelectIdByToken{"web_session_select_id_by_token",
-                                 "SELECT id, user_id, site FROM web_sessions WHERE token_hash = $1"};
+constexpr Query kSelectIdByToken{
+    "web_session_select_id_by_token",
+    "SELECT id, user_id, site FROM web_sessions WHERE token_hash = $1"};
 constexpr Query kDeleteForUserById{"web_session_delete_for_user_by_id",
                                    "DELETE FROM web_sessions WHERE user_id = $1 AND id = $2"};
 constexpr Query kDeleteForUser{"web_session_delete_for_user",
@@ -100,8 +101,9 @@ std::string WebSessions::Insert(const audit::Actor& actor, const std::string& us
   db_.Write([&](storage::Session& s) {
     s.Execute(kInsert, {id, Sha256Hex(token), user_id, site, std::string(RandomToken(32)),
                         CleanUserAgent(user_agent), FormatStorage(now),
-                        FormatStorage(AddSeconds(now, settings_.idle.count())), FormatStorage(AddSeconds(now, settings_.absolute.count())),
-                        handoff_hash, handoff_end});
+                        FormatStorage(AddSeconds(now, settings_.idle.count())),
+                        FormatStorage(AddSeconds(now, settings_.absolute.count())), handoff_hash,
+                        handoff_end});
     audit::Record(s, clock_, actor,
                   {TenantOf(site), "portal.sign_in", 'c', "session", id,
                    "signed in to the portal (" + site + ")"});
@@ -125,8 +127,7 @@ std::string WebSessions::CreateForHandoff(const audit::Actor& actor, const std::
   return code;
 }
 
-std::optional<WebSession> WebSessions::TakeHandoff(std::string_view code,
-                                                   const std::string& site) {
+std::optional<WebSession> WebSessions::TakeHandoff(std::string_view code, const std::string& site) {
   if (code.empty() || code.size() > kMaxToken) return std::nullopt;
   std::optional<WebSession> out;
   const std::string token = RandomToken(32);

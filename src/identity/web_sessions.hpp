@@ -78,9 +78,8 @@ class WebSessions {
   const WebSessionSettings& settings() const { return settings_; }
 
  private:
-  std::string Insert(const audit::Actor& actor, const std::string& user_id,
-                     const std::string& site, std::string_view user_agent,
-                     std::optional<std::string> handoff_code);
+  std::string Insert(const audit::Actor& actor, const std::string& user_id, const std::string& site,
+                     std::string_view user_agent, std::optional<std::string> handoff_code);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -16,11 +16,11 @@ class WebSessionsTest : public testing::StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (!db_) return;
-    sessions_ = std::make_unique<WebSessions>(
-        *db_, clock_,
-        WebSessionSettings{.idle = std::chrono::seconds(600),
-                           .absolute = std::chrono::seconds(3600),
-                           .handoff = std::chrono::seconds(60)});
+    sessions_ =
+        std::make_unique<WebSessions>(*db_, clock_,
+                                      WebSessionSettings{.idle = std::chrono::seconds(600),
+                                                         .absolute = std::chrono::seconds(3600),
+                                                         .handoff = std::chrono::seconds(60)});
   }
   testing::ManualClock clock_;
   std::unique_ptr<WebSessions> sessions_;
@@ -48,7 +48,7 @@ TEST_P(WebSessionsTest, IdleSessionsEndAndUseKeepsThemAliveUntilTheAbsoluteEnd) 
   auto s = sessions_->Create(actor_, "u1", site_a_, "ua");
   clock_.Advance(500);
   ASSERT_TRUE(sessions_->Find(s.token, site_a_));  // touched: idle end moves to 1100
-  clock_.Advance(500);                              // 1000: idle since 500 s
+  clock_.Advance(500);                             // 1000: idle since 500 s
   ASSERT_TRUE(sessions_->Find(s.token, site_a_));
   for (int t = 1000; t < 3500; t += 500) {
     clock_.Advance(500);
@@ -107,7 +107,8 @@ TEST_P(WebSessionsTest, SignOutOneOrEverywhere) {
   EXPECT_TRUE(sessions_->Find(other.token, site_a_));
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, WebSessionsTest, ::testing::Values(Store::kSqlite, Store::kPostgres),
+INSTANTIATE_TEST_SUITE_P(Stores, WebSessionsTest,
+                         ::testing::Values(Store::kSqlite, Store::kPostgres),
                          [](const auto& p) { return testing::StoreName(p.param); });
 
 }  // namespace

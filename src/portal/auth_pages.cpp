@@ -25,12 +25,11 @@ std::string LoginCookie(bool secure, const std::string& value) {
 
 // Where to go after signing in: a path of this site, nothing else (no open redirect).
 std::string SafeNext(std::string_view next) {
-  const bool ok = !next.empty() && next.size() <= 512 && next.front() == '/' &&
-                  next.find("//") == std::string_view::npos &&
-                  next.find('\\') == std::string_view::npos &&
-                  std::all_of(next.begin(), next.end(), [](char c) {
-                    return c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>';
-                  });
+  const bool ok =
+      !next.empty() && next.size() <= 512 && next.front() == '/' &&
+      next.find("//") == std::string_view::npos && next.find('\\') == std::string_view::npos &&
+      std::all_of(next.begin(), next.end(),
+                  [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>'; });
   return ok ? std::string(next) : std::string();
 }
 
@@ -53,7 +52,9 @@ bool HasRole(const identity::User& u, identity::Role role) {
 }  // namespace
 
 AuthPages::AuthPages(const api::Services& s, const PortalOptions& options)
-    : services_(s), options_(options), attempts_(options.logins_per_minute, std::chrono::minutes(1)) {}
+    : services_(s),
+      options_(options),
+      attempts_(options.logins_per_minute, std::chrono::minutes(1)) {}
 
 std::string AuthPages::TicketKey() {
   return ticket_key_.Get(services_.db, services_.clock.Now());
@@ -84,12 +85,14 @@ std::vector<AuthPages::Target> AuthPages::Targets(const identity::User& user) {
   if (HasRole(user, identity::Role::kSalesRep)) {
     if (auto demo = services_.tenants.GetBySlug("demo")) {
       const auto site = identity::TenantSite(demo->id);
-      if (std::none_of(out.begin(), out.end(), [&](const Target& x) { return x.site_key == site; })) {
+      if (std::none_of(out.begin(), out.end(),
+                       [&](const Target& x) { return x.site_key == site; })) {
         out.push_back({site, demo->slug, demo->name});
       }
     }
   }
-  if (IsStaff(user)) out.push_back({std::string(identity::kBackstageSite), "backstage", "Backstage"});
+  if (IsStaff(user))
+    out.push_back({std::string(identity::kBackstageSite), "backstage", "Backstage"});
   return out;
 }
 
@@ -108,8 +111,7 @@ http::Response AuthPages::HandoffTo(const Visit& v, const identity::User& user,
 
 http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
                                    const std::string& next, std::string_view user_agent) {
-  const audit::Actor actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip,
-                           user.username};
+  const audit::Actor actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip, user.username};
   if (v.site.kind != SiteKind::kPublic) {
     // Signing in on a tenant's site or the backstage: only if the user may be here.
     bool may = false;
@@ -118,9 +120,9 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
       for (const auto& m : user.memberships) {
         if (m.tenant_id == v.tenant->id) may = true;
       }
-      may = may || identity::Authorize(p, identity::Action::kTenantRead,
-                                       identity::TenantRef{v.tenant->id,
-                                                           v.tenant->kind == tenants::Kind::kDemo})
+      may = may || identity::Authorize(
+                       p, identity::Action::kTenantRead,
+                       identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo})
                        .ok();
     } else {
       may = IsStaff(user);
@@ -143,8 +145,8 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
       SignToken(TicketKey(), kTicketPurpose, user.id + "|" + std::to_string(expires));
   boost::json::array choices;
   for (const auto& t : targets) {
-    choices.push_back(boost::json::object{{"site", t.site_key}, {"name", t.name},
-                                          {"ticket", ticket}, {"login_csrf", login_csrf}});
+    choices.push_back(boost::json::object{
+        {"site", t.site_key}, {"name", t.name}, {"ticket", ticket}, {"login_csrf", login_csrf}});
   }
   auto r = PageResponse(v, "choose", "choose_org", {{"choices", std::move(choices)}});
   r.headers.Add("Set-Cookie", LoginCookie(v.secure, login_csrf));
@@ -159,8 +161,7 @@ Result<http::Response> AuthPages::Login(http::Request& req, const Visit& v) {
   const std::string next = SafeNext(Field(*form, "next"));
   const std::string shown = username.substr(0, kMaxUsername);
   const std::string cookie = api::CookieValue(req, kLoginCookie);
-  if (cookie.empty() ||
-      !ConstantTimeEquals(Sha256(cookie), Sha256(Field(*form, "csrf")))) {
+  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(Field(*form, "csrf")))) {
     return FormAgain(v, "error", 403, shown, next);  // a stale or forged form: a fresh one
   }
   if (username.empty() || password.empty() || username.size() > kMaxUsername ||
@@ -260,24 +261,54 @@ std::vector<Page> AuthPages::Pages() {
   constexpr unsigned kSignedInSites = kOnBackstage | kOnTenant;
   using A = identity::Action;
   return {
-      {.method = "GET", .pattern = "/login", .name = "login_form", .sites = kEverySite,
-       .action = A::kPublic, .handler = Bind(this, &AuthPages::LoginForm)},
-      {.method = "POST", .pattern = "/login", .name = "login", .sites = kEverySite,
-       .action = A::kPublic, .handler = Bind(this, &AuthPages::Login)},
-      {.method = "POST", .pattern = "/login/choose", .name = "login_choose", .sites = kOnPublic,
-       .action = A::kPublic, .handler = Bind(this, &AuthPages::Choose)},
-      {.method = "GET", .pattern = "/auth/handoff", .name = "handoff", .sites = kSignedInSites,
-       .action = A::kPublic, .handler = Bind(this, &AuthPages::Handoff)},
-      {.method = "POST", .pattern = "/logout", .name = "logout", .sites = kSignedInSites,
-       .action = A::kSession, .handler = Bind(this, &AuthPages::Logout)},
-      {.method = "GET", .pattern = "/settings/sessions", .name = "sessions",
-       .sites = kSignedInSites, .action = A::kSession, .nav = "sessions",
+      {.method = "GET",
+       .pattern = "/login",
+       .name = "login_form",
+       .sites = kEverySite,
+       .action = A::kPublic,
+       .handler = Bind(this, &AuthPages::LoginForm)},
+      {.method = "POST",
+       .pattern = "/login",
+       .name = "login",
+       .sites = kEverySite,
+       .action = A::kPublic,
+       .handler = Bind(this, &AuthPages::Login)},
+      {.method = "POST",
+       .pattern = "/login/choose",
+       .name = "login_choose",
+       .sites = kOnPublic,
+       .action = A::kPublic,
+       .handler = Bind(this, &AuthPages::Choose)},
+      {.method = "GET",
+       .pattern = "/auth/handoff",
+       .name = "handoff",
+       .sites = kSignedInSites,
+       .action = A::kPublic,
+       .handler = Bind(this, &AuthPages::Handoff)},
+      {.method = "POST",
+       .pattern = "/logout",
+       .name = "logout",
+       .sites = kSignedInSites,
+       .action = A::kSession,
+       .handler = Bind(this, &AuthPages::Logout)},
+      {.method = "GET",
+       .pattern = "/settings/sessions",
+       .name = "sessions",
+       .sites = kSignedInSites,
+       .action = A::kSession,
+       .nav = "sessions",
        .handler = Bind(this, &AuthPages::SessionList)},
-      {.method = "POST", .pattern = "/settings/sessions/{session_id}/end", .name = "session_end",
-       .sites = kSignedInSites, .action = A::kSession,
+      {.method = "POST",
+       .pattern = "/settings/sessions/{session_id}/end",
+       .name = "session_end",
+       .sites = kSignedInSites,
+       .action = A::kSession,
        .handler = Bind(this, &AuthPages::SessionEnd)},
-      {.method = "POST", .pattern = "/settings/sessions/end-all", .name = "sessions_end_all",
-       .sites = kSignedInSites, .action = A::kSession,
+      {.method = "POST",
+       .pattern = "/settings/sessions/end-all",
+       .name = "sessions_end_all",
+       .sites = kSignedInSites,
+       .action = A::kSession,
        .handler = Bind(this, &AuthPages::SessionEndAll)},
   };
 }

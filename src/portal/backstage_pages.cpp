@@ -18,8 +18,12 @@ Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
 }
 
 std::vector<Page> BackstagePages::Pages() {
-  return {{.method = "GET", .pattern = "/", .name = "backstage_tenants", .sites = kOnBackstage,
-           .action = identity::Action::kTenantList, .nav = "tenants",
+  return {{.method = "GET",
+           .pattern = "/",
+           .name = "backstage_tenants",
+           .sites = kOnBackstage,
+           .action = identity::Action::kTenantList,
+           .nav = "tenants",
            .handler = Bind(this, &BackstagePages::Tenants)}};
 }
 

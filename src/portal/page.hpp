@@ -23,8 +23,8 @@ namespace breakpilot::portal {
 // Everything dispatch learnt about the request before the handler runs.
 struct Visit {
   Site site;
-  std::string site_key;                  // the session's site: "tenant:<id>" or "backstage"
-  std::optional<tenants::Tenant> tenant;  // on a tenant's site
+  std::string site_key;                         // the session's site: "tenant:<id>" or "backstage"
+  std::optional<tenants::Tenant> tenant;        // on a tenant's site
   std::optional<std::int64_t> trial_days_left;  // a tenant on trial: for the banner
   std::optional<identity::WebSession> session;
   std::optional<identity::User> user;

@@ -146,9 +146,9 @@ http::Response ErrorPage(const Visit& v, int status) {
   if (status == 403) heading = "forbidden", text = "forbidden_text";
   Visit bare = v;  // an error page shows no navigation into what failed
   bare.nav = {};
-  auto r = PageResponse(bare, "error", heading,
-                        {{"heading", String(v.lang, heading)}, {"text", String(v.lang, text)}},
-                        status);
+  auto r =
+      PageResponse(bare, "error", heading,
+                   {{"heading", String(v.lang, heading)}, {"text", String(v.lang, text)}}, status);
   SetPageHeaders(r, v);
   return r;
 }
@@ -202,7 +202,8 @@ boost::json::array Portal::Nav(const Visit& visit, std::string_view path) const 
                       : visit.site.kind == SiteKind::kBackstage ? kOnBackstage
                                                                 : kOnPublic;
   std::optional<identity::TenantRef> ref;
-  if (visit.tenant) ref = identity::TenantRef{visit.tenant->id, visit.tenant->kind == tenants::Kind::kDemo};
+  if (visit.tenant)
+    ref = identity::TenantRef{visit.tenant->id, visit.tenant->kind == tenants::Kind::kDemo};
   for (const auto& p : pages_) {
     if (p.nav.empty() || !(p.sites & on) || p.method != "GET") continue;
     if (p.action != identity::Action::kSession &&

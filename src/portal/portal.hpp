@@ -20,8 +20,8 @@
 namespace breakpilot::portal {
 
 struct PortalOptions {
-  std::string domain;  // D; empty: no portal (every host is the API)
-  bool secure = false;  // served over https: Secure cookies with the __Host- prefix
+  std::string domain;          // D; empty: no portal (every host is the API)
+  bool secure = false;         // served over https: Secure cookies with the __Host- prefix
   int logins_per_minute = 30;  // password sign-ins one client address may try (429 beyond)
 };
 

@@ -13,8 +13,12 @@ Result<http::Response> PublicPages::Home(http::Request&, const Visit& v) {
 }
 
 std::vector<Page> PublicPages::Pages() {
-  return {{.method = "GET", .pattern = "/", .name = "home", .sites = kOnPublic,
-           .action = identity::Action::kPublic, .handler = Bind(this, &PublicPages::Home)}};
+  return {{.method = "GET",
+           .pattern = "/",
+           .name = "home",
+           .sites = kOnPublic,
+           .action = identity::Action::kPublic,
+           .handler = Bind(this, &PublicPages::Home)}};
 }
 
 }  // namespace breakpilot::portal

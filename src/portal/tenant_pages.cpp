@@ -28,12 +28,12 @@ Result<http::Response> TenantPages::Dashboard(http::Request&, const Visit& v) {
   boost::json::array products;
   for (const auto& s : *subs) {
     const auto& all = services_.catalog.products();
-    auto m = std::find_if(all.begin(), all.end(), [&](const auto& x) { return x.id == s.product_id; });
-    products.push_back(boost::json::object{
-        {"id", s.product_id},
-        {"name", m == all.end() ? s.product_id : m->name},
-        {"tagline", m == all.end() ? "" : m->tagline},
-        {"plan", s.plan}});
+    auto m =
+        std::find_if(all.begin(), all.end(), [&](const auto& x) { return x.id == s.product_id; });
+    products.push_back(boost::json::object{{"id", s.product_id},
+                                           {"name", m == all.end() ? s.product_id : m->name},
+                                           {"tagline", m == all.end() ? "" : m->tagline},
+                                           {"plan", s.plan}});
   }
   boost::json::object data{{"has_products", !products.empty()},
                            {"products", std::move(products)},
@@ -104,14 +104,14 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
     if (k == "scope") scopes.push_back(value);
   }
   const std::string shown = name && *name ? (*name)->substr(0, 100) : std::string();
-  auto created = services_.api_keys.Create(
-      v.actor, {.tenant_id = v.tenant->id,
-                .name = name && *name ? **name : std::string(),
-                .scopes = scopes});
+  auto created = services_.api_keys.Create(v.actor, {.tenant_id = v.tenant->id,
+                                                     .name = name && *name ? **name : std::string(),
+                                                     .scopes = scopes});
   if (!created) {
     // The use case's own words: which field is wrong and why.
     std::string message = created.error().detail;
-    for (const auto& fe : created.error().errors) message += " (" + fe.field + ": " + fe.message + ")";
+    for (const auto& fe : created.error().errors)
+      message += " (" + fe.field + ": " + fe.message + ")";
     return KeysPage(v, {{"error", message}, {"form_name", shown}}, 400);
   }
   // The secret is shown once, on the page that answers the form; it is never stored.
@@ -134,17 +134,39 @@ Result<http::Response> TenantPages::ApiKeyRevoke(http::Request& req, const Visit
 std::vector<Page> TenantPages::Pages() {
   using A = identity::Action;
   return {
-      {.method = "GET", .pattern = "/", .name = "tenant_root", .sites = kOnTenant,
-       .action = A::kTenantRead, .handler = Bind(this, &TenantPages::Root)},
-      {.method = "GET", .pattern = "/dashboard", .name = "dashboard", .sites = kOnTenant,
-       .action = A::kTenantRead, .nav = "dashboard", .handler = Bind(this, &TenantPages::Dashboard)},
-      {.method = "GET", .pattern = "/settings/api-keys", .name = "api_keys", .sites = kOnTenant,
-       .action = A::kApiKeyRead, .nav = "api_keys", .handler = Bind(this, &TenantPages::ApiKeys)},
-      {.method = "POST", .pattern = "/settings/api-keys", .name = "api_key_create",
-       .sites = kOnTenant, .action = A::kApiKeyWrite, .tenant_write = true,
+      {.method = "GET",
+       .pattern = "/",
+       .name = "tenant_root",
+       .sites = kOnTenant,
+       .action = A::kTenantRead,
+       .handler = Bind(this, &TenantPages::Root)},
+      {.method = "GET",
+       .pattern = "/dashboard",
+       .name = "dashboard",
+       .sites = kOnTenant,
+       .action = A::kTenantRead,
+       .nav = "dashboard",
+       .handler = Bind(this, &TenantPages::Dashboard)},
+      {.method = "GET",
+       .pattern = "/settings/api-keys",
+       .name = "api_keys",
+       .sites = kOnTenant,
+       .action = A::kApiKeyRead,
+       .nav = "api_keys",
+       .handler = Bind(this, &TenantPages::ApiKeys)},
+      {.method = "POST",
+       .pattern = "/settings/api-keys",
+       .name = "api_key_create",
+       .sites = kOnTenant,
+       .action = A::kApiKeyWrite,
+       .tenant_write = true,
        .handler = Bind(this, &TenantPages::ApiKeyCreate)},
-      {.method = "POST", .pattern = "/settings/api-keys/{key_id}/revoke", .name = "api_key_revoke",
-       .sites = kOnTenant, .action = A::kApiKeyWrite, .tenant_write = true,
+      {.method = "POST",
+       .pattern = "/settings/api-keys/{key_id}/revoke",
+       .name = "api_key_revoke",
+       .sites = kOnTenant,
+       .action = A::kApiKeyWrite,
+       .tenant_write = true,
        .handler = Bind(this, &TenantPages::ApiKeyRevoke)},
   };
 }

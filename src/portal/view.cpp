@@ -1,7 +1,7 @@
 #include "portal/view.hpp"
 
-#include <kainjow/mustache.hpp>
 #include <zlib.h>
+#include <kainjow/mustache.hpp>
 
 #include <boost/json.hpp>
 
@@ -37,15 +37,12 @@ MustacheData ToData(const boost::json::value& v) {
       for (const auto& x : v.get_array()) d.push_back(ToData(x));
       return d;
     }
-    case boost::json::kind::string:
-      return MustacheData(std::string(v.get_string()));
+    case boost::json::kind::string: return MustacheData(std::string(v.get_string()));
     case boost::json::kind::bool_:
       return MustacheData(v.get_bool() ? MustacheData::type::bool_true
                                        : MustacheData::type::bool_false);
-    case boost::json::kind::null:
-      return MustacheData(MustacheData::type::bool_false);
-    default:
-      return MustacheData(boost::json::serialize(v));
+    case boost::json::kind::null: return MustacheData(MustacheData::type::bool_false);
+    default: return MustacheData(boost::json::serialize(v));
   }
 }
 

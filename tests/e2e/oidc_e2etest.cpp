@@ -2,10 +2,6 @@
 // certified OpenID provider started by the test: authorization code + PKCE + state + nonce,
 // the session cookie's flags, CSRF on logout, RP-initiated logout. Also: access tokens of that
 // provider are accepted as bearer tokens, with the provider's keys fetched from its JWKS.
-#include <sys/wait.h>
-
-#include <cstdio>
-
 #include "core/crypto.hpp"
 #include "e2e_fixture.hpp"
 #include "identity_support.hpp"
@@ -14,19 +10,6 @@ namespace breakpilot::testing {
 namespace {
 
 constexpr const char* kClientSecret = "oidc-test-client-secret-0123456789";
-
-std::pair<int, std::string> RunNode(const std::string& script, const std::string& args) {
-  const std::string cmd = std::string(BREAKPILOT_NODE) +
-                          " " BREAKPILOT_SOURCE_DIR "/tests/conformance/" + script + " " + args +
-                          " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 class OidcTest : public ::testing::TestWithParam<Store> {
  protected:
@@ -58,7 +41,7 @@ class OidcTest : public ::testing::TestWithParam<Store> {
 };
 
 TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
-  const auto [code, out] = RunNode("oidc_signin.mjs", base_ + " ada");
+  const auto [code, out] = RunNode("conformance/oidc_signin.mjs", base_ + " ada");
   ASSERT_EQ(code, 0) << out << "\n--- server:\n"
                      << server_->Log() << "\n--- provider:\n"
                      << idp_->Log();
@@ -99,7 +82,7 @@ TEST_P(OidcTest, SignInWithCodeAndPkceThenLogOutEverywhere) {
 // verifier now lives in an HttpOnly cookie of the browser that began; without it the callback
 // is refused and no session is made.
 TEST_P(OidcTest, AnAttackersCallbackUrlSignsNoVictimIn) {
-  const auto [code, out] = RunNode("oidc_signin.mjs", base_ + " mallory csrf");
+  const auto [code, out] = RunNode("conformance/oidc_signin.mjs", base_ + " mallory csrf");
   ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
   const auto r = boost::json::parse(out).as_object();
   EXPECT_EQ(r.at("victim_status").as_int64(), 401) << out;

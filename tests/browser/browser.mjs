@@ -1,0 +1,32 @@
+// Shared by the browser tests: Debian's Chromium driven by playwright-core (never a
+// downloaded browser), started as the machine notes say it must be here (no background
+// networking), and a small check helper that fails the script with a clear message.
+import { chromium } from 'playwright-core';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.BREAKPILOT_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export function check(cond, message) {
+  if (!cond) {
+    console.error(`FAILED: ${message}`);
+    process.exit(1);
+  }
+  console.log(`ok: ${message}`);
+}
+
+// Fills and submits the sign-in form on the page's current site.
+export async function signIn(page, url, username, password) {
+  await page.goto(url);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    page.click('#sign-in'),
+  ]);
+  return response;
+}

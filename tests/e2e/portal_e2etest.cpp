@@ -1,0 +1,101 @@
+// The customer portal in a real browser (issue 23): Debian's Chromium driven by playwright-core
+// (tests/browser/), with real host names (*.localhost), on both stores. The scripts sign in,
+// make and revoke API keys on the pages and check them through the API, try forged and
+// cross-site posts and another tenant's site; this test sets up the tenants and users through
+// the API and checks what the pages did in the database.
+#include "e2e_fixture.hpp"
+#include "identity_support.hpp"
+
+namespace breakpilot::testing {
+namespace {
+
+constexpr const char* kPassword = "portal test password 0123";
+
+class PortalTest : public E2eTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override { return {"--portal-domain", "localhost"}; }
+
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (!server_) return;
+    acme_ = Str(CreateTenant("acme"), "id");
+    globex_ = Str(CreateTenant("globex"), "id");
+    ASSERT_EQ(
+        client().Post("/tenants/" + acme_ + "/products", R"({"product_id":"certifai"})").status,
+        201);
+    CreateUser("ada", {{acme_, "IT_ADMIN"}});
+    CreateUser("uma", {{acme_, "USER"}});
+    CreateUser("max", {{acme_, "IT_ADMIN"}, {globex_, "IT_ADMIN"}});
+  }
+
+  void CreateUser(const std::string& name,
+                  const std::vector<std::pair<std::string, std::string>>& memberships) {
+    boost::json::array ms;
+    for (const auto& [tenant, role] : memberships) {
+      ms.push_back(boost::json::object{{"tenant_id", tenant}, {"org_roles", {role}}});
+    }
+    auto r = client().Post(
+        "/users", boost::json::serialize(boost::json::object{{"username", name},
+                                                             {"password", kPassword},
+                                                             {"display_name", name},
+                                                             {"memberships", std::move(ms)}}));
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  std::int64_t Count(const char* sql) {
+    const storage::Query q{"test_portal_count", sql};
+    std::int64_t n = -1;
+    db_->Open()->Read([&](storage::Session& s) { n = s.FetchOne(q, {})->Int(0); });
+    return n;
+  }
+
+  std::string acme_, globex_;
+};
+
+TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
+  const std::string service = ServiceToken(client(), "certifai");
+  const std::string cfg = boost::json::serialize(boost::json::object{
+      {"port", server_->port()}, {"password", kPassword}, {"service_token", service}});
+  const auto [code, out] = RunNode("browser/portal_flow.mjs", "'" + cfg + "'");
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+  // What the pages did is in the database: two keys made (one from the page, one by the
+  // same-site post), the first revoked; sign-ins and the sign-out audited.
+  EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL"), 1);
+  EXPECT_GE(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_in'"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_out'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'api_key.revoke'"), 1);
+}
+
+TEST_P(PortalTest, TheApiKeepsEveryOtherHostName) {
+  // 127.0.0.1 is no portal host: the REST API answers as before, reference page included.
+  auto r = client().Get("/tenants/" + acme_);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(client().Get("/healthz").status, 200);
+}
+
+TEST_P(PortalTest, ASessionLivesInTheDatabaseAcrossRestartsAndReplicas) {
+  const std::string state =
+      ::testing::TempDir() + "portal_state_" + std::string(StoreName(GetParam())) + ".json";
+  auto [code, out] =
+      RunNode("browser/portal_session.mjs",
+              "signin " + std::to_string(server_->port()) + " ada '" + kPassword + "' " + state);
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+  // The replica restarts: the same session opens the dashboard on the new process.
+  server_.reset();
+  server_ = std::make_unique<ServerProcess>(db_->url(), ExtraArgs());
+  std::tie(code, out) = RunNode("browser/portal_session.mjs",
+                                "check " + std::to_string(server_->port()) + " " + state);
+  EXPECT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+  // A second replica on the same database serves it too.
+  ServerProcess second(db_->url(), ExtraArgs());
+  std::tie(code, out) =
+      RunNode("browser/portal_session.mjs", "check " + std::to_string(second.port()) + " " + state);
+  EXPECT_EQ(code, 0) << out << "\n--- second replica:\n" << second.Log();
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalTest);
+
+}  // namespace
+}  // namespace breakpilot::testing
