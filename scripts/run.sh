@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$1 ADDR=$2 DB=$3
+PORT=${ADDR##*:}
 VAR=${BREAKPILOT_VAR_DIR:-var}
 mkdir -p "$VAR"
 if [ -z "${BREAKPILOT_ADMIN_TOKEN:-}" ]; then
@@ -27,13 +28,17 @@ BREAKPILOT_SEED_DEMO_PASSWORD=$(cat "$VAR/demo-password") \
 cat <<MSG
 
   Breakpilot Platform
-  URL:          http://$ADDR/   (API reference; the document is at /openapi.yaml)
+  Portal:       http://localhost:$PORT/             public pages and sign-in
+                http://demo.localhost:$PORT/        the demo tenant's portal
+                http://backstage.localhost:$PORT/   the staff backstage
+  API:          http://$ADDR/   (API reference; the document is at /openapi.yaml)
   Database:     $DB
   Staff token:  $BREAKPILOT_ADMIN_TOKEN
 
-  Sign in (built-in identity, OAuth 2 password grant at /oauth/token):
-    staff admin:              admin       / $(cat "$VAR/admin-password")
-    demo tenant's IT_ADMIN:   demo-admin  / $(cat "$VAR/demo-password")
+  Sign in at http://localhost:$PORT/login (built-in identity):
+    demo tenant's IT_ADMIN:   demo-admin  / $(cat "$VAR/demo-password")   -> demo.localhost
+    staff admin:              admin       / $(cat "$VAR/admin-password")   -> backstage.localhost
+  The same users get API tokens from the OAuth 2 password grant at /oauth/token:
     curl -s http://$ADDR/oauth/token -d grant_type=password -d username=admin \\
          --data-urlencode password=$(cat "$VAR/admin-password")
 
@@ -50,4 +55,4 @@ cat <<MSG
   Stop with Ctrl-C (the server drains in-flight requests first).
 
 MSG
-exec "$BIN" serve --listen "$ADDR" --database "$DB" --seed-demo
+exec "$BIN" serve --listen "$ADDR" --database "$DB" --seed-demo --portal-domain localhost

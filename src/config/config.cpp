@@ -170,10 +170,10 @@ const Setting kSettings[] = {
                   &Config::portal_domain, {.check = CheckDomain}),
     Setting::Number("portal_session_idle_minutes",
                     "a portal session ends after this long without a request",
-                    &Config::portal_session_idle_minutes, 5, 24 * 60),
+                    &Config::portal_session_idle_minutes, 5, 1440),
     Setting::Number("portal_session_hours",
                     "a portal session ends this long after sign-in, however busy",
-                    &Config::portal_session_hours, 1, 30 * 24),
+                    &Config::portal_session_hours, 1, 720),
     Setting::Text("oidc_issuer",
                   "an external OpenID provider (Keycloak realm URL): its tokens are accepted, and "
                   "the portal signs in through it",

@@ -92,7 +92,7 @@ std::string WebSessions::Insert(const audit::Actor& actor, const std::string& us
                                 std::optional<std::string> handoff_code) {
   const Timestamp now = clock_.Now();
   const std::string id = NewUuidV7(now);
-  const std::string token = RandomToken(32);
+  std::string token = RandomToken(32);
   storage::Param handoff_hash, handoff_end;
   if (handoff_code) {
     handoff_hash = Sha256Hex(*handoff_code);

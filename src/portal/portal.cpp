@@ -155,10 +155,10 @@ http::Response ErrorPage(const Visit& v, int status) {
 
 Portal::Portal(const api::Services& services, PortalOptions options)
     : services_(services), options_(std::move(options)) {
-  modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   modules_.push_back(std::make_unique<PublicPages>(services_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
+  modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));
   }

@@ -58,7 +58,7 @@ std::vector<std::string> TenantPages::Scopes(const std::string& tenant_id) {
   return scopes;
 }
 
-Result<http::Response> TenantPages::KeysPage(const Visit& v, boost::json::object extra,
+Result<http::Response> TenantPages::KeysPage(const Visit& v, const boost::json::object& extra,
                                              int status) {
   auto page = services_.api_keys.List(v.tenant->id, std::nullopt, tenants::kMaxPageSize);
   if (!page) return page.error();
@@ -92,7 +92,7 @@ Result<http::Response> TenantPages::KeysPage(const Visit& v, boost::json::object
 Result<http::Response> TenantPages::ApiKeys(http::Request& req, const Visit& v) {
   boost::json::object extra;
   if (req.QueryValue("revoked")) extra["notice"] = String(v.lang, "key_revoked");
-  return KeysPage(v, std::move(extra), 200);
+  return KeysPage(v, extra, 200);
 }
 
 Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit& v) {

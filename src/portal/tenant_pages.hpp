@@ -17,7 +17,7 @@ class TenantPages : public PageModule {
   Result<http::Response> ApiKeyCreate(http::Request& req, const Visit& v);
   Result<http::Response> ApiKeyRevoke(http::Request& req, const Visit& v);
   // The keys page, with what a form left to say.
-  Result<http::Response> KeysPage(const Visit& v, boost::json::object extra, int status);
+  Result<http::Response> KeysPage(const Visit& v, const boost::json::object& extra, int status);
   // The scopes a key of this tenant may carry: its products' and the platform's.
   std::vector<std::string> Scopes(const std::string& tenant_id);
   api::Services services_;

@@ -80,7 +80,7 @@ std::string Gzip(std::string_view in) {
   return rc == Z_STREAM_END && out.size() < in.size() ? out : std::string();
 }
 
-Asset MakeAsset(std::string stem, std::string_view ext, std::string content_type,
+Asset MakeAsset(const std::string& stem, std::string_view ext, std::string content_type,
                 std::string body) {
   const std::string hash = Sha256Hex(body).substr(0, 12);
   Asset a{.path = "/assets/" + stem + "." + hash + "." + std::string(ext),

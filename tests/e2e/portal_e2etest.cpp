@@ -26,6 +26,11 @@ class PortalTest : public E2eTest {
     CreateUser("ada", {{acme_, "IT_ADMIN"}});
     CreateUser("uma", {{acme_, "USER"}});
     CreateUser("max", {{acme_, "IT_ADMIN"}, {globex_, "IT_ADMIN"}});
+    auto r = client().Post(
+        "/users",
+        boost::json::serialize(boost::json::object{
+            {"username", "sam"}, {"password", kPassword}, {"realm_roles", {"BREAKPILOT_ADMIN"}}}));
+    ASSERT_EQ(r.status, 201) << r.body;
   }
 
   void CreateUser(const std::string& name,
@@ -66,6 +71,15 @@ TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
   EXPECT_GE(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_in'"), 3);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_out'"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'api_key.revoke'"), 1);
+}
+
+// Accessibility: every page, signed in and not, in both languages, through axe-core.
+TEST_P(PortalTest, EveryPagePassesAxeInBothLanguages) {
+  const std::string cfg = boost::json::serialize(
+      boost::json::object{{"port", server_->port()}, {"password", kPassword}});
+  const auto [code, out] = RunNode("browser/portal_axe.mjs", "'" + cfg + "'");
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
 }
 
 TEST_P(PortalTest, TheApiKeepsEveryOtherHostName) {

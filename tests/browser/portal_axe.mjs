@@ -1,0 +1,52 @@
+// Every portal page through axe-core (@axe-core/playwright) in English and German: no serious
+// or critical violation. With BREAKPILOT_SCREENSHOTS=DIR it also saves each page in the light
+// and the dark scheme (docs/screenshots/ is made this way).
+//   node portal_axe.mjs '{"port":8080,"password":"..."}'
+import { AxeBuilder } from '@axe-core/playwright';
+import { launch, check, signIn } from './browser.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+const P = cfg.port;
+const site = (label) => `http://${label ? label + '.' : ''}localhost:${P}`;
+const shots = process.env.BREAKPILOT_SCREENSHOTS;
+
+// [who signs in (null: nobody), where, the pages there]
+const tours = [
+  [null, site(''), ['/', '/login']],
+  [null, site('nosuch'), ['/dashboard']],
+  ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions']],
+  ['sam', site('backstage'), ['/', '/settings/sessions']],
+];
+
+const browser = await launch();
+try {
+  for (const locale of ['en-GB', 'de-DE']) {
+    for (const [user, base, paths] of tours) {
+      const ctx = await browser.newContext({ locale });
+      const page = await ctx.newPage();
+      if (user) await signIn(page, `${base}/login`, user, cfg.password);
+      for (const path of paths) {
+        await page.goto(base + path);
+        const lang = await page.getAttribute('html', 'lang');
+        check(lang === locale.slice(0, 2), `${base}${path} is in ${lang}`);
+        const result = await new AxeBuilder({ page }).analyze();
+        const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        check(bad.length === 0, `${base}${path} (${locale}): no serious or critical axe violation` +
+          (bad.length ? ': ' + JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)])) : ''));
+        if (shots && locale === 'en-GB') {
+          const name = (base.split('//')[1].split('.')[0].replace(/:.*/, '') || 'public') +
+            path.replace(/\//g, '_').replace(/_$/, '') ;
+          for (const scheme of ['light', 'dark']) {
+            await page.emulateMedia({ colorScheme: scheme });
+            await page.screenshot({ path: `${shots}/${name}-${scheme}.png`, fullPage: true });
+          }
+          await page.emulateMedia({ colorScheme: 'light' });
+        }
+      }
+      await ctx.close();
+    }
+  }
+  console.log('PASS');
+} finally {
+  await browser.close();
+}
