@@ -2,10 +2,10 @@
 // CSV and PDF export, chain verification, retention and erase. The work is in src/audit/.
 #include <boost/json.hpp>
 
+#include "api/audit_export.hpp"
 #include "api/audit_routes.hpp"
 #include "api/json_body.hpp"
 #include "api/representation.hpp"
-#include "audit/export.hpp"
 #include "core/uuid.hpp"
 
 namespace breakpilot::api {
@@ -79,27 +79,6 @@ Result<audit::Filter> ParseFilter(const http::Request& req) {
   return f;
 }
 
-std::string FilterSummary(const audit::Filter& f) {
-  std::string s;
-  const auto add = [&](std::string_view name, const std::string& v) {
-    if (!s.empty()) s += ", ";
-    s += std::string(name) + " " + v;
-  };
-  if (f.tenant_id) add("tenant", *f.tenant_id);
-  if (f.product) add("product", *f.product);
-  if (f.actor_id) add("actor", *f.actor_id);
-  if (f.action) add("action", *f.action);
-  if (f.crud) add("crud", std::string(1, *f.crud));
-  if (f.target_type) add("target type", *f.target_type);
-  if (f.target_id) add("target", *f.target_id);
-  if (f.from) add("from", FormatRfc3339(*f.from));
-  if (f.to) add("before", FormatRfc3339(*f.to));
-  if (f.is_failure) add("failures", *f.is_failure ? "only" : "excluded");
-  if (f.text) add("text", "\"" + *f.text + "\"");
-  if (f.include_demo) add("demo tenant", "included");
-  return s.empty() ? "none" : s;
-}
-
 json::object PublishedJson(const audit::Published& p) {
   return {{"id", p.id}, {"hash", p.hash}, {"seq", p.seq}, {"chain_hash", p.chain_hash}};
 }
@@ -127,7 +106,8 @@ json::object ReportJson(const audit::ChainReport& r) {
 }  // namespace
 
 AuditRoutes::AuditRoutes(const Services& s)
-    : catalog_(s.catalog),
+    : services_(s),
+      catalog_(s.catalog),
       clock_(s.clock),
       db_(s.db),
       exports_(s.exports),
@@ -268,55 +248,12 @@ Result<http::Response> AuditRoutes::AuditExport(http::Request& req, const Caller
   auto f = ParseFilter(req);
   if (!f) return f.error();
   if (auto ok = ScopeAuditFilter(caller, *f); !ok) return ok.error();
-  auto slot = exports_.Take(f->tenant_id.value_or(""));
-  if (!slot) {
-    auto res = ProblemFor(slot.error(), req);
-    res.headers.Set("Retry-After", "5");
-    return res;
+  auto res = AuditExportResponse(services_, std::move(*f), fmt);
+  if (!res && res.error().kind == ErrorKind::kTooManyRequests) {
+    auto busy = ProblemFor(res.error(), req);
+    busy.headers.Set("Retry-After", "5");
+    return busy;
   }
-  f->received_by = clock_.Now();  // the trail as it stood when the export was asked for
-  const std::string stamp = FormatRfc3339(*f->received_by);
-  const std::string name =
-      "audit-" + f->tenant_id.value_or("all") + "-" + stamp.substr(0, 10) + "." + fmt;
-  if (fmt == "pdf") {
-    std::vector<audit::Entry> rows;
-    bool too_many = false;
-    audit::ForEach(db_, *f, [&](const std::vector<audit::Entry>& page) {
-      if (rows.size() + page.size() > audit::kMaxPdfRows) return !(too_many = true);
-      rows.insert(rows.end(), page.begin(), page.end());
-      return true;
-    });
-    if (too_many) {
-      return InvalidInput("export-too-large", "Too many events for a PDF",
-                          "a PDF holds at most " + std::to_string(audit::kMaxPdfRows) +
-                              " events; narrow the filters or export CSV");
-    }
-    std::string title = "Audit trail";
-    if (f->tenant_id) {
-      auto t = tenants_.Get(*f->tenant_id);
-      title += t ? " of " + t->name + " (" + t->slug + ")" : " of " + *f->tenant_id;
-    } else {
-      title += " of all tenants";
-    }
-    auto pdf = audit::RenderPdf(
-        rows, {.title = title, .filter_summary = FilterSummary(*f), .generated_at = stamp});
-    if (!pdf) return pdf.error();
-    http::Response res{.status = 200, .body = std::move(*pdf)};
-    res.headers.Set("Content-Type", "application/pdf");
-    res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
-    return res;
-  }
-  // CSV: page by page through the keyset cursor, one page per chunk, the next page
-  // read and formatted while this one is sent.
-  auto pages = std::make_shared<audit::PageWriter>(db_, *f, audit::AppendCsv);
-  http::Response res;
-  res.headers.Set("Content-Type", "text/csv; charset=utf-8; header=present");
-  res.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
-  res.body = audit::CsvHeader();
-  res.stream = [pages, place = std::move(*slot)](std::string& out) {
-    out = pages->Next();
-    return !out.empty();
-  };
   return res;
 }
 

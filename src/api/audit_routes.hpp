@@ -25,6 +25,7 @@ class AuditRoutes : public Module {
   Result<Ok> ScopeAuditFilter(const Caller& caller, audit::Filter& f);
   Result<http::Response> PublishAudit(http::Request& req, const Caller& caller, std::string product,
                                       bool bulk, bool retraced);
+  const Services& services_;
   const catalog::Catalog& catalog_;
   const Clock& clock_;
   storage::Database& db_;

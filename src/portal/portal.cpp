@@ -6,6 +6,7 @@
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "http/problem.hpp"
+#include "portal/audit_pages.hpp"
 #include "portal/auth_pages.hpp"
 #include "portal/backstage_pages.hpp"
 #include "portal/public_pages.hpp"
@@ -158,6 +159,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<PublicPages>(services_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
+  modules_.push_back(std::make_unique<AuditPages>(services_));
   modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));

@@ -30,3 +30,13 @@ export async function signIn(page, url, username, password) {
   ]);
   return response;
 }
+
+// A fresh context and page that count (and dismiss) every dialog: a script injected through
+// a field would show one. `dialogs()` is how many appeared so far.
+export async function watchedPage(browser, options = {}) {
+  const ctx = await browser.newContext(options);
+  const page = await ctx.newPage();
+  let count = 0;
+  page.on('dialog', (d) => { count++; d.dismiss(); });
+  return { ctx, page, dialogs: () => count };
+}

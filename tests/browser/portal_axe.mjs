@@ -14,8 +14,9 @@ const shots = process.env.BREAKPILOT_SCREENSHOTS;
 const tours = [
   [null, site(''), ['/', '/login']],
   [null, site('nosuch'), ['/dashboard']],
-  ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions']],
-  ['sam', site('backstage'), ['/', '/settings/sessions']],
+  ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
+    '/audit?action=nothing.*', '/audit?from=not-a-date']],
+  ['sam', site('backstage'), ['/', '/settings/sessions', '/audit']],
 ];
 
 const browser = await launch();
@@ -35,7 +36,7 @@ try {
           (bad.length ? ': ' + JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)])) : ''));
         if (shots && locale === 'en-GB') {
           const name = (base.split('//')[1].split('.')[0].replace(/:.*/, '') || 'public') +
-            path.replace(/\//g, '_').replace(/_$/, '') ;
+            path.replace(/[/?=&*.]/g, '_').replace(/_+$/, '');
           for (const scheme of ['light', 'dark']) {
             await page.emulateMedia({ colorScheme: scheme });
             await page.screenshot({ path: `${shots}/${name}-${scheme}.png`, fullPage: true });

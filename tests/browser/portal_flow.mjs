@@ -3,7 +3,7 @@
 // through the API, CSRF and cross-site posts refused, another tenant's site unreachable, links
 // hidden by role, sign-out.
 //   node portal_flow.mjs '{"port":8080,"password":"...","service_token":"..."}'
-import { launch, check, signIn } from './browser.mjs';
+import { launch, check, signIn, watchedPage } from './browser.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const P = cfg.port;
@@ -22,10 +22,7 @@ async function verify(secret) {
 
 const browser = await launch();
 try {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  let dialogs = 0;
-  page.on('dialog', (d) => { dialogs++; d.dismiss(); });
+  const { ctx, page, dialogs } = await watchedPage(browser);
 
   // A wrong password: the form again, with a message, and no session.
   let res = await signIn(page, `${D}/login`, 'ada', 'wrong password');
@@ -57,7 +54,7 @@ try {
   check(secret.startsWith('bpk_'), 'the new key is shown once, on the answer page');
   check((await page.locator('#keys').innerText()).includes('ci <script>alert(1)</script>'),
     'markup in a name is shown as text');
-  check(dialogs === 0, 'no script ran from a name');
+  check(dialogs() === 0, 'no script ran from a name');
   let v = await verify(secret);
   check(v.valid === true, 'the key made in the portal verifies through /internal/api-keys/verify');
   await page.goto(`${ACME}/settings/api-keys`);

@@ -82,6 +82,34 @@ TEST_P(PortalTest, EveryPagePassesAxeInBothLanguages) {
   EXPECT_NE(out.find("PASS"), std::string::npos) << out;
 }
 
+// The audit page (M10.2): a product's events for two tenants, paged, filtered and exported on
+// the page; the CSV holds exactly the filtered events; another tenant's never show.
+TEST_P(PortalTest, TheAuditPageFiltersPagesAndExportsOnlyTheTenantsEvents) {
+  HttpClient product("127.0.0.1", server_->port(), ServiceToken(client(), "certifai"));
+  const auto publish = [&](const std::string& tenant, const std::string& action, int n,
+                           const std::string& description) {
+    boost::json::array events;
+    for (int i = 0; i < n; ++i) {
+      events.push_back(boost::json::object{{"action", action},
+                                           {"crud", "u"},
+                                           {"description", description + " " + std::to_string(i)},
+                                           {"actor", {{"id", "user:ada"}, {"name", "Ada"}}},
+                                           {"group", {{"id", tenant}}}});
+    }
+    auto r = product.Post("/audit/bulk", boost::json::serialize(boost::json::object{
+                                             {"product", "certifai"}, {"events", events}}));
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  publish(acme_, "document.approve", 57, "approved <b>doc</b>");
+  publish(acme_, "document.delete", 4, "deleted doc");
+  publish(globex_, "document.approve", 3, "globex secret");
+  const std::string cfg = boost::json::serialize(
+      boost::json::object{{"port", server_->port()}, {"password", kPassword}});
+  const auto [code, out] = RunNode("browser/portal_audit.mjs", "'" + cfg + "'");
+  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+}
+
 TEST_P(PortalTest, TheApiKeepsEveryOtherHostName) {
   // 127.0.0.1 is no portal host: the REST API answers as before, reference page included.
   auto r = client().Get("/tenants/" + acme_);

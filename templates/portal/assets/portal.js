@@ -8,8 +8,11 @@ document.querySelectorAll('button.copy[data-copy]').forEach((button) => {
     navigator.clipboard.writeText(input.value).then(() => { button.textContent = '✓'; });
   });
 });
-// Times: shown in the viewer's time zone and language.
+// Times: shown in the viewer's time zone, in the page's language (the browser's own regional
+// form of it when they match: en-GB writes 05/12/2026, en-US 12/5/2026).
+const lang = document.documentElement.lang;
+const locale = navigator.language.split('-')[0] === lang ? navigator.language : lang;
 document.querySelectorAll('time[datetime]').forEach((t) => {
   const d = new Date(t.getAttribute('datetime'));
-  if (!isNaN(d)) t.textContent = d.toLocaleString(document.documentElement.lang);
+  if (!isNaN(d)) t.textContent = d.toLocaleString(locale);
 });
