@@ -33,11 +33,6 @@ std::string SafeNext(std::string_view next) {
   return ok ? std::string(next) : std::string();
 }
 
-std::string Field(const api::Form& form, std::string_view name) {
-  auto v = api::FormValue(form, name);
-  return v && *v ? **v : std::string();
-}
-
 bool IsStaff(const identity::User& u) {
   return std::any_of(u.realm_roles.begin(), u.realm_roles.end(), [](identity::Role r) {
     // A sales rep works on the demo tenant's site, not in the backstage (yet: leads come there).
@@ -156,12 +151,12 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
 Result<http::Response> AuthPages::Login(http::Request& req, const Visit& v) {
   auto form = api::ParseForm(req);
   if (!form) return FormAgain(v, "sign_in_failed", 400, "", "");
-  const std::string username = Field(*form, "username");
-  const std::string password = Field(*form, "password");
-  const std::string next = SafeNext(Field(*form, "next"));
+  const std::string username = FormField(*form, "username");
+  const std::string password = FormField(*form, "password");
+  const std::string next = SafeNext(FormField(*form, "next"));
   const std::string shown = username.substr(0, kMaxUsername);
   const std::string cookie = api::CookieValue(req, kLoginCookie);
-  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(Field(*form, "csrf")))) {
+  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(FormField(*form, "csrf")))) {
     return FormAgain(v, "error", 403, shown, next);  // a stale or forged form: a fresh one
   }
   if (username.empty() || password.empty() || username.size() > kMaxUsername ||
@@ -190,11 +185,11 @@ Result<http::Response> AuthPages::Choose(http::Request& req, const Visit& v) {
   auto form = api::ParseForm(req);
   if (!form) return FormAgain(v, "error", 400, "", "");
   const std::string cookie = api::CookieValue(req, kLoginCookie);
-  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(Field(*form, "csrf")))) {
+  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(FormField(*form, "csrf")))) {
     return FormAgain(v, "error", 403, "", "");
   }
   std::string payload;
-  if (!VerifySignedToken(TicketKey(), kTicketPurpose, Field(*form, "ticket"), payload)) {
+  if (!VerifySignedToken(TicketKey(), kTicketPurpose, FormField(*form, "ticket"), payload)) {
     return FormAgain(v, "error", 403, "", "");
   }
   const auto bar = payload.find('|');
@@ -204,7 +199,7 @@ Result<http::Response> AuthPages::Choose(http::Request& req, const Visit& v) {
   }
   auto user = services_.directory.GetUser(payload.substr(0, bar));
   if (!user || user->disabled) return FormAgain(v, "sign_in_no_access", 403, "", "");
-  const std::string site = Field(*form, "site");
+  const std::string site = FormField(*form, "site");
   for (const auto& t : Targets(*user)) {
     if (t.site_key == site) {
       return HandoffTo(v, *user, t, req.headers.Get("user-agent").value_or(""));

@@ -2,7 +2,25 @@
 
 #include <boost/json.hpp>
 
+#include "portal/organisation_pages.hpp"
+
 namespace breakpilot::portal {
+namespace {
+
+// The tenant a backstage page names; a sales rep reaches only the demo tenant (Authorize).
+Result<tenants::Tenant> Named(tenants::TenantService& tenants, const http::Request& req,
+                              const Visit& v, identity::Action action) {
+  auto t = tenants.GetBySlug(std::string(req.Param("slug").value_or("")));
+  if (!t) return t.error();
+  if (auto ok = identity::Authorize(v.principal, action,
+                                    identity::TenantRef{t->id, t->kind == tenants::Kind::kDemo});
+      !ok) {
+    return ok.error();
+  }
+  return t;
+}
+
+}  // namespace
 
 Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
   auto page = services_.tenants.List({.limit = tenants::kMaxPageSize});
@@ -17,14 +35,61 @@ Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
   return PageResponse(v, "backstage", "tenants", {{"tenants", std::move(rows)}});
 }
 
+Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants::Tenant& t,
+                                                  const boost::json::object& extra, int status) {
+  boost::json::object data = LifecycleFacts(t);
+  const bool may_activate =
+      identity::Authorize(v.principal, identity::Action::kTenantActivate,
+                          identity::TenantRef{t.id, t.kind == tenants::Kind::kDemo})
+          .ok();
+  data["can_reactivate"] = may_activate && t.status == tenants::Status::kFrozen;
+  data["csrf"] = v.session->csrf_token;
+  auto subs = services_.subscriptions.List(t.id);
+  if (!subs) return subs.error();
+  boost::json::array products;
+  for (const auto& s : *subs) products.emplace_back(s.product_id + " (" + s.plan + ")");
+  data["products"] = std::move(products);
+  for (const auto& [k, x] : extra) data[k] = x;
+  return PageResponse(v, "backstage_tenant", "tenants", std::move(data), status);
+}
+
+Result<http::Response> BackstagePages::Tenant(http::Request& req, const Visit& v) {
+  auto t = Named(services_.tenants, req, v, identity::Action::kTenantRead);
+  if (!t) return t.error();
+  boost::json::object extra;
+  if (req.QueryValue("reactivated")) extra["notice"] = String(v.lang, "reactivated_notice");
+  return TenantPage(v, *t, std::move(extra), 200);
+}
+
+Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visit& v) {
+  auto t = Named(services_.tenants, req, v, identity::Action::kTenantActivate);
+  if (!t) return t.error();
+  auto done = services_.tenants.Apply(v.actor, t->id, tenants::lifecycle::Action::kReactivate, {});
+  if (!done) return TenantPage(v, *t, {{"error", ErrorMessage(done.error())}}, 409);
+  return SeeOther("/tenants/" + t->slug + "?reactivated=1");
+}
+
 std::vector<Page> BackstagePages::Pages() {
+  using A = identity::Action;
   return {{.method = "GET",
            .pattern = "/",
            .name = "backstage_tenants",
            .sites = kOnBackstage,
-           .action = identity::Action::kTenantList,
+           .action = A::kTenantList,
            .nav = "tenants",
-           .handler = Bind(this, &BackstagePages::Tenants)}};
+           .handler = Bind(this, &BackstagePages::Tenants)},
+          {.method = "GET",
+           .pattern = "/tenants/{slug}",
+           .name = "backstage_tenant",
+           .sites = kOnBackstage,
+           .action = A::kTenantList,
+           .handler = Bind(this, &BackstagePages::Tenant)},
+          {.method = "POST",
+           .pattern = "/tenants/{slug}/reactivate",
+           .name = "backstage_tenant_reactivate",
+           .sites = kOnBackstage,
+           .action = A::kTenantActivate,
+           .handler = Bind(this, &BackstagePages::Reactivate)}};
 }
 
 }  // namespace breakpilot::portal

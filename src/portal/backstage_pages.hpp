@@ -1,4 +1,5 @@
-// The staff area at backstage.D (M5.2, M13.2): for now its start page, the tenants.
+// The staff area at backstage.D (M5.2, M13.2): the tenants, and each tenant's page with its
+// lifecycle (reactivate a frozen tenant) and a link to its audit trail.
 #pragma once
 
 #include "portal/page.hpp"
@@ -12,6 +13,10 @@ class BackstagePages : public PageModule {
 
  private:
   Result<http::Response> Tenants(http::Request& req, const Visit& v);
+  Result<http::Response> Tenant(http::Request& req, const Visit& v);
+  Result<http::Response> Reactivate(http::Request& req, const Visit& v);
+  Result<http::Response> TenantPage(const Visit& v, const tenants::Tenant& t,
+                                    const boost::json::object& extra, int status);
   api::Services services_;
 };
 

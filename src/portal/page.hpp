@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/form.hpp"
 #include "api/module.hpp"
 #include "identity/web_sessions.hpp"
 #include "portal/site.hpp"
@@ -87,6 +88,10 @@ http::Response SeeOther(const std::string& location);
 std::string SessionCookieName(bool secure);
 // Set-Cookie for the session (an empty token: the cookie removed).
 std::string SessionCookie(bool secure, const std::string& token, std::chrono::seconds max_age);
+// A form field's value; empty when absent (the use case says whether that is wrong).
+std::string FormField(const api::Form& form, std::string_view name);
+// A use case's refusal in words for the page: its detail, then each field's complaint.
+std::string ErrorMessage(const Error& e);
 // A date-time for <time datetime>: RFC 3339, and the server's rendering in UTC for no-JS.
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t);
 

@@ -9,6 +9,7 @@
 #include "portal/audit_pages.hpp"
 #include "portal/auth_pages.hpp"
 #include "portal/backstage_pages.hpp"
+#include "portal/organisation_pages.hpp"
 #include "portal/public_pages.hpp"
 #include "portal/tenant_pages.hpp"
 
@@ -104,6 +105,17 @@ http::Response SeeOther(const std::string& location) {
   return r;
 }
 
+std::string FormField(const api::Form& form, std::string_view name) {
+  auto v = api::FormValue(form, name);
+  return v && *v ? **v : std::string();
+}
+
+std::string ErrorMessage(const Error& e) {
+  std::string message = e.detail;
+  for (const auto& fe : e.errors) message += " (" + fe.field + ": " + fe.message + ")";
+  return message;
+}
+
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t) {
   boost::json::object o;
   if (!t) return o;
@@ -145,6 +157,7 @@ http::Response ErrorPage(const Visit& v, int status) {
   if (status == 404) heading = "not_found", text = "not_found_text";
   if (status == 410) heading = "gone", text = "gone_text";
   if (status == 403) heading = "forbidden", text = "forbidden_text";
+  if (status == 402) heading = "read_only", text = "frozen_banner";
   Visit bare = v;  // an error page shows no navigation into what failed
   bare.nav = {};
   auto r =
@@ -160,6 +173,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<TenantPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
   modules_.push_back(std::make_unique<AuditPages>(services_));
+  modules_.push_back(std::make_unique<OrganisationPages>(services_));
   modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));

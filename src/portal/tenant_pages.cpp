@@ -109,10 +109,7 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
                                                      .scopes = scopes});
   if (!created) {
     // The use case's own words: which field is wrong and why.
-    std::string message = created.error().detail;
-    for (const auto& fe : created.error().errors)
-      message += " (" + fe.field + ": " + fe.message + ")";
-    return KeysPage(v, {{"error", message}, {"form_name", shown}}, 400);
+    return KeysPage(v, {{"error", ErrorMessage(created.error())}, {"form_name", shown}}, 400);
   }
   // The secret is shown once, on the page that answers the form; it is never stored.
   auto r = KeysPage(v, {{"secret", created->secret}}, 201);

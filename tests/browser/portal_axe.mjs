@@ -15,8 +15,8 @@ const tours = [
   [null, site(''), ['/', '/login']],
   [null, site('nosuch'), ['/dashboard']],
   ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
-    '/audit?action=nothing.*', '/audit?from=not-a-date']],
-  ['sam', site('backstage'), ['/', '/settings/sessions', '/audit']],
+    '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation']],
+  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit']],
 ];
 
 const browser = await launch();

@@ -47,6 +47,16 @@ class PortalTest : public E2eTest {
     ASSERT_EQ(r.status, 201) << r.body;
   }
 
+  // Runs a browser script with the server's port and the users' password (and `extra`
+  // members) as its JSON argument; it must exit 0 having printed PASS.
+  void RunBrowser(const std::string& script, boost::json::object extra = {}) {
+    extra["port"] = server_->port();
+    extra["password"] = kPassword;
+    const auto [code, out] = RunNode(script, "'" + boost::json::serialize(extra) + "'");
+    ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
+    EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+  }
+
   std::int64_t Count(const char* sql) {
     const storage::Query q{"test_portal_count", sql};
     std::int64_t n = -1;
@@ -58,12 +68,8 @@ class PortalTest : public E2eTest {
 };
 
 TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
-  const std::string service = ServiceToken(client(), "certifai");
-  const std::string cfg = boost::json::serialize(boost::json::object{
-      {"port", server_->port()}, {"password", kPassword}, {"service_token", service}});
-  const auto [code, out] = RunNode("browser/portal_flow.mjs", "'" + cfg + "'");
-  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
-  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+  RunBrowser("browser/portal_flow.mjs", {{"service_token", ServiceToken(client(), "certifai")}});
+  if (HasFatalFailure()) return;
   // What the pages did is in the database: two keys made (one from the page, one by the
   // same-site post), the first revoked; sign-ins and the sign-out audited.
   EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 2);
@@ -75,11 +81,7 @@ TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
 
 // Accessibility: every page, signed in and not, in both languages, through axe-core.
 TEST_P(PortalTest, EveryPagePassesAxeInBothLanguages) {
-  const std::string cfg = boost::json::serialize(
-      boost::json::object{{"port", server_->port()}, {"password", kPassword}});
-  const auto [code, out] = RunNode("browser/portal_axe.mjs", "'" + cfg + "'");
-  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
-  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+  RunBrowser("browser/portal_axe.mjs");
 }
 
 // The audit page (M10.2): a product's events for two tenants, paged, filtered and exported on
@@ -103,11 +105,17 @@ TEST_P(PortalTest, TheAuditPageFiltersPagesAndExportsOnlyTheTenantsEvents) {
   publish(acme_, "document.approve", 57, "approved <b>doc</b>");
   publish(acme_, "document.delete", 4, "deleted doc");
   publish(globex_, "document.approve", 3, "globex secret");
-  const std::string cfg = boost::json::serialize(
-      boost::json::object{{"port", server_->port()}, {"password", kPassword}});
-  const auto [code, out] = RunNode("browser/portal_audit.mjs", "'" + cfg + "'");
-  ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
-  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+  RunBrowser("browser/portal_audit.mjs");
+}
+
+// P16 (M14.1): cancel with the slug typed → read-only portal → staff reactivate → writable.
+TEST_P(PortalTest, CancelFreezesThePortalAndStaffReactivateIt) {
+  RunBrowser("browser/portal_cancel.mjs");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tenant.cancel'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tenant.reactivate'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE slug = 'acme' AND status = 'active'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 2);
 }
 
 TEST_P(PortalTest, TheApiKeepsEveryOtherHostName) {

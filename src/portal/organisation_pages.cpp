@@ -1,0 +1,82 @@
+#include "portal/organisation_pages.hpp"
+
+#include <boost/json.hpp>
+
+namespace breakpilot::portal {
+
+boost::json::object LifecycleFacts(const tenants::Tenant& t) {
+  const bool frozen = t.status == tenants::Status::kFrozen;
+  boost::json::object o{{"name", t.name},
+                        {"slug", t.slug},
+                        {"status", tenants::ToString(t.status)},
+                        {"plan", tenants::ToString(t.plan)},
+                        {"frozen", frozen}};
+  // Set only when known: the template's section tests presence, and "" counts as present.
+  if (t.contact_email && !t.contact_email->empty()) o["contact_email"] = *t.contact_email;
+  for (auto& [k, x] : TimeFields("trial_ends", t.trial_ends_at)) o[k] = x;
+  if (frozen) {
+    if (t.cancel_reason) o["reason"] = *t.cancel_reason;
+    const auto by = AddSeconds(t.status_changed_at, std::int64_t{tenants::kFrozenDays} * 86'400);
+    for (auto& [k, x] : TimeFields("reactivate_by", by)) o[k] = x;
+  }
+  return o;
+}
+
+http::Response OrganisationPages::Render(const Visit& v, const boost::json::object& extra,
+                                         int status) {
+  boost::json::object data = LifecycleFacts(*v.tenant);
+  const bool may_cancel =
+      identity::Authorize(v.principal, identity::Action::kTenantCancel,
+                          identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo})
+          .ok();
+  data["can_cancel"] = may_cancel && (v.tenant->status == tenants::Status::kTrial ||
+                                      v.tenant->status == tenants::Status::kActive);
+  data["csrf"] = v.session->csrf_token;
+  for (const auto& [k, x] : extra) data[k] = x;
+  return PageResponse(v, "organisation", "organisation", std::move(data), status);
+}
+
+Result<http::Response> OrganisationPages::Show(http::Request& req, const Visit& v) {
+  boost::json::object extra;
+  if (req.QueryValue("cancelled")) extra["notice"] = String(v.lang, "cancelled_notice");
+  return Render(v, std::move(extra), 200);
+}
+
+Result<http::Response> OrganisationPages::Cancel(http::Request& req, const Visit& v) {
+  auto form = api::ParseForm(req);
+  if (!form) return Render(v, {{"error", form.error().detail}, {"open", true}}, 400);
+  const std::string reason = FormField(*form, "reason");
+  auto done = services_.tenants.Apply(v.actor, v.tenant->id, tenants::lifecycle::Action::kCancel,
+                                      {.reason = reason, .confirm = FormField(*form, "confirm")});
+  if (!done) {
+    // The form again, open, with the reason as typed (cut to what the field takes).
+    const int status = done.error().kind == ErrorKind::kConflict ? 409 : 422;
+    return Render(v,
+                  {{"error", ErrorMessage(done.error())},
+                   {"open", true},
+                   {"form_reason", reason.substr(0, 2000)}},
+                  status);
+  }
+  return SeeOther("/settings/organisation?cancelled=1");
+}
+
+std::vector<Page> OrganisationPages::Pages() {
+  // The page shows what only those who may cancel need; a USER sees no settings at all.
+  return {{.method = "GET",
+           .pattern = "/settings/organisation",
+           .name = "organisation",
+           .sites = kOnTenant,
+           .action = identity::Action::kTenantCancel,
+           .nav = "organisation",
+           .handler = Bind(this, &OrganisationPages::Show)},
+          // Cancel leads out of a freeze like the API's route: no status gate (the use case
+          // refuses what the lifecycle table does not allow).
+          {.method = "POST",
+           .pattern = "/settings/organisation/cancel",
+           .name = "organisation_cancel",
+           .sites = kOnTenant,
+           .action = identity::Action::kTenantCancel,
+           .handler = Bind(this, &OrganisationPages::Cancel)}};
+}
+
+}  // namespace breakpilot::portal
