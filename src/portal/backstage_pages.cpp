@@ -58,7 +58,7 @@ Result<http::Response> BackstagePages::Tenant(http::Request& req, const Visit& v
   if (!t) return t.error();
   boost::json::object extra;
   if (req.QueryValue("reactivated")) extra["notice"] = String(v.lang, "reactivated_notice");
-  return TenantPage(v, *t, std::move(extra), 200);
+  return TenantPage(v, *t, extra, 200);
 }
 
 Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visit& v) {

@@ -39,7 +39,7 @@ http::Response OrganisationPages::Render(const Visit& v, const boost::json::obje
 Result<http::Response> OrganisationPages::Show(http::Request& req, const Visit& v) {
   boost::json::object extra;
   if (req.QueryValue("cancelled")) extra["notice"] = String(v.lang, "cancelled_notice");
-  return Render(v, std::move(extra), 200);
+  return Render(v, extra, 200);
 }
 
 Result<http::Response> OrganisationPages::Cancel(http::Request& req, const Visit& v) {
