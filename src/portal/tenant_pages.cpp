@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "api/form.hpp"
+#include "core/crypto.hpp"
+#include "storage/idempotency_store.hpp"
 
 namespace breakpilot::portal {
 namespace {
@@ -84,7 +86,8 @@ Result<http::Response> TenantPages::KeysPage(const Visit& v, const boost::json::
   boost::json::object data{{"has_keys", !keys.empty()},
                            {"keys", std::move(keys)},
                            {"can_write", can_write},
-                           {"scopes", std::move(scopes)}};
+                           {"scopes", std::move(scopes)},
+                           {"form_key", RandomToken(18)}};
   for (auto& [k, x] : extra) data[k] = x;
   return PageResponse(v, "api_keys", "api_keys", std::move(data), status);
 }
@@ -98,6 +101,20 @@ Result<http::Response> TenantPages::ApiKeys(http::Request& req, const Visit& v) 
 Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit& v) {
   auto form = api::ParseForm(req);
   if (!form) return KeysPage(v, {{"error", form.error().detail}}, 400);
+  // A form is sent once: its one-time key is recorded with the key it made, so a double click
+  // or a reload of the answer makes no second key (the secret is never shown again).
+  const std::string form_key = FormField(*form, "form_key");
+  if (form_key.empty() || form_key.size() > 64) {
+    return KeysPage(v, {{"error", String(v.lang, "form_stale")}}, 400);
+  }
+  storage::IdempotencyStore once(services_.db);
+  const std::string owner = "portal:" + v.session->id;
+  const auto claim = once.Reserve(owner, form_key, "POST", "/settings/api-keys", "api_key_create",
+                                  services_.clock.Now());
+  using Outcome = storage::IdempotencyStore::Outcome;
+  if (claim.outcome != Outcome::kReserved && claim.outcome != Outcome::kNoRecord) {
+    return KeysPage(v, {{"error", String(v.lang, "form_sent_twice")}}, 409);
+  }
   auto name = api::FormValue(*form, "name");
   std::vector<std::string> scopes;
   for (const auto& [k, value] : *form) {
@@ -108,12 +125,13 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
                                                      .name = name && *name ? **name : std::string(),
                                                      .scopes = scopes});
   if (!created) {
+    if (claim.outcome == Outcome::kReserved) once.Release(owner, form_key);
     // The use case's own words: which field is wrong and why.
     return KeysPage(v, {{"error", ErrorMessage(created.error())}, {"form_name", shown}}, 400);
   }
+  if (claim.outcome == Outcome::kReserved) once.Complete(owner, form_key, 201, created->key.id);
   // The secret is shown once, on the page that answers the form; it is never stored.
-  auto r = KeysPage(v, {{"secret", created->secret}}, 201);
-  return r;
+  return KeysPage(v, {{"secret", created->secret}}, 201);
 }
 
 Result<http::Response> TenantPages::ApiKeyRevoke(http::Request& req, const Visit& v) {

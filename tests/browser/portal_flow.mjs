@@ -91,8 +91,14 @@ try {
   }, [`${ACME}/settings/api-keys`, csrf])]);
   check(forged.status() === 403, `a post from another origin with a valid token is refused (${forged.status()})`);
   await other.close();
+  const formKey = await page.inputValue('#create-key input[name="form_key"]');
   status = await post(page, `${ACME}/settings/api-keys`, { name: 'x', scope: 'audit:write', csrf });
+  check(status === 400, `a post without the form's one-time key is refused (${status})`);
+  const sameForm = { name: 'x', scope: 'audit:write', csrf, form_key: formKey };
+  status = await post(page, `${ACME}/settings/api-keys`, sameForm);
   check(status === 201, `the same post from our own page is taken (${status})`);
+  status = await post(page, `${ACME}/settings/api-keys`, sameForm);
+  check(status === 409, `the same form sent again makes no second key (${status})`);
   await page.goto(`${ACME}/settings/api-keys`);
   check(!(await page.locator('#keys').innerText()).includes('forged'),
     'a post from another origin with a valid token made no key');
