@@ -55,6 +55,8 @@ bench: build
 	  bash scripts/with-postgres.sh bash -c 'bash bench/http_bench.sh "$(BUILD_DIR)/breakpilot" && bash bench/audit_bench.sh "$(BUILD_DIR)/breakpilot" "$(BUILD_DIR)/audit_gen" && bash bench/jobs_bench.sh "$(BUILD_DIR)/jobs_bench"'
 	@# The write path on a PostgreSQL with its durable defaults (the one above runs with fsync off).
 	@BREAKPILOT_PG_SETTINGS="-c fsync=on" bash scripts/with-postgres.sh bash bench/write_bench.sh "$(BUILD_DIR)/breakpilot"
+	@# The portal's pages beside /healthz and nginx (SQLite).
+	@bash bench/portal_bench.sh "$(BUILD_DIR)/breakpilot"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -128,13 +128,9 @@ boost::json::object TimeFields(std::string_view key, const std::optional<Timesta
 
 http::Response PageResponse(const Visit& v, std::string_view name, std::string_view title_key,
                             boost::json::object data, int status) {
-  boost::json::object frame{{"lang", LangCode(v.lang)},
-                            {"lang_en", v.lang == Lang::kEn},
-                            {"lang_de", v.lang == Lang::kDe},
-                            {"t", Strings(v.lang)},
-                            {"title", String(v.lang, title_key)},
-                            {"assets", Assets::Get().links()},
-                            {"nav", v.nav},
+  boost::json::object frame{{"lang", LangCode(v.lang)},        {"lang_en", v.lang == Lang::kEn},
+                            {"lang_de", v.lang == Lang::kDe},  {"title", String(v.lang, title_key)},
+                            {"assets", Assets::Get().links()}, {"nav", v.nav},
                             {"has_nav", !v.nav.empty()}};
   if (v.user && v.session) {
     frame["user"] = v.user->display_name.empty() ? v.user->username : v.user->display_name;
@@ -148,7 +144,7 @@ http::Response PageResponse(const Visit& v, std::string_view name, std::string_v
   http::Response r;
   r.status = status;
   r.headers.Set("Content-Type", "text/html; charset=utf-8");
-  r.body = RenderPage(name, std::move(data), frame);
+  r.body = RenderPage(name, v.lang, std::move(data), frame);
   return r;
 }
 

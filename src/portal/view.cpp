@@ -46,15 +46,35 @@ MustacheData ToData(const boost::json::value& v) {
   }
 }
 
-// Compiled templates, per thread (kainjow's render is not const).
-Mustache& Template(std::string_view name) {
+// A template's text with every {{t.key}} replaced by the language's string, HTML-escaped as
+// mustache would have escaped it.
+std::string Translated(std::string_view text, Lang lang) {
+  static constexpr std::string_view kOpen = "{{t.";
+  std::string out;
+  out.reserve(text.size());
+  std::size_t at = 0;
+  for (auto open = text.find(kOpen); open != std::string_view::npos; open = text.find(kOpen, at)) {
+    const auto close = text.find("}}", open);
+    if (close == std::string_view::npos) break;
+    out.append(text.substr(at, open - at));
+    const auto key = text.substr(open + kOpen.size(), close - open - kOpen.size());
+    out += kainjow::mustache::html_escape(std::string(String(lang, key)));
+    at = close + 2;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+// Compiled templates, per thread (kainjow's render is not const) and language.
+Mustache& Template(std::string_view name, Lang lang) {
   thread_local std::map<std::string, std::unique_ptr<Mustache>, std::less<>> compiled;
-  auto it = compiled.find(name);
+  const std::string id = std::string(LangCode(lang)) + "/" + std::string(name);
+  auto it = compiled.find(id);
   if (it == compiled.end()) {
     const std::string path = "templates/portal/" + std::string(name) + ".html.mustache";
-    auto t = std::make_unique<Mustache>(std::string(Embedded(path)));
+    auto t = std::make_unique<Mustache>(Translated(Embedded(path), lang));
     if (!t->is_valid()) throw std::runtime_error(path + ": " + t->error_message());
-    it = compiled.emplace(std::string(name), std::move(t)).first;
+    it = compiled.emplace(id, std::move(t)).first;
   }
   return *it->second;
 }
@@ -209,18 +229,18 @@ const Asset* Assets::Find(std::string_view path) const {
   return nullptr;
 }
 
-std::string RenderFragment(std::string_view name, const boost::json::object& data) {
-  return Template(name).render(ToData(data));
+std::string RenderFragment(std::string_view name, Lang lang, const boost::json::object& data) {
+  return Template(name, lang).render(ToData(data));
 }
 
-std::string RenderPage(std::string_view name, boost::json::object data,
+std::string RenderPage(std::string_view name, Lang lang, boost::json::object data,
                        const boost::json::object& frame) {
   for (const auto& [k, v] : frame) {
     if (!data.contains(k)) data[k] = v;
   }
   boost::json::object layout = frame;
-  layout["content"] = RenderFragment(name, data);
-  return RenderFragment("layout", layout);
+  layout["content"] = RenderFragment(name, lang, data);
+  return RenderFragment("layout", lang, layout);
 }
 
 }  // namespace breakpilot::portal

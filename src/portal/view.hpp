@@ -4,7 +4,8 @@
 // Values are HTML-escaped by the templates; only the layout takes the page's rendered body.
 //
 //   boost::json::object data{{"keys", ...}};
-//   std::string body = portal::RenderPage("api_keys", data, frame);   // the whole document
+//   std::string body = portal::RenderPage("api_keys", Lang::kEn, data, frame);   // the whole
+//   document
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -51,11 +52,13 @@ class Assets {
 // prefers-color-scheme: dark), from templates/portal/design-tokens.json.
 std::string DesignTokensCss(std::string_view tokens_json);
 
-// One page template (templates/portal/<name>.html.mustache) with `data`.
-std::string RenderFragment(std::string_view name, const boost::json::object& data);
+// One page template (templates/portal/<name>.html.mustache) with `data`, in `lang`. A
+// template's `{{t.key}}` is the string `key` of the language, put in (escaped) once when the
+// template is compiled for that language, not looked up on every render.
+std::string RenderFragment(std::string_view name, Lang lang, const boost::json::object& data);
 // The whole document: the page `name` inside the layout. `frame` holds what the layout shows
-// (title, lang, t, nav, user, csrf, banners); the page sees frame and data together.
-std::string RenderPage(std::string_view name, boost::json::object data,
+// (title, lang, nav, user, csrf, banners); the page sees frame and data together.
+std::string RenderPage(std::string_view name, Lang lang, boost::json::object data,
                        const boost::json::object& frame);
 
 }  // namespace breakpilot::portal

@@ -1,5 +1,6 @@
 // libFuzzer: the small text parsers: timestamps (with a format round trip), base64url, UUIDs,
-// slugs, signed link tokens (unsubscribe, download), and router matching of arbitrary paths.
+// slugs, signed link tokens (unsubscribe, download), router matching of arbitrary paths, and the
+// portal's reading of a Host header (which site it names).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include "core/time.hpp"
 #include "core/uuid.hpp"
 #include "http/router.hpp"
+#include "portal/site.hpp"
 #include "tenants/slug.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -37,5 +39,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return r;
   }();
   (void)router.Find(size % 2 ? "GET" : "PUT", text);
+  // A Host header names a tenant only by one plain lower-case label left of the domain.
+  const auto site = portal::Classify(text, "localhost");
+  if (site.kind == portal::SiteKind::kTenant &&
+      (site.slug.empty() || site.slug.find_first_of(".:/ ") != std::string::npos ||
+       site.slug.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)) {
+    std::abort();
+  }
+  const std::string host = portal::HostName(text);
+  if (host.find_first_of(":/ ") != std::string::npos) std::abort();
   return 0;
 }

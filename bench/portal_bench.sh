@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# make bench (part 5): the portal's pages (issue 23) under wrk, beside GET /healthz of the same
+# server and nginx's `return 200` in the same run. Writes its section of docs/PERFORMANCE.md
+# between the portal markers.
+#
+#   bench/portal_bench.sh BINARY
+#
+# A signed-in IT_ADMIN's dashboard (one product) and audit page (50 rows of 60+ events), at 64
+# connections on SQLite, the session cookie sent as a browser would. Not measured yet: the
+# Next.js peer page the issue names (see bench/NOTES.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-build/breakpilot}
+DUR=${BENCH_DURATION:-10s}
+TOKEN=bench-staff-token-0123456789
+PASSWORD='portal bench password 0123'
+
+# shellcheck source=bench/common.sh
+source bench/common.sh
+bench_scratch breakpilot-portal-bench
+
+# wrk_run URL [HEADER...] -> "rps p50_ms p99_ms non2xx"
+wrk_run() {
+  local args=(-t2 -c64 -d"$DUR" --latency)
+  for h in "${@:2}"; do args+=(-H "$h"); done
+  local out; out=$(wrk "${args[@]}" "$1")
+  local rps p50 p99 bad
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${bad:-0}"
+}
+
+start_nginx
+log="$WORK/server.log"
+BREAKPILOT_ADMIN_TOKEN=$TOKEN "$BIN" serve --listen 127.0.0.1:0 --database "sqlite:$WORK/bench.db" \
+  --access-log=false --portal-domain localhost 2>"$log" &
+PIDS+=("$!")
+for _ in $(seq 1 3000); do grep -q '"msg":"listening"' "$log" 2>/dev/null && break; sleep 0.01; done
+PORT=$(grep -o '"url":"http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
+API="http://127.0.0.1:$PORT"
+api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
+
+# A tenant with a product, its IT_ADMIN, and 60 events in its trail (API keys made).
+acme=$(api -X POST "$API/tenants" -d '{"slug":"acme","name":"Acme GmbH"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+api -X POST "$API/tenants/$acme/products" -d '{"product_id":"certifai"}' >/dev/null
+api -X POST "$API/users" -d "{\"username\":\"ada\",\"password\":\"$PASSWORD\",\"memberships\":[{\"tenant_id\":\"$acme\",\"org_roles\":[\"IT_ADMIN\"]}]}" >/dev/null
+for i in $(seq 1 60); do
+  api -X POST "$API/api-keys" -d "{\"tenant_id\":\"$acme\",\"name\":\"key $i\",\"scopes\":[\"audit:write\"]}" >/dev/null
+done
+
+# Sign in on the tenant's site as a browser does: the form, its cookie, the post.
+SITE="acme.localhost:$PORT"
+jar="$WORK/jar"
+form=$(curl -sf -c "$jar" -H "Host: $SITE" "$API/login")
+csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$form" | sed 's/.*value="//; s/"$//')
+curl -sf -b "$jar" -c "$jar" -H "Host: $SITE" -H "Origin: http://$SITE" -o /dev/null \
+  --data-urlencode "csrf=$csrf" --data-urlencode "username=ada" --data-urlencode "password=$PASSWORD" \
+  "$API/login"
+session=$(awk '$6=="bp_portal" {print $7}' "$jar")
+[ -n "$session" ] || { echo "portal_bench: sign-in failed" >&2; exit 1; }
+H=("Host: $SITE" "Cookie: bp_portal=$session")
+rows=$(curl -sf -H "${H[0]}" -H "${H[1]}" "$API/audit" | grep -c '<tr' || true)
+dash_bytes=$(curl -sf -H "${H[0]}" -H "${H[1]}" "$API/dashboard" | wc -c)
+audit_bytes=$(curl -sf -H "${H[0]}" -H "${H[1]}" "$API/audit" | wc -c)
+# A whole page's weight as a browser loads it, compressed where we compress: the HTML and each
+# asset it links.
+assets=0
+for a in $(curl -sf -H "${H[0]}" -H "${H[1]}" "$API/dashboard" | grep -o '/assets/[^"]*' | sort -u); do
+  n=$(curl -sf -H "Host: $SITE" -H 'Accept-Encoding: gzip' "$API$a" | wc -c)
+  assets=$((assets + n))
+done
+
+nginx=$(wrk_run "http://127.0.0.1:$NGINX_PORT/")
+healthz=$(wrk_run "$API/healthz")
+dashboard=$(wrk_run "$API/dashboard" "${H[@]}")
+audit=$(wrk_run "$API/audit" "${H[@]}")
+
+read -r n_rps _ n_p99 _ <<<"$nginx"
+read -r h_rps _ h_p99 _ <<<"$healthz"
+read -r d_rps _ d_p99 d_bad <<<"$dashboard"
+read -r a_rps _ a_p99 a_bad <<<"$audit"
+pct() { python3 -c "print(round(100*$1/$2))"; }
+section="$WORK/section.md"
+cat > "$section" <<MD
+<!-- portal:begin -->
+## Portal pages (issue 23)
+
+\`bench/portal_bench.sh\`, $(date -u +%Y-%m-%d), $(nproc) cores, SQLite, release build, 64
+connections, ${DUR} each, a signed-in IT_ADMIN's session cookie on \`acme.localhost\`.
+
+| what | requests/s | p99 ms | share of /healthz | non-2xx |
+|---|---|---|---|---|
+| nginx \`return 200\` | $n_rps | $n_p99 | | |
+| \`GET /healthz\` | $h_rps | $h_p99 | 100% | |
+| dashboard | $d_rps | $d_p99 | $(pct "$d_rps" "$h_rps")% (aim ≥ 50%) | $d_bad |
+| audit page, $((rows - 1)) rows | $a_rps | $a_p99 | $(pct "$a_rps" "$h_rps")% (aim ≥ 25%) | $a_bad |
+
+Page weight: the dashboard's HTML is $dash_bytes bytes, the audit page's $audit_bytes
+(uncompressed); the assets a page loads (style sheet, design tokens, script, icon), gzip where
+smaller, $assets bytes in all; nothing from another origin. The Next.js peer of the issue is
+not measured yet.
+<!-- portal:end -->
+MD
+python3 bench/write_section.py portal "$section"
+cat "$section"
