@@ -3,7 +3,8 @@
 # `return 200` on a free loopback port (the HTTP ceiling of this machine) with WORKERS worker
 # processes (one per core by default), sets NGINX_PORT and NGINX_PID, and returns once nginx
 # answers; several can run side by side; `post_lua` writes a static wrk script for one POST;
-# `unique_post_lua` one whose every request carries a fresh name; `to_ms` reads wrk's times.
+# `unique_post_lua` one whose every request carries a fresh name; `wrk_stats` reads wrk's report;
+# `to_ms` reads wrk's times.
 # shellcheck shell=bash
 
 bench_cleanup() {
@@ -71,6 +72,17 @@ request = function()
                     (string.gsub('$4', "%%s", name)))
 end
 LUA
+}
+
+# wrk_stats: reads wrk's --latency report on stdin, prints "rps p50_ms p99_ms non2xx".
+wrk_stats() {
+  local out; out=$(cat)
+  local rps p50 p99 bad
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${bad:-0}"
 }
 
 # to_ms TIME: wrk's 1.23ms, 812.00us or 1.02s in milliseconds.

@@ -19,14 +19,7 @@ wrk_run() {
   local url=$1 script=${2:-}
   local args=(-t"${WRK_THREADS:-$THREADS}" -c"$CONN" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN")
   [ -n "$script" ] && args+=(-s "$script")
-  local out; out=$(wrk "${args[@]}" "$url")
-  echo "$out" > "$WORK/last-wrk.txt"
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${non2xx:-0}"
+  wrk "${args[@]}" "$url" | tee "$WORK/last-wrk.txt" | wrk_stats
 }
 
 # nginx: the HTTP ceiling of this machine. One worker per core, beside the server with one I/O

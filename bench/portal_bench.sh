@@ -23,13 +23,7 @@ bench_scratch breakpilot-portal-bench
 wrk_run() {
   local args=(-t2 -c64 -d"$DUR" --latency)
   for h in "${@:2}"; do args+=(-H "$h"); done
-  local out; out=$(wrk "${args[@]}" "$1")
-  local rps p50 p99 bad
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${bad:-0}"
+  wrk "${args[@]}" "$1" | wrk_stats
 }
 
 start_nginx

@@ -29,13 +29,7 @@ bench_scratch breakpilot-write-bench
 wrk_run() {
   local args=(-t"$2" -c"$3" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN")
   [ -n "${4:-}" ] && args+=(-s "$4")
-  local out; out=$(wrk "${args[@]}" "$1")
-  local rps p50 p99 bad
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${bad:-0}"
+  wrk "${args[@]}" "$1" | wrk_stats
 }
 start_server() {  # BINARY DB_URL [FLAG...] -> SERVER_PID SERVER_PORT
   local log="$WORK/server-$RANDOM.log"

@@ -115,10 +115,7 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
       for (const auto& m : user.memberships) {
         if (m.tenant_id == v.tenant->id) may = true;
       }
-      may = may || identity::Authorize(
-                       p, identity::Action::kTenantRead,
-                       identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo})
-                       .ok();
+      may = may || identity::Authorize(p, identity::Action::kTenantRead, RefOf(*v.tenant)).ok();
     } else {
       may = IsStaff(user);
     }

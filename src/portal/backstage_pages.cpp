@@ -12,11 +12,7 @@ Result<tenants::Tenant> Named(tenants::TenantService& tenants, const http::Reque
                               const Visit& v, identity::Action action) {
   auto t = tenants.GetBySlug(std::string(req.Param("slug").value_or("")));
   if (!t) return t.error();
-  if (auto ok = identity::Authorize(v.principal, action,
-                                    identity::TenantRef{t->id, t->kind == tenants::Kind::kDemo});
-      !ok) {
-    return ok.error();
-  }
+  if (auto ok = identity::Authorize(v.principal, action, RefOf(*t)); !ok) return ok.error();
   return t;
 }
 
@@ -38,11 +34,10 @@ Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
 Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants::Tenant& t,
                                                   const boost::json::object& extra, int status) {
   boost::json::object data = LifecycleFacts(t);
-  const bool may_activate =
-      identity::Authorize(v.principal, identity::Action::kTenantActivate,
-                          identity::TenantRef{t.id, t.kind == tenants::Kind::kDemo})
-          .ok();
-  data["can_reactivate"] = may_activate && t.status == tenants::Status::kFrozen;
+  // On the backstage the visit has no tenant: the permission is checked on the one shown.
+  data["can_reactivate"] =
+      identity::Authorize(v.principal, identity::Action::kTenantActivate, RefOf(t)).ok() &&
+      t.status == tenants::Status::kFrozen;
   data["csrf"] = v.session->csrf_token;
   auto subs = services_.subscriptions.List(t.id);
   if (!subs) return subs.error();
@@ -56,9 +51,7 @@ Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants:
 Result<http::Response> BackstagePages::Tenant(http::Request& req, const Visit& v) {
   auto t = Named(services_.tenants, req, v, identity::Action::kTenantRead);
   if (!t) return t.error();
-  boost::json::object extra;
-  if (req.QueryValue("reactivated")) extra["notice"] = String(v.lang, "reactivated_notice");
-  return TenantPage(v, *t, extra, 200);
+  return TenantPage(v, *t, NoticeIf(req, v, "reactivated", "reactivated_notice"), 200);
 }
 
 Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visit& v) {

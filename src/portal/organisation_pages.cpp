@@ -25,21 +25,16 @@ boost::json::object LifecycleFacts(const tenants::Tenant& t) {
 http::Response OrganisationPages::Render(const Visit& v, const boost::json::object& extra,
                                          int status) {
   boost::json::object data = LifecycleFacts(*v.tenant);
-  const bool may_cancel =
-      identity::Authorize(v.principal, identity::Action::kTenantCancel,
-                          identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo})
-          .ok();
-  data["can_cancel"] = may_cancel && (v.tenant->status == tenants::Status::kTrial ||
-                                      v.tenant->status == tenants::Status::kActive);
+  data["can_cancel"] =
+      May(v, identity::Action::kTenantCancel) &&
+      (v.tenant->status == tenants::Status::kTrial || v.tenant->status == tenants::Status::kActive);
   data["csrf"] = v.session->csrf_token;
   for (const auto& [k, x] : extra) data[k] = x;
   return PageResponse(v, "organisation", "organisation", std::move(data), status);
 }
 
 Result<http::Response> OrganisationPages::Show(http::Request& req, const Visit& v) {
-  boost::json::object extra;
-  if (req.QueryValue("cancelled")) extra["notice"] = String(v.lang, "cancelled_notice");
-  return Render(v, extra, 200);
+  return Render(v, NoticeIf(req, v, "cancelled", "cancelled_notice"), 200);
 }
 
 Result<http::Response> OrganisationPages::Cancel(http::Request& req, const Visit& v) {

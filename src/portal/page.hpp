@@ -88,6 +88,14 @@ http::Response SeeOther(const std::string& location);
 std::string SessionCookieName(bool secure);
 // Set-Cookie for the session (an empty token: the cookie removed).
 std::string SessionCookie(bool secure, const std::string& token, std::chrono::seconds max_age);
+// The permission table's view of a tenant: its id, and whether it is the demo tenant.
+identity::TenantRef RefOf(const tenants::Tenant& t);
+// True when the visitor may do `action` on this site's tenant (on the backstage: on none).
+bool May(const Visit& v, identity::Action action);
+// {"notice": the string `key`} when the query has `flag` (set by the redirect after a form),
+// else nothing: what a page says after its form did its work.
+boost::json::object NoticeIf(const http::Request& req, const Visit& v, std::string_view flag,
+                             std::string_view key);
 // A form field's value; empty when absent (the use case says whether that is wrong).
 std::string FormField(const api::Form& form, std::string_view name);
 // A use case's refusal in words for the page: its detail, then each field's complaint.

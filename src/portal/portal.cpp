@@ -105,6 +105,23 @@ http::Response SeeOther(const std::string& location) {
   return r;
 }
 
+identity::TenantRef RefOf(const tenants::Tenant& t) {
+  return {t.id, t.kind == tenants::Kind::kDemo};
+}
+
+bool May(const Visit& v, identity::Action action) {
+  std::optional<identity::TenantRef> ref;
+  if (v.tenant) ref = RefOf(*v.tenant);
+  return identity::Authorize(v.principal, action, ref).ok();
+}
+
+boost::json::object NoticeIf(const http::Request& req, const Visit& v, std::string_view flag,
+                             std::string_view key) {
+  boost::json::object o;
+  if (req.QueryValue(flag)) o["notice"] = String(v.lang, key);
+  return o;
+}
+
 std::string FormField(const api::Form& form, std::string_view name) {
   auto v = api::FormValue(form, name);
   return v && *v ? **v : std::string();
@@ -214,8 +231,7 @@ boost::json::array Portal::Nav(const Visit& visit, std::string_view path) const 
                       : visit.site.kind == SiteKind::kBackstage ? kOnBackstage
                                                                 : kOnPublic;
   std::optional<identity::TenantRef> ref;
-  if (visit.tenant)
-    ref = identity::TenantRef{visit.tenant->id, visit.tenant->kind == tenants::Kind::kDemo};
+  if (visit.tenant) ref = RefOf(*visit.tenant);
   for (const auto& p : pages_) {
     if (p.nav.empty() || !(p.sites & on) || p.method != "GET") continue;
     if (p.action != identity::Action::kSession &&
@@ -322,7 +338,7 @@ http::Response Portal::Dispatch(const Page& page, http::Request& req, Visit& v) 
       return SeeOther("/login?next=" + std::string(req.path));
     }
     std::optional<identity::TenantRef> ref;
-    if (v.tenant) ref = identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo};
+    if (v.tenant) ref = RefOf(*v.tenant);
     if (page.action != identity::Action::kSession) {
       if (auto ok = identity::Authorize(v.principal, page.action, ref); !ok) {
         return ErrorPage(v, StatusOf(ok.error()));

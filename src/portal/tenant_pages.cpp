@@ -64,10 +64,7 @@ Result<http::Response> TenantPages::KeysPage(const Visit& v, const boost::json::
                                              int status) {
   auto page = services_.api_keys.List(v.tenant->id, std::nullopt, tenants::kMaxPageSize);
   if (!page) return page.error();
-  const bool can_write =
-      identity::Authorize(v.principal, identity::Action::kApiKeyWrite,
-                          identity::TenantRef{v.tenant->id, v.tenant->kind == tenants::Kind::kDemo})
-          .ok();
+  const bool can_write = May(v, identity::Action::kApiKeyWrite);
   boost::json::array keys;
   for (const auto& k : page->items) {
     boost::json::object row{{"id", k.id},
@@ -93,9 +90,7 @@ Result<http::Response> TenantPages::KeysPage(const Visit& v, const boost::json::
 }
 
 Result<http::Response> TenantPages::ApiKeys(http::Request& req, const Visit& v) {
-  boost::json::object extra;
-  if (req.QueryValue("revoked")) extra["notice"] = String(v.lang, "key_revoked");
-  return KeysPage(v, extra, 200);
+  return KeysPage(v, NoticeIf(req, v, "revoked", "key_revoked"), 200);
 }
 
 Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit& v) {
