@@ -80,16 +80,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::optional<std::string> ValidateUsername(const std::string& u) {
-  if (u.size() < 3 || u.size() > 64) return "must be 3 to 64 characters";
-  for (unsigned char c : u) {
-    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@')) {
-      return "may contain only letters, digits and . _ - @";
-    }
-  }
-  return std::nullopt;
-}
-
 // Parses role names for the given kind (realm or org); reports unknown or misplaced names.
 std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
                             const std::string& field, std::vector<FieldError>& errors) {
@@ -107,7 +97,30 @@ std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
   return roles;
 }
 
+// Whether one more member fits the tenant: it exists, and a trial has kTrialQuota.seats seats
+// (a seat is a member of the organization). Locks the tenant's row on PostgreSQL.
+std::optional<Error> SeatFor(storage::Session& s, const std::string& tenant_id,
+                             const std::string& field) {
+  auto t = s.FetchOne(kSelectMemberTenant, {tenant_id});
+  if (!t) return ValidationFailed({{field, "no tenant with this id"}});
+  if (t->Text(0) == "trial" &&
+      s.FetchOne(kCountMembers, {tenant_id})->Int(0) >= tenants::kTrialQuota.seats) {
+    return tenants::TrialLimitReached("seats", tenants::kTrialQuota.seats);
+  }
+  return std::nullopt;
+}
 }  // namespace
+
+std::optional<std::string> ValidateUsername(const std::string& u) {
+  // Up to an email address's 254: the self-serve trial's owner signs in with their address.
+  if (u.size() < 3 || u.size() > 254) return "must be 3 to 254 characters";
+  for (unsigned char c : u) {
+    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@' || c == '+')) {
+      return "may contain only letters, digits and . _ - @ +";
+    }
+  }
+  return std::nullopt;
+}
 
 boost::json::array RoleNames(const std::vector<Role>& roles) {
   boost::json::array a;
@@ -187,19 +200,9 @@ Result<User> Directory::CreateUser(const audit::Actor& actor, const NewUser& in)
   try {
     db_.Write([&](storage::Session& s) {
       for (std::size_t i = 0; i < u.memberships.size(); ++i) {
-        const auto& tenant_id = u.memberships[i].tenant_id;
-        auto t = s.FetchOne(kSelectMemberTenant, {tenant_id});
-        if (!t) {
-          failed = ValidationFailed(
-              {{"/memberships/" + std::to_string(i) + "/tenant_id", "no tenant with this id"}});
-          return;
-        }
-        // A seat is a member of the organization: a trial has kTrialQuota.seats of them.
-        if (t->Text(0) == "trial" &&
-            s.FetchOne(kCountMembers, {tenant_id})->Int(0) >= tenants::kTrialQuota.seats) {
-          failed = tenants::TrialLimitReached("seats", tenants::kTrialQuota.seats);
-          return;
-        }
+        failed = SeatFor(s, u.memberships[i].tenant_id,
+                         "/memberships/" + std::to_string(i) + "/tenant_id");
+        if (failed) return;
       }
       s.Execute(kInsertUser, {u.id, u.username, u.display_name, hash, RolesJson(u.realm_roles),
                               "0",  // both stores read '0' as false
@@ -233,6 +236,51 @@ Result<User> Directory::EnsureUser(const audit::Actor& actor, const NewUser& in)
   return CreateUser(actor, in);
 }
 
+Result<User> Directory::GetUserByName(std::string_view username) {
+  std::optional<User> u;
+  const std::string name = Lower(username.substr(0, 254));
+  db_.Read([&](storage::Session& s) { u = LoadUser(s, name, true); });
+  if (!u) return NotFound("user-not-found", "no user named " + name);
+  return *u;
+}
+
+Result<User> Directory::AddMembership(const audit::Actor& actor, const std::string& user_id,
+                                      const NewMembership& in) {
+  std::vector<FieldError> errors;
+  if (!IsCanonicalUuid(in.tenant_id)) errors.push_back({"/tenant_id", "must be a UUID"});
+  const Membership m{NormalizeUuid(in.tenant_id),
+                     ReadRoles(in.org_roles, false, "/org_roles", errors)};
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+  std::optional<Result<User>> out;
+  try {
+    db_.Write([&](storage::Session& s) {
+      auto u = LoadUser(s, user_id, false);
+      if (!u) return void(out = NotFound("user-not-found", "no user with id " + user_id));
+      for (const auto& have : u->memberships) {
+        if (have.tenant_id == m.tenant_id) {
+          return void(out = Conflict("duplicate-membership", "Already a member",
+                                     u->username + " is a member of this organisation already"));
+        }
+      }
+      if (auto no = SeatFor(s, m.tenant_id, "/tenant_id")) return void(out = *no);
+      s.Execute(kInsertMembership,
+                {u->id, m.tenant_id, RolesJson(m.org_roles), FormatStorage(clock_.Now())});
+      s.Notify("user:" + u->id);
+      audit::Record(
+          s, clock_, actor,
+          {m.tenant_id, "user.membership_add", 'u', "user", u->id,
+           "added " + u->username + " to the organisation",
+           boost::json::serialize(boost::json::object{{"org_roles", RoleNames(m.org_roles)}})});
+      u->memberships.push_back(m);
+      out = *u;
+    });
+  } catch (const storage::UniqueViolation&) {
+    return Conflict("duplicate-membership", "Already a member",
+                    "this user is a member of this organisation already");
+  }
+  return *std::move(out);
+}
+
 Result<User> Directory::GetUser(const std::string& id) {
   std::optional<User> u;
   db_.Read([&](storage::Session& s) { u = LoadUser(s, id, false); });
@@ -241,7 +289,7 @@ Result<User> Directory::GetUser(const std::string& id) {
 }
 
 Result<User> Directory::CheckPassword(std::string_view username_in, std::string_view password) {
-  const std::string username = Lower(username_in.substr(0, 128));
+  const std::string username = Lower(username_in.substr(0, 254));
   const Timestamp now = clock_.Now();
   // Claim the attempt first: count it as a failure until the password proves right. From the
   // kFreeFailures-th on, the claim also starts the wait, so no attempt can slip in while this

@@ -75,6 +75,10 @@ class Directory {
   // Creates the user unless one with that username exists (then returns it unchanged).
   Result<User> EnsureUser(const audit::Actor& actor, const NewUser& in);
   Result<User> GetUser(const std::string& id);
+  Result<User> GetUserByName(std::string_view username);
+  // Makes an existing user a member of one more organisation (a trial's seats counted).
+  Result<User> AddMembership(const audit::Actor& actor, const std::string& user_id,
+                             const NewMembership& in);
   Result<User> CheckPassword(std::string_view username, std::string_view password);
   // Forgets failure counts untouched for a day whose wait is over (hourly; a storm of made-up
   // usernames leaves a row each). Returns how many.
@@ -94,6 +98,9 @@ class Directory {
   const Clock& clock_;
   PasswordCost cost_;
 };
+
+// Why `username` (lower case) cannot name a user, or nothing when it can.
+std::optional<std::string> ValidateUsername(const std::string& username);
 
 // Role lists travel as JSON arrays of names (in the database, tokens and API answers).
 boost::json::array RoleNames(const std::vector<Role>& roles);

@@ -73,8 +73,10 @@ Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestIn
             .category = mail::Category::kTransactional,
             .to = *email,
             .vars = {{"company_name", in.company_name},
-                     {"confirm_url",
-                      mailer_.public_url() + "/catalog/trial-request/confirm?token=" + token}},
+                     {"confirm_url", (in.confirm_url.empty()
+                                          ? mailer_.public_url() + "/catalog/trial-request/confirm"
+                                          : in.confirm_url) +
+                                         "?token=" + token}},
             .dedupe_key = "trial_verify:" + id,
             .secret_vars = {"confirm_url"}});
     out = Ok{};
@@ -82,7 +84,7 @@ Result<Ok> TrialService::Request(const audit::Actor& actor, const TrialRequestIn
   return *std::move(out);
 }
 
-Result<tenants::Tenant> TrialService::Confirm(const audit::Actor& actor, const std::string& token) {
+Result<TrialService::Pending> TrialService::Load(const std::string& token) {
   std::optional<storage::Row> row;
   if (token.size() <= 128) {
     db_.Read([&](storage::Session& s) { row = s.FetchOne(kSelectByToken, {Sha256Hex(token)}); });
@@ -99,13 +101,25 @@ Result<tenants::Tenant> TrialService::Confirm(const audit::Actor& actor, const s
                  "the link was valid for " + std::to_string(kTrialConfirmHours) +
                      " hours; ask for the trial again"};
   }
-  auto t = tenants_.Create(actor, {.slug = row->Text(2),
-                                   .name = row->Text(3),
+  return Pending{row->Text(0), {row->Text(1), row->Text(3), row->Text(2)}};
+}
+
+Result<PendingTrial> TrialService::Find(const std::string& token) {
+  auto p = Load(token);
+  if (!p) return p.error();
+  return p->trial;
+}
+
+Result<tenants::Tenant> TrialService::Confirm(const audit::Actor& actor, const std::string& token) {
+  auto p = Load(token);
+  if (!p) return p.error();
+  auto t = tenants_.Create(actor, {.slug = p->trial.slug,
+                                   .name = p->trial.company_name,
                                    .initial_status = "trial",
-                                   .contact_email = row->Text(1)});
+                                   .contact_email = p->trial.email});
   if (!t) return t;
   db_.Write([&](storage::Session& s) {
-    s.Execute(kConfirm, {row->Text(0), FormatStorage(clock_.Now()), t->id});
+    s.Execute(kConfirm, {p->id, FormatStorage(clock_.Now()), t->id});
   });
   return t;
 }

@@ -16,6 +16,16 @@ struct TrialRequestInput {
   std::string email;
   std::string company_name;
   std::string slug;
+  // The page the mailed link opens, `?token=...` appended: the portal's /start/confirm for a
+  // request made there; empty: the API's /catalog/trial-request/confirm.
+  std::string confirm_url;
+};
+
+// A request whose link was followed but not yet confirmed: what the confirmation page shows.
+struct PendingTrial {
+  std::string email;
+  std::string company_name;
+  std::string slug;
 };
 
 inline constexpr int kTrialRequestsPerAddressPerDay = 3;
@@ -37,8 +47,16 @@ class TrialService {
   // Follows the mailed link: creates the trial tenant (status trial, 14 days, contact = the
   // verified address). 404 unknown, 410 expired, 409 used already.
   Result<tenants::Tenant> Confirm(const audit::Actor& actor, const std::string& token);
+  // What Confirm would create, with the same refusals; changes nothing (a GET of the link).
+  Result<PendingTrial> Find(const std::string& token);
 
  private:
+  struct Pending {
+    std::string id;
+    PendingTrial trial;
+  };
+  Result<Pending> Load(const std::string& token);
+
   storage::Database& db_;
   const Clock& clock_;
   tenants::TenantService& tenants_;

@@ -10,17 +10,15 @@
 namespace breakpilot::portal {
 namespace {
 
-// The sign-in form's own CSRF token, before there is a session: a random value in a cookie and
-// in the form, which must match (a site that cannot read our cookie cannot forge the form).
-constexpr std::string_view kLoginCookie = "bp_login";
+// The sign-in forms' own CSRF token (FormTokenCookie), for the paths under /login.
+constexpr std::string_view kLoginPath = "/login";
 constexpr std::string_view kTicketPurpose = "portal-sign-in-ticket";
 constexpr auto kTicketLifetime = std::chrono::seconds(300);
-constexpr std::size_t kMaxUsername = 200;
+constexpr std::size_t kMaxUsername = 254;
 constexpr std::size_t kMaxPassword = 1024;
 
 std::string LoginCookie(bool secure, const std::string& value) {
-  return std::string(kLoginCookie) + "=" + value + "; Path=/login; HttpOnly; SameSite=Strict" +
-         (secure ? "; Secure" : "") + "; Max-Age=" + (value.empty() ? "0" : "3600");
+  return FormTokenCookie(secure, kLoginPath, value);
 }
 
 // Where to go after signing in: a path of this site, nothing else (no open redirect).
@@ -96,9 +94,7 @@ http::Response AuthPages::HandoffTo(const Visit& v, const identity::User& user,
   const auto code = services_.web_sessions.CreateForHandoff(
       audit::Actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip, user.username},
       user.id, target.site_key, user_agent);
-  const auto at = v.origin.find("://") + 3;
-  auto r = SeeOther(v.origin.substr(0, at) + target.label + "." + v.origin.substr(at) +
-                    "/auth/handoff?code=" + code);
+  auto r = SeeOther(SiteOrigin(v, target.label) + "/auth/handoff?code=" + code);
   r.headers.Set("Referrer-Policy", "no-referrer");
   r.headers.Add("Set-Cookie", LoginCookie(v.secure, ""));
   return r;
@@ -152,8 +148,7 @@ Result<http::Response> AuthPages::Login(http::Request& req, const Visit& v) {
   const std::string password = FormField(*form, "password");
   const std::string next = SafeNext(FormField(*form, "next"));
   const std::string shown = username.substr(0, kMaxUsername);
-  const std::string cookie = api::CookieValue(req, kLoginCookie);
-  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(FormField(*form, "csrf")))) {
+  if (!FormTokenMatches(req, *form)) {
     return FormAgain(v, "error", 403, shown, next);  // a stale or forged form: a fresh one
   }
   if (username.empty() || password.empty() || username.size() > kMaxUsername ||
@@ -181,10 +176,7 @@ Result<http::Response> AuthPages::Login(http::Request& req, const Visit& v) {
 Result<http::Response> AuthPages::Choose(http::Request& req, const Visit& v) {
   auto form = api::ParseForm(req);
   if (!form) return FormAgain(v, "error", 400, "", "");
-  const std::string cookie = api::CookieValue(req, kLoginCookie);
-  if (cookie.empty() || !ConstantTimeEquals(Sha256(cookie), Sha256(FormField(*form, "csrf")))) {
-    return FormAgain(v, "error", 403, "", "");
-  }
+  if (!FormTokenMatches(req, *form)) return FormAgain(v, "error", 403, "", "");
   std::string payload;
   if (!VerifySignedToken(TicketKey(), kTicketPurpose, FormField(*form, "ticket"), payload)) {
     return FormAgain(v, "error", 403, "", "");

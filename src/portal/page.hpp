@@ -84,6 +84,9 @@ http::Response PageResponse(const Visit& v, std::string_view name, std::string_v
                             boost::json::object data, int status = 200);
 // A 303 to `location` (after a form, the browser's next GET).
 http::Response SeeOther(const std::string& location);
+// The origin of the site `label`.D as the browser reached this one ("http://acme.localhost:8080"
+// from "http://localhost:8080"): where a redirect to another of the portal's sites goes.
+std::string SiteOrigin(const Visit& v, std::string_view label);
 // The session cookie's name: __Host-bp_portal over https, bp_portal otherwise.
 std::string SessionCookieName(bool secure);
 // Set-Cookie for the session (an empty token: the cookie removed).
@@ -96,6 +99,12 @@ bool May(const Visit& v, identity::Action action);
 // else nothing: what a page says after its form did its work.
 boost::json::object NoticeIf(const http::Request& req, const Visit& v, std::string_view flag,
                              std::string_view key);
+// A form shown before there is a session (sign-in, /start) carries its own CSRF token: a random
+// value both in the form and in a cookie for `path` (HttpOnly, SameSite=Strict) that must match
+// (a site that cannot read our cookie cannot forge the form). FormTokenCookie is the Set-Cookie
+// for `value` (RandomToken(24)); an empty value removes the cookie.
+std::string FormTokenCookie(bool secure, std::string_view path, const std::string& value);
+bool FormTokenMatches(const http::Request& req, const api::Form& form);
 // A form field's value; empty when absent (the use case says whether that is wrong).
 std::string FormField(const api::Form& form, std::string_view name);
 // A use case's refusal in words for the page: its detail, then each field's complaint.

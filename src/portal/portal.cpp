@@ -11,6 +11,7 @@
 #include "portal/backstage_pages.hpp"
 #include "portal/organisation_pages.hpp"
 #include "portal/public_pages.hpp"
+#include "portal/start_pages.hpp"
 #include "portal/tenant_pages.hpp"
 
 namespace breakpilot::portal {
@@ -165,6 +166,26 @@ http::Response PageResponse(const Visit& v, std::string_view name, std::string_v
   return r;
 }
 
+namespace {
+constexpr std::string_view kFormCookie = "bp_form";
+}  // namespace
+
+std::string SiteOrigin(const Visit& v, std::string_view label) {
+  const auto at = v.origin.find("://") + 3;
+  return v.origin.substr(0, at) + std::string(label) + "." + v.origin.substr(at);
+}
+
+std::string FormTokenCookie(bool secure, std::string_view path, const std::string& value) {
+  return std::string(kFormCookie) + "=" + value + "; Path=" + std::string(path) +
+         "; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "") +
+         "; Max-Age=" + (value.empty() ? "0" : "3600");
+}
+
+bool FormTokenMatches(const http::Request& req, const api::Form& form) {
+  const std::string cookie = api::CookieValue(req, kFormCookie);
+  return !cookie.empty() && ConstantTimeEquals(Sha256(cookie), Sha256(FormField(form, "csrf")));
+}
+
 http::Response ErrorPage(const Visit& v, int status) {
   std::string_view heading = "error", text = "error";
   if (status == 404) heading = "not_found", text = "not_found_text";
@@ -183,6 +204,7 @@ http::Response ErrorPage(const Visit& v, int status) {
 Portal::Portal(const api::Services& services, PortalOptions options)
     : services_(services), options_(std::move(options)) {
   modules_.push_back(std::make_unique<PublicPages>(services_));
+  modules_.push_back(std::make_unique<StartPages>(services_, options_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
   modules_.push_back(std::make_unique<AuditPages>(services_));

@@ -50,4 +50,28 @@ Site Classify(std::string_view host, std::string_view portal_domain) {
   return {SiteKind::kTenant, std::move(label)};
 }
 
+std::string SiteUrl(std::string_view public_url, std::string_view domain, std::string_view label) {
+  std::string_view scheme = "http";
+  std::string_view port;
+  if (const auto at = public_url.find("://"); at != std::string_view::npos) {
+    scheme = public_url.substr(0, at);
+    auto authority = public_url.substr(at + 3);
+    authority = authority.substr(0, authority.find('/'));
+    const auto bracket = authority.rfind(']');  // an IPv6 literal's colons are not the port's
+    const auto colon = authority.rfind(':');
+    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+      port = authority.substr(colon);
+    }
+  }
+  std::string url(scheme);
+  url += "://";
+  if (!label.empty()) {
+    url += label;
+    url += '.';
+  }
+  url += domain;
+  url += port;
+  return url;
+}
+
 }  // namespace breakpilot::portal

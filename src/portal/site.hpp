@@ -30,4 +30,10 @@ Site Classify(std::string_view host, std::string_view portal_domain);
 // not a plausible host name (then the request is the API's, which answers as before).
 std::string HostName(std::string_view host);
 
+// The address of one of the portal's sites for links that leave the browser (mail): the scheme
+// and port of `public_url` (the API's configured address, never a request's Host header) with
+// the host `label.D` (`label` empty: D itself).
+//   SiteUrl("http://127.0.0.1:8080", "localhost", "acme") == "http://acme.localhost:8080"
+std::string SiteUrl(std::string_view public_url, std::string_view domain, std::string_view label);
+
 }  // namespace breakpilot::portal

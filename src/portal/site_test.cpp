@@ -32,5 +32,13 @@ TEST(SiteTest, EveryOtherHostIsTheApi) {
   EXPECT_EQ(Classify("acme.localhost", "").kind, SiteKind::kApi);  // no portal configured
 }
 
+TEST(SiteTest, SiteUrlTakesSchemeAndPortFromThePublicUrl) {
+  EXPECT_EQ(SiteUrl("http://127.0.0.1:8080", "localhost", ""), "http://localhost:8080");
+  EXPECT_EQ(SiteUrl("http://127.0.0.1:8080/", "localhost", "acme"), "http://acme.localhost:8080");
+  EXPECT_EQ(SiteUrl("https://api.bp.example", "bp.example", ""), "https://bp.example");
+  EXPECT_EQ(SiteUrl("http://[::1]:9000/x", "localhost", "demo"), "http://demo.localhost:9000");
+  EXPECT_EQ(SiteUrl("https://[::1]/", "bp.example", ""), "https://bp.example");
+}
+
 }  // namespace
 }  // namespace breakpilot::portal

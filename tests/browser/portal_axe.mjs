@@ -12,7 +12,7 @@ const shots = process.env.BREAKPILOT_SCREENSHOTS;
 
 // [who signs in (null: nobody), where, the pages there]
 const tours = [
-  [null, site(''), ['/', '/login']],
+  [null, site(''), ['/', '/login', '/start', '/start/confirm?token=nosuch']],
   [null, site('nosuch'), ['/dashboard']],
   ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
     '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation']],

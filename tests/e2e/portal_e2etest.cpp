@@ -3,6 +3,7 @@
 // make and revoke API keys on the pages and check them through the API, try forged and
 // cross-site posts and another tenant's site; this test sets up the tenants and users through
 // the API and checks what the pages did in the database.
+#include "../support/mail_sink.hpp"
 #include "e2e_fixture.hpp"
 #include "identity_support.hpp"
 
@@ -146,6 +147,56 @@ TEST_P(PortalTest, ASessionLivesInTheDatabaseAcrossRestartsAndReplicas) {
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalTest);
+
+// P15 (M12.1): the self-serve trial on the public site, with a real SMTP server for the mail.
+class PortalStartTest : public PortalTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain", "localhost", "--smtp-url", smtp_.url(), "--smtp-starttls=false"};
+  }
+  // The confirmation link in the text part of the mail to `to`.
+  std::string LinkTo(const std::string& to, std::size_t mails) {
+    for (const auto& m : smtp_.WaitFor(mails)) {
+      if (m.rcpt_tos != std::vector<std::string>{to}) continue;
+      const auto at = m.text.find("http://");
+      if (at == std::string::npos) return "";
+      return m.text.substr(at, m.text.find_first_of(" \r\n", at) - at);
+    }
+    return "";
+  }
+  SmtpSink smtp_;
+};
+
+// /start → the mail → its link → a password → the dashboard with the trial banner; the address
+// of an existing user is added to the new organisation and signs in with its own password.
+TEST_P(PortalStartTest, ATrialStartedOnThePortalLandsTheNewAdminOnTheDashboard) {
+  CreateUser("max@acme.example", {{acme_, "USER"}});
+  RunBrowser("browser/portal_start.mjs", {{"phase", "request"}});
+  if (HasFatalFailure()) return;
+  const std::string base = "http://localhost:" + std::to_string(server_->port());
+  const std::string link = LinkTo("owner@initech.example", 2);
+  const std::string link2 = LinkTo("max@acme.example", 2);
+  ASSERT_EQ(link.rfind(base + "/start/confirm?token=", 0), 0U) << link;
+  ASSERT_EQ(link2.rfind(base + "/start/confirm?token=", 0), 0U) << link2;
+  EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE slug IN ('initech', 'hooli')"), 0)
+      << "nothing exists before the link is followed";
+  RunBrowser("browser/portal_start.mjs", {{"phase", "confirm"}, {"link", link}, {"link2", link2}});
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE slug = 'initech' AND status = 'trial'"
+                  " AND contact_email = 'owner@initech.example'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id"
+                  " JOIN tenants t ON t.id = m.tenant_id WHERE u.username ="
+                  " 'owner@initech.example' AND t.slug = 'initech'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id"
+                  " WHERE u.username = 'max@acme.example'"),
+            2);
+  EXPECT_EQ(Count("SELECT count(*) FROM users"), 6) << "no user made twice";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'user.membership_add'"), 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalStartTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
