@@ -12,6 +12,7 @@
 #include "api/portal_routes.hpp"
 #include "api/product_routes.hpp"
 #include "api/project_routes.hpp"
+#include "api/sales_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/tenant_routes.hpp"
 #include "core/ascii.hpp"
@@ -47,6 +48,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<PortalRoutes>(services_, options_.portal_logins_per_minute));
   modules_.push_back(std::make_unique<AuditRoutes>(services_));
   modules_.push_back(std::make_unique<LifecycleRoutes>(services_));
+  modules_.push_back(std::make_unique<SalesRoutes>(services_));
   for (const auto& module : modules_) {
     for (auto& endpoint : module->Routes()) Add(std::move(endpoint));
   }

@@ -6,6 +6,7 @@
 
 #include "core/ascii.hpp"
 #include "core/crypto.hpp"
+#include "core/utf8.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -43,6 +44,9 @@ Result<Form> ParseForm(const http::Request& req) {
     if (!dk || !dv) {
       return Malformed("invalid-form", "Invalid form body",
                        "the form body has a bad percent-encoding");
+    }
+    if (!IsUtf8(*dk) || !IsUtf8(*dv)) {
+      return Malformed("invalid-form", "Invalid form body", "the form body is not UTF-8 text");
     }
     form.emplace_back(std::move(*dk), std::move(*dv));
   }

@@ -44,6 +44,7 @@
 #include "lifecycle/trial.hpp"
 #include "mail/outbox.hpp"
 #include "outbound/fetch.hpp"
+#include "sales/lead_service.hpp"
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
@@ -127,6 +128,7 @@ struct Services {
   mail::Mailer& mailer;
   lifecycle::Engine& engine;
   lifecycle::TrialService& trials;
+  sales::LeadService& leads;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool
   lifecycle::TestClock* test_clock;  // set: POST /internal/clock moves the clock
 };

@@ -99,9 +99,11 @@ Result<http::Response> TenantRoutes::TenantUpdate(http::Request& req, const Call
   patch.name = r.String("name", Required::kNo);
   patch.plan = r.String("plan", Required::kNo);
   patch.contact_email = r.String("contact_email", Required::kNo);
-  if (auto ok = r.Finish({"name", "plan", "contact_email"}); !ok) return ok.error();
-  // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update.
-  if (patch.plan) {
+  patch.sales_owner = r.String("sales_owner", Required::kNo);
+  if (auto ok = r.Finish({"name", "plan", "contact_email", "sales_owner"}); !ok) return ok.error();
+  // The plan is what the tenant pays for: it needs tenant.plan, not just tenant.update; who
+  // sells to the tenant is staff's to say, the same way.
+  if (patch.plan || patch.sales_owner) {
     if (auto ok = CheckTenant(tenants_, caller, identity::Action::kTenantPlan, *id); !ok) {
       return ok.error();
     }

@@ -75,6 +75,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
           options_.product_hosts),
       engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
+      leads_(db, clock, catalog, tenants_, subscriptions_),
       password_pool_("password", PasswordThreads(options_),
                      static_cast<std::size_t>(options_.password_queue)) {
   tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
@@ -110,6 +111,7 @@ api::Services Platform::services() {
           .mailer = mailer_,
           .engine = engine_,
           .trials = trials_,
+          .leads = leads_,
           .password_pool = password_pool_,
           .test_clock = options_.test_clock};
 }

@@ -128,6 +128,7 @@ class Platform {
   lifecycle::ProductClient products_;
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
+  sales::LeadService leads_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
   std::int64_t last_key_refresh_us_ = 0;
   std::int64_t last_schedule_us_ = 0;

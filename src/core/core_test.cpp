@@ -9,10 +9,25 @@
 #include "core/event_guarded.hpp"
 #include "core/memory_only.hpp"
 #include "core/time.hpp"
+#include "core/utf8.hpp"
 #include "core/uuid.hpp"
 
 namespace breakpilot {
 namespace {
+
+TEST(Utf8Test, AcceptsWellFormedTextOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("Grüße, 日本, \xF0\x9F\x98\x80"));
+  EXPECT_TRUE(IsUtf8("\xF4\x8F\xBF\xBF"));   // U+10FFFF
+  EXPECT_FALSE(IsUtf8("\xFF"));              // never a UTF-8 byte
+  EXPECT_FALSE(IsUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(IsUtf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(IsUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsUtf8("ok\xC3"));            // cut short
+  EXPECT_FALSE(IsUtf8("\xE2\x82"));          // cut short
+  EXPECT_FALSE(IsUtf8("\x80"));              // a lone continuation byte
+}
 
 TEST(EventGuardedTest, AValueReadBeforeAnEventIsNotStored) {
   EventGuarded<std::map<std::string, int>> cache;

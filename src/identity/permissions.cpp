@@ -28,7 +28,7 @@ const RoleRow kTable[] = {
       A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead,
       A::kApiKeyRead,   A::kApiKeyWrite,      A::kUserRead,          A::kUserWrite,
       A::kAuditRead,    A::kAuditAdmin,       A::kJobsAdmin,         A::kClockAdvance,
-      A::kMailInbound}},
+      A::kMailInbound,  A::kLeadRead}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
@@ -39,7 +39,7 @@ const RoleRow kTable[] = {
      true,
      {A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kTenantPlan, A::kProjectRead,
       A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead,
-      A::kApiKeyRead, A::kApiKeyWrite, A::kAuditRead}},
+      A::kApiKeyRead, A::kApiKeyWrite, A::kAuditRead, A::kLeadRead}},
     {Role::kService,
      "SERVICE",
      true,
@@ -97,6 +97,7 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kJobsAdmin, "jobs.admin"},
     {A::kClockAdvance, "clock.advance"},
     {A::kMailInbound, "mail.inbound"},
+    {A::kLeadRead, "lead.read"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {

@@ -66,6 +66,7 @@ enum class Action {
   kJobsAdmin,     // the job queue: list, retry; a demo reset by hand
   kClockAdvance,  // the test clock (only with --enable-test-clock)
   kMailInbound,   // bounce and complaint feedback from the mail server
+  kLeadRead,      // the leads of the catalog's requests (a sales rep: the ones they own)
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -76,7 +77,7 @@ inline constexpr std::array kAllActions = {
     Action::kApiKeyVerify,   Action::kClaimsRead,       Action::kUserRead,
     Action::kUserWrite,      Action::kAuditWrite,       Action::kAuditRead,
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
-    Action::kMailInbound};
+    Action::kMailInbound,    Action::kLeadRead};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -33,8 +33,9 @@ std::string SafeNext(std::string_view next) {
 
 bool IsStaff(const identity::User& u) {
   return std::any_of(u.realm_roles.begin(), u.realm_roles.end(), [](identity::Role r) {
-    // A sales rep works on the demo tenant's site, not in the backstage (yet: leads come there).
-    return r == identity::Role::kBreakpilotAdmin || r == identity::Role::kSupportEngineer;
+    // A sales rep works on the demo tenant's site and sees their leads on the backstage.
+    return r == identity::Role::kBreakpilotAdmin || r == identity::Role::kSupportEngineer ||
+           r == identity::Role::kSalesRep;
   });
 }
 

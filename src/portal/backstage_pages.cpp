@@ -23,6 +23,7 @@ Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
   if (!page) return page.error();
   boost::json::array rows;
   for (const auto& t : page->items) {
+    if (!identity::Authorize(v.principal, identity::Action::kTenantRead, RefOf(t))) continue;
     rows.push_back(boost::json::object{{"name", t.name},
                                        {"slug", t.slug},
                                        {"status", tenants::ToString(t.status)},
@@ -39,6 +40,7 @@ Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants:
       identity::Authorize(v.principal, identity::Action::kTenantActivate, RefOf(t)).ok() &&
       t.status == tenants::Status::kFrozen;
   data["csrf"] = v.session->csrf_token;
+  if (t.sales_owner) data["sales_owner"] = *t.sales_owner;
   auto subs = services_.subscriptions.List(t.id);
   if (!subs) return subs.error();
   boost::json::array products;

@@ -11,6 +11,7 @@
 #include "portal/backstage_pages.hpp"
 #include "portal/organisation_pages.hpp"
 #include "portal/public_pages.hpp"
+#include "portal/sales_pages.hpp"
 #include "portal/start_pages.hpp"
 #include "portal/tenant_pages.hpp"
 
@@ -209,6 +210,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<BackstagePages>(services_));
   modules_.push_back(std::make_unique<AuditPages>(services_));
   modules_.push_back(std::make_unique<OrganisationPages>(services_));
+  modules_.push_back(std::make_unique<SalesPages>(services_));
   modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));

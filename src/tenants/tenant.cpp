@@ -63,6 +63,7 @@ boost::json::object TenantJson(const Tenant& t) {
                              {"status_changed_at", FormatRfc3339(t.status_changed_at)},
                              {"cancel_reason", optional(t.cancel_reason)},
                              {"contact_email", optional(t.contact_email)},
+                             {"sales_owner", optional(t.sales_owner)},
                              {"version", t.version},
                              {"created_at", FormatRfc3339(t.created_at)},
                              {"updated_at", FormatRfc3339(t.updated_at)}};

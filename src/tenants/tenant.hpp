@@ -55,6 +55,7 @@ struct Tenant {
   Timestamp status_changed_at;
   std::optional<std::string> cancel_reason;
   std::optional<std::string> contact_email;  // where lifecycle mail goes (trial, export)
+  std::optional<std::string> sales_owner;    // the user name of the staff member selling to it
   std::int64_t version = 1;                  // bumped by every change; the ETag
   Timestamp created_at;
   Timestamp updated_at;

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/event_guarded.hpp"
 #include "core/uuid.hpp"
@@ -305,6 +306,9 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
       errors.push_back({"/plan", "must be one of free, starter, professional, enterprise"});
   }
   AddFieldError(errors, "/contact_email", ValidateContactEmail(patch.contact_email));
+  if (patch.sales_owner && patch.sales_owner->size() > 254) {
+    errors.push_back({"/sales_owner", "must be a user name of at most 254 characters"});
+  }
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   std::optional<Result<Tenant>> out;
   db_.Write([&](storage::Session& s) {
@@ -320,6 +324,12 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
     if (patch.name) t->name = *patch.name;
     if (plan) t->plan = *plan;
     if (patch.contact_email) t->contact_email = patch.contact_email;
+    if (patch.sales_owner) {
+      // User names are lower case (identity::Directory); so is the owner, to match them.
+      std::string owner = *patch.sales_owner;
+      for (char& c : owner) c = AsciiLower(c);
+      t->sales_owner = owner.empty() ? std::nullopt : std::optional(owner);
+    }
     t->updated_at = clock_.Now();
     if (!store::UpdateTenant(s, *t, version)) {
       return void(out = StaleVersion("tenant"));
@@ -327,7 +337,9 @@ Result<Tenant> TenantService::Update(const audit::Actor& actor, const std::strin
     t->version = version + 1;
     audit::Record(s, clock_, actor,
                   {t->id, "tenant.update", 'u', "tenant", t->id, "updated tenant " + t->slug,
-                   Json({{"name", t->name}, {"plan", ToString(t->plan)}})});
+                   Json({{"name", t->name},
+                         {"plan", ToString(t->plan)},
+                         {"sales_owner", t->sales_owner.value_or("")}})});
     out = *t;
   });
   return *std::move(out);

@@ -42,6 +42,8 @@ struct TenantPatch {
   std::optional<std::string> name;
   std::optional<std::string> plan;
   std::optional<std::string> contact_email;
+  // A user name; "" clears it. Like the plan, staff's to set (tenant.plan).
+  std::optional<std::string> sales_owner;
 };
 
 // What a lifecycle action carries: cancel needs a reason and the tenant's slug typed again.

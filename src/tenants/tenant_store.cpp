@@ -9,11 +9,11 @@ using storage::Row;
 
 #define BP_TENANT_COLUMNS                                                                 \
   "id, slug, name, kind, status, plan, trial_ends_at, status_changed_at, cancel_reason, " \
-  "version, created_at, updated_at, contact_email"
+  "version, created_at, updated_at, contact_email, sales_owner"
 
-constexpr Query kInsertTenant{"tenant_insert",
-                              "INSERT INTO tenants (" BP_TENANT_COLUMNS
-                              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"};
+constexpr Query kInsertTenant{
+    "tenant_insert", "INSERT INTO tenants (" BP_TENANT_COLUMNS
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"};
 constexpr Query kSelectTenant{"tenant_select_by_id",
                               "SELECT " BP_TENANT_COLUMNS " FROM tenants WHERE id = $1"};
 constexpr Query kSelectTenantForUpdate{"tenant_select_for_update",
@@ -40,7 +40,7 @@ constexpr Query kUpdateTenant{
     "tenant_update",
     "UPDATE tenants SET name = $2, status = $3, plan = $4, trial_ends_at = $5,"
     " status_changed_at = $6, cancel_reason = $7, updated_at = $8, version = version + 1,"
-    " contact_email = $10 WHERE id = $1 AND version = $9"};
+    " contact_email = $10, sales_owner = $11 WHERE id = $1 AND version = $9"};
 
 #define BP_PROJECT_COLUMNS "id, tenant_id, name, description, version, created_at, updated_at"
 constexpr Query kInsertProject{"project_insert", "INSERT INTO tenant_projects (" BP_PROJECT_COLUMNS
@@ -89,6 +89,7 @@ Tenant ToTenant(const Row& r) {
   t.created_at = r.Time(10);
   t.updated_at = r.Time(11);
   t.contact_email = r.Optional(12);
+  t.sales_owner = r.Optional(13);
   return t;
 }
 
@@ -111,11 +112,11 @@ std::int64_t CountProjects(storage::Session& s, const std::string& tenant_id) {
 }
 
 void InsertTenant(storage::Session& s, const Tenant& t) {
-  s.Execute(kInsertTenant,
-            {t.id, t.slug, t.name, std::string(ToString(t.kind)), std::string(ToString(t.status)),
-             std::string(ToString(t.plan)), storage::TimeParam(t.trial_ends_at),
-             FormatStorage(t.status_changed_at), t.cancel_reason, std::to_string(t.version),
-             FormatStorage(t.created_at), FormatStorage(t.updated_at), t.contact_email});
+  s.Execute(kInsertTenant, {t.id, t.slug, t.name, std::string(ToString(t.kind)),
+                            std::string(ToString(t.status)), std::string(ToString(t.plan)),
+                            storage::TimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at),
+                            t.cancel_reason, std::to_string(t.version), FormatStorage(t.created_at),
+                            FormatStorage(t.updated_at), t.contact_email, t.sales_owner});
 }
 
 std::optional<Tenant> SelectTenant(storage::Session& s, const std::string& id) {
@@ -153,11 +154,11 @@ void SetAuditRetention(storage::Session& s, const std::string& id,
 
 bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_version) {
   const bool updated =
-      s.Execute(
-          kUpdateTenant,
-          {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
-           storage::TimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at), t.cancel_reason,
-           FormatStorage(t.updated_at), std::to_string(expected_version), t.contact_email}) == 1;
+      s.Execute(kUpdateTenant,
+                {t.id, t.name, std::string(ToString(t.status)), std::string(ToString(t.plan)),
+                 storage::TimeParam(t.trial_ends_at), FormatStorage(t.status_changed_at),
+                 t.cancel_reason, FormatStorage(t.updated_at), std::to_string(expected_version),
+                 t.contact_email, t.sales_owner}) == 1;
   // Caches of tenant status (API key verification) on every replica drop this tenant.
   if (updated) s.Notify(TenantChangedEvent(t.id));
   return updated;

@@ -15,8 +15,8 @@ const tours = [
   [null, site(''), ['/', '/login', '/start', '/start/confirm?token=nosuch']],
   [null, site('nosuch'), ['/dashboard']],
   ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
-    '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation']],
-  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit']],
+    '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog']],
+  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads']],
 ];
 
 const browser = await launch();

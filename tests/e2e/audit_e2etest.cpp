@@ -536,6 +536,11 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"DELETE /tenants/{id}/products/{product_id}",
        {"subscription.delete",
         [&] { return client().Request("DELETE", "/tenants/" + tid + "/products/certifai"); }}},
+      {"POST /tenants/{id}/leads",
+       {"lead.create",
+        [&] {
+          return client().Post("/tenants/" + tid + "/leads", R"({"product_id":"certifai"})");
+        }}},
       {"POST /users",
        {"user.create",
         [&] {

@@ -57,6 +57,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"jobs.admin", {"BREAKPILOT_ADMIN"}},
       {"clock.advance", {"BREAKPILOT_ADMIN"}},
       {"mail.inbound", {"BREAKPILOT_ADMIN", "SERVICE"}},
+      {"lead.read", {"BREAKPILOT_ADMIN", "SALES_REP"}},
   };
   return table;
 }

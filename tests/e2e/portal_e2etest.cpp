@@ -119,6 +119,34 @@ TEST_P(PortalTest, CancelFreezesThePortalAndStaffReactivateIt) {
   EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 2);
 }
 
+// P13 (M11.1, M13.2): catalog "Request" → a lead for the tenant's sales owner on the backstage.
+TEST_P(PortalTest, ACatalogRequestIsALeadForTheSalesOwner) {
+  for (const char* rep : {"sally", "sid"}) {
+    auto r = client().Post(
+        "/users", boost::json::serialize(boost::json::object{
+                      {"username", rep}, {"password", kPassword}, {"realm_roles", {"SALES_REP"}}}));
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  auto r = client().Request("PATCH", "/tenants/" + acme_, R"({"sales_owner":"Sally"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(Json(r), "sales_owner"), "sally");
+  RunBrowser("browser/portal_leads.mjs");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Count("SELECT count(*) FROM leads WHERE sales_owner = 'sally' AND status = 'open'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'lead.create'"), 1);
+  // The API answers the same: asking again returns the open lead; the admin lists it.
+  r = client().Post("/tenants/" + acme_ + "/leads", R"({"product_id":"breakpilot-compliance"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = client().Post("/tenants/" + acme_ + "/leads", R"({"product_id":"certifai"})");
+  EXPECT_EQ(r.status, 409) << "acme has certifai: " << r.body;
+  r = client().Post("/tenants/" + acme_ + "/leads", R"({"product_id":"nosuch"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  r = client().Get("/leads");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("items").as_array().size(), 1U);
+  EXPECT_EQ(Count("SELECT count(*) FROM leads"), 1);
+}
+
 TEST_P(PortalTest, TheApiKeepsEveryOtherHostName) {
   // 127.0.0.1 is no portal host: the REST API answers as before, reference page included.
   auto r = client().Get("/tenants/" + acme_);

@@ -1,0 +1,100 @@
+#include "portal/sales_pages.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "http/problem.hpp"
+
+namespace breakpilot::portal {
+
+http::Response SalesPages::RenderCatalog(const Visit& v, const boost::json::object& extra,
+                                         int status) {
+  std::vector<std::string> subscribed;
+  if (auto subs = services_.subscriptions.List(v.tenant->id)) {
+    for (const auto& s : *subs) subscribed.push_back(s.product_id);
+  }
+  const auto requested = services_.leads.OpenProducts(v.tenant->id);
+  const auto has = [](const std::vector<std::string>& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  const bool may_request =
+      May(v, identity::Action::kSubscriptionWrite) && v.tenant->status != tenants::Status::kFrozen;
+  boost::json::array products;
+  for (const auto& m : services_.catalog.products()) {
+    const bool sub = has(subscribed, m.id);
+    const bool asked = !sub && has(requested, m.id);
+    products.push_back(boost::json::object{{"id", m.id},
+                                           {"name", m.name},
+                                           {"tagline", m.tagline},
+                                           {"subscribed", sub},
+                                           {"requested", asked},
+                                           {"can_request", may_request && !sub && !asked},
+                                           {"csrf", v.session->csrf_token}});
+  }
+  boost::json::object data{{"products", std::move(products)}};
+  for (const auto& [k, x] : extra) data[k] = x;
+  return PageResponse(v, "catalog", "catalog_nav", std::move(data), status);
+}
+
+Result<http::Response> SalesPages::Catalog(http::Request& req, const Visit& v) {
+  return RenderCatalog(v, NoticeIf(req, v, "requested", "requested_notice"), 200);
+}
+
+Result<http::Response> SalesPages::Request(http::Request& req, const Visit& v) {
+  auto form = api::ParseForm(req);
+  if (!form) return RenderCatalog(v, {{"error", form.error().detail}}, 400);
+  auto lead =
+      services_.leads.Request(v.actor, v.tenant->id,
+                              {.product_id = std::string(req.Param("product_id").value_or("")),
+                               .note = FormField(*form, "note")});
+  if (!lead) {
+    const int status = http::StatusFor(lead.error().kind);
+    return RenderCatalog(v, {{"error", ErrorMessage(lead.error())}}, status >= 500 ? 503 : status);
+  }
+  return SeeOther("/catalog?requested=1");
+}
+
+Result<http::Response> SalesPages::Leads(http::Request&, const Visit& v) {
+  boost::json::array rows;
+  for (const auto& l : services_.leads.List(v.principal, {.limit = 200})) {
+    boost::json::object row{{"tenant", l.tenant_name},
+                            {"slug", l.tenant_slug},
+                            {"product", l.product_id},
+                            {"status", l.status},
+                            {"requested_by", l.requested_by_name},
+                            {"note", l.note}};
+    if (l.sales_owner) row["sales_owner"] = *l.sales_owner;
+    for (auto& [k, x] : TimeFields("created", l.created_at)) row[k] = x;
+    rows.push_back(std::move(row));
+  }
+  const bool any = !rows.empty();
+  return PageResponse(v, "leads", "leads", {{"leads", std::move(rows)}, {"has_leads", any}});
+}
+
+std::vector<Page> SalesPages::Pages() {
+  using A = identity::Action;
+  return {{.method = "GET",
+           .pattern = "/catalog",
+           .name = "catalog",
+           .sites = kOnTenant,
+           .action = A::kCatalogRead,
+           .nav = "catalog_nav",
+           .handler = Bind(this, &SalesPages::Catalog)},
+          {.method = "POST",
+           .pattern = "/catalog/{product_id}/request",
+           .name = "catalog_request",
+           .sites = kOnTenant,
+           .action = A::kSubscriptionWrite,
+           .tenant_write = true,
+           .handler = Bind(this, &SalesPages::Request)},
+          {.method = "GET",
+           .pattern = "/leads",
+           .name = "leads",
+           .sites = kOnBackstage,
+           .action = A::kLeadRead,
+           .nav = "leads",
+           .handler = Bind(this, &SalesPages::Leads)}};
+}
+
+}  // namespace breakpilot::portal

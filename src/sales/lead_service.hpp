@@ -1,0 +1,80 @@
+// Leads (M11.1, M13.2): a tenant's member asks for a product it does not have, on the catalog
+// page or `POST /tenants/{id}/leads`; the lead goes to the tenant's sales owner (a staff user
+// name set on the tenant) and shows in the backstage. One open lead per tenant and product:
+// asking again returns the open one. The ERPNext mirror (a CRM Lead) comes with the billing
+// integration; until then the registry is where leads live.
+//
+//   LeadService leads(db, clock, catalog, tenants, subscriptions);
+//   auto lead = leads.Request(actor, tenant_id, {.product_id = "certifai", .note = "..."});
+//   auto mine = leads.List(principal, {});   // a sales rep: only the leads they own
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/trail.hpp"
+#include "catalog/catalog.hpp"
+#include "identity/permissions.hpp"
+#include "storage/database.hpp"
+#include "tenants/project_service.hpp"
+#include "tenants/tenant_service.hpp"
+
+namespace breakpilot::sales {
+
+struct Lead {
+  std::string id;
+  std::string tenant_id;
+  std::string tenant_slug;
+  std::string tenant_name;
+  std::string product_id;
+  std::string status;  // open, won, lost
+  std::optional<std::string> sales_owner;
+  std::string requested_by;       // the actor's id ("user:<id>")
+  std::string requested_by_name;  // the actor's display name then
+  std::string note;
+  Timestamp created_at;
+};
+
+struct LeadRequest {
+  std::string product_id;
+  std::string note;  // optional, at most kMaxLeadNote characters
+};
+
+struct LeadFilter {
+  std::optional<std::string> tenant_id;
+  int limit = 100;
+};
+
+inline constexpr std::size_t kMaxLeadNote = 2000;
+
+class LeadService {
+ public:
+  LeadService(storage::Database& db, const Clock& clock, const catalog::Catalog& catalog,
+              tenants::TenantService& tenants, tenants::SubscriptionService& subscriptions)
+      : db_(db),
+        clock_(clock),
+        catalog_(catalog),
+        tenants_(tenants),
+        subscriptions_(subscriptions) {}
+
+  // The lead and whether it was created now (false: an open one existed). 422 for an unknown
+  // product or an over-long note, 409 when the tenant has the product already, 404/410 for
+  // an unknown or archived tenant.
+  Result<std::pair<Lead, bool>> Request(const audit::Actor& actor, const std::string& tenant_id,
+                                        const LeadRequest& in);
+  // Newest first. BREAKPILOT_ADMIN sees every lead; anyone else (a sales rep) the leads whose
+  // sales owner is their own user name.
+  std::vector<Lead> List(const identity::Principal& viewer, const LeadFilter& filter);
+  // The products the tenant has an open lead for (the catalog page marks them).
+  std::vector<std::string> OpenProducts(const std::string& tenant_id);
+
+ private:
+  storage::Database& db_;
+  const Clock& clock_;
+  const catalog::Catalog& catalog_;
+  tenants::TenantService& tenants_;
+  tenants::SubscriptionService& subscriptions_;
+};
+
+}  // namespace breakpilot::sales
