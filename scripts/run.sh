@@ -17,13 +17,14 @@ if [ -z "${BREAKPILOT_ADMIN_TOKEN:-}" ]; then
 fi
 export BREAKPILOT_ADMIN_TOKEN
 # Sign-in passwords for the seeded users, generated once like the token.
-for f in admin-password demo-password; do
+for f in admin-password demo-password sales-password; do
   if [ ! -s "$VAR/$f" ]; then
     (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 24 > "$VAR/$f")
   fi
 done
 BREAKPILOT_SEED_ADMIN_PASSWORD=$(cat "$VAR/admin-password") \
 BREAKPILOT_SEED_DEMO_PASSWORD=$(cat "$VAR/demo-password") \
+BREAKPILOT_SEED_SALES_PASSWORD=$(cat "$VAR/sales-password") \
   "$BIN" demo seed --database "$DB" > /dev/null
 cat <<MSG
 
@@ -38,6 +39,7 @@ cat <<MSG
   Sign in at http://localhost:$PORT/login (built-in identity):
     demo tenant's IT_ADMIN:   demo-admin  / $(cat "$VAR/demo-password")   -> demo.localhost
     staff admin:              admin       / $(cat "$VAR/admin-password")   -> backstage.localhost
+    sales rep:                sales       / $(cat "$VAR/sales-password")   -> demo.localhost, backstage (leads, demo reset)
   The same users get API tokens from the OAuth 2 password grant at /oauth/token:
     curl -s http://$ADDR/oauth/token -d grant_type=password -d username=admin \\
          --data-urlencode password=$(cat "$VAR/admin-password")

@@ -230,7 +230,7 @@ void AddIdentityCommands(Commands& c) {
         });
 }
 
-// The demo tenant and its two sign-ins (passwords from the environment, as `make run` sets).
+// The demo tenant and its three sign-ins (passwords from the environment, as `make run` sets).
 int SeedDemo(Context& ctx) {
   auto demo_tenant = ctx.Tenants().EnsureDemoTenant(ctx.actor);
   if (!demo_tenant) return PrintError(demo_tenant.error());
@@ -244,7 +244,8 @@ int SeedDemo(Context& ctx) {
   auto dir = ctx.Directory();
   for (const Seed& seed :
        {Seed{"admin", "BREAKPILOT_SEED_ADMIN_PASSWORD", {"BREAKPILOT_ADMIN"}, {}},
-        Seed{"demo-admin", "BREAKPILOT_SEED_DEMO_PASSWORD", {}, {"IT_ADMIN"}}}) {
+        Seed{"demo-admin", "BREAKPILOT_SEED_DEMO_PASSWORD", {}, {"IT_ADMIN"}},
+        Seed{"sales", "BREAKPILOT_SEED_SALES_PASSWORD", {"SALES_REP"}, {}}}) {
     const char* pw = std::getenv(seed.env);
     if (!pw) continue;
     bp::identity::NewUser in{
@@ -261,9 +262,9 @@ int SeedDemo(Context& ctx) {
 void AddDemoCommands(Commands& c) {
   auto* demo = c.Group("demo", "The demo tenant");
   c.Add(demo, "seed",
-        "Create the demo tenant, a staff admin 'admin' and the demo tenant's IT_ADMIN "
-        "'demo-admin' unless present; passwords from BREAKPILOT_SEED_ADMIN_PASSWORD and "
-        "BREAKPILOT_SEED_DEMO_PASSWORD",
+        "Create the demo tenant, a staff admin 'admin', the demo tenant's IT_ADMIN 'demo-admin' "
+        "and a sales rep 'sales' unless present; passwords from BREAKPILOT_SEED_ADMIN_PASSWORD, "
+        "BREAKPILOT_SEED_DEMO_PASSWORD and BREAKPILOT_SEED_SALES_PASSWORD",
         SeedDemo);
   c.Add(
       demo, "reset",

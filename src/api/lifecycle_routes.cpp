@@ -301,7 +301,7 @@ std::vector<Endpoint> LifecycleRoutes::Routes() {
   routes.push_back({.method = "POST",
                     .pattern = "/demo/reset",
                     .name = "demo_reset",
-                    .action = identity::Action::kJobsAdmin,
+                    .action = identity::Action::kDemoReset,
                     .body = {kJson},
                     .handler = Bind(this, &LifecycleRoutes::DemoReset)});
   return routes;

@@ -28,7 +28,7 @@ const RoleRow kTable[] = {
       A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead,
       A::kApiKeyRead,   A::kApiKeyWrite,      A::kUserRead,          A::kUserWrite,
       A::kAuditRead,    A::kAuditAdmin,       A::kJobsAdmin,         A::kClockAdvance,
-      A::kMailInbound,  A::kLeadRead}},
+      A::kMailInbound,  A::kLeadRead,         A::kDemoReset}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
@@ -39,7 +39,7 @@ const RoleRow kTable[] = {
      true,
      {A::kTenantList, A::kTenantRead, A::kTenantUpdate, A::kTenantPlan, A::kProjectRead,
       A::kProjectWrite, A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead,
-      A::kApiKeyRead, A::kApiKeyWrite, A::kAuditRead, A::kLeadRead}},
+      A::kApiKeyRead, A::kApiKeyWrite, A::kAuditRead, A::kLeadRead, A::kDemoReset}},
     {Role::kService,
      "SERVICE",
      true,
@@ -98,6 +98,7 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kClockAdvance, "clock.advance"},
     {A::kMailInbound, "mail.inbound"},
     {A::kLeadRead, "lead.read"},
+    {A::kDemoReset, "demo.reset"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {

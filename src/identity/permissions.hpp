@@ -67,6 +67,7 @@ enum class Action {
   kClockAdvance,  // the test clock (only with --enable-test-clock)
   kMailInbound,   // bounce and complaint feedback from the mail server
   kLeadRead,      // the leads of the catalog's requests (a sales rep: the ones they own)
+  kDemoReset,     // reset the demo tenant now (the sales team's, between two demos)
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -77,7 +78,7 @@ inline constexpr std::array kAllActions = {
     Action::kApiKeyVerify,   Action::kClaimsRead,       Action::kUserRead,
     Action::kUserWrite,      Action::kAuditWrite,       Action::kAuditRead,
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
-    Action::kMailInbound,    Action::kLeadRead};
+    Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "lifecycle/engine.hpp"
 #include "portal/organisation_pages.hpp"
 
 namespace breakpilot::portal {
@@ -64,6 +65,23 @@ Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visi
   return SeeOther("/tenants/" + t->slug + "?reactivated=1");
 }
 
+Result<http::Response> BackstagePages::Demo(http::Request& req, const Visit& v) {
+  boost::json::object data = NoticeIf(req, v, "reset", "demo_reset_queued");
+  if (auto demo = services_.tenants.GetBySlug("demo")) {
+    data["demo"] = boost::json::object{{"name", demo->name},
+                                       {"status", tenants::ToString(demo->status)},
+                                       {"url", SiteOrigin(v, "demo") + "/dashboard"},
+                                       {"csrf", v.session->csrf_token}};
+  }
+  return PageResponse(v, "backstage_demo", "demo", std::move(data));
+}
+
+Result<http::Response> BackstagePages::DemoReset(http::Request&, const Visit& v) {
+  // The same job as POST /demo/reset and the nightly run: every product resets its demo data.
+  lifecycle::QueueDemoReset(services_.db, services_.clock, v.actor);
+  return SeeOther("/demo?reset=1");
+}
+
 std::vector<Page> BackstagePages::Pages() {
   using A = identity::Action;
   return {{.method = "GET",
@@ -84,7 +102,20 @@ std::vector<Page> BackstagePages::Pages() {
            .name = "backstage_tenant_reactivate",
            .sites = kOnBackstage,
            .action = A::kTenantActivate,
-           .handler = Bind(this, &BackstagePages::Reactivate)}};
+           .handler = Bind(this, &BackstagePages::Reactivate)},
+          {.method = "GET",
+           .pattern = "/demo",
+           .name = "backstage_demo",
+           .sites = kOnBackstage,
+           .action = A::kDemoReset,
+           .nav = "demo",
+           .handler = Bind(this, &BackstagePages::Demo)},
+          {.method = "POST",
+           .pattern = "/demo/reset",
+           .name = "backstage_demo_reset",
+           .sites = kOnBackstage,
+           .action = A::kDemoReset,
+           .handler = Bind(this, &BackstagePages::DemoReset)}};
 }
 
 }  // namespace breakpilot::portal

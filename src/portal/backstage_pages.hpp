@@ -1,5 +1,6 @@
 // The staff area at backstage.D (M5.2, M13.2): the tenants, and each tenant's page with its
-// lifecycle (reactivate a frozen tenant) and a link to its audit trail.
+// lifecycle (reactivate a frozen tenant) and a link to its audit trail; the demo tenant with
+// "Reset now" (P14: the sales team's, between two demos).
 #pragma once
 
 #include "portal/page.hpp"
@@ -15,6 +16,8 @@ class BackstagePages : public PageModule {
   Result<http::Response> Tenants(http::Request& req, const Visit& v);
   Result<http::Response> Tenant(http::Request& req, const Visit& v);
   Result<http::Response> Reactivate(http::Request& req, const Visit& v);
+  Result<http::Response> Demo(http::Request& req, const Visit& v);
+  Result<http::Response> DemoReset(http::Request& req, const Visit& v);
   Result<http::Response> TenantPage(const Visit& v, const tenants::Tenant& t,
                                     const boost::json::object& extra, int status);
   api::Services services_;

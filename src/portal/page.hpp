@@ -33,6 +33,7 @@ struct Visit {
   audit::Actor actor;
   Lang lang = Lang::kEn;
   std::string origin;  // "http://acme.localhost:8080": this site's own origin
+  std::string domain;  // the portal's domain D ("localhost")
   bool secure = false;
   boost::json::array nav;  // the pages of this site the visitor may open, for the layout
 };
@@ -84,8 +85,9 @@ http::Response PageResponse(const Visit& v, std::string_view name, std::string_v
                             boost::json::object data, int status = 200);
 // A 303 to `location` (after a form, the browser's next GET).
 http::Response SeeOther(const std::string& location);
-// The origin of the site `label`.D as the browser reached this one ("http://acme.localhost:8080"
-// from "http://localhost:8080"): where a redirect to another of the portal's sites goes.
+// The origin of the site `label`.D as the browser reached this one, with its scheme and port
+// ("http://acme.localhost:8080" from any site at port 8080): where a link to another of the
+// portal's sites goes.
 std::string SiteOrigin(const Visit& v, std::string_view label);
 // The session cookie's name: __Host-bp_portal over https, bp_portal otherwise.
 std::string SessionCookieName(bool secure);

@@ -173,7 +173,9 @@ constexpr std::string_view kFormCookie = "bp_form";
 
 std::string SiteOrigin(const Visit& v, std::string_view label) {
   const auto at = v.origin.find("://") + 3;
-  return v.origin.substr(0, at) + std::string(label) + "." + v.origin.substr(at);
+  const auto colon = v.origin.find(':', at);
+  return v.origin.substr(0, at) + std::string(label) + "." + v.domain +
+         (colon == std::string::npos ? "" : v.origin.substr(colon));
 }
 
 std::string FormTokenCookie(bool secure, std::string_view path, const std::string& value) {
@@ -272,6 +274,7 @@ http::Response Portal::Serve(http::Request& req, const Site& site) {
   Visit v;
   v.site = site;
   v.secure = options_.secure;
+  v.domain = options_.domain;
   const std::string host(req.headers.Get("host").value_or(""));
   v.origin = std::string(options_.secure ? "https://" : "http://") + HostName(host) +
              (host.find(':') != std::string::npos ? host.substr(host.find(':')) : "");

@@ -3,6 +3,9 @@
 // make and revoke API keys on the pages and check them through the API, try forged and
 // cross-site posts and another tenant's site; this test sets up the tenants and users through
 // the API and checks what the pages did in the database.
+#include <thread>
+
+#include "../support/fake_product.hpp"
 #include "../support/mail_sink.hpp"
 #include "e2e_fixture.hpp"
 #include "identity_support.hpp"
@@ -225,6 +228,42 @@ TEST_P(PortalStartTest, ATrialStartedOnThePortalLandsTheNewAdminOnTheDashboard) 
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalStartTest);
+
+// P14 (M13.2): the demo tenant, and products (contract fakes) that reset their demo data.
+class PortalDemoTest : public PortalTest {
+ protected:
+  PortalDemoTest() : products_({"certifai", "compliance"}) { products_.WriteCatalog(catalog_); }
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain", "localhost", "--seed-demo", "--catalog-dir", catalog_};
+  }
+  FakeProduct products_;
+  std::string catalog_ = MakeTempDir("bp-portal-catalog");
+};
+
+// A sales rep walks the demo at demo.D, cannot open another tenant, and resets the demo on the
+// backstage: every product is asked to reset its demo data.
+TEST_P(PortalDemoTest, ASalesRepWalksTheDemoAndResetsIt) {
+  auto r = client().Post(
+      "/users",
+      boost::json::serialize(boost::json::object{
+          {"username", "sally"}, {"password", kPassword}, {"realm_roles", {"SALES_REP"}}}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  // The demo seeded at start loads its fixtures once (a reset on each product): wait for it.
+  const auto resets_reach = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (products_.Count("POST") < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return products_.Count("POST");
+  };
+  ASSERT_EQ(resets_reach(2), 2U) << "the seeded demo's first reset";
+  RunBrowser("browser/portal_demo.mjs");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(resets_reach(4), 4U) << "the rep's reset: each product once more";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'demo.reset_requested'"), 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalDemoTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
