@@ -1,5 +1,7 @@
 // Every portal page through axe-core (@axe-core/playwright) in English and German: no serious
-// or critical violation. With BREAKPILOT_SCREENSHOTS=DIR it also saves each page in the light
+// or critical violation. Each page is also weighed as a first visit (the browser's cache off):
+// at most 60 KB transferred in all (HTML, CSS, JS, compressed, headers included), and nothing
+// loaded from another origin. With BREAKPILOT_SCREENSHOTS=DIR it also saves each page in the light
 // and the dark scheme (docs/screenshots/ is made this way).
 //   node portal_axe.mjs '{"port":8080,"password":"..."}'
 import { AxeBuilder } from '@axe-core/playwright';
@@ -19,15 +21,30 @@ const tours = [
   ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo']],
 ];
 
+let heaviest = ['', 0];
 const browser = await launch();
 try {
   for (const locale of ['en-GB', 'de-DE']) {
     for (const [user, base, paths] of tours) {
       const ctx = await browser.newContext({ locale });
       const page = await ctx.newPage();
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+      let transferred = 0;
+      const origins = new Set();
+      cdp.on('Network.loadingFinished', (e) => { transferred += e.encodedDataLength; });
+      page.on('request', (r) => { if (!r.url().startsWith('data:')) origins.add(new URL(r.url()).origin); });
       if (user) await signIn(page, `${base}/login`, user, cfg.password);
       for (const path of paths) {
+        transferred = 0;
+        origins.clear();
         await page.goto(base + path);
+        if (transferred > heaviest[1]) heaviest = [`${base}${path} (${locale})`, transferred];
+        check(transferred > 0 && transferred <= 60 * 1024,
+          `${base}${path} (${locale}) weighs ${(transferred / 1024).toFixed(1)} KB transferred (at most 60)`);
+        check(origins.size === 1 && origins.has(base),
+          `${base}${path} loads only from its own origin: ${[...origins].join(' ')}`);
         const lang = await page.getAttribute('html', 'lang');
         check(lang === locale.slice(0, 2), `${base}${path} is in ${lang}`);
         const result = await new AxeBuilder({ page }).analyze();
@@ -47,6 +64,7 @@ try {
       await ctx.close();
     }
   }
+  console.log(`report: the heaviest page, ${heaviest[0]}, weighs ${(heaviest[1] / 1024).toFixed(1)} KB transferred`);
   console.log('PASS');
 } finally {
   await browser.close();

@@ -3,6 +3,8 @@
 // make and revoke API keys on the pages and check them through the API, try forged and
 // cross-site posts and another tenant's site; this test sets up the tenants and users through
 // the API and checks what the pages did in the database.
+#include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "../support/fake_product.hpp"
@@ -59,6 +61,11 @@ class PortalTest : public E2eTest {
     const auto [code, out] = RunNode(script, "'" + boost::json::serialize(extra) + "'");
     ASSERT_EQ(code, 0) << out << "\n--- server:\n" << server_->Log();
     EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+    // What a script reports (a page's weight, a Lighthouse score) goes to the test's log.
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("report: ")) std::cout << line << '\n';
+    }
   }
 
   std::int64_t Count(const char* sql) {
@@ -86,6 +93,12 @@ TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
 // Accessibility: every page, signed in and not, in both languages, through axe-core.
 TEST_P(PortalTest, EveryPagePassesAxeInBothLanguages) {
   RunBrowser("browser/portal_axe.mjs");
+}
+
+// Lighthouse (desktop preset) on the dashboard, the audit page and /start: accessibility 100.
+// The performance score it prints is recorded by bench/portal.sh, not asserted here.
+TEST_P(PortalTest, LighthouseFindsTheDashboardAuditAndStartFullyAccessible) {
+  RunBrowser("browser/portal_lighthouse.mjs");
 }
 
 // The audit page (M10.2): a product's events for two tenants, paged, filtered and exported on
