@@ -9,6 +9,7 @@
 #include "api/identity_routes.hpp"
 #include "api/json_body.hpp"
 #include "api/lifecycle_routes.hpp"
+#include "api/member_routes.hpp"
 #include "api/portal_routes.hpp"
 #include "api/product_routes.hpp"
 #include "api/project_routes.hpp"
@@ -49,6 +50,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<AuditRoutes>(services_));
   modules_.push_back(std::make_unique<LifecycleRoutes>(services_));
   modules_.push_back(std::make_unique<SalesRoutes>(services_));
+  modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {
     for (auto& endpoint : module->Routes()) Add(std::move(endpoint));
   }

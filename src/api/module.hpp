@@ -31,6 +31,7 @@
 #include "identity/authenticator.hpp"
 #include "identity/claims.hpp"
 #include "identity/directory.hpp"
+#include "identity/members.hpp"
 #include "identity/oidc_issuer.hpp"
 #include "identity/oidc_login.hpp"
 #include "identity/permissions.hpp"
@@ -129,6 +130,7 @@ struct Services {
   lifecycle::Engine& engine;
   lifecycle::TrialService& trials;
   sales::LeadService& leads;
+  identity::Members& members;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool
   lifecycle::TestClock* test_clock;  // set: POST /internal/clock moves the clock
 };

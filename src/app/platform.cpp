@@ -76,6 +76,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
       leads_(db, clock, catalog, tenants_, subscriptions_),
+      members_(db, clock, directory_),
       password_pool_("password", PasswordThreads(options_),
                      static_cast<std::size_t>(options_.password_queue)) {
   tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
@@ -112,6 +113,7 @@ api::Services Platform::services() {
           .engine = engine_,
           .trials = trials_,
           .leads = leads_,
+          .members = members_,
           .password_pool = password_pool_,
           .test_clock = options_.test_clock};
 }

@@ -26,6 +26,7 @@
 #include "identity/claims.hpp"
 #include "identity/directory.hpp"
 #include "identity/keycloak_admin.hpp"
+#include "identity/members.hpp"
 #include "identity/oidc_issuer.hpp"
 #include "identity/oidc_login.hpp"
 #include "identity/provisioning.hpp"
@@ -129,6 +130,7 @@ class Platform {
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
   sales::LeadService leads_;
+  identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
   std::int64_t last_key_refresh_us_ = 0;
   std::int64_t last_schedule_us_ = 0;

@@ -68,6 +68,8 @@ enum class Action {
   kMailInbound,   // bounce and complaint feedback from the mail server
   kLeadRead,      // the leads of the catalog's requests (a sales rep: the ones they own)
   kDemoReset,     // reset the demo tenant now (the sales team's, between two demos)
+  kMemberRead,    // an organisation's members and their roles
+  kMemberWrite,   // add, change the roles of and remove an organisation's members
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -78,7 +80,8 @@ inline constexpr std::array kAllActions = {
     Action::kApiKeyVerify,   Action::kClaimsRead,       Action::kUserRead,
     Action::kUserWrite,      Action::kAuditWrite,       Action::kAuditRead,
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
-    Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset};
+    Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset,
+    Action::kMemberRead,     Action::kMemberWrite};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -97,6 +97,9 @@ std::string SessionCookie(bool secure, const std::string& token, std::chrono::se
 identity::TenantRef RefOf(const tenants::Tenant& t);
 // True when the visitor may do `action` on this site's tenant (on the backstage: on none).
 bool May(const Visit& v, identity::Action action);
+// May, and the tenant's status lets the visitor change it now (a frozen tenant is read-only to
+// its members): whether to show a form that changes state.
+bool MayChange(const Visit& v, identity::Action action);
 // {"notice": the string `key`} when the query has `flag` (set by the redirect after a form),
 // else nothing: what a page says after its form did its work.
 boost::json::object NoticeIf(const http::Request& req, const Visit& v, std::string_view flag,

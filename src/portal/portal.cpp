@@ -9,6 +9,7 @@
 #include "portal/audit_pages.hpp"
 #include "portal/auth_pages.hpp"
 #include "portal/backstage_pages.hpp"
+#include "portal/member_pages.hpp"
 #include "portal/organisation_pages.hpp"
 #include "portal/public_pages.hpp"
 #include "portal/sales_pages.hpp"
@@ -117,6 +118,13 @@ bool May(const Visit& v, identity::Action action) {
   return identity::Authorize(v.principal, action, ref).ok();
 }
 
+bool MayChange(const Visit& v, identity::Action action) {
+  if (!May(v, action)) return false;
+  // As dispatch's status gate: staff may change a frozen tenant, its members may not.
+  if (!v.tenant || !v.principal.realm_roles.empty()) return true;
+  return tenants::lifecycle::Gate(*v.tenant, true, false).ok();
+}
+
 boost::json::object NoticeIf(const http::Request& req, const Visit& v, std::string_view flag,
                              std::string_view key) {
   boost::json::object o;
@@ -209,6 +217,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<PublicPages>(services_));
   modules_.push_back(std::make_unique<StartPages>(services_, options_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
+  modules_.push_back(std::make_unique<MemberPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
   modules_.push_back(std::make_unique<AuditPages>(services_));
   modules_.push_back(std::make_unique<OrganisationPages>(services_));

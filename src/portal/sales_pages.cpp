@@ -18,8 +18,7 @@ http::Response SalesPages::RenderCatalog(const Visit& v, const boost::json::obje
   const auto has = [](const std::vector<std::string>& ids, const std::string& id) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   };
-  const bool may_request =
-      May(v, identity::Action::kSubscriptionWrite) && v.tenant->status != tenants::Status::kFrozen;
+  const bool may_request = MayChange(v, identity::Action::kSubscriptionWrite);
   boost::json::array products;
   for (const auto& m : services_.catalog.products()) {
     const bool sub = has(subscribed, m.id);

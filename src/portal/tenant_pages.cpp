@@ -64,7 +64,7 @@ Result<http::Response> TenantPages::KeysPage(const Visit& v, const boost::json::
                                              int status) {
   auto page = services_.api_keys.List(v.tenant->id, std::nullopt, tenants::kMaxPageSize);
   if (!page) return page.error();
-  const bool can_write = May(v, identity::Action::kApiKeyWrite);
+  const bool can_write = MayChange(v, identity::Action::kApiKeyWrite);
   boost::json::array keys;
   for (const auto& k : page->items) {
     boost::json::object row{{"id", k.id},

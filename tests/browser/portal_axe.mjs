@@ -17,7 +17,8 @@ const tours = [
   [null, site(''), ['/', '/login', '/start', '/start/confirm?token=nosuch']],
   [null, site('nosuch'), ['/dashboard']],
   ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
-    '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog']],
+    '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog',
+    '/settings/users']],
   ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo']],
 ];
 

@@ -57,7 +57,18 @@ try {
   check(await page.locator('#cancel-form').count() === 0, 'a frozen organisation offers no cancel form');
   await page.goto(`${ACME}/dashboard`);
   check(await page.locator('#frozen-banner').isVisible(), 'the dashboard says it is read-only');
-  check(await makeKey('while frozen') === 402, 'a key cannot be made while frozen (402 page)');
+  check(await makeKey('while frozen') === 0, 'a frozen organisation shows no form to make a key');
+  // The form posted anyway (as a tab opened before the freeze would): a 402 page.
+  const csrf = await page.getAttribute('form.who input[name="csrf"]', 'value');
+  await page.evaluate((token) => {
+    document.querySelector('main').insertAdjacentHTML('beforeend',
+      '<form method="post" action="/settings/api-keys"><input name="form_key" value="k1">' +
+      '<input name="name" value="while frozen"><input name="scope" value="audit:write">' +
+      '<input type="hidden" name="csrf" id="forged-csrf"><button id="go">go</button></form>');
+    document.getElementById('forged-csrf').value = token;
+  }, csrf);
+  [res] = await submit('#go');
+  check(res.status() === 402, `a key cannot be made while frozen (${res.status()} page)`);
   check((await page.textContent('#error-title')) === 'Read-only', 'the 402 page says read-only');
   await page.goto(`${ACME}/settings/api-keys`);
   const keys = await page.locator('#keys').innerText();

@@ -494,7 +494,7 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
   const auto service = ServiceToken(client(), "certifai");
   HttpClient product("127.0.0.1", server_->port(), service);
   const auto key = AuditKey(tid);
-  std::string project_id, api_key_id;
+  std::string project_id, api_key_id, member_id;
   const std::string g = R"("group":{"id":")" + tid + "\"}";
   struct Step {
     std::string action;  // the audit event it must write
@@ -547,6 +547,29 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
           return client().Post(
               "/users",
               R"({"username":"walker","password":"correct horse battery staple","realm_roles":["SUPPORT_ENGINEER"]})");
+        }}},
+      {"POST /tenants/{id}/members",
+       {"user.membership_add",
+        [&] {
+          auto u = client().Post("/users", R"({"username":"member","realm_roles":[]})");
+          if (u.status == 201) member_id = Str(Json(u), "id");
+          return client().Post("/tenants/" + tid + "/members",
+                               R"({"username":"member","org_roles":["IT_ADMIN"]})");
+        }}},
+      {"PUT /tenants/{id}/members/{user_id}",
+       {"user.membership_change",
+        [&] {
+          return client().Request("PUT", "/tenants/" + tid + "/members/" + member_id,
+                                  R"({"org_roles":["IT_ADMIN","LEGAL"]})");
+        }}},
+      {"DELETE /tenants/{id}/members/{user_id}",
+       {"user.membership_remove",
+        [&] {
+          // A second IT_ADMIN first: the only one cannot be removed.
+          client().Post("/users", R"({"username":"member2","realm_roles":[]})");
+          client().Post("/tenants/" + tid + "/members",
+                        R"({"username":"member2","org_roles":["IT_ADMIN"]})");
+          return client().Request("DELETE", "/tenants/" + tid + "/members/" + member_id);
         }}},
       {"POST /service-clients",
        {"service_client.create",

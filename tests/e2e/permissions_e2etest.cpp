@@ -59,6 +59,8 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"mail.inbound", {"BREAKPILOT_ADMIN", "SERVICE"}},
       {"lead.read", {"BREAKPILOT_ADMIN", "SALES_REP"}},
       {"demo.reset", {"BREAKPILOT_ADMIN", "SALES_REP"}},
+      {"member.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN", "CXO"}},
+      {"member.write", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
   };
   return table;
 }

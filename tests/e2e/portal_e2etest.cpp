@@ -68,8 +68,8 @@ class PortalTest : public E2eTest {
     }
   }
 
-  std::int64_t Count(const char* sql) {
-    const storage::Query q{"test_portal_count", sql};
+  std::int64_t Count(const std::string& sql) {
+    const storage::Query q{"test_portal_count", sql.c_str()};
     std::int64_t n = -1;
     db_->Open()->Read([&](storage::Session& s) { n = s.FetchOne(q, {})->Int(0); });
     return n;
@@ -123,6 +123,33 @@ TEST_P(PortalTest, TheAuditPageFiltersPagesAndExportsOnlyTheTenantsEvents) {
   publish(acme_, "document.delete", 4, "deleted doc");
   publish(globex_, "document.approve", 3, "globex secret");
   RunBrowser("browser/portal_audit.mjs");
+}
+
+// /settings/users (M5.2): add an existing account, change roles, remove members, keep the last
+// IT admin; another organisation's member is out of reach; a USER gets 403.
+TEST_P(PortalTest, AnItAdminManagesTheMembersOnTheUsersPage) {
+  CreateUser("bob", {});
+  CreateUser("gus", {{globex_, "IT_ADMIN"}});
+  const auto gus = Json(client().Get("/tenants/" + globex_ + "/members"));
+  std::string gus_id;
+  for (const auto& m : gus.at("items").as_array()) {
+    if (m.at("username") == "gus") gus_id = Str(m.as_object(), "user_id");
+  }
+  ASSERT_FALSE(gus_id.empty());
+  RunBrowser("browser/portal_members.mjs", {{"gus", gus_id}});
+  if (HasFatalFailure()) return;
+  // max left acme only; globex kept both its members and their roles.
+  EXPECT_EQ(Count("SELECT count(*) FROM memberships WHERE tenant_id = '" + globex_ + "'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM memberships WHERE tenant_id = '" + acme_ + "'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'user.membership_add'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'user.membership_change'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'user.membership_remove'"), 2);
+  // The API answers the same as the page: bob is acme's CXO.
+  auto r = client().Get("/tenants/" + acme_ + "/members");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("username":"bob","display_name":"bob","org_roles":["CXO"])"),
+            std::string::npos)
+      << r.body;
 }
 
 // P16 (M14.1): cancel with the slug typed → read-only portal → staff reactivate → writable.
