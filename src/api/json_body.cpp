@@ -77,6 +77,17 @@ std::optional<std::int64_t> BodyReader::Integer(std::string_view key, Required r
   return std::nullopt;
 }
 
+std::optional<bool> BodyReader::Boolean(std::string_view key, Required required) {
+  const auto* v = o_.if_contains(key);
+  if (!v || v->is_null()) {
+    if (required == Required::kYes) Fail(key, "is required");
+    return std::nullopt;
+  }
+  if (v->is_bool()) return v->as_bool();
+  Fail(key, "must be true or false");
+  return std::nullopt;
+}
+
 std::optional<std::vector<std::string>> BodyReader::Strings(std::string_view key, Required required,
                                                             std::size_t max_items) {
   const auto* v = o_.if_contains(key);

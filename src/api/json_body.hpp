@@ -48,6 +48,7 @@ class BodyReader {
 
   std::optional<std::string> String(std::string_view key, Required required);
   std::optional<std::int64_t> Integer(std::string_view key, Required required);
+  std::optional<bool> Boolean(std::string_view key, Required required);
   // An array of strings, at most `max_items` of them.
   std::optional<std::vector<std::string>> Strings(std::string_view key, Required required,
                                                   std::size_t max_items = 64);

@@ -21,7 +21,9 @@ Result<tenants::ProjectInput> ReadProject(const http::Request& req, bool patch) 
   tenants::ProjectInput in;
   in.name = r.String("name", patch ? Required::kNo : Required::kYes);
   in.description = r.String("description", Required::kNo);
-  if (auto ok = r.Finish({"name", "description"}); !ok) return std::move(ok).error();
+  in.archived = r.Boolean("archived", Required::kNo);
+  if (!patch && in.archived) r.Fail("archived", "a new project is not archived; PATCH archives it");
+  if (auto ok = r.Finish({"name", "description", "archived"}); !ok) return std::move(ok).error();
   return in;
 }
 

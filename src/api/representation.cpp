@@ -17,13 +17,15 @@ boost::json::object ToJson(const tenants::Tenant& t) {
 }
 
 boost::json::object ToJson(const tenants::Project& p) {
-  return {{"id", p.id},
-          {"tenant_id", p.tenant_id},
-          {"name", p.name},
-          {"description", p.description},
-          {"version", p.version},
-          {"created_at", FormatRfc3339(p.created_at)},
-          {"updated_at", FormatRfc3339(p.updated_at)}};
+  return {
+      {"id", p.id},
+      {"tenant_id", p.tenant_id},
+      {"name", p.name},
+      {"description", p.description},
+      {"version", p.version},
+      {"created_at", FormatRfc3339(p.created_at)},
+      {"updated_at", FormatRfc3339(p.updated_at)},
+      {"archived_at", p.archived_at ? boost::json::value(FormatRfc3339(*p.archived_at)) : nullptr}};
 }
 
 boost::json::object ToJson(const tenants::Subscription& s) {

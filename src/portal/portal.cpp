@@ -11,6 +11,7 @@
 #include "portal/backstage_pages.hpp"
 #include "portal/member_pages.hpp"
 #include "portal/organisation_pages.hpp"
+#include "portal/project_pages.hpp"
 #include "portal/public_pages.hpp"
 #include "portal/sales_pages.hpp"
 #include "portal/start_pages.hpp"
@@ -217,6 +218,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<PublicPages>(services_));
   modules_.push_back(std::make_unique<StartPages>(services_, options_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
+  modules_.push_back(std::make_unique<ProjectPages>(services_));
   modules_.push_back(std::make_unique<MemberPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
   modules_.push_back(std::make_unique<AuditPages>(services_));

@@ -121,13 +121,24 @@ Result<Project> ProjectService::Update(const audit::Actor& actor, const std::str
       if (patch.name) p->name = *patch.name;
       if (patch.description) p->description = *patch.description;
       p->updated_at = clock_.Now();
+      // Archiving keeps the first instant; restoring clears it.
+      const bool was_archived = p->archived_at.has_value();
+      if (patch.archived && *patch.archived && !was_archived) p->archived_at = p->updated_at;
+      if (patch.archived && !*patch.archived) p->archived_at.reset();
       if (!store::UpdateProject(s, *p, version)) {
         return void(out = StaleVersion("project"));
       }
       p->version = version + 1;
-      audit::Record(
-          s, clock_, actor,
-          {tenant_id, "project.update", 'u', "project", p->id, "updated project " + p->name});
+      const bool archived = p->archived_at.has_value();
+      const char* action = archived == was_archived ? "project.update"
+                           : archived               ? "project.archive"
+                                                    : "project.restore";
+      audit::Record(s, clock_, actor,
+                    {tenant_id, action, 'u', "project", p->id,
+                     std::string(archived == was_archived ? "updated"
+                                 : archived               ? "archived"
+                                                          : "restored") +
+                         " project " + p->name});
       out = *p;
     });
   } catch (const storage::UniqueViolation&) {

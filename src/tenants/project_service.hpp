@@ -16,6 +16,7 @@ namespace breakpilot::tenants {
 struct ProjectInput {
   std::optional<std::string> name;
   std::optional<std::string> description;
+  std::optional<bool> archived;  // true archives, false restores
 };
 
 class ProjectService {

@@ -69,6 +69,7 @@ struct Project {
   std::int64_t version = 1;
   Timestamp created_at;
   Timestamp updated_at;
+  std::optional<Timestamp> archived_at;  // archived: kept, read-only in the portal's list
 };
 
 struct Subscription {

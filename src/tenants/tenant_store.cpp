@@ -42,9 +42,10 @@ constexpr Query kUpdateTenant{
     " status_changed_at = $6, cancel_reason = $7, updated_at = $8, version = version + 1,"
     " contact_email = $10, sales_owner = $11 WHERE id = $1 AND version = $9"};
 
-#define BP_PROJECT_COLUMNS "id, tenant_id, name, description, version, created_at, updated_at"
+#define BP_PROJECT_COLUMNS \
+  "id, tenant_id, name, description, version, created_at, updated_at, archived_at"
 constexpr Query kInsertProject{"project_insert", "INSERT INTO tenant_projects (" BP_PROJECT_COLUMNS
-                                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7)"};
+                                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
 constexpr Query kSelectProject{"project_select",
                                "SELECT " BP_PROJECT_COLUMNS
                                " FROM tenant_projects WHERE tenant_id = $1 AND id = $2"};
@@ -58,7 +59,7 @@ constexpr Query kSelectProjects{
     " AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT CAST($3 AS INTEGER)"};
 constexpr Query kUpdateProject{
     "project_update",
-    "UPDATE tenant_projects SET name = $3, description = $4, updated_at = $5,"
+    "UPDATE tenant_projects SET name = $3, description = $4, updated_at = $5, archived_at = $7,"
     " version = version + 1 WHERE tenant_id = $1 AND id = $2 AND version = $6"};
 constexpr Query kDeleteProject{"project_delete",
                                "DELETE FROM tenant_projects WHERE tenant_id = $1 AND id = $2"};
@@ -93,8 +94,13 @@ Tenant ToTenant(const Row& r) {
   return t;
 }
 
+storage::Param ArchivedParam(const Project& p) {
+  return p.archived_at ? storage::Param(FormatStorage(*p.archived_at)) : std::nullopt;
+}
+
 Project ToProject(const Row& r) {
-  return Project{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Time(5), r.Time(6)};
+  return Project{r.Text(0), r.Text(1), r.Text(2), r.Text(3),
+                 r.Int(4),  r.Time(5), r.Time(6), r.OptionalTime(7)};
 }
 
 std::optional<Tenant> FetchTenant(storage::Session& s, const Query& q, const std::string& key) {
@@ -165,8 +171,9 @@ bool UpdateTenant(storage::Session& s, const Tenant& t, std::int64_t expected_ve
 }
 
 void InsertProject(storage::Session& s, const Project& p) {
-  s.Execute(kInsertProject, {p.id, p.tenant_id, p.name, p.description, std::to_string(p.version),
-                             FormatStorage(p.created_at), FormatStorage(p.updated_at)});
+  s.Execute(kInsertProject,
+            {p.id, p.tenant_id, p.name, p.description, std::to_string(p.version),
+             FormatStorage(p.created_at), FormatStorage(p.updated_at), ArchivedParam(p)});
 }
 
 std::optional<Project> SelectProject(storage::Session& s, const std::string& tenant_id,
@@ -188,7 +195,7 @@ std::vector<Project> SelectProjects(storage::Session& s, const std::string& tena
 bool UpdateProject(storage::Session& s, const Project& p, std::int64_t expected_version) {
   return s.Execute(kUpdateProject,
                    {p.tenant_id, p.id, p.name, p.description, FormatStorage(p.updated_at),
-                    std::to_string(expected_version)}) == 1;
+                    std::to_string(expected_version), ArchivedParam(p)}) == 1;
 }
 
 bool DeleteProject(storage::Session& s, const std::string& tenant_id, const std::string& id) {

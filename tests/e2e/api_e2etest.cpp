@@ -171,6 +171,20 @@ TEST_P(ApiTest, ProjectsCrud) {
                                   {{"If-Match", "\"1\""}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(Str(Json(patched), "description"), "second audit");
+  EXPECT_TRUE(Json(patched).at("archived_at").is_null());
+  // Archived (its first instant kept when archived again), then restored.
+  auto archived = client().Request("PATCH", base + "/" + pid, R"({"archived":true})");
+  ASSERT_EQ(archived.status, 200) << archived.body;
+  const std::string at = Str(Json(archived), "archived_at");
+  EXPECT_FALSE(at.empty());
+  EXPECT_EQ(
+      Str(Json(client().Request("PATCH", base + "/" + pid, R"({"archived":true})")), "archived_at"),
+      at);
+  EXPECT_EQ(client().Request("PATCH", base + "/" + pid, R"({"archived":"yes"})").status, 422);
+  EXPECT_EQ(client().Post(base, R"({"name":"Born archived","archived":true})").status, 422);
+  auto restored = client().Request("PATCH", base + "/" + pid, R"({"archived":false})");
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_TRUE(Json(restored).at("archived_at").is_null());
   EXPECT_EQ(client().Request("DELETE", base + "/" + pid).status, 204);
   EXPECT_EQ(client().Get(base + "/" + pid).status, 404);
   EXPECT_EQ(client().Request("DELETE", base + "/" + pid).status, 404);

@@ -152,6 +152,27 @@ TEST_P(PortalTest, AnItAdminManagesTheMembersOnTheUsersPage) {
       << r.body;
 }
 
+// /projects (M5.2): create, rename, archive, restore on a product that uses projects; another
+// organisation's project is out of reach; a USER reads without forms.
+TEST_P(PortalTest, AnItAdminKeepsTheProjectsOnTheProjectsPage) {
+  ASSERT_EQ(
+      client()
+          .Post("/tenants/" + acme_ + "/products", R"({"product_id":"breakpilot-compliance"})")
+          .status,
+      201);
+  auto other = client().Post("/tenants/" + globex_ + "/projects", R"({"name":"Globex plans"})");
+  ASSERT_EQ(other.status, 201) << other.body;
+  RunBrowser("browser/portal_projects.mjs", {{"other_project", Str(Json(other), "id")}});
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Count("SELECT count(*) FROM tenant_projects WHERE tenant_id = '" + acme_ +
+                  "' AND name = 'Beta' AND archived_at IS NULL"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM tenant_projects"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM tenant_projects WHERE name = 'Globex plans'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'project.archive'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'project.restore'"), 1);
+}
+
 // P16 (M14.1): cancel with the slug typed → read-only portal → staff reactivate → writable.
 TEST_P(PortalTest, CancelFreezesThePortalAndStaffReactivateIt) {
   RunBrowser("browser/portal_cancel.mjs");
