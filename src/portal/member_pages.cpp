@@ -4,8 +4,6 @@
 
 #include <array>
 
-#include "http/problem.hpp"
-
 namespace breakpilot::portal {
 namespace {
 
@@ -74,9 +72,8 @@ Result<http::Response> MemberPages::Render(const Visit& v, const boost::json::ob
 
 Result<http::Response> MemberPages::Refused(const Visit& v, const Error& e,
                                             boost::json::object extra) {
-  const int status = http::StatusFor(e.kind);
   extra["error"] = ErrorMessage(e);
-  return Render(v, extra, status >= 500 ? 503 : status);
+  return Render(v, extra, FormStatus(e));
 }
 
 Result<http::Response> MemberPages::Show(http::Request& req, const Visit& v) {

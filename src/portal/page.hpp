@@ -112,6 +112,9 @@ std::string FormTokenCookie(bool secure, std::string_view path, const std::strin
 bool FormTokenMatches(const http::Request& req, const api::Form& form);
 // A form field's value; empty when absent (the use case says whether that is wrong).
 std::string FormField(const api::Form& form, std::string_view name);
+// The status of a form's page after a use case refused: its own 4xx, a 503 for a 5xx (the
+// page says what went wrong; retrying may work).
+int FormStatus(const Error& e);
 // A use case's refusal in words for the page: its detail, then each field's complaint.
 std::string ErrorMessage(const Error& e);
 // A date-time for <time datetime>: RFC 3339, and the server's rendering in UTC for no-JS.

@@ -119,6 +119,11 @@ bool May(const Visit& v, identity::Action action) {
   return identity::Authorize(v.principal, action, ref).ok();
 }
 
+int FormStatus(const Error& e) {
+  const int status = http::StatusFor(e.kind);
+  return status >= 500 ? 503 : status;
+}
+
 bool MayChange(const Visit& v, identity::Action action) {
   if (!May(v, action)) return false;
   // As dispatch's status gate: staff may change a frozen tenant, its members may not.

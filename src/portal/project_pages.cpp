@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include "core/uuid.hpp"
-#include "http/problem.hpp"
 
 namespace breakpilot::portal {
 namespace {
@@ -61,9 +60,8 @@ Result<http::Response> ProjectPages::Render(const Visit& v,
 
 Result<http::Response> ProjectPages::Refused(const Visit& v, const Error& e,
                                              boost::json::object extra) {
-  const int status = http::StatusFor(e.kind);
   extra["error"] = ErrorMessage(e);
-  return Render(v, std::nullopt, extra, status >= 500 ? 503 : status);
+  return Render(v, std::nullopt, extra, FormStatus(e));
 }
 
 Result<http::Response> ProjectPages::Show(http::Request& req, const Visit& v) {

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "http/problem.hpp"
-
 namespace breakpilot::portal {
 
 http::Response SalesPages::RenderCatalog(const Visit& v, const boost::json::object& extra,
@@ -47,10 +45,8 @@ Result<http::Response> SalesPages::Request(http::Request& req, const Visit& v) {
       services_.leads.Request(v.actor, v.tenant->id,
                               {.product_id = std::string(req.Param("product_id").value_or("")),
                                .note = FormField(*form, "note")});
-  if (!lead) {
-    const int status = http::StatusFor(lead.error().kind);
-    return RenderCatalog(v, {{"error", ErrorMessage(lead.error())}}, status >= 500 ? 503 : status);
-  }
+  if (!lead)
+    return RenderCatalog(v, {{"error", ErrorMessage(lead.error())}}, FormStatus(lead.error()));
   return SeeOther("/catalog?requested=1");
 }
 

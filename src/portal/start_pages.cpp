@@ -53,8 +53,7 @@ Result<http::Response> StartPages::Request(http::Request& req, const Visit& v) {
                                                .confirm_url = confirm_url});
   if (!ok) {
     typed["error"] = ErrorMessage(ok.error());
-    const int status = http::StatusFor(ok.error().kind);
-    return RequestForm(v, std::move(typed), status >= 500 ? 503 : status);
+    return RequestForm(v, std::move(typed), FormStatus(ok.error()));
   }
   auto r = SeeOther("/start?sent=1");
   r.headers.Add("Set-Cookie", FormTokenCookie(v.secure, kStartPath, ""));

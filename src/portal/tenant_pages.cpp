@@ -72,10 +72,13 @@ Result<http::Response> TenantPages::KeysPage(const Visit& v, const boost::json::
                             {"prefix", k.prefix},
                             {"scopes", Join(k.scopes)},
                             {"revoked", k.revoked_at.has_value()},
+                            {"replaced", k.replaced_by.has_value() && !k.revoked_at},
+                            {"can_rotate", can_write && !k.revoked_at && !k.replaced_by},
                             {"can_write", can_write},
                             {"csrf", v.session->csrf_token}};
     for (auto& [f, x] : TimeFields("created", k.created_at)) row[f] = x;
     for (auto& [f, x] : TimeFields("last_used", k.last_used_at)) row[f] = x;
+    for (auto& [f, x] : TimeFields("expires", k.expires_at)) row[f] = x;
     keys.push_back(std::move(row));
   }
   boost::json::array scopes;
@@ -129,6 +132,28 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
   return KeysPage(v, {{"secret", created->secret}}, 201);
 }
 
+Result<http::Response> TenantPages::ApiKeyRotate(http::Request& req, const Visit& v) {
+  auto form = api::ParseForm(req);
+  if (!form) return KeysPage(v, {{"error", form.error().detail}}, 400);
+  const std::string id(req.Param("key_id").value_or(""));
+  auto key = services_.api_keys.Get(id);
+  // Another tenant's key is no key here.
+  if (!key || key->tenant_id != v.tenant->id) {
+    return NotFound("api-key-not-found", "no such API key");
+  }
+  // How long the old secret keeps working: one of the form's choices, in seconds.
+  const std::string grace_text = FormField(*form, "grace");
+  std::int64_t grace = -1;
+  if (!grace_text.empty() && grace_text.size() <= 8 &&
+      grace_text.find_first_not_of("0123456789") == std::string::npos) {
+    grace = std::stoll(grace_text);
+  }
+  auto next = services_.api_keys.Rotate(v.actor, key->id, grace);
+  if (!next) return KeysPage(v, {{"error", ErrorMessage(next.error())}}, FormStatus(next.error()));
+  // The new secret is shown once, as a created key's is.
+  return KeysPage(v, {{"secret", next->secret}, {"rotated", true}}, 201);
+}
+
 Result<http::Response> TenantPages::ApiKeyRevoke(http::Request& req, const Visit& v) {
   const std::string id(req.Param("key_id").value_or(""));
   auto key = services_.api_keys.Get(id);
@@ -171,6 +196,13 @@ std::vector<Page> TenantPages::Pages() {
        .action = A::kApiKeyWrite,
        .tenant_write = true,
        .handler = Bind(this, &TenantPages::ApiKeyCreate)},
+      {.method = "POST",
+       .pattern = "/settings/api-keys/{key_id}/rotate",
+       .name = "api_key_rotate",
+       .sites = kOnTenant,
+       .action = A::kApiKeyWrite,
+       .tenant_write = true,
+       .handler = Bind(this, &TenantPages::ApiKeyRotate)},
       {.method = "POST",
        .pattern = "/settings/api-keys/{key_id}/revoke",
        .name = "api_key_revoke",

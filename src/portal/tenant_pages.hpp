@@ -15,6 +15,7 @@ class TenantPages : public PageModule {
   Result<http::Response> Dashboard(http::Request& req, const Visit& v);
   Result<http::Response> ApiKeys(http::Request& req, const Visit& v);
   Result<http::Response> ApiKeyCreate(http::Request& req, const Visit& v);
+  Result<http::Response> ApiKeyRotate(http::Request& req, const Visit& v);
   Result<http::Response> ApiKeyRevoke(http::Request& req, const Visit& v);
   // The keys page, with what a form left to say.
   Result<http::Response> KeysPage(const Visit& v, const boost::json::object& extra, int status);

@@ -103,12 +103,26 @@ try {
   check(!(await page.locator('#keys').innerText()).includes('forged'),
     'a post from another origin with a valid token made no key');
 
+  // Rotated on the page with no grace: the new secret shown once, the old one refused at once;
+  // the same rotation sent again makes no second key.
+  await page.goto(`${ACME}/settings/api-keys`);
+  const oldRow = page.locator('tr', { hasText: 'ci <script>' });
+  const oldId = await oldRow.getAttribute('data-key');
+  await oldRow.locator('select[name="grace"]').selectOption('0');
+  [res] = await Promise.all([page.waitForNavigation(), oldRow.locator('button[aria-label^="Rotate"]').click()]);
+  const rotated = await page.inputValue('#new-secret');
+  check(res.status() === 201 && rotated.startsWith('bpk_') && rotated !== secret, 'rotating shows the new key once');
+  check((await verify(rotated)).valid === true, 'the rotated key verifies');
+  check((await verify(secret)).valid === false, 'the old key, rotated with no grace, is refused at once');
+  status = await post(page, `${ACME}/settings/api-keys/${oldId}/rotate`, { grace: '3600', csrf });
+  check(status === 409, `rotating the same key again is refused (${status})`);
+
   // Revoked on the page, refused by verify at once.
   await page.goto(`${ACME}/settings/api-keys`);
-  const row = page.locator('tr', { hasText: 'ci <script>' });
-  await Promise.all([page.waitForNavigation(), row.locator('button').click()]);
+  const row = page.locator('tr', { hasText: 'ci <script>' }).filter({ hasNotText: 'replaced' });
+  await Promise.all([page.waitForNavigation(), row.locator('button[aria-label^="Revoke"]').click()]);
   check(await page.locator('#notice').isVisible(), 'revoking says so');
-  v = await verify(secret);
+  v = await verify(rotated);
   check(v.valid === false, 'a key revoked in the portal is refused by verify at once');
 
   // Another tenant's site: no session there; signing in there without membership is refused.

@@ -81,10 +81,13 @@ class PortalTest : public E2eTest {
 TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
   RunBrowser("browser/portal_flow.mjs", {{"service_token", ServiceToken(client(), "certifai")}});
   if (HasFatalFailure()) return;
-  // What the pages did is in the database: two keys made (one from the page, one by the
-  // same-site post), the first revoked; sign-ins and the sign-out audited.
-  EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 2);
+  // What the pages did is in the database: three keys made (one from the page, one by the
+  // same-site post, one by the rotation), the rotated one revoked; sign-ins and the sign-out
+  // audited.
+  EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 3);
   EXPECT_EQ(Count("SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM api_keys WHERE replaced_by IS NOT NULL"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'api_key.rotate'"), 1);
   EXPECT_GE(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_in'"), 3);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_out'"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'api_key.revoke'"), 1);
