@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <array>
 #include <regex>
 #include <set>
 
@@ -85,7 +87,25 @@ bool IsBaseUrl(const std::string& s) {
   return std::regex_match(s, kHttps) || std::regex_match(s, kLocal);
 }
 
+// A valid custom element name (HTML's rule, ASCII only): a lowercase letter first, a hyphen in
+// it, none of the names HTML reserves.
+bool IsCustomElementName(const std::string& s) {
+  static const std::regex kName(R"(^[a-z][a-z0-9._]*-[a-z0-9._-]*$)");
+  static const std::array<std::string_view, 8> kReserved = {
+      "annotation-xml", "color-profile",    "font-face",      "font-face-src",
+      "font-face-uri",  "font-face-format", "font-face-name", "missing-glyph"};
+  return s.size() <= 100 && std::regex_match(s, kName) &&
+         std::find(kReserved.begin(), kReserved.end(), s) == kReserved.end();
+}
+
 }  // namespace
+
+std::string OriginOf(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  const auto path = url.find('/', scheme + 3);
+  return url.substr(0, path);
+}
 
 Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin) {
   YAML::Node root;
@@ -103,7 +123,7 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
   Reader r(errors);
   r.CheckKeys(root, "",
               {"id", "name", "version", "description", "vendor", "base_url", "plans",
-               "supports_projects", "scopes", "catalog", "lifecycle"});
+               "supports_projects", "scopes", "catalog", "lifecycle", "portal"});
   Manifest m;
   m.id = r.String(root, "id", "id", true);
   if (!m.id.empty() && !IsProductId(m.id)) {
@@ -172,6 +192,39 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
       path("export", m.export_path);
       path("delete_data", m.delete_data_path);
       path("demo_reset", m.demo_reset_path);
+    }
+  }
+  if (const YAML::Node p = root["portal"]) {
+    if (!p.IsMap()) {
+      r.Fail("portal", "must be a mapping");
+    } else {
+      r.CheckKeys(p, "portal.", {"web_component", "api_url", "docs_url"});
+      const auto url = [&](const YAML::Node& n, const char* key, const std::string& field) {
+        auto v = r.String(n, key, field, false);
+        if (!v.empty() && !IsBaseUrl(v)) {
+          r.Fail(field, "must be an https:// URL (http:// only for localhost)");
+        }
+        return v;
+      };
+      m.api_url = url(p, "api_url", "portal.api_url");
+      m.docs_url = url(p, "docs_url", "portal.docs_url");
+      if (const YAML::Node w = p["web_component"]) {
+        if (!w.IsMap()) {
+          r.Fail("portal.web_component", "must be a mapping");
+        } else {
+          r.CheckKeys(w, "portal.web_component.", {"script", "tag"});
+          m.web_component_script = url(w, "script", "portal.web_component.script");
+          if (m.web_component_script.empty()) {
+            r.Fail("portal.web_component.script", "is required");
+          }
+          m.web_component_tag = r.String(w, "tag", "portal.web_component.tag", true);
+          if (!m.web_component_tag.empty() && !IsCustomElementName(m.web_component_tag)) {
+            r.Fail("portal.web_component.tag",
+                   "must be a custom element name: a lowercase letter first, then lowercase "
+                   "letters, digits, '.', '_' or '-', with at least one '-'");
+          }
+        }
+      }
     }
   }
   if (!errors.empty()) {

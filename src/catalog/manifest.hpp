@@ -29,7 +29,18 @@ struct Manifest {
   std::string delete_data_path = "/v1/tenants/{id}/data";
   std::string demo_reset_path = "/v1/tenants/demo/reset";
   std::string demo_seed_data_url;
+  // How the portal opens the product (`portal:` in the manifest; all optional). A product with a
+  // web component is hosted in a shadow root on /products/{id}: `script` is the URL of its ES
+  // module (https://, or http:// on localhost), `tag` the custom element it defines. A headless
+  // product shows `api_url` (its public API) and `docs_url` instead.
+  std::string web_component_script;
+  std::string web_component_tag;
+  std::string api_url;
+  std::string docs_url;
 };
+
+// "https://cdn.example:8443" for "https://cdn.example:8443/x/y.js": what a CSP names.
+std::string OriginOf(const std::string& url);
 
 // `origin` names the source in error messages. Error kind kInvalidInput with one FieldError per
 // problem (field = the key path, e.g. "plans[1]").

@@ -63,6 +63,40 @@ lifecycle:
   EXPECT_NE(m.error().detail.find("bad.yaml"), std::string::npos);
 }
 
+// How the portal opens a product (/products/{id}): a web component, or a headless product's API.
+TEST(ManifestTest, ReadsThePortalSectionAndNamesItsProblems) {
+  auto m = ParseManifest(std::string(kValid) + R"(portal:
+  web_component:
+    script: https://cdn.echo.example:8443/portal/echo.js
+    tag: echo-bot-app
+  api_url: https://api.echo.example
+  docs_url: https://docs.echo.example/start
+)",
+                         "test");
+  ASSERT_TRUE(m.ok()) << m.error().detail;
+  EXPECT_EQ(m->web_component_tag, "echo-bot-app");
+  EXPECT_EQ(OriginOf(m->web_component_script), "https://cdn.echo.example:8443");
+  EXPECT_EQ(m->docs_url, "https://docs.echo.example/start");
+
+  for (const auto& [portal, field] : std::vector<std::pair<std::string, std::string>>{
+           {"  web_component:\n    script: http://cdn.echo.example/x.js\n    tag: echo-app\n",
+            "portal.web_component.script"},
+           {"  web_component:\n    script: https://cdn.echo.example/x.js\n    tag: EchoApp\n",
+            "portal.web_component.tag"},
+           {"  web_component:\n    script: https://cdn.echo.example/x.js\n    tag: font-face\n",
+            "portal.web_component.tag"},
+           {"  web_component:\n    tag: echo-app\n", "portal.web_component.script"},
+           {"  web_component:\n    script: https://cdn.echo.example/x.js\n",
+            "portal.web_component.tag"},
+           {"  api_url: javascript:alert(1)\n", "portal.api_url"},
+           {"  docs: https://docs.echo.example\n", "portal.docs"}}) {
+    auto bad = ParseManifest(std::string(kValid) + "portal:\n" + portal, "test");
+    ASSERT_FALSE(bad.ok()) << portal;
+    ASSERT_FALSE(bad.error().errors.empty());
+    EXPECT_EQ(bad.error().errors[0].field, field) << portal;
+  }
+}
+
 TEST(ManifestTest, RejectsNonMappingsAndBrokenYaml) {
   EXPECT_FALSE(ParseManifest("- a\n- b\n", "x").ok());
   EXPECT_FALSE(ParseManifest("id: [unclosed", "x").ok());

@@ -117,28 +117,43 @@ Result<IssuedToken> TokenIssuer::PlatformToken(const std::string& product_id) {
               std::chrono::seconds(120));
 }
 
+// A user's claims, and the organisation's (`tenant_id`) when given.
+Result<boost::json::object> TokenIssuer::UserClaims(const User& user,
+                                                    const std::optional<std::string>& tenant_id) {
+  boost::json::object claims{{"sub", user.id},
+                             {"preferred_username", user.username},
+                             {"name", user.display_name},
+                             {"realm_roles", RoleNames(user.realm_roles)}};
+  if (tenant_id) {
+    auto c = ClaimsFor(db_, user.id, *tenant_id, {});
+    if (!c) return std::move(c).error();
+    for (auto& [k, v] : ClaimsJson(*c)) {
+      if (!v.is_null()) claims[k] = std::move(v);
+    }
+  }
+  return claims;
+}
+
+Result<IssuedToken> TokenIssuer::PortalToken(const User& user, const std::string& tenant_id,
+                                             const std::string& product_id) {
+  auto claims = UserClaims(user, tenant_id);
+  if (!claims) return std::move(claims).error();
+  return Sign(std::move(*claims), product_id, std::chrono::seconds(300));
+}
+
 Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::string_view password,
                                                const std::optional<std::string>& org) {
   auto user = directory_.CheckPassword(username, password);
   if (!user) return std::move(user).error();
-  boost::json::object claims{{"sub", user->id},
-                             {"preferred_username", user->username},
-                             {"name", user->display_name},
-                             {"realm_roles", RoleNames(user->realm_roles)}};
   std::optional<std::string> target = org;
   if (!target && user->memberships.size() == 1) target = user->memberships.front().tenant_id;
   if (!target && user->memberships.size() > 1) {
     return InvalidInput("org-required", "Organization required",
                         "the user belongs to several organizations: pass org_id");
   }
-  if (target) {
-    auto c = ClaimsFor(db_, user->id, *target, {});
-    if (!c) return std::move(c).error();
-    for (auto& [k, v] : ClaimsJson(*c)) {
-      if (!v.is_null()) claims[k] = std::move(v);
-    }
-  }
-  return Sign(std::move(claims));
+  auto claims = UserClaims(*user, target);
+  if (!claims) return std::move(claims).error();
+  return Sign(std::move(*claims));
 }
 
 Result<IssuedToken> TokenIssuer::ClientCredentialsGrant(std::string_view client_id,

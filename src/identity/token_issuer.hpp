@@ -91,6 +91,10 @@ class TokenIssuer {
   // What the platform presents to a product's lifecycle endpoints (export, delete data, demo
   // reset): sub "platform", realm role SERVICE, audience the product's id, valid 120 s.
   Result<IssuedToken> PlatformToken(const std::string& product_id);
+  // What the portal hands a product's web component on /products/{id}: the signed-in user's
+  // token for the tenant (the password grant's claims), audience the product, valid 300 s.
+  Result<IssuedToken> PortalToken(const User& user, const std::string& tenant_id,
+                                  const std::string& product_id);
 
   const TokenSettings& settings() const { return settings_; }
   void SetIssuer(std::string issuer) { settings_.issuer = std::move(issuer); }
@@ -98,6 +102,8 @@ class TokenIssuer {
   boost::json::object Discovery() const;
 
  private:
+  Result<boost::json::object> UserClaims(const User& user,
+                                         const std::optional<std::string>& tenant_id);
   Result<IssuedToken> Sign(boost::json::object claims,
                            const std::optional<std::string>& audience = std::nullopt,
                            std::optional<std::chrono::seconds> ttl = std::nullopt);

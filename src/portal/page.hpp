@@ -80,9 +80,14 @@ class PageModule {
 // Helpers the page modules share (portal.cpp).
 
 // A whole page: `name`'s template in the layout, with the navigation, the user and the
-// strings of the visitor's language. `status`: 200, or a form's 4xx.
+// strings of the visitor's language (an empty `title_key`: the data's "name" is the title).
+// `status`: 200, or a form's 4xx.
 http::Response PageResponse(const Visit& v, std::string_view name, std::string_view title_key,
                             boost::json::object data, int status = 200);
+// The portal's Content-Security-Policy for this visit: only our origin, and the origins of a
+// product whose web component the page hosts (scripts, styles, images, connections).
+std::string ContentSecurityPolicy(const Visit& v,
+                                  const std::vector<std::string>& product_origins = {});
 // A 303 to `location` (after a form, the browser's next GET).
 http::Response SeeOther(const std::string& location);
 // The origin of the site `label`.D as the browser reached this one, with its scheme and port

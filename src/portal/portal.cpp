@@ -11,6 +11,7 @@
 #include "portal/backstage_pages.hpp"
 #include "portal/member_pages.hpp"
 #include "portal/organisation_pages.hpp"
+#include "portal/product_pages.hpp"
 #include "portal/project_pages.hpp"
 #include "portal/public_pages.hpp"
 #include "portal/sales_pages.hpp"
@@ -24,20 +25,29 @@ const Logger kLog("portal");
 
 constexpr std::string_view kLangCookie = "bp_lang";
 
-std::string ContentSecurityPolicy(const Visit& v) {
+}  // namespace
+
+std::string ContentSecurityPolicy(const Visit& v, const std::vector<std::string>& product_origins) {
   // A sign-in on the public site ends on a tenant's site: form-action must allow the redirect.
   std::string form_action = "'self'";
   if (v.site.kind == SiteKind::kPublic) {
     const auto at = v.origin.find("://");
     form_action += " " + v.origin.substr(0, at + 3) + "*." + v.origin.substr(at + 3);
   }
-  return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-         "connect-src 'self'; form-action " +
+  std::string more;
+  for (const auto& o : product_origins) more += " " + o;
+  return "default-src 'none'; script-src 'self'" + more + "; style-src 'self'" + more +
+         "; img-src 'self'" + more + "; connect-src 'self'" + more + "; form-action " +
          form_action + "; frame-ancestors 'none'; base-uri 'none'";
 }
 
+namespace {
+
 void SetPageHeaders(http::Response& r, const Visit& v) {
-  r.headers.Set("Content-Security-Policy", ContentSecurityPolicy(v));
+  // A page that hosts a product's web component set its own, wider one.
+  if (!r.headers.Get("content-security-policy")) {
+    r.headers.Set("Content-Security-Policy", ContentSecurityPolicy(v));
+  }
   r.headers.Set("Referrer-Policy", "same-origin");
   r.headers.Set("X-Content-Type-Options", "nosniff");
   r.headers.Set("X-Frame-Options", "DENY");
@@ -162,9 +172,15 @@ boost::json::object TimeFields(std::string_view key, const std::optional<Timesta
 http::Response PageResponse(const Visit& v, std::string_view name, std::string_view title_key,
                             boost::json::object data, int status) {
   boost::json::object frame{{"lang", LangCode(v.lang)},        {"lang_en", v.lang == Lang::kEn},
-                            {"lang_de", v.lang == Lang::kDe},  {"title", String(v.lang, title_key)},
+                            {"lang_de", v.lang == Lang::kDe},  {"title", ""},
                             {"assets", Assets::Get().links()}, {"nav", v.nav},
                             {"has_nav", !v.nav.empty()}};
+  // A page named by its data (a product's page) rather than by a string of the language.
+  if (!title_key.empty()) {
+    frame["title"] = String(v.lang, title_key);
+  } else if (const auto* n = data.if_contains("name"); n && n->is_string()) {
+    frame["title"] = *n;
+  }
   if (v.user && v.session) {
     frame["user"] = v.user->display_name.empty() ? v.user->username : v.user->display_name;
     frame["csrf"] = v.session->csrf_token;
@@ -223,6 +239,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<PublicPages>(services_));
   modules_.push_back(std::make_unique<StartPages>(services_, options_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
+  modules_.push_back(std::make_unique<ProductPages>(services_));
   modules_.push_back(std::make_unique<ProjectPages>(services_));
   modules_.push_back(std::make_unique<MemberPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));

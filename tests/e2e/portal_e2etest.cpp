@@ -3,6 +3,7 @@
 // make and revoke API keys on the pages and check them through the API, try forged and
 // cross-site posts and another tenant's site; this test sets up the tenants and users through
 // the API and checks what the pages did in the database.
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -328,6 +329,43 @@ TEST_P(PortalDemoTest, ASalesRepWalksTheDemoAndResetsIt) {
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalDemoTest);
+
+// /products/{id} (M5.2): products (contract fakes) whose manifests say how the portal opens them.
+class PortalProductTest : public PortalTest {
+ protected:
+  PortalProductTest() : products_({"certifai", "widget"}) {
+    products_.WriteCatalog(catalog_);
+    std::ofstream(catalog_ + "/widget/product.manifest.yaml", std::ios::app)
+        << "portal:\n  web_component:\n    script: https://widgets.example/test-product.js\n"
+           "    tag: test-product\n";
+    std::ofstream(catalog_ + "/certifai/product.manifest.yaml", std::ios::app)
+        << "portal:\n  api_url: https://api.certifai.example\n"
+           "  docs_url: https://docs.certifai.example/\n";
+  }
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain", "localhost", "--catalog-dir", catalog_};
+  }
+  FakeProduct products_;
+  std::string catalog_ = MakeTempDir("bp-portal-catalog");
+};
+
+// A web component in the shadow-DOM host with the tenant, the user and a token it was given; a
+// headless product's API, docs and keys; no other tenant's product.
+TEST_P(PortalProductTest, AProductOpensInTheShadowDomHostWithItsTenant) {
+  ASSERT_EQ(client().Post("/tenants/" + acme_ + "/products", R"({"product_id":"widget"})").status,
+            201);
+  for (const auto& [name, scope] :
+       {std::pair{"certifai key", "certifai:read"}, std::pair{"widget key", "widget:read"}}) {
+    auto k = client().Post(
+        "/api-keys",
+        boost::json::serialize(boost::json::object{
+            {"tenant_id", acme_}, {"name", name}, {"scopes", boost::json::array{scope}}}));
+    ASSERT_EQ(k.status, 201) << k.body;
+  }
+  RunBrowser("browser/portal_product.mjs", {{"tenant_id", acme_}});
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalProductTest);
 
 }  // namespace
 }  // namespace breakpilot::testing

@@ -16,3 +16,22 @@ document.querySelectorAll('time[datetime]').forEach((t) => {
   const d = new Date(t.getAttribute('datetime'));
   if (!isNaN(d)) t.textContent = d.toLocaleString(locale);
 });
+// A product's web component (/products/{id}): its module is loaded from the product's origin
+// (the page's CSP admits that origin only), its element made in a shadow root of the host and
+// handed the tenant, the user and a short-lived token for the product before it connects.
+document.querySelectorAll('div.product-host[data-script][data-tag]').forEach((host) => {
+  const d = host.dataset;
+  const fail = () => {
+    document.getElementById('product-loading').hidden = true;
+    document.getElementById('product-error').hidden = false;
+  };
+  import(d.script).then(() => customElements.whenDefined(d.tag)).then(() => {
+    const el = document.createElement(d.tag);
+    el.tenant = { id: d.tenantId, slug: d.tenantSlug, name: d.tenantName };
+    el.user = { id: d.userId, username: d.userName };
+    el.token = d.token;
+    el.setAttribute('tenant-id', d.tenantId);
+    document.getElementById('product-loading').hidden = true;
+    host.attachShadow({ mode: 'open' }).appendChild(el);
+  }).catch(fail);
+});
