@@ -45,13 +45,14 @@ Result<http::Response> TenantRoutes::TenantCreate(http::Request& req, const Call
 }
 
 Result<http::Response> TenantRoutes::TenantList(http::Request& req, const Caller& caller) {
-  if (auto ok = OnlyKnownQuery(req, {"status", "kind", "slug", "cursor", "limit"}); !ok) {
+  if (auto ok = OnlyKnownQuery(req, {"status", "kind", "slug", "q", "cursor", "limit"}); !ok) {
     return ok.error();
   }
   tenants::ListTenantsInput in;
   for (auto [name, slot] : {std::pair{"status", &in.status},
                             {"kind", &in.kind},
                             {"slug", &in.slug},
+                            {"q", &in.q},
                             {"cursor", &in.cursor}}) {
     auto v = StringQuery(req, name);
     if (!v) return v.error();

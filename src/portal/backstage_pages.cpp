@@ -19,9 +19,32 @@ Result<tenants::Tenant> Named(tenants::TenantService& tenants, const http::Reque
 
 }  // namespace
 
-Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
-  auto page = services_.tenants.List({.limit = tenants::kMaxPageSize});
-  if (!page) return page.error();
+Result<http::Response> BackstagePages::Tenants(http::Request& req, const Visit& v) {
+  // The same search as GET /tenants: free text, a status, a cursor for the next page.
+  tenants::ListTenantsInput in{.limit = tenants::kDefaultPageSize};
+  const auto query = [&](std::string_view name) -> std::optional<std::string> {
+    auto value = req.QueryValue(name);
+    if (!value || value->empty()) return std::nullopt;
+    return std::string(*value);
+  };
+  in.q = query("q");
+  in.status = query("status");
+  in.cursor = query("cursor");
+  if (identity::DemoOnly(v.principal)) in.kind = "demo";
+  boost::json::object data{{"q", in.q.value_or("")}};
+  boost::json::array statuses;
+  for (const char* s : {"trial", "active", "frozen", "archived", "demo"}) {
+    statuses.push_back({{"value", s}, {"selected", in.status == s}});
+  }
+  data["statuses"] = std::move(statuses);
+  auto page = services_.tenants.List(in);
+  if (!page) {
+    // A made-up status or cursor: the form again with the message.
+    data["error"] = ErrorMessage(page.error());
+    data["tenants"] = boost::json::array{};
+    return PageResponse(v, "backstage", "tenants", std::move(data), FormStatus(page.error()));
+  }
+  if (page->next_cursor) data["next_cursor"] = *page->next_cursor;
   boost::json::array rows;
   for (const auto& t : page->items) {
     if (!identity::Authorize(v.principal, identity::Action::kTenantRead, RefOf(t))) continue;
@@ -30,7 +53,10 @@ Result<http::Response> BackstagePages::Tenants(http::Request&, const Visit& v) {
                                        {"status", tenants::ToString(t.status)},
                                        {"plan", tenants::ToString(t.plan)}});
   }
-  return PageResponse(v, "backstage", "tenants", {{"tenants", std::move(rows)}});
+  data["has_tenants"] = !rows.empty();
+  data["tenants"] = std::move(rows);
+  data["status"] = in.status.value_or("");
+  return PageResponse(v, "backstage", "tenants", std::move(data));
 }
 
 Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants::Tenant& t,

@@ -14,8 +14,11 @@ Result<http::Response> ProductPages::Show(http::Request& req, const Visit& v) {
   const catalog::Manifest* m = services_.catalog.Find(id);
   if (sub == subs->end() || m == nullptr) return NotFound("product-not-found", "no such product");
 
-  boost::json::object data{{"id", m->id},       {"name", m->name},       {"tagline", m->tagline},
-                           {"plan", sub->plan}, {"api_url", m->api_url}, {"docs_url", m->docs_url}};
+  boost::json::object data{
+      {"id", m->id}, {"name", m->name}, {"tagline", m->tagline}, {"plan", sub->plan}};
+  // Only what the manifest gives: an empty string would still open a mustache section.
+  if (!m->api_url.empty()) data["api_url"] = m->api_url;
+  if (!m->docs_url.empty()) data["docs_url"] = m->docs_url;
   std::vector<std::string> origins;
   if (!m->web_component_script.empty()) {
     auto token = services_.issuer.PortalToken(*v.user, v.tenant->id, m->id);

@@ -271,6 +271,7 @@ Result<Page<Tenant>> TenantService::List(const ListTenantsInput& in) {
     f.kind = ParseKind(*in.kind);
     if (!f.kind) errors.push_back({"kind", "must be one of customer, demo, internal"});
   }
+  if (in.q && in.q->size() > 100) errors.push_back({"q", "must be at most 100 bytes"});
   if (!errors.empty()) {
     std::string detail = errors.front().field + " " + errors.front().message;
     return Malformed("invalid-parameter", "Invalid query parameter", std::move(detail),
@@ -281,6 +282,15 @@ Result<Page<Tenant>> TenantService::List(const ListTenantsInput& in) {
   auto limit = CheckLimit(in.limit);
   if (!limit) return std::move(limit).error();
   f.slug = in.slug;
+  if (in.q && !in.q->empty()) {
+    // Matched as text: LIKE's own characters escaped; ASCII letters compared in lower case.
+    std::string like = "%";
+    for (char c : *in.q) {
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    f.like = like + "%";
+  }
   f.before_id = *cursor;
   f.limit = *limit + 1;  // one more tells whether a next page exists
   Page<Tenant> page;

@@ -56,6 +56,7 @@ struct ListTenantsInput {
   std::optional<std::string> status;
   std::optional<std::string> kind;
   std::optional<std::string> slug;
+  std::optional<std::string> q;  // free text: part of the slug or the name, any case
   std::optional<std::string> cursor;
   std::optional<int> limit;
 };

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -53,6 +54,47 @@ TEST_P(TenantServiceTest, CreateSetsTrialAndAudits) {
   EXPECT_EQ(back->slug, "acme");
   EXPECT_EQ(back->trial_ends_at, t->trial_ends_at) << "timestamps survive the store unchanged";
   EXPECT_EQ(back->created_at, t->created_at);
+}
+
+// The backstage's search (GET /tenants?q=): part of the slug or the name, any case, LIKE's own
+// characters taken as text; with the status filter and paging.
+TEST_P(TenantServiceTest, SearchFindsAPartOfTheSlugOrTheNameAsText) {
+  for (const auto& [slug, name] : {std::pair{"acme", "Acme GmbH"},
+                                   {"globex", "Globex 100% Corp"},
+                                   {"initech", "Initech_Solutions"},
+                                   {"acme-labs", "Labs"}}) {
+    ASSERT_TRUE(svc_->Create(actor_, {.slug = slug, .name = name}));
+  }
+  const auto slugs = [&](ListTenantsInput in) {
+    std::vector<std::string> out;
+    auto page = svc_->List(in);
+    EXPECT_TRUE(page) << (page ? "" : page.error().detail);
+    if (page) {
+      for (const auto& t : page->items) out.push_back(t.slug);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(slugs({.q = std::string("ACM")}), (std::vector<std::string>{"acme", "acme-labs"}));
+  EXPECT_EQ(slugs({.q = std::string("gmbh")}), std::vector<std::string>{"acme"});
+  EXPECT_EQ(slugs({.q = std::string("100%")}), std::vector<std::string>{"globex"});
+  EXPECT_EQ(slugs({.q = std::string("%")}), std::vector<std::string>{"globex"}) << "% is text";
+  EXPECT_EQ(slugs({.q = std::string("h_s")}), std::vector<std::string>{"initech"}) << "_ is text";
+  EXPECT_TRUE(slugs({.q = std::string("x_y")}).empty());
+  EXPECT_TRUE(slugs({.q = std::string("\\")}).empty());
+  EXPECT_TRUE(slugs({.q = std::string("'; DROP TABLE tenants; --")}).empty());
+  EXPECT_EQ(slugs({.status = std::string("trial"), .q = std::string("labs")}),
+            std::vector<std::string>{"acme-labs"});
+  EXPECT_TRUE(slugs({.status = std::string("frozen"), .q = std::string("acme")}).empty());
+  auto first = svc_->List({.q = std::string("a"), .limit = 1});
+  ASSERT_TRUE(first && first->next_cursor);
+  auto second = svc_->List({.q = std::string("a"), .cursor = first->next_cursor, .limit = 1});
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->items.size(), 1U);
+  EXPECT_NE(second->items[0].slug, first->items[0].slug);
+  auto too_long = svc_->List({.q = std::string(101, 'a')});
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().kind, ErrorKind::kMalformed);
 }
 
 TEST_P(TenantServiceTest, ConcurrentCreatesOfOneSlugHaveOneWinner) {

@@ -27,10 +27,12 @@ constexpr Query kSelectTenants{
     "SELECT " BP_TENANT_COLUMNS
     " FROM tenants WHERE ($1::text IS NULL OR status = $1::text)"
     " AND ($2::text IS NULL OR kind = $2::text) AND ($3::text IS NULL OR slug = $3::text)"
-    " AND ($4::uuid IS NULL OR id < $4::uuid) ORDER BY id DESC LIMIT $5::integer",
+    " AND ($6::text IS NULL OR slug LIKE $6::text ESCAPE '\\' OR lower(name) LIKE $6::text"
+    " ESCAPE '\\') AND ($4::uuid IS NULL OR id < $4::uuid) ORDER BY id DESC LIMIT $5::integer",
     "SELECT " BP_TENANT_COLUMNS
     " FROM tenants WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR kind = $2)"
-    " AND ($3 IS NULL OR slug = $3) AND ($4 IS NULL OR id < $4) ORDER BY id DESC"
+    " AND ($3 IS NULL OR slug = $3) AND ($6 IS NULL OR slug LIKE $6 ESCAPE '\\'"
+    " OR lower(name) LIKE $6 ESCAPE '\\') AND ($4 IS NULL OR id < $4) ORDER BY id DESC"
     " LIMIT CAST($5 AS INTEGER)"};
 constexpr Query kSetAuditRetention{
     "tenant_set_audit_retention",
@@ -142,8 +144,8 @@ std::vector<Tenant> SelectTenants(storage::Session& s, const TenantFilter& f) {
     if (!v) return std::nullopt;
     return std::string(ToString(*v));
   };
-  auto rows = s.Fetch(kSelectTenants,
-                      {opt(f.status), opt(f.kind), f.slug, f.before_id, std::to_string(f.limit)});
+  auto rows = s.Fetch(kSelectTenants, {opt(f.status), opt(f.kind), f.slug, f.before_id,
+                                       std::to_string(f.limit), f.like});
   std::vector<Tenant> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(ToTenant(r));

@@ -14,6 +14,8 @@ struct TenantFilter {
   std::optional<Status> status;
   std::optional<Kind> kind;
   std::optional<std::string> slug;
+  std::optional<std::string>
+      like;  // a LIKE pattern (escape '\\') on the slug or the lower-case name
   std::optional<std::string> before_id;  // keyset cursor: ids are time-ordered UUIDv7
   int limit = 50;
 };

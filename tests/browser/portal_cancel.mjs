@@ -84,6 +84,24 @@ try {
   // Staff reactivate it on the backstage.
   const s = await watchedPage(browser);
   await signIn(s.page, `${D}/login`, 'sam', cfg.password);
+  // The backstage's search: part of the name or slug, any case; the status filter; text only.
+  const search = async (q, status = '') => {
+    await s.page.goto(`${BACKSTAGE}/`);
+    await s.page.fill('#tenant-q', q);
+    await s.page.selectOption('#tenant-status', status);
+    return (await Promise.all([s.page.waitForNavigation(), s.page.click('#tenant-search-button')]))[0];
+  };
+  const listed = () => s.page.locator('#tenants tbody td:nth-child(2)').allTextContents();
+  await search('ACM');
+  check(JSON.stringify(await listed()) === '["acme"]', 'searching "ACM" finds acme only');
+  await search('', 'frozen');
+  check(JSON.stringify(await listed()) === '["acme"]', 'the frozen ones: acme');
+  await search('glob', 'frozen');
+  check(await s.page.locator('#no-tenants').isVisible(), 'globex is not frozen: nothing matches');
+  check(await s.page.inputValue('#tenant-q') === 'glob', 'the search stays in its field');
+  res = await s.page.goto(`${BACKSTAGE}/?status=bogus`);
+  check(res.status() === 400 && await s.page.locator('#error').isVisible(), `a made-up status is a 400 page (${res.status()})`);
+  await s.page.goto(`${BACKSTAGE}/`);
   await Promise.all([s.page.waitForNavigation(), s.page.click('#tenants a:text("Tenant acme")')]);
   check(s.page.url() === `${BACKSTAGE}/tenants/acme`, 'the backstage links to the tenant');
   check((await s.page.textContent('#tenant-status')) === 'frozen', 'the backstage shows it frozen');
