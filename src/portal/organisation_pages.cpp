@@ -55,6 +55,22 @@ Result<http::Response> OrganisationPages::Cancel(http::Request& req, const Visit
   return SeeOther("/settings/organisation?cancelled=1");
 }
 
+Result<http::Response> OrganisationPages::Billing(http::Request&, const Visit& v) {
+  boost::json::object data = LifecycleFacts(*v.tenant);
+  auto subs = services_.subscriptions.List(v.tenant->id);
+  if (!subs) return subs.error();
+  boost::json::array rows;
+  for (const auto& s : *subs) {
+    const auto* m = services_.catalog.Find(s.product_id);
+    boost::json::object row{{"product", m != nullptr ? m->name : s.product_id}, {"plan", s.plan}};
+    for (auto& [k, x] : TimeFields("since", s.subscribed_at)) row[k] = x;
+    rows.push_back(std::move(row));
+  }
+  data["has_subscriptions"] = !rows.empty();
+  data["subscriptions"] = std::move(rows);
+  return PageResponse(v, "billing", "billing_nav", std::move(data));
+}
+
 std::vector<Page> OrganisationPages::Pages() {
   // The page shows what only those who may cancel need; a USER sees no settings at all.
   return {{.method = "GET",
@@ -71,7 +87,15 @@ std::vector<Page> OrganisationPages::Pages() {
            .name = "organisation_cancel",
            .sites = kOnTenant,
            .action = identity::Action::kTenantCancel,
-           .handler = Bind(this, &OrganisationPages::Cancel)}};
+           .handler = Bind(this, &OrganisationPages::Cancel)},
+          // Who may read the subscriptions (FINANCE among them) sees the billing page.
+          {.method = "GET",
+           .pattern = "/billing",
+           .name = "billing",
+           .sites = kOnTenant,
+           .action = identity::Action::kSubscriptionRead,
+           .nav = "billing_nav",
+           .handler = Bind(this, &OrganisationPages::Billing)}};
 }
 
 }  // namespace breakpilot::portal

@@ -1,4 +1,6 @@
-// The organisation's own settings at <slug>.D/settings/organisation (M14.1 UI): what the
+// The organisation's own settings at <slug>.D/settings/organisation (M14.1 UI), and /billing
+// (its plan, status, trial end and subscriptions; invoices arrive with the billing integration,
+// and the page says so rather than show any): what the
 // registry knows of it, and cancelling (a reason, and the slug typed to confirm) that freezes
 // it read-only. Reactivation is staff's (tenant.activate, as on the API): the backstage's
 // tenant page (backstage_pages.cpp) offers it while the 30-day window is open.
@@ -16,6 +18,7 @@ class OrganisationPages : public PageModule {
  private:
   Result<http::Response> Show(http::Request& req, const Visit& v);
   Result<http::Response> Cancel(http::Request& req, const Visit& v);
+  Result<http::Response> Billing(http::Request& req, const Visit& v);
   http::Response Render(const Visit& v, const boost::json::object& extra, int status);
   api::Services services_;
 };

@@ -74,9 +74,20 @@ try {
   const keys = await page.locator('#keys').innerText();
   check(keys.includes('before cancel') && !keys.includes('while frozen'), 'reads work; nothing was made');
 
+  // The billing page: the frozen status, until when it can come back, the subscriptions, and
+  // no invoices pretended.
+  res = await page.goto(`${ACME}/billing`);
+  check(res.status() === 200 && (await page.textContent('#billing-status')) === 'frozen', 'billing shows the status');
+  check((await page.textContent('#billing-facts')).includes('reactivated until'), 'and until when it can be reactivated');
+  check((await page.locator('#subscriptions').innerText()).toLowerCase().includes('certifai'), 'and the subscriptions');
+  check(await page.locator('#no-invoices').isVisible(), 'and says invoices are not shown yet');
+
   // A USER: no link, a 403 page.
   const u = await watchedPage(browser);
   await signIn(u.page, `${ACME}/login`, 'uma', cfg.password);
+  check(await u.page.locator('nav a[href="/billing"]').count() === 0, 'a USER sees no billing link');
+  res = await u.page.goto(`${ACME}/billing`);
+  check(res.status() === 403, `a USER opening /billing gets 403 (${res.status()})`);
   check(await u.page.locator('nav a[href="/settings/organisation"]').count() === 0, 'a USER sees no organisation link');
   res = await u.page.goto(`${ACME}/settings/organisation`);
   check(res.status() === 403, 'a USER opening the organisation page gets 403');
