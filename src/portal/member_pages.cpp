@@ -111,6 +111,25 @@ Result<http::Response> MemberPages::Remove(http::Request& req, const Visit& v) {
   return SeeOther("/settings/users?removed=1");
 }
 
+Result<http::Response> MemberPages::Identity(http::Request&, const Visit& v) {
+  boost::json::object data;
+  if (services_.provisioner != nullptr) {
+    auto st = services_.provisioner->Status(v.tenant->id);
+    boost::json::object kc{{"state", st ? st->state : std::string("not provisioned")}};
+    if (st) {
+      if (st->org_id) kc["org_id"] = *st->org_id;
+      kc["attempts"] = st->attempts;
+      // The last error stays with staff (GET /tenants/{id}/idp): it names Keycloak's insides.
+      kc["failed"] = st->state == "failed";
+    }
+    data["keycloak"] = std::move(kc);
+  } else {
+    data["builtin"] = true;
+  }
+  if (services_.oidc_issuer != nullptr) data["issuer"] = services_.oidc_issuer->issuer();
+  return PageResponse(v, "identity", "identity_nav", std::move(data));
+}
+
 std::vector<Page> MemberPages::Pages() {
   using A = identity::Action;
   return {{.method = "GET",
@@ -120,6 +139,13 @@ std::vector<Page> MemberPages::Pages() {
            .action = A::kMemberRead,
            .nav = "users_nav",
            .handler = Bind(this, &MemberPages::Show)},
+          {.method = "GET",
+           .pattern = "/settings/identity",
+           .name = "identity",
+           .sites = kOnTenant,
+           .action = A::kMemberRead,
+           .nav = "identity_nav",
+           .handler = Bind(this, &MemberPages::Identity)},
           {.method = "POST",
            .pattern = "/settings/users",
            .name = "member_add",

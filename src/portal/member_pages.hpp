@@ -1,6 +1,8 @@
 // A tenant's members at <slug>.D/settings/users (M5.2): who belongs to the organisation with
 // which roles; an IT admin adds an existing account, changes roles and removes members, over
-// the same identity::Members as /tenants/{id}/members.
+// the same identity::Members as /tenants/{id}/members. /settings/identity shows how the
+// members sign in: the built-in identity, or the Keycloak organisation and its provisioning
+// state (what GET /tenants/{id}/idp answers), and the OpenID provider when one is configured.
 #pragma once
 
 #include "portal/page.hpp"
@@ -17,6 +19,7 @@ class MemberPages : public PageModule {
   Result<http::Response> Add(http::Request& req, const Visit& v);
   Result<http::Response> SetRoles(http::Request& req, const Visit& v);
   Result<http::Response> Remove(http::Request& req, const Visit& v);
+  Result<http::Response> Identity(http::Request& req, const Visit& v);
   // The page, with what a form left to say.
   Result<http::Response> Render(const Visit& v, const boost::json::object& extra, int status);
   // A use case's refusal as the page with its message (a 5xx as a 503 page).

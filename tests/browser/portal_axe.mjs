@@ -18,7 +18,8 @@ const tours = [
   [null, site('nosuch'), ['/dashboard']],
   ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
     '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog',
-    '/settings/users', '/projects', '/products/certifai', '/billing']],
+    '/settings/users', '/projects', '/products/certifai', '/billing',
+    '/settings/identity']],
   ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo']],
 ];
 

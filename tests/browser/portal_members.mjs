@@ -1,6 +1,7 @@
-// /settings/users in a real browser (M5.2): an IT_ADMIN adds an existing account, changes its
-// roles and removes members; a removed member's open session stops working at once; the last
-// IT_ADMIN cannot be demoted; a USER sees no link and gets a 403 page. Hostile input (markup as
+// /settings/users and /settings/identity in a real browser (M5.2): an IT_ADMIN adds an
+// existing account, changes its roles and removes members; a removed member's open session
+// stops working at once; the last IT_ADMIN cannot be demoted; the sign-in page names the
+// identity provider; a USER sees no link and gets a 403 page. Hostile input (markup as
 // a username, no role ticked, a member of another organisation, a post without a CSRF token)
 // gets a message or an error page and changes nothing.
 //   node portal_members.mjs '{"port":8080,"password":"...","gus":"<user id of globex's admin>"}'
@@ -19,6 +20,8 @@ try {
   check(await u.page.locator('nav a[href="/settings/users"]').count() === 0, 'a USER sees no users link');
   let res = await u.page.goto(USERS);
   check(res.status() === 403, `a USER opening /settings/users gets a 403 page (${res.status()})`);
+  res = await u.page.goto(`${ACME}/settings/identity`);
+  check(res.status() === 403, `a USER opening /settings/identity gets a 403 page (${res.status()})`);
 
   const { page, dialogs } = await watchedPage(browser);
   const submit = (selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
@@ -35,6 +38,8 @@ try {
 
   await signIn(page, `${ACME}/login`, 'ada', cfg.password);
   check(await page.locator('nav a[href="/settings/users"]').count() === 1, 'an IT_ADMIN sees the users link');
+  await page.click('nav a[href="/settings/identity"]');
+  check((await page.textContent('#identity-provider')).includes('built-in'), 'the sign-in page names the built-in identity');
   await page.goto(USERS);
   const listed = await page.locator('#members tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.member));
   check(JSON.stringify(listed) === JSON.stringify(['ada', 'max', 'uma']), `the members, by name: ${listed}`);
