@@ -80,7 +80,20 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Parses role names for the given kind (realm or org); reports unknown or misplaced names.
+// Whether one more member fits the tenant: it exists, and a trial has kTrialQuota.seats seats
+// (a seat is a member of the organization). Locks the tenant's row on PostgreSQL.
+std::optional<Error> SeatFor(storage::Session& s, const std::string& tenant_id,
+                             const std::string& field) {
+  auto t = s.FetchOne(kSelectMemberTenant, {tenant_id});
+  if (!t) return ValidationFailed({{field, "no tenant with this id"}});
+  if (t->Text(0) == "trial" &&
+      s.FetchOne(kCountMembers, {tenant_id})->Int(0) >= tenants::kTrialQuota.seats) {
+    return tenants::TrialLimitReached("seats", tenants::kTrialQuota.seats);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
                             const std::string& field, std::vector<FieldError>& errors) {
   std::vector<Role> roles;
@@ -96,20 +109,6 @@ std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
   }
   return roles;
 }
-
-// Whether one more member fits the tenant: it exists, and a trial has kTrialQuota.seats seats
-// (a seat is a member of the organization). Locks the tenant's row on PostgreSQL.
-std::optional<Error> SeatFor(storage::Session& s, const std::string& tenant_id,
-                             const std::string& field) {
-  auto t = s.FetchOne(kSelectMemberTenant, {tenant_id});
-  if (!t) return ValidationFailed({{field, "no tenant with this id"}});
-  if (t->Text(0) == "trial" &&
-      s.FetchOne(kCountMembers, {tenant_id})->Int(0) >= tenants::kTrialQuota.seats) {
-    return tenants::TrialLimitReached("seats", tenants::kTrialQuota.seats);
-  }
-  return std::nullopt;
-}
-}  // namespace
 
 std::optional<std::string> ValidateUsername(const std::string& u) {
   // Up to an email address's 254: the self-serve trial's owner signs in with their address.

@@ -102,6 +102,11 @@ class Directory {
 // Why `username` (lower case) cannot name a user, or nothing when it can.
 std::optional<std::string> ValidateUsername(const std::string& username);
 
+// Parses role names for the given kind (realm or org); reports each unknown or misplaced name
+// as a FieldError at `field`/<index>. Duplicates are dropped.
+std::vector<Role> ReadRoles(const std::vector<std::string>& names, bool realm,
+                            const std::string& field, std::vector<FieldError>& errors);
+
 // Role lists travel as JSON arrays of names (in the database, tokens and API answers).
 boost::json::array RoleNames(const std::vector<Role>& roles);
 std::string RolesJson(const std::vector<Role>& roles);

@@ -43,17 +43,8 @@ Error MemberNotFound() {
 
 // The organisation roles named, at least one.
 Result<std::vector<Role>> ReadOrgRoles(const std::vector<std::string>& names) {
-  std::vector<Role> roles;
   std::vector<FieldError> errors;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    auto r = ParseRole(names[i]);
-    if (!r || IsRealmRole(*r)) {
-      errors.push_back({"/org_roles/" + std::to_string(i),
-                        "must be one of IT_ADMIN, CXO, FINANCE, LEGAL, USER"});
-    } else if (std::find(roles.begin(), roles.end(), *r) == roles.end()) {
-      roles.push_back(*r);
-    }
-  }
+  auto roles = ReadRoles(names, false, "/org_roles", errors);
   if (names.empty()) errors.push_back({"/org_roles", "must name at least one role"});
   if (!errors.empty()) return ValidationFailed(std::move(errors));
   return roles;

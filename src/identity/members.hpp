@@ -28,16 +28,13 @@ struct Member {
   Timestamp since;  // when the membership was made
 };
 
-// A list shows at most this many members (a trial has 5 seats; an organisation of more than
-// a thousand people signs in through its own identity provider).
-inline constexpr int kMaxMembersListed = 1000;
-
 class Members {
  public:
   Members(storage::Database& db, const Clock& clock, Directory& directory)
       : db_(db), clock_(clock), directory_(directory) {}
 
-  // By username; at most kMaxMembersListed.
+  // By username; at most 1,000 (a trial has 5 seats; an organisation of more than a thousand
+  // people signs in through its own identity provider).
   Result<std::vector<Member>> List(const std::string& tenant_id);
   // Makes the existing account `username` a member (a trial's seats counted).
   Result<Member> Add(const audit::Actor& actor, const std::string& tenant_id,
