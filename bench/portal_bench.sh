@@ -6,8 +6,9 @@
 #   bench/portal_bench.sh BINARY
 #
 # A signed-in IT_ADMIN's dashboard (one product) and audit page (50 rows of 60+ events), at 64
-# connections on SQLite, the session cookie sent as a browser would. Not measured yet: the
-# Next.js peer page the issue names (see bench/NOTES.md).
+# connections on SQLite, the session cookie sent as a browser would. Beside them the peer the issue
+# names: the same dashboard as a minimal Next.js server-rendered page (bench/nextjs-peer/, npm
+# `next`, production build, `next start`), reading the same SQLite file with the same cookie.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-build/breakpilot}
@@ -66,10 +67,45 @@ for a in $(curl -sf -H "${H[0]}" -H "${H[1]}" "$API/dashboard" | grep -o '/asset
   assets=$((assets + n))
 done
 
+# The Next.js peer: installed from its lock file, built for production, started on the same file.
+peer=bench/nextjs-peer
+[ -d "$peer/node_modules" ] || npm ci --prefix "$peer" --no-audit --no-fund --loglevel=error
+export NEXT_TELEMETRY_DISABLED=1
+(cd "$peer" && npx next build >"$WORK/next-build.log" 2>&1) ||
+  { cat "$WORK/next-build.log" >&2; exit 1; }
+NEXT_PORT=$(free_port)
+(cd "$peer" && BENCH_DB="$WORK/bench.db" exec npx next start -H 127.0.0.1 -p "$NEXT_PORT") \
+  >"$WORK/next.log" 2>&1 &
+PIDS+=("$!")
+NEXT="http://127.0.0.1:$NEXT_PORT"
+for _ in $(seq 1 1000); do curl -s -o /dev/null "$NEXT/" && break; sleep 0.02; done
+next_page=$(curl -sf -H "${H[0]}" -H "${H[1]}" "$NEXT/dashboard")
+grep -q 'Acme GmbH' <<<"$next_page" && grep -q '/products/certifai' <<<"$next_page" ||
+  { echo "portal_bench: the Next.js page did not render the dashboard" >&2; exit 1; }
+
+# page_weight BASE [HEADER...]: what a first visit to BASE/dashboard transfers, bodies only: the
+# HTML and every script and style sheet it links, each asked for with Accept-Encoding: gzip as a
+# browser does (each server compresses what it compresses).
+page_weight() {
+  local base=$1 html total n
+  local hargs=()
+  for h in "${@:2}"; do hargs+=(-H "$h"); done
+  html=$(curl -sf "${hargs[@]}" "$base/dashboard")
+  total=$(curl -sf "${hargs[@]}" -H 'Accept-Encoding: gzip' "$base/dashboard" | wc -c)
+  for a in $(grep -oE '(src|href)="/(assets|_next)/[^"]*' <<<"$html" | sed 's/^[a-z]*="//' | sort -u); do
+    n=$(curl -sf "${hargs[@]}" -H 'Accept-Encoding: gzip' "$base$a" | wc -c)
+    total=$((total + n))
+  done
+  echo "$total"
+}
+ours_weight=$(page_weight "$API" "${H[@]}")
+next_weight=$(page_weight "$NEXT" "${H[@]}")
+
 nginx=$(wrk_run "http://127.0.0.1:$NGINX_PORT/")
 healthz=$(wrk_run "$API/healthz")
 dashboard=$(wrk_run "$API/dashboard" "${H[@]}")
 audit=$(wrk_run "$API/audit" "${H[@]}")
+nextjs=$(wrk_run "$NEXT/dashboard" "${H[@]}")
 
 # Lighthouse (desktop preset) on the dashboard, the audit page and /start, after the load.
 lighthouse=$(node tests/browser/portal_lighthouse.mjs "{\"port\":$PORT,\"password\":\"$PASSWORD\"}" |
@@ -80,6 +116,9 @@ read -r n_rps _ n_p99 _ <<<"$nginx"
 read -r h_rps _ h_p99 _ <<<"$healthz"
 read -r d_rps _ d_p99 d_bad <<<"$dashboard"
 read -r a_rps _ a_p99 a_bad <<<"$audit"
+read -r x_rps _ x_p99 x_bad <<<"$nextjs"
+next_version=$(node -p "require('./$peer/node_modules/next/package.json').version")
+ratio() { python3 -c "print(round($1/$2, 1))"; }
 pct() { python3 -c "print(round(100*$1/$2))"; }
 section="$WORK/section.md"
 cat > "$section" <<MD
@@ -95,11 +134,20 @@ connections, ${DUR} each, a signed-in IT_ADMIN's session cookie on \`acme.localh
 | \`GET /healthz\` | $h_rps | $h_p99 | 100% | |
 | dashboard | $d_rps | $d_p99 | $(pct "$d_rps" "$h_rps")% (aim ≥ 50%) | $d_bad |
 | audit page, $((rows - 1)) rows | $a_rps | $a_p99 | $(pct "$a_rps" "$h_rps")% (aim ≥ 25%) | $a_bad |
+| the dashboard in Next.js $next_version (peer) | $x_rps | $x_p99 | $(pct "$x_rps" "$h_rps")% | $x_bad |
+
+Against the Next.js peer (aim: at least 5× its requests per second at a tenth of its page
+weight): **$(ratio "$d_rps" "$x_rps")×** its requests per second; a first visit to our dashboard
+transfers $ours_weight bytes, the peer's $next_weight, **$(pct "$ours_weight" "$next_weight")%**
+of it (HTML and every linked script and style sheet, gzip as each server sends it). The peer is
+\`bench/nextjs-peer/\`: an App Router page, \`dynamic = 'force-dynamic'\`, the same reads on the
+same SQLite file through better-sqlite3 (session by the cookie's SHA-256, user, roles, tenant,
+subscriptions), one \`next start\` process as Next.js runs by default; its markup has no style
+sheet of its own, so its weight is mostly React's runtime.
 
 Page weight: the dashboard's HTML is $dash_bytes bytes, the audit page's $audit_bytes
 (uncompressed); the assets a page loads (style sheet, design tokens, script, icon), gzip where
-smaller, $assets bytes in all; nothing from another origin. The Next.js peer of the issue is
-not measured yet.
+smaller, $assets bytes in all; nothing from another origin.
 
 Lighthouse 12.2.3, desktop preset (its simulated throttling), Debian's Chromium, same server
 (aim: performance ≥ 95; accessibility is 100 on all three, which the test suite asserts):
