@@ -80,8 +80,8 @@ PIDS+=("$!")
 NEXT="http://127.0.0.1:$NEXT_PORT"
 for _ in $(seq 1 1000); do curl -s -o /dev/null "$NEXT/" && break; sleep 0.02; done
 next_page=$(curl -sf -H "${H[0]}" -H "${H[1]}" "$NEXT/dashboard")
-grep -q 'Acme GmbH' <<<"$next_page" && grep -q '/products/certifai' <<<"$next_page" ||
-  { echo "portal_bench: the Next.js page did not render the dashboard" >&2; exit 1; }
+grep -q "Acme GmbH" <<<"$next_page" && grep -q "/products/certifai" <<<"$next_page" ||
+  { echo "portal_bench: the Next.js page did not render the dashboard" >&2; echo "$next_page" >&2; cat "$WORK/next.log" >&2; exit 1; }
 
 # page_weight BASE [HEADER...]: what a first visit to BASE/dashboard transfers, bodies only: the
 # HTML and every script and style sheet it links, each asked for with Accept-Encoding: gzip as a

@@ -19,7 +19,8 @@ export default async function Dashboard() {
   if (!tenant) notFound();
   const token = (await cookies()).get('bp_portal')?.value;
   if (!token) redirect('/login');
-  const now = new Date().toISOString();
+  // The platform's storage format: '2026-12-06 07:22:02.123000+00', compared as text.
+  const now = new Date().toISOString().replace('T', ' ').replace('Z', '000+00');
   const hash = createHash('sha256').update(token).digest('hex');
   const session = q.session.get(hash, `tenant:${tenant.id}`, now, now);
   if (!session) redirect('/login');
