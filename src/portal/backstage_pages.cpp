@@ -2,11 +2,16 @@
 
 #include <boost/json.hpp>
 
+#include "core/uuid.hpp"
+#include "jobs/queue.hpp"
 #include "lifecycle/engine.hpp"
 #include "portal/organisation_pages.hpp"
 
 namespace breakpilot::portal {
 namespace {
+
+constexpr int kMaxJobsListed = 100;  // the newest; the filters find the rest
+constexpr std::size_t kMaxJobKindLength = 100;
 
 // The tenant a backstage page names; a sales rep reaches only the demo tenant (Authorize).
 Result<tenants::Tenant> Named(tenants::TenantService& tenants, const http::Request& req,
@@ -108,6 +113,58 @@ Result<http::Response> BackstagePages::DemoReset(http::Request&, const Visit& v)
   return SeeOther("/demo?reset=1");
 }
 
+Result<http::Response> BackstagePages::Jobs(http::Request& req, const Visit& v) {
+  // The dead letter first: what needs a person. `state` names another list; `kind` narrows it.
+  boost::json::object data = NoticeIf(req, v, "retried", "job_retried");
+  const std::string state(req.QueryValue("state").value_or("dead"));
+  const std::string kind(req.QueryValue("kind").value_or(""));
+  jobs::JobFilter filter{.state = jobs::ParseState(state), .limit = kMaxJobsListed};
+  if (!kind.empty()) filter.kind = kind;
+  const auto counts = services_.queue.Counts();
+  boost::json::array states;
+  for (const auto& [name, n] : {std::pair{"dead", counts.dead},
+                                {"pending", counts.pending},
+                                {"running", counts.running},
+                                {"done", counts.done}}) {
+    states.push_back({{"value", name}, {"count", n}, {"selected", state == name}});
+  }
+  data["states"] = std::move(states);
+  data["kind"] = kind;
+  data["due"] = counts.due;
+  if (!filter.state || kind.size() > kMaxJobKindLength) {
+    data["error"] = String(v.lang, "job_filter_invalid");
+    return PageResponse(v, "backstage_jobs", "jobs", std::move(data), 400);
+  }
+  boost::json::array rows;
+  for (const auto& j : services_.queue.List(filter)) {
+    boost::json::object row{{"id", j.id},
+                            {"kind", j.kind},
+                            {"key", j.dedupe_key.value_or("")},
+                            {"state", jobs::ToString(j.state)},
+                            {"attempts", j.attempts},
+                            {"max_attempts", j.max_attempts},
+                            {"error", j.last_error.value_or("")},
+                            {"can_retry", j.state == jobs::State::kDead},
+                            {"csrf", v.session->csrf_token}};
+    for (auto& [f, x] : TimeFields("run_at", j.run_at)) row[f] = x;
+    rows.push_back(std::move(row));
+  }
+  data["has_jobs"] = !rows.empty();
+  data["full"] = rows.size() == static_cast<std::size_t>(kMaxJobsListed);
+  data["jobs"] = std::move(rows);
+  data["state"] = state;
+  return PageResponse(v, "backstage_jobs", "jobs", std::move(data));
+}
+
+Result<http::Response> BackstagePages::JobRetry(http::Request& req, const Visit& v) {
+  // The same use case as POST /jobs/{id}/retry: pending now, a fresh attempt budget, audited.
+  const std::string id(req.Param("id").value_or(""));
+  if (!IsCanonicalUuid(id)) return NotFound("job-not-found", "no such job");
+  auto job = services_.queue.Retry(v.actor, id);
+  if (!job) return job.error();
+  return SeeOther("/jobs?retried=1");
+}
+
 std::vector<Page> BackstagePages::Pages() {
   using A = identity::Action;
   return {{.method = "GET",
@@ -141,7 +198,20 @@ std::vector<Page> BackstagePages::Pages() {
            .name = "backstage_demo_reset",
            .sites = kOnBackstage,
            .action = A::kDemoReset,
-           .handler = Bind(this, &BackstagePages::DemoReset)}};
+           .handler = Bind(this, &BackstagePages::DemoReset)},
+          {.method = "GET",
+           .pattern = "/jobs",
+           .name = "backstage_jobs",
+           .sites = kOnBackstage,
+           .action = A::kJobsAdmin,
+           .nav = "jobs",
+           .handler = Bind(this, &BackstagePages::Jobs)},
+          {.method = "POST",
+           .pattern = "/jobs/{id}/retry",
+           .name = "backstage_job_retry",
+           .sites = kOnBackstage,
+           .action = A::kJobsAdmin,
+           .handler = Bind(this, &BackstagePages::JobRetry)}};
 }
 
 }  // namespace breakpilot::portal

@@ -1,6 +1,7 @@
 // The staff area at backstage.D (M5.2, M13.2): the tenants, and each tenant's page with its
 // lifecycle (reactivate a frozen tenant) and a link to its audit trail; the demo tenant with
-// "Reset now" (P14: the sales team's, between two demos).
+// "Reset now" (P14: the sales team's, between two demos); the durable jobs, with the dead letter
+// and a retry button (the same queue as GET /jobs and POST /jobs/{id}/retry).
 #pragma once
 
 #include "portal/page.hpp"
@@ -18,6 +19,8 @@ class BackstagePages : public PageModule {
   Result<http::Response> Reactivate(http::Request& req, const Visit& v);
   Result<http::Response> Demo(http::Request& req, const Visit& v);
   Result<http::Response> DemoReset(http::Request& req, const Visit& v);
+  Result<http::Response> Jobs(http::Request& req, const Visit& v);
+  Result<http::Response> JobRetry(http::Request& req, const Visit& v);
   Result<http::Response> TenantPage(const Visit& v, const tenants::Tenant& t,
                                     const boost::json::object& extra, int status);
   api::Services services_;

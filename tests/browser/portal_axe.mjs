@@ -20,7 +20,7 @@ const tours = [
     '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog',
     '/settings/users', '/projects', '/products/certifai', '/billing',
     '/settings/identity']],
-  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo']],
+  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo', '/jobs']],
 ];
 
 let heaviest = ['', 0];

@@ -12,6 +12,7 @@
 #include "../support/mail_sink.hpp"
 #include "e2e_fixture.hpp"
 #include "identity_support.hpp"
+#include "jobs/queue.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -213,6 +214,40 @@ TEST_P(PortalTest, ACatalogRequestIsALeadForTheSalesOwner) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Json(r).at("items").as_array().size(), 1U);
   EXPECT_EQ(Count("SELECT count(*) FROM leads"), 1);
+}
+
+// The backstage's jobs page (M5.2): the dead letter, filters, a retry by hand that runs the job
+// again and is audited; forged and made-up retries change nothing.
+TEST_P(PortalTest, APlatformAdminRetriesADeadJobOnTheBackstage) {
+  // A job no replica has a handler for dies at its only attempt: the dead letter's case.
+  const Clock& clock = SystemClock();
+  db_->Open()->Write([&](storage::Session& s) {
+    ASSERT_TRUE(
+        jobs::Enqueue(s, clock, {.kind = "test.orphan", .run_at = clock.Now(), .max_attempts = 1}));
+  });
+  // Waits (up to 30 s) for the orphan to be dead, last updated after `after`.
+  const auto dead_since = [&](Timestamp after) {
+    const std::string sql =
+        "SELECT count(*) FROM jobs WHERE kind = 'test.orphan' AND state = 'dead' AND attempts = 1"
+        " AND updated_at > '" +
+        FormatStorage(after) + "'";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (Count(sql) < 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return Count(sql);
+  };
+  ASSERT_EQ(dead_since(Timestamp{0}), 1) << server_->Log();
+  const storage::Query updated{"test_job_updated",
+                               "SELECT updated_at FROM jobs WHERE kind = 'test.orphan'"};
+  Timestamp first_death{};
+  db_->Open()->Read([&](storage::Session& s) { first_death = s.FetchOne(updated, {})->Time(0); });
+  RunBrowser("browser/portal_jobs.mjs", {{"kind", "test.orphan"}});
+  if (HasFatalFailure()) return;
+  // The retry ran the job again (it died again, later); that retry alone reached the queue (the
+  // forged and made-up ones did not), audited with the job.
+  EXPECT_EQ(dead_since(first_death), 1) << server_->Log();
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'job.retry'"), 1);
 }
 
 TEST_P(PortalTest, TheApiKeepsEveryOtherHostName) {
