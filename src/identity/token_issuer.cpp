@@ -95,16 +95,15 @@ Result<SigningKey> KeyRing::Signer() const {
   return *s->signer;
 }
 
-Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims,
-                                      const std::optional<std::string>& audience,
-                                      std::optional<std::chrono::seconds> ttl) {
+Result<IssuedToken> TokenIssuer::Sign(boost::json::object claims, std::string_view audience,
+                                      std::chrono::seconds ttl) {
   auto signer = ring_.Signer();
   if (!signer) return std::move(signer).error();
   const Timestamp now = clock_.Now();
   const std::int64_t iat = now.micros / kMicrosPerSecond;
-  const std::int64_t lifetime = ttl.value_or(settings_.ttl).count();
+  const std::int64_t lifetime = (ttl.count() > 0 ? ttl : settings_.ttl).count();
   claims["iss"] = settings_.issuer;
-  claims["aud"] = audience.value_or(settings_.audience);
+  claims["aud"] = audience.empty() ? std::string_view(settings_.audience) : audience;
   claims["iat"] = iat;
   claims["nbf"] = iat;
   claims["exp"] = iat + lifetime;

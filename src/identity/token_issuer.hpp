@@ -104,9 +104,10 @@ class TokenIssuer {
  private:
   Result<boost::json::object> UserClaims(const User& user,
                                          const std::optional<std::string>& tenant_id);
-  Result<IssuedToken> Sign(boost::json::object claims,
-                           const std::optional<std::string>& audience = std::nullopt,
-                           std::optional<std::chrono::seconds> ttl = std::nullopt);
+  // Signs `claims` for `audience` (empty: the configured one), valid for `ttl` (zero: the
+  // configured lifetime).
+  Result<IssuedToken> Sign(boost::json::object claims, std::string_view audience = {},
+                           std::chrono::seconds ttl = std::chrono::seconds::zero());
 
   storage::Database& db_;
   const Clock& clock_;
