@@ -19,6 +19,7 @@
 #include "lifecycle/test_clock.hpp"
 #include "mail/transport.hpp"
 #include "portal/portal.hpp"
+#include "portal/site.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_database.hpp"
 #include "tenants/tenant_service.hpp"
@@ -317,8 +318,13 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   }
   const std::string host =
       config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
-  if (config.public_url.empty()) {
-    platform.SetPublicUrl("http://" + host + ":" + std::to_string(server.port()));
+  const std::string public_url = config.public_url.empty()
+                                     ? "http://" + host + ":" + std::to_string(server.port())
+                                     : config.public_url;
+  if (config.public_url.empty()) platform.SetPublicUrl(public_url);
+  // The final export's mailed link opens the portal's download page on D, where there is one.
+  if (!config.portal_domain.empty()) {
+    platform.engine().SetDownloadBase(portal::SiteUrl(public_url, config.portal_domain, ""));
   }
   const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)

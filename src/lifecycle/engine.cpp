@@ -61,6 +61,9 @@ constexpr Query kExpiredExports{
     "SELECT id, tenant_id, filename FROM exports WHERE expires_at <= $1 ORDER BY expires_at"
     " LIMIT 100"};
 constexpr Query kDeleteExport{"export_delete", "DELETE FROM exports WHERE id = $1"};
+constexpr Query kDescribeExport{"export_describe",
+                                "SELECT t.name, e.filename, e.sha256, e.size_bytes FROM exports e"
+                                " JOIN tenants t ON t.id = e.tenant_id WHERE e.id = $1"};
 constexpr Query kSelectExport{
     "export_select",
     "SELECT tenant_id, filename, sha256, content, expires_at FROM exports WHERE id = $1"};
@@ -310,18 +313,19 @@ void Engine::Offboard(jobs::JobContext& ctx) {
         const std::string key = download_secret_.Get(s, now);
         const std::string token =
             SignToken(key, kDownloadPurpose, new_id + "|" + std::to_string(expires.micros));
-        mailer_.Queue(s, {.template_name = "export_ready",
-                          .category = mail::Category::kTransactional,
-                          .to = *t.contact_email,
-                          .tenant_id = id,
-                          .vars = {{"tenant_name", t.name},
-                                   {"download_url", mailer_.public_url() + "/exports/" + new_id +
-                                                        "?token=" + token},
-                                   {"size", std::to_string(zip.size())},
-                                   {"sha256", sha},
-                                   {"expires_at", FormatRfc3339(expires)}},
-                          .dedupe_key = "export_ready:" + new_id,
-                          .secret_vars = {"download_url"}});
+        mailer_.Queue(
+            s,
+            {.template_name = "export_ready",
+             .category = mail::Category::kTransactional,
+             .to = *t.contact_email,
+             .tenant_id = id,
+             .vars = {{"tenant_name", t.name},
+                      {"download_url", DownloadBase() + "/exports/" + new_id + "?token=" + token},
+                      {"size", std::to_string(zip.size())},
+                      {"sha256", sha},
+                      {"expires_at", FormatRfc3339(expires)}},
+             .dedupe_key = "export_ready:" + new_id,
+             .secret_vars = {"download_url"}});
       }
     });
     load();
@@ -453,7 +457,8 @@ void Engine::DemoReset(jobs::JobContext& ctx) {
   });
 }
 
-Result<ExportFile> Engine::Download(const std::string& export_id, const std::string& token) {
+Result<Timestamp> Engine::CheckDownloadLink(const std::string& export_id,
+                                            const std::string& token) {
   const std::string& key = download_secret_.Get(db_, clock_.Now());
   std::string payload;
   const auto bar = [&] { return payload.find('|'); };
@@ -471,6 +476,11 @@ Result<ExportFile> Engine::Download(const std::string& export_id, const std::str
     return Error{ErrorKind::kGone, "export-link-expired", "Download link expired",
                  "this download link expired on " + FormatRfc3339(Timestamp{expires})};
   }
+  return Timestamp{expires};
+}
+
+Result<ExportFile> Engine::Download(const std::string& export_id, const std::string& token) {
+  if (auto link = CheckDownloadLink(export_id, token); !link) return link.error();
   std::optional<storage::Row> row;
   db_.Read([&](Session& s) { row = s.FetchOne(kSelectExport, {export_id}); });
   if (!row) return NotFound("export-not-found", "no export at this link");
@@ -479,6 +489,20 @@ Result<ExportFile> Engine::Download(const std::string& export_id, const std::str
     throw std::runtime_error("stored export " + export_id + " is not base64");
   }
   return f;
+}
+
+Result<ExportInfo> Engine::DescribeExport(const std::string& export_id, const std::string& token) {
+  auto link = CheckDownloadLink(export_id, token);
+  if (!link) return link.error();
+  std::optional<storage::Row> row;
+  db_.Read([&](Session& s) { row = s.FetchOne(kDescribeExport, {export_id}); });
+  if (!row) return NotFound("export-not-found", "no export at this link");
+  return ExportInfo{.id = export_id,
+                    .tenant_name = row->Text(0),
+                    .filename = row->Text(1),
+                    .sha256 = row->Text(2),
+                    .size_bytes = row->Int(3),
+                    .expires_at = *link};
 }
 
 int Engine::PruneExpiredExports() {

@@ -36,6 +36,16 @@ struct EngineSettings {
   int export_ttl_days = 7;
 };
 
+// What a download link leads to, before the file is fetched: what the download page shows.
+struct ExportInfo {
+  std::string id;
+  std::string tenant_name;
+  std::string filename;
+  std::string sha256;
+  std::int64_t size_bytes = 0;
+  Timestamp expires_at;
+};
+
 struct ExportFile {
   std::string id;
   std::string filename;
@@ -60,6 +70,12 @@ class Engine {
   void EnsureSchedules();
   // The final export behind a signed download link; 404/410 when unknown or expired.
   Result<ExportFile> Download(const std::string& export_id, const std::string& token);
+  // The same link's export described without its content (404/410 alike).
+  Result<ExportInfo> DescribeExport(const std::string& export_id, const std::string& token);
+  // Where mailed download links point from now on: "<base>/exports/<id>?token=…": the portal's
+  // public site (its download page) when the portal runs. Unset: the mailer's public URL (the
+  // API, which answers with the ZIP itself). Set once at start-up, before the jobs run.
+  void SetDownloadBase(std::string base) { download_base_ = std::move(base); }
   void WriteMetrics(std::string& out) const;
   // Deletes final exports whose link expired (hourly, from Api::Maintain); audited.
   int PruneExpiredExports();
@@ -71,6 +87,12 @@ class Engine {
   void DemoReset(jobs::JobContext& ctx);
   void ScheduleDemoReset(storage::Session& s, Timestamp after);
   std::string BuildFinalExport(const tenants::Tenant& t);
+  // Checks a download link's token for `export_id`: its expiry, or 404 (forged, another
+  // export's) or 410 (expired).
+  Result<Timestamp> CheckDownloadLink(const std::string& export_id, const std::string& token);
+  std::string DownloadBase() const {
+    return download_base_.empty() ? mailer_.public_url() : download_base_;
+  }
 
   storage::Database& db_;
   const Clock& clock_;
@@ -80,6 +102,7 @@ class Engine {
   ProductClient& products_;
   EngineSettings settings_;
   storage::SharedSecretCache download_secret_{"export.download"};
+  std::string download_base_;
   std::atomic<std::int64_t> demo_reset_failures_{0};
   std::atomic<std::int64_t> demo_resets_{0};
 };

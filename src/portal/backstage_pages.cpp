@@ -38,8 +38,11 @@ Result<http::Response> BackstagePages::Tenants(http::Request& req, const Visit& 
   if (identity::DemoOnly(v.principal)) in.kind = "demo";
   boost::json::object data{{"q", in.q.value_or("")}};
   boost::json::array statuses;
-  for (const char* s : {"trial", "active", "frozen", "archived", "demo"}) {
-    statuses.push_back({{"value", s}, {"selected", in.status == s}});
+  for (const auto s : {tenants::Status::kTrial, tenants::Status::kActive, tenants::Status::kFrozen,
+                       tenants::Status::kArchived, tenants::Status::kDemo}) {
+    const std::string value(tenants::ToString(s));
+    statuses.push_back(
+        {{"value", value}, {"label", StatusText(v.lang, s)}, {"selected", in.status == value}});
   }
   data["statuses"] = std::move(statuses);
   auto page = services_.tenants.List(in);
@@ -55,7 +58,7 @@ Result<http::Response> BackstagePages::Tenants(http::Request& req, const Visit& 
     if (!identity::Authorize(v.principal, identity::Action::kTenantRead, RefOf(t))) continue;
     rows.push_back(boost::json::object{{"name", t.name},
                                        {"slug", t.slug},
-                                       {"status", tenants::ToString(t.status)},
+                                       {"status", StatusText(v.lang, t.status)},
                                        {"plan", tenants::ToString(t.plan)}});
   }
   data["has_tenants"] = !rows.empty();
@@ -66,7 +69,7 @@ Result<http::Response> BackstagePages::Tenants(http::Request& req, const Visit& 
 
 Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants::Tenant& t,
                                                   const boost::json::object& extra, int status) {
-  boost::json::object data = LifecycleFacts(t);
+  boost::json::object data = LifecycleFacts(v.lang, t);
   // On the backstage the visit has no tenant: the permission is checked on the one shown.
   data["can_reactivate"] =
       identity::Authorize(v.principal, identity::Action::kTenantActivate, RefOf(t)).ok() &&
@@ -100,7 +103,7 @@ Result<http::Response> BackstagePages::Demo(http::Request& req, const Visit& v) 
   boost::json::object data = NoticeIf(req, v, "reset", "demo_reset_queued");
   if (auto demo = services_.tenants.GetBySlug("demo")) {
     data["demo"] = boost::json::object{{"name", demo->name},
-                                       {"status", tenants::ToString(demo->status)},
+                                       {"status", StatusText(v.lang, demo->status)},
                                        {"url", SiteOrigin(v, "demo") + "/dashboard"},
                                        {"csrf", v.session->csrf_token}};
   }

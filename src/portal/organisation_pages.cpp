@@ -4,11 +4,12 @@
 
 namespace breakpilot::portal {
 
-boost::json::object LifecycleFacts(const tenants::Tenant& t) {
+boost::json::object LifecycleFacts(Lang lang, const tenants::Tenant& t) {
   const bool frozen = t.status == tenants::Status::kFrozen;
   boost::json::object o{{"name", t.name},
                         {"slug", t.slug},
                         {"status", tenants::ToString(t.status)},
+                        {"status_text", StatusText(lang, t.status)},
                         {"plan", tenants::ToString(t.plan)},
                         {"frozen", frozen}};
   // Set only when known: the template's section tests presence, and "" counts as present.
@@ -24,7 +25,7 @@ boost::json::object LifecycleFacts(const tenants::Tenant& t) {
 
 http::Response OrganisationPages::Render(const Visit& v, const boost::json::object& extra,
                                          int status) {
-  boost::json::object data = LifecycleFacts(*v.tenant);
+  boost::json::object data = LifecycleFacts(v.lang, *v.tenant);
   data["can_cancel"] =
       May(v, identity::Action::kTenantCancel) &&
       (v.tenant->status == tenants::Status::kTrial || v.tenant->status == tenants::Status::kActive);
@@ -56,7 +57,7 @@ Result<http::Response> OrganisationPages::Cancel(http::Request& req, const Visit
 }
 
 Result<http::Response> OrganisationPages::Billing(http::Request&, const Visit& v) {
-  boost::json::object data = LifecycleFacts(*v.tenant);
+  boost::json::object data = LifecycleFacts(v.lang, *v.tenant);
   auto subs = services_.subscriptions.List(v.tenant->id);
   if (!subs) return subs.error();
   boost::json::array rows;

@@ -25,6 +25,6 @@ class OrganisationPages : public PageModule {
 
 // The lifecycle facts of a tenant both sites show: status, plan, trial end, and when frozen the
 // reason and the last day to reactivate.
-boost::json::object LifecycleFacts(const tenants::Tenant& t);
+boost::json::object LifecycleFacts(Lang lang, const tenants::Tenant& t);
 
 }  // namespace breakpilot::portal

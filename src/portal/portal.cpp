@@ -48,7 +48,9 @@ void SetPageHeaders(http::Response& r, const Visit& v) {
   if (!r.headers.Get("content-security-policy")) {
     r.headers.Set("Content-Security-Policy", ContentSecurityPolicy(v));
   }
-  r.headers.Set("Referrer-Policy", "same-origin");
+  // "same-origin": a token in a mailed link's address never leaves for another site, and a
+  // form posted from that page still carries its Origin (under "no-referrer" it is "null").
+  if (!r.headers.Get("referrer-policy")) r.headers.Set("Referrer-Policy", "same-origin");
   r.headers.Set("X-Content-Type-Options", "nosniff");
   r.headers.Set("X-Frame-Options", "DENY");
   r.headers.Set("Cross-Origin-Opener-Policy", "same-origin");
@@ -219,7 +221,7 @@ bool FormTokenMatches(const http::Request& req, const api::Form& form) {
   return !cookie.empty() && ConstantTimeEquals(Sha256(cookie), Sha256(FormField(form, "csrf")));
 }
 
-http::Response ErrorPage(const Visit& v, int status) {
+http::Response ErrorPage(const Visit& v, int status, std::string_view detail) {
   std::string_view heading = "error", text = "error";
   if (status == 404) heading = "not_found", text = "not_found_text";
   if (status == 410) heading = "gone", text = "gone_text";
@@ -227,9 +229,10 @@ http::Response ErrorPage(const Visit& v, int status) {
   if (status == 402) heading = "read_only", text = "frozen_banner";
   Visit bare = v;  // an error page shows no navigation into what failed
   bare.nav = {};
-  auto r =
-      PageResponse(bare, "error", heading,
-                   {{"heading", String(v.lang, heading)}, {"text", String(v.lang, text)}}, status);
+  auto r = PageResponse(bare, "error", heading,
+                        {{"heading", String(v.lang, heading)},
+                         {"text", detail.empty() ? String(v.lang, text) : detail}},
+                        status);
   SetPageHeaders(r, v);
   return r;
 }
@@ -427,8 +430,11 @@ http::Response Portal::Dispatch(const Page& page, http::Request& req, Visit& v) 
   v.nav = Nav(v, req.path);
   auto result = page.handler(req, v);
   if (!result) {
+    // A use case's refusal says what was refused ("this download link expired on …"); a 5xx
+    // says nothing of our internals, a 402 or 403 the page's own words.
     const int status = StatusOf(result.error());
-    return ErrorPage(v, status >= 500 ? 500 : status);
+    const bool say = status < 500 && status != 402 && status != 403;
+    return ErrorPage(v, status >= 500 ? 500 : status, say ? result.error().detail : "");
   }
   return std::move(result).value();
 }

@@ -51,7 +51,8 @@ class Portal {
   http::Router public_router_, backstage_router_, tenant_router_;  // index into pages_ by name
 };
 
-// An error page (404, 403, 410, ...) in the visitor's language.
-http::Response ErrorPage(const Visit& v, int status);
+// An error page (404, 403, 410, ...) in the visitor's language; `detail`: what was refused, in
+// place of the status's general words (a use case's detail; never a 5xx's).
+http::Response ErrorPage(const Visit& v, int status, std::string_view detail = {});
 
 }  // namespace breakpilot::portal

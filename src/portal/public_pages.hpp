@@ -1,4 +1,5 @@
-// The public site at the portal domain itself: the start page with the catalog.
+// The public site at the portal domain itself: the start page with the catalog, and the page a
+// closed organisation's final export is downloaded from (the link mailed at offboarding).
 #pragma once
 
 #include "portal/page.hpp"
@@ -12,6 +13,8 @@ class PublicPages : public PageModule {
 
  private:
   Result<http::Response> Home(http::Request& req, const Visit& v);
+  Result<http::Response> Export(http::Request& req, const Visit& v);
+  Result<http::Response> ExportDownload(http::Request& req, const Visit& v);
   api::Services services_;
 };
 

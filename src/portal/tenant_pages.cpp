@@ -39,7 +39,7 @@ Result<http::Response> TenantPages::Dashboard(http::Request&, const Visit& v) {
   }
   boost::json::object data{{"has_products", !products.empty()},
                            {"products", std::move(products)},
-                           {"status", tenants::ToString(t.status)},
+                           {"status", StatusText(v.lang, t.status)},
                            {"plan", tenants::ToString(t.plan)}};
   for (auto& [k, x] : TimeFields("trial_ends", t.trial_ends_at)) data[k] = x;
   return PageResponse(v, "dashboard", "dashboard", std::move(data));

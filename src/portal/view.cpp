@@ -189,6 +189,10 @@ std::string_view String(Lang lang, std::string_view key) {
   return v->get_string();
 }
 
+std::string_view StatusText(Lang lang, tenants::Status status) {
+  return String(lang, "status_" + std::string(tenants::ToString(status)));
+}
+
 std::string DesignTokensCss(std::string_view tokens_json) {
   const auto tokens = boost::json::parse(tokens_json).as_object();
   std::string light, dark;

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tenants/tenant.hpp"
+
 namespace breakpilot::portal {
 
 enum class Lang { kEn, kDe };
@@ -25,6 +27,8 @@ Lang PickLang(std::string_view cookie, std::string_view accept_language);
 // The strings of a language, as the templates see them (`t.<key>`).
 const boost::json::object& Strings(Lang lang);
 std::string_view String(Lang lang, std::string_view key);
+// A tenant status ("frozen") in words of the language ("Eingefroren (nur lesen)").
+std::string_view StatusText(Lang lang, tenants::Status status);
 
 // A static file of the portal, served at `path` (content-hashed: cached for a year).
 struct Asset {

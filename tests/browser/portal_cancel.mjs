@@ -27,7 +27,7 @@ try {
   check(await page.locator('nav a[href="/settings/organisation"]').count() === 1,
     'an IT_ADMIN sees the organisation link');
   await page.goto(`${ACME}/settings/organisation`);
-  check((await page.textContent('#org-status')) === 'trial', 'the organisation page shows the status');
+  check((await page.textContent('#org-status')) === 'Trial', 'the organisation page shows the status');
 
   // A wrong slug: the form again, open, the reason kept, nothing changed.
   await page.click('summary');
@@ -36,13 +36,13 @@ try {
   let [res] = await submit('#cancel-button');
   check(res.status() === 422 && await page.locator('#error').isVisible(), `a wrong slug is a message (${res.status()})`);
   check(await page.inputValue('#reason') === 'too <em>expensive</em>', 'the reason is kept as typed, as text');
-  check((await page.textContent('#org-status')) === 'trial', 'a wrong slug changes nothing');
+  check((await page.textContent('#org-status')) === 'Trial', 'a wrong slug changes nothing');
   // An over-long reason (the browser's maxlength bypassed).
   await page.evaluate(() => document.getElementById('reason').removeAttribute('maxlength'));
   await page.fill('#reason', 'x'.repeat(5000));
   await page.fill('#confirm', 'acme');
   [res] = await submit('#cancel-button');
-  check(res.status() === 422 && (await page.textContent('#org-status')) === 'trial',
+  check(res.status() === 422 && (await page.textContent('#org-status')) === 'Trial',
     `an over-long reason is refused and changes nothing (${res.status()})`);
 
   // The right slug: frozen, read-only.
@@ -51,7 +51,7 @@ try {
   [res] = await submit('#cancel-button');
   check(page.url() === `${ACME}/settings/organisation?cancelled=1` && await page.locator('#notice').isVisible(),
     'cancelling says so');
-  check((await page.textContent('#org-status')) === 'frozen', 'the organisation is frozen');
+  check((await page.textContent('#org-status')) === 'Frozen (read-only)', 'the organisation is frozen');
   check((await page.locator('#cancelled').innerText()).includes('too <em>expensive</em>'),
     'the reason is shown as text');
   check(await page.locator('#cancel-form').count() === 0, 'a frozen organisation offers no cancel form');
@@ -77,7 +77,7 @@ try {
   // The billing page: the frozen status, until when it can come back, the subscriptions, and
   // no invoices pretended.
   res = await page.goto(`${ACME}/billing`);
-  check(res.status() === 200 && (await page.textContent('#billing-status')) === 'frozen', 'billing shows the status');
+  check(res.status() === 200 && (await page.textContent('#billing-status')) === 'Frozen (read-only)', 'billing shows the status');
   check((await page.textContent('#billing-facts')).includes('reactivated until'), 'and until when it can be reactivated');
   check((await page.locator('#subscriptions').innerText()).toLowerCase().includes('certifai'), 'and the subscriptions');
   check(await page.locator('#no-invoices').isVisible(), 'and says invoices are not shown yet');
@@ -115,10 +115,10 @@ try {
   await s.page.goto(`${BACKSTAGE}/`);
   await Promise.all([s.page.waitForNavigation(), s.page.click('#tenants a:text("Tenant acme")')]);
   check(s.page.url() === `${BACKSTAGE}/tenants/acme`, 'the backstage links to the tenant');
-  check((await s.page.textContent('#tenant-status')) === 'frozen', 'the backstage shows it frozen');
+  check((await s.page.textContent('#tenant-status')) === 'Frozen (read-only)', 'the backstage shows it frozen');
   check((await s.page.locator('#facts').innerText()).includes('too <em>expensive</em>'), 'with the reason');
   await Promise.all([s.page.waitForNavigation(), s.page.click('#reactivate-button')]);
-  check((await s.page.textContent('#tenant-status')) === 'active' && await s.page.locator('#notice').isVisible(),
+  check((await s.page.textContent('#tenant-status')) === 'Active' && await s.page.locator('#notice').isVisible(),
     'staff reactivated it');
   res = await s.page.goto(`${BACKSTAGE}/tenants/nosuch`);
   check(res.status() === 404, 'an unknown tenant on the backstage is a 404 page');

@@ -8,8 +8,10 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "../support/http_client.hpp"
@@ -69,6 +71,27 @@ class E2eTest : public ::testing::TestWithParam<Store> {
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> client_;
 };
+
+// Moves the platform's clock (a server started with --enable-test-clock) by `seconds`.
+inline void AdvanceClock(HttpClient& c, std::int64_t seconds) {
+  auto r = c.Post("/internal/clock", R"({"advance_seconds":)" + std::to_string(seconds) + "}");
+  ASSERT_EQ(r.status, 200) << r.body;
+}
+
+// Waits until no job is due or running, seen three times in a row, for at most `limit`.
+inline void WaitForIdleJobs(HttpClient& c, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int quiet = 0;
+  while (quiet < 3 && std::chrono::steady_clock::now() < deadline) {
+    auto r = c.Get("/jobs?limit=1");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto counts = boost::json::parse(r.body).at("counts").as_object();
+    quiet =
+        counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(quiet, 3) << "jobs still due after " << limit.count() << " s";
+}
 
 #define BREAKPILOT_ON_BOTH_STORES(Suite)                                                       \
   INSTANTIATE_TEST_SUITE_P(Stores, Suite, ::testing::Values(Store::kSqlite, Store::kPostgres), \

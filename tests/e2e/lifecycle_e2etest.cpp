@@ -65,24 +65,10 @@ class LifecycleTest : public E2eTest {
 
   // Moves the platform's clock and waits until no job is due or running any more.
   void Advance(std::int64_t seconds) {
-    auto r =
-        client().Post("/internal/clock", R"({"advance_seconds":)" + std::to_string(seconds) + "}");
-    ASSERT_EQ(r.status, 200) << r.body;
+    AdvanceClock(client(), seconds);
     WaitIdle();
   }
-  void WaitIdle() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    int quiet = 0;
-    while (quiet < 3 && std::chrono::steady_clock::now() < deadline) {
-      auto r = client().Get("/jobs?limit=1");
-      ASSERT_EQ(r.status, 200) << r.body;
-      const auto counts = Json(r).at("counts").as_object();
-      quiet =
-          counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1 : 0;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_EQ(quiet, 3) << "jobs still due after 60 s";
-  }
+  void WaitIdle() { WaitForIdleJobs(client()); }
   std::string Status(const std::string& id) {
     return Str(Json(client().Get("/tenants/" + id)), "status");
   }

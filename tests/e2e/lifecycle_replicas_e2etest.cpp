@@ -34,23 +34,6 @@ class LifecycleReplicasTest : public ::testing::Test {
             "--catalog-dir",       catalog_,     "--public-url",      "https://breakpilot.test",
             "--job-lease-seconds", lease,        "--access-log=false"};
   }
-  static void Advance(HttpClient& c, std::int64_t seconds) {
-    auto r = c.Post("/internal/clock", R"({"advance_seconds":)" + std::to_string(seconds) + "}");
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  static void WaitIdle(HttpClient& c, std::chrono::seconds limit = std::chrono::seconds(240)) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int quiet = 0;
-    while (quiet < 3 && std::chrono::steady_clock::now() < deadline) {
-      auto r = c.Get("/jobs?limit=1");
-      ASSERT_EQ(r.status, 200) << r.body;
-      const auto counts = json::parse(r.body).at("counts").as_object();
-      quiet =
-          counts.at("due").as_int64() == 0 && counts.at("running").as_int64() == 0 ? quiet + 1 : 0;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    ASSERT_EQ(quiet, 3) << "jobs still due after " << limit.count() << " s";
-  }
   std::int64_t Count(const std::string& sql, const std::vector<storage::Param>& params = {}) {
     std::int64_t n = 0;
     check_db_->Read([&](storage::Session& s) {
@@ -91,8 +74,8 @@ TEST_F(LifecycleReplicasTest, ThreeReplicasDriveAThousandTenantsEachStepOnce) {
   // replica, all three working the queue.
   const std::int64_t steps[] = {7 * kDay, 5 * kDay, 2 * kDay, 30 * kDay};
   for (std::size_t i = 0; i < 4; ++i) {
-    Advance(*staff[i % 3], steps[i]);
-    WaitIdle(*staff[(i + 1) % 3]);
+    AdvanceClock(*staff[i % 3], steps[i]);
+    WaitForIdleJobs(*staff[(i + 1) % 3], std::chrono::seconds(240));
   }
   const auto seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -167,7 +150,7 @@ TEST_F(LifecycleReplicasTest, AReplicaKilledMidOffboardingIsFinishedByAnother) {
 
   // The first product's DELETE hangs; the replica dies while it waits for the answer.
   products_.delete_delay_ms = 5000;
-  Advance(staff_a, 30 * kDay + 60);
+  AdvanceClock(staff_a, 30 * kDay + 60);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (products_.Count("DELETE", id) == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -402,5 +402,60 @@ TEST_P(PortalProductTest, AProductOpensInTheShadowDomHostWithItsTenant) {
 
 BREAKPILOT_ON_BOTH_STORES(PortalProductTest);
 
+// The final export's download page on D (M14.2, scope 4 of issue 23): the offboarding mail's
+// link opens the page on the public site; the file it downloads is the ZIP it describes; a
+// week later the link is a 410 page.
+class PortalExportTest : public PortalTest {
+ protected:
+  PortalExportTest() : products_({"certifai"}) { products_.WriteCatalog(catalog_); }
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain", "localhost", "--enable-test-clock",
+            "--smtp-url",      smtp_.url(), "--smtp-starttls=false",
+            "--catalog-dir",   catalog_};
+  }
+  SmtpSink smtp_;
+  FakeProduct products_;
+  std::string catalog_ = MakeTempDir("bp-portal-catalog");
+};
+
+TEST_P(PortalExportTest, TheOffboardingMailLinksTheDownloadPageOnThePublicSite) {
+  const std::string id = Str(
+      CreateTenant("initech", R"(,"initial_status":"active","contact_email":"it@initech.example")"),
+      "id");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(client().Post("/tenants/" + id + "/products", R"({"product_id":"certifai"})").status,
+            201);
+  auto cancelled =
+      client().Post("/tenants/" + id + "/cancel", R"({"reason":"budget","confirm":"initech"})");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  AdvanceClock(client(), 30 * 86400 + 60);
+  WaitForIdleJobs(client());
+  std::string link;
+  for (const auto& m : smtp_.Messages()) {
+    const auto at = m.text.find("/exports/");
+    if (at == std::string::npos) continue;
+    const auto from = m.text.rfind("http", at);
+    link = m.text.substr(from, m.text.find_first_of(" \r\n", at) - from);
+  }
+  ASSERT_FALSE(link.empty()) << "no export mail";
+  RunBrowser("browser/portal_export.mjs", {{"link", link}, {"tenant", "Tenant initech"}});
+  if (HasFatalFailure()) return;
+  // Past the link's week: the page and the download are 410 pages, in HTML.
+  AdvanceClock(client(), 8 * 86400);
+  const std::string target = link.substr(link.find("/exports/"));
+  const std::string host = "localhost:" + std::to_string(server_->port());
+  HttpClient browser("127.0.0.1", server_->port(), "", false);
+  for (const std::string& t : {target, target.substr(0, target.find('?')) + "/download" +
+                                           target.substr(target.find('?'))}) {
+    auto r = browser.Request("GET", t, "", {{"Host", host}});
+    EXPECT_EQ(r.status, 410) << t << " " << r.Header("content-type") << " "
+                             << r.body.substr(0, 300);
+    EXPECT_EQ(r.Header("content-type").rfind("text/html", 0), 0U) << r.Header("content-type");
+    EXPECT_NE(r.body.find("expired"), std::string::npos) << r.body;
+  }
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalExportTest);
+
 }  // namespace
 }  // namespace breakpilot::testing

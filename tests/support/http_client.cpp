@@ -155,13 +155,14 @@ HttpClient::HttpClient(std::string host, int port, std::string token, bool recor
 HttpResponse HttpClient::Request(const std::string& method, const std::string& target,
                                  const std::string& body,
                                  const std::map<std::string, std::string>& headers) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + "\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\n";
   auto has = [&](const char* name) {
     for (const auto& [k, v] : headers) {
       if (strcasecmp(k.c_str(), name) == 0) return true;
     }
     return false;
   };
+  if (!has("Host")) req += "Host: " + host_ + "\r\n";
   if (!token_.empty() && !has("Authorization")) req += "Authorization: Bearer " + token_ + "\r\n";
   if (!body.empty() && !has("Content-Type")) req += "Content-Type: application/json\r\n";
   for (const auto& [k, v] : headers) {
