@@ -96,7 +96,6 @@ http::Response AuthPages::HandoffTo(const Visit& v, const identity::User& user,
       audit::Actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip, user.username},
       user.id, target.site_key, user_agent);
   auto r = SeeOther(SiteOrigin(v, target.label) + "/auth/handoff?code=" + code);
-  r.headers.Set("Referrer-Policy", "same-origin");
   r.headers.Add("Set-Cookie", LoginCookie(v.secure, ""));
   return r;
 }
@@ -204,7 +203,6 @@ Result<http::Response> AuthPages::Handoff(http::Request& req, const Visit& v) {
   auto r = SeeOther(v.tenant ? "/dashboard" : "/");
   r.headers.Add("Set-Cookie",
                 SessionCookie(v.secure, s->token, services_.web_sessions.settings().absolute));
-  r.headers.Set("Referrer-Policy", "same-origin");
   return r;
 }
 

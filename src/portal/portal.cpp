@@ -50,7 +50,7 @@ void SetPageHeaders(http::Response& r, const Visit& v) {
   }
   // "same-origin": a token in a mailed link's address never leaves for another site, and a
   // form posted from that page still carries its Origin (under "no-referrer" it is "null").
-  if (!r.headers.Get("referrer-policy")) r.headers.Set("Referrer-Policy", "same-origin");
+  r.headers.Set("Referrer-Policy", "same-origin");
   r.headers.Set("X-Content-Type-Options", "nosniff");
   r.headers.Set("X-Frame-Options", "DENY");
   r.headers.Set("Cross-Origin-Opener-Policy", "same-origin");

@@ -24,7 +24,6 @@ Result<http::Response> PublicPages::Export(http::Request& req, const Visit& v) {
       {"sha256", e->sha256}, {"size", e->size_bytes},    {"token", token}};
   for (auto& [k, x] : TimeFields("expires", e->expires_at)) data[k] = x;
   auto r = PageResponse(v, "export", "export_title", std::move(data));
-  r.headers.Set("Referrer-Policy", "same-origin");  // the token is in this page's address
   return r;
 }
 
@@ -35,7 +34,6 @@ Result<http::Response> PublicPages::ExportDownload(http::Request& req, const Vis
   http::Response r{.status = 200};
   r.headers.Set("Content-Type", "application/zip");
   r.headers.Set("Content-Disposition", "attachment; filename=\"" + f->filename + "\"");
-  r.headers.Set("Referrer-Policy", "same-origin");
   r.body = std::move(f->content);
   return r;
 }

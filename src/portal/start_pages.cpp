@@ -82,7 +82,6 @@ http::Response StartPages::ConfirmPage(const Visit& v, const std::string& token,
   if (!error.empty()) data["error"] = error;
   auto r = PageResponse(v, "start_confirm", "start_confirm_title", std::move(data), status);
   r.headers.Add("Set-Cookie", FormTokenCookie(v.secure, kStartPath, csrf));
-  r.headers.Set("Referrer-Policy", "same-origin");  // the token is in this page's address
   return r;
 }
 
@@ -138,7 +137,6 @@ Result<http::Response> StartPages::Confirm(http::Request& req, const Visit& v) {
       audit::Actor{"user:" + user->id, v.actor.request_id, v.actor.source_ip, user->username},
       user->id, identity::TenantSite(tenant->id), req.headers.Get("user-agent").value_or(""));
   auto r = SeeOther(SiteOrigin(v, tenant->slug) + "/auth/handoff?code=" + code);
-  r.headers.Set("Referrer-Policy", "same-origin");
   r.headers.Add("Set-Cookie", FormTokenCookie(v.secure, kStartPath, ""));
   return r;
 }
