@@ -682,7 +682,7 @@ class PasswordStormTest : public E2eTest {
 };
 
 TEST_P(PasswordStormTest, ChecksRunOnTheirOwnPoolAndAFullQueueIsRefused) {
-  std::atomic<int> ok{0}, busy{0}, other{0};
+  std::atomic<int> ok{0}, busy{0}, other{0}, done{0};
   std::atomic<bool> storming{true};
   std::vector<std::thread> storm;
   for (int i = 0; i < 32; ++i) {
@@ -702,14 +702,18 @@ TEST_P(PasswordStormTest, ChecksRunOnTheirOwnPoolAndAFullQueueIsRefused) {
           ++other;
         }
       }
+      ++done;
     });
   }
-  // While the storm runs, the server answers /healthz, and /metrics shows checks under way.
+  // While the storm runs, the server answers /healthz, and /metrics shows checks under way. The
+  // storm goes on until a refusal was seen too (or every client made its 20 attempts): stopping
+  // at the first running check could end it before the queue ever filled.
   bool seen_running = false;
-  for (int i = 0; i < 200 && !seen_running; ++i) {
+  while (done.load() < 32 && !(seen_running && busy.load() > 0)) {
     EXPECT_EQ(client().Get("/healthz").status, 200);
     const auto m = client().Get("/metrics").body;
-    seen_running = m.find("breakpilot_password_checks{state=\"running\"} 1") != std::string::npos;
+    seen_running = seen_running ||
+                   m.find("breakpilot_password_checks{state=\"running\"} 1") != std::string::npos;
   }
   storming = false;
   for (auto& t : storm) t.join();
