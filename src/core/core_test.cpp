@@ -109,6 +109,28 @@ TEST(CryptoTest, SignedTokensBindKeyPurposeAndPayload) {
   EXPECT_FALSE(VerifySignedToken("key-1", "mail.unsubscribe", "no-dot", payload));
 }
 
+TEST(CryptoTest, SealedSecretsOpenOnlyWithTheirKeyAndPurpose) {
+  const std::string sealed = Seal("cookie-token", "idp.refresh", "the refresh token");
+  EXPECT_EQ(sealed.find("refresh"), std::string::npos) << "not readable";
+  EXPECT_NE(Seal("cookie-token", "idp.refresh", "the refresh token"), sealed) << "a fresh nonce";
+  std::string out;
+  ASSERT_TRUE(Unseal("cookie-token", "idp.refresh", sealed, out));
+  EXPECT_EQ(out, "the refresh token");
+  EXPECT_FALSE(Unseal("other-token", "idp.refresh", sealed, out));
+  EXPECT_FALSE(Unseal("cookie-token", "idp.other", sealed, out));
+  std::string raw;
+  ASSERT_TRUE(Base64UrlDecode(sealed, raw));
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    std::string flipped = raw;
+    flipped[i] = static_cast<char>(flipped[i] ^ 1);
+    EXPECT_FALSE(Unseal("cookie-token", "idp.refresh", Base64UrlEncode(flipped), out)) << i;
+  }
+  EXPECT_FALSE(Unseal("cookie-token", "idp.refresh", "short", out));
+  EXPECT_FALSE(Unseal("cookie-token", "idp.refresh", "not base64 !", out));
+  ASSERT_TRUE(Unseal("k", "p", Seal("k", "p", ""), out));
+  EXPECT_EQ(out, "");
+}
+
 TEST(UuidTest, V7IsCanonicalOrderedAndUnique) {
   std::set<std::string> seen;
   std::string previous;

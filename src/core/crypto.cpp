@@ -214,4 +214,69 @@ bool Base64Decode(std::string_view text, std::string& out) {
   return Base64UrlDecode(url, out);
 }
 
+namespace {
+
+constexpr std::size_t kGcmNonce = 12;
+constexpr std::size_t kGcmTag = 16;
+
+struct CipherContext {
+  CipherContext() : ctx(EVP_CIPHER_CTX_new()) {
+    if (ctx == nullptr) throw std::bad_alloc();
+  }
+  ~CipherContext() { EVP_CIPHER_CTX_free(ctx); }
+  CipherContext(const CipherContext&) = delete;
+  CipherContext& operator=(const CipherContext&) = delete;
+  EVP_CIPHER_CTX* ctx;
+};
+
+const unsigned char* Bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+}  // namespace
+
+std::string Seal(std::string_view key, std::string_view purpose, std::string_view plaintext) {
+  const std::string aes_key = Sha256(key);
+  std::string out(kGcmNonce + plaintext.size() + kGcmTag, '\0');
+  auto* raw = reinterpret_cast<unsigned char*>(out.data());
+  RandomBytes(raw, kGcmNonce);
+  CipherContext c;
+  int len = 0;
+  const bool ok = EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, Bytes(aes_key), raw) == 1 &&
+                  EVP_EncryptUpdate(c.ctx, nullptr, &len, Bytes(purpose),
+                                    static_cast<int>(purpose.size())) == 1 &&
+                  EVP_EncryptUpdate(c.ctx, raw + kGcmNonce, &len, Bytes(plaintext),
+                                    static_cast<int>(plaintext.size())) == 1 &&
+                  EVP_EncryptFinal_ex(c.ctx, raw + kGcmNonce + len, &len) == 1 &&
+                  EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, kGcmTag,
+                                      raw + kGcmNonce + plaintext.size()) == 1;
+  if (!ok) throw std::runtime_error("AES-256-GCM sealing failed");
+  return Base64UrlEncode(out);
+}
+
+bool Unseal(std::string_view key, std::string_view purpose, std::string_view sealed,
+            std::string& plaintext) {
+  std::string raw;
+  if (sealed.size() > 65536 || !Base64UrlDecode(sealed, raw) || raw.size() < kGcmNonce + kGcmTag) {
+    return false;
+  }
+  const std::string aes_key = Sha256(key);
+  const std::size_t n = raw.size() - kGcmNonce - kGcmTag;
+  std::string out(n, '\0');
+  auto* data = reinterpret_cast<unsigned char*>(raw.data());
+  CipherContext c;
+  int len = 0;
+  const bool ok =
+      EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, Bytes(aes_key), data) == 1 &&
+      EVP_DecryptUpdate(c.ctx, nullptr, &len, Bytes(purpose), static_cast<int>(purpose.size())) ==
+          1 &&
+      EVP_DecryptUpdate(c.ctx, reinterpret_cast<unsigned char*>(out.data()), &len, data + kGcmNonce,
+                        static_cast<int>(n)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, kGcmTag, data + kGcmNonce + n) == 1 &&
+      EVP_DecryptFinal_ex(c.ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
+  if (!ok) return false;
+  plaintext = std::move(out);
+  return true;
+}
+
 }  // namespace breakpilot

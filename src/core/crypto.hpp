@@ -30,4 +30,12 @@ std::string SignToken(std::string_view key, std::string_view purpose, std::strin
 bool VerifySignedToken(std::string_view key, std::string_view purpose, std::string_view token,
                        std::string& payload);
 
+// Authenticated encryption (AES-256-GCM) of a secret the server must use again later but should
+// not keep readable, under a key of any length (its SHA-256 is the AES key) and a purpose bound
+// in as associated data. The result is base64url(nonce | ciphertext | tag). Unseal is false when
+// the key, the purpose or a single byte differs.
+std::string Seal(std::string_view key, std::string_view purpose, std::string_view plaintext);
+bool Unseal(std::string_view key, std::string_view purpose, std::string_view sealed,
+            std::string& plaintext);
+
 }  // namespace breakpilot

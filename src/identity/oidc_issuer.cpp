@@ -103,6 +103,9 @@ Result<boost::json::object> OidcIssuer::TokenRequest(const std::string& client_i
   if (!r) return Upstream(r.error().detail);
   boost::system::error_code ec;
   auto v = boost::json::parse(r->body, ec);
+  if (r->status >= 500) {
+    return Upstream("the token endpoint failed (HTTP " + std::to_string(r->status) + ")");
+  }
   if (ec || !v.is_object()) return Upstream("the token endpoint did not answer JSON");
   if (r->status != 200) {
     return Error{ErrorKind::kUnauthenticated, "code-exchange-failed", "Sign-in failed",

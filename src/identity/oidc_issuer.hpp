@@ -34,6 +34,12 @@ class OidcIssuer {
       : issuer_(std::move(issuer)), fetch_(std::move(fetch)), clock_(clock) {}
 
   const std::string& issuer() const { return issuer_; }
+  // The issuer's origin: scheme and authority ("https://id.example.com" of
+  // "https://id.example.com/realms/acme"): where the browser goes to sign in and out.
+  std::string origin() const {
+    const auto at = issuer_.find("://");
+    return at == std::string::npos ? issuer_ : issuer_.substr(0, issuer_.find('/', at + 3));
+  }
   Result<OidcMetadata> Metadata();
   // The current keys; `refresh` asks for a refetch (rate-limited). nullptr when never fetched.
   std::shared_ptr<const KeySet> Keys(bool refresh);

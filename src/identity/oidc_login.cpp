@@ -44,6 +44,11 @@ Error LoginFailed(std::string detail) {
   return Error{ErrorKind::kUnauthenticated, "sign-in-failed", "Sign-in failed", std::move(detail)};
 }
 
+std::string StringField(const boost::json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
 std::string SafeReturn(const std::string& r) {
   const bool under = r == "/portal" || r.rfind("/portal/", 0) == 0;
   const bool ok = under && r.find("//") == std::string::npos && r.find('\\') == std::string::npos &&
@@ -54,20 +59,26 @@ std::string SafeReturn(const std::string& r) {
 }  // namespace
 
 Result<LoginStart> OidcLogin::Begin(const std::string& return_to) {
+  return Start(SafeReturn(return_to), settings_.redirect_uri);
+}
+
+Result<LoginStart> OidcLogin::BeginAt(const std::string& redirect_uri) {
+  return Start("", redirect_uri);
+}
+
+Result<LoginStart> OidcLogin::Start(const std::string& return_to, const std::string& redirect_uri) {
   auto meta = issuer_.Metadata();
   if (!meta) return std::move(meta).error();
   const Timestamp now = clock_.Now();
   const std::string state = RandomToken(32), nonce = RandomToken(32), verifier = RandomToken(32);
   db_.Write([&](storage::Session& s) {
     s.Execute(kPurgeStates, {FormatStorage(AddSeconds(now, -kLoginSeconds))});
-    s.Execute(kInsertState,
-              {state, nonce, Sha256Hex(verifier), SafeReturn(return_to), FormatStorage(now)});
+    s.Execute(kInsertState, {state, nonce, Sha256Hex(verifier), return_to, FormatStorage(now)});
   });
   const std::string challenge = Base64UrlEncode(Sha256(verifier));
   const char sep = meta->authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
-  return LoginStart{.url = meta->authorization_endpoint + sep +
-                           "response_type=code&client_id=" + Enc(settings_.client_id) +
-                           "&redirect_uri=" + Enc(settings_.redirect_uri) +
+  return LoginStart{.url = meta->authorization_endpoint + sep + "response_type=code&client_id=" +
+                           Enc(settings_.client_id) + "&redirect_uri=" + Enc(redirect_uri) +
                            "&scope=openid%20profile%20email&state=" + state + "&nonce=" + nonce +
                            "&code_challenge=" + challenge + "&code_challenge_method=S256",
                     .browser_secret = verifier,
@@ -77,6 +88,30 @@ Result<LoginStart> OidcLogin::Begin(const std::string& return_to) {
 Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::string& state,
                                           const std::string& browser_secret,
                                           const audit::Actor& from) {
+  auto in = Exchange(code, state, browser_secret, settings_.redirect_uri);
+  if (!in) return std::move(in).error();
+  const Timestamp now = clock_.Now();
+  PortalSession session{.token = RandomToken(32),
+                        .subject = in->subject,
+                        .claims = in->claims,
+                        .csrf_token = RandomToken(24),
+                        .return_to = SafeReturn(in->return_to),
+                        .expires_at = AddSeconds(now, settings_.session_ttl.count())};
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kInsertSession,
+              {Sha256Hex(session.token), session.subject, boost::json::serialize(session.claims),
+               in->grant.id_token, session.csrf_token, FormatStorage(now),
+               FormatStorage(session.expires_at)});
+    audit::Record(s, clock_, audit::Actor{session.subject, from.request_id, from.source_ip},
+                  {std::nullopt, "portal.sign_in", 'c', "session", session.subject,
+                   "signed in to the portal through " + issuer_.issuer(), "{}"});
+  });
+  return session;
+}
+
+Result<IdpSignIn> OidcLogin::Exchange(const std::string& code, const std::string& state,
+                                      const std::string& browser_secret,
+                                      const std::string& redirect_uri) {
   if (code.empty() || state.empty() || code.size() > 2048 || state.size() > 128) {
     return LoginFailed("the provider's answer lacks code or state");
   }
@@ -97,10 +132,10 @@ Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::st
   if (!started || now.micros - started->micros > kLoginSeconds * kMicrosPerSecond) {
     return LoginFailed("the sign-in took too long: start again");
   }
-  auto tokens = issuer_.TokenRequest(settings_.client_id, settings_.client_secret,
-                                     "grant_type=authorization_code&code=" + Enc(code) +
-                                         "&redirect_uri=" + Enc(settings_.redirect_uri) +
-                                         "&code_verifier=" + verifier);
+  auto tokens =
+      issuer_.TokenRequest(settings_.client_id, settings_.client_secret,
+                           "grant_type=authorization_code&code=" + Enc(code) +
+                               "&redirect_uri=" + Enc(redirect_uri) + "&code_verifier=" + verifier);
   if (!tokens) return std::move(tokens).error();
   const auto* id_token_v = tokens->if_contains("id_token");
   if (!id_token_v || !id_token_v->is_string()) return LoginFailed("the provider sent no ID token");
@@ -118,21 +153,39 @@ Result<PortalSession> OidcLogin::Complete(const std::string& code, const std::st
   if (!n || !n->is_string() || !ConstantTimeEquals(n->get_string(), nonce)) {
     return LoginFailed("the ID token's nonce does not match this sign-in");
   }
-  PortalSession session{.token = RandomToken(32),
-                        .subject = std::string(claims->at("sub").as_string()),
-                        .claims = *claims,
-                        .csrf_token = RandomToken(24),
-                        .return_to = return_to,
-                        .expires_at = AddSeconds(now, settings_.session_ttl.count())};
-  db_.Write([&](storage::Session& s) {
-    s.Execute(kInsertSession, {Sha256Hex(session.token), session.subject,
-                               boost::json::serialize(session.claims), id_token, session.csrf_token,
-                               FormatStorage(now), FormatStorage(session.expires_at)});
-    audit::Record(s, clock_, audit::Actor{session.subject, from.request_id, from.source_ip},
-                  {std::nullopt, "portal.sign_in", 'c', "session", session.subject,
-                   "signed in to the portal through " + issuer_.issuer(), "{}"});
-  });
-  return session;
+  const auto* sub = claims->if_contains("sub");
+  if (!sub || !sub->is_string() || sub->get_string().empty()) {
+    return LoginFailed("the ID token names no subject");
+  }
+  return IdpSignIn{
+      .subject = std::string(sub->get_string()),
+      .claims = *std::move(claims),
+      .grant = {.id_token = id_token, .refresh_token = StringField(*tokens, "refresh_token")},
+      .return_to = return_to};
+}
+
+Result<IdpGrant> OidcLogin::Refresh(const std::string& refresh_token) {
+  auto tokens =
+      issuer_.TokenRequest(settings_.client_id, settings_.client_secret,
+                           "grant_type=refresh_token&refresh_token=" + Enc(refresh_token));
+  if (!tokens) return std::move(tokens).error();
+  // A provider may rotate the refresh token (and send a new ID token); otherwise the old ones
+  // stay good.
+  // (The new ID token is kept only as the logout hint.)
+  IdpGrant grant{.id_token = StringField(*tokens, "id_token"),
+                 .refresh_token = StringField(*tokens, "refresh_token")};
+  if (grant.refresh_token.empty()) grant.refresh_token = refresh_token;
+  return grant;
+}
+
+std::string OidcLogin::EndSessionUrl(const std::string& id_token,
+                                     const std::string& post_logout_uri) {
+  auto meta = issuer_.Metadata();
+  if (!meta || meta->end_session_endpoint.empty()) return "";
+  const char sep = meta->end_session_endpoint.find('?') == std::string::npos ? '?' : '&';
+  return meta->end_session_endpoint + sep + "id_token_hint=" + Enc(id_token) +
+         "&post_logout_redirect_uri=" + Enc(post_logout_uri) +
+         "&client_id=" + Enc(settings_.client_id);
 }
 
 std::optional<PortalSession> OidcLogin::Find(const std::string& token) {
@@ -168,12 +221,8 @@ Result<std::string> OidcLogin::Logout(const std::string& token, const audit::Act
                   {std::nullopt, "portal.sign_out", 'd', "session", row->Text(0),
                    "signed out of the portal", "{}"});
   });
-  auto meta = issuer_.Metadata();
-  if (!meta || meta->end_session_endpoint.empty()) return std::string("/portal");
-  const char sep = meta->end_session_endpoint.find('?') == std::string::npos ? '?' : '&';
-  return meta->end_session_endpoint + sep + "id_token_hint=" + Enc(id_token) +
-         "&post_logout_redirect_uri=" + Enc(settings_.post_logout_redirect_uri) +
-         "&client_id=" + Enc(settings_.client_id);
+  std::string url = EndSessionUrl(id_token, settings_.post_logout_redirect_uri);
+  return url.empty() ? std::string("/portal") : url;
 }
 
 }  // namespace breakpilot::identity

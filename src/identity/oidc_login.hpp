@@ -21,6 +21,7 @@
 #include "audit/trail.hpp"
 #include "core/result.hpp"
 #include "identity/oidc_issuer.hpp"
+#include "identity/web_sessions.hpp"
 #include "storage/database.hpp"
 
 namespace breakpilot::identity {
@@ -48,6 +49,14 @@ struct PortalSession {
   Timestamp expires_at;
 };
 
+// A finished code exchange: the ID token verified (issuer, audience, signature, nonce).
+struct IdpSignIn {
+  std::string subject;
+  boost::json::object claims;
+  IdpGrant grant;
+  std::string return_to;
+};
+
 class OidcLogin {
  public:
   OidcLogin(storage::Database& db, const Clock& clock, OidcIssuer& issuer,
@@ -61,6 +70,17 @@ class OidcLogin {
   Result<PortalSession> Complete(const std::string& code, const std::string& state,
                                  const std::string& browser_secret, const audit::Actor& from);
   std::optional<PortalSession> Find(const std::string& token);
+
+  // The same flow for the portal's sites, back at `redirect_uri` (the public site's
+  // /login/callback); the caller decides where the user goes afterwards.
+  Result<LoginStart> BeginAt(const std::string& redirect_uri);
+  Result<IdpSignIn> Exchange(const std::string& code, const std::string& state,
+                             const std::string& browser_secret, const std::string& redirect_uri);
+  // A refresh of the grant (RFC 6749 §6). kUnauthenticated: the provider refused it (the user
+  // is gone or the grant revoked: end the session); any other error: it could not be asked.
+  Result<IdpGrant> Refresh(const std::string& refresh_token);
+  // The provider's end-session URL for RP-initiated logout, or "" when it has none.
+  std::string EndSessionUrl(const std::string& id_token, const std::string& post_logout_uri);
   // Ends the session (the caller checked its CSRF token); returns where to send the browser
   // (the provider's end-session endpoint when it has one).
   Result<std::string> Logout(const std::string& token, const audit::Actor& from);
@@ -77,6 +97,8 @@ class OidcLogin {
   const Clock& clock_;
   OidcIssuer& issuer_;
   OidcClientSettings settings_;
+
+  Result<LoginStart> Start(const std::string& return_to, const std::string& redirect_uri);
 };
 
 }  // namespace breakpilot::identity

@@ -10,13 +10,14 @@ using storage::Query;
 
 #define BP_WEB_SESSION_COLUMNS                                                             \
   "id, user_id, site, csrf_token, user_agent, created_at, last_seen_at, idle_expires_at, " \
-  "expires_at"
+  "expires_at, idp_id_token, idp_refresh_at, idp_refresh_sealed"
 
 constexpr Query kInsert{
     "web_session_insert",
     "INSERT INTO web_sessions (id, token_hash, user_id, site, csrf_token, user_agent, created_at,"
-    " last_seen_at, idle_expires_at, expires_at, handoff_hash, handoff_expires_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)"};
+    " last_seen_at, idle_expires_at, expires_at, handoff_hash, handoff_expires_at, idp_id_token,"
+    " idp_refresh_sealed, idp_refresh_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14)"};
 constexpr Query kSelectByToken{"web_session_select_by_token",
                                "SELECT " BP_WEB_SESSION_COLUMNS
                                " FROM web_sessions WHERE token_hash = $1 AND site = $2"
@@ -27,7 +28,14 @@ constexpr Query kSelectByHandoff{"web_session_select_by_handoff",
                                  ", handoff_expires_at FROM web_sessions WHERE handoff_hash = $1"};
 constexpr Query kTakeHandoff{"web_session_take_handoff",
                              "UPDATE web_sessions SET token_hash = $2, handoff_hash = NULL,"
-                             " handoff_expires_at = NULL WHERE id = $1"};
+                             " handoff_expires_at = NULL, idp_refresh_sealed = $3 WHERE id = $1"};
+// Claims a due refresh: only the request that still sees the old due time moves it.
+constexpr Query kClaimRefresh{"web_session_claim_refresh",
+                              "UPDATE web_sessions SET idp_refresh_at = $3"
+                              " WHERE id = $1 AND idp_refresh_at = $2"};
+constexpr Query kStoreGrant{"web_session_store_grant",
+                            "UPDATE web_sessions SET idp_id_token = $2, idp_refresh_sealed = $3,"
+                            " idp_refresh_at = $4 WHERE id = $1"};
 constexpr Query kDeleteById{"web_session_delete_by_id", "DELETE FROM web_sessions WHERE id = $1"};
 constexpr Query kTouch{"web_session_touch",
                        "UPDATE web_sessions SET last_seen_at = $2, idle_expires_at = $3"
@@ -64,7 +72,18 @@ WebSession FromRow(const storage::Row& r) {
                     .user_agent = r.Text(4),
                     .created_at = storage::StoredTime(r.Text(5), 5),
                     .last_seen_at = storage::StoredTime(r.Text(6), 6),
-                    .expires_at = std::min(idle_end, end)};
+                    .expires_at = std::min(idle_end, end),
+                    .idp_id_token = r.Optional(9).value_or(""),
+                    .idp_refresh_at = r.IsNull(10)
+                                          ? std::nullopt
+                                          : std::optional(storage::StoredTime(r.Text(10), 10)),
+                    .idp_refresh_sealed = r.Optional(11).value_or("")};
+}
+
+// The refresh token is sealed under the cookie token (or, until the handoff, its code) and
+// bound to the session.
+std::string RefreshPurpose(const std::string& session_id) {
+  return "web-session.idp-refresh|" + session_id;
 }
 
 std::optional<std::string> TenantOf(const std::string& site) {
@@ -89,21 +108,28 @@ std::string TenantSite(const std::string& tenant_id) {
 
 std::string WebSessions::Insert(const audit::Actor& actor, const std::string& user_id,
                                 const std::string& site, std::string_view user_agent,
-                                std::optional<std::string> handoff_code) {
+                                std::optional<std::string> handoff_code, const IdpGrant* grant) {
   const Timestamp now = clock_.Now();
   const std::string id = NewUuidV7(now);
   std::string token = RandomToken(32);
-  storage::Param handoff_hash, handoff_end;
+  storage::Param handoff_hash, handoff_end, id_token, sealed, refresh_at;
   if (handoff_code) {
     handoff_hash = Sha256Hex(*handoff_code);
     handoff_end = FormatStorage(AddSeconds(now, settings_.handoff.count()));
+  }
+  if (grant != nullptr) {
+    id_token = grant->id_token;
+    if (!grant->refresh_token.empty()) {
+      sealed = Seal(handoff_code.value_or(token), RefreshPurpose(id), grant->refresh_token);
+      refresh_at = FormatStorage(AddSeconds(now, settings_.idp_refresh.count()));
+    }
   }
   db_.Write([&](storage::Session& s) {
     s.Execute(kInsert, {id, Sha256Hex(token), user_id, site, std::string(RandomToken(32)),
                         CleanUserAgent(user_agent), FormatStorage(now),
                         FormatStorage(AddSeconds(now, settings_.idle.count())),
                         FormatStorage(AddSeconds(now, settings_.absolute.count())), handoff_hash,
-                        handoff_end});
+                        handoff_end, id_token, sealed, refresh_at});
     audit::Record(s, clock_, actor,
                   {TenantOf(site), "portal.sign_in", 'c', "session", id,
                    "signed in to the portal (" + site + ")"});
@@ -113,7 +139,7 @@ std::string WebSessions::Insert(const audit::Actor& actor, const std::string& us
 
 WebSession WebSessions::Create(const audit::Actor& actor, const std::string& user_id,
                                const std::string& site, std::string_view user_agent) {
-  const std::string token = Insert(actor, user_id, site, user_agent, std::nullopt);
+  const std::string token = Insert(actor, user_id, site, user_agent, std::nullopt, nullptr);
   auto s = Find(token, site);
   if (!s) throw std::logic_error("a session just created is not found");
   s->token = token;
@@ -121,9 +147,10 @@ WebSession WebSessions::Create(const audit::Actor& actor, const std::string& use
 }
 
 std::string WebSessions::CreateForHandoff(const audit::Actor& actor, const std::string& user_id,
-                                          const std::string& site, std::string_view user_agent) {
+                                          const std::string& site, std::string_view user_agent,
+                                          const IdpGrant* grant) {
   std::string code = RandomToken(32);
-  Insert(actor, user_id, site, user_agent, code);
+  Insert(actor, user_id, site, user_agent, code, grant);
   return code;
 }
 
@@ -135,14 +162,21 @@ std::optional<WebSession> WebSessions::TakeHandoff(std::string_view code, const 
     auto row = s.FetchOne(kSelectByHandoff, {Sha256Hex(code)});
     if (!row) return;
     const auto session = FromRow(*row);
-    const bool current = !row->IsNull(9) && storage::StoredTime(row->Text(9), 9) > clock_.Now();
+    const bool current = !row->IsNull(12) && storage::StoredTime(row->Text(12), 12) > clock_.Now();
     if (!current || session.site != site) {
       s.Execute(kDeleteById, {session.id});  // spent: a code works once, on its own site
       return;
     }
-    s.Execute(kTakeHandoff, {session.id, Sha256Hex(token)});
+    // The grant's refresh token moves from under the code to under the new token.
+    storage::Param sealed;
+    std::string refresh_token;
+    if (Unseal(code, RefreshPurpose(session.id), session.idp_refresh_sealed, refresh_token)) {
+      sealed = Seal(token, RefreshPurpose(session.id), refresh_token);
+    }
+    s.Execute(kTakeHandoff, {session.id, Sha256Hex(token), sealed});
     out = session;
     out->token = token;
+    out->idp_refresh_sealed = sealed.value_or("");
   });
   return out;
 }
@@ -216,6 +250,37 @@ std::int64_t WebSessions::EndAllForUser(const audit::Actor& actor, const std::st
                    "ended every portal session of the user (" + std::to_string(n) + ")"});
   });
   return n;
+}
+
+std::optional<std::string> WebSessions::ClaimRefresh(const WebSession& session,
+                                                     std::string_view token) {
+  const Timestamp now = clock_.Now();
+  if (!session.idp_refresh_at || *session.idp_refresh_at > now) return std::nullopt;
+  std::string refresh_token;
+  if (!Unseal(token, RefreshPurpose(session.id), session.idp_refresh_sealed, refresh_token)) {
+    return std::nullopt;
+  }
+  std::int64_t claimed = 0;
+  db_.Write([&](storage::Session& s) {
+    claimed =
+        s.Execute(kClaimRefresh, {session.id, FormatStorage(*session.idp_refresh_at),
+                                  FormatStorage(AddSeconds(now, settings_.idp_retry.count()))});
+  });
+  if (claimed == 0) return std::nullopt;
+  return refresh_token;
+}
+
+void WebSessions::StoreGrant(const WebSession& session, std::string_view token,
+                             const IdpGrant& grant) {
+  storage::Param sealed, refresh_at;
+  if (!grant.refresh_token.empty()) {
+    sealed = Seal(token, RefreshPurpose(session.id), grant.refresh_token);
+    refresh_at = FormatStorage(AddSeconds(clock_.Now(), settings_.idp_refresh.count()));
+  }
+  const std::string id_token = grant.id_token.empty() ? session.idp_id_token : grant.id_token;
+  db_.Write([&](storage::Session& s) {
+    s.Execute(kStoreGrant, {session.id, id_token, sealed, refresh_at});
+  });
 }
 
 std::int64_t WebSessions::Prune() {

@@ -29,6 +29,15 @@ struct WebSessionSettings {
   std::chrono::seconds idle{2 * 3600};       // ends after this long without a request
   std::chrono::seconds absolute{12 * 3600};  // ends this long after sign-in, whatever happens
   std::chrono::seconds handoff{60};          // a handoff code is good this long, once
+  std::chrono::seconds idp_refresh{300};     // a provider's grant is refreshed this often
+  std::chrono::seconds idp_retry{60};        // after a refresh that could not reach it
+};
+
+// What a session begun at the OpenID provider keeps of the provider's grant. The refresh token
+// is stored sealed under the session's cookie token (core/crypto Seal), never readable.
+struct IdpGrant {
+  std::string id_token;       // the hint for RP-initiated logout
+  std::string refresh_token;  // empty: the provider gave none (the session is not refreshed)
 };
 
 struct WebSession {
@@ -40,7 +49,10 @@ struct WebSession {
   std::string user_agent;
   Timestamp created_at;
   Timestamp last_seen_at;
-  Timestamp expires_at;  // the sooner of the idle and the absolute end
+  Timestamp expires_at;                     // the sooner of the idle and the absolute end
+  std::string idp_id_token;                 // set when the session began at the OpenID provider
+  std::optional<Timestamp> idp_refresh_at;  // when its grant is next refreshed
+  std::string idp_refresh_sealed;           // opens only with the token
 };
 
 // The site string of a tenant's portal.
@@ -55,9 +67,11 @@ class WebSessions {
   // A new session, its token set.
   WebSession Create(const audit::Actor& actor, const std::string& user_id, const std::string& site,
                     std::string_view user_agent);
-  // A new session to be handed to its site: returns the single-use code.
+  // A new session to be handed to its site: returns the single-use code. `grant`: the
+  // provider's, when the sign-in went through the OpenID provider.
   std::string CreateForHandoff(const audit::Actor& actor, const std::string& user_id,
-                               const std::string& site, std::string_view user_agent);
+                               const std::string& site, std::string_view user_agent,
+                               const IdpGrant* grant = nullptr);
   // The handed-over session with a fresh token, when `code` is current and for `site`; the code
   // is spent either way.
   std::optional<WebSession> TakeHandoff(std::string_view code, const std::string& site);
@@ -72,6 +86,14 @@ class WebSessions {
   bool EndById(const audit::Actor& actor, const std::string& user_id, const std::string& id);
   // Ends every session of the user ("sign out everywhere"); returns how many.
   std::int64_t EndAllForUser(const audit::Actor& actor, const std::string& user_id);
+  // For a session whose provider grant is due for refresh: claims the refresh (of concurrent
+  // requests on any replica, one wins; the others go on with the session as it is) and returns
+  // the refresh token, opened with `token`. Nothing when not due, claimed elsewhere, or sealed
+  // under another token. A claimed refresh is tried again after idp_retry unless StoreGrant.
+  std::optional<std::string> ClaimRefresh(const WebSession& session, std::string_view token);
+  // Keeps the provider's refreshed grant; the next refresh is due after idp_refresh.
+  void StoreGrant(const WebSession& session, std::string_view token, const IdpGrant& grant);
+
   // Deletes ended sessions (hourly). Returns how many.
   std::int64_t Prune();
 
@@ -79,7 +101,8 @@ class WebSessions {
 
  private:
   std::string Insert(const audit::Actor& actor, const std::string& user_id, const std::string& site,
-                     std::string_view user_agent, std::optional<std::string> handoff_code);
+                     std::string_view user_agent, std::optional<std::string> handoff_code,
+                     const IdpGrant* grant);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -1,5 +1,6 @@
 // The portal's sessions on both stores: lifetimes (idle and absolute), the site a session
-// belongs to, the single-use handoff, sign-out, the session list and "sign out everywhere".
+// belongs to, the single-use handoff, sign-out, the session list and "sign out everywhere", and
+// the OpenID provider's grant of a single sign-on (sealed, moved at the handoff, refreshed once).
 #include "identity/web_sessions.hpp"
 
 #include <gtest/gtest.h>
@@ -105,6 +106,41 @@ TEST_P(WebSessionsTest, SignOutOneOrEverywhere) {
   EXPECT_FALSE(sessions_->Find(c.token, site_a_));
   EXPECT_FALSE(sessions_->Find(d.token, site_b_));
   EXPECT_TRUE(sessions_->Find(other.token, site_a_));
+}
+
+TEST_P(WebSessionsTest, AProvidersGrantIsSealedMovedAtTheHandoffAndRefreshedByOneRequest) {
+  const IdpGrant grant{.id_token = "header.claims.sig", .refresh_token = "refresh-token-1"};
+  const auto code = sessions_->CreateForHandoff(actor_, "u1", site_a_, "ua", &grant);
+  auto s = sessions_->TakeHandoff(code, site_a_);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->idp_id_token, "header.claims.sig");
+  ASSERT_TRUE(s->idp_refresh_at);
+  EXPECT_EQ(s->idp_refresh_sealed.find("refresh-token"), std::string::npos);
+  EXPECT_FALSE(sessions_->ClaimRefresh(*s, s->token)) << "not due yet";
+  clock_.Advance(301);
+  auto found = sessions_->Find(s->token, site_a_);
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(sessions_->ClaimRefresh(*found, code)) << "sealed under the token now, not the code";
+  // Two requests saw it due; one claims the refresh, the other goes on without.
+  auto again = sessions_->Find(s->token, site_a_);
+  EXPECT_EQ(sessions_->ClaimRefresh(*found, s->token), "refresh-token-1");
+  EXPECT_FALSE(sessions_->ClaimRefresh(*again, s->token));
+  // Stored, the next refresh is a full interval away and opens the new token.
+  sessions_->StoreGrant(*found, s->token, {.id_token = "", .refresh_token = "refresh-token-2"});
+  clock_.Advance(200);
+  EXPECT_FALSE(sessions_->ClaimRefresh(*sessions_->Find(s->token, site_a_), s->token));
+  clock_.Advance(101);
+  found = sessions_->Find(s->token, site_a_);
+  EXPECT_EQ(found->idp_id_token, "header.claims.sig") << "kept when the refresh sent none";
+  EXPECT_EQ(sessions_->ClaimRefresh(*found, s->token), "refresh-token-2");
+  // A claimed refresh that was never stored (the provider was down) is due again after a minute.
+  clock_.Advance(61);
+  EXPECT_EQ(sessions_->ClaimRefresh(*sessions_->Find(s->token, site_a_), s->token),
+            "refresh-token-2");
+  // A password session has no grant and nothing to refresh.
+  auto plain = sessions_->Create(actor_, "u1", site_a_, "ua");
+  EXPECT_FALSE(plain.idp_refresh_at);
+  EXPECT_TRUE(plain.idp_id_token.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, WebSessionsTest,

@@ -6,11 +6,14 @@
 
 #include "api/form.hpp"
 #include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "core/uuid.hpp"
 
 namespace breakpilot::portal {
 namespace {
 
 // The sign-in forms' own CSRF token (FormTokenCookie), for the paths under /login.
+const Logger kLog("portal");
 constexpr std::string_view kLoginPath = "/login";
 constexpr std::string_view kTicketPurpose = "portal-sign-in-ticket";
 constexpr auto kTicketLifetime = std::chrono::seconds(300);
@@ -19,6 +22,22 @@ constexpr std::size_t kMaxPassword = 1024;
 
 std::string LoginCookie(bool secure, const std::string& value) {
   return FormTokenCookie(secure, kLoginPath, value);
+}
+
+// Single sign-on: the PKCE verifier lives in the browser that began (for the callback only), and
+// while the organisation picker is open, the provider's grant too, sealed under the ticket key.
+constexpr std::string_view kSsoCookie = "bp_sso";
+constexpr std::string_view kSsoCallbackPath = "/login/callback";
+constexpr std::string_view kGrantCookie = "bp_sso_grant";
+constexpr std::string_view kGrantPurpose = "portal-sso-grant";
+constexpr std::size_t kMaxCookie = 3800;  // what every browser keeps of one cookie, with room
+
+std::string SsoCookie(bool secure, std::string_view name, std::string_view path,
+                      const std::string& value, std::chrono::seconds max_age,
+                      std::string_view same_site) {
+  return std::string(name) + "=" + value + "; Path=" + std::string(path) +
+         "; HttpOnly; SameSite=" + std::string(same_site) + (secure ? "; Secure" : "") +
+         "; Max-Age=" + std::to_string(value.empty() ? 0 : max_age.count());
 }
 
 // Where to go after signing in: a path of this site, nothing else (no open redirect).
@@ -58,6 +77,7 @@ http::Response AuthPages::FormAgain(const Visit& v, std::string_view error_key, 
                                     const std::string& username, const std::string& next) {
   const std::string token = RandomToken(24);
   boost::json::object data{{"login_csrf", token}, {"username", username}, {"next", next}};
+  if (services_.oidc_login != nullptr) data["sso"] = PublicOrigin(v) + "/login/sso";
   if (!error_key.empty()) data["error"] = String(v.lang, error_key);
   auto r = PageResponse(v, "login", "sign_in", std::move(data), status);
   r.headers.Add("Set-Cookie", LoginCookie(v.secure, token));
@@ -91,17 +111,19 @@ std::vector<AuthPages::Target> AuthPages::Targets(const identity::User& user) {
 }
 
 http::Response AuthPages::HandoffTo(const Visit& v, const identity::User& user,
-                                    const Target& target, std::string_view user_agent) {
+                                    const Target& target, std::string_view user_agent,
+                                    const identity::IdpGrant* grant) {
   const auto code = services_.web_sessions.CreateForHandoff(
       audit::Actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip, user.username},
-      user.id, target.site_key, user_agent);
+      user.id, target.site_key, user_agent, grant);
   auto r = SeeOther(SiteOrigin(v, target.label) + "/auth/handoff?code=" + code);
   r.headers.Add("Set-Cookie", LoginCookie(v.secure, ""));
   return r;
 }
 
 http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
-                                   const std::string& next, std::string_view user_agent) {
+                                   const std::string& next, std::string_view user_agent,
+                                   const identity::IdpGrant* grant) {
   const audit::Actor actor{"user:" + user.id, v.actor.request_id, v.actor.source_ip, user.username};
   if (v.site.kind != SiteKind::kPublic) {
     // Signing in on a tenant's site or the backstage: only if the user may be here.
@@ -125,7 +147,7 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
   }
   const auto targets = Targets(user);
   if (targets.empty()) return FormAgain(v, "sign_in_no_access", 403, user.username, next);
-  if (targets.size() == 1) return HandoffTo(v, user, targets.front(), user_agent);
+  if (targets.size() == 1) return HandoffTo(v, user, targets.front(), user_agent, grant);
   // Several: the picker, with a signed ticket that names the user for a few minutes.
   const std::string login_csrf = RandomToken(24);
   const auto expires = services_.clock.Now().micros / kMicrosPerSecond + kTicketLifetime.count();
@@ -138,6 +160,22 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
   }
   auto r = PageResponse(v, "choose", "choose_org", {{"choices", std::move(choices)}});
   r.headers.Add("Set-Cookie", LoginCookie(v.secure, login_csrf));
+  if (grant != nullptr) {
+    // Kept in the browser until the choice, sealed: the picker's form never shows it. An ID
+    // token too large to keep is left out (sign-out then ends the session here only).
+    const auto seal = [&](const std::string& id_token) {
+      return Seal(
+          TicketKey(), kGrantPurpose,
+          boost::json::serialize(boost::json::object{
+              {"user", user.id}, {"id_token", id_token}, {"refresh_token", grant->refresh_token}}));
+    };
+    std::string sealed = seal(grant->id_token);
+    if (sealed.size() > kMaxCookie) sealed = seal("");
+    if (sealed.size() <= kMaxCookie) {
+      r.headers.Add("Set-Cookie", SsoCookie(v.secure, kGrantCookie, kLoginPath, sealed,
+                                            kTicketLifetime, "Strict"));
+    }
+  }
   return r;
 }
 
@@ -189,12 +227,72 @@ Result<http::Response> AuthPages::Choose(http::Request& req, const Visit& v) {
   auto user = services_.directory.GetUser(payload.substr(0, bar));
   if (!user || user->disabled) return FormAgain(v, "sign_in_no_access", 403, "", "");
   const std::string site = FormField(*form, "site");
+  // A single sign-on brings the provider's grant along (for this user only).
+  std::optional<identity::IdpGrant> grant;
+  std::string opened;
+  if (Unseal(TicketKey(), kGrantPurpose, api::CookieValue(req, kGrantCookie), opened)) {
+    boost::system::error_code ec;
+    const auto j = boost::json::parse(opened, ec);
+    if (!ec && j.is_object() && j.as_object().contains("user") &&
+        j.at("user").as_string() == user->id) {
+      grant = identity::IdpGrant{.id_token = std::string(j.at("id_token").as_string()),
+                                 .refresh_token = std::string(j.at("refresh_token").as_string())};
+    }
+  }
   for (const auto& t : Targets(*user)) {
     if (t.site_key == site) {
-      return HandoffTo(v, *user, t, req.headers.Get("user-agent").value_or(""));
+      auto r = HandoffTo(v, *user, t, req.headers.Get("user-agent").value_or(""),
+                         grant ? &*grant : nullptr);
+      r.headers.Add("Set-Cookie", SsoCookie(v.secure, kGrantCookie, kLoginPath, "", {}, "Strict"));
+      return r;
     }
   }
   return FormAgain(v, "sign_in_no_access", 403, user->username, "");
+}
+
+// Single sign-on begins on the public site: the browser goes to the provider with PKCE, state
+// and nonce, and comes back to /login/callback there.
+Result<http::Response> AuthPages::SsoStart(http::Request& req, const Visit& v) {
+  if (services_.oidc_login == nullptr) return ErrorPage(v, 404);
+  if (attempts_.Admit(req.remote_ip)) return FormAgain(v, "sign_in_throttled", 429, "", "");
+  auto begun = services_.oidc_login->BeginAt(PublicOrigin(v) + std::string(kSsoCallbackPath));
+  if (!begun) {
+    kLog.Warn("single sign-on could not begin", {{"error", begun.error().detail}});
+    return FormAgain(v, "sign_in_sso_unavailable", 503, "", "");
+  }
+  auto r = SeeOther(begun->url);
+  r.headers.Add("Set-Cookie", SsoCookie(v.secure, kSsoCookie, kSsoCallbackPath,
+                                        begun->browser_secret, begun->lifetime, "Lax"));
+  return r;
+}
+
+// The provider sends the browser back here with a code: the ID token names the user by its
+// subject, which is a user's id in the directory (users who sign in at the provider are created
+// with it). A subject the directory does not know gets no session: an admin adds the user first.
+Result<http::Response> AuthPages::SsoCallback(http::Request& req, const Visit& v) {
+  if (services_.oidc_login == nullptr) return ErrorPage(v, 404);
+  auto failed = [&](std::string_view key, int status) {
+    auto r = FormAgain(v, key, status, "", "");
+    r.headers.Add("Set-Cookie", SsoCookie(v.secure, kSsoCookie, kSsoCallbackPath, "", {}, "Lax"));
+    return r;
+  };
+  if (req.QueryValue("error")) return failed("sign_in_sso_failed", 401);  // refused there
+  auto in = services_.oidc_login->Exchange(std::string(req.QueryValue("code").value_or("")),
+                                           std::string(req.QueryValue("state").value_or("")),
+                                           api::CookieValue(req, kSsoCookie),
+                                           PublicOrigin(v) + std::string(kSsoCallbackPath));
+  if (!in) {
+    kLog.Info("single sign-on refused", {{"error", in.error().detail}});
+    return failed(in.error().kind == ErrorKind::kUnauthenticated ? "sign_in_sso_failed"
+                                                                 : "sign_in_sso_unavailable",
+                  in.error().kind == ErrorKind::kUnauthenticated ? 401 : 503);
+  }
+  if (!IsCanonicalUuid(in->subject)) return failed("sign_in_sso_no_account", 403);
+  auto user = services_.directory.GetUser(NormalizeUuid(in->subject));
+  if (!user || user->disabled) return failed("sign_in_sso_no_account", 403);
+  auto r = SignedIn(v, *user, "", req.headers.Get("user-agent").value_or(""), &in->grant);
+  r.headers.Add("Set-Cookie", SsoCookie(v.secure, kSsoCookie, kSsoCallbackPath, "", {}, "Lax"));
+  return r;
 }
 
 Result<http::Response> AuthPages::Handoff(http::Request& req, const Visit& v) {
@@ -208,7 +306,15 @@ Result<http::Response> AuthPages::Handoff(http::Request& req, const Visit& v) {
 
 Result<http::Response> AuthPages::Logout(http::Request& req, const Visit& v) {
   services_.web_sessions.End(v.actor, api::CookieValue(req, SessionCookieName(v.secure)));
-  auto r = SeeOther("/login");
+  // A session begun at the provider ends there too (RP-initiated logout), which then sends the
+  // browser to the public site's sign-in.
+  std::string to = "/login";
+  if (services_.oidc_login != nullptr && v.session && !v.session->idp_id_token.empty()) {
+    auto url =
+        services_.oidc_login->EndSessionUrl(v.session->idp_id_token, PublicOrigin(v) + "/login");
+    if (!url.empty()) to = std::move(url);
+  }
+  auto r = SeeOther(to);
   r.headers.Add("Set-Cookie", SessionCookie(v.secure, "", {}));
   return r;
 }
@@ -262,6 +368,18 @@ std::vector<Page> AuthPages::Pages() {
        .sites = kOnPublic,
        .action = A::kPublic,
        .handler = Bind(this, &AuthPages::Choose)},
+      {.method = "GET",
+       .pattern = "/login/sso",
+       .name = "login_sso",
+       .sites = kOnPublic,
+       .action = A::kPublic,
+       .handler = Bind(this, &AuthPages::SsoStart)},
+      {.method = "GET",
+       .pattern = "/login/callback",
+       .name = "login_callback",
+       .sites = kOnPublic,
+       .action = A::kPublic,
+       .handler = Bind(this, &AuthPages::SsoCallback)},
       {.method = "GET",
        .pattern = "/auth/handoff",
        .name = "handoff",

@@ -34,6 +34,8 @@ struct Visit {
   Lang lang = Lang::kEn;
   std::string origin;  // "http://acme.localhost:8080": this site's own origin
   std::string domain;  // the portal's domain D ("localhost")
+  // The OpenID provider's origin, when the session began there: sign-out goes on to it.
+  std::string sso_origin;
   bool secure = false;
   boost::json::array nav;  // the pages of this site the visitor may open, for the layout
 };
@@ -94,6 +96,8 @@ http::Response SeeOther(const std::string& location);
 // ("http://acme.localhost:8080" from any site at port 8080): where a link to another of the
 // portal's sites goes.
 std::string SiteOrigin(const Visit& v, std::string_view label);
+// The origin of the public site D as the browser reached this one ("http://localhost:8080").
+std::string PublicOrigin(const Visit& v);
 // The session cookie's name: __Host-bp_portal over https, bp_portal otherwise.
 std::string SessionCookieName(bool secure);
 // Set-Cookie for the session (an empty token: the cookie removed).

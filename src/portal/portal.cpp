@@ -34,6 +34,9 @@ std::string ContentSecurityPolicy(const Visit& v, const std::vector<std::string>
     const auto at = v.origin.find("://");
     form_action += " " + v.origin.substr(0, at + 3) + "*." + v.origin.substr(at + 3);
   }
+  // Sign-out of a session begun at the OpenID provider goes on to the provider's end-session
+  // page (RP-initiated logout).
+  if (!v.sso_origin.empty()) form_action += " " + v.sso_origin;
   std::string more;
   for (const auto& o : product_origins) more += " " + o;
   return "default-src 'none'; script-src 'self'" + more + "; style-src 'self'" + more +
@@ -203,11 +206,23 @@ namespace {
 constexpr std::string_view kFormCookie = "bp_form";
 }  // namespace
 
-std::string SiteOrigin(const Visit& v, std::string_view label) {
+namespace {
+
+// `host` with this visit's scheme and port.
+std::string OriginOf(const Visit& v, const std::string& host) {
   const auto at = v.origin.find("://") + 3;
   const auto colon = v.origin.find(':', at);
-  return v.origin.substr(0, at) + std::string(label) + "." + v.domain +
-         (colon == std::string::npos ? "" : v.origin.substr(colon));
+  return v.origin.substr(0, at) + host + (colon == std::string::npos ? "" : v.origin.substr(colon));
+}
+
+}  // namespace
+
+std::string SiteOrigin(const Visit& v, std::string_view label) {
+  return OriginOf(v, std::string(label) + "." + v.domain);
+}
+
+std::string PublicOrigin(const Visit& v) {
+  return OriginOf(v, v.domain);
 }
 
 std::string FormTokenCookie(bool secure, std::string_view path, const std::string& value) {
@@ -370,12 +385,42 @@ http::Response Portal::Serve(http::Request& req, const Site& site) {
   return res;
 }
 
+// A session begun at the OpenID provider lasts only as long as the provider agrees: its grant is
+// refreshed on the session's first request after idp_refresh, and a refusal (the user disabled
+// or the grant revoked there) ends the session here. A provider that cannot be reached ends
+// nothing: the refresh is tried again after idp_retry.
+void Portal::KeepProviderGrant(const http::Request& req, std::string_view token, Visit& v) {
+  if (services_.oidc_login == nullptr) return;
+  auto refresh_token = services_.web_sessions.ClaimRefresh(*v.session, token);
+  if (!refresh_token) return;
+  auto grant = services_.oidc_login->Refresh(*refresh_token);
+  if (grant) {
+    services_.web_sessions.StoreGrant(*v.session, token, *grant);
+    return;
+  }
+  if (grant.error().kind != ErrorKind::kUnauthenticated) {
+    kLog.Warn("the OpenID provider could not refresh a portal session; tried again later",
+              {{"session", v.session->id}, {"error", grant.error().detail}});
+    return;
+  }
+  services_.web_sessions.End(
+      audit::Actor{"system:oidc-refresh", req.request_id, req.remote_ip, "the OpenID provider"},
+      token);
+  kLog.Info("a portal session ended: the OpenID provider refused its refresh",
+            {{"session", v.session->id}});
+  v.session.reset();
+}
+
 http::Response Portal::Dispatch(const Page& page, http::Request& req, Visit& v) {
   if (IsWrite(req) && CrossSite(req, v)) return ErrorPage(v, 403);
   // The session of this site, its user, and the user's roles here.
   if (!v.site_key.empty()) {
-    v.session =
-        services_.web_sessions.Find(api::CookieValue(req, SessionCookieName(v.secure)), v.site_key);
+    const std::string token = api::CookieValue(req, SessionCookieName(v.secure));
+    v.session = services_.web_sessions.Find(token, v.site_key);
+    if (v.session && v.session->idp_refresh_at) KeepProviderGrant(req, token, v);
+    if (v.session && !v.session->idp_id_token.empty() && services_.oidc_issuer != nullptr) {
+      v.sso_origin = services_.oidc_issuer->origin();
+    }
   }
   if (v.session) {
     auto user = services_.directory.GetUser(v.session->user_id);

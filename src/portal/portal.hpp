@@ -41,6 +41,7 @@ class Portal {
 
  private:
   http::Response Dispatch(const Page& page, http::Request& req, Visit& visit);
+  void KeepProviderGrant(const http::Request& req, std::string_view token, Visit& visit);
   http::Response Serve(http::Request& req, const Site& site);
   boost::json::array Nav(const Visit& visit, std::string_view path) const;
 

@@ -457,5 +457,87 @@ TEST_P(PortalExportTest, TheOffboardingMailLinksTheDownloadPageOnThePublicSite) 
 
 BREAKPILOT_ON_BOTH_STORES(PortalExportTest);
 
+// Single sign-on through the OpenID provider (oidc-provider, npm, started per test) on the
+// portal's sites: the provider's subject is a directory user's id, as when users who sign in at
+// Keycloak are created with it. The browser script covers sign-on, refresh, the refusal after
+// the user is disabled there, RP-initiated logout and an unknown subject; this test checks what
+// that left in the database.
+class PortalSsoTest : public PortalTest {
+ protected:
+  static constexpr const char* kSecret = "portal-sso-client-secret-0123456789";
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain",
+            "localhost",
+            "--enable-test-clock",
+            "--oidc-issuer",
+            "http://127.0.0.1:" + std::to_string(idp_port_),
+            "--oidc-client-id",
+            "breakpilot-portal",
+            "--oidc-client-secret",
+            kSecret};
+  }
+  void SetUp() override {
+    PortalTest::SetUp();
+    if (!server_) return;
+    // The provider learns our address once we listen (the server reads its metadata lazily).
+    const std::string portal = "http://localhost:" + std::to_string(server_->port());
+    idp_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            BREAKPILOT_NODE, BREAKPILOT_SOURCE_DIR "/tests/conformance/oidc_provider.mjs",
+            std::to_string(idp_port_), portal + "/login/callback", portal + "/login", kSecret},
+        std::vector<std::pair<std::string, std::string>>{},
+        [](const std::string& line) { return line.find("\"listening\"") != std::string::npos; });
+  }
+  void TearDown() override {
+    idp_.reset();
+    PortalTest::TearDown();
+  }
+  std::string UserId(const std::string& username) {
+    static constexpr storage::Query kId{"test_user_id", "SELECT id FROM users WHERE username = $1"};
+    std::string id;
+    db_->Open()->Read([&](storage::Session& s) { id = s.FetchOne(kId, {username})->Text(0); });
+    return id;
+  }
+  int idp_port_ = FreePort();
+  std::unique_ptr<ChildProcess> idp_;
+};
+
+TEST_P(PortalSsoTest, SignOnRefreshesEndsAtTheProviderAndRefusesStrangers) {
+  const std::string max = UserId("max");
+  RunBrowser("browser/portal_sso.mjs",
+             {{"api", "http://127.0.0.1:" + std::to_string(server_->port())},
+              {"token", ServerProcess::kToken},
+              {"idp", "http://127.0.0.1:" + std::to_string(idp_port_)},
+              {"ada", UserId("ada")},
+              {"max", max},
+              {"globex", globex_},
+              {"refresh_seconds", 300}});
+  if (HasFailure()) std::cerr << "--- provider:\n" << idp_->Log();
+  // max's session was ended by the refused refresh, in the audit trail as such.
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_out'"
+                  " AND actor_id = 'system:oidc-refresh'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM web_sessions WHERE user_id = '" + max + "'"), 0);
+  // ada's session ended at sign-out; the stranger got none.
+  EXPECT_EQ(Count("SELECT count(*) FROM web_sessions"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_in'"), 2);
+}
+
+// The callback refuses what it was not sent by a sign-on this browser began, and sets no session.
+TEST_P(PortalSsoTest, ACallbackThisBrowserDidNotBeginIsRefused) {
+  HttpClient d("127.0.0.1", server_->port(), "", false);
+  const std::map<std::string, std::string> host{
+      {"Host", "localhost:" + std::to_string(server_->port())}};
+  auto r = d.Request("GET", "/login/callback?code=stolen&state=unknown", "", host);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_NE(r.body.find("did not complete"), std::string::npos);
+  EXPECT_EQ(r.Header("Set-Cookie").find("bp_portal="), std::string::npos);
+  r = d.Request("GET", "/login/callback?error=access_denied", "", host);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Count("SELECT count(*) FROM web_sessions"), 0);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalSsoTest);
+
 }  // namespace
 }  // namespace breakpilot::testing
