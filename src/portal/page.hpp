@@ -37,6 +37,9 @@ struct Visit {
   // The OpenID provider's origin, when the session began there: sign-out goes on to it.
   std::string sso_origin;
   bool secure = false;
+  // The query of this GET but the language: the language switch (a GET form) sends it along,
+  // so a page opened by a link with a token stays open in the other language.
+  boost::json::array keep_query;
   boost::json::array nav;  // the pages of this site the visitor may open, for the layout
 };
 

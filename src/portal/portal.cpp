@@ -179,7 +179,7 @@ http::Response PageResponse(const Visit& v, std::string_view name, std::string_v
   boost::json::object frame{{"lang", LangCode(v.lang)},        {"lang_en", v.lang == Lang::kEn},
                             {"lang_de", v.lang == Lang::kDe},  {"title", ""},
                             {"assets", Assets::Get().links()}, {"nav", v.nav},
-                            {"has_nav", !v.nav.empty()}};
+                            {"has_nav", !v.nav.empty()},       {"keep_query", v.keep_query}};
   // A page named by its data (a product's page) rather than by a string of the language.
   if (!title_key.empty()) {
     frame["title"] = String(v.lang, title_key);
@@ -333,6 +333,12 @@ http::Response Portal::Serve(http::Request& req, const Site& site) {
   // The language: ?lang= (remembered in a cookie), the cookie, or Accept-Language.
   std::optional<std::string> set_lang;
   if (auto q = req.QueryValue("lang"); q && ParseLang(*q)) set_lang = std::string(*q);
+  constexpr std::size_t kMaxKept = 8, kMaxKeptValue = 1024;
+  for (const auto& [name, value] : req.query) {
+    if (name == "lang" || name.size() > 64 || value.size() > kMaxKeptValue) continue;
+    if (v.keep_query.size() == kMaxKept) break;
+    v.keep_query.push_back(boost::json::object{{"name", name}, {"value", value}});
+  }
   v.lang = PickLang(set_lang ? *set_lang : api::CookieValue(req, kLangCookie),
                     req.headers.Get("accept-language").value_or(""));
 

@@ -30,6 +30,13 @@ try {
   check(bytes.length === size && bytes.subarray(0, 2).toString() === 'PK', `a ZIP of the size shown (${bytes.length})`);
   check(createHash('sha256').update(bytes).digest('hex') === sha, 'with the SHA-256 shown');
 
+  // The language switch keeps the link's token: the page comes back in German, still the file.
+  await Promise.all([page.waitForNavigation(), page.selectOption('#lang', 'de').then(() => page.click('footer button'))]);
+  check(new URL(page.url()).searchParams.get('token') === new URL(cfg.link).searchParams.get('token'),
+    `the switch kept the token (${page.url().replace(/token=.*/, 'token=…')})`);
+  check(await page.getAttribute('html', 'lang') === 'de' && await page.isVisible('#download'),
+    'the page in German, the download still there');
+
   // A tampered token, a made-up export, the page on a tenant's site: 404 pages, no file.
   const url = new URL(cfg.link);
   const token = url.searchParams.get('token');
