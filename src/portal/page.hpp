@@ -62,6 +62,10 @@ struct Page {
   bool tenant_write = false;
   // Shown in the navigation, when the visitor may open it: the string key of its label.
   std::string nav;
+  // When set, the navigation shows the link only where this is also true (a page that serves
+  // some tenants only: /projects for a product that uses projects). The page itself still
+  // opens by its permission and says why it is empty.
+  std::function<bool(const Visit&)> nav_when;
   PageHandler handler;
 };
 

@@ -315,6 +315,7 @@ boost::json::array Portal::Nav(const Visit& visit, std::string_view path) const 
         !identity::Authorize(visit.principal, p.action, ref)) {
       continue;  // a link the visitor may not use is not shown
     }
+    if (p.nav_when && !p.nav_when(visit)) continue;
     nav.push_back(boost::json::object{
         {"href", p.pattern}, {"label", String(visit.lang, p.nav)}, {"current", p.pattern == path}});
   }

@@ -145,6 +145,10 @@ std::vector<Page> ProjectPages::Pages() {
            .sites = kOnTenant,
            .action = A::kProjectRead,
            .nav = "projects_nav",
+           .nav_when =
+               [this](const Visit& v) {
+                 return v.tenant.has_value() && !ProjectProducts(v.tenant->id).empty();
+               },
            .handler = Bind(this, &ProjectPages::Show)},
           write("/projects", "project_create", &ProjectPages::Create),
           write("/projects/{project_id}/rename", "project_rename", &ProjectPages::Rename),

@@ -1,6 +1,6 @@
 // /projects in a real browser (M5.2): an IT_ADMIN creates, renames, archives and restores
 // projects of a product that uses them; a USER reads the list without forms; an organisation
-// whose products use no projects is told so. Hostile input (markup in a name, a duplicate, an
+// whose products use no projects is shown no link to the page, and told so on it. Hostile input (markup in a name, a duplicate, an
 // empty or over-long name, another organisation's project, a made-up id or cursor) gets a
 // message or an error page and changes nothing.
 //   node portal_projects.mjs '{"port":8080,"password":"...","other_project":"<globex project id>"}'
@@ -81,6 +81,9 @@ try {
   // globex's products use no projects: the page says so and offers no form.
   const m = await watchedPage(browser);
   await signIn(m.page, `${GLOBEX}/login`, 'max', cfg.password);
+  check(await m.page.locator('nav a[href="/projects"]').count() === 0 &&
+    await m.page.locator('nav a[href="/settings/api-keys"]').count() === 1,
+  'its IT_ADMIN is shown no projects link (the other links are there)');
   await m.page.goto(`${GLOBEX}/projects`);
   check(await m.page.locator('#no-project-products').isVisible() &&
     await m.page.locator('#create-project').count() === 0, 'an organisation without such a product is told so');
