@@ -6,6 +6,7 @@
 #include "api/identity_routes.hpp"
 #include "api/json_body.hpp"
 #include "identity/claims.hpp"
+#include "tenants/tenant_service.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -202,6 +203,42 @@ Result<http::Response> IdentityRoutes::UserGet(http::Request& req, const Caller&
   return http::Response::Json(200, boost::json::serialize(UserJson(*u)));
 }
 
+Result<http::Response> IdentityRoutes::UserList(http::Request& req, const Caller&) {
+  if (auto ok = OnlyKnownQuery(req, {"q", "cursor", "limit"}); !ok) return ok.error();
+  auto q = StringQuery(req, "q");
+  if (!q) return q.error();
+  auto cursor = StringQuery(req, "cursor");
+  if (!cursor) return cursor.error();
+  auto limit = IntQuery(req, "limit");
+  if (!limit) return limit.error();
+  const int n = limit->value_or(50);
+  if (n < 1 || n > tenants::kMaxPageSize || q->value_or("").size() > 200 ||
+      cursor->value_or("").size() > 128) {
+    return Malformed("invalid-parameter", "Invalid query parameter",
+                     "limit is 1 to 200, q at most 200 characters, cursor a username");
+  }
+  auto page = directory_.ListUsers(q->value_or(""), cursor->value_or(""), n);
+  boost::json::array items;
+  for (const auto& u : page.items) items.push_back(UserJson(u));
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{
+               {"items", std::move(items)},
+               {"next_cursor", page.next_after ? boost::json::value(*page.next_after) : nullptr}}));
+}
+
+Result<http::Response> IdentityRoutes::ServiceClientList(http::Request& req, const Caller&) {
+  if (auto ok = OnlyKnownQuery(req, {}); !ok) return ok.error();
+  boost::json::array items;
+  for (const auto& c : directory_.ListClients()) {
+    items.push_back({{"client_id", c.client_id},
+                     {"realm_roles", identity::RoleNames(c.realm_roles)},
+                     {"disabled", c.disabled},
+                     {"created_at", FormatRfc3339(c.created_at)}});
+  }
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{{"items", std::move(items)}}));
+}
+
 Result<http::Response> IdentityRoutes::ServiceClientCreate(http::Request& req,
                                                            const Caller& caller) {
   auto body = ParseJsonObject(req);
@@ -268,6 +305,16 @@ std::vector<Endpoint> IdentityRoutes::Routes() {
                     .secrets = {"password"},
                     .body = {kJson},
                     .handler = Bind(this, &IdentityRoutes::UserCreate)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/users",
+                    .name = "user_list",
+                    .action = identity::Action::kUserRead,
+                    .handler = Bind(this, &IdentityRoutes::UserList)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/service-clients",
+                    .name = "service_client_list",
+                    .action = identity::Action::kUserRead,
+                    .handler = Bind(this, &IdentityRoutes::ServiceClientList)});
   routes.push_back({.method = "GET",
                     .pattern = "/users/{user_id}",
                     .name = "user_get",

@@ -20,6 +20,8 @@ class IdentityRoutes : public Module {
   Result<http::Response> OauthToken(http::Request& req, const Caller& caller);
   Result<http::Response> UserCreate(http::Request& req, const Caller& caller);
   Result<http::Response> UserGet(http::Request& req, const Caller& caller);
+  Result<http::Response> UserList(http::Request& req, const Caller& caller);
+  Result<http::Response> ServiceClientList(http::Request& req, const Caller& caller);
   Result<http::Response> ServiceClientCreate(http::Request& req, const Caller& caller);
   Result<http::Response> Claims(http::Request& req, const Caller& caller);
 

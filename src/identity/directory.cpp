@@ -36,6 +36,20 @@ constexpr Query kSelectMemberTenant{"membership_tenant_lock",
 constexpr Query kCountMembers{"membership_count",
                               "SELECT count(*) FROM memberships WHERE tenant_id = $1"};
 
+// LIKE's own characters in $2 are escaped; letters compared in lower case.
+constexpr Query kListUserIds{
+    "user_list",
+    "SELECT id FROM users WHERE username > $1 AND ($2::text IS NULL OR lower(username) LIKE"
+    " $2::text ESCAPE '\\' OR lower(display_name) LIKE $2::text ESCAPE '\\')"
+    " ORDER BY username LIMIT $3::integer",
+    "SELECT id FROM users WHERE username > $1 AND ($2 IS NULL OR lower(username) LIKE $2"
+    " ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\') ORDER BY username"
+    " LIMIT CAST($3 AS INTEGER)"};
+constexpr Query kListClients{
+    "client_list",
+    "SELECT client_id, realm_roles, disabled, created_at FROM service_clients ORDER BY client_id"
+    " LIMIT 1000"};
+
 constexpr Query kInsertClient{
     "client_insert",
     "INSERT INTO service_clients (client_id, secret_hash, realm_roles, disabled, created_at)"
@@ -383,6 +397,43 @@ Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
   return out;
 }
 
+UserPage Directory::ListUsers(std::string_view query, std::string_view after, int limit) {
+  storage::Param like;
+  if (!query.empty()) {
+    std::string l = "%";
+    for (const char c : query) {
+      if (c == '%' || c == '_' || c == '\\') l += '\\';
+      l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    like = l + "%";
+  }
+  UserPage page;
+  db_.Read([&](storage::Session& s) {
+    const auto ids = s.Fetch(kListUserIds, {std::string(after), like, std::to_string(limit + 1)});
+    for (const auto& r : ids) {
+      if (auto u = LoadUser(s, r.Text(0), false)) page.items.push_back(*std::move(u));
+    }
+  });
+  if (static_cast<int>(page.items.size()) > limit) {
+    page.items.resize(static_cast<std::size_t>(limit));
+    page.next_after = page.items.back().username;
+  }
+  return page;
+}
+
+std::vector<ServiceClient> Directory::ListClients() {
+  std::vector<ServiceClient> out;
+  db_.Read([&](storage::Session& s) {
+    for (const auto& r : s.Fetch(kListClients, {})) {
+      out.push_back(ServiceClient{.client_id = r.Text(0),
+                                  .realm_roles = ParseRolesJson(r.Text(1)),
+                                  .disabled = Truthy(r.Text(2)),
+                                  .created_at = r.Time(3)});
+    }
+  });
+  return out;
+}
+
 Result<ServiceClient> Directory::CheckClient(std::string_view client_id, std::string_view secret) {
   std::optional<storage::Row> row;
   if (client_id.size() <= 64) {
@@ -396,7 +447,8 @@ Result<ServiceClient> Directory::CheckClient(std::string_view client_id, std::st
     return Error{ErrorKind::kUnauthenticated, "invalid-client", "Client authentication failed",
                  "unknown client or wrong secret"};
   }
-  return ServiceClient{std::string(client_id), ParseRolesJson(row->Text(1))};
+  return ServiceClient{.client_id = std::string(client_id),
+                       .realm_roles = ParseRolesJson(row->Text(1))};
 }
 
 }  // namespace breakpilot::identity

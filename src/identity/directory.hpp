@@ -55,6 +55,14 @@ struct NewUser {
 struct ServiceClient {
   std::string client_id;
   std::vector<Role> realm_roles;
+  bool disabled = false;
+  Timestamp created_at;  // set by ListClients
+};
+
+// A page of users in username order; `next_after` is the username to continue after.
+struct UserPage {
+  std::vector<User> items;
+  std::optional<std::string> next_after;
 };
 
 struct NewClientSecret {
@@ -84,9 +92,15 @@ class Directory {
   // usernames leaves a row each). Returns how many.
   std::int64_t PruneThrottle();
 
+  // Users in username order, after the username `after` ("" from the start), at most `limit`;
+  // `query` (when not empty) is part of the username or the shown name, in any case.
+  UserPage ListUsers(std::string_view query, std::string_view after, int limit);
+
   Result<NewClientSecret> CreateClient(const audit::Actor& actor, const std::string& client_id,
                                        const std::vector<std::string>& realm_roles);
   Result<ServiceClient> CheckClient(std::string_view client_id, std::string_view secret);
+  // Every service client, by id (there are few: machines, not people).
+  std::vector<ServiceClient> ListClients();
 
  private:
   // `password_hash`, when given, receives the stored hash (for sign-in).

@@ -92,6 +92,39 @@ TEST_P(IdentityTest, SignInIssuesATokenThatActsWithTheUsersOrgRoles) {
   EXPECT_EQ(audit_rows[0].Text(0), uid);
 }
 
+// The backstage's users and service clients pages list through the same services as these.
+TEST_P(IdentityTest, StaffListUsersBySearchAndServiceClientsWithoutSecrets) {
+  for (const auto& [name, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"ada", "Ada Lovelace"}, {"bob", "Bob the Builder"}, {"cyd", "Cyd 100%_sure"}}) {
+    auto r = client().Post("/users",
+                           R"({"username":")" + name + R"(","display_name":")" + shown + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  auto page = Json(client().Get("/users?q=BUILD"));
+  ASSERT_EQ(page.at("items").as_array().size(), 1u);
+  EXPECT_EQ(page.at("items").as_array()[0].at("username").as_string(), "bob");
+  EXPECT_TRUE(page.at("next_cursor").is_null());
+  // LIKE's own characters are text: "%_" finds cyd only.
+  page = Json(client().Get("/users?q=%25_"));
+  ASSERT_EQ(page.at("items").as_array().size(), 1u);
+  EXPECT_EQ(page.at("items").as_array()[0].at("username").as_string(), "cyd");
+  // Pages in username order.
+  page = Json(client().Get("/users?limit=1"));
+  ASSERT_EQ(page.at("items").as_array().size(), 1u);
+  const std::string first(page.at("items").as_array()[0].at("username").as_string());
+  const std::string next(page.at("next_cursor").as_string());
+  EXPECT_EQ(next, first);
+  page = Json(client().Get("/users?limit=1&cursor=" + next));
+  EXPECT_GT(std::string(page.at("items").as_array()[0].at("username").as_string()), first);
+  ExpectProblem(client().Get("/users?limit=0"), 400, "a limit below 1");
+  ExpectProblem(client().Get("/users?sort=name"), 400, "an unknown parameter");
+  ASSERT_EQ(client().Post("/service-clients", R"({"client_id":"billing-bot"})").status, 201);
+  const auto clients = client().Get("/service-clients");
+  ASSERT_EQ(clients.status, 200) << clients.body;
+  EXPECT_NE(clients.body.find("\"billing-bot\""), std::string::npos);
+  EXPECT_EQ(clients.body.find("secret"), std::string::npos) << "never a secret";
+}
+
 TEST_P(IdentityTest, RepeatedFailuresAreThrottledPerUsername) {
   CreateUser(client(), "bob", {"SUPPORT_ENGINEER"});
   const auto grant = [&](const std::string& user, const std::string& pw) {
