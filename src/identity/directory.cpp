@@ -13,6 +13,8 @@ namespace {
 
 using storage::Query;
 
+constexpr std::size_t kMaxClientId = 64;
+
 #define BP_USER_COLUMNS \
   "id, username, display_name, password_hash, realm_roles, disabled, created_at"
 constexpr Query kInsertUser{
@@ -367,7 +369,11 @@ Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
                                                 const std::string& client_id,
                                                 const std::vector<std::string>& realm_roles) {
   std::vector<FieldError> errors;
-  if (auto p = ValidateUsername(client_id)) errors.push_back({"/client_id", *p});
+  if (auto p = ValidateUsername(client_id)) {
+    errors.push_back({"/client_id", *p});
+  } else if (client_id.size() > kMaxClientId) {  // CheckClient looks no further
+    errors.push_back({"/client_id", "must be 3 to 64 characters"});
+  }
   std::vector<Role> roles;
   for (std::size_t i = 0; i < realm_roles.size(); ++i) {
     auto r = ParseRole(realm_roles[i]);
@@ -436,7 +442,7 @@ std::vector<ServiceClient> Directory::ListClients() {
 
 Result<ServiceClient> Directory::CheckClient(std::string_view client_id, std::string_view secret) {
   std::optional<storage::Row> row;
-  if (client_id.size() <= 64) {
+  if (client_id.size() <= kMaxClientId) {
     db_.Read(
         [&](storage::Session& s) { row = s.FetchOne(kSelectClient, {std::string(client_id)}); });
   }

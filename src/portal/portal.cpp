@@ -15,6 +15,7 @@
 #include "portal/project_pages.hpp"
 #include "portal/public_pages.hpp"
 #include "portal/sales_pages.hpp"
+#include "portal/staff_pages.hpp"
 #include "portal/start_pages.hpp"
 #include "portal/tenant_pages.hpp"
 
@@ -261,6 +262,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<ProjectPages>(services_));
   modules_.push_back(std::make_unique<MemberPages>(services_));
   modules_.push_back(std::make_unique<BackstagePages>(services_));
+  modules_.push_back(std::make_unique<StaffPages>(services_));
   modules_.push_back(std::make_unique<AuditPages>(services_));
   modules_.push_back(std::make_unique<OrganisationPages>(services_));
   modules_.push_back(std::make_unique<SalesPages>(services_));

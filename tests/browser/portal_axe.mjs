@@ -20,7 +20,8 @@ const tours = [
     '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog',
     '/settings/users', '/projects', '/products/certifai', '/billing',
     '/settings/identity']],
-  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo', '/jobs']],
+  ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo', '/jobs',
+    '/users', '/users?q=ad', '/service-clients']],
 ];
 
 let heaviest = ['', 0];

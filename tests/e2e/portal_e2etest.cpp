@@ -178,6 +178,22 @@ TEST_P(PortalTest, AnItAdminKeepsTheProjectsOnTheProjectsPage) {
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'project.restore'"), 1);
 }
 
+// The backstage's users and service clients (M5.2): what the browser did, in the database.
+TEST_P(PortalTest, APlatformAdminKeepsStaffAndServiceClientsOnTheBackstage) {
+  RunBrowser("browser/portal_staff.mjs",
+             {{"api", "http://127.0.0.1:" + std::to_string(server_->port())}});
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Count("SELECT count(*) FROM users WHERE username = 'sue'"
+                  " AND CAST(realm_roles AS text) LIKE '%SUPPORT_ENGINEER%'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM users WHERE username LIKE 'x<%'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM service_clients WHERE client_id = 'billing-bot'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'user.create'"
+                  " AND actor_id LIKE 'user:%'"),
+            1)
+      << "the staff member added by sam, audited as sam";
+}
+
 // P16 (M14.1): cancel with the slug typed → read-only portal → staff reactivate → writable.
 TEST_P(PortalTest, CancelFreezesThePortalAndStaffReactivateIt) {
   RunBrowser("browser/portal_cancel.mjs");
