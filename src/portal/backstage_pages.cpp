@@ -48,7 +48,7 @@ Result<http::Response> BackstagePages::Tenants(http::Request& req, const Visit& 
   auto page = services_.tenants.List(in);
   if (!page) {
     // A made-up status or cursor: the form again with the message.
-    data["error"] = ErrorMessage(page.error());
+    data["error"] = ErrorMessage(page.error(), v.lang);
     data["tenants"] = boost::json::array{};
     return PageResponse(v, "backstage", "tenants", std::move(data), FormStatus(page.error()));
   }
@@ -95,7 +95,7 @@ Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visi
   auto t = Named(services_.tenants, req, v, identity::Action::kTenantActivate);
   if (!t) return t.error();
   auto done = services_.tenants.Apply(v.actor, t->id, tenants::lifecycle::Action::kReactivate, {});
-  if (!done) return TenantPage(v, *t, {{"error", ErrorMessage(done.error())}}, 409);
+  if (!done) return TenantPage(v, *t, {{"error", ErrorMessage(done.error(), v.lang)}}, 409);
   return SeeOther("/tenants/" + t->slug + "?reactivated=1");
 }
 

@@ -131,8 +131,8 @@ std::string FormField(const api::Form& form, std::string_view name);
 // The status of a form's page after a use case refused: its own 4xx, a 503 for a 5xx (the
 // page says what went wrong; retrying may work).
 int FormStatus(const Error& e);
-// A use case's refusal in words for the page: its detail, then each field's complaint.
-std::string ErrorMessage(const Error& e);
+// A use case's refusal in words for the page, in the visitor's language (DomainMessage).
+std::string ErrorMessage(const Error& e, Lang lang);
 // A date-time for <time datetime>: RFC 3339, and the server's rendering in UTC for no-JS.
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t);
 

@@ -159,10 +159,8 @@ std::string FormField(const api::Form& form, std::string_view name) {
   return v && *v ? **v : std::string();
 }
 
-std::string ErrorMessage(const Error& e) {
-  std::string message = e.detail;
-  for (const auto& fe : e.errors) message += " (" + fe.field + ": " + fe.message + ")";
-  return message;
+std::string ErrorMessage(const Error& e, Lang lang) {
+  return DomainMessage(lang, e);
 }
 
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t) {
@@ -488,7 +486,8 @@ http::Response Portal::Dispatch(const Page& page, http::Request& req, Visit& v) 
     // says nothing of our internals, a 402 or 403 the page's own words.
     const int status = StatusOf(result.error());
     const bool say = status < 500 && status != 402 && status != 403;
-    return ErrorPage(v, status >= 500 ? 500 : status, say ? result.error().detail : "");
+    return ErrorPage(v, status >= 500 ? 500 : status,
+                     say ? DomainMessage(v.lang, result.error()) : "");
   }
   return std::move(result).value();
 }

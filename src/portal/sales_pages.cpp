@@ -46,7 +46,8 @@ Result<http::Response> SalesPages::Request(http::Request& req, const Visit& v) {
                               {.product_id = std::string(req.Param("product_id").value_or("")),
                                .note = FormField(*form, "note")});
   if (!lead)
-    return RenderCatalog(v, {{"error", ErrorMessage(lead.error())}}, FormStatus(lead.error()));
+    return RenderCatalog(v, {{"error", ErrorMessage(lead.error(), v.lang)}},
+                         FormStatus(lead.error()));
   return SeeOther("/catalog?requested=1");
 }
 

@@ -93,7 +93,7 @@ Result<http::Response> StaffPages::UserCreate(http::Request& req, const Visit& v
       [this, v, in, kept]() mutable {
         auto u = services_.directory.CreateUser(v.actor, in);
         if (!u) {
-          kept["error"] = ErrorMessage(u.error());
+          kept["error"] = ErrorMessage(u.error(), v.lang);
           return UsersPage(v, "", "", kept, FormStatus(u.error()));
         }
         return SeeOther("/users?created=1&q=" + u->username);
@@ -130,7 +130,7 @@ Result<http::Response> StaffPages::ClientCreate(http::Request& req, const Visit&
   const std::string id = FormField(*form, "client_id");
   auto c = services_.directory.CreateClient(v.actor, id, {});
   if (!c) {
-    return ClientsPage(v, {{"error", ErrorMessage(c.error())}, {"new_id", id}},
+    return ClientsPage(v, {{"error", ErrorMessage(c.error(), v.lang)}, {"new_id", id}},
                        FormStatus(c.error()));
   }
   // The secret, once: this answer is the only place it is ever shown.

@@ -125,7 +125,8 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
   if (!created) {
     if (claim.outcome == Outcome::kReserved) once.Release(owner, form_key);
     // The use case's own words: which field is wrong and why.
-    return KeysPage(v, {{"error", ErrorMessage(created.error())}, {"form_name", shown}}, 400);
+    return KeysPage(v, {{"error", ErrorMessage(created.error(), v.lang)}, {"form_name", shown}},
+                    400);
   }
   if (claim.outcome == Outcome::kReserved) once.Complete(owner, form_key, 201, created->key.id);
   // The secret is shown once, on the page that answers the form; it is never stored.
@@ -149,7 +150,8 @@ Result<http::Response> TenantPages::ApiKeyRotate(http::Request& req, const Visit
     grace = std::stoll(grace_text);
   }
   auto next = services_.api_keys.Rotate(v.actor, key->id, grace);
-  if (!next) return KeysPage(v, {{"error", ErrorMessage(next.error())}}, FormStatus(next.error()));
+  if (!next)
+    return KeysPage(v, {{"error", ErrorMessage(next.error(), v.lang)}}, FormStatus(next.error()));
   // The new secret is shown once, as a created key's is.
   return KeysPage(v, {{"secret", next->secret}, {"rotated", true}}, 201);
 }

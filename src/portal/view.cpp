@@ -189,6 +189,39 @@ std::string_view String(Lang lang, std::string_view key) {
   return v->get_string();
 }
 
+std::string DomainMessage(Lang lang, const Error& e) {
+  static const boost::json::object kNone;
+  static const boost::json::object kDe =
+      boost::json::parse(Embedded("templates/portal/i18n/errors.de.json")).as_object();
+  const auto& table = lang == Lang::kDe ? kDe : kNone;
+  const auto part = [&](std::string_view name) -> const boost::json::object& {
+    const auto* o = table.if_contains(name);
+    return o != nullptr && o->is_object() ? o->get_object() : kNone;
+  };
+  const auto field_message = [&](const std::string& m) {
+    if (const auto* t = part("fields").if_contains(m); t != nullptr && t->is_string()) {
+      return std::string(t->get_string());
+    }
+    for (const auto& [prefix, t] : part("prefixes")) {
+      if (m.starts_with(prefix) && t.is_string()) {
+        return std::string(t.get_string()) + m.substr(prefix.size());
+      }
+    }
+    return m;
+  };
+  std::string message = e.detail;
+  if (const auto* t = part("types").if_contains(e.type); t != nullptr && t->is_string()) {
+    message = std::string(t->get_string());
+    // A refusal of one input without field messages: its detail says which, untranslated.
+    if (e.errors.empty() && e.kind == ErrorKind::kInvalidInput) {
+      message += " (" + field_message(e.detail) + ")";
+    }
+  }
+  for (const auto& fe : e.errors)
+    message += " (" + fe.field + ": " + field_message(fe.message) + ")";
+  return message;
+}
+
 std::string_view StatusText(Lang lang, tenants::Status status) {
   return String(lang, "status_" + std::string(tenants::ToString(status)));
 }

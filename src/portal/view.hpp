@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
 #include "tenants/tenant.hpp"
 
 namespace breakpilot::portal {
@@ -28,6 +29,10 @@ Lang PickLang(std::string_view cookie, std::string_view accept_language);
 const boost::json::object& Strings(Lang lang);
 std::string_view String(Lang lang, std::string_view key);
 // A tenant status ("frozen") in words of the language ("Eingefroren (nur lesen)").
+// A use case's refusal (its detail and field messages are English) in `lang`: through
+// templates/portal/i18n/errors.<lang>.json by the refusal's type, a field's message exactly or
+// by its beginning; what that file lacks stays English, so nothing said is lost.
+std::string DomainMessage(Lang lang, const Error& e);
 std::string_view StatusText(Lang lang, tenants::Status status);
 
 // A static file of the portal, served at `path` (content-hashed: cached for a year).

@@ -18,6 +18,26 @@ TEST(ViewTest, BothLanguagesHaveTheSameStrings) {
   EXPECT_GT(en.size(), 50U);
 }
 
+TEST(ViewTest, DomainRefusalsSpeakTheVisitorsLanguageWhereTheTableKnowsThem) {
+  const Error taken{ErrorKind::kConflict, "duplicate-project", "Project name already taken",
+                    "a project named Alpha exists"};
+  EXPECT_EQ(DomainMessage(Lang::kEn, taken), "a project named Alpha exists");
+  EXPECT_EQ(DomainMessage(Lang::kDe, taken), "Ein Projekt mit diesem Namen gibt es schon.");
+  const Error invalid =
+      InvalidInput("validation", "Request body failed validation", "2 fields are invalid",
+                   {{"/name", "is required"}, {"/description", "must be at most 2000 bytes"}});
+  EXPECT_EQ(DomainMessage(Lang::kDe, invalid),
+            "Einige Angaben passen nicht. (/name: ist erforderlich) (/description: darf höchstens "
+            "so lang sein: 2000 bytes)");
+  EXPECT_EQ(DomainMessage(Lang::kEn, invalid),
+            "2 fields are invalid (/name: is required) (/description: must be at most 2000 bytes)");
+  // What the table lacks stays English: nothing said is lost.
+  const Error odd{ErrorKind::kConflict, "something-new", "New", "a new kind of refusal"};
+  EXPECT_EQ(DomainMessage(Lang::kDe, odd), "a new kind of refusal");
+  EXPECT_EQ(DomainMessage(Lang::kDe, Invalid("must be an email address")),
+            "Einige Angaben passen nicht. (muss eine E-Mail-Adresse sein)");
+}
+
 // Every {{t.key}} a template uses has a string: a missing one would render empty.
 TEST(ViewTest, EveryStringATemplateUsesExists) {
   const std::regex use(R"(\{\{t\.([a-z_]+)\}\})");
