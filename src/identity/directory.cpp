@@ -47,6 +47,12 @@ constexpr Query kListUserIds{
     "SELECT id FROM users WHERE username > $1 AND ($2 IS NULL OR lower(username) LIKE $2"
     " ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\') ORDER BY username"
     " LIMIT CAST($3 AS INTEGER)"};
+constexpr Query kUsernamesWithRole{
+    "user_names_with_role",
+    "SELECT username FROM users WHERE CAST(realm_roles AS text) LIKE $1 AND disabled = false"
+    " ORDER BY username LIMIT 500",
+    "SELECT username FROM users WHERE realm_roles LIKE $1 AND disabled = 0 ORDER BY username"
+    " LIMIT 500"};
 constexpr Query kListClients{
     "client_list",
     "SELECT client_id, realm_roles, disabled, created_at FROM service_clients ORDER BY client_id"
@@ -425,6 +431,16 @@ UserPage Directory::ListUsers(std::string_view query, std::string_view after, in
     page.next_after = page.items.back().username;
   }
   return page;
+}
+
+std::vector<std::string> Directory::UsernamesWithRole(Role role) {
+  std::vector<std::string> out;
+  // Role names are upper case and underscores; in the stored JSON array each is quoted.
+  const std::string like = "%\"" + std::string(Name(role)) + "\"%";
+  db_.Read([&](storage::Session& s) {
+    for (const auto& r : s.Fetch(kUsernamesWithRole, {like})) out.push_back(r.Text(0));
+  });
+  return out;
 }
 
 std::vector<ServiceClient> Directory::ListClients() {

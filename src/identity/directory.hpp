@@ -95,6 +95,9 @@ class Directory {
   // Users in username order, after the username `after` ("" from the start), at most `limit`;
   // `query` (when not empty) is part of the username or the shown name, in any case.
   UserPage ListUsers(std::string_view query, std::string_view after, int limit);
+  // The usernames of the users with this realm role, in order (a sales owner is chosen from
+  // them), at most 500.
+  std::vector<std::string> UsernamesWithRole(Role role);
 
   Result<NewClientSecret> CreateClient(const audit::Actor& actor, const std::string& client_id,
                                        const std::vector<std::string>& realm_roles);

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
+#include "api/form.hpp"
 #include "core/uuid.hpp"
 #include "jobs/queue.hpp"
 #include "lifecycle/engine.hpp"
@@ -76,6 +79,16 @@ Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants:
       t.status == tenants::Status::kFrozen;
   data["csrf"] = v.session->csrf_token;
   if (t.sales_owner) data["sales_owner"] = *t.sales_owner;
+  // Who sells to it is staff's to say (tenant.plan, as PATCH /tenants/{id} sales_owner).
+  if (identity::Authorize(v.principal, identity::Action::kTenantPlan, RefOf(t))) {
+    boost::json::array reps{
+        {{"value", ""}, {"label", String(v.lang, "no_sales_owner")}, {"selected", !t.sales_owner}}};
+    for (const auto& name : services_.directory.UsernamesWithRole(identity::Role::kSalesRep)) {
+      reps.push_back({{"value", name}, {"label", name}, {"selected", t.sales_owner == name}});
+    }
+    data["sales_reps"] = std::move(reps);
+    data["can_set_owner"] = true;
+  }
   auto subs = services_.subscriptions.List(t.id);
   if (!subs) return subs.error();
   boost::json::array products;
@@ -88,7 +101,9 @@ Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants:
 Result<http::Response> BackstagePages::Tenant(http::Request& req, const Visit& v) {
   auto t = Named(services_.tenants, req, v, identity::Action::kTenantRead);
   if (!t) return t.error();
-  return TenantPage(v, *t, NoticeIf(req, v, "reactivated", "reactivated_notice"), 200);
+  auto notice = NoticeIf(req, v, "reactivated", "reactivated_notice");
+  if (notice.empty()) notice = NoticeIf(req, v, "owner", "sales_owner_saved");
+  return TenantPage(v, *t, notice, 200);
 }
 
 Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visit& v) {
@@ -97,6 +112,24 @@ Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visi
   auto done = services_.tenants.Apply(v.actor, t->id, tenants::lifecycle::Action::kReactivate, {});
   if (!done) return TenantPage(v, *t, {{"error", ErrorMessage(done.error(), v.lang)}}, 409);
   return SeeOther("/tenants/" + t->slug + "?reactivated=1");
+}
+
+Result<http::Response> BackstagePages::SalesOwner(http::Request& req, const Visit& v) {
+  auto t = Named(services_.tenants, req, v, identity::Action::kTenantPlan);
+  if (!t) return t.error();
+  auto form = api::ParseForm(req);
+  if (!form) return form.error();
+  const std::string owner = FormField(*form, "sales_owner");
+  // Only a sales rep (or nobody) owns a tenant; the choice comes from the list on the page.
+  const auto reps = services_.directory.UsernamesWithRole(identity::Role::kSalesRep);
+  if (!owner.empty() && std::find(reps.begin(), reps.end(), owner) == reps.end()) {
+    return TenantPage(v, *t, {{"error", String(v.lang, "sales_owner_invalid")}}, 422);
+  }
+  auto done = services_.tenants.Update(v.actor, t->id, {.sales_owner = owner}, t->version);
+  if (!done)
+    return TenantPage(v, *t, {{"error", ErrorMessage(done.error(), v.lang)}},
+                      FormStatus(done.error()));
+  return SeeOther("/tenants/" + t->slug + "?owner=1");
 }
 
 Result<http::Response> BackstagePages::Demo(http::Request& req, const Visit& v) {
@@ -189,6 +222,12 @@ std::vector<Page> BackstagePages::Pages() {
            .sites = kOnBackstage,
            .action = A::kTenantActivate,
            .handler = Bind(this, &BackstagePages::Reactivate)},
+          {.method = "POST",
+           .pattern = "/tenants/{slug}/sales-owner",
+           .name = "backstage_tenant_sales_owner",
+           .sites = kOnBackstage,
+           .action = A::kTenantPlan,
+           .handler = Bind(this, &BackstagePages::SalesOwner)},
           {.method = "GET",
            .pattern = "/demo",
            .name = "backstage_demo",

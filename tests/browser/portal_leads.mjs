@@ -1,5 +1,5 @@
-// P13 in a real browser (M11.1, M13.2): an IT_ADMIN of acme asks for a product on the catalog
-// page; the lead appears on the backstage for acme's sales owner (sally) and for an admin, not
+// P13 in a real browser (M11.1, M13.2): a platform admin makes sally acme's sales owner on the
+// backstage's tenant page; an IT_ADMIN of acme asks for a product on the catalog page; the lead appears on the backstage for acme's sales owner (sally) and for an admin, not
 // for another sales rep (sid); a USER sees the catalog without a Request button; a note with
 // markup stays text.
 //   node portal_leads.mjs '{"port":8080,"password":"..."}'
@@ -15,6 +15,22 @@ const browser = await launch();
 try {
   const { page, dialogs } = await watchedPage(browser);
   const submit = (selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
+
+  const staff = await watchedPage(browser);
+  await signIn(staff.page, `${BACKSTAGE}/login`, 'sam', cfg.password);
+  await staff.page.goto(`${BACKSTAGE}/tenants/acme`);
+  const reps = await staff.page.locator('#sales-owner-select option').allTextContents();
+  check(reps.includes('sally') && reps.includes('sid') && !reps.includes('ada'), `only sales reps to choose (${reps})`);
+  await staff.page.selectOption('#sales-owner-select', 'sally');
+  await Promise.all([staff.page.waitForNavigation(), staff.page.click('#sales-owner-button')]);
+  check(staff.page.url() === `${BACKSTAGE}/tenants/acme?owner=1` &&
+    (await staff.page.textContent('#sales-owner')) === 'sally', 'sally owns acme now');
+  // A made-up owner, posted past the list, is a message and changes nothing.
+  await staff.page.evaluate(() => { document.querySelector('#sales-owner-select option').value = 'ada'; });
+  await staff.page.selectOption('#sales-owner-select', 'ada');
+  const [refused] = await Promise.all([staff.page.waitForNavigation(), staff.page.click('#sales-owner-button')]);
+  check(refused.status() === 422 && (await staff.page.textContent('#sales-owner')) === 'sally', `not a sales rep: refused (${refused.status()})`);
+  await staff.ctx.close();
 
   await signIn(page, `${D}/login`, 'ada', cfg.password);
   check(await page.locator('nav a[href="/catalog"]').count() === 1, 'the nav links the catalog');
