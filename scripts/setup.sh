@@ -13,7 +13,7 @@ DEB_PACKAGES=(
   libhowardhinnant-date-dev tzdata python3-aiosmtpd
   libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy clang libclang-rt-14-dev
-  curl nodejs npm wrk nginx-light strace
+  curl nodejs npm wrk nginx-light strace openssl
   chromium fonts-dejavu-core
 )
 

@@ -558,5 +558,53 @@ TEST_P(PortalSsoTest, ACallbackThisBrowserDidNotBeginIsRefused) {
 
 BREAKPILOT_ON_BOTH_STORES(PortalSsoTest);
 
+// The portal over https, as in production: nginx (Debian's) terminates TLS with a certificate
+// made here for localhost and *.localhost and passes the Host on; the platform is told its
+// public URL is https, so its cookies are Secure and the session's carries the __Host- prefix.
+class PortalHttpsTest : public PortalTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain", "localhost", "--public-url",
+            "https://localhost:" + std::to_string(tls_port_)};
+  }
+  void SetUp() override {
+    PortalTest::SetUp();
+    if (!server_) return;
+    const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+    const std::string make_cert =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost"
+        " -addext subjectAltName=DNS:localhost,DNS:*.localhost -keyout " +
+        key + " -out " + cert + " 2>/dev/null";
+    ASSERT_EQ(std::system(make_cert.c_str()), 0);
+    std::ofstream(dir_ + "/nginx.conf")
+        << "master_process off;\ndaemon off;\nworker_processes 1;\npid " << dir_
+        << "/nginx.pid;\nerror_log stderr notice;\nevents { worker_connections 256; }\n"
+        << "http {\n  access_log off;\n  server {\n    listen 127.0.0.1:" << tls_port_
+        << " ssl;\n    ssl_certificate " << cert << ";\n    ssl_certificate_key " << key
+        << ";\n    location / {\n      proxy_pass http://127.0.0.1:" << server_->port()
+        << ";\n      proxy_set_header Host $http_host;\n    }\n  }\n}\n";
+    nginx_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/sbin/nginx", "-p", dir_, "-c", dir_ + "/nginx.conf"},
+        std::vector<std::pair<std::string, std::string>>{},
+        [](const std::string& line) { return line.find("getrlimit") != std::string::npos; });
+  }
+  void TearDown() override {
+    nginx_.reset();
+    PortalTest::TearDown();
+  }
+  int tls_port_ = FreePort();
+  std::string dir_ = MakeTempDir("bp-portal-tls");
+  std::unique_ptr<ChildProcess> nginx_;
+};
+
+TEST_P(PortalHttpsTest, TheSessionCookieIsHostPrefixedAndSecureOverHttps) {
+  RunBrowser("browser/portal_https.mjs", {{"tls_port", tls_port_}});
+  if (HasFailure()) std::cerr << "--- nginx:\n" << nginx_->Log();
+  EXPECT_EQ(Count("SELECT count(*) FROM web_sessions"), 0) << "signed out";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_in'"), 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalHttpsTest);
+
 }  // namespace
 }  // namespace breakpilot::testing
