@@ -4,7 +4,8 @@
 
 namespace breakpilot::portal {
 
-Result<http::Response> ProductPages::Show(http::Request& req, const Visit& v) {
+Result<std::pair<const catalog::Manifest*, std::string>> ProductPages::Subscribed(
+    const http::Request& req, const Visit& v) {
   const std::string id(req.Param("product_id").value_or(""));
   // Only a product this tenant subscribes to opens here; any other is no page at all.
   auto subs = services_.subscriptions.List(v.tenant->id);
@@ -13,9 +14,15 @@ Result<http::Response> ProductPages::Show(http::Request& req, const Visit& v) {
       std::find_if(subs->begin(), subs->end(), [&](const auto& s) { return s.product_id == id; });
   const catalog::Manifest* m = services_.catalog.Find(id);
   if (sub == subs->end() || m == nullptr) return NotFound("product-not-found", "no such product");
+  return std::pair{m, sub->plan};
+}
 
+Result<http::Response> ProductPages::Show(http::Request& req, const Visit& v) {
+  auto found = Subscribed(req, v);
+  if (!found) return found.error();
+  const auto* m = found->first;
   boost::json::object data{
-      {"id", m->id}, {"name", m->name}, {"tagline", m->tagline}, {"plan", sub->plan}};
+      {"id", m->id}, {"name", m->name}, {"tagline", m->tagline}, {"plan", found->second}};
   // Only what the manifest gives: an empty string would still open a mustache section.
   if (!m->api_url.empty()) data["api_url"] = m->api_url;
   if (!m->docs_url.empty()) data["docs_url"] = m->docs_url;
@@ -27,7 +34,8 @@ Result<http::Response> ProductPages::Show(http::Request& req, const Visit& v) {
         boost::json::object{{"script", m->web_component_script}, {"tag", m->web_component_tag},
                             {"tenant_id", v.tenant->id},         {"tenant_slug", v.tenant->slug},
                             {"tenant_name", v.tenant->name},     {"user_id", v.user->id},
-                            {"user_name", v.user->username},     {"token", token->access_token}};
+                            {"user_name", v.user->username},     {"token", token->access_token},
+                            {"csrf", v.session->csrf_token}};
     origins.push_back(catalog::OriginOf(m->web_component_script));
     if (!m->api_url.empty()) origins.push_back(catalog::OriginOf(m->api_url));
   } else if (May(v, identity::Action::kApiKeyRead)) {
@@ -54,13 +62,36 @@ Result<http::Response> ProductPages::Show(http::Request& req, const Visit& v) {
   return res;
 }
 
+// A fresh short-lived token for the product's web component, before the one it has expires:
+// the same token as the page hands it, for the session's user, this tenant and this product only.
+// A POST with the session's CSRF token (portal.js sends it), answered in JSON.
+Result<http::Response> ProductPages::Token(http::Request& req, const Visit& v) {
+  auto found = Subscribed(req, v);
+  if (!found) return found.error();
+  if (found->first->web_component_script.empty()) {
+    return NotFound("product-not-found", "this product has no web component");
+  }
+  auto token = services_.issuer.PortalToken(*v.user, v.tenant->id, found->first->id);
+  if (!token) return token.error();
+  return http::Response::Json(
+      200, boost::json::serialize(boost::json::object{{"access_token", token->access_token},
+                                                      {"token_type", "Bearer"},
+                                                      {"expires_in", token->expires_in}}));
+}
+
 std::vector<Page> ProductPages::Pages() {
   return {{.method = "GET",
            .pattern = "/products/{product_id}",
            .name = "product",
            .sites = kOnTenant,
            .action = identity::Action::kTenantRead,
-           .handler = Bind(this, &ProductPages::Show)}};
+           .handler = Bind(this, &ProductPages::Show)},
+          {.method = "POST",
+           .pattern = "/products/{product_id}/token",
+           .name = "product_token",
+           .sites = kOnTenant,
+           .action = identity::Action::kTenantRead,
+           .handler = Bind(this, &ProductPages::Token)}};
 }
 
 }  // namespace breakpilot::portal

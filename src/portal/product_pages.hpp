@@ -16,6 +16,10 @@ class ProductPages : public PageModule {
 
  private:
   Result<http::Response> Show(http::Request& req, const Visit& v);
+  Result<http::Response> Token(http::Request& req, const Visit& v);
+  // The product of the path, when this tenant subscribes to it, and its plan.
+  Result<std::pair<const catalog::Manifest*, std::string>> Subscribed(const http::Request& req,
+                                                                      const Visit& v);
   api::Services services_;
 };
 

@@ -41,6 +41,22 @@ try {
   check(await inHost('token-ttl').textContent() === '300', 'valid for 300 seconds');
   check(await page.locator('#product-loading').isHidden(), 'the loading note is gone');
 
+  // Token refresh: on demand (and on a timer before expiry) a new token, for the same tenant and
+  // product, set on the element and announced to it; without the session's CSRF token, refused.
+  const first = await page.evaluate(() => document.querySelector('#product-host').shadowRoot.firstElementChild.token);
+  const renewed = await page.evaluate(() => document.querySelector('#product-host').shadowRoot.firstElementChild.refreshToken());
+  check(renewed !== first && await page.evaluate(() => document.querySelector('#product-host').shadowRoot.firstElementChild.token) === renewed,
+    'a renewed token is set on the element');
+  check(await inHost('token-refreshes').textContent() === '1' && await inHost('token-org').textContent() === cfg.tenant_id,
+    'and announced to it, for the same tenant');
+  const forged = await page.evaluate(async () => (await fetch('/products/widget/token', { method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=stale' })).status);
+  check(forged === 403, `without the CSRF token: refused (${forged})`);
+  const headless = await page.evaluate(async (csrf) => (await fetch('/products/certifai/token', { method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${csrf}` })).status,
+    await page.getAttribute('#product-host', 'data-csrf'));
+  check(headless === 404, `a product without a web component has no token here (${headless})`);
+
   // The module cannot be loaded: a message, not an empty box.
   const { ctx: ctx2, page: p2 } = await watchedPage(browser);
   await ctx2.route(SCRIPT, (r) => r.abort());
