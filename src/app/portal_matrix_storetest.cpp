@@ -2,32 +2,32 @@
 // role, every page it could open (GET, on a tenant's site or the backstage) answers as the
 // permission table says (200 or a redirect when allowed, 403 when not); the navigation shows
 // exactly the pages the role may open; a session of tenant A opens nothing at tenant B.
-// In-process, on the Platform `serve` builds: the browser tests (tests/browser/) cover what
-// only a browser shows.
+// In-process, on the Platform `serve` builds, on both stores: the browser tests
+// (tests/browser/) cover what only a browser shows.
 #include <gtest/gtest.h>
 
 #include "app/platform.hpp"
 #include "portal/portal.hpp"
-#include "storage/migrations.hpp"
+#include "test_env.hpp"
 
 namespace breakpilot::portal {
 namespace {
 
-class PortalMatrix : public ::testing::Test {
+class PortalMatrix : public testing::StoreTest {
  protected:
-  static std::unique_ptr<storage::Database> Migrated() {
-    auto db = storage::OpenDatabase("sqlite::memory:");
-    EXPECT_TRUE(storage::Migrate(*db).ok());
-    return db;
-  }
-
   void SetUp() override {
+    StoreTest::SetUp();
+    if (!db_) return;
+    platform_ = std::make_unique<app::Platform>(
+        app::PlatformOptions{.admin_token = "unit-test-token-0123456789"}, *db_, SystemClock(),
+        catalog_);
+    portal_ = std::make_unique<Portal>(platform_->services(), PortalOptions{.domain = "localhost"});
     acme_ = *services().tenants.Create(actor_, {.slug = "acme", .name = "Acme"});
     globex_ = *services().tenants.Create(actor_, {.slug = "globex", .name = "Globex"});
     ASSERT_TRUE(services().tenants.EnsureDemoTenant(actor_).ok());
   }
 
-  api::Services services() { return platform_.services(); }
+  api::Services services() { return platform_->services(); }
 
   // A user with `role` (in acme for an org role), signed in on `site`: the session's token.
   std::string SignedIn(identity::Role role, const std::string& site) {
@@ -54,7 +54,7 @@ class PortalMatrix : public ::testing::Test {
     req.headers.Set("host", host + ":8080");
     req.headers.Set("cookie", "bp_portal=" + token);
     req.remote_ip = "127.0.0.1";
-    auto res = portal_.Handle(req);
+    auto res = portal_->Handle(req);
     EXPECT_TRUE(res.has_value()) << host << path;
     return res ? *res : http::Response{.status = 0};
   }
@@ -70,11 +70,9 @@ class PortalMatrix : public ::testing::Test {
     return p;
   }
 
-  std::unique_ptr<storage::Database> db_ = Migrated();
   catalog::Catalog catalog_;
-  app::Platform platform_{
-      {.admin_token = "unit-test-token-0123456789"}, *db_, SystemClock(), catalog_};
-  Portal portal_{platform_.services(), {.domain = "localhost"}};
+  std::unique_ptr<app::Platform> platform_;
+  std::unique_ptr<Portal> portal_;
   audit::Actor actor_{"test"};
   tenants::Tenant acme_, globex_;
   int users_ = 0;
@@ -89,7 +87,7 @@ bool Allowed(const Page& page, const identity::Principal& p,
   return identity::Authorize(p, page.action, ref).ok();
 }
 
-TEST_F(PortalMatrix, EveryRoleGetsExactlyTheTenantPagesThePermissionTableGivesIt) {
+TEST_P(PortalMatrix, EveryRoleGetsExactlyTheTenantPagesThePermissionTableGivesIt) {
   int checked = 0;
   for (const auto role : identity::kAllRoles) {
     if (identity::IsRealmRole(role)) continue;  // staff work on the backstage
@@ -98,7 +96,7 @@ TEST_F(PortalMatrix, EveryRoleGetsExactlyTheTenantPagesThePermissionTableGivesIt
     const identity::TenantRef ref{acme_.id, false};
     const auto dashboard = Get("acme.localhost", "/dashboard", token);
     ASSERT_EQ(dashboard.status, 200) << identity::Name(role);
-    for (const auto& page : portal_.pages()) {
+    for (const auto& page : portal_->pages()) {
       if (page.method != "GET" || (page.sites & kOnTenant) == 0U) continue;
       // Public pages (sign-in, handoff) answer by what they are given, not by role.
       if (page.action == identity::Action::kPublic) continue;
@@ -129,10 +127,10 @@ TEST_F(PortalMatrix, EveryRoleGetsExactlyTheTenantPagesThePermissionTableGivesIt
   EXPECT_GT(checked, 20);
 }
 
-TEST_F(PortalMatrix, ATenantsSessionOpensNothingAtAnotherTenant) {
+TEST_P(PortalMatrix, ATenantsSessionOpensNothingAtAnotherTenant) {
   const std::string token = SignedIn(identity::Role::kItAdmin, identity::TenantSite(acme_.id));
   int checked = 0;
-  for (const auto& page : portal_.pages()) {
+  for (const auto& page : portal_->pages()) {
     if (page.method != "GET" || (page.sites & kOnTenant) == 0U) continue;
     if (page.action == identity::Action::kPublic) continue;
     if (page.pattern.find('{') != std::string::npos) continue;
@@ -145,7 +143,7 @@ TEST_F(PortalMatrix, ATenantsSessionOpensNothingAtAnotherTenant) {
   EXPECT_GT(checked, 4);
 }
 
-TEST_F(PortalMatrix, OnTheBackstageStaffGetWhatTheTableGivesAndOthers403) {
+TEST_P(PortalMatrix, OnTheBackstageStaffGetWhatTheTableGivesAndOthers403) {
   int checked = 0;
   for (const auto role : identity::kAllRoles) {
     if (role == identity::Role::kService) continue;  // a machine role: no sign-in
@@ -153,7 +151,7 @@ TEST_F(PortalMatrix, OnTheBackstageStaffGetWhatTheTableGivesAndOthers403) {
     // An org role's membership does not count on the backstage: no tenant there.
     identity::Principal p;
     if (identity::IsRealmRole(role)) p.realm_roles = {role};
-    for (const auto& page : portal_.pages()) {
+    for (const auto& page : portal_->pages()) {
       if (page.method != "GET" || (page.sites & kOnBackstage) == 0U) continue;
       if (page.action == identity::Action::kPublic) continue;
       std::string path = page.pattern;
@@ -182,6 +180,10 @@ TEST_F(PortalMatrix, OnTheBackstageStaffGetWhatTheTableGivesAndOthers403) {
   }
   EXPECT_GT(checked, 20);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, PortalMatrix,
+                         ::testing::Values(testing::Store::kSqlite, testing::Store::kPostgres),
+                         [](const auto& p) { return testing::StoreName(p.param); });
 
 }  // namespace
 }  // namespace breakpilot::portal
