@@ -11,6 +11,7 @@
 #include "../support/fake_product.hpp"
 #include "../support/mail_sink.hpp"
 #include "e2e_fixture.hpp"
+#include "identity/permissions.hpp"
 #include "identity_support.hpp"
 #include "jobs/queue.hpp"
 
@@ -176,6 +177,37 @@ TEST_P(PortalTest, AnItAdminKeepsTheProjectsOnTheProjectsPage) {
   EXPECT_EQ(Count("SELECT count(*) FROM tenant_projects WHERE name = 'Globex plans'"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'project.archive'"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'project.restore'"), 1);
+}
+
+// Every role signs in and out in the browser (the page matrix, per role, is in-process:
+// src/app/portal_matrix_storetest.cpp).
+TEST_P(PortalTest, EveryRoleSignsInAndOut) {
+  // An active tenant: a trial's five seats would not hold every role beside acme's users.
+  const std::string initech = Str(CreateTenant("initech", R"(,"initial_status":"active")"), "id");
+  ASSERT_FALSE(initech.empty());
+  boost::json::array users;
+  for (const auto role : identity::kAllRoles) {
+    if (role == identity::Role::kService) continue;  // a machine: no sign-in
+    const std::string name(identity::Name(role));
+    std::string username = "role-" + name;
+    std::transform(username.begin(), username.end(), username.begin(),
+                   [](unsigned char c) { return c == '_' ? '-' : std::tolower(c); });
+    boost::json::object u{
+        {"username", username}, {"password", kPassword}, {"display_name", username}};
+    if (identity::IsRealmRole(role)) {
+      u["realm_roles"] = boost::json::array{boost::json::value(name)};
+    } else {
+      u["memberships"] = boost::json::array{boost::json::object{
+          {"tenant_id", initech}, {"org_roles", boost::json::array{boost::json::value(name)}}}};
+    }
+    auto r = client().Post("/users", boost::json::serialize(u));
+    ASSERT_EQ(r.status, 201) << r.body;
+    users.push_back(boost::json::array{boost::json::value(username), boost::json::value(name)});
+  }
+  RunBrowser("browser/portal_roles.mjs", {{"users", users}});
+  EXPECT_EQ(Count("SELECT count(*) FROM web_sessions"), 0) << "every session ended";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'portal.sign_out'"),
+            static_cast<std::int64_t>(users.size()));
 }
 
 // The backstage's users and service clients (M5.2): what the browser did, in the database.
