@@ -6,6 +6,7 @@
 
 #include "api/form.hpp"
 #include "api/portal_routes.hpp"
+#include "core/json.hpp"
 
 namespace breakpilot::api {
 namespace {
@@ -23,11 +24,6 @@ http::Response Redirect(int status, const std::string& location) {
   r.headers.Set("Location", location);
   r.headers.Set("Cache-Control", "no-store");
   return r;
-}
-
-std::string ClaimString(const boost::json::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 // Portal sign-in is off until an OpenID provider and a client are configured.
@@ -49,8 +45,8 @@ PortalRoutes::PortalRoutes(const Services& s, int logins_per_minute)
 Result<http::Response> PortalRoutes::PortalMe(http::Request&, const Caller& caller) {
   const auto& s = *caller.session;  // dispatch found it, or answered 401
   boost::json::object o{{"subject", s.subject},
-                        {"name", ClaimString(s.claims, "name")},
-                        {"email", ClaimString(s.claims, "email")},
+                        {"name", StringMember(s.claims, "name")},
+                        {"email", StringMember(s.claims, "email")},
                         {"csrf_token", s.csrf_token},
                         {"expires_at", FormatRfc3339(s.expires_at)}};
   if (const auto* org = s.claims.if_contains("org_id")) o["org_id"] = *org;
@@ -64,7 +60,7 @@ Result<http::Response> PortalRoutes::PortalHome(http::Request& req, const Caller
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>Breakpilot portal</title></head><body><main>";
   if (s) {
-    const auto name = ClaimString(s->claims, "name");
+    const auto name = StringMember(s->claims, "name");
     body += "<p>Signed in as <b id=\"who\">" + HtmlEscape(name.empty() ? s->subject : name) +
             "</b>.</p><form method=\"post\" action=\"/portal/logout\">"
             "<input type=\"hidden\" name=\"csrf\" value=\"" +

@@ -133,4 +133,9 @@ std::optional<json::value> ParseStrictJson(std::string_view text, const StrictJs
   return v;
 }
 
+std::string StringMember(const boost::json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
 }  // namespace breakpilot

@@ -9,6 +9,7 @@
 //   if (!v) return Malformed(..., "the body is not valid JSON: " + problem);
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
@@ -29,5 +30,9 @@ std::optional<boost::json::value> ParseStrictJson(std::string_view text,
                                                   const StrictJsonOptions& options,
                                                   std::string& problem,
                                                   boost::json::storage_ptr storage = {});
+
+// The string member `name` of `o`, or "" when it is absent or not a string (a claim, a field of
+// a provider's answer).
+std::string StringMember(const boost::json::object& o, std::string_view name);
 
 }  // namespace breakpilot

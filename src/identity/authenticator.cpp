@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 
 namespace breakpilot::identity {
 namespace {
@@ -38,10 +39,7 @@ Authenticator::Authenticator(KeyRing& ring, const TokenIssuer& local, const Cloc
 
 Principal Authenticator::FromClaims(const boost::json::object& c) {
   Principal p;
-  const auto str = [&](std::string_view k) -> std::string {
-    const auto* v = c.if_contains(k);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
+  const auto str = [&](std::string_view k) { return StringMember(c, k); };
   p.subject = str("sub");
   p.name = str("preferred_username");
   if (const auto client = str("client_id"); !client.empty()) {

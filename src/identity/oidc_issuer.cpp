@@ -1,5 +1,7 @@
 #include "identity/oidc_issuer.hpp"
 
+#include "core/json.hpp"
+
 #include <boost/json.hpp>
 
 #include "core/crypto.hpp"
@@ -14,11 +16,6 @@ constexpr std::int64_t kKeyRefetchMicros = 10 * kMicrosPerSecond;
 Error Upstream(std::string detail) {
   return Error{ErrorKind::kUnavailable, "idp-unavailable", "Identity provider unavailable",
                std::move(detail)};
-}
-
-std::string Field(const boost::json::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 }  // namespace
@@ -40,9 +37,9 @@ Result<OidcMetadata> OidcIssuer::Metadata() {
   }
   auto doc = GetJson(issuer_ + "/.well-known/openid-configuration");
   if (!doc) return std::move(doc).error();
-  OidcMetadata m{Field(*doc, "issuer"), Field(*doc, "authorization_endpoint"),
-                 Field(*doc, "token_endpoint"), Field(*doc, "jwks_uri"),
-                 Field(*doc, "end_session_endpoint")};
+  OidcMetadata m{StringMember(*doc, "issuer"), StringMember(*doc, "authorization_endpoint"),
+                 StringMember(*doc, "token_endpoint"), StringMember(*doc, "jwks_uri"),
+                 StringMember(*doc, "end_session_endpoint")};
   // OpenID Connect Discovery §4.3: the issuer in the document must be the one we asked.
   if (m.issuer != issuer_) {
     return Upstream("the discovery document names issuer '" + m.issuer + "', not " + issuer_);
@@ -109,8 +106,8 @@ Result<boost::json::object> OidcIssuer::TokenRequest(const std::string& client_i
   if (ec || !v.is_object()) return Upstream("the token endpoint did not answer JSON");
   if (r->status != 200) {
     return Error{ErrorKind::kUnauthenticated, "code-exchange-failed", "Sign-in failed",
-                 "the provider refused the code: " + Field(v.as_object(), "error") + " " +
-                     Field(v.as_object(), "error_description")};
+                 "the provider refused the code: " + StringMember(v.as_object(), "error") + " " +
+                     StringMember(v.as_object(), "error_description")};
   }
   return std::move(v.as_object());
 }

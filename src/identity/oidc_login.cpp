@@ -5,6 +5,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 
 namespace breakpilot::identity {
 namespace {
@@ -42,11 +43,6 @@ std::string Enc(std::string_view s) {
 
 Error LoginFailed(std::string detail) {
   return Error{ErrorKind::kUnauthenticated, "sign-in-failed", "Sign-in failed", std::move(detail)};
-}
-
-std::string StringField(const boost::json::object& o, std::string_view name) {
-  const auto* v = o.if_contains(name);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 std::string SafeReturn(const std::string& r) {
@@ -160,7 +156,7 @@ Result<IdpSignIn> OidcLogin::Exchange(const std::string& code, const std::string
   return IdpSignIn{
       .subject = std::string(sub->get_string()),
       .claims = *std::move(claims),
-      .grant = {.id_token = id_token, .refresh_token = StringField(*tokens, "refresh_token")},
+      .grant = {.id_token = id_token, .refresh_token = StringMember(*tokens, "refresh_token")},
       .return_to = return_to};
 }
 
@@ -169,11 +165,10 @@ Result<IdpGrant> OidcLogin::Refresh(const std::string& refresh_token) {
       issuer_.TokenRequest(settings_.client_id, settings_.client_secret,
                            "grant_type=refresh_token&refresh_token=" + Enc(refresh_token));
   if (!tokens) return std::move(tokens).error();
-  // A provider may rotate the refresh token (and send a new ID token); otherwise the old ones
-  // stay good.
-  // (The new ID token is kept only as the logout hint.)
-  IdpGrant grant{.id_token = StringField(*tokens, "id_token"),
-                 .refresh_token = StringField(*tokens, "refresh_token")};
+  // A provider may rotate the refresh token (and send a new ID token, kept only as the logout
+  // hint); otherwise the old refresh token stays good.
+  IdpGrant grant{.id_token = StringMember(*tokens, "id_token"),
+                 .refresh_token = StringMember(*tokens, "refresh_token")};
   if (grant.refresh_token.empty()) grant.refresh_token = refresh_token;
   return grant;
 }
