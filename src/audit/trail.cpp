@@ -355,15 +355,6 @@ class SqlBuilder {
   std::vector<storage::Param> params_;
 };
 
-std::string LikeEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 std::string EncodeCursor(const Entry& e) {
   return Base64UrlEncode(std::to_string(e.created.micros) + ":" + e.id);
 }
@@ -429,7 +420,7 @@ SqlBuilder SearchSql(storage::Dialect dialect, std::string_view columns, const F
   }
   if (f.text) {
     q.Where(pg ? "description ILIKE $? ESCAPE '\\'" : "description LIKE $? ESCAPE '\\'",
-            {"%" + LikeEscape(*f.text) + "%"});
+            {storage::LikeContains(*f.text, false)});
   }
   if (span.after) {
     q.Where("(created_at, id) < ($?" + ts + ", $?" + uuid + ")",

@@ -411,14 +411,7 @@ Result<NewClientSecret> Directory::CreateClient(const audit::Actor& actor,
 
 UserPage Directory::ListUsers(std::string_view query, std::string_view after, int limit) {
   storage::Param like;
-  if (!query.empty()) {
-    std::string l = "%";
-    for (const char c : query) {
-      if (c == '%' || c == '_' || c == '\\') l += '\\';
-      l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    like = l + "%";
-  }
+  if (!query.empty()) like = storage::LikeContains(query, true);
   UserPage page;
   db_.Read([&](storage::Session& s) {
     const auto ids = s.Fetch(kListUserIds, {std::string(after), like, std::to_string(limit + 1)});

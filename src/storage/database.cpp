@@ -1,5 +1,7 @@
 #include "storage/database.hpp"
 
+#include "core/ascii.hpp"
+
 #include <charconv>
 
 #include "storage/postgres_database.hpp"
@@ -75,6 +77,15 @@ std::string RedactUrl(std::string_view url) {
     return std::string(url);
   }
   return std::string(url.substr(0, scheme + 3)) + "***@" + std::string(url.substr(at + 1));
+}
+
+std::string LikeContains(std::string_view text, bool lower) {
+  std::string out = "%";
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += lower ? AsciiLower(c) : c;
+  }
+  return out + "%";
 }
 
 }  // namespace breakpilot::storage

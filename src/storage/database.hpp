@@ -51,6 +51,10 @@ inline Param TimeParam(const std::optional<Timestamp>& t) {
   return FormatStorage(*t);
 }
 
+// A LIKE pattern (for `ESCAPE '\'`) that matches `text` anywhere: LIKE's own characters in it
+// escaped; with `lower`, ASCII letters in lower case (compared against lower(column)).
+std::string LikeContains(std::string_view text, bool lower);
+
 class Row {
  public:
   explicit Row(std::vector<std::optional<std::string>> cols) : cols_(std::move(cols)) {}

@@ -283,13 +283,7 @@ Result<Page<Tenant>> TenantService::List(const ListTenantsInput& in) {
   if (!limit) return std::move(limit).error();
   f.slug = in.slug;
   if (in.q && !in.q->empty()) {
-    // Matched as text: LIKE's own characters escaped; ASCII letters compared in lower case.
-    std::string like = "%";
-    for (char c : *in.q) {
-      if (c == '%' || c == '_' || c == '\\') like += '\\';
-      like += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    f.like = like + "%";
+    f.like = storage::LikeContains(*in.q, true);  // as text, ASCII letters in any case
   }
   f.before_id = *cursor;
   f.limit = *limit + 1;  // one more tells whether a next page exists
