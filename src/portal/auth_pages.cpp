@@ -32,14 +32,6 @@ constexpr std::string_view kGrantCookie = "bp_sso_grant";
 constexpr std::string_view kGrantPurpose = "portal-sso-grant";
 constexpr std::size_t kMaxCookie = 3800;  // what every browser keeps of one cookie, with room
 
-std::string SsoCookie(bool secure, std::string_view name, std::string_view path,
-                      const std::string& value, std::chrono::seconds max_age,
-                      std::string_view same_site) {
-  return std::string(name) + "=" + value + "; Path=" + std::string(path) +
-         "; HttpOnly; SameSite=" + std::string(same_site) + (secure ? "; Secure" : "") +
-         "; Max-Age=" + std::to_string(value.empty() ? 0 : max_age.count());
-}
-
 // Where to go after signing in: a path of this site, nothing else (no open redirect).
 std::string SafeNext(std::string_view next) {
   const bool ok =
@@ -172,8 +164,8 @@ http::Response AuthPages::SignedIn(const Visit& v, const identity::User& user,
     std::string sealed = seal(grant->id_token);
     if (sealed.size() > kMaxCookie) sealed = seal("");
     if (sealed.size() <= kMaxCookie) {
-      r.headers.Add("Set-Cookie", SsoCookie(v.secure, kGrantCookie, kLoginPath, sealed,
-                                            kTicketLifetime, "Strict"));
+      r.headers.Add("Set-Cookie", HttpOnlyCookie(v.secure, kGrantCookie, kLoginPath, "Strict",
+                                                 sealed, kTicketLifetime));
     }
   }
   return r;
@@ -243,7 +235,8 @@ Result<http::Response> AuthPages::Choose(http::Request& req, const Visit& v) {
     if (t.site_key == site) {
       auto r = HandoffTo(v, *user, t, req.headers.Get("user-agent").value_or(""),
                          grant ? &*grant : nullptr);
-      r.headers.Add("Set-Cookie", SsoCookie(v.secure, kGrantCookie, kLoginPath, "", {}, "Strict"));
+      r.headers.Add("Set-Cookie",
+                    HttpOnlyCookie(v.secure, kGrantCookie, kLoginPath, "Strict", "", {}));
       return r;
     }
   }
@@ -261,8 +254,8 @@ Result<http::Response> AuthPages::SsoStart(http::Request& req, const Visit& v) {
     return FormAgain(v, "sign_in_sso_unavailable", 503, "", "");
   }
   auto r = SeeOther(begun->url);
-  r.headers.Add("Set-Cookie", SsoCookie(v.secure, kSsoCookie, kSsoCallbackPath,
-                                        begun->browser_secret, begun->lifetime, "Lax"));
+  r.headers.Add("Set-Cookie", HttpOnlyCookie(v.secure, kSsoCookie, kSsoCallbackPath, "Lax",
+                                             begun->browser_secret, begun->lifetime));
   return r;
 }
 
@@ -273,7 +266,8 @@ Result<http::Response> AuthPages::SsoCallback(http::Request& req, const Visit& v
   if (services_.oidc_login == nullptr) return ErrorPage(v, 404);
   auto failed = [&](std::string_view key, int status) {
     auto r = FormAgain(v, key, status, "", "");
-    r.headers.Add("Set-Cookie", SsoCookie(v.secure, kSsoCookie, kSsoCallbackPath, "", {}, "Lax"));
+    r.headers.Add("Set-Cookie",
+                  HttpOnlyCookie(v.secure, kSsoCookie, kSsoCallbackPath, "Lax", "", {}));
     return r;
   };
   if (req.QueryValue("error")) return failed("sign_in_sso_failed", 401);  // refused there
@@ -291,7 +285,8 @@ Result<http::Response> AuthPages::SsoCallback(http::Request& req, const Visit& v
   auto user = services_.directory.GetUser(NormalizeUuid(in->subject));
   if (!user || user->disabled) return failed("sign_in_sso_no_account", 403);
   auto r = SignedIn(v, *user, "", req.headers.Get("user-agent").value_or(""), &in->grant);
-  r.headers.Add("Set-Cookie", SsoCookie(v.secure, kSsoCookie, kSsoCallbackPath, "", {}, "Lax"));
+  r.headers.Add("Set-Cookie",
+                HttpOnlyCookie(v.secure, kSsoCookie, kSsoCallbackPath, "Lax", "", {}));
   return r;
 }
 

@@ -51,7 +51,7 @@ Result<http::Response> BackstagePages::Tenants(http::Request& req, const Visit& 
   auto page = services_.tenants.List(in);
   if (!page) {
     // A made-up status or cursor: the form again with the message.
-    data["error"] = ErrorMessage(page.error(), v.lang);
+    data["error"] = DomainMessage(v.lang, page.error());
     data["tenants"] = boost::json::array{};
     return PageResponse(v, "backstage", "tenants", std::move(data), FormStatus(page.error()));
   }
@@ -110,7 +110,7 @@ Result<http::Response> BackstagePages::Reactivate(http::Request& req, const Visi
   auto t = Named(services_.tenants, req, v, identity::Action::kTenantActivate);
   if (!t) return t.error();
   auto done = services_.tenants.Apply(v.actor, t->id, tenants::lifecycle::Action::kReactivate, {});
-  if (!done) return TenantPage(v, *t, {{"error", ErrorMessage(done.error(), v.lang)}}, 409);
+  if (!done) return TenantPage(v, *t, {{"error", DomainMessage(v.lang, done.error())}}, 409);
   return SeeOther("/tenants/" + t->slug + "?reactivated=1");
 }
 
@@ -126,9 +126,10 @@ Result<http::Response> BackstagePages::SalesOwner(http::Request& req, const Visi
     return TenantPage(v, *t, {{"error", String(v.lang, "sales_owner_invalid")}}, 422);
   }
   auto done = services_.tenants.Update(v.actor, t->id, {.sales_owner = owner}, t->version);
-  if (!done)
-    return TenantPage(v, *t, {{"error", ErrorMessage(done.error(), v.lang)}},
+  if (!done) {
+    return TenantPage(v, *t, {{"error", DomainMessage(v.lang, done.error())}},
                       FormStatus(done.error()));
+  }
   return SeeOther("/tenants/" + t->slug + "?owner=1");
 }
 

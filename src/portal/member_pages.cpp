@@ -72,7 +72,7 @@ Result<http::Response> MemberPages::Render(const Visit& v, const boost::json::ob
 
 Result<http::Response> MemberPages::Refused(const Visit& v, const Error& e,
                                             boost::json::object extra) {
-  extra["error"] = ErrorMessage(e, v.lang);
+  extra["error"] = DomainMessage(v.lang, e);
   return Render(v, extra, FormStatus(e));
 }
 

@@ -48,7 +48,7 @@ Result<http::Response> OrganisationPages::Cancel(http::Request& req, const Visit
     // The form again, open, with the reason as typed (cut to what the field takes).
     const int status = done.error().kind == ErrorKind::kConflict ? 409 : 422;
     return Render(v,
-                  {{"error", ErrorMessage(done.error(), v.lang)},
+                  {{"error", DomainMessage(v.lang, done.error())},
                    {"open", true},
                    {"form_reason", reason.substr(0, 2000)}},
                   status);

@@ -109,6 +109,11 @@ std::string PublicOrigin(const Visit& v);
 std::string SessionCookieName(bool secure);
 // Set-Cookie for the session (an empty token: the cookie removed).
 std::string SessionCookie(bool secure, const std::string& token, std::chrono::seconds max_age);
+// Set-Cookie for one of the portal's HttpOnly cookies: `value` for `max_age` (an empty value
+// removes it), Secure over https.
+std::string HttpOnlyCookie(bool secure, std::string_view name, std::string_view path,
+                           std::string_view same_site, const std::string& value,
+                           std::chrono::seconds max_age);
 // The permission table's view of a tenant: its id, and whether it is the demo tenant.
 identity::TenantRef RefOf(const tenants::Tenant& t);
 // True when the visitor may do `action` on this site's tenant (on the backstage: on none).
@@ -131,8 +136,6 @@ std::string FormField(const api::Form& form, std::string_view name);
 // The status of a form's page after a use case refused: its own 4xx, a 503 for a 5xx (the
 // page says what went wrong; retrying may work).
 int FormStatus(const Error& e);
-// A use case's refusal in words for the page, in the visitor's language (DomainMessage).
-std::string ErrorMessage(const Error& e, Lang lang);
 // A date-time for <time datetime>: RFC 3339, and the server's rendering in UTC for no-JS.
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t);
 

@@ -112,10 +112,16 @@ std::string SessionCookieName(bool secure) {
   return secure ? "__Host-bp_portal" : "bp_portal";
 }
 
+std::string HttpOnlyCookie(bool secure, std::string_view name, std::string_view path,
+                           std::string_view same_site, const std::string& value,
+                           std::chrono::seconds max_age) {
+  return std::string(name) + "=" + value + "; Path=" + std::string(path) +
+         "; HttpOnly; SameSite=" + std::string(same_site) + (secure ? "; Secure" : "") +
+         "; Max-Age=" + std::to_string(value.empty() ? 0 : max_age.count());
+}
+
 std::string SessionCookie(bool secure, const std::string& token, std::chrono::seconds max_age) {
-  return SessionCookieName(secure) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax" +
-         (secure ? "; Secure" : "") +
-         "; Max-Age=" + std::to_string(token.empty() ? 0 : max_age.count());
+  return HttpOnlyCookie(secure, SessionCookieName(secure), "/", "Lax", token, max_age);
 }
 
 http::Response SeeOther(const std::string& location) {
@@ -157,10 +163,6 @@ boost::json::object NoticeIf(const http::Request& req, const Visit& v, std::stri
 std::string FormField(const api::Form& form, std::string_view name) {
   auto v = api::FormValue(form, name);
   return v && *v ? **v : std::string();
-}
-
-std::string ErrorMessage(const Error& e, Lang lang) {
-  return DomainMessage(lang, e);
 }
 
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t) {
@@ -225,9 +227,7 @@ std::string PublicOrigin(const Visit& v) {
 }
 
 std::string FormTokenCookie(bool secure, std::string_view path, const std::string& value) {
-  return std::string(kFormCookie) + "=" + value + "; Path=" + std::string(path) +
-         "; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "") +
-         "; Max-Age=" + (value.empty() ? "0" : "3600");
+  return HttpOnlyCookie(secure, kFormCookie, path, "Strict", value, std::chrono::hours(1));
 }
 
 bool FormTokenMatches(const http::Request& req, const api::Form& form) {
@@ -334,12 +334,6 @@ http::Response Portal::Serve(http::Request& req, const Site& site) {
   // The language: ?lang= (remembered in a cookie), the cookie, or Accept-Language.
   std::optional<std::string> set_lang;
   if (auto q = req.QueryValue("lang"); q && ParseLang(*q)) set_lang = std::string(*q);
-  constexpr std::size_t kMaxKept = 8, kMaxKeptValue = 1024;
-  for (const auto& [name, value] : req.query) {
-    if (name == "lang" || name.size() > 64 || value.size() > kMaxKeptValue) continue;
-    if (v.keep_query.size() == kMaxKept) break;
-    v.keep_query.push_back(boost::json::object{{"name", name}, {"value", value}});
-  }
   v.lang = PickLang(set_lang ? *set_lang : api::CookieValue(req, kLangCookie),
                     req.headers.Get("accept-language").value_or(""));
 
@@ -349,6 +343,14 @@ http::Response Portal::Serve(http::Request& req, const Site& site) {
       return AssetResponse(req, *a);
     }
     return ErrorPage(v, 404);
+  }
+  if (req.method == "GET") {  // for the language switch on the page
+    constexpr std::size_t kMaxKept = 8, kMaxKeptValue = 1024;
+    for (const auto& [name, value] : req.query) {
+      if (name == "lang" || name.size() > 64 || value.size() > kMaxKeptValue) continue;
+      if (v.keep_query.size() == kMaxKept) break;
+      v.keep_query.push_back(boost::json::object{{"name", name}, {"value", value}});
+    }
   }
   if (site.kind == SiteKind::kTenant) {
     auto t = services_.tenants.GetBySlug(site.slug);

@@ -60,7 +60,7 @@ Result<http::Response> ProjectPages::Render(const Visit& v,
 
 Result<http::Response> ProjectPages::Refused(const Visit& v, const Error& e,
                                              boost::json::object extra) {
-  extra["error"] = ErrorMessage(e, v.lang);
+  extra["error"] = DomainMessage(v.lang, e);
   return Render(v, std::nullopt, extra, FormStatus(e));
 }
 

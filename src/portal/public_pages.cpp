@@ -23,8 +23,7 @@ Result<http::Response> PublicPages::Export(http::Request& req, const Visit& v) {
       {"id", e->id},         {"tenant", e->tenant_name}, {"filename", e->filename},
       {"sha256", e->sha256}, {"size", e->size_bytes},    {"token", token}};
   for (auto& [k, x] : TimeFields("expires", e->expires_at)) data[k] = x;
-  auto r = PageResponse(v, "export", "export_title", std::move(data));
-  return r;
+  return PageResponse(v, "export", "export_title", std::move(data));
 }
 
 Result<http::Response> PublicPages::ExportDownload(http::Request& req, const Visit&) {

@@ -46,7 +46,7 @@ Result<http::Response> SalesPages::Request(http::Request& req, const Visit& v) {
                               {.product_id = std::string(req.Param("product_id").value_or("")),
                                .note = FormField(*form, "note")});
   if (!lead)
-    return RenderCatalog(v, {{"error", ErrorMessage(lead.error(), v.lang)}},
+    return RenderCatalog(v, {{"error", DomainMessage(v.lang, lead.error())}},
                          FormStatus(lead.error()));
   return SeeOther("/catalog?requested=1");
 }

@@ -2,7 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+
 #include "api/form.hpp"
+#include "portal/portal.hpp"
 
 namespace breakpilot::portal {
 namespace {
@@ -32,6 +35,7 @@ http::Response StaffPages::UsersPage(const Visit& v, const std::string& query,
                                      int status) {
   auto page = services_.directory.ListUsers(query, cursor, kUsersPerPage);
   boost::json::array rows;
+  std::map<std::string, std::string> slugs;  // tenant id -> slug, each read once per page
   for (const auto& u : page.items) {
     std::string staff, orgs;
     for (const auto r : u.realm_roles) {
@@ -39,8 +43,11 @@ http::Response StaffPages::UsersPage(const Visit& v, const std::string& query,
       staff += String(v.lang, "staff_role_" + std::string(identity::Name(r)));
     }
     for (const auto& m : u.memberships) {
-      auto t = services_.tenants.Get(m.tenant_id);
-      orgs += (orgs.empty() ? "" : ", ") + (t ? t->slug : m.tenant_id);
+      auto [at, fresh] = slugs.try_emplace(m.tenant_id, m.tenant_id);
+      if (fresh) {
+        if (auto t = services_.tenants.Get(m.tenant_id)) at->second = t->slug;
+      }
+      orgs += (orgs.empty() ? "" : ", ") + at->second;
     }
     boost::json::object row{{"username", u.username}, {"name", u.display_name},
                             {"staff", staff},         {"orgs", orgs},
@@ -54,7 +61,7 @@ http::Response StaffPages::UsersPage(const Visit& v, const std::string& query,
                            {"can_write", May(v, identity::Action::kUserWrite)},
                            {"csrf", v.session->csrf_token}};
   if (page.next_after) data["next"] = *page.next_after;
-  if (!data.contains("roles")) data["roles"] = RoleChoices(v, "");
+  data["roles"] = RoleChoices(v, "");  // a refused form's `extra` keeps its choice
   for (const auto& [k, x] : extra) data[k] = x;
   return PageResponse(v, "backstage_users", "users_nav", std::move(data), status);
 }
@@ -86,14 +93,15 @@ Result<http::Response> StaffPages::UserCreate(http::Request& req, const Visit& v
     kept["error"] = String(v.lang, "staff_user_invalid");
     return UsersPage(v, "", "", kept, 422);
   }
-  // argon2 takes tens of milliseconds: on the password pool, as at sign-in.
-  auto busy = UsersPage(v, "", "", kept, 503);
+  // argon2 takes tens of milliseconds: on the password pool, as at sign-in. (When its queue
+  // is full: the error page, rather than listing users for an answer rarely sent.)
+  auto busy = ErrorPage(v, 503);
   return http::Response::Defer(
       services_.password_pool,
       [this, v, in, kept]() mutable {
         auto u = services_.directory.CreateUser(v.actor, in);
         if (!u) {
-          kept["error"] = ErrorMessage(u.error(), v.lang);
+          kept["error"] = DomainMessage(v.lang, u.error());
           return UsersPage(v, "", "", kept, FormStatus(u.error()));
         }
         return SeeOther("/users?created=1&q=" + u->username);
@@ -130,7 +138,7 @@ Result<http::Response> StaffPages::ClientCreate(http::Request& req, const Visit&
   const std::string id = FormField(*form, "client_id");
   auto c = services_.directory.CreateClient(v.actor, id, {});
   if (!c) {
-    return ClientsPage(v, {{"error", ErrorMessage(c.error(), v.lang)}, {"new_id", id}},
+    return ClientsPage(v, {{"error", DomainMessage(v.lang, c.error())}, {"new_id", id}},
                        FormStatus(c.error()));
   }
   // The secret, once: this answer is the only place it is ever shown.

@@ -52,7 +52,7 @@ Result<http::Response> StartPages::Request(http::Request& req, const Visit& v) {
                                                .slug = FormField(*form, "slug"),
                                                .confirm_url = confirm_url});
   if (!ok) {
-    typed["error"] = ErrorMessage(ok.error(), v.lang);
+    typed["error"] = DomainMessage(v.lang, ok.error());
     return RequestForm(v, std::move(typed), FormStatus(ok.error()));
   }
   auto r = SeeOther("/start?sent=1");
@@ -67,7 +67,7 @@ http::Response StartPages::ConfirmPage(const Visit& v, const std::string& token,
     // The link is unknown, used or expired: say which, and offer the way on.
     const int code = http::StatusFor(pending.error().kind);
     return PageResponse(v, "start_confirm", "start_confirm_title",
-                        {{"refused", ErrorMessage(pending.error(), v.lang)}},
+                        {{"refused", DomainMessage(v.lang, pending.error())}},
                         code >= 500 ? 503 : code);
   }
   const bool has_account = services_.directory.GetUserByName(pending->email).ok();
@@ -118,21 +118,21 @@ Result<http::Response> StartPages::Confirm(http::Request& req, const Visit& v) {
     }
   }
   auto tenant = services_.trials.Confirm(v.actor, token);
-  if (!tenant) return ConfirmPage(v, token, ErrorMessage(tenant.error(), v.lang), 409);
+  if (!tenant) return ConfirmPage(v, token, DomainMessage(v.lang, tenant.error()), 409);
   const identity::NewMembership owner{.tenant_id = tenant->id, .org_roles = {"IT_ADMIN"}};
   const std::string site_url =
       SiteUrl(services_.mailer.public_url(), options_.domain, tenant->slug);
   if (existing) {
     // Their own password signs them in; the link proved the address, not the password.
     auto added = services_.directory.AddMembership(v.actor, existing->id, owner);
-    if (!added) return ConfirmPage(v, token, ErrorMessage(added.error(), v.lang), 409);
+    if (!added) return ConfirmPage(v, token, DomainMessage(v.lang, added.error()), 409);
     auto r = SeeOther(site_url + "/login?next=/dashboard");
     r.headers.Add("Set-Cookie", FormTokenCookie(v.secure, kStartPath, ""));
     return r;
   }
   auto user = services_.directory.CreateUser(
       v.actor, {.username = pending->email, .password = password, .memberships = {owner}});
-  if (!user) return ConfirmPage(v, token, ErrorMessage(user.error(), v.lang), 409);
+  if (!user) return ConfirmPage(v, token, DomainMessage(v.lang, user.error()), 409);
   // Signed in on the new tenant's site at once: the same single-use handoff as the sign-in.
   const auto code = services_.web_sessions.CreateForHandoff(
       audit::Actor{"user:" + user->id, v.actor.request_id, v.actor.source_ip, user->username},

@@ -125,7 +125,7 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
   if (!created) {
     if (claim.outcome == Outcome::kReserved) once.Release(owner, form_key);
     // The use case's own words: which field is wrong and why.
-    return KeysPage(v, {{"error", ErrorMessage(created.error(), v.lang)}, {"form_name", shown}},
+    return KeysPage(v, {{"error", DomainMessage(v.lang, created.error())}, {"form_name", shown}},
                     400);
   }
   if (claim.outcome == Outcome::kReserved) once.Complete(owner, form_key, 201, created->key.id);
@@ -151,7 +151,7 @@ Result<http::Response> TenantPages::ApiKeyRotate(http::Request& req, const Visit
   }
   auto next = services_.api_keys.Rotate(v.actor, key->id, grace);
   if (!next)
-    return KeysPage(v, {{"error", ErrorMessage(next.error(), v.lang)}}, FormStatus(next.error()));
+    return KeysPage(v, {{"error", DomainMessage(v.lang, next.error())}}, FormStatus(next.error()));
   // The new secret is shown once, as a created key's is.
   return KeysPage(v, {{"secret", next->secret}, {"rotated", true}}, 201);
 }
