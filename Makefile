@@ -68,15 +68,15 @@ format-check:
 	  echo "clang-format: $$bad places differ; run 'make format'"; exit 1; \
 	fi; echo "clang-format: clean"
 
-## lint: clang-tidy over src/ (the product, not its tests); any finding in src/ fails. The
+## lint: clang-tidy over src/, sdk/src/ and examples/ (the product, not its tests); any finding there fails. The
 ## analyzer's reports inside Boost's own headers (asio's awaitable, execution_context) are not
 ## ours and are not counted.
 LINT_DIR ?= $(BUILD_DIR)
 lint: setup $(LINT_DIR)/build.ninja
-	@out=$$(git ls-files 'src/*.cpp' | grep -Ev '_(store|contract_)?test.cpp$$|_fuzz.cpp$$' | \
+	@out=$$(git ls-files 'src/*.cpp' 'sdk/src/*.cpp' 'examples/*.cpp' | grep -Ev '_(store|contract_)?test.cpp$$|_fuzz.cpp$$' | \
 	  xargs -P $(JOBS) -n 4 clang-tidy -p $(LINT_DIR) --quiet 2>&1); \
-	mine=$$(grep -E '^$(CURDIR)/src/[^:]+:[0-9]+:[0-9]+: (warning|error):' <<<"$$out" | sort -u); \
-	if [ -n "$$mine" ]; then echo "$$mine"; echo "clang-tidy: findings in src/"; exit 1; fi; \
+	mine=$$(grep -E '^$(CURDIR)/(src|sdk|examples)/[^:]+:[0-9]+:[0-9]+: (warning|error):' <<<"$$out" | sort -u); \
+	if [ -n "$$mine" ]; then echo "$$mine"; echo "clang-tidy: findings in src/, sdk/ or examples/"; exit 1; fi; \
 	echo "clang-tidy: clean"
 
 clean:

@@ -51,6 +51,7 @@ http::Response OAuthErrorFor(const Error& e, bool basic_used) {
   }
   if (e.kind == ErrorKind::kUnavailable)
     return OAuthError(503, "temporarily_unavailable", e.detail);
+  if (e.type == "invalid-target") return OAuthError(400, "invalid_target", e.detail);  // RFC 8707
   if (e.kind == ErrorKind::kMalformed || e.type == "org-required") {
     return OAuthError(400, "invalid_request", e.detail);
   }
@@ -99,15 +100,15 @@ Result<http::Response> IdentityRoutes::OauthToken(http::Request& req, const Call
   if (!form) {
     return OAuthError(400, "invalid_request", form.error().detail);
   }
-  std::optional<std::string> values[6];
-  const char* names[6] = {"grant_type", "username",  "password",
-                          "org_id",     "client_id", "client_secret"};
-  for (int i = 0; i < 6; ++i) {
+  std::optional<std::string> values[7];
+  const char* names[7] = {"grant_type", "username",      "password", "org_id",
+                          "client_id",  "client_secret", "audience"};
+  for (int i = 0; i < 7; ++i) {
     auto v = FormValue(*form, names[i]);
     if (!v) return OAuthError(400, "invalid_request", v.error().detail);
     values[i] = std::move(*v);
   }
-  const auto& [grant, username, password, org, client_id, client_secret] = values;
+  const auto& [grant, username, password, org, client_id, client_secret, audience] = values;
   if (!grant) return OAuthError(400, "invalid_request", "grant_type is required");
   if (*grant == "password") {
     if (!username || !password) {
@@ -125,8 +126,8 @@ Result<http::Response> IdentityRoutes::OauthToken(http::Request& req, const Call
     // argon2 takes tens of milliseconds of CPU: on the password pool, not here.
     return http::Response::Defer(
         password_pool_,
-        [this, username = *username, password = *password, org = org] {
-          return TokenAnswer(issuer_.PasswordGrant(username, password, org), false);
+        [this, username = *username, password = *password, org = org, audience = audience] {
+          return TokenAnswer(issuer_.PasswordGrant(username, password, org, audience), false);
         },
         OAuthError(503, "temporarily_unavailable",
                    "too many sign-ins are being checked; retry in a second"));

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
@@ -141,7 +143,8 @@ Result<IssuedToken> TokenIssuer::PortalToken(const User& user, const std::string
 }
 
 Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::string_view password,
-                                               const std::optional<std::string>& org) {
+                                               const std::optional<std::string>& org,
+                                               const std::optional<std::string>& audience) {
   auto user = directory_.CheckPassword(username, password);
   if (!user) return std::move(user).error();
   std::optional<std::string> target = org;
@@ -152,6 +155,18 @@ Result<IssuedToken> TokenIssuer::PasswordGrant(std::string_view username, std::s
   }
   auto claims = UserClaims(*user, target);
   if (!claims) return std::move(claims).error();
+  if (audience && *audience != settings_.audience) {
+    const auto* products = claims->if_contains("products");
+    const bool booked = products != nullptr && products->is_array() &&
+                        std::ranges::any_of(products->as_array(), [&](const auto& p) {
+                          return p.is_string() && p.as_string() == *audience;
+                        });
+    if (!booked) {
+      return InvalidInput("invalid-target", "Invalid audience",
+                          "audience must be a product the organization has booked");
+    }
+    return Sign(std::move(*claims), *audience);
+  }
   return Sign(std::move(*claims));
 }
 

@@ -84,9 +84,12 @@ class TokenIssuer {
         settings_(std::move(settings)) {}
 
   // Resource owner password grant. `org`: tenant id or slug, needed when the user belongs to
-  // several organizations; with exactly one membership it is implied.
+  // several organizations; with exactly one membership it is implied. `audience`: a product
+  // the organization has booked, for a token that product accepts (a user calling a product's
+  // API); absent, the platform's own audience. Anything else is 400 "invalid-target".
   Result<IssuedToken> PasswordGrant(std::string_view username, std::string_view password,
-                                    const std::optional<std::string>& org);
+                                    const std::optional<std::string>& org,
+                                    const std::optional<std::string>& audience = std::nullopt);
   Result<IssuedToken> ClientCredentialsGrant(std::string_view client_id, std::string_view secret);
   // What the platform presents to a product's lifecycle endpoints (export, delete data, demo
   // reset): sub "platform", realm role SERVICE, audience the product's id, valid 120 s.

@@ -1,0 +1,40 @@
+// echo-bot's routes, on the SDK's Product: the echo API, projects, and the tenant data the
+// contract endpoints export, delete and reset.
+//
+//   POST   /v1/echo            {"message", "project"?}  -> 200 {"id", "echo", "project"}
+//   GET    /v1/echoes?limit=   the tenant's latest echoes
+//   GET    /v1/projects        POST /v1/projects {"id", "name"}   DELETE /v1/projects/{id}
+//
+// Every route needs a platform token or an API key of the tenant and passes the SDK's gate;
+// a tenant only ever sees its own rows. The demo tenant's rows are kept under "demo", where the
+// platform's demo reset puts its fixture.
+#pragma once
+
+#include <breakpilot/sdk.hpp>
+
+#include "store.hpp"
+
+namespace echo_bot {
+
+class App : public breakpilot::sdk::TenantData {
+ public:
+  explicit App(Store& store) : store_(store) {}
+  void Attach(breakpilot::sdk::Product& product) { product_ = &product; }
+
+  breakpilot::sdk::Response Handle(const breakpilot::sdk::Request& request);
+
+  breakpilot::sdk::Outcome<std::string> Export(const std::string& tenant_id) override;
+  breakpilot::sdk::Outcome<bool> DeleteTenant(const std::string& tenant_id) override;
+  breakpilot::sdk::Outcome<bool> ResetDemo(const std::string& fixture) override;
+
+ private:
+  breakpilot::sdk::Response Echo(const breakpilot::sdk::Principal& who,
+                                 const breakpilot::sdk::Request& request);
+  breakpilot::sdk::Response AddProject(const breakpilot::sdk::Principal& who,
+                                       const breakpilot::sdk::Request& request);
+
+  Store& store_;
+  breakpilot::sdk::Product* product_ = nullptr;
+};
+
+}  // namespace echo_bot

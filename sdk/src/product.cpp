@@ -1,0 +1,304 @@
+#include "breakpilot/product.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <mutex>
+#include <unordered_map>
+
+#include "internal.hpp"
+
+namespace breakpilot::sdk {
+namespace {
+
+constexpr std::string_view kApiKeyPrefix = "bpk_";
+constexpr std::size_t kMaxCachedKeys = 100'000;
+
+std::string Sha256(std::string_view s) {
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+         reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+Failure Unauthenticated(std::string detail) {
+  return Failure{401, "unauthenticated", "Unauthenticated", std::move(detail)};
+}
+
+bool IsTenantId(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-';
+  });
+}
+
+// "/v1/tenants/{id}/<tail>" -> id, when the path has that shape.
+std::optional<std::string> TenantInPath(std::string_view path, std::string_view tail) {
+  constexpr std::string_view kHead = "/v1/tenants/";
+  if (path.rfind(kHead, 0) != 0 || path.size() <= kHead.size() + tail.size() + 1) return {};
+  if (path.substr(path.size() - tail.size()) != tail) return {};
+  std::string_view id = path.substr(kHead.size(), path.size() - kHead.size() - tail.size() - 1);
+  if (path[path.size() - tail.size() - 1] != '/') return {};
+  return std::string(id);
+}
+
+}  // namespace
+
+struct Product::Impl {
+  ProductOptions options;
+  TenantData& data;
+  TokenVerifier tokens;
+  internal::ServiceToken service;
+  std::unique_ptr<AuditEmitter> audit;
+
+  struct CachedKey {
+    Principal who;
+    bool valid = false;
+    std::string reason;
+    std::int64_t until = 0;
+  };
+  std::mutex keys_mu;
+  std::unordered_map<std::string, CachedKey> keys;  // by the key's SHA-256
+
+  mutable std::mutex calls_mu;
+  std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> calls;  // day, count
+
+  Impl(ProductOptions o, TenantData& d)
+      : options(std::move(o)),
+        data(d),
+        tokens(TokenVerifierOptions{.issuer = options.platform_url,
+                                    .audience = options.product_id,
+                                    .roles = options.roles,
+                                    .now = options.now}),
+        service(options.platform_url + "/oauth/token", options.client_id, options.client_secret) {}
+
+  std::int64_t Now() const { return options.now ? options.now() : internal::UnixNow(); }
+
+  Outcome<Principal> VerifyKey(const std::string& key) {
+    const std::string digest = Sha256(key);
+    const std::int64_t now = Now();
+    {
+      std::lock_guard lock(keys_mu);
+      if (auto it = keys.find(digest); it != keys.end() && it->second.until > now) {
+        if (it->second.valid) return it->second.who;
+        return Unauthenticated("the API key is " + it->second.reason);
+      }
+    }
+    auto token = service.Get();
+    if (!token) return token.failure();
+    internal::HttpResult r = internal::Send(
+        {.method = "POST",
+         .url = options.platform_url + "/internal/api-keys/verify",
+         .headers = {"Content-Type: application/json", "Authorization: Bearer " + *token},
+         .body = boost::json::serialize(boost::json::object{{"key", key}})});
+    if (r.status == 401) service.Invalidate();
+    if (r.status != 200) {
+      return Failure{503, "platform-unavailable", "Platform unavailable",
+                     "the platform could not verify the API key (" +
+                         (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status)) + ")"};
+    }
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(r.body, ec);
+    if (ec || !v.is_object()) {
+      return Failure{503, "platform-unavailable", "Platform unavailable",
+                     "the platform's verification was not JSON"};
+    }
+    const auto& o = v.as_object();
+    auto str = [&](std::string_view k) {
+      const auto* x = o.if_contains(k);
+      return x != nullptr && x->is_string() ? std::string(x->as_string()) : std::string();
+    };
+    CachedKey entry;
+    const auto* valid = o.if_contains("valid");
+    entry.valid = valid != nullptr && valid->is_bool() && valid->as_bool();
+    entry.reason = str("reason");
+    entry.until = now + (entry.valid ? options.api_key_cache.count()
+                                     : std::min<std::int64_t>(5, options.api_key_cache.count()));
+    if (entry.valid) {
+      entry.who.subject = "api-key:" + str("key_id");
+      entry.who.tenant_id = str("tenant_id");
+      entry.who.tenant_status = str("tenant_status");
+      entry.who.via = "api_key";
+      if (const auto* s = o.if_contains("scopes"); s != nullptr && s->is_array()) {
+        for (const auto& e : s->as_array()) {
+          if (e.is_string()) entry.who.scopes.emplace_back(e.as_string());
+        }
+      }
+    }
+    std::lock_guard lock(keys_mu);
+    if (keys.size() >= kMaxCachedKeys) keys.clear();
+    keys[digest] = entry;
+    if (!entry.valid) return Unauthenticated("the API key is " + entry.reason);
+    return entry.who;
+  }
+
+  // Counts one call; false when the trial's daily calls are spent.
+  bool Count(const Principal& who) {
+    if (!who.trial_quota || who.trial_quota->api_calls_per_day <= 0) return true;
+    const std::int64_t day = Now() / 86'400;
+    std::lock_guard lock(calls_mu);
+    auto& [d, n] = calls[who.tenant_id];
+    if (d != day) {
+      d = day;
+      n = 0;
+    }
+    if (n >= who.trial_quota->api_calls_per_day) return false;
+    ++n;
+    return true;
+  }
+
+  std::int64_t CallsToday(const std::string& tenant_id) const {
+    std::lock_guard lock(calls_mu);
+    auto it = calls.find(tenant_id);
+    return it != calls.end() && it->second.first == Now() / 86'400 ? it->second.second : 0;
+  }
+};
+
+Product::Product(ProductOptions options, TenantData& data)
+    : impl_(std::make_unique<Impl>(std::move(options), data)) {
+  if (impl_->options.audit) {
+    impl_->audit = std::make_unique<AuditEmitter>(
+        AuditOptions{.platform_url = impl_->options.platform_url,
+                     .product_id = impl_->options.product_id,
+                     .token = [this] { return impl_->service.Get(); }});
+  }
+}
+
+Product::~Product() = default;
+
+TokenVerifier& Product::tokens() {
+  return impl_->tokens;
+}
+AuditEmitter* Product::audit_emitter() {
+  return impl_->audit.get();
+}
+const ProductOptions& Product::options() const {
+  return impl_->options;
+}
+
+Outcome<Principal> Product::Authenticate(const Request& request) {
+  std::string_view credential = request.Header("x-api-key");
+  bool api_key = !credential.empty();
+  if (!api_key) {
+    std::string_view auth = request.Header("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.size() <= kBearer.size() ||
+        !std::equal(kBearer.begin(), kBearer.end(), auth.begin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return Unauthenticated("send a bearer token or an API key");
+    }
+    credential = auth.substr(kBearer.size());
+    api_key = credential.rfind(kApiKeyPrefix, 0) == 0;
+  }
+  if (api_key) {
+    if (credential.size() > 256) return Unauthenticated("the API key is malformed");
+    return impl_->VerifyKey(std::string(credential));
+  }
+  return impl_->tokens.Verify(credential);
+}
+
+std::optional<Failure> Product::Gate(const Principal& who, const Request& request,
+                                     const AdmitRules& rules) {
+  if (who.tenant_id.empty()) {
+    return Failure{403, "no-tenant", "No tenant", "the credential names no tenant"};
+  }
+  if (!who.products.empty() && std::find(who.products.begin(), who.products.end(),
+                                         impl_->options.product_id) == who.products.end()) {
+    return Failure{403, "not-subscribed", "Not subscribed",
+                   "the tenant has not booked " + impl_->options.product_id};
+  }
+  if (!rules.scope.empty() && who.via == "api_key" &&
+      std::find(who.scopes.begin(), who.scopes.end(), rules.scope) == who.scopes.end()) {
+    return Failure{403, "insufficient-scope", "Insufficient scope",
+                   "the API key lacks the scope " + rules.scope};
+  }
+  if (who.tenant_status == "archived") {
+    return Failure{410, "tenant-archived", "Tenant archived",
+                   "the tenant has been offboarded; its data is gone"};
+  }
+  if (who.tenant_status == "frozen" && request.IsWrite()) {
+    return Failure{402, "tenant-frozen", "Tenant frozen",
+                   "the tenant is frozen: reads only until its subscription is active again"};
+  }
+  if (who.tenant_status != "demo" && rules.metered && !impl_->Count(who)) {
+    return Failure{429, "quota-exceeded", "Quota exceeded",
+                   "the trial's " + std::to_string(who.trial_quota->api_calls_per_day) +
+                       " API calls for today are spent; upgrade to continue"};
+  }
+  return std::nullopt;
+}
+
+Outcome<Principal> Product::Admit(const Request& request, const AdmitRules& rules) {
+  auto who = Authenticate(request);
+  if (!who) return who;
+  if (auto refused = Gate(*who, request, rules)) return *refused;
+  return who;
+}
+
+std::optional<Response> Product::HandleContract(const Request& request) {
+  const std::string_view path = request.Path();
+  if (path.rfind("/v1/", 0) != 0) return std::nullopt;
+  const auto& o = impl_->options;
+  if (path == "/v1/health" && request.method == "GET") {
+    return Json(200, boost::json::serialize(boost::json::object{
+                         {"status", "ok"}, {"product", o.product_id}, {"version", o.version}}));
+  }
+  auto export_id = request.method == "GET" ? TenantInPath(path, "export") : std::nullopt;
+  auto delete_id = request.method == "DELETE" ? TenantInPath(path, "data") : std::nullopt;
+  const bool usage = path == "/v1/usage" && request.method == "GET";
+  const bool reset = path == "/v1/tenants/demo/reset" && request.method == "POST";
+  if (!export_id && !delete_id && !usage && !reset) return std::nullopt;
+
+  auto who = Authenticate(request);
+  if (!who) return who.failure().ToResponse();
+  if (!who->IsPlatform()) {
+    return Problem(403, "platform-only", "Platform only",
+                   "only the platform calls the contract endpoints");
+  }
+  const std::string tenant = export_id   ? *export_id
+                             : delete_id ? *delete_id
+                             : usage     ? request.QueryParam("tenant_id")
+                                         : std::string("demo");
+  if (!IsTenantId(tenant)) {
+    return Problem(400, "invalid-tenant-id", "Invalid tenant id",
+                   "a tenant id is lowercase letters, digits and '-'");
+  }
+  if (usage) {
+    return Json(200, boost::json::serialize(boost::json::object{
+                         {"tenant_id", tenant},
+                         {"product", o.product_id},
+                         {"metrics", {{"api_calls_today", impl_->CallsToday(tenant)}}}}));
+  }
+  if (export_id) {
+    auto body = impl_->data.Export(tenant);
+    if (!body) return body.failure().ToResponse();
+    return Json(200, std::move(*body));
+  }
+  if (delete_id) {
+    auto done = impl_->data.DeleteTenant(tenant);
+    if (!done) return done.failure().ToResponse();
+    return Response{.status = 204, .content_type = "", .body = ""};
+  }
+  auto done = impl_->data.ResetDemo(request.body.empty() ? "{}" : request.body);
+  if (!done) return done.failure().ToResponse();
+  return Json(200, R"({"reset":true})");
+}
+
+void Product::Audit(const Principal& who, AuditEvent event) {
+  if (!impl_->audit) return;
+  if (event.tenant_id.empty()) event.tenant_id = who.tenant_id;
+  if (event.actor_id.empty()) event.actor_id = who.subject;
+  impl_->audit->Emit(event);
+}
+
+std::int64_t Product::CallsToday(const std::string& tenant_id) const {
+  return impl_->CallsToday(tenant_id);
+}
+
+std::string Product::Evaluate(const std::string& tenant_id, std::string_view flag) const {
+  (void)tenant_id;  // per-tenant targeting arrives with the flag service (issue 26)
+  const auto it = impl_->options.flag_defaults.find(flag);
+  return it == impl_->options.flag_defaults.end() ? std::string() : it->second;
+}
+
+}  // namespace breakpilot::sdk
