@@ -5,6 +5,8 @@
 //   --client-id ID            ECHO_BOT_CLIENT_ID        a service client of the platform
 //   --client-secret SECRET    ECHO_BOT_CLIENT_SECRET    (prefer the environment)
 //   --threads N               default: one per core
+//   --api-key-cache SECONDS   how long a verified API key is trusted (default 30)
+//   --enable-test-clock       POST /internal/clock moves the clock (tests only, loopback only)
 #include <breakpilot/sdk.hpp>
 
 #include <pthread.h>
@@ -28,7 +30,8 @@ struct Flag {
 int Usage(const std::string& why) {
   std::cerr << "echo-bot: " << why
             << "\nusage: echo-bot --platform URL [--listen HOST:PORT] [--database FILE]"
-               " [--client-id ID] [--client-secret S] [--threads N]\n";
+               " [--client-id ID] [--client-secret S] [--threads N] [--api-key-cache SECONDS]"
+               " [--enable-test-clock]\n";
   return 2;
 }
 
@@ -40,12 +43,18 @@ int main(int argc, char** argv) {
                                     {"--platform", {"ECHO_BOT_PLATFORM_URL", ""}},
                                     {"--client-id", {"ECHO_BOT_CLIENT_ID", "echo-bot"}},
                                     {"--client-secret", {"ECHO_BOT_CLIENT_SECRET", ""}},
-                                    {"--threads", {"ECHO_BOT_THREADS", "0"}}};
+                                    {"--threads", {"ECHO_BOT_THREADS", "0"}},
+                                    {"--api-key-cache", {"ECHO_BOT_API_KEY_CACHE", "30"}}};
+  bool test_clock = false;
   for (auto& [name, flag] : flags) {
     if (const char* v = std::getenv(flag.env)) flag.value = v;
   }
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--enable-test-clock") {
+      test_clock = true;
+      continue;
+    }
     auto it = flags.find(arg);
     if (it == flags.end() || i + 1 >= argc) return Usage("unknown or incomplete flag " + arg);
     it->second.value = argv[++i];
@@ -56,13 +65,16 @@ int main(int argc, char** argv) {
   if (flags["--platform"].value.empty()) return Usage("--platform is required");
   int port = 0;
   int threads = 0;
+  int key_cache = 0;
   try {
     port = std::stoi(listen.substr(colon + 1));
     threads = std::stoi(flags["--threads"].value);
+    key_cache = std::stoi(flags["--api-key-cache"].value);
   } catch (const std::exception&) {
-    return Usage("--listen's port and --threads are numbers");
+    return Usage("--listen's port, --threads and --api-key-cache are numbers");
   }
-  if (port < 0 || port > 65535 || threads < 0) return Usage("port or threads out of range");
+  if (port < 0 || port > 65535 || threads < 0 || key_cache < 0)
+    return Usage("a number is out of range");
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -78,7 +90,9 @@ int main(int argc, char** argv) {
                                       .client_id = flags["--client-id"].value,
                                       .client_secret = flags["--client-secret"].value,
                                       .roles = {{"IT_ADMIN", {"admin"}}, {"USER", {"member"}}},
-                                      .flag_defaults = {{"echo.uppercase", "off"}}},
+                                      .flag_defaults = {{"echo.uppercase", "off"}},
+                                      .api_key_cache = std::chrono::seconds(key_cache),
+                                      .test_clock = test_clock},
                                      app);
     app.Attach(product);
     breakpilot::sdk::Server server(

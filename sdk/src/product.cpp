@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <mutex>
 #include <unordered_map>
@@ -63,16 +64,39 @@ struct Product::Impl {
   mutable std::mutex calls_mu;
   std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> calls;  // day, count
 
+  std::atomic<std::int64_t> clock_offset{0};  // seconds, moved by the test clock only
+
   Impl(ProductOptions o, TenantData& d)
       : options(std::move(o)),
         data(d),
         tokens(TokenVerifierOptions{.issuer = options.platform_url,
                                     .audience = options.product_id,
                                     .roles = options.roles,
-                                    .now = options.now}),
+                                    .now = [this] { return Now(); }}),
         service(options.platform_url + "/oauth/token", options.client_id, options.client_secret) {}
 
-  std::int64_t Now() const { return options.now ? options.now() : internal::UnixNow(); }
+  std::int64_t Now() const {
+    return (options.now ? options.now() : internal::UnixNow()) +
+           clock_offset.load(std::memory_order_relaxed);
+  }
+
+  Response AdvanceClock(const Request& request) {
+    const std::string_view from = request.remote_address;
+    if (from != "127.0.0.1" && from != "::1" && from != "::ffff:127.0.0.1") {
+      return Problem(403, "loopback-only", "Loopback only", "the test clock answers loopback only");
+    }
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(request.body, ec);
+    const auto* seconds =
+        !ec && v.is_object() ? v.as_object().if_contains("advance_seconds") : nullptr;
+    if (seconds == nullptr || !seconds->is_int64() || seconds->as_int64() < 1 ||
+        seconds->as_int64() > 34'560'000) {
+      return Problem(422, "validation-failed", "Validation failed",
+                     "advance_seconds is a whole number from 1 to 34560000");
+    }
+    const std::int64_t offset = clock_offset.fetch_add(seconds->as_int64()) + seconds->as_int64();
+    return Json(200, boost::json::serialize(boost::json::object{{"offset_seconds", offset}}));
+  }
 
   Outcome<Principal> VerifyKey(const std::string& key) {
     const std::string digest = Sha256(key);
@@ -237,8 +261,11 @@ Outcome<Principal> Product::Admit(const Request& request, const AdmitRules& rule
 
 std::optional<Response> Product::HandleContract(const Request& request) {
   const std::string_view path = request.Path();
-  if (path.rfind("/v1/", 0) != 0) return std::nullopt;
   const auto& o = impl_->options;
+  if (o.test_clock && path == "/internal/clock" && request.method == "POST") {
+    return impl_->AdvanceClock(request);
+  }
+  if (path.rfind("/v1/", 0) != 0) return std::nullopt;
   if (path == "/v1/health" && request.method == "GET") {
     return Json(200, boost::json::serialize(boost::json::object{
                          {"status", "ok"}, {"product", o.product_id}, {"version", o.version}}));

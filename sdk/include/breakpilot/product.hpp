@@ -57,6 +57,10 @@ struct ProductOptions {
   std::chrono::seconds api_key_cache{30};  // how long a verified key is trusted
   std::function<std::int64_t()> now;       // seconds since the epoch; tests pass their own
   bool audit = true;                       // false: no emitter thread (tests of the gate)
+  // For black-box tests beside a platform started with --enable-test-clock: POST
+  // /internal/clock {"advance_seconds"} from loopback moves this product's clock the same way.
+  // Never in production.
+  bool test_clock = false;
 };
 
 struct AdmitRules {
@@ -84,6 +88,7 @@ class Product {
   //   GET /v1/health, GET /v1/usage?tenant_id=, GET /v1/tenants/{id}/export,
   //   DELETE /v1/tenants/{id}/data, POST /v1/tenants/demo/reset
   // All but health accept only the platform's own token (sub "platform", role SERVICE).
+  // With options.test_clock, also POST /internal/clock (see ProductOptions).
   std::optional<Response> HandleContract(const Request& request);
 
   void Audit(const Principal& who, AuditEvent event);
