@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "api/system_routes.hpp"
+
+#include "catalog/manifest.hpp"
 #include "core/embedded.hpp"
 #include "http/problem.hpp"
 
@@ -66,6 +68,10 @@ Result<http::Response> SystemRoutes::Openapi(http::Request&, const Caller&) {
   return Text(200, "application/yaml", std::string(doc.value_or("")));
 }
 
+Result<http::Response> SystemRoutes::ManifestSchema(http::Request&, const Caller&) {
+  return Text(200, "application/schema+json", std::string(catalog::ManifestSchema()));
+}
+
 Result<http::Response> SystemRoutes::Reference(http::Request&, const Caller&) {
   auto r = Text(200, "text/html; charset=utf-8", std::string(kReferencePage));
   r.headers.Set("Content-Security-Policy",
@@ -116,6 +122,11 @@ std::vector<Endpoint> SystemRoutes::Routes() {
                     .name = "openapi",
                     .action = identity::Action::kPublic,
                     .handler = Bind(this, &SystemRoutes::Openapi)});
+  routes.push_back({.method = "GET",
+                    .pattern = "/product-manifest.schema.json",
+                    .name = "manifest_schema",
+                    .action = identity::Action::kPublic,
+                    .handler = Bind(this, &SystemRoutes::ManifestSchema)});
   routes.push_back({.method = "GET",
                     .pattern = "/",
                     .name = "reference",

@@ -20,6 +20,7 @@ class SystemRoutes : public Module {
   Result<http::Response> Readyz(http::Request& req, const Caller& caller);
   Result<http::Response> Metrics(http::Request& req, const Caller& caller);
   Result<http::Response> Openapi(http::Request& req, const Caller& caller);
+  Result<http::Response> ManifestSchema(http::Request& req, const Caller& caller);
   Result<http::Response> Reference(http::Request& req, const Caller& caller);
   Result<http::Response> ReferenceAsset(http::Request& req, const Caller& caller);
 

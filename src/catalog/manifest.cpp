@@ -8,6 +8,8 @@
 #include <set>
 
 #include "catalog/plan.hpp"
+#include "catalog/yaml_schema.hpp"
+#include "core/embedded.hpp"
 
 namespace breakpilot::catalog {
 namespace {
@@ -98,7 +100,22 @@ bool IsCustomElementName(const std::string& s) {
          std::find(kReserved.begin(), kReserved.end(), s) == kReserved.end();
 }
 
+const YamlSchema& Schema() {
+  static const YamlSchema schema = [] {
+    auto parsed = YamlSchema::Parse(ManifestSchema());
+    if (!parsed) throw std::logic_error("the embedded manifest schema: " + parsed.error().detail);
+    return std::move(*parsed);
+  }();
+  return schema;
+}
+
 }  // namespace
+
+std::string_view ManifestSchema() {
+  static const std::string_view text =
+      embedded::Find("api/product-manifest.schema.json").value_or("{}");
+  return text;
+}
 
 std::string OriginOf(const std::string& url) {
   const auto scheme = url.find("://");
@@ -119,11 +136,15 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
     return InvalidInput("invalid-manifest", "Invalid product manifest",
                         origin + ": the document must be a mapping");
   }
+  // The schema first: its findings carry their lines. The reader below then extracts the
+  // values and adds what a schema cannot say; a field the schema already faulted is not
+  // reported twice.
+  const std::vector<SchemaError> schema_errors = Schema().Validate(root);
   std::vector<FieldError> errors;
   Reader r(errors);
   r.CheckKeys(root, "",
               {"id", "name", "version", "description", "vendor", "base_url", "plans",
-               "supports_projects", "scopes", "catalog", "lifecycle", "portal"});
+               "supports_projects", "scopes", "catalog", "lifecycle", "portal", "mcp"});
   Manifest m;
   m.id = r.String(root, "id", "id", true);
   if (!m.id.empty() && !IsProductId(m.id)) {
@@ -227,12 +248,27 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
       }
     }
   }
-  if (!errors.empty()) {
-    std::string detail = origin + ": " + std::to_string(errors.size()) + " problem(s)";
-    return InvalidInput("invalid-manifest", "Invalid product manifest", std::move(detail),
-                        std::move(errors));
+  if (const YAML::Node mcp = root["mcp"]; mcp && mcp.IsMap()) {
+    m.mcp_path = r.String(mcp, "path", "mcp.path", true);
   }
-  return m;
+  if (schema_errors.empty() && errors.empty()) return m;
+  std::vector<FieldError> all;
+  std::set<std::string> faulted;
+  for (const auto& e : schema_errors) {
+    all.push_back({e.field, e.message});
+    faulted.insert(e.field);
+  }
+  for (auto& e : errors) {
+    if (!faulted.contains(e.field)) all.push_back(std::move(e));
+  }
+  const FieldError& first = all.front();
+  std::string detail = origin;
+  if (!schema_errors.empty()) detail += ":" + std::to_string(schema_errors.front().line);
+  detail += ": " + (first.field.empty() ? std::string("the document") : first.field) + " " +
+            first.message;
+  if (all.size() > 1) detail += " (and " + std::to_string(all.size() - 1) + " more)";
+  return InvalidInput("invalid-manifest", "Invalid product manifest", std::move(detail),
+                      std::move(all));
 }
 
 }  // namespace breakpilot::catalog

@@ -37,13 +37,21 @@ struct Manifest {
   std::string web_component_tag;
   std::string api_url;
   std::string docs_url;
+  // The product's MCP endpoint under base_url (`mcp: {path}`); empty: no MCP.
+  std::string mcp_path;
 };
 
 // "https://cdn.example:8443" for "https://cdn.example:8443/x/y.js": what a CSP names.
 std::string OriginOf(const std::string& url);
 
+// The manifest's JSON Schema (api/product-manifest.schema.json, embedded), which ParseManifest
+// checks first; GET /product-manifest.schema.json publishes it.
+std::string_view ManifestSchema();
+
 // `origin` names the source in error messages. Error kind kInvalidInput with one FieldError per
-// problem (field = the key path, e.g. "plans[1]").
+// problem (field = the key path, e.g. "plans[1]"); the detail names the line of the first, as
+// "origin:7: plans[1] must be one of free, ...". The schema's findings come first, then what it
+// cannot say (a scope's prefix must be the id, reserved element names).
 Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin);
 
 }  // namespace breakpilot::catalog

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "catalog/catalog.hpp"
+#include "catalog/yaml_schema.hpp"
 
 namespace breakpilot::catalog {
 namespace {
@@ -111,6 +116,66 @@ TEST(CatalogTest, ShippedSampleManifestsAreValid) {
   EXPECT_NE(c->Find("breakpilot-compliance"), nullptr);
   EXPECT_TRUE(c->Find("breakpilot-compliance")->supports_projects);
   EXPECT_FALSE(LoadCatalog("/nonexistent").ok());
+}
+
+// The broken manifests of tests/conformance/manifests/broken, each with its expected first
+// problem and line in its first line ("# expect: <field> <message> @<line>"); Ajv checks the same
+// files against the same schema (tests/conformance/manifest_schema.mjs).
+TEST(ManifestTest, EachBrokenManifestNamesItsFirstProblemAndLine) {
+  namespace fs = std::filesystem;
+  std::size_t checked = 0;
+  for (const auto& f :
+       fs::directory_iterator(BREAKPILOT_SOURCE_DIR "/tests/conformance/manifests/broken")) {
+    std::ifstream in(f.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string body = text.str();
+    const std::string head = body.substr(0, body.find('\n'));
+    const auto at = head.rfind(" @");
+    ASSERT_EQ(head.rfind("# expect: ", 0), 0U) << f.path();
+    const std::string expected = head.substr(10, at - 10);
+    const std::string line = head.substr(at + 2);
+    auto m = ParseManifest(body, f.path().filename().string());
+    ASSERT_FALSE(m.ok()) << f.path();
+    const std::string& detail = m.error().detail;
+    EXPECT_EQ(detail.rfind(f.path().filename().string() + ":" + line + ": " + expected, 0), 0U)
+        << f.path().filename() << ": " << detail;
+    ++checked;
+  }
+  EXPECT_GE(checked, 12U);
+}
+
+TEST(ManifestTest, EchoBotsManifestAndTheSamplesPassTheSchema) {
+  for (const char* path :
+       {"examples/echo-bot/product.manifest.yaml", "data/catalog/certifai/product.manifest.yaml",
+        "data/catalog/breakpilot-compliance/product.manifest.yaml"}) {
+    std::ifstream in(std::string(BREAKPILOT_SOURCE_DIR "/") + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto m = ParseManifest(text.str(), path);
+    EXPECT_TRUE(m.ok()) << path << ": " << (m.ok() ? "" : m.error().detail);
+  }
+}
+
+TEST(YamlSchemaTest, RefusesKeywordsItWouldNotHonour) {
+  EXPECT_FALSE(YamlSchema::Parse(R"({"type":"object","oneOf":[]})").ok());
+  EXPECT_FALSE(YamlSchema::Parse(R"({"$ref":"#/$defs/missing"})").ok());
+  EXPECT_FALSE(YamlSchema::Parse(R"({"properties":{"a":{"pattern":"("}}})").ok());
+  EXPECT_TRUE(YamlSchema::Parse(ManifestSchema()).ok());
+}
+
+TEST(YamlSchemaTest, ScalarsTakeYamlCoreTypes) {
+  auto schema = YamlSchema::Parse(
+      R"({"type":"object","properties":{"s":{"type":"string"},"b":{"type":"boolean"},)"
+      R"("i":{"type":"integer"},"n":{"type":"number"}}})");
+  ASSERT_TRUE(schema.ok());
+  EXPECT_TRUE(schema->Validate(YAML::Load("s: '12'\nb: true\ni: 7\nn: 1.5")).empty());
+  const auto errors = schema->Validate(YAML::Load("s: 12\nb: yes\ni: 1.5\nn: x"));
+  ASSERT_EQ(errors.size(), 4U);
+  EXPECT_EQ(errors[0].field, "s");
+  EXPECT_EQ(errors[0].line, 1);
+  EXPECT_EQ(errors[3].field, "n");
+  EXPECT_EQ(errors[3].line, 4);
 }
 
 }  // namespace

@@ -18,6 +18,10 @@ TEST_P(ApiTest, HealthReadinessMetricsAndDocuments) {
   auto doc = client().Get("/openapi.yaml");
   EXPECT_EQ(doc.status, 200);
   EXPECT_NE(doc.body.find("openapi: 3.1"), std::string::npos);
+  auto schema = client().Get("/product-manifest.schema.json");
+  EXPECT_EQ(schema.status, 200);
+  EXPECT_EQ(schema.Header("content-type"), "application/schema+json");
+  EXPECT_EQ(Str(Json(schema), "$schema"), "https://json-schema.org/draft/2020-12/schema");
   auto page = client().Get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("/openapi.yaml"), std::string::npos);
