@@ -22,6 +22,7 @@
 #include "portal/site.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_database.hpp"
+#include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
 
 namespace breakpilot::app {
@@ -85,10 +86,31 @@ std::optional<catalog::Catalog> LoadCatalog(const config::Config& config, storag
   return *std::move(catalog);
 }
 
-void SeedDemoTenant(storage::Database& db, const Clock& clock) {
-  auto demo =
-      tenants::TenantService(db, clock).EnsureDemoTenant(audit::Actor{"system:seed", "", ""});
-  if (!demo) kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
+// The demo tenant, and the products it books (`demo_products`); both idempotent.
+Result<Ok> SeedDemoTenant(storage::Database& db, const Clock& clock,
+                          const catalog::Catalog& catalog, const std::string& products) {
+  const audit::Actor actor{"system:seed", "", ""};
+  auto demo = tenants::TenantService(db, clock).EnsureDemoTenant(actor);
+  if (!demo) {
+    kLog.Warn("demo tenant not seeded", {{"error", demo.error().detail}});
+    return Ok{};
+  }
+  tenants::SubscriptionService subscriptions(db, clock, catalog);
+  std::string_view rest = products;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string id(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (id.empty()) continue;
+    if (catalog.Find(id) == nullptr) {
+      return InvalidInput("invalid-config", "Invalid configuration",
+                          "demo_products: no product '" + id + "' in the catalog");
+    }
+    if (auto r = subscriptions.Subscribe(actor, demo->id, id, std::nullopt); !r) {
+      return std::move(r).error();
+    }
+  }
+  return Ok{};
 }
 
 PlatformOptions PlatformOptionsFrom(const config::Config& config,
@@ -282,7 +304,12 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   if (!transport) return 1;
   auto catalog = LoadCatalog(config, *db, clock);
   if (!catalog) return 2;
-  if (config.seed_demo) SeedDemoTenant(*db, clock);
+  if (config.seed_demo) {
+    if (auto seeded = SeedDemoTenant(*db, clock, *catalog, config.demo_products); !seeded) {
+      kLog.Error("demo tenant not seeded", {{"error", seeded.error().detail}});
+      return 2;
+    }
+  }
   // The services subscribe to database events and load signing keys: both can fail at start.
   std::unique_ptr<Platform> platform_holder;
   std::unique_ptr<api::Api> api_holder;

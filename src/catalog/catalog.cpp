@@ -49,9 +49,15 @@ Result<Catalog> LoadCatalog(const std::string& directory) {
                         "catalog directory " + directory + " does not exist");
   }
   std::vector<fs::path> files;
-  for (const auto& entry : fs::recursive_directory_iterator(directory, ec)) {
-    if (entry.is_regular_file() && entry.path().filename() == "product.manifest.yaml") {
-      files.push_back(entry.path());
+  // Product directories may be symbolic links (a deployment links each product's own
+  // directory in); a link loop ends at the depth limit.
+  for (auto it = fs::recursive_directory_iterator(
+           directory, fs::directory_options::follow_directory_symlink, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it.depth() >= 3) it.disable_recursion_pending();
+    if (it->is_regular_file() && it->path().filename() == "product.manifest.yaml") {
+      files.push_back(it->path());
     }
   }
   std::sort(files.begin(), files.end());

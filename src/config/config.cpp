@@ -140,6 +140,10 @@ const Setting kSettings[] = {
                   {.check = CheckLogLevel}),
     Setting::Flag("access_log", "log every request (true/false)", &Config::access_log),
     Setting::Flag("seed_demo", "create the demo tenant at start", &Config::seed_demo),
+    Setting::Text("demo_products",
+                  "with seed_demo: catalog products the demo tenant books (comma-separated ids; "
+                  "make run books echo-bot)",
+                  &Config::demo_products),
     Setting::Text("public_url",
                   "URL clients reach us at; the built-in identity's issuer (default "
                   "http://LISTEN)",

@@ -41,7 +41,8 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string log_level = "info";
   bool access_log = true;
   bool seed_demo = false;
-  std::string public_url;  // empty: http://<listen address>
+  std::string demo_products;  // "echo-bot,certifai": booked by the seeded demo tenant
+  std::string public_url;     // empty: http://<listen address>
   int token_ttl_seconds = 900;
   int password_memory_kib = 19 * 1024;
   int password_threads = 0;  // 0: half the cores, at least one
