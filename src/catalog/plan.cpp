@@ -19,4 +19,14 @@ std::optional<Plan> ParsePlan(std::string_view s) {
   return std::nullopt;
 }
 
+PlanLimits LimitsOf(Plan p) {
+  switch (p) {
+    case Plan::kFree: return {.api_calls_per_day = 1'000};
+    case Plan::kStarter: return {.api_calls_per_day = 10'000};
+    case Plan::kProfessional: return {.api_calls_per_day = 100'000};
+    case Plan::kEnterprise: return {.api_calls_per_day = 0};
+  }
+  return {};
+}
+
 }  // namespace breakpilot::catalog
