@@ -99,8 +99,8 @@ Result<Recorded> Meter::Record(const std::string& product, const std::vector<Eve
     rows.push_back({{"id", e.id}, {"tenant_id", e.tenant_id}, {"at", FormatStorage(when)}});
   }
   if (!errors.empty()) {
-    return InvalidInput("invalid-usage", "Invalid usage events",
-                        std::to_string(errors.size()) + " problem(s) in the events",
+    std::string detail = std::to_string(errors.size()) + " problem(s) in the events";
+    return InvalidInput("invalid-usage", "Invalid usage events", std::move(detail),
                         std::move(errors));
   }
   Recorded out;

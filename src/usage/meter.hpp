@@ -27,7 +27,7 @@
 namespace breakpilot::usage {
 
 inline constexpr std::size_t kMaxBatch = 1000;
-inline constexpr std::int64_t kDedupeSeconds = 48 * 3600;
+inline constexpr std::int64_t kDedupeSeconds = std::int64_t{48} * 3600;
 inline constexpr int kDailyDays = 62;  // days kept per day before they fold into their month
 
 struct Event {
