@@ -1,11 +1,15 @@
 #include "breakpilot/product.hpp"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "internal.hpp"
@@ -43,6 +47,101 @@ std::optional<std::string> TenantInPath(std::string_view path, std::string_view 
   return std::string(id);
 }
 
+std::string RandomId() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4U]);
+    out.push_back(kHex[b & 15U]);
+  }
+  return out;
+}
+
+// Usage summed per tenant and metric, sent about once a second. A batch that failed is sent
+// again as it was (the same event ids: the platform applies each once), before anything newer.
+class UsageBatcher {
+ public:
+  UsageBatcher(std::string url, std::string product, TokenFn token)
+      : url_(std::move(url)), product_(std::move(product)), token_(std::move(token)) {
+    worker_ = std::thread([this] { Loop(); });
+  }
+  ~UsageBatcher() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    worker_.join();
+    Flush();  // one last try
+  }
+  UsageBatcher(const UsageBatcher&) = delete;
+  UsageBatcher& operator=(const UsageBatcher&) = delete;
+
+  void Add(const std::string& tenant, const std::string& metric, std::int64_t quantity) {
+    std::lock_guard lock(mu_);
+    if (pending_.size() >= 100'000) return;  // the platform is away for long: counted no more
+    pending_[{tenant, metric}] += quantity;
+  }
+
+  bool Flush() {
+    std::lock_guard send(send_mu_);
+    {
+      std::lock_guard lock(mu_);
+      if (unsent_.empty()) {
+        for (const auto& [key, quantity] : pending_) {
+          unsent_.push_back({{"id", RandomId()},
+                             {"tenant_id", key.first},
+                             {"metric", key.second},
+                             {"quantity", quantity}});
+        }
+        pending_.clear();
+      }
+    }
+    if (unsent_.empty()) return true;
+    auto token = token_();
+    if (!token) return false;
+    const auto r = internal::Send(
+        {.method = "POST",
+         .url = url_,
+         .headers = {"Content-Type: application/json", "Authorization: Bearer " + *token},
+         .body = boost::json::serialize(
+             boost::json::object{{"product", product_}, {"events", unsent_}}),
+         .timeout = std::chrono::seconds(10)});
+    // 4xx but 401/408/429: the report will never be taken; dropped rather than retried forever.
+    if (r.status == 200 || (r.status >= 400 && r.status < 500 && r.status != 401 &&
+                            r.status != 408 && r.status != 429)) {
+      unsent_.clear();
+      return r.status == 200;
+    }
+    return false;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      Flush();
+      lock.lock();
+    }
+  }
+
+  std::string url_;
+  std::string product_;
+  TokenFn token_;
+  std::mutex send_mu_;         // one report at a time; guards unsent_
+  boost::json::array unsent_;  // the batch in flight or to retry, ids fixed
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::map<std::pair<std::string, std::string>, std::int64_t> pending_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
 }  // namespace
 
 struct Product::Impl {
@@ -51,6 +150,7 @@ struct Product::Impl {
   TokenVerifier tokens;
   internal::ServiceToken service;
   std::unique_ptr<AuditEmitter> audit;
+  std::unique_ptr<UsageBatcher> usage;
 
   struct CachedKey {
     Principal who;
@@ -156,9 +256,11 @@ struct Product::Impl {
     return entry.who;
   }
 
-  // Counts one call; false when the trial's daily calls are spent.
+  // Counts one call; false when the trial's (or the plan's) daily calls are spent.
   bool Count(const Principal& who) {
-    if (!who.trial_quota || who.trial_quota->api_calls_per_day <= 0) return true;
+    const std::int64_t limit = who.trial_quota ? who.trial_quota->api_calls_per_day
+                                               : who.plan_api_calls_per_day.value_or(0);
+    if (limit <= 0) return true;
     const std::int64_t day = Now() / 86'400;
     std::lock_guard lock(calls_mu);
     auto& [d, n] = calls[who.tenant_id];
@@ -166,7 +268,7 @@ struct Product::Impl {
       d = day;
       n = 0;
     }
-    if (n >= who.trial_quota->api_calls_per_day) return false;
+    if (n >= limit) return false;
     ++n;
     return true;
   }
@@ -185,6 +287,9 @@ Product::Product(ProductOptions options, TenantData& data)
         AuditOptions{.platform_url = impl_->options.platform_url,
                      .product_id = impl_->options.product_id,
                      .token = [this] { return impl_->service.Get(); }});
+    impl_->usage = std::make_unique<UsageBatcher>(impl_->options.platform_url + "/usage",
+                                                  impl_->options.product_id,
+                                                  [this] { return impl_->service.Get(); });
   }
 }
 
@@ -244,10 +349,16 @@ std::optional<Failure> Product::Gate(const Principal& who, const Request& reques
     return Failure{402, "tenant-frozen", "Tenant frozen",
                    "the tenant is frozen: reads only until its subscription is active again"};
   }
-  if (who.tenant_status != "demo" && rules.metered && !impl_->Count(who)) {
-    return Failure{429, "quota-exceeded", "Quota exceeded",
-                   "the trial's " + std::to_string(who.trial_quota->api_calls_per_day) +
-                       " API calls for today are spent; upgrade to continue"};
+  if (who.tenant_status != "demo" && rules.metered) {
+    if (!impl_->Count(who)) {
+      return Failure{429, "quota-exceeded", "Quota exceeded",
+                     who.trial_quota
+                         ? "the trial's " + std::to_string(who.trial_quota->api_calls_per_day) +
+                               " API calls for today are spent; upgrade to continue"
+                         : "the plan's " + std::to_string(*who.plan_api_calls_per_day) +
+                               " API calls for today are spent"};
+    }
+    Usage(who, "api_calls", 1);
   }
   return std::nullopt;
 }
@@ -316,6 +427,17 @@ void Product::Audit(const Principal& who, AuditEvent event) {
   if (event.tenant_id.empty()) event.tenant_id = who.tenant_id;
   if (event.actor_id.empty()) event.actor_id = who.subject;
   impl_->audit->Emit(event);
+}
+
+void Product::Usage(const Principal& who, const std::string& metric, std::int64_t quantity) {
+  if (!impl_->usage || who.tenant_id.empty() || who.tenant_status == "demo" || quantity <= 0) {
+    return;
+  }
+  impl_->usage->Add(who.tenant_id, metric, quantity);
+}
+
+bool Product::FlushUsage() {
+  return !impl_->usage || impl_->usage->Flush();
 }
 
 std::int64_t Product::CallsToday(const std::string& tenant_id) const {

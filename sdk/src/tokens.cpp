@@ -342,6 +342,11 @@ Outcome<Principal> TokenVerifier::Verify(std::string_view token) {
                           .api_calls_per_day = Int(qo, "api_calls_per_day").value_or(0),
                           .ends_at = Str(qo, "ends_at")};
   }
+  if (const auto* l = c.if_contains("plan_limits"); l != nullptr && l->is_object()) {
+    if (auto n = Int(l->as_object(), "api_calls_per_day"); n && *n > 0) {
+      p.plan_api_calls_per_day = *n;
+    }
+  }
   return p;
 }
 

@@ -49,6 +49,7 @@
 #include "storage/database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
+#include "usage/meter.hpp"
 
 namespace breakpilot::api {
 
@@ -130,6 +131,7 @@ struct Services {
   lifecycle::Engine& engine;
   lifecycle::TrialService& trials;
   sales::LeadService& leads;
+  usage::Meter& usage;
   identity::Members& members;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool
   lifecycle::TestClock* test_clock;  // set: POST /internal/clock moves the clock

@@ -76,6 +76,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       engine_(db, clock, catalog, tenants_, mailer_, products_, options_.lifecycle),
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
       leads_(db, clock, catalog, tenants_, subscriptions_),
+      usage_(db, clock, catalog, tenants_),
       members_(db, clock, directory_),
       password_pool_("password", PasswordThreads(options_),
                      static_cast<std::size_t>(options_.password_queue)) {
@@ -113,6 +114,7 @@ api::Services Platform::services() {
           .engine = engine_,
           .trials = trials_,
           .leads = leads_,
+          .usage = usage_,
           .members = members_,
           .password_pool = password_pool_,
           .test_clock = options_.test_clock};
@@ -155,6 +157,7 @@ void Platform::Maintain() {
     engine_.PruneExpiredExports();
     directory_.PruneThrottle();
     web_sessions_.Prune();
+    usage_.Compact();
     if (const auto n = queue_.PruneDone(); n > 0) {
       kJobsLog.Info("done jobs pruned", {{"count", n}});
     }

@@ -130,6 +130,7 @@ class Platform {
   lifecycle::Engine engine_;
   lifecycle::TrialService trials_;
   sales::LeadService leads_;
+  usage::Meter usage_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
   std::int64_t last_key_refresh_us_ = 0;

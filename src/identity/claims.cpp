@@ -73,13 +73,23 @@ boost::json::object ClaimsJson(const OrgClaims& c) {
                                 {"api_calls_per_day", tenants::kTrialQuota.api_calls_per_day},
                                 {"ends_at", FormatRfc3339(*c.trial_ends_at)}};
   }
+  // A paying plan's limits (M12.1); null on trial (trial_quota applies) and for the demo.
+  boost::json::value limits = nullptr;
+  const auto plan = tenants::ParsePlan(c.plan);
+  if (!c.trial_ends_at && plan && c.tenant_status != "demo") {
+    const auto l = tenants::LimitsOf(*plan);
+    limits = boost::json::object{{"api_calls_per_day", l.api_calls_per_day > 0
+                                                           ? boost::json::value(l.api_calls_per_day)
+                                                           : nullptr}};
+  }
   return {{"org_id", c.org_id},
           {"org_slug", c.org_slug},
           {"org_roles", RoleNames(c.org_roles)},
           {"products", std::move(products)},
           {"plan", c.plan},
           {"tenant_status", c.tenant_status},
-          {"trial_quota", std::move(quota)}};
+          {"trial_quota", std::move(quota)},
+          {"plan_limits", std::move(limits)}};
 }
 
 ClaimsService::ClaimsService(storage::Database& db) : db_(db) {

@@ -44,7 +44,8 @@ const RoleRow kTable[] = {
     {Role::kService,
      "SERVICE",
      true,
-     {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite, A::kMailInbound}},
+     {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite, A::kMailInbound,
+      A::kUsageWrite}},
     {Role::kItAdmin,
      "IT_ADMIN",
      false,
@@ -102,10 +103,12 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kDemoReset, "demo.reset"},
     {A::kMemberRead, "member.read"},
     {A::kMemberWrite, "member.write"},
+    {A::kUsageWrite, "usage.write"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {
     {"audit:write", A::kAuditWrite},
+    {"usage:write", A::kUsageWrite},
 };
 
 bool Has(const std::vector<Role>& roles, Role r) {

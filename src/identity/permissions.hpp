@@ -70,6 +70,7 @@ enum class Action {
   kDemoReset,     // reset the demo tenant now (the sales team's, between two demos)
   kMemberRead,    // an organisation's members and their roles
   kMemberWrite,   // add, change the roles of and remove an organisation's members
+  kUsageWrite,    // report a tenant's usage (products)
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -81,7 +82,7 @@ inline constexpr std::array kAllActions = {
     Action::kUserWrite,      Action::kAuditWrite,       Action::kAuditRead,
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
     Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset,
-    Action::kMemberRead,     Action::kMemberWrite};
+    Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

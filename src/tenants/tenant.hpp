@@ -19,6 +19,7 @@ enum class Status { kTrial, kActive, kFrozen, kArchived, kDemo };
 enum class Kind { kCustomer, kDemo, kInternal };
 // Plans are the catalog's: what products are sold on.
 using catalog::kAllPlans;
+using catalog::LimitsOf;
 using catalog::ParsePlan;
 using catalog::Plan;
 using catalog::ToString;

@@ -271,6 +271,91 @@ TEST_P(EchoBotTest, AuditEventsReachThePlatformsTrailAndContractCallsNeedThePlat
   EXPECT_EQ(other.Get("/v1/tenants/" + a + "/export").status, 403);
 }
 
+TEST_P(EchoBotTest, UsageReachesThePlatformOnceAndShowsAgainstTheLimits) {
+  const std::string a = BookedTenant("use-a");
+  const std::string b = BookedTenant("use-b");
+  auto alice = bot_->Client(EchoBotToken(client(), "use-a-admin"));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(alice.Post("/v1/echo", R"({"message":"m"})").status, 200);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(alice.Get("/v1/echoes").status, 200);
+  // echo-bot's SDK sends its counts about once a second.
+  std::int64_t today = -1;
+  json::object usage;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < until && today != 5) {
+    usage = Json(client().Get("/tenants/" + a + "/usage"));
+    for (const auto& item : usage.at("items").as_array()) {
+      if (item.at("product") == "echo-bot" && item.at("metric") == "api_calls") {
+        today = item.at("today").as_int64();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(today, 5) << json::serialize(usage);
+  EXPECT_EQ(usage.at("limits").at("api_calls_per_day").as_int64(), 1000) << "a trial's quota";
+  EXPECT_EQ(usage.at("limits").at("projects").as_int64(), 3);
+
+  // A product's service client reports directly; a retry of the same ids counts nothing.
+  auto product = HttpClient("127.0.0.1", server_->port(), ServiceToken(client(), "usage-reporter"));
+  const std::string report = R"({"product":"echo-bot","events":[{"id":"r-1","tenant_id":")" + a +
+                             R"(","metric":"messages","quantity":7},{"id":"r-2","tenant_id":")" +
+                             b + R"(","metric":"messages"}]})";
+  auto first = product.Post("/usage", report);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Json(first).at("accepted").as_int64(), 2);
+  auto retry = product.Post("/usage", report);
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(Json(retry).at("accepted").as_int64(), 0);
+  EXPECT_EQ(Json(retry).at("duplicates").as_int64(), 2);
+  const auto messages = [&](const std::string& tenant) {
+    const auto u = Json(client().Get("/tenants/" + tenant + "/usage"));
+    for (const auto& item : u.at("items").as_array()) {
+      if (item.at("metric") == "messages") return item.at("this_month").as_int64();
+    }
+    return std::int64_t{0};
+  };
+  EXPECT_EQ(messages(a), 7);
+  EXPECT_EQ(messages(b), 1);
+
+  // An API key reports for its own tenant only; its tenant's people never see another's usage.
+  const std::string b_key = ApiKey(b, {"usage:write"});
+  HttpClient as_key("127.0.0.1", server_->port(), b_key);
+  auto other =
+      as_key.Post("/usage", R"({"product":"echo-bot","events":[{"id":"k-1","tenant_id":")" + a +
+                                R"(","metric":"messages"}]})");
+  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_EQ(as_key
+                .Post("/usage", R"({"product":"echo-bot","events":[{"id":"k-1","tenant_id":")" + b +
+                                    R"(","metric":"messages"}]})")
+                .status,
+            200);
+  HttpClient bob("127.0.0.1", server_->port(), SignIn(client(), "use-b-admin", kPassword));
+  EXPECT_EQ(bob.Get("/tenants/" + a + "/usage").status, 404);
+  EXPECT_EQ(bob.Get("/tenants/" + b + "/usage").status, 200);
+
+  // Bad reports: 4xx problems naming the event, and nothing applied.
+  for (
+      const auto& [body, status] : std::vector<std::pair<std::string, int>>{
+          {R"({"product":"echo-bot"})", 422},
+          {R"({"product":"nope","events":[{"id":"x","tenant_id":")" + a + R"(","metric":"m"}]})",
+           422},
+          {R"({"product":"echo-bot","events":[{"id":"x","tenant_id":"not-a-uuid","metric":"m"}]})",
+           422},
+          {R"({"product":"echo-bot","events":[{"id":"x","tenant_id":")" + a +
+               R"(","metric":"m","quantity":"7"}]})",
+           422},
+          {R"({"product":"echo-bot","events":[{"id":"x","tenant_id":")" + a +
+               R"(","metric":"m","extra":1}]})",
+           422},
+          {R"({"product":"echo-bot","events":[{"id":"x","tenant_id":"01900000-0000-7000-8000-000000000000","metric":"m"}]})",
+           422},
+          {"[", 400}}) {
+    auto r = product.Post("/usage", body);
+    EXPECT_EQ(r.status, status) << body << " " << r.body;
+    EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+  }
+  EXPECT_EQ(messages(a), 7);
+}
+
 BREAKPILOT_ON_BOTH_STORES(EchoBotTest);
 
 }  // namespace

@@ -15,7 +15,8 @@
 //
 // The gate (M6.3): archived tenants get 410 on every route; frozen tenants 402 on writes (reads
 // stay open, so a customer can still export); a demo tenant is never metered; a trial tenant's
-// `api_calls_per_day` is counted here per UTC day and refused with 429 once spent.
+// `api_calls_per_day` (or a paying plan's, `plan_limits`) is counted here per UTC day, in this
+// process, and refused with 429 once spent.
 #pragma once
 
 #include <chrono>
@@ -92,6 +93,13 @@ class Product {
   std::optional<Response> HandleContract(const Request& request);
 
   void Audit(const Principal& who, AuditEvent event);
+  // Counts `quantity` of `metric` for the caller's tenant; sent to the platform's POST /usage
+  // about once a second, summed per tenant and metric, retried with the same event ids (so a
+  // retry never counts twice). Admit counts "api_calls" itself for every metered request. A
+  // demo tenant is never metered.
+  void Usage(const Principal& who, const std::string& metric, std::int64_t quantity = 1);
+  // Sends what is pending now; true when the platform took it all.
+  bool FlushUsage();
   // Today's metered calls of a tenant, as the gate counts them.
   std::int64_t CallsToday(const std::string& tenant_id) const;
   // The single flag call site: `flag`'s value for the tenant (the manifest's default for now).

@@ -45,6 +45,8 @@ struct Principal {
   std::vector<std::string> products;
   std::vector<std::string> scopes;  // an API key's
   std::optional<Quota> trial_quota;
+  // A paying plan's daily API calls per product (`plan_limits`); nullopt: no limit.
+  std::optional<std::int64_t> plan_api_calls_per_day;
   std::string via;  // "token" or "api_key"
 
   bool HasRole(std::string_view role) const;  // an org, realm or product role
