@@ -37,8 +37,26 @@ Result<http::Response> TenantPages::Dashboard(http::Request&, const Visit& v) {
                                            {"tagline", m == all.end() ? "" : m->tagline},
                                            {"plan", s.plan}});
   }
+  // Usage against the limits: the daily API calls' limit applies per product.
+  auto used = services_.usage.ForTenant(t.id);
+  if (!used) return used.error();
+  boost::json::array usage;
+  for (const auto& u : used->totals) {
+    const auto* m = services_.catalog.Find(u.product);
+    boost::json::object row{{"product_id", u.product},
+                            {"product", m != nullptr ? m->name : u.product},
+                            {"metric", u.metric},
+                            {"today", u.today},
+                            {"this_month", u.this_month}};
+    if (u.metric == "api_calls" && used->api_calls_per_day > 0) {
+      row["limit"] = used->api_calls_per_day;
+    }
+    usage.push_back(std::move(row));
+  }
   boost::json::object data{{"has_products", !products.empty()},
                            {"products", std::move(products)},
+                           {"has_usage", !usage.empty()},
+                           {"usage", std::move(usage)},
                            {"status", StatusText(v.lang, t.status)},
                            {"plan", tenants::ToString(t.plan)}};
   for (auto& [k, x] : TimeFields("trial_ends", t.trial_ends_at)) data[k] = x;

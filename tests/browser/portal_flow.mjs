@@ -20,6 +20,15 @@ async function verify(secret) {
   return r.json();
 }
 
+// A product reports acme's usage (POST /usage, as its service client): the dashboard shows it.
+const reported = await fetch(`${api}/usage`, {
+  method: 'POST',
+  headers: { Authorization: `Bearer ${cfg.service_token}`, 'Content-Type': 'application/json' },
+  body: JSON.stringify({ product: 'certifai', events: [
+    { id: 'flow-1', tenant_id: cfg.acme, metric: 'api_calls', quantity: 42 }] }),
+});
+check(reported.status === 200, `usage reported (${reported.status})`);
+
 const browser = await launch();
 try {
   const { ctx, page, dialogs } = await watchedPage(browser);
@@ -37,6 +46,10 @@ try {
   check((await page.locator('#products').innerText()).includes('CERTifAI'),
     'the dashboard shows the subscribed product');
   check(await page.locator('#trial-banner').isVisible(), 'a trial tenant shows the trial banner');
+  const usageRow = page.locator('#usage tr[data-product="certifai"][data-metric="api_calls"]');
+  check((await usageRow.innerText()).includes('42'), 'the dashboard shows the reported usage');
+  check((await usageRow.locator('meter').getAttribute('max')) === '1000',
+    "the usage is shown against the trial's 1000 calls a day");
   check(await page.locator('nav a[href="/settings/api-keys"]').count() === 1,
     'an IT_ADMIN sees the API keys link');
   const cookies = await ctx.cookies(ACME);
@@ -163,6 +176,7 @@ try {
   await Promise.all([mpage.waitForNavigation(), globex.locator('button').click()]);
   check(mpage.url() === `${GLOBEX}/dashboard`, `the picker hands over to the chosen site (${mpage.url()})`);
   check((await mpage.textContent('#org')) === 'Tenant globex', 'signed in to globex');
+  check(await mpage.locator('#no-usage').isVisible(), "globex's dashboard shows none of acme's usage");
   console.log('PASS');
 } finally {
   await browser.close();

@@ -82,7 +82,8 @@ class PortalTest : public E2eTest {
 };
 
 TEST_P(PortalTest, SignInKeysCsrfIsolationAndRolesInChromium) {
-  RunBrowser("browser/portal_flow.mjs", {{"service_token", ServiceToken(client(), "certifai")}});
+  RunBrowser("browser/portal_flow.mjs",
+             {{"service_token", ServiceToken(client(), "certifai")}, {"acme", acme_}});
   if (HasFatalFailure()) return;
   // What the pages did is in the database: three keys made (one from the page, one by the
   // same-site post, one by the rotation), the rotated one revoked; sign-ins and the sign-out
