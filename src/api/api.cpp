@@ -17,6 +17,7 @@
 #include "api/system_routes.hpp"
 #include "api/tenant_routes.hpp"
 #include "api/usage_routes.hpp"
+#include "api/webhook_routes.hpp"
 #include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -52,6 +53,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<LifecycleRoutes>(services_));
   modules_.push_back(std::make_unique<SalesRoutes>(services_));
   modules_.push_back(std::make_unique<UsageRoutes>(services_));
+  modules_.push_back(std::make_unique<WebhookRoutes>(services_));
   modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {
     for (auto& endpoint : module->Routes()) Add(std::move(endpoint));

@@ -50,6 +50,7 @@
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
 #include "usage/meter.hpp"
+#include "webhooks/webhooks.hpp"
 
 namespace breakpilot::api {
 
@@ -132,6 +133,7 @@ struct Services {
   lifecycle::TrialService& trials;
   sales::LeadService& leads;
   usage::Meter& usage;
+  webhooks::Webhooks& webhooks;
   identity::Members& members;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool
   lifecycle::TestClock* test_clock;  // set: POST /internal/clock moves the clock

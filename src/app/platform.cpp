@@ -77,6 +77,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
       leads_(db, clock, catalog, tenants_, subscriptions_),
       usage_(db, clock, catalog, tenants_),
+      webhooks_(db, clock, options_.fetch, options_.webhooks),
       members_(db, clock, directory_),
       password_pool_("password", PasswordThreads(options_),
                      static_cast<std::size_t>(options_.password_queue)) {
@@ -115,6 +116,7 @@ api::Services Platform::services() {
           .trials = trials_,
           .leads = leads_,
           .usage = usage_,
+          .webhooks = webhooks_,
           .members = members_,
           .password_pool = password_pool_,
           .test_clock = options_.test_clock};
@@ -124,6 +126,7 @@ void Platform::RegisterJobs(jobs::Runner& runner) {
   runner.Register(std::string(mail::kSendJob),
                   [this](jobs::JobContext& ctx) { mailer_.SendJob(ctx); });
   engine_.Register(runner);
+  webhooks_.Register(runner);
 }
 
 std::vector<std::string> Platform::ProductsNotCalled() const {
@@ -151,6 +154,7 @@ void Platform::Maintain() {
     return true;
   };
   if (due(last_key_refresh_us_, 60)) keys_.Refresh();
+  webhooks_.FanOut();  // the "webhooks" event wakes it sooner; this catches a missed one
   if (due(last_schedule_us_, 60)) engine_.EnsureSchedules();  // the next nightly demo reset
   if (due(last_retention_us_, 3600)) {                        // audit retention, hourly
     audit::PruneByRetention(db_, clock_);

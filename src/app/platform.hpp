@@ -68,6 +68,7 @@ struct PlatformOptions {
   std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
   lifecycle::EngineSettings lifecycle{};
   lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
+  webhooks::Options webhooks{};
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                          // audit exports built at once (429 beyond)
@@ -131,6 +132,7 @@ class Platform {
   lifecycle::TrialService trials_;
   sales::LeadService leads_;
   usage::Meter usage_;
+  webhooks::Webhooks webhooks_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
   std::int64_t last_key_refresh_us_ = 0;

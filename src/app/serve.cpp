@@ -113,6 +113,15 @@ Result<Ok> SeedDemoTenant(storage::Database& db, const Clock& clock,
   return Ok{};
 }
 
+webhooks::Options WebhookOptions(const config::Config& config) {
+  webhooks::Options o;
+  o.policy = {.https_only = config.environment == "production",
+              .allow_private = config.allow_private_webhook_targets};
+  if (auto schedule = webhooks::ParseSchedule(config.webhook_schedule)) o.schedule = *schedule;
+  o.attempt_timeout = std::chrono::seconds(config.webhook_timeout_seconds);
+  return o;
+}
+
 PlatformOptions PlatformOptionsFrom(const config::Config& config,
                                     std::shared_ptr<mail::Transport> transport,
                                     lifecycle::TestClock* test_clock) {
@@ -141,6 +150,7 @@ PlatformOptions PlatformOptionsFrom(const config::Config& config,
                     .demo_reset_minute = config.demo_reset_minute},
       .product_hosts = config.product_hosts == "any" ? lifecycle::ProductHosts::kAny
                                                      : lifecycle::ProductHosts::kLoopback,
+      .webhooks = WebhookOptions(config),
       .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
                .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
       .trial_requests_per_hour = config.trial_requests_per_hour,

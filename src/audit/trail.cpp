@@ -1,7 +1,6 @@
 #include "audit/trail.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -480,6 +479,56 @@ Entry EntryFromRow(storage::Row&& row) {
   return e;
 }
 
+std::string_view WebhookType(std::string_view action) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"tenant.activate", "tenant.status_changed"},
+      {"tenant.cancel", "tenant.status_changed"},
+      {"tenant.reactivate", "tenant.status_changed"},
+      {"tenant.expire_trial", "tenant.status_changed"},
+      {"tenant.archive", "tenant.status_changed"},
+      {"tenant.plan", "subscription.updated"},
+      {"subscription.create", "subscription.updated"},
+      {"subscription.delete", "subscription.updated"},
+      {"api_key.create", "api_key.created"},
+      {"api_key.revoke", "api_key.revoked"},
+      {"user.membership_add", "user.added"},
+      {"user.membership_remove", "user.removed"},
+      {"usage.threshold_reached", "usage.threshold_reached"},
+  };
+  for (const auto& [a, type] : kTypes) {
+    if (a == action) return type;
+  }
+  return {};
+}
+
+namespace {
+
+constexpr storage::Query kInsertWebhookEvent{
+    "webhook_event_insert",
+    "INSERT INTO webhook_events (id, tenant_id, type, payload, created_at)"
+    " VALUES ($1, $2, $3, $4, $5)"};
+
+// The Standard Webhooks payload: {type, timestamp, data}; data names the tenant, what changed
+// and the audit event's fields.
+void QueueWebhookEvent(storage::Session& s, const Entry& e, std::string_view type) {
+  boost::json::object data;
+  boost::system::error_code ec;
+  auto fields = boost::json::parse(e.fields, ec);
+  if (!ec && fields.is_object()) data = std::move(fields.as_object());
+  data["tenant_id"] = *e.tenant_id;
+  data["action"] = e.action;
+  data["target_type"] = e.target_type;
+  data["target_id"] = e.target_id;
+  data["audit_event_id"] = e.id;
+  const boost::json::object payload{
+      {"type", type}, {"timestamp", FormatRfc3339(e.created)}, {"data", std::move(data)}};
+  s.Execute(kInsertWebhookEvent, {NewUuidV7(e.created), *e.tenant_id, std::string(type),
+                                  boost::json::serialize(payload), FormatStorage(e.created)});
+  s.Notify(kWebhooksEvent);
+}
+
+}  // namespace
+
 void Record(storage::Session& s, const Clock& clock, const Actor& actor, const Event& event) {
   Entry e;
   e.received = e.created = clock.Now();
@@ -498,6 +547,9 @@ void Record(storage::Session& s, const Clock& clock, const Actor& actor, const E
   e.fields = event.fields_json;
   std::vector<Entry> one{std::move(e)};
   Append(s, one);
+  if (const auto type = WebhookType(event.action); !type.empty() && event.tenant_id) {
+    QueueWebhookEvent(s, one.front(), type);
+  }
 }
 
 void Append(storage::Session& s, std::vector<Entry>& entries) {

@@ -45,7 +45,18 @@ struct Event {
   bool is_failure = false;
 };
 
+// Stores the event. When its action is one customers may subscribe to as a webhook event
+// (WebhookType), the event also goes to the webhook outbox (`webhook_events`) in the same
+// transaction, and "webhooks" is notified: the webhooks/ fan-out delivers it.
 void Record(storage::Session& s, const Clock& clock, const Actor& actor, const Event& event);
+
+// The webhook event type of an audit action: tenant.activate, .cancel, .reactivate,
+// .expire_trial, .archive -> "tenant.status_changed"; tenant.plan, subscription.create and
+// .delete -> "subscription.updated"; api_key.create -> "api_key.created", api_key.revoke ->
+// "api_key.revoked"; user.membership_add -> "user.added", user.membership_remove ->
+// "user.removed"; usage.threshold_reached as it is. Empty for every other action.
+std::string_view WebhookType(std::string_view action);
+inline constexpr std::string_view kWebhooksEvent = "webhooks";
 
 // An audit_log row selected with kColumns (its columns are moved out).
 Entry EntryFromRow(storage::Row&& row);

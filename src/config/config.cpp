@@ -66,6 +66,20 @@ Check CheckEnvironment(std::string_view v) {
 Check CheckProductHosts(std::string_view v) {
   return Want(v, v.empty() || v == "loopback" || v == "any", "loopback or any");
 }
+Check CheckWebhookSchedule(std::string_view v) {
+  int entries = 0;
+  bool ok = !v.empty();
+  while (ok && !v.empty()) {
+    const auto comma = v.find(',');
+    const std::string_view item = v.substr(0, comma);
+    int seconds = -1;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), seconds);
+    ok = ec == std::errc() && end == item.data() + item.size() && seconds >= 0 &&
+         seconds <= 86'400 && ++entries <= 20;
+    v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+  }
+  return Want(v, ok, "1 to 20 delays in seconds (0 to 86400), comma-separated");
+}
 Check CheckSmtpUrl(std::string_view v) {
   return Want(v, v.empty() || v.rfind("smtp://", 0) == 0 || v.rfind("smtps://", 0) == 0,
               "smtp://host:port or smtps://host:port");
@@ -209,6 +223,16 @@ const Setting kSettings[] = {
     Setting::Flag("enable_test_clock",
                   "open POST /internal/clock to move the platform's clock forward (tests only)",
                   &Config::enable_test_clock),
+    Setting::Flag("allow_private_webhook_targets",
+                  "let webhooks reach loopback and private addresses (tests only; refused in "
+                  "production)",
+                  &Config::allow_private_webhook_targets),
+    Setting::Text("webhook_schedule",
+                  "seconds before each webhook delivery attempt, comma-separated (Svix's: "
+                  "0,5,300,1800,7200,18000,36000,36000)",
+                  &Config::webhook_schedule, {.check = CheckWebhookSchedule}),
+    Setting::Number("webhook_timeout_seconds", "one webhook delivery attempt's time limit",
+                    &Config::webhook_timeout_seconds, 1, 120),
     Setting::Text("product_hosts",
                   "which products the lifecycle calls: loopback (only those on this machine; the "
                   "default in development) or any (the default in production)",
@@ -429,6 +453,11 @@ Result<Ok> Validate(Config& c) {
     return Invalid(
         "public_url: production needs the https:// URL clients use (token issuer, links in "
         "mail: RFC 8058 wants HTTPS)");
+  }
+  if (c.allow_private_webhook_targets && c.environment == "production") {
+    return Invalid(
+        "allow_private_webhook_targets: refused in production (webhooks would reach internal "
+        "addresses)");
   }
   if (c.enable_test_clock && c.environment == "production") {
     return Invalid("enable_test_clock: refused in production (it lets staff move the clock)");

@@ -63,6 +63,9 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string oidc_audience = "breakpilot";
   std::string environment = "development";
   bool enable_test_clock = false;
+  bool allow_private_webhook_targets = false;
+  std::string webhook_schedule = "0,5,300,1800,7200,18000,36000,36000";
+  int webhook_timeout_seconds = 15;
   std::string product_hosts;  // loopback or any; empty: loopback in development, any in production
   std::string mail_from = "Breakpilot <noreply@breakpilot.localhost>";
   std::string mail_dir = "var/mail";

@@ -84,7 +84,18 @@ Result<outbound::Response> Fetch(const outbound::Request& in) {
   try {
     asio::io_context ioc;
     tcp::resolver resolver(ioc);
-    const auto endpoints = resolver.resolve(host, port);
+    const auto resolved = resolver.resolve(host, port);
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& e : resolved) {
+      if (in.guard) {
+        const auto a = outbound::ParseAddress(e.endpoint().address().to_string());
+        if (!a || !outbound::Allowed(*a, *in.guard)) continue;
+      }
+      endpoints.push_back(e.endpoint());
+    }
+    if (endpoints.empty()) {
+      return Unavailable(in.url, "the host leads to no address we may call");
+    }
     if (!tls) {
       beast::tcp_stream stream(ioc);
       stream.expires_after(in.timeout);

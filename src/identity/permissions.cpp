@@ -29,12 +29,13 @@ const RoleRow kTable[] = {
       A::kApiKeyRead,   A::kApiKeyWrite,      A::kUserRead,          A::kUserWrite,
       A::kAuditRead,    A::kAuditAdmin,       A::kJobsAdmin,         A::kClockAdvance,
       A::kMailInbound,  A::kLeadRead,         A::kDemoReset,         A::kMemberRead,
-      A::kMemberWrite}},
+      A::kMemberWrite,  A::kWebhookRead,      A::kWebhookWrite}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
      {A::kTenantList, A::kTenantRead, A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead,
-      A::kCatalogRead, A::kApiKeyRead, A::kUserRead, A::kAuditRead, A::kMemberRead}},
+      A::kCatalogRead, A::kApiKeyRead, A::kUserRead, A::kAuditRead, A::kMemberRead,
+      A::kWebhookRead}},
     {Role::kSalesRep,
      "SALES_REP",
      true,
@@ -51,7 +52,7 @@ const RoleRow kTable[] = {
      false,
      {A::kTenantRead, A::kTenantUpdate, A::kTenantCancel, A::kProjectRead, A::kProjectWrite,
       A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead, A::kApiKeyRead, A::kApiKeyWrite,
-      A::kAuditRead, A::kMemberRead, A::kMemberWrite}},
+      A::kAuditRead, A::kMemberRead, A::kMemberWrite, A::kWebhookRead, A::kWebhookWrite}},
     {Role::kCxo,
      "CXO",
      false,
@@ -104,6 +105,8 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kMemberRead, "member.read"},
     {A::kMemberWrite, "member.write"},
     {A::kUsageWrite, "usage.write"},
+    {A::kWebhookRead, "webhook.read"},
+    {A::kWebhookWrite, "webhook.write"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {

@@ -71,6 +71,8 @@ enum class Action {
   kMemberRead,    // an organisation's members and their roles
   kMemberWrite,   // add, change the roles of and remove an organisation's members
   kUsageWrite,    // report a tenant's usage (products)
+  kWebhookRead,   // a tenant's webhook endpoints and deliveries
+  kWebhookWrite,  // add, change, rotate, test and delete endpoints; replay dead deliveries
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -82,7 +84,8 @@ inline constexpr std::array kAllActions = {
     Action::kUserWrite,      Action::kAuditWrite,       Action::kAuditRead,
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
     Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset,
-    Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite};
+    Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite,
+    Action::kWebhookRead,    Action::kWebhookWrite};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -11,12 +11,14 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/headers.hpp"
 #include "core/result.hpp"
+#include "outbound/address.hpp"
 
 namespace breakpilot::outbound {
 
@@ -27,6 +29,9 @@ struct Request {
   std::string body;
   std::chrono::milliseconds timeout{5000};  // the whole exchange
   std::size_t max_body = std::size_t{1} << 20;
+  // A customer's URL (webhooks): connect only to addresses this policy allows, checked on the
+  // addresses resolved for this very call (DNS rebinding); none allowed is kUnavailable.
+  std::optional<TargetPolicy> guard;
 };
 
 struct Response {
