@@ -215,7 +215,7 @@ std::vector<Endpoint> WebhookRoutes::Routes() {
   using identity::Action;
   std::vector<Endpoint> routes;
   const auto add = [&](const char* method, const char* pattern, const char* name, Action action,
-                       TenantFrom tenant, std::vector<std::string_view> body, auto handler) {
+                       TenantFrom tenant, const std::vector<std::string_view>& body, auto handler) {
     const std::string_view n = name;
     routes.push_back({.method = method,
                       .pattern = pattern,
@@ -225,7 +225,7 @@ std::vector<Endpoint> WebhookRoutes::Routes() {
                       .secrets = n == "webhook_create" || n == "webhook_rotate"
                                      ? std::vector<std::string_view>{"secret"}
                                      : std::vector<std::string_view>{},
-                      .body = std::move(body),
+                      .body = body,
                       .handler = Bind(this, handler)});
   };
   add("POST", "/tenants/{id}/webhooks", "webhook_create", Action::kWebhookWrite,
