@@ -63,9 +63,45 @@ boost::json::array ProjectsJson(const std::vector<Project>& projects) {
 
 }  // namespace
 
+void App::Attach(sdk::Product& product) {
+  product_ = &product;
+  mcp_.AddTool({.name = "echo",
+                .description = "Echoes a message back, and keeps it in the tenant's echoes.",
+                .input_schema =
+                    R"({"type":"object","properties":{"message":{"type":"string","minLength":1,)"
+                    R"("maxLength":4096}},"required":["message"]})",
+                .call = [this](const sdk::Principal& who,
+                               const std::string& arguments) -> sdk::Outcome<std::string> {
+                  boost::system::error_code ec;
+                  const auto args = boost::json::parse(arguments, ec);
+                  const auto* m =
+                      !ec && args.is_object() ? args.as_object().if_contains("message") : nullptr;
+                  if (m == nullptr || !m->is_string() || m->as_string().empty() ||
+                      m->as_string().size() > kMaxMessage) {
+                    return Invalid("message is a string of 1 to 4096 characters");
+                  }
+                  echo_bot::Echo e{.project = "default",
+                                   .message = std::string(m->as_string()),
+                                   .actor = who.subject,
+                                   .created = Now()};
+                  e.id = store_.AddEcho(TenantKey(who), e);
+                  product_->Audit(who, {.action = "echo.sent",
+                                        .crud = 'c',
+                                        .target_id = std::to_string(e.id),
+                                        .target_type = "echo",
+                                        .description = "through MCP"});
+                  return e.message;
+                }});
+}
+
 sdk::Response App::Handle(const sdk::Request& request) {
   if (auto contract = product_->HandleContract(request)) return *contract;
   const std::string_view path = request.Path();
+  if (path == "/mcp") {
+    auto who = product_->Admit(request, {.scope = "echo-bot:write"});
+    if (!who) return who.failure().ToResponse();
+    return mcp_.Handle(request, *who);
+  }
   const bool write = request.IsWrite();
   const bool known = path == "/v1/echo" || path == "/v1/echoes" || path == "/v1/projects" ||
                      path.rfind("/v1/projects/", 0) == 0;

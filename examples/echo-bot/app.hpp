@@ -4,6 +4,8 @@
 //   POST   /v1/echo            {"message", "project"?}  -> 200 {"id", "echo", "project"}
 //   GET    /v1/echoes?limit=   the tenant's latest echoes
 //   GET    /v1/projects        POST /v1/projects {"id", "name"}   DELETE /v1/projects/{id}
+//   POST   /mcp                MCP (Streamable HTTP): the tool `echo`, reached through the
+//                              platform's gateway (/mcp/echo-bot) with a token of the tenant
 //
 // Every route needs a platform token or an API key of the tenant and passes the SDK's gate;
 // a tenant only ever sees its own rows. The demo tenant's rows are kept under "demo", where the
@@ -19,7 +21,8 @@ namespace echo_bot {
 class App : public breakpilot::sdk::TenantData {
  public:
   explicit App(Store& store) : store_(store) {}
-  void Attach(breakpilot::sdk::Product& product) { product_ = &product; }
+  // Also sets up the MCP tool `echo`.
+  void Attach(breakpilot::sdk::Product& product);
 
   breakpilot::sdk::Response Handle(const breakpilot::sdk::Request& request);
 
@@ -35,6 +38,7 @@ class App : public breakpilot::sdk::TenantData {
 
   Store& store_;
   breakpilot::sdk::Product* product_ = nullptr;
+  breakpilot::sdk::McpServer mcp_{"echo-bot", "1.0.0"};
 };
 
 }  // namespace echo_bot

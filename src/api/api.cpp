@@ -9,6 +9,7 @@
 #include "api/identity_routes.hpp"
 #include "api/json_body.hpp"
 #include "api/lifecycle_routes.hpp"
+#include "api/mcp_routes.hpp"
 #include "api/member_routes.hpp"
 #include "api/portal_routes.hpp"
 #include "api/product_routes.hpp"
@@ -54,6 +55,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<SalesRoutes>(services_));
   modules_.push_back(std::make_unique<UsageRoutes>(services_));
   modules_.push_back(std::make_unique<WebhookRoutes>(services_));
+  modules_.push_back(std::make_unique<McpRoutes>(services_));
   modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {
     for (auto& endpoint : module->Routes()) Add(std::move(endpoint));

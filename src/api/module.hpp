@@ -44,6 +44,7 @@
 #include "lifecycle/test_clock.hpp"
 #include "lifecycle/trial.hpp"
 #include "mail/outbox.hpp"
+#include "mcp/gateway.hpp"
 #include "outbound/fetch.hpp"
 #include "sales/lead_service.hpp"
 #include "storage/database.hpp"
@@ -134,6 +135,7 @@ struct Services {
   sales::LeadService& leads;
   usage::Meter& usage;
   webhooks::Webhooks& webhooks;
+  mcp::Gateway& mcp;
   identity::Members& members;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool
   lifecycle::TestClock* test_clock;  // set: POST /internal/clock moves the clock

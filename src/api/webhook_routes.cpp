@@ -190,7 +190,7 @@ Result<http::Response> WebhookRoutes::DeliveryList(http::Request& req, const Cal
       return ok.error();
     }
   } else if (!identity::SeesAllTenants(caller.principal)) {
-    return Error{ErrorKind::kForbidden, "tenant-required", "Forbidden", "name a tenant_id"};
+    return InvalidInput("tenant-required", "Tenant required", "name a tenant_id");
   }
   json::array items;
   for (const auto& d : hooks_.Deliveries(f)) items.push_back(ToJson(d));
@@ -202,7 +202,7 @@ Result<http::Response> WebhookRoutes::DeliveryReplay(http::Request& req, const C
   std::optional<std::string> only;
   if (!identity::SeesAllTenants(caller.principal)) {
     if (!caller.principal.org_id) {
-      return Error{ErrorKind::kForbidden, "tenant-required", "Forbidden", "no tenant in reach"};
+      return InvalidInput("tenant-required", "Tenant required", "the caller has no tenant");
     }
     only = caller.principal.org_id;
   }

@@ -78,6 +78,8 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       leads_(db, clock, catalog, tenants_, subscriptions_),
       usage_(db, clock, catalog, tenants_),
       webhooks_(db, clock, options_.fetch, options_.webhooks),
+      mcp_(db, clock, catalog, issuer_, options_.fetch,
+           [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
       password_pool_("password", PasswordThreads(options_),
                      static_cast<std::size_t>(options_.password_queue)) {
@@ -117,6 +119,7 @@ api::Services Platform::services() {
           .leads = leads_,
           .usage = usage_,
           .webhooks = webhooks_,
+          .mcp = mcp_,
           .members = members_,
           .password_pool = password_pool_,
           .test_clock = options_.test_clock};

@@ -133,6 +133,7 @@ class Platform {
   sales::LeadService leads_;
   usage::Meter usage_;
   webhooks::Webhooks webhooks_;
+  mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
   std::int64_t last_key_refresh_us_ = 0;

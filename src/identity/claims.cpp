@@ -52,14 +52,20 @@ Result<OrgClaims> ClaimsFor(storage::Database& db, const std::string& user_id_in
     return Error{ErrorKind::kForbidden, "not-a-member", "Forbidden",
                  "the user is not a member of organization '" + tenant->slug + "'"};
   }
-  OrgClaims c;
-  c.org_id = tenant->id;
-  c.org_slug = tenant->slug;
+  OrgClaims c = TenantClaims(*tenant, subs);
   if (membership) c.org_roles = ParseRolesJson(membership->Text(0));
-  for (const auto& s : subs) c.products.push_back(s.product_id);
-  c.plan = std::string(tenants::ToString(tenant->plan));
-  c.tenant_status = std::string(tenants::ToString(tenant->status));
-  if (tenant->status == tenants::Status::kTrial) c.trial_ends_at = tenant->trial_ends_at;
+  return c;
+}
+
+OrgClaims TenantClaims(const tenants::Tenant& tenant,
+                       const std::vector<tenants::Subscription>& subscriptions) {
+  OrgClaims c;
+  c.org_id = tenant.id;
+  c.org_slug = tenant.slug;
+  for (const auto& s : subscriptions) c.products.push_back(s.product_id);
+  c.plan = std::string(tenants::ToString(tenant.plan));
+  c.tenant_status = std::string(tenants::ToString(tenant.status));
+  if (tenant.status == tenants::Status::kTrial) c.trial_ends_at = tenant.trial_ends_at;
   return c;
 }
 

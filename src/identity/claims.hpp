@@ -18,6 +18,7 @@
 #include "core/result.hpp"
 #include "identity/permissions.hpp"
 #include "storage/database.hpp"
+#include "tenants/tenant.hpp"
 
 namespace breakpilot::identity {
 
@@ -34,6 +35,10 @@ struct OrgClaims {
 // The claims as tokens and POST /internal/claims carry them. `trial_quota` is null unless the
 // tenant is on trial; then it holds the limits products enforce (M12.1) and the end.
 boost::json::object ClaimsJson(const OrgClaims& c);
+
+// The organisation's part of the claims, without any user's roles (the MCP gateway's token).
+OrgClaims TenantClaims(const tenants::Tenant& tenant,
+                       const std::vector<tenants::Subscription>& subscriptions);
 
 // `extra_realm_roles`: roles the IdP reports for the user beside the ones stored here.
 Result<OrgClaims> ClaimsFor(storage::Database& db, const std::string& user_id,

@@ -46,7 +46,7 @@ const RoleRow kTable[] = {
      "SERVICE",
      true,
      {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite, A::kMailInbound,
-      A::kUsageWrite}},
+      A::kUsageWrite, A::kMcpUse}},
     {Role::kItAdmin,
      "IT_ADMIN",
      false,
@@ -107,11 +107,13 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kUsageWrite, "usage.write"},
     {A::kWebhookRead, "webhook.read"},
     {A::kWebhookWrite, "webhook.write"},
+    {A::kMcpUse, "mcp.use"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {
     {"audit:write", A::kAuditWrite},
     {"usage:write", A::kUsageWrite},
+    {"mcp:use", A::kMcpUse},
 };
 
 bool Has(const std::vector<Role>& roles, Role r) {

@@ -73,6 +73,7 @@ enum class Action {
   kUsageWrite,    // report a tenant's usage (products)
   kWebhookRead,   // a tenant's webhook endpoints and deliveries
   kWebhookWrite,  // add, change, rotate, test and delete endpoints; replay dead deliveries
+  kMcpUse,        // a product's MCP tools through the gateway (enterprise tenants)
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -85,7 +86,7 @@ inline constexpr std::array kAllActions = {
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
     Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset,
     Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite,
-    Action::kWebhookRead,    Action::kWebhookWrite};
+    Action::kWebhookRead,    Action::kWebhookWrite,     Action::kMcpUse};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

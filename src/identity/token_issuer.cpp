@@ -135,6 +135,16 @@ Result<boost::json::object> TokenIssuer::UserClaims(const User& user,
   return claims;
 }
 
+Result<IssuedToken> TokenIssuer::TenantToken(
+    const tenants::Tenant& tenant, const std::vector<tenants::Subscription>& subscriptions,
+    const std::string& subject, const std::string& product_id) {
+  boost::json::object claims{{"sub", subject}, {"realm_roles", boost::json::array{}}};
+  for (auto& [k, v] : ClaimsJson(TenantClaims(tenant, subscriptions))) {
+    if (!v.is_null()) claims[k] = std::move(v);
+  }
+  return Sign(std::move(claims), product_id, std::chrono::seconds(120));
+}
+
 Result<IssuedToken> TokenIssuer::PortalToken(const User& user, const std::string& tenant_id,
                                              const std::string& product_id) {
   auto claims = UserClaims(user, tenant_id);

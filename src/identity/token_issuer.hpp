@@ -20,6 +20,7 @@
 #include "audit/trail.hpp"
 #include "identity/directory.hpp"
 #include "identity/jwt.hpp"
+#include "tenants/tenant.hpp"
 
 namespace breakpilot::identity {
 
@@ -98,6 +99,12 @@ class TokenIssuer {
   // token for the tenant (the password grant's claims), audience the product, valid 300 s.
   Result<IssuedToken> PortalToken(const User& user, const std::string& tenant_id,
                                   const std::string& product_id);
+
+  // What the MCP gateway presents to a product on behalf of a caller with no user (an API key):
+  // the tenant's claims without roles, `sub` the caller, audience the product, valid 120 s.
+  Result<IssuedToken> TenantToken(const tenants::Tenant& tenant,
+                                  const std::vector<tenants::Subscription>& subscriptions,
+                                  const std::string& subject, const std::string& product_id);
 
   const TokenSettings& settings() const { return settings_; }
   void SetIssuer(std::string issuer) { settings_.issuer = std::move(issuer); }

@@ -61,6 +61,10 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"demo.reset", {"BREAKPILOT_ADMIN", "SALES_REP"}},
       {"member.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN", "CXO"}},
       {"member.write", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
+      {"usage.write", {"SERVICE"}},
+      {"webhook.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN"}},
+      {"webhook.write", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
+      {"mcp.use", {"SERVICE"}},
   };
   return table;
 }
@@ -135,6 +139,9 @@ TEST_P(PermissionMatrixTest, EveryRoleGetsExactlyWhatTheTableAllowsOnEveryRoute)
           target = Replace(target, "{project_id}", "0192f2c4-0000-7000-8000-000000000001");
           target = Replace(target, "{product_id}", "certifai");
           target = Replace(target, "{user_id}", "0192f2c4-0000-7000-8000-000000000002");
+          target = Replace(target, "{webhook_id}", "0192f2c4-0000-7000-8000-000000000007");
+          target = Replace(target, "{delivery_id}", "0192f2c4-0000-7000-8000-000000000008");
+          target = Replace(target, "{product}", "certifai");
           std::string upper = method;
           for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
           const bool with_body = upper == "POST" || upper == "PATCH";
@@ -203,6 +210,9 @@ TEST_P(PermissionMatrixTest, PublicRoutesNeedNoCredentialsAndProtectedOnesDo) {
       target = Replace(target, "{user_id}", "0192f2c4-0000-7000-8000-000000000005");
       target = Replace(target, "{project_id}", "0192f2c4-0000-7000-8000-000000000006");
       target = Replace(target, "{product_id}", "certifai");
+      target = Replace(target, "{webhook_id}", "0192f2c4-0000-7000-8000-000000000007");
+      target = Replace(target, "{delivery_id}", "0192f2c4-0000-7000-8000-000000000008");
+      target = Replace(target, "{product}", "certifai");
       auto r = client().Request(upper, target, "", {{"Authorization", ""}});
       const auto perm = op.second["x-permission"].as<std::string>();
       if (perm == "public") {

@@ -4,6 +4,7 @@
 
 #include "breakpilot/audit.hpp"    // IWYU pragma: export
 #include "breakpilot/http.hpp"     // IWYU pragma: export
+#include "breakpilot/mcp.hpp"      // IWYU pragma: export
 #include "breakpilot/product.hpp"  // IWYU pragma: export
 #include "breakpilot/server.hpp"   // IWYU pragma: export
 #include "breakpilot/tokens.hpp"   // IWYU pragma: export
