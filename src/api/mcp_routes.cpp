@@ -1,21 +1,26 @@
 #include "api/mcp_routes.hpp"
 
+#include <algorithm>
+
 #include "core/uuid.hpp"
 
 namespace breakpilot::api {
 
 // The handlers, one per route, in the order the routes are added below.
 
-// The tenant is the caller's own (an API key's); a service client names it in the
-// `Breakpilot-Tenant` header.
+// The tenant is the caller's own (an API key's); a service client (platform-wide, as for
+// audit and usage) names it in the `Breakpilot-Tenant` header.
 Result<http::Response> McpRoutes::McpForward(http::Request& req, const Caller& caller) {
   std::string tenant;
   if (caller.principal.org_id) {
     tenant = *caller.principal.org_id;
   } else if (auto named = req.headers.Get("breakpilot-tenant"); named && IsCanonicalUuid(*named)) {
     tenant = NormalizeUuid(*named);
-    if (auto ok = CheckTenant(tenants_, caller, identity::Action::kMcpUse, tenant); !ok) {
-      return ok.error();
+    const auto& roles = caller.principal.realm_roles;
+    if (std::find(roles.begin(), roles.end(), identity::Role::kService) == roles.end()) {
+      if (auto ok = CheckTenant(tenants_, caller, identity::Action::kMcpUse, tenant); !ok) {
+        return ok.error();
+      }
     }
   } else {
     return InvalidInput("tenant-required", "Tenant required",

@@ -125,8 +125,10 @@ Result<Answer> Gateway::Forward(const audit::Actor& actor, const std::string& te
         std::string target = product_id;
         target.append("/").append(tool);
         std::string description = "tool ";
-        description.append(tool).append(" of ").append(product_id).append(
-            " called through the MCP gateway");
+        description.append(tool)
+            .append(" of ")
+            .append(product_id)
+            .append(" called through the MCP gateway");
         audit::Record(s, clock_, actor,
                       {tenant->id, "mcp.tool_call", 'c', "mcp_tool", target, description,
                        json::serialize(json::object{{"product", product_id},

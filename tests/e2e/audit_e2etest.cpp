@@ -692,6 +692,9 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /jobs/{id}/retry", "needs a failed job: LifecycleTest asserts job.retry"},
       {"POST /webhooks/deliveries/{delivery_id}/replay",
        "needs a dead delivery: WebhooksTest asserts webhook.replay"},
+      {"POST /mcp/{product}",
+       "forwards to a product's MCP endpoint: McpTest asserts mcp.tool_call for each tool call"},
+      {"DELETE /mcp/{product}", "forwards the end of a session, which products keep none of"},
       {"POST /usage",
        "metering, not a change of configuration: tens of thousands of events a second would "
        "bury the trail; the totals are the record (MeterTest, EchoBotTest)"},
