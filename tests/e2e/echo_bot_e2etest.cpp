@@ -19,21 +19,10 @@ namespace {
 
 namespace json = boost::json;
 
-class EchoBotTest : public E2eTest {
+class EchoBotTest : public EchoBotE2eTest {
  protected:
-  EchoBotTest() { WriteEchoBotCatalog(catalog_, echo_port_); }
   std::vector<std::string> ExtraArgs() override {
     return {"--catalog-dir", catalog_, "--password-memory-kib", "2048"};
-  }
-  void SetUp() override {
-    E2eTest::SetUp();
-    if (!db_ || !db_->available()) return;
-    bot_ = std::make_unique<EchoBot>(client(), server_->port(), echo_port_,
-                                     std::vector<std::string>{"--api-key-cache", "0"});
-  }
-  void TearDown() override {
-    bot_.reset();
-    E2eTest::TearDown();
   }
 
   // A tenant subscribed to echo-bot with an IT_ADMIN user named after it; returns the id.
@@ -61,10 +50,6 @@ class EchoBotTest : public E2eTest {
     const std::string t = Str(Body(r), "type");
     return t.substr(t.rfind('/') + 1);
   }
-
-  int echo_port_ = FreePort();
-  std::string catalog_ = MakeTempDir("bp-catalog");
-  std::unique_ptr<EchoBot> bot_;
 };
 
 TEST_P(EchoBotTest, TokensAndKeysOfOneTenantNeverReachAnother) {

@@ -46,23 +46,13 @@ std::string Target(const std::string& url) {
   return slash == std::string::npos ? "/" : url.substr(slash);
 }
 
-class EchoBotLifecycleTest : public E2eTest {
+class EchoBotLifecycleTest : public EchoBotE2eTest {
  protected:
-  EchoBotLifecycleTest() { WriteEchoBotCatalog(catalog_, echo_port_); }
+  std::vector<std::string> BotArgs() override { return {"--enable-test-clock"}; }
   std::vector<std::string> ExtraArgs() override {
     return {"--enable-test-clock",   "--smtp-url",    smtp_.url(),
             "--smtp-starttls=false", "--catalog-dir", catalog_,
             "--password-memory-kib", "2048"};
-  }
-  void SetUp() override {
-    E2eTest::SetUp();
-    if (!db_ || !db_->available()) return;
-    bot_ = std::make_unique<EchoBot>(client(), server_->port(), echo_port_,
-                                     std::vector<std::string>{"--enable-test-clock"});
-  }
-  void TearDown() override {
-    bot_.reset();
-    E2eTest::TearDown();
   }
   // echo-bot's clock first (so the platform's tokens are never from its future), then the
   // platform's; then waits until no job is due.
@@ -78,9 +68,6 @@ class EchoBotLifecycleTest : public E2eTest {
   }
 
   SmtpSink smtp_;
-  int echo_port_ = FreePort();
-  std::string catalog_ = MakeTempDir("bp-catalog");
-  std::unique_ptr<EchoBot> bot_;
 };
 
 TEST_P(EchoBotLifecycleTest, TrialUseQuotaCancelOffboardingGone) {

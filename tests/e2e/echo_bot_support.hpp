@@ -14,6 +14,7 @@
 
 #include "../support/http_client.hpp"
 #include "../support/test_env.hpp"
+#include "e2e_fixture.hpp"
 #include "identity_support.hpp"
 
 namespace breakpilot::testing {
@@ -86,5 +87,26 @@ inline std::string EchoBotToken(HttpClient& platform, const std::string& user,
   return r.status == 200 ? std::string(boost::json::parse(r.body).at("access_token").as_string())
                          : std::string();
 }
+
+// The fixture of the tests with echo-bot beside the platform: the catalog holds echo-bot's
+// manifest, and echo-bot runs (with BotArgs) once the platform does.
+class EchoBotE2eTest : public E2eTest {
+ protected:
+  EchoBotE2eTest() { WriteEchoBotCatalog(catalog_, echo_port_); }
+  virtual std::vector<std::string> BotArgs() { return {"--api-key-cache", "0"}; }
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (!db_ || !db_->available()) return;
+    bot_ = std::make_unique<EchoBot>(client(), server_->port(), echo_port_, BotArgs());
+  }
+  void TearDown() override {
+    bot_.reset();
+    E2eTest::TearDown();
+  }
+
+  int echo_port_ = FreePort();
+  std::string catalog_ = MakeTempDir("bp-catalog");
+  std::unique_ptr<EchoBot> bot_;
+};
 
 }  // namespace breakpilot::testing

@@ -15,20 +15,9 @@ namespace {
 
 namespace json = boost::json;
 
-class McpTest : public E2eTest {
+class McpTest : public EchoBotE2eTest {
  protected:
-  McpTest() { WriteEchoBotCatalog(catalog_, echo_port_); }
   std::vector<std::string> ExtraArgs() override { return {"--catalog-dir", catalog_}; }
-  void SetUp() override {
-    E2eTest::SetUp();
-    if (!db_ || !db_->available()) return;
-    bot_ = std::make_unique<EchoBot>(client(), server_->port(), echo_port_,
-                                     std::vector<std::string>{"--api-key-cache", "0"});
-  }
-  void TearDown() override {
-    bot_.reset();
-    E2eTest::TearDown();
-  }
   // A tenant on `plan`, booked to echo-bot, and an API key of it with `scopes`.
   std::pair<std::string, std::string> TenantWithKey(const std::string& slug,
                                                     const std::string& plan,
@@ -46,10 +35,6 @@ class McpTest : public E2eTest {
     const std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/mcp/echo-bot";
     return RunNode("conformance/mcp_client.mjs", url + " '" + bearer + "' " + expect);
   }
-
-  int echo_port_ = FreePort();
-  std::string catalog_ = MakeTempDir("bp-catalog");
-  std::unique_ptr<EchoBot> bot_;
 };
 
 TEST_P(McpTest, TheOfficialClientCallsEchoThroughTheGateway) {
