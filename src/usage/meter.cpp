@@ -7,7 +7,9 @@
 #include <set>
 #include <tuple>
 
+#include "audit/trail.hpp"
 #include "tenants/tenant.hpp"
+#include "tenants/tenant_store.hpp"
 
 namespace breakpilot::usage {
 namespace {
@@ -38,6 +40,9 @@ constexpr Query kAddTotals{
     " FROM json_each($2) AS t WHERE true"
     " ON CONFLICT (tenant_id, product, metric, period)"
     " DO UPDATE SET quantity = usage_totals.quantity + excluded.quantity"};
+constexpr Query kDayTotal{"usage_total_of_day",
+                          "SELECT quantity FROM usage_totals"
+                          " WHERE tenant_id = $1 AND product = $2 AND metric = $3 AND period = $4"};
 constexpr Query kTenantTotals{"usage_totals_for_tenant",
                               "SELECT product, metric, period, quantity FROM usage_totals"
                               " WHERE tenant_id = $1 AND (period = $2 OR substr(period, 1, 7) = $2)"
@@ -62,6 +67,14 @@ bool IsMetric(const std::string& m) {
 
 std::string Day(Timestamp t) {
   return FormatRfc3339(t).substr(0, 10);
+}
+
+// The daily API calls a tenant may make (per product): the trial's quota, the plan's limit,
+// none for the demo (0).
+std::int64_t DailyLimit(const tenants::Tenant& t) {
+  if (t.status == tenants::Status::kTrial) return tenants::kTrialQuota.api_calls_per_day;
+  if (t.status == tenants::Status::kDemo) return 0;
+  return catalog::LimitsOf(t.plan).api_calls_per_day;
 }
 
 }  // namespace
@@ -128,6 +141,31 @@ Result<Recorded> Meter::Record(const std::string& product, const std::vector<Eve
                           {"quantity", quantity}});
       }
       s.Execute(kAddTotals, {product, json::serialize(totals)});
+      // A day's API calls that just reached the tenant's limit: usage.threshold_reached, once
+      // (the crossing happens in one report only), into the audit trail and so to webhooks.
+      const std::string today = Day(now);
+      for (const auto& [key, added] : sums) {
+        const auto& [tenant_id, metric, day] = key;
+        if (metric != "api_calls" || day != today) continue;
+        const auto tenant = tenants::store::SelectTenant(s, tenant_id);
+        const std::int64_t limit = tenant ? DailyLimit(*tenant) : 0;
+        if (limit <= 0) continue;
+        const auto total = s.FetchOne(kDayTotal, {tenant_id, product, metric, day});
+        const std::int64_t after = total ? total->Int(0) : 0;
+        if (after < limit || after - added >= limit) continue;
+        std::string target = product;
+        target.append("/").append(metric);
+        std::string description = "the day's ";
+        description.append(metric).append(" on ").append(product).append(" reached the limit of " +
+                                                                         std::to_string(limit));
+        audit::Record(s, clock_, audit::Actor{"system:usage", "usage", ""},
+                      {tenant_id, "usage.threshold_reached", 'c', "usage", target, description,
+                       json::serialize(json::object{{"product", product},
+                                                    {"metric", metric},
+                                                    {"day", day},
+                                                    {"limit", limit},
+                                                    {"used", after}})});
+      }
     });
   } catch (const storage::ForeignKeyViolation&) {
     return InvalidInput("unknown-tenant", "Unknown tenant", "an event names no known tenant");

@@ -95,6 +95,27 @@ TEST_P(MeterTest, ABadEventRefusesTheWholeBatch) {
   EXPECT_EQ(Rows("usage_events"), 0) << "nothing half-written";
 }
 
+// Crossing the day's limit is recorded once, as usage.threshold_reached (which webhooks send).
+TEST_P(MeterTest, ReachingTheDailyLimitIsRecordedOnce) {
+  const auto count = [&](const char* sql) {
+    std::int64_t n = -1;
+    db_->Read([&](storage::Session& s) {
+      n = s.FetchOne({"test_threshold", sql, {}, true}, {})->Int(0);
+    });
+    return n;
+  };
+  ASSERT_TRUE(meter_->Record(
+      "echo-bot", {{.id = "a", .tenant_id = acme_, .metric = "api_calls", .quantity = 999}}));
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'usage.threshold_reached'"), 0);
+  ASSERT_TRUE(meter_->Record(
+      "echo-bot", {{.id = "b", .tenant_id = acme_, .metric = "api_calls", .quantity = 2},
+                   {.id = "c", .tenant_id = globex_, .metric = "messages", .quantity = 5000}}));
+  ASSERT_TRUE(meter_->Record("echo-bot", {{.id = "d", .tenant_id = acme_, .metric = "api_calls"}}));
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'usage.threshold_reached'"), 1)
+      << "once, when 1000 was crossed; not again past it, not for another metric";
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_events WHERE type = 'usage.threshold_reached'"), 1);
+}
+
 TEST_P(MeterTest, LimitsFollowTheTrialAndThePlan) {
   auto u = meter_->ForTenant(acme_);
   ASSERT_TRUE(u);
