@@ -184,7 +184,7 @@ HttpResponse HttpClient::Raw(const std::string& bytes) {
   ::close(fd);
   const auto sp1 = bytes.find(' ');
   const auto sp2 = sp1 == std::string::npos ? sp1 : bytes.find(' ', sp1 + 1);
-  if (sp2 != std::string::npos && sp2 < 2048) {
+  if (record_ && sp2 != std::string::npos && sp2 < 2048) {
     Record(bytes.substr(0, sp1), bytes.substr(sp1 + 1, sp2 - sp1 - 1), r);
   }
   return r;
