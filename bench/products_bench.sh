@@ -27,21 +27,22 @@ source bench/common.sh
 bench_scratch breakpilot-products-bench
 start_nginx
 
-start_replica() {  # start_replica NAME -> its port on stdout
+start_replica() {  # start_replica NAME: sets REPLICA_PORT (no subshell: its exit trap would clean up)
   local log="$WORK/$1.log"
   BREAKPILOT_ADMIN_TOKEN=$TOKEN "$BIN" serve --listen 127.0.0.1:0 --database "$PG" \
     --access-log=false --catalog-dir "$WORK/catalog" --allow-private-webhook-targets \
     --job-workers 8 2>"$log" &
   PIDS+=("$!")
   for _ in $(seq 1 3000); do grep -q '"msg":"listening"' "$log" 2>/dev/null && break; sleep 0.01; done
-  grep -o '"url":"http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$'
+  REPLICA_PORT=$(grep -o '"url":"http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
 }
 
 ECHO_PORT=$(free_port)
 mkdir -p "$WORK/catalog/echo-bot"
 sed "s|http://127.0.0.1:8091|http://127.0.0.1:$ECHO_PORT|g" examples/echo-bot/product.manifest.yaml \
   > "$WORK/catalog/echo-bot/product.manifest.yaml"
-PORT=$(start_replica one)
+start_replica one
+PORT=$REPLICA_PORT
 API="http://127.0.0.1:$PORT"
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
@@ -98,9 +99,21 @@ echo "usage: $u"
 read -r u_rps u_p50 u_p99 u_bad <<<"$u"
 today=$(api "$API/tenants/$tenant/usage" | json '["items"][0]["today"]')
 
-# 3. Webhooks: three replicas, 100 endpoints, 100 events.
-PORT2=$(start_replica two)
-PORT3=$(start_replica three)
+# 3. Webhooks: three replicas, 100 endpoints, 100 events. Off unless BENCH_WEBHOOKS=1: in its
+# first runs (2026-12-07) this part never reached its progress loop within 5 minutes and was cut
+# off; the cause is not found yet (bench/NOTES.md). The same load runs as a test
+# (WebhooksReplicasTest) and finishes there.
+if [ "${BENCH_WEBHOOKS:-0}" != 1 ]; then
+  read -r e1_rps _ _ _ <<<"$e1"; read -r e2_rps _ _ _ <<<"$e2"
+  read -r n1_rps _ _ _ <<<"$n1"; read -r n2_rps _ _ _ <<<"$n2"
+  echo "echo-bot $(python3 -c "print(round(($e1_rps + $e2_rps) / 2))") req/s," \
+       "nginx $(python3 -c "print(round(($n1_rps + $n2_rps) / 2))") req/s," \
+       "usage $(python3 -c "print(round($u_rps * 1000))") events/s; api_calls today $today"
+  echo "webhooks: skipped (BENCH_WEBHOOKS=1 runs it); docs/PERFORMANCE.md not rewritten"
+  exit 0
+fi
+start_replica two
+start_replica three
 for i in $(seq 1 100); do
   api -X POST "$API/tenants/$tenant/webhooks" \
     -d "{\"url\":\"http://127.0.0.1:$NGINX_PORT/hook/$i\",\"event_types\":[\"api_key.created\"]}" >/dev/null
@@ -112,9 +125,10 @@ for i in $(seq 1 100); do
 done
 wait
 db_url=${PG}
-for _ in $(seq 1 6000); do
+for i in $(seq 1 1200); do
   done_n=$(psql -qtA "$db_url" -c "SELECT count(*) FROM webhook_deliveries WHERE state = 'succeeded'")
   [ "$done_n" -ge 10000 ] && break
+  (( i % 100 == 0 )) && echo "webhooks: $done_n succeeded after $((i / 20)) s; $(psql -qtA "$db_url" -c "SELECT state || ':' || count(*) FROM webhook_deliveries GROUP BY state" | tr '\n' ' ') outbox $(psql -qtA "$db_url" -c "SELECT count(*) FROM webhook_events")"
   sleep 0.05
 done
 end=$(date +%s.%N)

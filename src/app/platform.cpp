@@ -77,7 +77,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       trials_(db, clock, tenants_, mailer_, options_.trial_requests_per_hour),
       leads_(db, clock, catalog, tenants_, subscriptions_),
       usage_(db, clock, catalog, tenants_),
-      webhooks_(db, clock, options_.fetch, options_.webhooks),
+      webhooks_(db, clock, options_.fetch, options_.webhooks, &mailer_),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),

@@ -94,6 +94,8 @@ constexpr Query kEndpointDeadLetter{
     "webhook_endpoint_dead_letter",
     "UPDATE webhook_deliveries SET state = 'dead', last_error = $2, next_at = NULL,"
     " updated_at = $3 WHERE endpoint_id = $1 AND state = 'pending'"};
+constexpr Query kTenantContact{"webhook_tenant_contact",
+                               "SELECT contact_email, name FROM tenants WHERE id = $1"};
 constexpr Query kSelectDeliveries{
     "webhook_deliveries_select",
     "SELECT id, event_id, endpoint_id, tenant_id, type, state, attempts, next_at, last_status,"
@@ -235,11 +237,12 @@ struct Webhooks::Waker {
 };
 
 Webhooks::Webhooks(storage::Database& db, const Clock& clock, outbound::Fetcher fetch,
-                   Options options)
+                   Options options, mail::Mailer* mailer)
     : db_(db),
       clock_(clock),
       fetch_(std::move(fetch)),
       options_(std::move(options)),
+      mailer_(mailer),
       waker_(std::make_unique<Waker>()) {
   waker_->thread = std::thread([this] {
     std::unique_lock lock(waker_->mu);
@@ -599,6 +602,17 @@ void Webhooks::Deliver(jobs::JobContext& ctx) {
           s, clock_, audit::Actor{"system:webhooks", "webhooks", ""},
           {tenant_id, "webhook.disabled", 'u', "webhook", endpoint_id,
            "webhook endpoint " + url + " disabled after failing for 5 days: " + error, "{}", true});
+      // The owner hears of it: the tenant's contact, once per disable.
+      const auto owner = s.FetchOne(kTenantContact, {tenant_id});
+      if (mailer_ != nullptr && owner && !owner->IsNull(0) && !owner->Text(0).empty()) {
+        mailer_->Queue(s, {.template_name = "webhook_disabled",
+                           .to = owner->Text(0),
+                           .tenant_id = tenant_id,
+                           .vars = {{"tenant_name", owner->Text(1)},
+                                    {"endpoint_url", url},
+                                    {"reason", error.substr(0, 200)}},
+                           .dedupe_key = "webhook.disabled:" + endpoint_id + ":" + at});
+      }
     }
   });
   if (!ok)

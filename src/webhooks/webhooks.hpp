@@ -11,6 +11,7 @@
 // 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), in the same transaction that records the failure; after
 // the last the delivery is dead and waits in the dead letter for a replay. An endpoint whose
 // deliveries have failed for `disable_after` (5 days) with no success between is disabled.
+// The tenant's contact is mailed when that happens.
 // Each attempt re-resolves the host and connects only to addresses the policy allows (DNS
 // rebinding); redirects are not followed.
 #pragma once
@@ -25,6 +26,7 @@
 #include "core/result.hpp"
 #include "jobs/queue.hpp"
 #include "jobs/runner.hpp"
+#include "mail/outbox.hpp"
 #include "outbound/fetch.hpp"
 #include "storage/database.hpp"
 #include "storage/shared_secret.hpp"
@@ -99,7 +101,9 @@ struct DeliveryFilter {
 
 class Webhooks {
  public:
-  Webhooks(storage::Database& db, const Clock& clock, outbound::Fetcher fetch, Options options);
+  // `mailer`: where the owner hears of an endpoint disabled after failing (null: nobody).
+  Webhooks(storage::Database& db, const Clock& clock, outbound::Fetcher fetch, Options options,
+           mail::Mailer* mailer = nullptr);
   ~Webhooks();
   Webhooks(const Webhooks&) = delete;
   Webhooks& operator=(const Webhooks&) = delete;
@@ -138,6 +142,7 @@ class Webhooks {
   const Clock& clock_;
   outbound::Fetcher fetch_;
   Options options_;
+  mail::Mailer* mailer_;
   storage::SharedSecretCache seal_key_{"webhooks.seal"};
   struct Waker;
   std::unique_ptr<Waker> waker_;

@@ -263,6 +263,62 @@ TEST_P(WebhooksTest, ADeadEndpointsEventsLandInTheDeadLetterAndReplay) {
             1U);
 }
 
+// An endpoint whose deliveries fail for 5 days is disabled, its pending deliveries go to the
+// dead letter, the change is audited and the tenant's contact is mailed; enabled again, it
+// receives the next event.
+TEST_P(WebhooksTest, AnEndpointFailingForFiveDaysIsDisabledAndItsOwnerMailed) {
+  const std::string a =
+      Str(CreateTenant("five-a", R"(,"contact_email":"ops@five.example")"), "id");
+  const std::string ep = Endpoint(a, sink_.Url("/down"));
+  sink_.AlwaysFail("/down", true);
+  NewKey(a);
+  ASSERT_EQ(sink_.WaitFor("/down", 1).size(), 1U);
+  AdvanceClock(client(), 5 * 86400);  // the first delivery's next attempts come due too
+  WaitForIdleJobs(client());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  json::object e;
+  while (std::chrono::steady_clock::now() < until) {
+    e = Json(client().Get("/tenants/" + a + "/webhooks/" + ep));
+    if (Str(e, "status") == "disabled") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(Str(e, "status"), "disabled") << json::serialize(e);
+  EXPECT_NE(Str(e, "disabled_reason").find("5 days"), std::string::npos);
+  EXPECT_EQ(Json(client().Get("/audit?tenant_id=" + a + "&action=webhook.disabled"))
+                .at("items")
+                .as_array()
+                .size(),
+            1U);
+  const auto mails = [&] {
+    std::int64_t n = -1;
+    db_->Open()->Read([&](storage::Session& s) {
+      n = s.FetchOne({"test_webhook_mail",
+                      "SELECT count(*) FROM mail_outbox WHERE template = 'webhook_disabled'"
+                      " AND recipient = 'ops@five.example'"},
+                     {})
+              ->Int(0);
+    });
+    return n;
+  };
+  EXPECT_EQ(mails(), 1);
+  const std::size_t before = sink_.At("/down").size();
+  NewKey(a);  // a disabled endpoint gets nothing
+  WaitForIdleJobs(client());
+  EXPECT_EQ(sink_.At("/down").size(), before);
+  EXPECT_EQ(Json(client().Get("/webhooks/deliveries?state=pending&tenant_id=" + a))
+                .at("items")
+                .as_array()
+                .size(),
+            0U);
+  sink_.AlwaysFail("/down", false);
+  ASSERT_EQ(client()
+                .Request("PATCH", "/tenants/" + a + "/webhooks/" + ep, R"({"status":"enabled"})")
+                .status,
+            200);
+  NewKey(a);
+  EXPECT_EQ(sink_.WaitFor("/down", before + 1).back().answered, 204);
+}
+
 TEST_P(WebhooksTest, RedirectsAreNotFollowedAndBadInputIsRefused) {
   const std::string a = Str(CreateTenant("redir-a"), "id");
   sink_.Redirect("/moved", sink_.Url("/elsewhere"));
