@@ -267,8 +267,7 @@ TEST_P(WebhooksTest, ADeadEndpointsEventsLandInTheDeadLetterAndReplay) {
 // dead letter, the change is audited and the tenant's contact is mailed; enabled again, it
 // receives the next event.
 TEST_P(WebhooksTest, AnEndpointFailingForFiveDaysIsDisabledAndItsOwnerMailed) {
-  const std::string a =
-      Str(CreateTenant("five-a", R"(,"contact_email":"ops@five.example")"), "id");
+  const std::string a = Str(CreateTenant("five-a", R"(,"contact_email":"ops@five.example")"), "id");
   const std::string ep = Endpoint(a, sink_.Url("/down"));
   sink_.AlwaysFail("/down", true);
   NewKey(a);
