@@ -65,33 +65,24 @@ boost::json::array ProjectsJson(const std::vector<Project>& projects) {
 
 void App::Attach(sdk::Product& product) {
   product_ = &product;
-  mcp_.AddTool({.name = "echo",
-                .description = "Echoes a message back, and keeps it in the tenant's echoes.",
-                .input_schema =
-                    R"({"type":"object","properties":{"message":{"type":"string","minLength":1,)"
-                    R"("maxLength":4096}},"required":["message"]})",
-                .call = [this](const sdk::Principal& who,
-                               const std::string& arguments) -> sdk::Outcome<std::string> {
-                  boost::system::error_code ec;
-                  const auto args = boost::json::parse(arguments, ec);
-                  const auto* m =
-                      !ec && args.is_object() ? args.as_object().if_contains("message") : nullptr;
-                  if (m == nullptr || !m->is_string() || m->as_string().empty() ||
-                      m->as_string().size() > kMaxMessage) {
-                    return Invalid("message is a string of 1 to 4096 characters");
-                  }
-                  echo_bot::Echo e{.project = "default",
-                                   .message = std::string(m->as_string()),
-                                   .actor = who.subject,
-                                   .created = Now()};
-                  e.id = store_.AddEcho(TenantKey(who), e);
-                  product_->Audit(who, {.action = "echo.sent",
-                                        .crud = 'c',
-                                        .target_id = std::to_string(e.id),
-                                        .target_type = "echo",
-                                        .description = "through MCP"});
-                  return e.message;
-                }});
+  mcp_.AddTool(
+      {.name = "echo",
+       .description = "Echoes a message back, and keeps it in the tenant's echoes.",
+       .input_schema = R"({"type":"object","properties":{"message":{"type":"string","minLength":1,)"
+                       R"("maxLength":4096}},"required":["message"]})",
+       .call = [this](const sdk::Principal& who,
+                      const std::string& arguments) -> sdk::Outcome<std::string> {
+         boost::system::error_code ec;
+         const auto args = boost::json::parse(arguments, ec);
+         const auto* m =
+             !ec && args.is_object() ? args.as_object().if_contains("message") : nullptr;
+         if (m == nullptr || !m->is_string() || m->as_string().empty() ||
+             m->as_string().size() > kMaxMessage) {
+           return Invalid("message is a string of 1 to 4096 characters");
+         }
+         return Keep(who, "default", std::string(m->as_string()), {.description = "through MCP"})
+             .message;
+       }});
 }
 
 sdk::Response App::Handle(const sdk::Request& request) {
@@ -166,19 +157,23 @@ sdk::Response App::Echo(const sdk::Principal& who, const sdk::Request& request) 
                           "no project '" + project + "'");
     }
   }
-  echo_bot::Echo e{.project = project,
-                   .message = std::string(message->as_string()),
-                   .actor = who.subject,
-                   .created = Now()};
-  e.id = store_.AddEcho(TenantKey(who), e);
-  product_->Audit(who, {.action = "echo.sent",
-                        .crud = 'c',
-                        .target_id = std::to_string(e.id),
-                        .target_type = "echo",
-                        .source_ip = request.remote_address});
+  const echo_bot::Echo e =
+      Keep(who, project, std::string(message->as_string()), {.source_ip = request.remote_address});
   boost::json::object out = ToJson(e);
   out["echo"] = e.message;
   return sdk::Json(200, boost::json::serialize(out));
+}
+
+echo_bot::Echo App::Keep(const sdk::Principal& who, const std::string& project,
+                         const std::string& message, sdk::AuditEvent audit) {
+  echo_bot::Echo e{.project = project, .message = message, .actor = who.subject, .created = Now()};
+  e.id = store_.AddEcho(TenantKey(who), e);
+  audit.action = "echo.sent";
+  audit.crud = 'c';
+  audit.target_id = std::to_string(e.id);
+  audit.target_type = "echo";
+  product_->Audit(who, std::move(audit));
+  return e;
 }
 
 sdk::Response App::AddProject(const sdk::Principal& who, const sdk::Request& request) {

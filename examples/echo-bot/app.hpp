@@ -33,6 +33,9 @@ class App : public breakpilot::sdk::TenantData {
  private:
   breakpilot::sdk::Response Echo(const breakpilot::sdk::Principal& who,
                                  const breakpilot::sdk::Request& request);
+  // Stores an echo of the caller's tenant and audits it (`audit`: its source or description).
+  echo_bot::Echo Keep(const breakpilot::sdk::Principal& who, const std::string& project,
+                      const std::string& message, breakpilot::sdk::AuditEvent audit);
   breakpilot::sdk::Response AddProject(const breakpilot::sdk::Principal& who,
                                        const breakpilot::sdk::Request& request);
 
