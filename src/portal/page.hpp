@@ -18,6 +18,7 @@
 #include "identity/web_sessions.hpp"
 #include "portal/site.hpp"
 #include "portal/view.hpp"
+#include "storage/idempotency_store.hpp"
 
 namespace breakpilot::portal {
 
@@ -136,6 +137,31 @@ std::string FormField(const api::Form& form, std::string_view name);
 // The status of a form's page after a use case refused: its own 4xx, a 503 for a 5xx (the
 // page says what went wrong; retrying may work).
 int FormStatus(const Error& e);
+// A form whose answer shows a secret once is sent once: its one-time `form_key` (a hidden
+// field, RandomToken(18) when the form is drawn) is recorded with what it made, so a double
+// click or a reload of the answer makes nothing twice.
+//   FormOnce once(services.db, v, form, "/settings/api-keys", "api_key_create", now);
+//   if (auto no = once.Refusal()) return Page(v, {{"error", String(v.lang, no->second)}},
+//   no->first);
+//   ... made ? once.Made(id, 201) : once.Failed();
+class FormOnce {
+ public:
+  FormOnce(storage::Database& db, const Visit& v, const api::Form& form, std::string_view path,
+           std::string_view name, Timestamp now);
+  // Why the form may not go on, as a status and a string key (form_stale, form_sent_twice).
+  const std::optional<std::pair<int, std::string>>& Refusal() const { return refusal_; }
+  // The use case refused: the same form may be sent again, corrected.
+  void Failed();
+  // The use case made `id`: the key is spent.
+  void Made(const std::string& id, int status);
+
+ private:
+  storage::IdempotencyStore store_;
+  std::string owner_, key_;
+  bool reserved_ = false;
+  std::optional<std::pair<int, std::string>> refusal_;
+};
+
 // A date-time for <time datetime>: RFC 3339, and the server's rendering in UTC for no-JS.
 boost::json::object TimeFields(std::string_view key, const std::optional<Timestamp>& t);
 

@@ -9,6 +9,7 @@
 #include "portal/audit_pages.hpp"
 #include "portal/auth_pages.hpp"
 #include "portal/backstage_pages.hpp"
+#include "portal/integration_pages.hpp"
 #include "portal/member_pages.hpp"
 #include "portal/organisation_pages.hpp"
 #include "portal/product_pages.hpp"
@@ -230,6 +231,32 @@ std::string FormTokenCookie(bool secure, std::string_view path, const std::strin
   return HttpOnlyCookie(secure, kFormCookie, path, "Strict", value, std::chrono::hours(1));
 }
 
+FormOnce::FormOnce(storage::Database& db, const Visit& v, const api::Form& form,
+                   std::string_view path, std::string_view name, Timestamp now)
+    : store_(db), owner_("portal:" + v.session->id), key_(FormField(form, "form_key")) {
+  if (key_.empty() || key_.size() > 64) {
+    refusal_.emplace(400, "form_stale");
+    return;
+  }
+  using Outcome = storage::IdempotencyStore::Outcome;
+  const auto claim =
+      store_.Reserve(owner_, key_, "POST", std::string(path), std::string(name), now);
+  if (claim.outcome != Outcome::kReserved && claim.outcome != Outcome::kNoRecord) {
+    refusal_.emplace(409, "form_sent_twice");
+  }
+  reserved_ = claim.outcome == Outcome::kReserved;
+}
+
+void FormOnce::Failed() {
+  if (reserved_) store_.Release(owner_, key_);
+  reserved_ = false;
+}
+
+void FormOnce::Made(const std::string& id, int status) {
+  if (reserved_) store_.Complete(owner_, key_, status, id);
+  reserved_ = false;
+}
+
 bool FormTokenMatches(const http::Request& req, const api::Form& form) {
   const std::string cookie = api::CookieValue(req, kFormCookie);
   return !cookie.empty() && ConstantTimeEquals(Sha256(cookie), Sha256(FormField(form, "csrf")));
@@ -256,6 +283,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<PublicPages>(services_));
   modules_.push_back(std::make_unique<StartPages>(services_, options_));
   modules_.push_back(std::make_unique<TenantPages>(services_));
+  modules_.push_back(std::make_unique<IntegrationPages>(services_));
   modules_.push_back(std::make_unique<ProductPages>(services_));
   modules_.push_back(std::make_unique<ProjectPages>(services_));
   modules_.push_back(std::make_unique<MemberPages>(services_));

@@ -6,7 +6,6 @@
 
 #include "api/form.hpp"
 #include "core/crypto.hpp"
-#include "storage/idempotency_store.hpp"
 
 namespace breakpilot::portal {
 namespace {
@@ -117,19 +116,10 @@ Result<http::Response> TenantPages::ApiKeys(http::Request& req, const Visit& v) 
 Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit& v) {
   auto form = api::ParseForm(req);
   if (!form) return KeysPage(v, {{"error", form.error().detail}}, 400);
-  // A form is sent once: its one-time key is recorded with the key it made, so a double click
-  // or a reload of the answer makes no second key (the secret is never shown again).
-  const std::string form_key = FormField(*form, "form_key");
-  if (form_key.empty() || form_key.size() > 64) {
-    return KeysPage(v, {{"error", String(v.lang, "form_stale")}}, 400);
-  }
-  storage::IdempotencyStore once(services_.db);
-  const std::string owner = "portal:" + v.session->id;
-  const auto claim = once.Reserve(owner, form_key, "POST", "/settings/api-keys", "api_key_create",
-                                  services_.clock.Now());
-  using Outcome = storage::IdempotencyStore::Outcome;
-  if (claim.outcome != Outcome::kReserved && claim.outcome != Outcome::kNoRecord) {
-    return KeysPage(v, {{"error", String(v.lang, "form_sent_twice")}}, 409);
+  FormOnce once(services_.db, v, *form, "/settings/api-keys", "api_key_create",
+                services_.clock.Now());
+  if (const auto& no = once.Refusal()) {
+    return KeysPage(v, {{"error", String(v.lang, no->second)}}, no->first);
   }
   auto name = api::FormValue(*form, "name");
   std::vector<std::string> scopes;
@@ -141,12 +131,12 @@ Result<http::Response> TenantPages::ApiKeyCreate(http::Request& req, const Visit
                                                      .name = name && *name ? **name : std::string(),
                                                      .scopes = scopes});
   if (!created) {
-    if (claim.outcome == Outcome::kReserved) once.Release(owner, form_key);
+    once.Failed();
     // The use case's own words: which field is wrong and why.
     return KeysPage(v, {{"error", DomainMessage(v.lang, created.error())}, {"form_name", shown}},
                     400);
   }
-  if (claim.outcome == Outcome::kReserved) once.Complete(owner, form_key, 201, created->key.id);
+  once.Made(created->key.id, 201);
   // The secret is shown once, on the page that answers the form; it is never stored.
   return KeysPage(v, {{"secret", created->secret}}, 201);
 }

@@ -14,6 +14,7 @@
 #include "identity/permissions.hpp"
 #include "identity_support.hpp"
 #include "jobs/queue.hpp"
+#include "webhook_sink.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -453,6 +454,47 @@ TEST_P(PortalProductTest, AProductOpensInTheShadowDomHostWithItsTenant) {
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalProductTest);
+
+// /settings/integrations (M15.2): the browser adds, tests, rotates, disables, enables and
+// deletes endpoints and replays a dead delivery; this test owns the loopback sink and checks what
+// reached it. One attempt per delivery, so a failing endpoint's events are dead at once.
+class PortalIntegrationsTest : public PortalTest {
+ protected:
+  PortalIntegrationsTest() { sink_.AlwaysFail("/dead", true); }
+  std::vector<std::string> ExtraArgs() override {
+    return {"--portal-domain", "localhost", "--allow-private-webhook-targets", "--webhook-schedule",
+            "0"};
+  }
+  Sink sink_;
+};
+
+TEST_P(PortalIntegrationsTest, AnItAdminKeepsWebhooksAndReplaysTheDeadLetter) {
+  RunBrowser("browser/portal_integrations.mjs",
+             {{"ok", sink_.Url("/ok")}, {"dead", sink_.Url("/dead")}});
+  if (HasFatalFailure()) return;
+  // ok: the test event, then the API key's event signed with both secrets (the grace).
+  const auto ok = sink_.WaitFor("/ok", 2);
+  ASSERT_EQ(ok.size(), 2U);
+  EXPECT_NE(ok[0].body.find(R"("type":"webhook.test")"), std::string::npos) << ok[0].body;
+  EXPECT_NE(ok[1].body.find(R"("type":"api_key.created")"), std::string::npos) << ok[1].body;
+  EXPECT_NE(ok[1].body.find(acme_), std::string::npos) << "the payload names the tenant";
+  EXPECT_NE(ok[1].headers.at("webhook-signature").find(' '), std::string::npos)
+      << "two signatures in the grace: " << ok[1].headers.at("webhook-signature");
+  // dead: the test, the API key's event, then the replayed test under the same webhook-id.
+  const auto dead = sink_.WaitFor("/dead", 3);
+  ASSERT_EQ(dead.size(), 3U);
+  EXPECT_EQ(dead[2].headers.at("webhook-id"), dead[0].headers.at("webhook-id"));
+  // The refused address added nothing; every change is in the audit trail.
+  EXPECT_EQ(Count("SELECT count(*) FROM webhook_endpoints"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'webhook.create'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'webhook.test'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'webhook.rotate'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'webhook.update'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'webhook.replay'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'webhook.delete'"), 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalIntegrationsTest);
 
 // The final export's download page on D (M14.2, scope 4 of issue 23): the offboarding mail's
 // link opens the page on the public site; the file it downloads is the ZIP it describes; a
