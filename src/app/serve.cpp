@@ -336,15 +336,21 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   api::Api& api = *api_holder;
   // The portal's host names get pages; every other host the API (portal/site.hpp).
   portal::Portal portal(platform.services(), PortalOptionsFrom(config));
+  const auto is_mcp_host = [&](const http::Request& r) {
+    return portal::Classify(r.headers.Get("host").value_or(""), config.portal_domain).kind ==
+           portal::SiteKind::kMcp;
+  };
   http::Server server(
       ServerOptionsFrom(config, db->dialect()),
       [&](http::Request& r) {
         if (auto page = portal.Handle(r)) return std::move(*page);
+        if (is_mcp_host(r)) portal::ToMcpGateway(r.path, r.target);
         return api.Handle(r);
       },
       [&](const http::Exchange& x) { api.Observe(x); },
+      // Pages, and the MCP host's requests (rewritten once, above), run on the blocking pool.
       [&](http::Request& r) -> std::optional<http::Response> {
-        if (portal.Owns(r)) return std::nullopt;  // pages run on the blocking pool
+        if (portal.Owns(r) || is_mcp_host(r)) return std::nullopt;
         return api.HandleInline(r);
       });
   try {

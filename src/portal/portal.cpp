@@ -313,12 +313,13 @@ Portal::Portal(const api::Services& services, PortalOptions options)
 Portal::~Portal() = default;
 
 bool Portal::Owns(const http::Request& req) const {
-  return Classify(req.headers.Get("host").value_or(""), options_.domain).kind != SiteKind::kApi;
+  const auto kind = Classify(req.headers.Get("host").value_or(""), options_.domain).kind;
+  return kind != SiteKind::kApi && kind != SiteKind::kMcp;
 }
 
 std::optional<http::Response> Portal::Handle(http::Request& req) {
   const Site site = Classify(req.headers.Get("host").value_or(""), options_.domain);
-  if (site.kind == SiteKind::kApi) return std::nullopt;
+  if (site.kind == SiteKind::kApi || site.kind == SiteKind::kMcp) return std::nullopt;
   try {
     return Serve(req, site);
   } catch (const std::exception& e) {

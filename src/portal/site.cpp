@@ -47,7 +47,13 @@ Site Classify(std::string_view host, std::string_view portal_domain) {
   // One label only: a.b.D is no face of ours. api.D stays the API.
   if (label.empty() || label.find('.') != std::string::npos || label == "api") return {};
   if (label == "backstage") return {SiteKind::kBackstage, {}};
+  if (label == "mcp") return {SiteKind::kMcp, {}};
   return {SiteKind::kTenant, std::move(label)};
+}
+
+void ToMcpGateway(std::string& path, std::string& target) {
+  path.insert(0, "/mcp");
+  target.insert(0, "/mcp");
 }
 
 std::string SiteUrl(std::string_view public_url, std::string_view domain, std::string_view label) {

@@ -11,12 +11,21 @@ TEST(SiteTest, PortalDomainItselfIsThePublicSite) {
   EXPECT_EQ(Classify("bp.example.", "bp.example").kind, SiteKind::kPublic);
 }
 
-TEST(SiteTest, SubdomainsAreTenantsExceptBackstageAndApi) {
+TEST(SiteTest, SubdomainsAreTenantsExceptBackstageApiAndMcp) {
   EXPECT_EQ(Classify("acme.localhost:8080", "localhost"), (Site{SiteKind::kTenant, "acme"}));
   EXPECT_EQ(Classify("ACME.bp.example", "bp.example"), (Site{SiteKind::kTenant, "acme"}));
   EXPECT_EQ(Classify("demo.localhost", "localhost"), (Site{SiteKind::kTenant, "demo"}));
   EXPECT_EQ(Classify("backstage.localhost:1", "localhost").kind, SiteKind::kBackstage);
   EXPECT_EQ(Classify("api.bp.example", "bp.example").kind, SiteKind::kApi);
+  EXPECT_EQ(Classify("MCP.localhost:8080", "localhost").kind, SiteKind::kMcp);
+}
+
+TEST(SiteTest, TheMcpHostsPathsAreTheGateways) {
+  std::string path = "/echo-bot";
+  std::string target = "/echo-bot?x=1";
+  ToMcpGateway(path, target);
+  EXPECT_EQ(path, "/mcp/echo-bot");
+  EXPECT_EQ(target, "/mcp/echo-bot?x=1");
 }
 
 TEST(SiteTest, EveryOtherHostIsTheApi) {

@@ -17,7 +17,9 @@ namespace json = boost::json;
 
 class McpTest : public EchoBotE2eTest {
  protected:
-  std::vector<std::string> ExtraArgs() override { return {"--catalog-dir", catalog_}; }
+  std::vector<std::string> ExtraArgs() override {
+    return {"--catalog-dir", catalog_, "--portal-domain", "localhost"};
+  }
   // A tenant on `plan`, booked to echo-bot, and an API key of it with `scopes`.
   std::pair<std::string, std::string> TenantWithKey(const std::string& slug,
                                                     const std::string& plan,
@@ -31,9 +33,14 @@ class McpTest : public EchoBotE2eTest {
     EXPECT_EQ(k.status, 201) << k.body;
     return {id, Str(Json(k), "secret")};
   }
-  std::pair<int, std::string> Client(const std::string& bearer, const std::string& expect) {
-    const std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/mcp/echo-bot";
-    return RunNode("conformance/mcp_client.mjs", url + " '" + bearer + "' " + expect);
+  // The official client through /mcp/echo-bot on the API's host, or (`mcp_host`) through
+  // mcp.localhost/echo-bot, the gateway's own host.
+  std::pair<int, std::string> Client(const std::string& bearer, const std::string& expect,
+                                     bool mcp_host = false) {
+    const std::string port = std::to_string(server_->port());
+    const std::string url = "http://127.0.0.1:" + port + (mcp_host ? "/echo-bot" : "/mcp/echo-bot");
+    return RunNode("conformance/mcp_client.mjs", url + " '" + bearer + "' " + expect +
+                                                     (mcp_host ? " mcp.localhost:" + port : ""));
   }
 };
 
@@ -74,6 +81,28 @@ TEST_P(McpTest, TheOfficialClientCallsEchoThroughTheGateway) {
   EXPECT_EQ(listed.status, 200);
   EXPECT_NE(listed.body.find(R"("name":"echo")"), std::string::npos);
   EXPECT_EQ(as_key.Post("/mcp/nope", "{}").status, 404);
+}
+
+// mcp.D/{product} is the same gateway: the official client calls echo there too; the host's
+// other paths are the gateway's 404, never a portal page or another API route.
+TEST_P(McpTest, TheGatewaysOwnHostServesTheSameProducts) {
+  const auto [ent, key] = TenantWithKey("mcp-host", "enterprise", R"(["mcp:use"])");
+  auto [code, out] = Client(key, "ok", true);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("PASS tools=echo echo=hello through MCP"), std::string::npos) << out;
+  EXPECT_EQ(Json(client().Get("/audit?tenant_id=" + ent + "&action=mcp.tool_call"))
+                .at("items")
+                .as_array()
+                .size(),
+            2U);
+  // Not recorded for the OpenAPI check: these paths are the host's, not the document's.
+  HttpClient on_host("127.0.0.1", server_->port(), key, false);
+  const std::map<std::string, std::string> host{{"Host", "mcp.localhost"}};
+  EXPECT_EQ(on_host.Request("POST", "/nope", "{}", host).status, 404);
+  EXPECT_EQ(on_host.Request("GET", "/tenants", {}, host).status, 404)
+      << "the API's routes are not on mcp.D";
+  EXPECT_EQ(on_host.Request("GET", "/dashboard", {}, host).status, 404)
+      << "no portal page on mcp.D";
 }
 
 TEST_P(McpTest, OtherPlansRevokedKeysAndOtherTenantsAreRefused) {
