@@ -1,5 +1,7 @@
 #include "internal.hpp"
 
+#include <openssl/sha.h>
+
 #include <curl/curl.h>
 
 #include <array>
@@ -167,6 +169,13 @@ Outcome<std::string> ServiceToken::Get() {
 void ServiceToken::Invalidate() {
   std::lock_guard lock(mu_);
   token_.clear();
+}
+
+std::string Sha256(std::string_view s) {
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+         reinterpret_cast<unsigned char*>(out.data()));
+  return out;
 }
 
 }  // namespace breakpilot::sdk::internal

@@ -57,5 +57,7 @@ class ServiceToken {
 
 std::string FormEncode(std::string_view s);
 std::int64_t UnixNow();
+// SHA-256 of `s`, 32 raw bytes: a cache key that says nothing of what it hashes.
+std::string Sha256(std::string_view s);
 
 }  // namespace breakpilot::sdk::internal

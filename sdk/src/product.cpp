@@ -20,13 +20,6 @@ namespace {
 constexpr std::string_view kApiKeyPrefix = "bpk_";
 constexpr std::size_t kMaxCachedKeys = 100'000;
 
-std::string Sha256(std::string_view s) {
-  std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
-  return out;
-}
-
 Failure Unauthenticated(std::string detail) {
   return Failure{401, "unauthenticated", "Unauthenticated", std::move(detail)};
 }
@@ -199,7 +192,7 @@ struct Product::Impl {
   }
 
   Outcome<Principal> VerifyKey(const std::string& key) {
-    const std::string digest = Sha256(key);
+    const std::string digest = internal::Sha256(key);
     const std::int64_t now = Now();
     {
       std::lock_guard lock(keys_mu);

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "internal.hpp"
 
@@ -211,9 +213,52 @@ struct TokenVerifier::Impl {
   std::chrono::steady_clock::time_point fetched_at{};
   std::chrono::steady_clock::time_point last_attempt{};
   std::atomic<std::uint64_t> fetches{0};
+  // The verified-token cache: by the token's SHA-256, the principal until its exp, valid only
+  // for the key set it was checked under (`generation`, bumped whenever the keys are replaced)
+  // and only while that set is fresh (`fresh_until`, steady clock ticks): a stale set is fetched
+  // again on the full path, so a key taken out of the JWKS stops its tokens within jwks_ttl.
+  struct Cached {
+    Principal principal;
+    std::int64_t exp = 0;
+    std::uint64_t generation = 0;
+  };
+  std::shared_mutex cache_mu;
+  std::unordered_map<std::string, Cached> cache;
+  std::atomic<std::uint64_t> generation{0};
+  std::atomic<std::chrono::steady_clock::rep> fresh_until{0};
+  std::atomic<std::uint64_t> hits{0};
+
+  // The full check; `exp_out` and `generation_out`: the token's exp and the key set's generation.
+  Outcome<Principal> Check(std::string_view token, std::int64_t& exp_out,
+                           std::uint64_t& generation_out);
+
+  // Under `mu`: the key set is now `next`, fetched (or set) at `at`.
+  void Replace(std::shared_ptr<const KeyMap> next, std::chrono::steady_clock::time_point at) {
+    keys = std::move(next);
+    fetched_at = at;
+    generation.fetch_add(1, std::memory_order_acq_rel);
+    fresh_until.store((at + options.jwks_ttl).time_since_epoch().count(),
+                      std::memory_order_release);
+  }
+
+  void Remember(const std::string& digest, const Principal& p, std::int64_t exp,
+                std::uint64_t gen) {
+    std::unique_lock lock(cache_mu);
+    if (cache.size() >= options.cache_entries) {
+      // Full: drop what can no longer hit; if that frees nothing, start over.
+      const std::int64_t now = options.now();
+      const std::uint64_t current = generation.load(std::memory_order_acquire);
+      std::erase_if(cache, [&](const auto& e) {
+        return e.second.generation != current || e.second.exp + options.skew.count() <= now;
+      });
+      if (cache.size() >= options.cache_entries) cache.clear();
+    }
+    cache.insert_or_assign(digest, Cached{p, exp, gen});
+  }
 
   // The keys, fetched when missing or stale, or (rate-limited) when `kid` is unknown.
-  Outcome<std::shared_ptr<const KeyMap>> Keys(std::string_view kid) {
+  // `used`: the generation of the set returned, for the cache.
+  Outcome<std::shared_ptr<const KeyMap>> Keys(std::string_view kid, std::uint64_t& used) {
     std::lock_guard lock(mu);
     const auto now = std::chrono::steady_clock::now();
     const bool stale = !keys || now - fetched_at > options.jwks_ttl;
@@ -228,16 +273,14 @@ struct TokenVerifier::Impl {
                                                      .max_body = std::size_t{1} << 20});
       if (r.status == 200) {
         auto parsed = ParseJwks(r.body);
-        if (parsed) {
-          keys = std::make_shared<const KeyMap>(std::move(*parsed));
-          fetched_at = now;
-        }
+        if (parsed) Replace(std::make_shared<const KeyMap>(std::move(*parsed)), now);
       }
     }
     if (!keys) {
       return Failure{503, "jwks-unavailable", "Keys unavailable",
                      "the platform's signing keys could not be fetched"};
     }
+    used = generation.load(std::memory_order_acquire);
     return keys;
   }
 };
@@ -258,13 +301,41 @@ Outcome<bool> TokenVerifier::SetJwks(std::string_view jwks_json) {
   auto parsed = ParseJwks(jwks_json);
   if (!parsed) return parsed.failure();
   std::lock_guard lock(impl_->mu);
-  impl_->keys = std::make_shared<const KeyMap>(std::move(*parsed));
-  impl_->fetched_at = std::chrono::steady_clock::now();
+  impl_->Replace(std::make_shared<const KeyMap>(std::move(*parsed)),
+                 std::chrono::steady_clock::now());
   return true;
 }
 
 Outcome<Principal> TokenVerifier::Verify(std::string_view token) {
   if (token.size() > kMaxTokenBytes) return Invalid("the token is too long");
+  Impl& i = *impl_;
+  std::int64_t exp = 0;
+  std::uint64_t generation = 0;
+  if (i.options.cache_entries == 0) return i.Check(token, exp, generation);
+  // A token seen before, under the same fresh key set and not yet expired, is the same
+  // principal: its signature is not checked again. The key is the token's digest.
+  const std::string digest = internal::Sha256(token);
+  const auto steady_now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (steady_now <= i.fresh_until.load(std::memory_order_acquire)) {
+    const std::uint64_t current = i.generation.load(std::memory_order_acquire);
+    std::shared_lock lock(i.cache_mu);
+    if (auto it = i.cache.find(digest); it != i.cache.end() && it->second.generation == current &&
+                                        it->second.exp + i.options.skew.count() > i.options.now()) {
+      i.hits.fetch_add(1, std::memory_order_relaxed);
+      return it->second.principal;
+    }
+  }
+  auto checked = i.Check(token, exp, generation);
+  if (checked) i.Remember(digest, *checked, exp, generation);
+  return checked;
+}
+
+std::uint64_t TokenVerifier::cache_hits() const {
+  return impl_->hits.load(std::memory_order_relaxed);
+}
+
+Outcome<Principal> TokenVerifier::Impl::Check(std::string_view token, std::int64_t& exp_out,
+                                              std::uint64_t& generation_out) {
   const auto dot1 = token.find('.');
   const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
@@ -282,10 +353,10 @@ Outcome<Principal> TokenVerifier::Verify(std::string_view token) {
   if (alg != "ES256" && alg != "RS256") return Invalid("algorithm '" + alg + "' is not accepted");
   if (header.as_object().contains("crit")) return Invalid("critical header parameters");
 
-  auto keys = impl_->Keys(kid);
-  if (!keys) return keys.failure();
-  const auto it = (*keys)->find(kid);
-  if (it == (*keys)->end()) return Invalid("no key '" + kid + "' in the platform's JWKS");
+  auto set = Keys(kid, generation_out);
+  if (!set) return set.failure();
+  const auto it = (*set)->find(kid);
+  if (it == (*set)->end()) return Invalid("no key '" + kid + "' in the platform's JWKS");
   if (it->second.alg != alg) return Invalid("the key does not sign " + alg);
   if (!VerifySignature(it->second, token.substr(0, dot2), *signature)) {
     return Invalid("the signature does not verify");
@@ -294,7 +365,7 @@ Outcome<Principal> TokenVerifier::Verify(std::string_view token) {
   const boost::json::value payload = boost::json::parse(*payload_json, ec);
   if (ec || !payload.is_object()) return Invalid("the payload is not a JSON object");
   const auto& c = payload.as_object();
-  const auto& o = impl_->options;
+  const auto& o = options;
   const std::int64_t now = o.now();
   const std::int64_t skew = o.skew.count();
   if (Str(c, "iss") != o.issuer) return Invalid("issuer '" + Str(c, "iss") + "' is not trusted");
@@ -302,6 +373,7 @@ Outcome<Principal> TokenVerifier::Verify(std::string_view token) {
   const auto exp = Int(c, "exp");
   if (!exp) return Invalid("no exp");
   if (*exp + skew <= now) return Invalid("the token has expired");
+  exp_out = *exp;
   if (auto nbf = Int(c, "nbf"); nbf && *nbf - skew > now)
     return Invalid("the token is not valid yet");
   if (auto iat = Int(c, "iat"); iat && *iat - skew > now) return Invalid("issued in the future");

@@ -176,6 +176,76 @@ TEST_F(TokensTest, ARotatedKeyIsFetchedOnFirstSightAndTheOldOneStopsAfterItsRemo
   EXPECT_EQ(jwks_.hits(), before + 2);
 }
 
+// The verified-token cache: a token seen before is the same principal without a second
+// signature check, until it expires or its key set changes; a changed byte never hits.
+TEST_F(TokensTest, AVerifiedTokenIsRememberedUntilItExpiresOrItsKeysChange) {
+  const std::string token = key_.Sign(Claims({{"exp", g_now + 120}}));
+  ASSERT_TRUE(verifier_.Verify(token));
+  EXPECT_EQ(verifier_.cache_hits(), 0U);
+  auto again = verifier_.Verify(token);
+  ASSERT_TRUE(again) << again.failure().detail;
+  EXPECT_EQ(verifier_.cache_hits(), 1U);
+  EXPECT_EQ(again->tenant_id, "tenant-a");
+  EXPECT_TRUE(again->HasRole("admin"));
+  ASSERT_TRUE(again->trial_quota.has_value());
+
+  std::string flipped = token;
+  flipped[flipped.size() - 5] = flipped[flipped.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(verifier_.Verify(flipped));
+  EXPECT_EQ(verifier_.cache_hits(), 1U);
+
+  // Past exp and the skew the remembered token is refused, as on first sight.
+  const std::int64_t saved = g_now;
+  g_now += 120 + 61;
+  auto late = verifier_.Verify(token);
+  g_now = saved;
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.failure().detail, "the token has expired");
+  EXPECT_EQ(verifier_.cache_hits(), 1U);
+
+  // A new key set (another key only): the remembered token is checked again, and refused.
+  ASSERT_TRUE(verifier_.Verify(token));
+  EXPECT_EQ(verifier_.cache_hits(), 2U);
+  const auto other = identity::SigningKey::Generate("k9");
+  jwks_.Publish({&other});
+  ASSERT_TRUE(verifier_.SetJwks(boost::json::serialize(
+      boost::json::object{{"keys", boost::json::array{other.PublicJwk()}}})));
+  EXPECT_FALSE(verifier_.Verify(token));
+  EXPECT_EQ(verifier_.cache_hits(), 2U);
+}
+
+// A stale key set is never trusted from the cache: with jwks_ttl 0 every check fetches the keys,
+// so a key the platform took out of its JWKS stops its tokens at once.
+TEST(TokensCache, AStaleKeySetSendsEveryTokenDownTheFullPath) {
+  JwksServer jwks;
+  auto key = identity::SigningKey::Generate("k1");
+  jwks.Publish({&key});
+  TokenVerifier verifier({.issuer = kIssuer,
+                          .audience = "echo-bot",
+                          .jwks_url = jwks.url(),
+                          .jwks_ttl = std::chrono::seconds(0),
+                          .refetch_interval = std::chrono::milliseconds(0),
+                          .now = [] { return g_now; }});
+  const std::string token = key.Sign(Claims());
+  ASSERT_TRUE(verifier.Verify(token));
+  ASSERT_TRUE(verifier.Verify(token));
+  EXPECT_EQ(verifier.cache_hits(), 0U);
+  const auto next = identity::SigningKey::Generate("k2");
+  jwks.Publish({&next});
+  EXPECT_FALSE(verifier.Verify(token));
+
+  // cache_entries 0: no cache at all.
+  jwks.Publish({&key});
+  TokenVerifier uncached({.issuer = kIssuer,
+                          .audience = "echo-bot",
+                          .jwks_url = jwks.url(),
+                          .cache_entries = 0,
+                          .now = [] { return g_now; }});
+  ASSERT_TRUE(uncached.Verify(token));
+  ASSERT_TRUE(uncached.Verify(token));
+  EXPECT_EQ(uncached.cache_hits(), 0U);
+}
+
 TEST(TokensRefetch, UnknownKidsAreFetchedAtMostOncePerInterval) {
   JwksServer jwks;
   auto key = identity::SigningKey::Generate("k1");

@@ -9,6 +9,10 @@
 // fetched on first use, kept for `jwks_ttl`, and fetched again (at most once per
 // `refetch_interval`) when a token names a key it does not hold: that is how key rotation
 // reaches a product without a restart.
+//
+// A token that verified once is remembered by its SHA-256 digest (at most `cache_entries`, 0: no
+// cache) until its exp, while the key set it was checked under is the current one and fresh:
+// the signature, the costly part, is checked once per token rather than once per request.
 #pragma once
 
 #include <chrono>
@@ -64,6 +68,7 @@ struct TokenVerifierOptions {
   std::chrono::seconds skew{60};
   std::chrono::seconds jwks_ttl{300};
   std::chrono::milliseconds refetch_interval{1000};
+  std::size_t cache_entries = 10'000;
   RoleMap roles;
   // Seconds since the epoch; default the system clock (tests pass their own).
   std::function<std::int64_t()> now;
@@ -82,6 +87,8 @@ class TokenVerifier {
   // Replaces the key set (a JWKS document), e.g. from a file; fetching still refreshes it.
   Outcome<bool> SetJwks(std::string_view jwks_json);
   std::uint64_t jwks_fetches() const;
+  // Verifications answered from the verified-token cache.
+  std::uint64_t cache_hits() const;
 
  private:
   struct Impl;
