@@ -167,6 +167,12 @@ sdk::Response App::Echo(const sdk::Principal& who, const sdk::Request& request) 
 echo_bot::Echo App::Keep(const sdk::Principal& who, const std::string& project,
                          const std::string& message, sdk::AuditEvent audit) {
   echo_bot::Echo e{.project = project, .message = message, .actor = who.subject, .created = Now()};
+  // The product's one flag (the manifest's `flags:`): echoes in upper case when "on".
+  if (product_->Evaluate(who.tenant_id, "echo.uppercase") == "on") {
+    for (char& c : e.message) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+  }
   e.id = store_.AddEcho(TenantKey(who), e);
   audit.action = "echo.sent";
   audit.crud = 'c';

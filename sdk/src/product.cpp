@@ -144,6 +144,58 @@ struct Product::Impl {
   internal::ServiceToken service;
   std::unique_ptr<AuditEmitter> audit;
   std::unique_ptr<UsageBatcher> usage;
+  // This product's `flags` in the platform's catalog; nullopt when it cannot be read.
+  std::optional<std::map<std::string, std::string, std::less<>>> FetchFlags() {
+    if (options.client_id.empty()) return std::nullopt;  // no service client: defaults only
+    auto token = service.Get();
+    if (!token) return std::nullopt;
+    const internal::HttpResult r = internal::Send({.url = options.platform_url + "/catalog",
+                                                   .headers = {"Authorization: Bearer " + *token},
+                                                   .timeout = std::chrono::seconds(2),
+                                                   .max_body = std::size_t{4} << 20});
+    if (r.status == 401) service.Invalidate();
+    if (r.status != 200) return std::nullopt;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(r.body, ec);
+    const auto* items = !ec && v.is_object() ? v.as_object().if_contains("items") : nullptr;
+    if (items == nullptr || !items->is_array()) return std::nullopt;
+    std::map<std::string, std::string, std::less<>> out;
+    for (const auto& item : items->as_array()) {
+      const auto* o = item.if_object();
+      const auto* id = o != nullptr ? o->if_contains("id") : nullptr;
+      if (id == nullptr || !id->is_string() || id->as_string() != options.product_id) continue;
+      if (const auto* f = o->if_contains("flags"); f != nullptr && f->is_object()) {
+        for (const auto& [k, x] : f->as_object()) {
+          if (x.is_string()) out.emplace(std::string(k), std::string(x.as_string()));
+        }
+      }
+    }
+    return out;
+  }
+
+  std::optional<std::string> ManifestFlag(std::string_view flag) {
+    std::unique_lock lock(flags_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= flags_next && !flags_fetching) {
+      flags_fetching = true;
+      lock.unlock();
+      auto fetched = FetchFlags();
+      lock.lock();
+      flags_fetching = false;
+      if (fetched) flags = std::move(*fetched);
+      flags_next = now + (fetched ? std::chrono::seconds(60) : std::chrono::seconds(10));
+    }
+    if (auto it = flags.find(flag); it != flags.end()) return it->second;
+    return std::nullopt;
+  }
+
+  // The manifest's flag defaults as the platform's GET /catalog gives them: fetched on first
+  // use, again after a minute (after a failure: 10 s); one caller fetches, the others read
+  // what is there.
+  std::mutex flags_mu;
+  std::map<std::string, std::string, std::less<>> flags;
+  std::chrono::steady_clock::time_point flags_next{};
+  bool flags_fetching = false;
 
   struct CachedKey {
     Principal who;
@@ -438,7 +490,8 @@ std::int64_t Product::CallsToday(const std::string& tenant_id) const {
 }
 
 std::string Product::Evaluate(const std::string& tenant_id, std::string_view flag) const {
-  (void)tenant_id;  // per-tenant targeting arrives with the flag service (issue 26)
+  (void)tenant_id;  // per-tenant targeting arrives with the flag store (issue 26)
+  if (auto v = impl_->ManifestFlag(flag)) return *v;
   const auto it = impl_->options.flag_defaults.find(flag);
   return it == impl_->options.flag_defaults.end() ? std::string() : it->second;
 }

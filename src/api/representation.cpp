@@ -48,6 +48,9 @@ boost::json::object ToJson(const catalog::Manifest& m) {
   o["scopes"] = boost::json::value_from(m.scopes);
   o["category"] = m.category;
   o["tagline"] = m.tagline;
+  boost::json::object flags;
+  for (const auto& [key, value] : m.flags) flags[key] = value;
+  o["flags"] = std::move(flags);
   return o;
 }
 

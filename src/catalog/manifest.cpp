@@ -100,6 +100,13 @@ bool IsCustomElementName(const std::string& s) {
          std::find(kReserved.begin(), kReserved.end(), s) == kReserved.end();
 }
 
+bool IsFlagKey(std::string_view key) {
+  return !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
 const YamlSchema& Schema() {
   static const YamlSchema schema = [] {
     auto parsed = YamlSchema::Parse(ManifestSchema());
@@ -144,7 +151,7 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
   Reader r(errors);
   r.CheckKeys(root, "",
               {"id", "name", "version", "description", "vendor", "base_url", "plans",
-               "supports_projects", "scopes", "catalog", "lifecycle", "portal", "mcp"});
+               "supports_projects", "scopes", "catalog", "lifecycle", "portal", "mcp", "flags"});
   Manifest m;
   m.id = r.String(root, "id", "id", true);
   if (!m.id.empty() && !IsProductId(m.id)) {
@@ -250,6 +257,16 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
   }
   if (const YAML::Node mcp = root["mcp"]; mcp && mcp.IsMap()) {
     m.mcp_path = r.String(mcp, "path", "mcp.path", true);
+  }
+  if (const YAML::Node flags = root["flags"]; flags && flags.IsMap()) {
+    for (const auto& kv : flags) {
+      const auto key = kv.first.as<std::string>("");
+      if (!IsFlagKey(key)) {
+        r.Fail("flags." + key, "must be 1 to 64 letters, digits, '.', '_' or '-'");
+      } else if (kv.second.IsMap()) {
+        m.flags[key] = r.String(kv.second, "default", "flags." + key + ".default", false);
+      }
+    }
   }
   if (schema_errors.empty() && errors.empty()) return m;
   std::vector<FieldError> all;

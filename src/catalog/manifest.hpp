@@ -5,6 +5,7 @@
 //   Result<Manifest> m = ParseManifest(yaml_text, "data/catalog/certifai/product.manifest.yaml");
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,8 @@ struct Manifest {
   std::string docs_url;
   // The product's MCP endpoint under base_url (`mcp: {path}`); empty: no MCP.
   std::string mcp_path;
+  // `flags:` key -> default value: what the SDK's evaluate() answers until a flag store does.
+  std::map<std::string, std::string> flags;
 };
 
 // "https://cdn.example:8443" for "https://cdn.example:8443/x/y.js": what a CSP names.

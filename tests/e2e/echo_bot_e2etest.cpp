@@ -10,7 +10,9 @@
 #include <chrono>
 #include <thread>
 
+#include <regex>
 #include "e2e_fixture.hpp"
+
 #include "echo_bot_support.hpp"
 #include "identity_support.hpp"
 
@@ -342,6 +344,34 @@ TEST_P(EchoBotTest, UsageReachesThePlatformOnceAndShowsAgainstTheLimits) {
 }
 
 BREAKPILOT_ON_BOTH_STORES(EchoBotTest);
+
+// The SDK's evaluate() answers the manifest's flag default as the platform's catalog gives it:
+// echo-bot's own fallback for echo.uppercase is "off"; this catalog's manifest says "on".
+class EchoBotFlagTest : public EchoBotTest {
+ protected:
+  EchoBotFlagTest() {
+    const std::string path = catalog_ + "/echo-bot/product.manifest.yaml";
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    const std::string on =
+        std::regex_replace(text.str(), std::regex(R"(default: "off")"), R"(default: "on")");
+    EXPECT_NE(on, text.str()) << "the manifest names echo.uppercase";
+    std::ofstream(path) << on;
+  }
+};
+
+TEST_P(EchoBotFlagTest, TheManifestsFlagDefaultReachesEvaluateThroughTheCatalog) {
+  const auto catalog = Json(client().Get("/catalog")).at("items").as_array();
+  ASSERT_EQ(catalog.size(), 1U);
+  EXPECT_EQ(catalog[0].at("flags").at("echo.uppercase"), "on");
+  BookedTenant("flag-a");
+  auto alice = bot_->Client(EchoBotToken(client(), "flag-a-admin"));
+  auto sent = alice.Post("/v1/echo", R"({"message":"Quiet please"})");
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  EXPECT_EQ(Str(Body(sent), "echo"), "QUIET PLEASE");
+}
+
+BREAKPILOT_ON_BOTH_STORES(EchoBotFlagTest);
 
 }  // namespace
 }  // namespace breakpilot::testing

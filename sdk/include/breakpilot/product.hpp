@@ -53,7 +53,8 @@ struct ProductOptions {
   std::string client_id;
   std::string client_secret;
   RoleMap roles;
-  // evaluate()'s answers until a flag service is configured: flag -> value.
+  // evaluate()'s answers for a flag the manifest's `flags:` (read from the platform's catalog)
+  // does not name, or while the platform cannot be reached: flag -> value.
   std::map<std::string, std::string, std::less<>> flag_defaults;
   std::chrono::seconds api_key_cache{30};  // how long a verified key is trusted
   std::function<std::int64_t()> now;       // seconds since the epoch; tests pass their own
@@ -102,7 +103,9 @@ class Product {
   bool FlushUsage();
   // Today's metered calls of a tenant, as the gate counts them.
   std::int64_t CallsToday(const std::string& tenant_id) const;
-  // The single flag call site: `flag`'s value for the tenant (the manifest's default for now).
+  // The single flag call site: `flag`'s value for the tenant. For now the manifest's default
+  // (`flags:`, as the platform's GET /catalog gives it, re-read each minute), else
+  // options.flag_defaults, else "".
   std::string Evaluate(const std::string& tenant_id, std::string_view flag) const;
 
   TokenVerifier& tokens();
