@@ -6,7 +6,7 @@ DEBUG_DIR ?= build-debug
 TSAN_DIR ?= build-tsan
 # What make test runs again under ThreadSanitizer: the replicas, the job queue and runner, and the
 # tests that race threads on purpose.
-TSAN_TESTS ?= Replicas|LifecycleReplicas|WebhooksReplicas|QueueTest|DemoResetSchedule|ConcurrentWriters|ParallelWrong|PasswordStorm|ConnectionCap
+TSAN_TESTS ?= ServerStop|AuditEmitter|Replicas|LifecycleReplicas|WebhooksReplicas|QueueTest|DemoResetSchedule|ConcurrentWriters|ParallelWrong|PasswordStorm|ConnectionCap
 ADDR ?= 127.0.0.1:8080
 DB ?= sqlite:var/breakpilot.db
 
@@ -34,7 +34,7 @@ build-debug: setup $(DEBUG_DIR)/build.ninja
 	cmake --build --preset debug -j $(JOBS)
 
 build-tsan: setup $(TSAN_DIR)/build.ninja
-	cmake --build --preset tsan -j $(JOBS) --target breakpilot store_tests e2e_tests unit_tests
+	cmake --build --preset tsan -j $(JOBS) --target breakpilot store_tests e2e_tests unit_tests sdk_tests
 
 ## run: build, then serve on SQLite with demo data (prints the URL and the staff token)
 run: build

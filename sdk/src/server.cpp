@@ -4,6 +4,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
+#include <list>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -32,12 +35,51 @@ bhttp::response<bhttp::string_body> ToBeast(Response r, unsigned version, bool k
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
+  // The open connections, for Stop: each runs on its own strand, so closing an idle one is
+  // posted there and never races its coroutine.
+  struct Connection {
+    asio::any_io_executor strand;
+    beast::tcp_stream* stream = nullptr;  // null once the connection has ended
+    bool busy = false;  // a request read and not yet answered (on the strand only)
+  };
+  std::mutex connections_mu;
+  std::list<std::shared_ptr<Connection>> connections;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
+  std::once_flag stop_once;
+  // Declared after the connections: destroyed first, so the coroutines it still holds forget
+  // their connections while the list is there.
   asio::io_context io;
   tcp::acceptor acceptor{io};
   unsigned short bound_port = 0;
 
+  // Closes `c`'s socket unless it is handling a request or gone (on c's strand).
+  static void CloseIfIdle(Connection& c) {
+    if (c.busy || c.stream == nullptr) return;
+    beast::error_code ec;
+    c.stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+    c.stream->socket().close(ec);
+  }
+
   asio::awaitable<void> Serve(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
+    auto self = std::make_shared<Connection>(
+        Connection{.strand = stream.get_executor(), .stream = &stream});
+    std::list<std::shared_ptr<Connection>>::iterator at;
+    {
+      std::lock_guard lock(connections_mu);
+      at = connections.insert(connections.end(), self);
+    }
+    struct Forget {  // on the strand, as the coroutine ends
+      Impl* impl;
+      std::list<std::shared_ptr<Connection>>::iterator at;
+      ~Forget() {
+        (*at)->stream = nullptr;
+        std::lock_guard lock(impl->connections_mu);
+        impl->connections.erase(at);
+      }
+    } forget{this, at};
+    if (stopping.load()) co_return;
     beast::flat_buffer buffer;
     std::string remote;
     beast::error_code ec;
@@ -68,6 +110,7 @@ struct Server::Impl {
         co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
         break;
       }
+      self->busy = true;
       auto& msg = parser.get();
       Request request;
       request.method = std::string(msg.method_string());
@@ -81,24 +124,30 @@ struct Server::Impl {
       } catch (const std::exception&) {
         r = Problem(500, "internal", "Internal error", "the product failed to answer");
       }
-      const bool keep = msg.keep_alive();
+      // While stopping, this answer is the connection's last.
+      const bool keep = msg.keep_alive() && !stopping.load();
       auto out = ToBeast(std::move(r), msg.version(), keep);
       stream.expires_after(options.read_timeout);
       auto [write_ec, w] =
           co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
       (void)w;
-      if (write_ec || !keep) break;
+      self->busy = false;
+      // A Stop that came while this answer was being written found the connection busy: it
+      // ends here instead of waiting for a next request.
+      if (write_ec || !keep || stopping.load()) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io),
+                                                         asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) continue;
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(acceptor.get_executor(), Serve(std::move(socket)), asio::detached);
+      auto strand = socket.get_executor();
+      asio::co_spawn(strand, Serve(std::move(socket)), asio::detached);
     }
   }
 };
@@ -142,11 +191,31 @@ void Server::Run() {
 }
 
 void Server::Stop() {
-  asio::post(impl_->io, [this] {
-    beast::error_code ec;
-    impl_->acceptor.close(ec);
+  Impl& i = *impl_;
+  std::call_once(i.stop_once, [&] {
+    i.stopping.store(true);
+    asio::post(i.io, [&i] {
+      beast::error_code ec;
+      i.acceptor.close(ec);
+    });
+    // Idle connections go now; busy ones close after their answer (keep-alive off).
+    {
+      std::lock_guard lock(i.connections_mu);
+      for (const auto& c : i.connections) {
+        asio::post(c->strand, [c] { Impl::CloseIfIdle(*c); });
+      }
+    }
+    const auto until = std::chrono::steady_clock::now() + i.options.drain;
+    while (std::chrono::steady_clock::now() < until && !i.io.stopped()) {
+      {
+        std::lock_guard lock(i.connections_mu);
+        if (i.connections.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    i.io.stop();
+    i.stopped.store(true);
   });
-  impl_->io.stop();
 }
 
 }  // namespace breakpilot::sdk

@@ -22,6 +22,9 @@ struct ServerOptions {
   std::size_t header_limit = std::size_t{16} << 10;
   std::size_t body_limit = std::size_t{1} << 20;
   std::chrono::milliseconds read_timeout{30'000};
+  // Stop()'s grace: requests being handled finish and are answered (Connection: close), idle
+  // connections are closed at once; what is still running after this is cut off.
+  std::chrono::milliseconds drain{10'000};
 };
 
 class Server {
@@ -33,8 +36,11 @@ class Server {
 
   void Listen();  // throws std::runtime_error when the address is taken
   unsigned short port() const;
-  void Run();   // serves on `threads` threads (this one included) until Stop()
-  void Stop();  // thread-safe; closes the listener and stops the threads
+  void Run();  // serves on `threads` threads (this one included) until Stop()
+  // Thread-safe, from any thread but a handler's: closes the listener and the idle connections,
+  // waits (at most options.drain) for the requests in hand to be answered, then stops the
+  // threads. Returns once that is done; a second call returns at once.
+  void Stop();
 
  private:
   struct Impl;
