@@ -106,8 +106,12 @@ try {
   const bad = (await new AxeBuilder({ page }).analyze()).violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical');
   check(bad.length === 0, 'no serious or critical axe violation: ' + JSON.stringify(bad.map((v) => v.id)));
-  if (process.env.BREAKPILOT_SCREENSHOTS) {
-    await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/integrations.png`, fullPage: true });
+  if (process.env.BREAKPILOT_SCREENSHOTS) {  // docs/screenshots/ is made this way
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/acme_settings_integrations-${scheme}.png`, fullPage: true });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   }
 
   // Disable and enable the failing endpoint.
