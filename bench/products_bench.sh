@@ -115,6 +115,7 @@ for i in $(seq 1 100); do
   api -X POST "$API/tenants/$tenant/webhooks" \
     -d "{\"url\":\"http://127.0.0.1:$NGINX_PORT/hook/$i\",\"event_types\":[\"api_key.created\"]}" >/dev/null
 done
+echo "webhooks: 100 endpoints made; making 100 events"
 start=$(date +%s.%N)
 # Ten at a time. `wait` names the curls: a bare `wait` would also wait for the servers this
 # shell started (that was the hang of the first runs, bench/NOTES.md).
