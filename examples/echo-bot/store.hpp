@@ -1,16 +1,19 @@
 // echo-bot's own storage: one SQLite file, tenants' projects and echoes, and the tenants whose
-// data the platform deleted (their export is 410 from then on).
+// data the platform deleted (their export is 410 from then on). One writing connection and a few
+// reading ones (WAL: readers never wait for the writer), each used by one thread at a time and
+// keeping its statements prepared.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-struct sqlite3;
-
 namespace echo_bot {
+
+class Connection;
 
 struct Project {
   std::string id;
@@ -44,9 +47,10 @@ class Store {
                      const std::vector<Echo>& echoes);
 
  private:
-  void Exec(const char* sql);
-  std::mutex mu_;
-  sqlite3* db_ = nullptr;
+  Connection& Reader();
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::atomic<unsigned> next_reader_{0};
 };
 
 }  // namespace echo_bot
