@@ -166,11 +166,12 @@ PostgreSQL from \`scripts/with-postgres.sh\`; wrk -t2, $DUR per run.
 Usage counted: $today api_calls in the bench tenant's day total after the run (every accepted
 event's quantity; the ingest run's requests all carried fresh ids).
 
-What limits them, from profiles on this machine (bench/NOTES.md): echo-bot spends its time in
-the kernel's socket calls and in its SQLite store, which prepares each statement anew behind one
-connection and a mutex (the SDK checks a token's signature once and then remembers it); the
-webhook deliveries are bound by PostgreSQL, about seven statements in two transactions per
-delivery besides the batched claim, with three replicas and the database on two cores.
+What limits them, from profiles on this machine (bench/NOTES.md): echo-bot, after two changes
+(the SDK checks a token's signature once and then remembers it; echo-bot reads through four
+SQLite connections with their statements kept prepared), shares the two cores with wrk and
+spends most of its time in the kernel's socket calls; the webhook deliveries are bound by
+PostgreSQL, about seven statements in two transactions per delivery besides the batched claim,
+with three replicas and the database on two cores.
 <!-- products:end -->
 MD
 python3 bench/write_section.py products "$WORK/section.md"
