@@ -45,7 +45,6 @@ struct Server::Impl {
   std::mutex connections_mu;
   std::list<std::shared_ptr<Connection>> connections;
   std::atomic<bool> stopping{false};
-  std::atomic<bool> stopped{false};
   std::once_flag stop_once;
   // Declared after the connections: destroyed first, so the coroutines it still holds forget
   // their connections while the list is there.
@@ -214,7 +213,6 @@ void Server::Stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     i.io.stop();
-    i.stopped.store(true);
   });
 }
 

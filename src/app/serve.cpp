@@ -336,21 +336,24 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   api::Api& api = *api_holder;
   // The portal's host names get pages; every other host the API (portal/site.hpp).
   portal::Portal portal(platform.services(), PortalOptionsFrom(config));
-  const auto is_mcp_host = [&](const http::Request& r) {
-    return portal::Classify(r.headers.Get("host").value_or(""), config.portal_domain).kind ==
-           portal::SiteKind::kMcp;
+  // Which face a request's host asks for, once per request on the API's paths.
+  const auto site_of = [&](const http::Request& r) {
+    return portal::Classify(r.headers.Get("host").value_or(""), config.portal_domain).kind;
   };
   http::Server server(
       ServerOptionsFrom(config, db->dialect()),
       [&](http::Request& r) {
-        if (auto page = portal.Handle(r)) return std::move(*page);
-        if (is_mcp_host(r)) portal::ToMcpGateway(r.path, r.target);
+        const auto site = site_of(r);
+        if (site == portal::SiteKind::kMcp) portal::ToMcpGateway(r.path, r.target);
+        if (site != portal::SiteKind::kApi && site != portal::SiteKind::kMcp) {
+          if (auto page = portal.Handle(r)) return std::move(*page);
+        }
         return api.Handle(r);
       },
       [&](const http::Exchange& x) { api.Observe(x); },
       // Pages, and the MCP host's requests (rewritten once, above), run on the blocking pool.
       [&](http::Request& r) -> std::optional<http::Response> {
-        if (portal.Owns(r) || is_mcp_host(r)) return std::nullopt;
+        if (site_of(r) != portal::SiteKind::kApi) return std::nullopt;
         return api.HandleInline(r);
       });
   try {

@@ -25,6 +25,11 @@ std::optional<std::chrono::seconds> Grace(const api::Form& form) {
   return std::nullopt;
 }
 
+// The endpoint a button names (the webhooks service answers 404 for another tenant's).
+std::string WebhookId(const http::Request& req) {
+  return std::string(req.Param("webhook_id").value_or(""));
+}
+
 json::object DeliveryRow(const webhooks::Delivery& d,
                          const std::map<std::string, std::string>& urls, const Visit& v) {
   const auto url = urls.find(d.endpoint_id);
@@ -130,8 +135,7 @@ Result<http::Response> IntegrationPages::Create(http::Request& req, const Visit&
 }
 
 Result<http::Response> IntegrationPages::SendTest(http::Request& req, const Visit& v) {
-  auto sent = services_.webhooks.SendTest(v.actor, v.tenant->id,
-                                          std::string(req.Param("webhook_id").value_or("")));
+  auto sent = services_.webhooks.SendTest(v.actor, v.tenant->id, WebhookId(req));
   if (!sent) return sent.error();
   return SeeOther("/settings/integrations?tested=1");
 }
@@ -141,16 +145,14 @@ Result<http::Response> IntegrationPages::Rotate(http::Request& req, const Visit&
   if (!form) return Render(v, {{"error", form.error().detail}}, 400);
   const auto grace = Grace(*form);
   if (!grace) return Render(v, {{"error", String(v.lang, "webhook_bad_grace")}}, 422);
-  auto secret = services_.webhooks.RotateSecret(
-      v.actor, v.tenant->id, std::string(req.Param("webhook_id").value_or("")), *grace);
+  auto secret = services_.webhooks.RotateSecret(v.actor, v.tenant->id, WebhookId(req), *grace);
   if (!secret) return secret.error();
   return Render(v, {{"secret", *secret}, {"rotated", true}}, 201);
 }
 
 Result<http::Response> IntegrationPages::SetStatus(http::Request& req, const Visit& v,
                                                    const std::string& status) {
-  auto done = services_.webhooks.Update(
-      v.actor, v.tenant->id, std::string(req.Param("webhook_id").value_or("")), {.status = status});
+  auto done = services_.webhooks.Update(v.actor, v.tenant->id, WebhookId(req), {.status = status});
   if (!done) return done.error();
   return SeeOther("/settings/integrations?" + status + "=1");
 }
@@ -164,8 +166,7 @@ Result<http::Response> IntegrationPages::Disable(http::Request& req, const Visit
 }
 
 Result<http::Response> IntegrationPages::Remove(http::Request& req, const Visit& v) {
-  auto done = services_.webhooks.Delete(v.actor, v.tenant->id,
-                                        std::string(req.Param("webhook_id").value_or("")));
+  auto done = services_.webhooks.Delete(v.actor, v.tenant->id, WebhookId(req));
   if (!done) return done.error();
   return SeeOther("/settings/integrations?deleted=1");
 }

@@ -312,11 +312,6 @@ Portal::Portal(const api::Services& services, PortalOptions options)
 
 Portal::~Portal() = default;
 
-bool Portal::Owns(const http::Request& req) const {
-  const auto kind = Classify(req.headers.Get("host").value_or(""), options_.domain).kind;
-  return kind != SiteKind::kApi && kind != SiteKind::kMcp;
-}
-
 std::optional<http::Response> Portal::Handle(http::Request& req) {
   const Site site = Classify(req.headers.Get("host").value_or(""), options_.domain);
   if (site.kind == SiteKind::kApi || site.kind == SiteKind::kMcp) return std::nullopt;

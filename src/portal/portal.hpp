@@ -34,8 +34,6 @@ class Portal {
 
   // The page for a portal host; nullopt for any other host (the API's).
   std::optional<http::Response> Handle(http::Request& req);
-  // True when the request's host is one of the portal's.
-  bool Owns(const http::Request& req) const;
   const std::vector<Page>& pages() const { return pages_; }
   const PortalOptions& options() const { return options_; }
 
