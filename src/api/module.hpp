@@ -24,6 +24,7 @@
 #include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
 #include "audit/trail.hpp"
+#include "billing/billing.hpp"
 #include "catalog/catalog.hpp"
 #include "core/work_pool.hpp"
 #include "http/message.hpp"
@@ -135,6 +136,7 @@ struct Services {
   sales::LeadService& leads;
   usage::Meter& usage;
   webhooks::Webhooks& webhooks;
+  billing::Billing& billing;
   mcp::Gateway& mcp;
   identity::Members& members;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool

@@ -78,6 +78,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       leads_(db, clock, catalog, tenants_, subscriptions_),
       usage_(db, clock, catalog, tenants_),
       webhooks_(db, clock, options_.fetch, options_.webhooks, &mailer_),
+      billing_(db, clock, tenants_, billing::PolarClient(options_.polar, options_.fetch)),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
@@ -119,6 +120,7 @@ api::Services Platform::services() {
           .leads = leads_,
           .usage = usage_,
           .webhooks = webhooks_,
+          .billing = billing_,
           .mcp = mcp_,
           .members = members_,
           .password_pool = password_pool_,
@@ -130,6 +132,7 @@ void Platform::RegisterJobs(jobs::Runner& runner) {
                   [this](jobs::JobContext& ctx) { mailer_.SendJob(ctx); });
   engine_.Register(runner);
   webhooks_.Register(runner);
+  billing_.Register(runner);
 }
 
 std::vector<std::string> Platform::ProductsNotCalled() const {
@@ -158,6 +161,7 @@ void Platform::Maintain() {
   };
   if (due(last_key_refresh_us_, 60)) keys_.Refresh();
   webhooks_.FanOut();  // the "webhooks" event wakes it sooner; this catches a missed one
+  if (options_.polar.inbound()) billing_.FreezeEnded();       // cancelled periods that ended
   if (due(last_schedule_us_, 60)) engine_.EnsureSchedules();  // the next nightly demo reset
   if (due(last_retention_us_, 3600)) {                        // audit retention, hourly
     audit::PruneByRetention(db_, clock_);
@@ -173,6 +177,7 @@ void Platform::Maintain() {
 
 void Platform::WriteMetrics(std::string& out) const {
   engine_.WriteMetrics(out);
+  billing_.WriteMetrics(out);
   out +=
       "# HELP breakpilot_audit_exports Audit exports being built or sent (at most "
       "max_exports).\n";

@@ -17,6 +17,7 @@
 #include "api/module.hpp"
 #include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
+#include "billing/billing.hpp"
 #include "catalog/catalog.hpp"
 #include "core/time.hpp"
 #include "core/work_pool.hpp"
@@ -69,6 +70,7 @@ struct PlatformOptions {
   lifecycle::EngineSettings lifecycle{};
   lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
   webhooks::Options webhooks{};
+  billing::PolarSettings polar{};  // each part off while its credential is empty
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                          // audit exports built at once (429 beyond)
@@ -133,6 +135,7 @@ class Platform {
   sales::LeadService leads_;
   usage::Meter usage_;
   webhooks::Webhooks webhooks_;
+  billing::Billing billing_;
   mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool

@@ -122,6 +122,18 @@ webhooks::Options WebhookOptions(const config::Config& config) {
   return o;
 }
 
+billing::PolarSettings PolarSettingsFrom(const config::Config& config) {
+  billing::PolarSettings polar{.api_url = config.polar_api_url,
+                               .access_token = config.polar_access_token,
+                               .webhook_secret = config.polar_webhook_secret};
+  for (const auto& [plan, id] : {std::pair{"starter", &config.polar_product_starter},
+                                 std::pair{"professional", &config.polar_product_professional},
+                                 std::pair{"per_seat", &config.polar_product_per_seat}}) {
+    if (!id->empty()) polar.products[plan] = *id;
+  }
+  return polar;
+}
+
 PlatformOptions PlatformOptionsFrom(const config::Config& config,
                                     std::shared_ptr<mail::Transport> transport,
                                     lifecycle::TestClock* test_clock) {
@@ -151,6 +163,7 @@ PlatformOptions PlatformOptionsFrom(const config::Config& config,
       .product_hosts = config.product_hosts == "any" ? lifecycle::ProductHosts::kAny
                                                      : lifecycle::ProductHosts::kLoopback,
       .webhooks = WebhookOptions(config),
+      .polar = PolarSettingsFrom(config),
       .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
                .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
       .trial_requests_per_hour = config.trial_requests_per_hour,

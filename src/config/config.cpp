@@ -214,6 +214,22 @@ const Setting kSettings[] = {
                   &Config::keycloak_client_id),
     Setting::Text("keycloak_client_secret", "its secret", &Config::keycloak_client_secret,
                   {.secret = true}),
+    Setting::Text("polar_api_url", "Polar's API (https://sandbox-api.polar.sh for the sandbox)",
+                  &Config::polar_api_url, {.check = CheckHttpUrl}),
+    Setting::Text("polar_access_token",
+                  "a Polar organization access token: the portal's checkout and customer portal",
+                  &Config::polar_access_token, {.secret = true}),
+    Setting::Text("polar_webhook_secret",
+                  "the Polar webhook endpoint's secret, as Polar's dashboard shows it: POST "
+                  "/polar/webhook accepts messages signed with it",
+                  &Config::polar_webhook_secret, {.secret = true}),
+    Setting::Text("polar_product_starter", "the Polar product id of the Starter plan",
+                  &Config::polar_product_starter),
+    Setting::Text("polar_product_professional", "the Polar product id of the Professional plan",
+                  &Config::polar_product_professional),
+    Setting::Text("polar_product_per_seat",
+                  "the Polar product id of the per-seat plan (Professional, priced per member)",
+                  &Config::polar_product_per_seat),
     Setting::Number("key_rotation_days",
                     "a token signing key signs this many days, then a new one takes over",
                     &Config::key_rotation_days, 1, 3650),
@@ -433,7 +449,7 @@ Result<Ok> Validate(Config& c) {
   c.port = static_cast<unsigned short>(std::stoi(c.listen.substr(colon + 1)));
   // Checked above (demo_reset_time has CheckClockTime); this fills the hour and the minute.
   (void)ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
-  for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url}) {
+  for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url}) {
     while (!url->empty() && url->back() == '/') url->pop_back();
   }
   if (!c.oidc_issuer.empty() && c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
@@ -443,6 +459,12 @@ Result<Ok> Validate(Config& c) {
                                   c.keycloak_client_secret.empty())) {
     return Invalid(
         "keycloak_url needs keycloak_realm, keycloak_client_id and keycloak_client_secret");
+  }
+  if (!c.polar_access_token.empty() && c.polar_product_starter.empty() &&
+      c.polar_product_professional.empty() && c.polar_product_per_seat.empty()) {
+    return Invalid(
+        "polar_access_token needs at least one of polar_product_starter, "
+        "polar_product_professional and polar_product_per_seat");
   }
   if (c.db_pool_size <= 2 * c.max_exports) {  // 2: audit::PageWriter::Options::readers
     return Invalid("db_pool_size: want more than twice max_exports (" +

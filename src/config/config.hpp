@@ -57,6 +57,13 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string keycloak_realm;
   std::string keycloak_client_id;
   std::string keycloak_client_secret;
+  // Polar.sh billing (issue 25): each part off while its credential is empty.
+  std::string polar_api_url = "https://api.polar.sh";
+  std::string polar_access_token;
+  std::string polar_webhook_secret;
+  std::string polar_product_starter;
+  std::string polar_product_professional;
+  std::string polar_product_per_seat;
   std::string oidc_issuer;  // empty: no external OpenID provider
   std::string oidc_client_id;
   std::string oidc_client_secret;

@@ -49,6 +49,7 @@ enum class Action {
   kTenantCancel,    // trial|active -> frozen: a customer may leave
   kTenantActivate,  // trial -> active, frozen -> active: staff or billing, never the customer
   kTenantPlan,      // a tenant's plan, and a subscription on another plan: staff or billing
+  kBillingManage,   // buy a plan through Polar, open Polar's customer portal
   kProjectRead,
   kProjectWrite,
   kSubscriptionRead,

@@ -19,20 +19,6 @@
 
 namespace breakpilot::testing {
 
-// Runs a Node script of the source tree (`script`: its path under tests/) with `args` (shell
-// words); returns its exit code and its output, stderr included.
-inline std::pair<int, std::string> RunNode(const std::string& script, const std::string& args) {
-  const std::string cmd = std::string(BREAKPILOT_NODE) + " " BREAKPILOT_SOURCE_DIR "/tests/" +
-                          script + " " + args + " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 class E2eTest : public ::testing::TestWithParam<Store> {
  protected:
   void SetUp() override {

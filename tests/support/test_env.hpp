@@ -81,6 +81,10 @@ class TestDatabase {
 
 // The fixture of a storage test: a fresh database on the store under test, migrated. A subclass
 // calls StoreTest::SetUp() first and returns when `db_` is null (skipped, or failed).
+// Runs a Node script of the source tree (`script`: its path under tests/) with `args` (shell
+// words); returns its exit code and its output, stderr included.
+std::pair<int, std::string> RunNode(const std::string& script, const std::string& args);
+
 class StoreTest : public ::testing::TestWithParam<Store> {
  protected:
   void SetUp() override;
