@@ -257,7 +257,7 @@ Billing::Applied Billing::Apply(storage::Session& s, const std::string& event_id
   if (data == nullptr) return {.outcome = "ignored", .note = "no data object"};
   const auto hint = TenantHint(*data, type);
   if (!IsCanonicalUuid(hint)) {
-    return {.outcome = "no-tenant", .note = hint.empty() ? "names no tenant" : "names no tenant"};
+    return {.outcome = "no-tenant", .note = "names no tenant"};
   }
   const auto tenant_id = NormalizeUuid(hint);
   const auto locked = s.FetchOne(kLockTenant, {tenant_id});
@@ -387,7 +387,9 @@ void Billing::FreezeEnded() {
       due.emplace_back(r.Text(0), r.Text(1));
     }
   });
-  for (const auto& [sub, tenant_id] : due) {
+  for (const auto& entry : due) {
+    const auto& sub = entry.first;
+    const auto& tenant_id = entry.second;
     auto tenant = tenants_.Get(tenant_id);
     if (!tenant) continue;
     db_.Write([&](storage::Session& s) {
