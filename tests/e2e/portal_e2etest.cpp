@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/fake_polar.hpp"
 #include "../support/fake_product.hpp"
 #include "../support/mail_sink.hpp"
 #include "e2e_fixture.hpp"
@@ -381,6 +382,70 @@ TEST_P(PortalStartTest, ATrialStartedOnThePortalLandsTheNewAdminOnTheDashboard) 
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalStartTest);
+
+// Issue 25 (M8.3) in a real browser: self-serve sign-up, a Polar checkout from /billing, Polar's
+// signed webhooks (standardwebhooks, checked by Polar's SDK: polar_send.mjs), an active tenant
+// the admin signs in to, with the payment shown.
+class PortalBillingTest : public PortalStartTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    auto args = PortalStartTest::ExtraArgs();
+    for (const char* a : {"--polar-access-token", FakePolar::kToken, "--polar-webhook-secret",
+                          kPolarSecret, "--polar-product-starter", FakePolar::kProductStarter,
+                          "--polar-product-professional", FakePolar::kProductProfessional}) {
+      args.emplace_back(a);
+    }
+    args.emplace_back("--polar-api-url");
+    args.push_back(polar_.BaseUrl());
+    return args;
+  }
+  static constexpr const char* kPolarSecret = "polar_whs_portal_test";
+  FakePolar polar_;
+};
+
+TEST_P(PortalBillingTest, SelfServeSignUpPaysAtPolarAndSignsInToAnActiveTenant) {
+  RunBrowser("browser/portal_billing.mjs", {{"phase", "start"}});
+  if (HasFatalFailure()) return;
+  const std::string link = LinkTo("owner@umbrella.example", 1);
+  ASSERT_FALSE(link.empty());
+  RunBrowser("browser/portal_billing.mjs",
+             {{"phase", "buy"}, {"link", link}, {"polar", polar_.BaseUrl()}});
+  if (HasFatalFailure()) return;
+  const auto checkouts = polar_.Checkouts();
+  ASSERT_EQ(checkouts.size(), 1u);
+  const std::string tenant(checkouts[0].at("metadata").at("tenant_id").as_string());
+  EXPECT_EQ(checkouts[0].at("customer_email").as_string(), "owner@umbrella.example");
+  const auto messages = polar_.Pay(std::string(checkouts[0].at("id").as_string()));
+  // Polar sends order.paid and subscription.created, signed.
+  boost::json::array items;
+  for (const auto* m : {&messages[1], &messages[2]}) {
+    items.push_back(boost::json::object{{"id", m->id}, {"body", m->body}});
+  }
+  const auto file = MakeTempDir("bp-polar") + "/messages.json";
+  std::ofstream(file) << boost::json::serialize(boost::json::object{
+      {"url", "http://127.0.0.1:" + std::to_string(server_->port()) + "/polar/webhook"},
+      {"secret", kPolarSecret},
+      {"messages", std::move(items)}});
+  const auto [code, out] = RunNode("conformance/polar_send.mjs", file);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find("\"status\":4"), std::string::npos) << out;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Count("SELECT count(*) FROM tenants WHERE slug = 'umbrella' AND status = 'active'") != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Count("SELECT count(*) FROM tenants WHERE slug = 'umbrella' AND status = 'active'"
+                  " AND plan = 'professional'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE id = '" + tenant + "' AND slug = 'umbrella'"),
+            1);
+  RunBrowser("browser/portal_billing.mjs", {{"phase", "after"}, {"polar", polar_.BaseUrl()}});
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'billing.checkout.create'"), 1);
+  EXPECT_EQ(polar_.Calls("customer_session"), 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalBillingTest);
 
 // P14 (M13.2): the demo tenant, and products (contract fakes) that reset their demo data.
 class PortalDemoTest : public PortalTest {
