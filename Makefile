@@ -57,6 +57,8 @@ bench: build
 	@BREAKPILOT_PG_SETTINGS="-c fsync=on" bash scripts/with-postgres.sh bash bench/write_bench.sh "$(BUILD_DIR)/breakpilot"
 	@# The portal's pages beside /healthz and nginx (SQLite).
 	@bash bench/portal_bench.sh "$(BUILD_DIR)/breakpilot"
+	@# Polar's signed webhooks beside /healthz, on both stores.
+	@bash scripts/with-postgres.sh bash bench/billing_bench.sh "$(BUILD_DIR)"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
