@@ -4,6 +4,7 @@
 
 #include "api/api_key_routes.hpp"
 #include "api/audit_routes.hpp"
+#include "api/backoffice_routes.hpp"
 #include "api/billing_routes.hpp"
 #include "api/form.hpp"
 #include "api/idempotency.hpp"
@@ -57,6 +58,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<UsageRoutes>(services_));
   modules_.push_back(std::make_unique<WebhookRoutes>(services_));
   modules_.push_back(std::make_unique<BillingRoutes>(services_));
+  modules_.push_back(std::make_unique<BackofficeRoutes>(services_));
   modules_.push_back(std::make_unique<McpRoutes>(services_));
   modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {

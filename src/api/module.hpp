@@ -24,6 +24,7 @@
 #include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
 #include "audit/trail.hpp"
+#include "backoffice/erpnext.hpp"
 #include "billing/billing.hpp"
 #include "catalog/catalog.hpp"
 #include "core/work_pool.hpp"
@@ -137,6 +138,9 @@ struct Services {
   usage::Meter& usage;
   webhooks::Webhooks& webhooks;
   billing::Billing& billing;
+  backoffice::ErpNext& erpnext;
+  // Each integration's state (app::Platform::Integrations): /readyz's detail, the backstage.
+  std::function<std::vector<backoffice::IntegrationStatus>()> integrations;
   mcp::Gateway& mcp;
   identity::Members& members;
   WorkPool& password_pool;           // argon2: off the I/O threads and the blocking pool

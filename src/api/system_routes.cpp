@@ -46,7 +46,7 @@ constexpr Asset kAssets[] = {{"swagger-ui.css", "text/css; charset=utf-8"},
 }  // namespace
 
 SystemRoutes::SystemRoutes(const Services& s, http::Metrics& metrics, std::string docs_dir)
-    : db_(s.db), metrics_(metrics), docs_dir_(std::move(docs_dir)) {}
+    : db_(s.db), integrations_(s.integrations), metrics_(metrics), docs_dir_(std::move(docs_dir)) {}
 
 // The handlers, one per route, in the order the routes are added below.
 
@@ -55,7 +55,28 @@ Result<http::Response> SystemRoutes::Healthz(http::Request&, const Caller&) {
 }
 
 Result<http::Response> SystemRoutes::Readyz(http::Request& req, const Caller&) {
-  if (db_.Ping()) return http::Response::Json(200, R"({"status":"ready"})");
+  if (db_.Ping()) {
+    // Integrations are queued and retried: they inform, they never make us unready. No error
+    // text here (this answer is public): the backstage's jobs page has it.
+    boost::json::object detail;
+    if (integrations_) {
+      for (const auto& i : integrations_()) {
+        if (!i.configured) continue;
+        const auto when = [](std::int64_t us) {
+          return us == 0 ? boost::json::value(nullptr)
+                         : boost::json::value(FormatRfc3339(Timestamp{us}));
+        };
+        detail[i.name] = {{"state", i.last_failure_us > i.last_success_us ? "failing" : "ok"},
+                          {"last_success", when(i.last_success_us)},
+                          {"last_failure", when(i.last_failure_us)},
+                          {"failures", i.failures},
+                          {"queued", i.queued}};
+      }
+    }
+    boost::json::object body{{"status", "ready"}};
+    if (!detail.empty()) body["integrations"] = std::move(detail);
+    return http::Response::Json(200, boost::json::serialize(body));
+  }
   return http::Problem(503, "not-ready", "Not ready", "the database does not answer", req.path);
 }
 

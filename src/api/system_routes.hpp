@@ -25,6 +25,7 @@ class SystemRoutes : public Module {
   Result<http::Response> ReferenceAsset(http::Request& req, const Caller& caller);
 
   storage::Database& db_;
+  std::function<std::vector<backoffice::IntegrationStatus>()> integrations_;
   http::Metrics& metrics_;
   std::string docs_dir_;
 };

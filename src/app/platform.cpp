@@ -79,14 +79,34 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       usage_(db, clock, catalog, tenants_),
       webhooks_(db, clock, options_.fetch, options_.webhooks, &mailer_),
       billing_(db, clock, tenants_, billing::PolarClient(options_.polar, options_.fetch)),
+      erpnext_(db, clock, tenants_, options_.erpnext, options_.fetch),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
       password_pool_("password", PasswordThreads(options_),
                      static_cast<std::size_t>(options_.password_queue)) {
   tenants_.EnableReadCache();  // the status gate and tenant reads, on every tenant-scoped route
-  tenants_.OnStatusChanged(
-      [this](storage::Session& s, const tenants::Tenant& t) { engine_.OnStatusChanged(s, t); });
+  tenants_.OnStatusChanged([this](storage::Session& s, const tenants::Tenant& t) {
+    engine_.OnStatusChanged(s, t);
+    // A cancellation (it carries its reason) loses the tenant's Opportunity in ERPNext.
+    if (t.status == tenants::Status::kFrozen && t.cancel_reason) erpnext_.QueueOpportunityLost(s, t);
+  });
+  // The back office hears of what sales and billing do, in the same transactions.
+  tenants_.OnInserted(
+      [this](storage::Session& s, const tenants::Tenant& t) { erpnext_.QueueCustomer(s, t); });
+  leads_.OnCreated([this](storage::Session& s, const sales::Lead& lead) {
+    erpnext_.QueueLead(s, {.lead_id = lead.id,
+                           .tenant_id = lead.tenant_id,
+                           .tenant_name = lead.tenant_name,
+                           .product_id = lead.product_id,
+                           .sales_owner = lead.sales_owner,
+                           .requested_by_name = lead.requested_by_name,
+                           .note = lead.note});
+  });
+  billing_.OnOrderPaid([this](storage::Session& s, const std::string& tenant_id,
+                              const boost::json::object& order) {
+    erpnext_.QueueInvoice(s, tenant_id, order);
+  });
   keys_.Refresh();
   last_key_refresh_us_ = clock.Now().micros;
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
@@ -121,6 +141,8 @@ api::Services Platform::services() {
           .usage = usage_,
           .webhooks = webhooks_,
           .billing = billing_,
+          .erpnext = erpnext_,
+          .integrations = [this] { return Integrations(); },
           .mcp = mcp_,
           .members = members_,
           .password_pool = password_pool_,
@@ -133,6 +155,7 @@ void Platform::RegisterJobs(jobs::Runner& runner) {
   engine_.Register(runner);
   webhooks_.Register(runner);
   billing_.Register(runner);
+  erpnext_.Register(runner);
 }
 
 std::vector<std::string> Platform::ProductsNotCalled() const {
@@ -175,9 +198,44 @@ void Platform::Maintain() {
   }
 }
 
+std::vector<backoffice::IntegrationStatus> Platform::Integrations() const {
+  const auto polar = billing_.stats();
+  std::vector<backoffice::IntegrationStatus> out{
+      {.name = "polar",
+       .configured = options_.polar.inbound() || options_.polar.outbound(),
+       .failures = polar.failures,
+       .last_success_us = polar.last_success_us,
+       .last_failure_us = polar.last_failure_us}};
+  out.push_back(erpnext_.Status());
+  return out;
+}
+
+void Platform::WriteIntegrationMetrics(std::string& out) const {
+  const auto all = Integrations();
+  const auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " " + type + "\n";
+    for (const auto& i : all) {
+      if (!i.configured) continue;
+      out += std::string(name) + "{integration=\"" + i.name + "\"} " + std::to_string(value(i)) +
+             "\n";
+    }
+  };
+  family("breakpilot_integration_failures_total", "counter",
+         "Calls to an integration that failed (each retry counts).",
+         [](const backoffice::IntegrationStatus& i) { return i.failures; });
+  family("breakpilot_integration_last_success_seconds", "gauge",
+         "When a call to an integration last succeeded (Unix time; 0: not since the start).",
+         [](const backoffice::IntegrationStatus& i) { return i.last_success_us / kMicrosPerSecond; });
+  family("breakpilot_integration_queued", "gauge",
+         "Calls to an integration waiting in the job queue.",
+         [](const backoffice::IntegrationStatus& i) { return i.queued; });
+}
+
 void Platform::WriteMetrics(std::string& out) const {
   engine_.WriteMetrics(out);
   billing_.WriteMetrics(out);
+  WriteIntegrationMetrics(out);
   out +=
       "# HELP breakpilot_audit_exports Audit exports being built or sent (at most "
       "max_exports).\n";

@@ -17,6 +17,7 @@
 #include "api/module.hpp"
 #include "audit/export_slots.hpp"
 #include "audit/ingest.hpp"
+#include "backoffice/erpnext.hpp"
 #include "billing/billing.hpp"
 #include "catalog/catalog.hpp"
 #include "core/time.hpp"
@@ -71,6 +72,7 @@ struct PlatformOptions {
   lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
   webhooks::Options webhooks{};
   billing::PolarSettings polar{};  // each part off while its credential is empty
+  backoffice::ErpNextSettings erpnext{};  // off while its URL is empty
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                          // audit exports built at once (429 beyond)
@@ -101,6 +103,8 @@ class Platform {
   void RegisterJobs(jobs::Runner& runner);
   // The lifecycle, the password pool and the exports, for /metrics.
   void WriteMetrics(std::string& out) const;
+  // Each integration's state (Polar, ERPNext): /readyz's detail, /metrics, the backstage.
+  std::vector<backoffice::IntegrationStatus> Integrations() const;
   jobs::Queue& job_queue() { return queue_; }
   lifecycle::Engine& engine() { return engine_; }
   // The catalog's products the lifecycle does not call (ProductHosts::kLoopback), for the banner.
@@ -136,9 +140,11 @@ class Platform {
   usage::Meter usage_;
   webhooks::Webhooks webhooks_;
   billing::Billing billing_;
+  backoffice::ErpNext erpnext_;
   mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
+  void WriteIntegrationMetrics(std::string& out) const;
   std::int64_t last_key_refresh_us_ = 0;
   std::int64_t last_schedule_us_ = 0;
   std::int64_t last_retention_us_ = 0;

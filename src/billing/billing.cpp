@@ -306,11 +306,12 @@ Billing::Applied Billing::Apply(storage::Session& s, const std::string& event_id
     if (object_id.empty() || !created) {
       out.note = "an order without id or time";
     } else {
-      s.Execute(
+      const auto inserted = s.Execute(
           kInsertOrder,
           {object_id, tenant_id, subscription_id, customer, std::string("paid"),
            OptionalString(*data, "currency"), std::to_string(IntMember(*data, "total_amount")),
            std::to_string(IntMember(*data, "tax_amount")), payload, FormatStorage(*created)});
+      if (inserted == 1 && on_order_paid_) on_order_paid_(s, tenant_id, *data);
       out.outcome = "applied";
       if (auto plan = PlanOf(*data, settings())) out.plan = CatalogPlan(*plan);
     }
@@ -437,7 +438,10 @@ Result<Checkout> Billing::StartCheckout(const audit::Actor& actor, const std::st
                                      .success_url = success_url,
                                      .return_url = return_url});
   if (!made) {
-    if (made.error().kind == ErrorKind::kUnavailable) failures_.fetch_add(1);
+    if (made.error().kind == ErrorKind::kUnavailable) {
+      failures_.fetch_add(1);
+      last_failure_us_.store(clock_.Now().micros);
+    }
     return std::move(made).error();
   }
   last_success_us_.store(clock_.Now().micros);
@@ -460,7 +464,10 @@ Result<std::string> Billing::CustomerPortal(const std::string& tenant_id,
     return NotFound("billing-off", "Polar is not configured on this platform");
   }
   auto url = polar_.CustomerPortalUrl(tenant_id, return_url);
-  if (!url && url.error().kind == ErrorKind::kUnavailable) failures_.fetch_add(1);
+  if (!url && url.error().kind == ErrorKind::kUnavailable) {
+    failures_.fetch_add(1);
+    last_failure_us_.store(clock_.Now().micros);
+  }
   if (url) last_success_us_.store(clock_.Now().micros);
   return url;
 }
@@ -488,7 +495,8 @@ BillingStats Billing::stats() const {
           .refused = refused_.load(),
           .applied = applied_.load(),
           .failures = failures_.load(),
-          .last_success_us = last_success_us_.load()};
+          .last_success_us = last_success_us_.load(),
+          .last_failure_us = last_failure_us_.load()};
 }
 
 void Billing::WriteMetrics(std::string& out) const {
@@ -503,16 +511,6 @@ void Billing::WriteMetrics(std::string& out) const {
   out += "# HELP breakpilot_polar_events_applied_total Polar messages applied by the job.\n";
   out += "# TYPE breakpilot_polar_events_applied_total counter\n";
   out += "breakpilot_polar_events_applied_total " + std::to_string(st.applied) + "\n";
-  out += "# HELP breakpilot_integration_failures_total Calls to an integration that failed.\n";
-  out += "# TYPE breakpilot_integration_failures_total counter\n";
-  out += "breakpilot_integration_failures_total{integration=\"polar\"} " +
-         std::to_string(st.failures) + "\n";
-  out +=
-      "# HELP breakpilot_integration_last_success_seconds When a call to an integration last "
-      "succeeded (Unix time; 0: never).\n";
-  out += "# TYPE breakpilot_integration_last_success_seconds gauge\n";
-  out += "breakpilot_integration_last_success_seconds{integration=\"polar\"} " +
-         std::to_string(st.last_success_us / kMicrosPerSecond) + "\n";
 }
 
 }  // namespace breakpilot::billing

@@ -23,7 +23,10 @@
 //   billing.Register(runner);   billing.FreezeEnded();  // from Maintain
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +77,7 @@ struct BillingStats {
   std::int64_t applied = 0;
   std::int64_t failures = 0;  // checkout and customer-session calls Polar refused or missed
   std::int64_t last_success_us = 0;
+  std::int64_t last_failure_us = 0;
 };
 
 class Billing {
@@ -102,6 +106,12 @@ class Billing {
   Result<std::string> CustomerPortal(const std::string& tenant_id, const std::string& return_url);
   Result<TenantBilling> Of(const std::string& tenant_id);
 
+  // Called inside the transaction that records a paid order (once per order): the ERPNext
+  // mirror queues its Sales Invoice there. `order` is Polar's order object as sent.
+  using OrderPaidHook = std::function<void(storage::Session&, const std::string& tenant_id,
+                                           const boost::json::object& order)>;
+  void OnOrderPaid(OrderPaidHook hook) { on_order_paid_ = std::move(hook); }
+
   BillingStats stats() const;
   void WriteMetrics(std::string& out) const;
 
@@ -116,8 +126,9 @@ class Billing {
   const Clock& clock_;
   tenants::TenantService& tenants_;
   PolarClient polar_;
+  OrderPaidHook on_order_paid_;
   std::atomic<std::int64_t> received_{0}, duplicates_{0}, refused_{0}, applied_{0}, failures_{0},
-      last_success_us_{0};
+      last_success_us_{0}, last_failure_us_{0};
 };
 
 }  // namespace breakpilot::billing

@@ -230,6 +230,23 @@ const Setting kSettings[] = {
     Setting::Text("polar_product_per_seat",
                   "the Polar product id of the per-seat plan (Professional, priced per member)",
                   &Config::polar_product_per_seat),
+    Setting::Text("erpnext_url",
+                  "ERPNext's URL: customers, leads, invoices and lost opportunities are mirrored "
+                  "there (off while empty)",
+                  &Config::erpnext_url, {.check = CheckHttpUrl}),
+    Setting::Text("erpnext_api_key", "the API key of ERPNext's integration user",
+                  &Config::erpnext_api_key),
+    Setting::Text("erpnext_api_secret", "its API secret", &Config::erpnext_api_secret,
+                  {.secret = true}),
+    Setting::Text("erpnext_webhook_secret",
+                  "the secret of ERPNext's Sales Order webhook: POST /erpnext/webhook accepts "
+                  "messages signed with it",
+                  &Config::erpnext_webhook_secret, {.secret = true}),
+    Setting::Text("erpnext_item_code", "the ERPNext Item the mirrored Sales Invoices sell",
+                  &Config::erpnext_item_code),
+    Setting::Text("erpnext_tax_account",
+                  "the ERPNext account head of the tax line Polar charged",
+                  &Config::erpnext_tax_account),
     Setting::Number("key_rotation_days",
                     "a token signing key signs this many days, then a new one takes over",
                     &Config::key_rotation_days, 1, 3650),
@@ -449,7 +466,8 @@ Result<Ok> Validate(Config& c) {
   c.port = static_cast<unsigned short>(std::stoi(c.listen.substr(colon + 1)));
   // Checked above (demo_reset_time has CheckClockTime); this fills the hour and the minute.
   (void)ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
-  for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url}) {
+  for (auto* url :
+       {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url, &c.erpnext_url}) {
     while (!url->empty() && url->back() == '/') url->pop_back();
   }
   if (!c.oidc_issuer.empty() && c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
@@ -465,6 +483,9 @@ Result<Ok> Validate(Config& c) {
     return Invalid(
         "polar_access_token needs at least one of polar_product_starter, "
         "polar_product_professional and polar_product_per_seat");
+  }
+  if (!c.erpnext_url.empty() && (c.erpnext_api_key.empty() || c.erpnext_api_secret.empty())) {
+    return Invalid("erpnext_url needs erpnext_api_key and erpnext_api_secret");
   }
   if (c.db_pool_size <= 2 * c.max_exports) {  // 2: audit::PageWriter::Options::readers
     return Invalid("db_pool_size: want more than twice max_exports (" +

@@ -64,6 +64,13 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string polar_product_starter;
   std::string polar_product_professional;
   std::string polar_product_per_seat;
+  // ERPNext (issue 25): off while erpnext_url is empty.
+  std::string erpnext_url;
+  std::string erpnext_api_key;
+  std::string erpnext_api_secret;
+  std::string erpnext_webhook_secret;
+  std::string erpnext_item_code = "Breakpilot plan";
+  std::string erpnext_tax_account = "VAT - BP";
   std::string oidc_issuer;  // empty: no external OpenID provider
   std::string oidc_client_id;
   std::string oidc_client_secret;

@@ -129,6 +129,23 @@ Result<http::Response> OrganisationPages::RenderBilling(http::Request& req, cons
   data["has_polar"] = !polar_subs.empty() || !orders.empty();
   data["polar_subscriptions"] = std::move(polar_subs);
   data["polar_orders"] = std::move(orders);
+  // Invoices live in ERPNext: read through a minute's cache; while ERPNext does not answer,
+  // the last list read (if any) with a notice, never an error page.
+  if (services_.erpnext.on()) {
+    const auto invoices = services_.erpnext.Invoices(v.tenant->id);
+    boost::json::array invoice_rows;
+    for (const auto& i : invoices.invoices) {
+      invoice_rows.push_back({{"name", i.name},
+                      {"date", i.posting_date},
+                      {"total", i.grand_total},
+                      {"currency", i.currency},
+                      {"status", i.status}});
+    }
+    data["erp_on"] = true;
+    data["has_invoices"] = !invoice_rows.empty();
+    data["invoices"] = std::move(invoice_rows);
+    data["invoices_unavailable"] = invoices.unavailable;
+  }
   for (const auto& [k, x] : NoticeIf(req, v, "paid", "billing_paid")) data[k] = x;
   for (const auto& [k, x] : extra) data[k] = x;
   return PageResponse(v, "billing", "billing_nav", std::move(data), status);

@@ -101,6 +101,7 @@ Result<std::pair<Lead, bool>> LeadService::Request(const audit::Actor& actor,
           {tenant->id, "lead.create", 'c', "lead", lead.id, "asked for " + in.product_id,
            boost::json::serialize(boost::json::object{
                {"product_id", in.product_id}, {"sales_owner", lead.sales_owner.value_or("")}})});
+      if (on_created_) on_created_(s, lead);
       out = std::pair{std::move(lead), true};
     });
   } catch (const storage::UniqueViolation&) {

@@ -1,14 +1,15 @@
 // Leads (M11.1, M13.2): a tenant's member asks for a product it does not have, on the catalog
 // page or `POST /tenants/{id}/leads`; the lead goes to the tenant's sales owner (a staff user
 // name set on the tenant) and shows in the backstage. One open lead per tenant and product:
-// asking again returns the open one. The ERPNext mirror (a CRM Lead) comes with the billing
-// integration; until then the registry is where leads live.
+// asking again returns the open one. OnCreated lets another area act in the lead's own
+// transaction (the ERPNext mirror queues its CRM Lead there: backoffice/erpnext.hpp).
 //
 //   LeadService leads(db, clock, catalog, tenants, subscriptions);
 //   auto lead = leads.Request(actor, tenant_id, {.product_id = "certifai", .note = "..."});
 //   auto mine = leads.List(principal, {});   // a sales rep: only the leads they own
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,10 @@ class LeadService {
   std::vector<Lead> List(const identity::Principal& viewer, const LeadFilter& filter);
   // The products the tenant has an open lead for (the catalog page marks them).
   std::vector<std::string> OpenProducts(const std::string& tenant_id);
+  // Called inside the transaction that creates a lead.
+  void OnCreated(std::function<void(storage::Session&, const Lead&)> hook) {
+    on_created_ = std::move(hook);
+  }
 
  private:
   storage::Database& db_;
@@ -75,6 +80,7 @@ class LeadService {
   const catalog::Catalog& catalog_;
   tenants::TenantService& tenants_;
   tenants::SubscriptionService& subscriptions_;
+  std::function<void(storage::Session&, const Lead&)> on_created_;
 };
 
 }  // namespace breakpilot::sales

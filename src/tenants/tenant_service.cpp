@@ -168,6 +168,7 @@ Result<Tenant> TenantService::Insert(const audit::Actor& actor, Tenant t,
         }
       }
       if (on_status_) on_status_(s, t);
+      if (on_inserted_) on_inserted_(s, t);
     });
   } catch (const storage::UniqueViolation&) {
     return Conflict("duplicate-slug", "Slug already taken",

@@ -110,6 +110,9 @@ class TenantService {
   Result<Tenant> ApplyIn(storage::Session& s, const audit::Actor& actor, const std::string& id,
                          lifecycle::Action action, const LifecycleInput& in);
   void OnStatusChanged(StatusChangedHook hook) { on_status_ = std::move(hook); }
+  // Called inside the transaction that creates a tenant (after OnStatusChanged's hook): the
+  // ERPNext mirror queues the tenant's Customer there.
+  void OnInserted(StatusChangedHook hook) { on_inserted_ = std::move(hook); }
   // How long the tenant's audit events are kept (audit::PruneByRetention); nullopt: for ever.
   Result<Ok> SetAuditRetention(const audit::Actor& actor, const std::string& id,
                                std::optional<std::int64_t> days);
@@ -122,6 +125,7 @@ class TenantService {
   const Clock& clock_;
   TenantCreatedHook on_created_;
   StatusChangedHook on_status_;
+  StatusChangedHook on_inserted_;
   std::unique_ptr<ReadCache> cache_;
 };
 
