@@ -5,8 +5,8 @@
 namespace breakpilot::api {
 
 Result<http::Response> BackofficeRoutes::ErpNextWebhook(http::Request& req, const Caller&) {
-  auto done = erpnext_.ReceiveWebhook(req.headers.Get("x-frappe-webhook-signature").value_or(""),
-                                      req.body);
+  auto done =
+      erpnext_.ReceiveWebhook(req.headers.Get("x-frappe-webhook-signature").value_or(""), req.body);
   if (!done) return done.error();
   return http::Response::Json(
       200, boost::json::serialize(boost::json::object{{"received", true},

@@ -89,7 +89,8 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
   tenants_.OnStatusChanged([this](storage::Session& s, const tenants::Tenant& t) {
     engine_.OnStatusChanged(s, t);
     // A cancellation (it carries its reason) loses the tenant's Opportunity in ERPNext.
-    if (t.status == tenants::Status::kFrozen && t.cancel_reason) erpnext_.QueueOpportunityLost(s, t);
+    if (t.status == tenants::Status::kFrozen && t.cancel_reason)
+      erpnext_.QueueOpportunityLost(s, t);
   });
   // The back office hears of what sales and billing do, in the same transactions.
   tenants_.OnInserted(
@@ -103,10 +104,10 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
                            .requested_by_name = lead.requested_by_name,
                            .note = lead.note});
   });
-  billing_.OnOrderPaid([this](storage::Session& s, const std::string& tenant_id,
-                              const boost::json::object& order) {
-    erpnext_.QueueInvoice(s, tenant_id, order);
-  });
+  billing_.OnOrderPaid(
+      [this](storage::Session& s, const std::string& tenant_id, const boost::json::object& order) {
+        erpnext_.QueueInvoice(s, tenant_id, order);
+      });
   keys_.Refresh();
   last_key_refresh_us_ = clock.Now().micros;
   if (!options_.public_url.empty()) SetPublicUrl(options_.public_url);
@@ -217,16 +218,17 @@ void Platform::WriteIntegrationMetrics(std::string& out) const {
     out += std::string("# TYPE ") + name + " " + type + "\n";
     for (const auto& i : all) {
       if (!i.configured) continue;
-      out += std::string(name) + "{integration=\"" + i.name + "\"} " + std::to_string(value(i)) +
-             "\n";
+      out +=
+          std::string(name) + "{integration=\"" + i.name + "\"} " + std::to_string(value(i)) + "\n";
     }
   };
   family("breakpilot_integration_failures_total", "counter",
          "Calls to an integration that failed (each retry counts).",
          [](const backoffice::IntegrationStatus& i) { return i.failures; });
-  family("breakpilot_integration_last_success_seconds", "gauge",
-         "When a call to an integration last succeeded (Unix time; 0: not since the start).",
-         [](const backoffice::IntegrationStatus& i) { return i.last_success_us / kMicrosPerSecond; });
+  family(
+      "breakpilot_integration_last_success_seconds", "gauge",
+      "When a call to an integration last succeeded (Unix time; 0: not since the start).",
+      [](const backoffice::IntegrationStatus& i) { return i.last_success_us / kMicrosPerSecond; });
   family("breakpilot_integration_queued", "gauge",
          "Calls to an integration waiting in the job queue.",
          [](const backoffice::IntegrationStatus& i) { return i.queued; });

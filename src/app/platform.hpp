@@ -71,7 +71,7 @@ struct PlatformOptions {
   lifecycle::EngineSettings lifecycle{};
   lifecycle::ProductHosts product_hosts = lifecycle::ProductHosts::kAny;
   webhooks::Options webhooks{};
-  billing::PolarSettings polar{};  // each part off while its credential is empty
+  billing::PolarSettings polar{};         // each part off while its credential is empty
   backoffice::ErpNextSettings erpnext{};  // off while its URL is empty
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;

@@ -24,8 +24,9 @@ constexpr Query kInsertEvent{
     " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING"};
 constexpr Query kEventSeen{"backoffice_erpnext_event_seen",
                            "SELECT 1 FROM erpnext_events WHERE id = $1"};
-constexpr Query kQueued{"backoffice_erpnext_queued",
-                        "SELECT count(*) FROM jobs WHERE kind = 'erpnext.sync' AND state = 'pending'"};
+constexpr Query kQueued{
+    "backoffice_erpnext_queued",
+    "SELECT count(*) FROM jobs WHERE kind = 'erpnext.sync' AND state = 'pending'"};
 
 std::string CustomerName(const std::string& tenant_id) {
   return "BP-" + tenant_id;
@@ -173,7 +174,8 @@ void ErpNext::Sync(jobs::JobContext& ctx) {
       done = std::move(c).error();
     } else {
       std::string currency = StringMember(p, "currency");
-      for (auto& ch : currency) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      for (auto& ch : currency)
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       json::array items;
       if (const auto* list = p.if_contains("items"); list != nullptr && list->is_array()) {
         for (const auto& item : list->as_array()) {
@@ -196,11 +198,11 @@ void ErpNext::Sync(jobs::JobContext& ctx) {
            {"currency", currency},
            {"items", std::move(items)},
            // Polar is the merchant of record: the tax is what it charged, one line as given.
-           {"taxes", json::array{json::object{
-                         {"charge_type", "Actual"},
-                         {"account_head", settings_.tax_account},
-                         {"description", "Tax charged by Polar (merchant of record)"},
-                         {"tax_amount", Major(IntOf(p, "tax_amount"))}}}},
+           {"taxes",
+            json::array{json::object{{"charge_type", "Actual"},
+                                     {"account_head", settings_.tax_account},
+                                     {"description", "Tax charged by Polar (merchant of record)"},
+                                     {"tax_amount", Major(IntOf(p, "tax_amount"))}}}},
            {"polar_order_id", StringMember(p, "order_id")},
            {"breakpilot_total", Major(IntOf(p, "total_amount"))},
            {"docstatus", 1}});
@@ -220,9 +222,9 @@ void ErpNext::Sync(jobs::JobContext& ctx) {
       if (!opp) {
         done = std::move(opp).error();
       } else {
-        done = frappe_.Update(doctype, name,
-                              {{"status", "Lost"},
-                               {"order_lost_reason", StringMember(p, "reason").substr(0, 1000)}});
+        done = frappe_.Update(
+            doctype, name,
+            {{"status", "Lost"}, {"order_lost_reason", StringMember(p, "reason").substr(0, 1000)}});
       }
     }
   } else {
@@ -239,16 +241,15 @@ void ErpNext::Sync(jobs::JobContext& ctx) {
   }
   last_success_us_.store(clock_.Now().micros, std::memory_order_relaxed);
   ctx.Complete([&](storage::Session& s) {
-    audit::Record(s, clock_, kErpActor,
-                  {.tenant_id = tenant_id.empty() ? std::nullopt
-                                                  : std::optional<std::string>(tenant_id),
-                   .action = "backoffice.erpnext." + op,
-                   .crud = 'c',
-                   .target_type = "erpnext_" + doctype,
-                   .target_id = name,
-                   .description = "ERPNext " + doctype + " " + name,
-                   .fields_json = json::serialize(json::object{{"doctype", doctype},
-                                                               {"name", name}})});
+    audit::Record(
+        s, clock_, kErpActor,
+        {.tenant_id = tenant_id.empty() ? std::nullopt : std::optional<std::string>(tenant_id),
+         .action = "backoffice.erpnext." + op,
+         .crud = 'c',
+         .target_type = "erpnext_" + doctype,
+         .target_id = name,
+         .description = "ERPNext " + doctype + " " + name,
+         .fields_json = json::serialize(json::object{{"doctype", doctype}, {"name", name}})});
   });
 }
 
@@ -260,7 +261,8 @@ InvoiceList ErpNext::Invoices(const std::string& tenant_id) {
     const auto it = invoices_.find(tenant_id);
     if (it != invoices_.end() && now - it->second.first < kInvoiceCache) return it->second.second;
   }
-  auto list = frappe_.List("Sales Invoice", json::array{json::array{"customer", "=", CustomerName(tenant_id)}},
+  auto list = frappe_.List("Sales Invoice",
+                           json::array{json::array{"customer", "=", CustomerName(tenant_id)}},
                            {"name", "posting_date", "currency", "grand_total", "status"}, 50);
   std::lock_guard lock(mu_);
   if (!list) {
@@ -294,7 +296,8 @@ InvoiceList ErpNext::Invoices(const std::string& tenant_id) {
   return out;
 }
 
-Result<SalesOrderOutcome> ErpNext::ReceiveWebhook(std::string_view signature, std::string_view body) {
+Result<SalesOrderOutcome> ErpNext::ReceiveWebhook(std::string_view signature,
+                                                  std::string_view body) {
   if (settings_.webhook_secret.empty()) {
     return NotFound("backoffice-off", "ERPNext webhooks are not configured on this platform");
   }
@@ -304,8 +307,9 @@ Result<SalesOrderOutcome> ErpNext::ReceiveWebhook(std::string_view signature, st
     return Error{.kind = ErrorKind::kUnauthenticated,
                  .type = "webhook-signature-invalid",
                  .title = "Webhook signature invalid",
-                 .detail = "X-Frappe-Webhook-Signature does not match the body under the "
-                           "configured secret"};
+                 .detail =
+                     "X-Frappe-Webhook-Signature does not match the body under the "
+                     "configured secret"};
   }
   std::string problem;
   auto v = ParseStrictJson(body, {.max_depth = 32}, problem);
@@ -345,8 +349,7 @@ Result<SalesOrderOutcome> ErpNext::ReceiveWebhook(std::string_view signature, st
   auto tenant = tenant_id.empty() ? Result<tenants::Tenant>(NotFound("tenant-not-found", ""))
                                   : tenants_.Get(tenant_id);
   if (!tenant) {
-    return Refused("unknown-customer", "the customer " + customer +
-                                           " of Sales Order " + name +
+    return Refused("unknown-customer", "the customer " + customer + " of Sales Order " + name +
                                            " has no Breakpilot tenant: nothing changed");
   }
   const auto id = Sha256Hex(body);
@@ -382,16 +385,16 @@ Result<SalesOrderOutcome> ErpNext::ReceiveWebhook(std::string_view signature, st
     }
     s.Execute(kInsertEvent, {id, doctype, name, std::to_string(docstatus), tenant->id,
                              cancelled ? "cancel" : "submit", FormatStorage(clock_.Now())});
-    audit::Record(s, clock_, kErpActor,
-                  {.tenant_id = tenant->id,
-                   .action = "backoffice.erpnext.sales_order",
-                   .crud = 'u',
-                   .target_type = "erpnext_sales_order",
-                   .target_id = name,
-                   .description = "ERPNext Sales Order " + name +
-                                  (cancelled ? " cancelled" : " submitted"),
-                   .fields_json = json::serialize(json::object{
-                       {"sales_order", name}, {"customer", customer}, {"lifecycle", out.action}})});
+    audit::Record(
+        s, clock_, kErpActor,
+        {.tenant_id = tenant->id,
+         .action = "backoffice.erpnext.sales_order",
+         .crud = 'u',
+         .target_type = "erpnext_sales_order",
+         .target_id = name,
+         .description = "ERPNext Sales Order " + name + (cancelled ? " cancelled" : " submitted"),
+         .fields_json = json::serialize(json::object{
+             {"sales_order", name}, {"customer", customer}, {"lifecycle", out.action}})});
   });
   if (!applied) return std::move(applied).error();
   return out;

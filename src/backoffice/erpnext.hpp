@@ -38,8 +38,8 @@ namespace breakpilot::backoffice {
 inline constexpr std::string_view kErpNextJob = "erpnext.sync";
 
 struct ErpNextSettings {
-  FrappeSettings frappe;       // url empty: ERPNext is off
-  std::string webhook_secret;  // empty: POST /erpnext/webhook is off
+  FrappeSettings frappe;                      // url empty: ERPNext is off
+  std::string webhook_secret;                 // empty: POST /erpnext/webhook is off
   std::string item_code = "Breakpilot plan";  // the Item the Sales Invoices sell
   std::string tax_account = "VAT - BP";       // the account head of Polar's tax line
 };

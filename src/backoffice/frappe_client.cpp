@@ -30,7 +30,8 @@ std::string FrappeMessage(const std::string& body) {
 Result<json::value> DataOf(const std::string& body) {
   std::string problem;
   auto v = ParseStrictJson(body, {.max_depth = 32}, problem);
-  if (!v || !v->is_object()) return Unavailable("the back office answered with a body that is not JSON");
+  if (!v || !v->is_object())
+    return Unavailable("the back office answered with a body that is not JSON");
   auto& o = v->as_object();
   if (auto* d = o.if_contains("data")) return std::move(*d);
   if (auto* m = o.if_contains("message")) return std::move(*m);
@@ -57,13 +58,13 @@ std::string UrlEncode(std::string_view text) {
 Result<outbound::Response> FrappeClient::Send(const std::string& method, const std::string& path,
                                               const std::string& body) const {
   if (!settings_.on()) return Unavailable("the back office is not configured on this platform");
-  outbound::Request req{.method = method,
-                        .url = settings_.url + path,
-                        .headers = {{"Authorization", "token " + settings_.api_key + ":" +
-                                                          settings_.api_secret},
-                                    {"Accept", "application/json"}},
-                        .body = body,
-                        .timeout = std::chrono::milliseconds(10'000)};
+  outbound::Request req{
+      .method = method,
+      .url = settings_.url + path,
+      .headers = {{"Authorization", "token " + settings_.api_key + ":" + settings_.api_secret},
+                  {"Accept", "application/json"}},
+      .body = body,
+      .timeout = std::chrono::milliseconds(10'000)};
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   auto r = fetch_(req);
   if (!r) return Unavailable("the back office cannot be reached: " + r.error().detail);
@@ -100,8 +101,8 @@ Result<json::object> FrappeClient::Ensure(const std::string& doctype, const std:
     if (*again) return std::move(**again);
   }
   if (r->status != 200 && r->status != 201) {
-    return Unavailable("the back office refused the " + doctype + ": " +
-                       std::to_string(r->status) + " " + FrappeMessage(r->body));
+    return Unavailable("the back office refused the " + doctype + ": " + std::to_string(r->status) +
+                       " " + FrappeMessage(r->body));
   }
   auto data = DataOf(r->body);
   if (!data) return std::move(data).error();
@@ -130,9 +131,9 @@ Result<std::vector<json::object>> FrappeClient::List(const std::string& doctype,
                                                      int limit) const {
   json::array f;
   for (const auto& name : fields) f.emplace_back(name);
-  const auto path = "/api/resource/" + UrlEncode(doctype) + "?fields=" +
-                    UrlEncode(json::serialize(f)) + "&filters=" +
-                    UrlEncode(json::serialize(filters)) + "&limit=" + std::to_string(limit);
+  const auto path =
+      "/api/resource/" + UrlEncode(doctype) + "?fields=" + UrlEncode(json::serialize(f)) +
+      "&filters=" + UrlEncode(json::serialize(filters)) + "&limit=" + std::to_string(limit);
   auto r = Send("GET", path, "");
   if (!r) return std::move(r).error();
   if (r->status != 200) {

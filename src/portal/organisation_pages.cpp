@@ -136,10 +136,10 @@ Result<http::Response> OrganisationPages::RenderBilling(http::Request& req, cons
     boost::json::array invoice_rows;
     for (const auto& i : invoices.invoices) {
       invoice_rows.push_back({{"name", i.name},
-                      {"date", i.posting_date},
-                      {"total", i.grand_total},
-                      {"currency", i.currency},
-                      {"status", i.status}});
+                              {"date", i.posting_date},
+                              {"total", i.grand_total},
+                              {"currency", i.currency},
+                              {"status", i.status}});
     }
     data["erp_on"] = true;
     data["has_invoices"] = !invoice_rows.empty();
