@@ -60,7 +60,23 @@ ErpNext::ErpNext(storage::Database& db, const Clock& clock, tenants::TenantServi
       clock_(clock),
       tenants_(tenants),
       settings_(std::move(settings)),
-      frappe_(settings_.frappe, std::move(fetch)) {}
+      frappe_(settings_.frappe, std::move(fetch)) {
+  if (!on()) return;
+  subscription_ = db_.Subscribe([this](std::string_view event) {
+    constexpr std::string_view kPrefix = "erpnext-invoices:";
+    if (event != "*" && event.substr(0, kPrefix.size()) != kPrefix) return;
+    std::lock_guard lock(mu_);
+    if (event == "*") {
+      invoices_.clear();
+    } else {
+      invoices_.erase(std::string(event.substr(kPrefix.size())));
+    }
+  });
+}
+
+ErpNext::~ErpNext() {
+  if (subscription_ != 0) db_.Unsubscribe(subscription_);
+}
 
 void ErpNext::Queue(storage::Session& s, const std::string& dedupe, json::object payload) {
   if (!on()) return;
@@ -241,6 +257,8 @@ void ErpNext::Sync(jobs::JobContext& ctx) {
   }
   last_success_us_.store(clock_.Now().micros, std::memory_order_relaxed);
   ctx.Complete([&](storage::Session& s) {
+    // A new invoice: every replica drops the tenant's cached list.
+    if (op == "invoice") s.Notify("erpnext-invoices:" + tenant_id);
     audit::Record(
         s, clock_, kErpActor,
         {.tenant_id = tenant_id.empty() ? std::nullopt : std::optional<std::string>(tenant_id),

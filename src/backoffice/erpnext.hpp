@@ -9,8 +9,9 @@
 //   a lead (catalog request)  -> Lead (lead_owner: the tenant's sales owner)
 //   a Polar order paid        -> Sales Invoice with Polar's amounts and tax as charged
 //   a tenant cancelled        -> its Opportunity set Lost with the cancel reason
-// The portal's /billing reads the tenant's Sales Invoices (Invoices: cached a minute; while
-// ERPNext is down, the last list or a notice).
+// The portal's /billing reads the tenant's Sales Invoices (Invoices: cached a minute, dropped on
+// every replica when an invoice of the tenant is mirrored; while ERPNext is down, the last
+// list or a notice).
 //
 // In: ReceiveWebhook takes Frappe's webhook for Sales Orders, signed with the webhook's secret
 // (X-Frappe-Webhook-Signature: base64 HMAC-SHA256 of the body): a submitted Sales Order for a
@@ -88,6 +89,9 @@ class ErpNext {
  public:
   ErpNext(storage::Database& db, const Clock& clock, tenants::TenantService& tenants,
           ErpNextSettings settings, outbound::Fetcher fetch);
+  ~ErpNext();
+  ErpNext(const ErpNext&) = delete;
+  ErpNext& operator=(const ErpNext&) = delete;
   bool on() const { return settings_.frappe.on(); }
   const ErpNextSettings& settings() const { return settings_; }
 
@@ -120,6 +124,7 @@ class ErpNext {
   mutable std::mutex mu_;
   std::string last_error_;
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, InvoiceList>> invoices_;
+  std::uint64_t subscription_ = 0;  // "erpnext-invoices:<tenant>" drops its cached list
 };
 
 }  // namespace breakpilot::backoffice

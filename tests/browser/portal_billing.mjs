@@ -51,6 +51,10 @@ try {
     check((await page.locator('#billing-plan').innerText()).toLowerCase().includes('professional'), 'on Professional');
     const paid = await page.locator('#polar-orders tbody tr').innerText();
     check(paid.includes('58.31 EUR') && paid.includes('9.31 EUR'), `the payment with its tax as Polar charged it (${paid})`);
+    const found = await page.locator('#invoices tbody tr').count();
+    check(found === 1, `one invoice listed (${found}): ${(await page.locator('main').innerText()).split('Invoices').pop()}`);
+    const invoice = await page.locator('#invoices tbody tr').innerText();
+    check(invoice.includes('BP-SINV-') && invoice.includes('58.31') && invoice.includes('EUR'), `the invoice from ERPNext (${invoice})`);
     // The page with the plans, the subscription and the payment passes axe.
     const bad = (await new AxeBuilder({ page }).analyze()).violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical');

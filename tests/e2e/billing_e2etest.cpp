@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "../support/fake_frappe.hpp"
 #include "../support/fake_polar.hpp"
 #include "e2e_fixture.hpp"
 
@@ -42,7 +43,13 @@ class BillingTest : public E2eTest {
             "--polar-product-starter",
             FakePolar::kProductStarter,
             "--polar-product-professional",
-            FakePolar::kProductProfessional};
+            FakePolar::kProductProfessional,
+            "--erpnext-url",
+            frappe_.BaseUrl(),
+            "--erpnext-api-key",
+            FakeFrappe::kApiKey,
+            "--erpnext-api-secret",
+            FakeFrappe::kApiSecret};
   }
 
   // Signs and posts the messages in order; their answers.
@@ -114,6 +121,7 @@ class BillingTest : public E2eTest {
   }
 
   FakePolar polar_;
+  FakeFrappe frappe_;
   std::int64_t clock_offset_ = 0;
 };
 
@@ -164,6 +172,16 @@ TEST_P(BillingTest, APaidCheckoutActivatesTheTenantOnceWhateverTheOrderAndRepeat
                   " AND fields LIKE $1",
                   {"%" + messages[1].id + "%"}),
             1);
+  // ERPNext has the customer and the order's Sales Invoice, once each, with Polar's tax.
+  const auto customers = frappe_.Docs("Customer");
+  ASSERT_EQ(customers.size(), 1u);
+  EXPECT_EQ(customers[0].at("name").as_string(), "BP-" + tenant);
+  const auto invoices = frappe_.Docs("Sales Invoice");
+  ASSERT_EQ(invoices.size(), 1u);
+  const auto order_id = std::string(json::parse(messages[1].body).at("data").at("id").as_string());
+  EXPECT_EQ(invoices[0].at("name").as_string(), "BP-SINV-" + order_id);
+  EXPECT_EQ(invoices[0].at("taxes").as_array()[0].at("tax_amount").as_string(), "9.31");
+  EXPECT_DOUBLE_EQ(invoices[0].at("grand_total").as_double(), 58.31);
   auto billing = Json(client().Get("/tenants/" + tenant + "/billing"));
   ASSERT_EQ(billing.at("subscriptions").as_array().size(), 1u);
   EXPECT_EQ(Str(billing.at("subscriptions").as_array()[0].as_object(), "status"), "active");

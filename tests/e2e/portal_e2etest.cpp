@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/fake_frappe.hpp"
 #include "../support/fake_polar.hpp"
 #include "../support/fake_product.hpp"
 #include "../support/mail_sink.hpp"
@@ -397,10 +398,17 @@ class PortalBillingTest : public PortalStartTest {
     }
     args.emplace_back("--polar-api-url");
     args.push_back(polar_.BaseUrl());
+    for (const auto& a :
+         {std::string("--erpnext-url"), frappe_.BaseUrl(), std::string("--erpnext-api-key"),
+          std::string(FakeFrappe::kApiKey), std::string("--erpnext-api-secret"),
+          std::string(FakeFrappe::kApiSecret)}) {
+      args.push_back(a);
+    }
     return args;
   }
   static constexpr const char* kPolarSecret = "polar_whs_portal_test";
   FakePolar polar_;
+  FakeFrappe frappe_;
 };
 
 TEST_P(PortalBillingTest, SelfServeSignUpPaysAtPolarAndSignsInToAnActiveTenant) {
@@ -439,6 +447,12 @@ TEST_P(PortalBillingTest, SelfServeSignUpPaysAtPolarAndSignsInToAnActiveTenant) 
             1);
   EXPECT_EQ(Count("SELECT count(*) FROM tenants WHERE id = '" + tenant + "' AND slug = 'umbrella'"),
             1);
+  // The Sales Invoice reaches ERPNext (a job) before the admin looks.
+  for (int i = 0; i < 300 && frappe_.Docs("Sales Invoice").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(frappe_.Docs("Sales Invoice").size(), 1u);
+  WaitForIdleJobs(client());  // its job done: the cached list of invoices dropped
   RunBrowser("browser/portal_billing.mjs", {{"phase", "after"}, {"polar", polar_.BaseUrl()}});
   if (HasFatalFailure()) return;
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'billing.checkout.create'"), 1);
