@@ -36,7 +36,7 @@ const Logger kAccessLog("access");
 }  // namespace
 
 Api::Api(ApiOptions options, Services services)
-    : options_(std::move(options)), services_(services) {
+    : options_(std::move(options)), services_(std::move(services)) {
   const std::string store =
       services_.db.dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql";
   metrics_.AddCollector([store](std::string& out) {

@@ -78,7 +78,7 @@ ErpNext::~ErpNext() {
   if (subscription_ != 0) db_.Unsubscribe(subscription_);
 }
 
-void ErpNext::Queue(storage::Session& s, const std::string& dedupe, json::object payload) {
+void ErpNext::Queue(storage::Session& s, const std::string& dedupe, const json::object& payload) {
   if (!on()) return;
   jobs::Enqueue(s, clock_,
                 {.kind = std::string(kErpNextJob),

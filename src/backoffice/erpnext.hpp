@@ -113,7 +113,7 @@ class ErpNext {
 
  private:
   Result<std::string> Customer(const std::string& tenant_id);
-  void Queue(storage::Session& s, const std::string& dedupe, boost::json::object payload);
+  void Queue(storage::Session& s, const std::string& dedupe, const boost::json::object& payload);
 
   storage::Database& db_;
   const Clock& clock_;

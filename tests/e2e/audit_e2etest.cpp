@@ -695,6 +695,16 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /mcp/{product}",
        "forwards to a product's MCP endpoint: McpTest asserts mcp.tool_call for each tool call"},
       {"DELETE /mcp/{product}", "forwards the end of a session, which products keep none of"},
+      {"POST /polar/webhook",
+       "needs a message signed by standardwebhooks: BillingTest asserts billing.polar.* with "
+       "Polar's ids and tenant.activate"},
+      {"POST /tenants/{id}/billing/checkout",
+       "needs Polar (the contract fake): BillingTest asserts billing.checkout.create"},
+      {"POST /tenants/{id}/billing/portal-session",
+       "asks Polar for a customer portal link; changes nothing here"},
+      {"POST /erpnext/webhook",
+       "needs a Frappe-signed Sales Order: BackofficeTest asserts the tenant.activate and "
+       "tenant.cancel it causes"},
       {"POST /usage",
        "metering, not a change of configuration: tens of thousands of events a second would "
        "bury the trail; the totals are the record (MeterTest, EchoBotTest)"},

@@ -124,6 +124,14 @@ TEST_P(BackofficeTest, TheSalesChainReachesErpNextAndComesBack) {
   EXPECT_EQ(sent[5].status, 422) << sent[5].body;
   EXPECT_EQ(Json(client().Get("/tenants/" + acme)).at("version").as_int64(), version);
   EXPECT_EQ(Status(acme), "active");
+  // Audited once, by ERPNext: the activation and the Sales Order that caused it.
+  for (const char* action : {"tenant.activate", "backoffice.erpnext.sales_order"}) {
+    auto audited = client().Get("/audit?tenant_id=" + acme + "&action=" + action);
+    ASSERT_EQ(audited.status, 200) << audited.body;
+    const auto items = Json(audited).at("items").as_array();
+    ASSERT_EQ(items.size(), 1u) << action << ": " << audited.body;
+    EXPECT_EQ(items[0].at("actor").at("id").as_string(), "system:erpnext") << action;
+  }
 
   // The customer leaves: frozen, and the Opportunity is Lost with the reason given.
   r = client().Post("/tenants/" + acme + "/cancel",
@@ -144,6 +152,9 @@ TEST_P(BackofficeTest, TheSalesChainReachesErpNextAndComesBack) {
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_NE(sent[1].body.find(R"("lifecycle":"frozen")"), std::string::npos) << sent[1].body;
   EXPECT_EQ(Status(globex), "frozen");
+  auto cancelled = client().Get("/audit?tenant_id=" + globex + "&action=tenant.cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(Json(cancelled).at("items").as_array().size(), 1u) << cancelled.body;
   WaitForIdleJobs(client());
   EXPECT_EQ(frappe_.Docs("Customer").size(), 2u);
   EXPECT_EQ(frappe_.Docs("Lead").size(), 1u);

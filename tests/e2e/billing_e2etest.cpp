@@ -167,6 +167,10 @@ TEST_P(BillingTest, APaidCheckoutActivatesTheTenantOnceWhateverTheOrderAndRepeat
   EXPECT_EQ(Count("SELECT count(*) FROM polar_orders"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action LIKE 'billing.polar.%'"), 4);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tenant.activate'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'billing.checkout.create'"
+                  " AND tenant_id = $1",
+                  {tenant}),
+            1);
   // Each applied message is audited with Polar's ids.
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'billing.polar.order.paid'"
                   " AND fields LIKE $1",

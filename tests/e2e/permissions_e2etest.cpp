@@ -65,6 +65,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"webhook.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN"}},
       {"webhook.write", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
       {"mcp.use", {"SERVICE"}},
+      {"billing.manage", {"BREAKPILOT_ADMIN", "IT_ADMIN", "CXO", "FINANCE"}},
   };
   return table;
 }
