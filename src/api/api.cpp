@@ -17,6 +17,7 @@
 #include "api/product_routes.hpp"
 #include "api/project_routes.hpp"
 #include "api/sales_routes.hpp"
+#include "api/support_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/tenant_routes.hpp"
 #include "api/usage_routes.hpp"
@@ -59,6 +60,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<WebhookRoutes>(services_));
   modules_.push_back(std::make_unique<BillingRoutes>(services_));
   modules_.push_back(std::make_unique<BackofficeRoutes>(services_));
+  modules_.push_back(std::make_unique<SupportRoutes>(services_));
   modules_.push_back(std::make_unique<McpRoutes>(services_));
   modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {

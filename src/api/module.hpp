@@ -50,6 +50,7 @@
 #include "outbound/fetch.hpp"
 #include "sales/lead_service.hpp"
 #include "storage/database.hpp"
+#include "support/support.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
 #include "usage/meter.hpp"
@@ -139,6 +140,7 @@ struct Services {
   webhooks::Webhooks& webhooks;
   billing::Billing& billing;
   backoffice::ErpNext& erpnext;
+  support::Support& support;
   // Each integration's state (app::Platform::Integrations): /readyz's detail, the backstage.
   std::function<std::vector<backoffice::IntegrationStatus>()> integrations;
   mcp::Gateway& mcp;

@@ -80,6 +80,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       webhooks_(db, clock, options_.fetch, options_.webhooks, &mailer_),
       billing_(db, clock, tenants_, billing::PolarClient(options_.polar, options_.fetch)),
       erpnext_(db, clock, tenants_, options_.erpnext, options_.fetch),
+      support_(db, clock, tenants_, options_.support, options_.fetch),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
@@ -143,6 +144,7 @@ api::Services Platform::services() {
           .webhooks = webhooks_,
           .billing = billing_,
           .erpnext = erpnext_,
+          .support = support_,
           .integrations = [this] { return Integrations(); },
           .mcp = mcp_,
           .members = members_,
@@ -157,6 +159,7 @@ void Platform::RegisterJobs(jobs::Runner& runner) {
   webhooks_.Register(runner);
   billing_.Register(runner);
   erpnext_.Register(runner);
+  support_.Register(runner);
 }
 
 std::vector<std::string> Platform::ProductsNotCalled() const {
@@ -167,10 +170,10 @@ std::vector<std::string> Platform::ProductsNotCalled() const {
   return out;
 }
 
-void Platform::SetPublicUrl(std::string url) {
+void Platform::SetPublicUrl(const std::string& url) {
   if (oidc_login_) oidc_login_->SetPublicUrl(url);
   mailer_.SetPublicUrl(url);
-  issuer_.SetIssuer(std::move(url));
+  issuer_.SetIssuer(url);
 }
 
 void Platform::Maintain() {
@@ -208,6 +211,7 @@ std::vector<backoffice::IntegrationStatus> Platform::Integrations() const {
        .last_success_us = polar.last_success_us,
        .last_failure_us = polar.last_failure_us}};
   out.push_back(erpnext_.Status());
+  for (auto& s : support_.Status()) out.push_back(std::move(s));
   return out;
 }
 

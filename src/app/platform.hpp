@@ -43,6 +43,7 @@
 #include "mail/outbox.hpp"
 #include "outbound/fetch.hpp"
 #include "storage/database.hpp"
+#include "support/support.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
 
@@ -73,6 +74,7 @@ struct PlatformOptions {
   webhooks::Options webhooks{};
   billing::PolarSettings polar{};         // each part off while its credential is empty
   backoffice::ErpNextSettings erpnext{};  // off while its URL is empty
+  support::SupportSettings support{};     // Helpdesk and Gitea, each off while its URL is empty
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                          // audit exports built at once (429 beyond)
@@ -93,7 +95,7 @@ class Platform {
   api::Services services();
   // The URL clients reach us at: the built-in identity's issuer, the links in mail, the
   // portal's callback.
-  void SetPublicUrl(std::string url);
+  void SetPublicUrl(const std::string& url);
   const std::string& public_url() const { return issuer_.settings().issuer; }
   // Periodic work: API key last-use times and Keycloak provisioning (each call), signing key
   // rotation and the next demo reset's schedule (each minute), audit retention and pruning
@@ -141,6 +143,7 @@ class Platform {
   webhooks::Webhooks webhooks_;
   billing::Billing billing_;
   backoffice::ErpNext erpnext_;
+  support::Support support_;
   mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool

@@ -322,22 +322,12 @@ Result<SalesOrderOutcome> ErpNext::ReceiveWebhook(std::string_view signature,
   std::string mac;
   if (signature.empty() || !Base64Decode(signature, mac) ||
       !ConstantTimeEquals(mac, HmacSha256(settings_.webhook_secret, body))) {
-    return Error{.kind = ErrorKind::kUnauthenticated,
-                 .type = "webhook-signature-invalid",
-                 .title = "Webhook signature invalid",
-                 .detail =
-                     "X-Frappe-Webhook-Signature does not match the body under the "
-                     "configured secret"};
+    return WebhookSignatureInvalid(
+        "X-Frappe-Webhook-Signature does not match the body under the configured secret");
   }
   std::string problem;
   auto v = ParseStrictJson(body, {.max_depth = 32}, problem);
-  if (!v || !v->is_object()) {
-    return Error{.kind = ErrorKind::kMalformed,
-                 .type = "malformed-webhook",
-                 .title = "Malformed webhook",
-                 .detail = "the body is not a JSON object" +
-                           (problem.empty() ? std::string() : ": " + problem)};
-  }
+  if (!v || !v->is_object()) return MalformedWebhook(problem);
   const auto& doc = v->as_object();
   const auto doctype = StringMember(doc, "doctype");
   const auto name = StringMember(doc, "name");

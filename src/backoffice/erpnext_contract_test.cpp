@@ -10,6 +10,7 @@
 #include "fake_frappe.hpp"
 #include "http/client.hpp"
 #include "jobs/queue.hpp"
+#include "run_jobs.hpp"
 #include "test_env.hpp"
 
 namespace breakpilot::backoffice {
@@ -56,18 +57,7 @@ class ErpNextContractTest : public testing::StoreTest {
   }
   // Runs the due jobs once each, as the runner would: a failed attempt is retried later.
   int RunDue() {
-    int done = 0;
-    for (const auto& job : queue_->Claim(50)) {
-      jobs::JobContext ctx(*queue_, job);
-      try {
-        erp_->Sync(ctx);
-        if (!ctx.completed()) ctx.Complete();
-        ++done;
-      } catch (const jobs::AttemptFailed& e) {
-        queue_->Fail(job, e.what());
-      }
-    }
-    return done;
+    return testing::RunDueJobs(*queue_, [this](jobs::JobContext& ctx) { erp_->Sync(ctx); });
   }
   tenants::Tenant Create(const std::string& slug) {
     auto t = tenants_->Create(

@@ -91,14 +91,26 @@ Result<json::object> FrappeClient::Ensure(const std::string& doctype, const std:
   auto found = Get(doctype, name);
   if (!found) return std::move(found).error();
   if (*found) return std::move(**found);
-  fields["doctype"] = doctype;
   fields["name"] = name;
-  auto r = Send("POST", "/api/resource/" + UrlEncode(doctype), json::serialize(fields));
-  if (!r) return std::move(r).error();
-  if (r->status == 409) {  // DuplicateEntryError: an earlier attempt made it after all
+  auto made = Insert(doctype, std::move(fields));
+  if (!made && made.error().kind == ErrorKind::kConflict) {
+    // DuplicateEntryError: an earlier attempt made it after all
     auto again = Get(doctype, name);
     if (!again) return std::move(again).error();
     if (*again) return std::move(**again);
+  }
+  return made;
+}
+
+Result<json::object> FrappeClient::Insert(const std::string& doctype, json::object fields) const {
+  fields["doctype"] = doctype;
+  auto r = Send("POST", "/api/resource/" + UrlEncode(doctype), json::serialize(fields));
+  if (!r) return std::move(r).error();
+  if (r->status == 409) {
+    return Error{.kind = ErrorKind::kConflict,
+                 .type = "backoffice-duplicate",
+                 .title = "Already in the back office",
+                 .detail = "the back office has this " + doctype + " already"};
   }
   if (r->status != 200 && r->status != 201) {
     return Unavailable("the back office refused the " + doctype + ": " + std::to_string(r->status) +

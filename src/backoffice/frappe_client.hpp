@@ -39,6 +39,8 @@ class FrappeClient {
   // name derived from our ids is the idempotency key: nothing is created twice.
   Result<boost::json::object> Ensure(const std::string& doctype, const std::string& name,
                                      boost::json::object fields) const;
+  // A new document named by Frappe (an autoincrement or naming series); 409 is kConflict.
+  Result<boost::json::object> Insert(const std::string& doctype, boost::json::object fields) const;
   Result<boost::json::object> Update(const std::string& doctype, const std::string& name,
                                      const boost::json::object& fields) const;
   // GET /api/resource/{doctype}?fields=...&filters=...&limit=...: the documents' `fields`.

@@ -9,13 +9,6 @@
 namespace breakpilot::billing {
 namespace {
 
-Error Refused(std::string detail) {
-  return Error{.kind = ErrorKind::kUnauthenticated,
-               .type = "webhook-signature-invalid",
-               .title = "Webhook signature invalid",
-               .detail = std::move(detail)};
-}
-
 // The keys Polar's SDK tries: the secret's bytes, then a whsec_ secret's base64 remainder.
 std::vector<std::string> Keys(std::string_view secret) {
   std::vector<std::string> keys{std::string(secret)};
@@ -33,22 +26,23 @@ std::vector<std::string> Keys(std::string_view secret) {
 
 Result<Ok> VerifyPolarSignature(std::string_view secret, const SignatureHeaders& h,
                                 std::string_view body, Timestamp now) {
-  if (secret.empty()) return Refused("no webhook secret is configured");
+  if (secret.empty()) return WebhookSignatureInvalid("no webhook secret is configured");
   if (h.id.empty() || h.timestamp.empty() || h.signature.empty()) {
-    return Refused("webhook-id, webhook-timestamp and webhook-signature are required");
+    return WebhookSignatureInvalid(
+        "webhook-id, webhook-timestamp and webhook-signature are required");
   }
-  if (h.id.size() > 256) return Refused("webhook-id is longer than 256 characters");
+  if (h.id.size() > 256) return WebhookSignatureInvalid("webhook-id is longer than 256 characters");
   std::int64_t ts = 0;
   const auto* end = h.timestamp.data() + h.timestamp.size();
   if (auto [p, ec] = std::from_chars(h.timestamp.data(), end, ts); ec != std::errc() || p != end) {
-    return Refused("webhook-timestamp is not a number of seconds");
+    return WebhookSignatureInvalid("webhook-timestamp is not a number of seconds");
   }
   const std::int64_t now_s = now.micros / kMicrosPerSecond;
   if (ts < now_s - kSignatureToleranceSeconds) {
-    return Refused("webhook-timestamp is more than five minutes old");
+    return WebhookSignatureInvalid("webhook-timestamp is more than five minutes old");
   }
   if (ts > now_s + kSignatureToleranceSeconds) {
-    return Refused("webhook-timestamp is more than five minutes in the future");
+    return WebhookSignatureInvalid("webhook-timestamp is more than five minutes in the future");
   }
   std::string content;
   content.reserve(h.id.size() + body.size() + 24);
@@ -70,7 +64,7 @@ Result<Ok> VerifyPolarSignature(std::string_view secret, const SignatureHeaders&
       if (ConstantTimeEquals(mac, expected)) return Ok{};
     }
   }
-  return Refused("no signature matches the body under the configured secret");
+  return WebhookSignatureInvalid("no signature matches the body under the configured secret");
 }
 
 }  // namespace breakpilot::billing

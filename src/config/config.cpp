@@ -246,6 +246,25 @@ const Setting kSettings[] = {
                   &Config::erpnext_item_code),
     Setting::Text("erpnext_tax_account", "the ERPNext account head of the tax line Polar charged",
                   &Config::erpnext_tax_account),
+    Setting::Text("helpdesk_url",
+                  "Frappe Helpdesk's URL: the portal's /support opens and lists tickets there "
+                  "(off while empty)",
+                  &Config::helpdesk_url, {.check = CheckHttpUrl}),
+    Setting::Text("helpdesk_api_key", "the API key of Helpdesk's integration user",
+                  &Config::helpdesk_api_key),
+    Setting::Text("helpdesk_api_secret", "its API secret", &Config::helpdesk_api_secret,
+                  {.secret = true}),
+    Setting::Text("gitea_url",
+                  "Gitea's URL: staff escalate tickets to issues there (off while empty)",
+                  &Config::gitea_url, {.check = CheckHttpUrl}),
+    Setting::Text("gitea_token", "a Gitea access token that may open issues in gitea_repo",
+                  &Config::gitea_token, {.secret = true}),
+    Setting::Text("gitea_repo", "the Gitea repository (owner/name) escalated tickets go to",
+                  &Config::gitea_repo),
+    Setting::Text("gitea_webhook_secret",
+                  "the secret of the repository's Gitea webhook: POST /gitea/webhook accepts "
+                  "issue events signed with it",
+                  &Config::gitea_webhook_secret, {.secret = true}),
     Setting::Number("key_rotation_days",
                     "a token signing key signs this many days, then a new one takes over",
                     &Config::key_rotation_days, 1, 3650),
@@ -465,8 +484,8 @@ Result<Ok> Validate(Config& c) {
   c.port = static_cast<unsigned short>(std::stoi(c.listen.substr(colon + 1)));
   // Checked above (demo_reset_time has CheckClockTime); this fills the hour and the minute.
   (void)ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
-  for (auto* url :
-       {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url, &c.erpnext_url}) {
+  for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url,
+                    &c.erpnext_url, &c.helpdesk_url, &c.gitea_url}) {
     while (!url->empty() && url->back() == '/') url->pop_back();
   }
   if (!c.oidc_issuer.empty() && c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
@@ -485,6 +504,18 @@ Result<Ok> Validate(Config& c) {
   }
   if (!c.erpnext_url.empty() && (c.erpnext_api_key.empty() || c.erpnext_api_secret.empty())) {
     return Invalid("erpnext_url needs erpnext_api_key and erpnext_api_secret");
+  }
+  if (!c.helpdesk_url.empty() && (c.helpdesk_api_key.empty() || c.helpdesk_api_secret.empty())) {
+    return Invalid("helpdesk_url needs helpdesk_api_key and helpdesk_api_secret");
+  }
+  if (!c.gitea_url.empty() && (c.gitea_token.empty() || c.gitea_repo.empty())) {
+    return Invalid("gitea_url needs gitea_token and gitea_repo");
+  }
+  if (const auto slash = c.gitea_repo.find('/');
+      !c.gitea_repo.empty() &&
+      (slash == std::string::npos || slash == 0 || slash + 1 == c.gitea_repo.size() ||
+       c.gitea_repo.find('/', slash + 1) != std::string::npos)) {
+    return Invalid("gitea_repo: the repository as owner/name");
   }
   if (c.db_pool_size <= 2 * c.max_exports) {  // 2: audit::PageWriter::Options::readers
     return Invalid("db_pool_size: want more than twice max_exports (" +

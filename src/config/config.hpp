@@ -71,6 +71,15 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string erpnext_webhook_secret;
   std::string erpnext_item_code = "Breakpilot plan";
   std::string erpnext_tax_account = "VAT - BP";
+  // Support (issue 25): Frappe Helpdesk, off while helpdesk_url is empty; escalation to Gitea,
+  // off while gitea_url is empty.
+  std::string helpdesk_url;
+  std::string helpdesk_api_key;
+  std::string helpdesk_api_secret;
+  std::string gitea_url;
+  std::string gitea_token;
+  std::string gitea_repo;
+  std::string gitea_webhook_secret;
   std::string oidc_issuer;  // empty: no external OpenID provider
   std::string oidc_client_id;
   std::string oidc_client_secret;

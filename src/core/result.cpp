@@ -22,6 +22,16 @@ Error Conflict(std::string type, std::string title, std::string detail) {
   return Error{ErrorKind::kConflict, std::move(type), std::move(title), std::move(detail)};
 }
 
+Error WebhookSignatureInvalid(std::string detail) {
+  return Error{ErrorKind::kUnauthenticated, "webhook-signature-invalid",
+               "Webhook signature invalid", std::move(detail)};
+}
+
+Error MalformedWebhook(const std::string& problem) {
+  return Error{ErrorKind::kMalformed, "malformed-webhook", "Malformed webhook",
+               "the body is not a JSON object" + (problem.empty() ? "" : ": " + problem)};
+}
+
 Error ValidationFailed(std::vector<FieldError> errors) {
   std::string detail;
   if (errors.size() == 1) {

@@ -102,6 +102,10 @@ Error Malformed(std::string type, std::string title, std::string detail,
                 std::vector<FieldError> errors = {});
 Error NotFound(std::string type, std::string detail);
 Error Conflict(std::string type, std::string title, std::string detail);
+// A signed webhook refused (401 webhook-signature-invalid), and one whose body is no JSON object
+// (400 malformed-webhook, `problem` the parser's words when it gave any).
+Error WebhookSignatureInvalid(std::string detail);
+Error MalformedWebhook(const std::string& problem);
 // 422 "validation" with one entry per bad field; the detail names the first (or the count).
 Error ValidationFailed(std::vector<FieldError> errors);
 // A failed check of one value, its detail what is wrong ("must not be empty"): what the field

@@ -45,11 +45,13 @@ enum class Action {
   kTenantCreate,
   kTenantList,
   kTenantRead,
-  kTenantUpdate,    // name and contact
-  kTenantCancel,    // trial|active -> frozen: a customer may leave
-  kTenantActivate,  // trial -> active, frozen -> active: staff or billing, never the customer
-  kTenantPlan,      // a tenant's plan, and a subscription on another plan: staff or billing
-  kBillingManage,   // buy a plan through Polar, open Polar's customer portal
+  kTenantUpdate,     // name and contact
+  kTenantCancel,     // trial|active -> frozen: a customer may leave
+  kTenantActivate,   // trial -> active, frozen -> active: staff or billing, never the customer
+  kTenantPlan,       // a tenant's plan, and a subscription on another plan: staff or billing
+  kBillingManage,    // buy a plan through Polar, open Polar's customer portal
+  kSupportUse,       // a tenant's helpdesk tickets: list, open
+  kSupportEscalate,  // every tenant's tickets; escalate one to Gitea (staff)
   kProjectRead,
   kProjectWrite,
   kSubscriptionRead,

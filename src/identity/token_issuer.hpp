@@ -107,7 +107,7 @@ class TokenIssuer {
                                   const std::string& subject, const std::string& product_id);
 
   const TokenSettings& settings() const { return settings_; }
-  void SetIssuer(std::string issuer) { settings_.issuer = std::move(issuer); }
+  void SetIssuer(const std::string& issuer) { settings_.issuer = issuer; }
   // The OpenID discovery document for this issuer.
   boost::json::object Discovery() const;
 

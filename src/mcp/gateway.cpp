@@ -31,11 +31,11 @@ std::vector<std::pair<json::value, std::string>> ToolCalls(const std::string& bo
         o->contains("id") ? o->at("id") : json::value(nullptr),
         name != nullptr && name->is_string() ? std::string(name->as_string()) : std::string("?"));
   };
-  if (v.is_array()) {
-    for (const auto& m : v.as_array()) one(m);
-  } else {
+  if (!v.is_array()) {
     one(v);
+    return out;
   }
+  for (const auto& m : v.as_array()) one(m);
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "portal/sales_pages.hpp"
 #include "portal/staff_pages.hpp"
 #include "portal/start_pages.hpp"
+#include "portal/support_pages.hpp"
 #include "portal/tenant_pages.hpp"
 
 namespace breakpilot::portal {
@@ -292,6 +293,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<AuditPages>(services_));
   modules_.push_back(std::make_unique<OrganisationPages>(services_));
   modules_.push_back(std::make_unique<SalesPages>(services_));
+  modules_.push_back(std::make_unique<SupportPages>(services_));
   modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));

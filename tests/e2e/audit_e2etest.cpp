@@ -705,6 +705,13 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /erpnext/webhook",
        "needs a Frappe-signed Sales Order: BackofficeTest asserts the tenant.activate and "
        "tenant.cancel it causes"},
+      {"POST /tenants/{id}/tickets",
+       "needs Frappe Helpdesk (the contract fake): SupportTest asserts support.ticket.create"},
+      {"POST /tickets/{ticket_id}/escalate",
+       "needs Helpdesk and Gitea (contract fakes): SupportTest asserts support.ticket.escalate"},
+      {"POST /gitea/webhook",
+       "needs an escalated ticket and Gitea's signature: SupportTest asserts "
+       "support.ticket.resolve"},
       {"POST /usage",
        "metering, not a change of configuration: tens of thousands of events a second would "
        "bury the trail; the totals are the record (MeterTest, EchoBotTest)"},

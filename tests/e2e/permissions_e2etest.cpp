@@ -66,6 +66,9 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"webhook.write", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
       {"mcp.use", {"SERVICE"}},
       {"billing.manage", {"BREAKPILOT_ADMIN", "IT_ADMIN", "CXO", "FINANCE"}},
+      {"support.use",
+       {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN", "CXO", "FINANCE", "LEGAL", "USER"}},
+      {"support.escalate", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER"}},
   };
   return table;
 }
@@ -143,6 +146,7 @@ TEST_P(PermissionMatrixTest, EveryRoleGetsExactlyWhatTheTableAllowsOnEveryRoute)
           target = Replace(target, "{webhook_id}", "0192f2c4-0000-7000-8000-000000000007");
           target = Replace(target, "{delivery_id}", "0192f2c4-0000-7000-8000-000000000008");
           target = Replace(target, "{product}", "certifai");
+          target = Replace(target, "{ticket_id}", "1");
           std::string upper = method;
           for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
           const bool with_body = upper == "POST" || upper == "PATCH";
@@ -214,6 +218,7 @@ TEST_P(PermissionMatrixTest, PublicRoutesNeedNoCredentialsAndProtectedOnesDo) {
       target = Replace(target, "{webhook_id}", "0192f2c4-0000-7000-8000-000000000007");
       target = Replace(target, "{delivery_id}", "0192f2c4-0000-7000-8000-000000000008");
       target = Replace(target, "{product}", "certifai");
+      target = Replace(target, "{ticket_id}", "1");
       auto r = client().Request(upper, target, "", {{"Authorization", ""}});
       const auto perm = op.second["x-permission"].as<std::string>();
       if (perm == "public") {

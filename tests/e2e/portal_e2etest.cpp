@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../support/fake_frappe.hpp"
+#include "../support/fake_gitea.hpp"
 #include "../support/fake_polar.hpp"
 #include "../support/fake_product.hpp"
 #include "../support/mail_sink.hpp"
@@ -460,6 +461,57 @@ TEST_P(PortalBillingTest, SelfServeSignUpPaysAtPolarAndSignsInToAnActiveTenant) 
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalBillingTest);
+
+// Support (issue 25, M9.1, M9.2) in Chromium: a ticket opened on /support, escalated on the
+// backstage, resolved by Gitea's signed close (contract fakes of Helpdesk and Gitea).
+class PortalSupportTest : public PortalTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    auto args = PortalTest::ExtraArgs();
+    for (const auto& a :
+         {std::string("--helpdesk-url"), frappe_.BaseUrl(), std::string("--helpdesk-api-key"),
+          std::string(FakeFrappe::kApiKey), std::string("--helpdesk-api-secret"),
+          std::string(FakeFrappe::kApiSecret), std::string("--gitea-url"), gitea_.BaseUrl(),
+          std::string("--gitea-token"), std::string(FakeGitea::kToken), std::string("--gitea-repo"),
+          std::string(FakeGitea::kRepo), std::string("--gitea-webhook-secret"),
+          std::string(kGiteaSecret)}) {
+      args.push_back(a);
+    }
+    return args;
+  }
+  static constexpr const char* kGiteaSecret = "gitea-portal-secret";
+  FakeFrappe frappe_;
+  FakeGitea gitea_;
+};
+
+TEST_P(PortalSupportTest, ACustomersTicketIsEscalatedAndResolvedByGitea) {
+  CreateUser("it@acme.example", {{acme_, "IT_ADMIN"}});
+  CreateUser("it@globex.example", {{globex_, "IT_ADMIN"}});
+  RunBrowser("browser/portal_support.mjs", {{"phase", "open"}});
+  if (HasFatalFailure()) return;
+  // The form, and one more sent twice with the same one-time key: two tickets.
+  ASSERT_EQ(frappe_.Docs("HD Ticket").size(), 2u);
+  RunBrowser("browser/portal_support.mjs", {{"phase", "escalate"}});
+  if (HasFatalFailure()) return;
+  const auto issues = gitea_.Issues(FakeGitea::kRepo);
+  ASSERT_EQ(issues.size(), 1u);
+  const auto body = gitea_.Close(FakeGitea::kRepo, issues[0].at("number").as_int64());
+  const auto file = MakeTempDir("bp-gitea") + "/messages.json";
+  std::ofstream(file) << boost::json::serialize(boost::json::object{
+      {"url", "http://127.0.0.1:" + std::to_string(server_->port()) + "/gitea/webhook"},
+      {"secret", kGiteaSecret},
+      {"messages", boost::json::array{boost::json::object{{"event", "issues"}, {"body", body}}}}});
+  const auto [code, out] = RunNode("conformance/gitea_send.mjs", file);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"status\":200"), std::string::npos) << out;
+  WaitForIdleJobs(client());
+  RunBrowser("browser/portal_support.mjs", {{"phase", "after"}});
+  if (HasFatalFailure()) return;
+  // Two opened, one escalated, one resolved.
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action LIKE 'support.ticket.%'"), 4);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalSupportTest);
 
 // P14 (M13.2): the demo tenant, and products (contract fakes) that reset their demo data.
 class PortalDemoTest : public PortalTest {

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/time.hpp"
-#include "http/server.hpp"
+#include "loopback_server.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -62,11 +62,15 @@ struct FakeFrappe::State {
   std::map<std::string, std::map<std::string, json::object>> docs;
   std::map<std::string, int> calls;
   int next = 1;
+  int next_ticket = 1;
 
   http::Response Insert(const std::string& doctype, json::object body) {
     const auto now = FormatRfc3339(SystemClock().Now());
     std::string name;
     if (const auto* n = body.if_contains("name"); n && n->is_string()) name = n->as_string();
+    // Helpdesk's HD Ticket is named by autoincrement: a number, in JSON too.
+    const bool autoincrement = doctype == "HD Ticket";
+    if (autoincrement) name = std::to_string(next_ticket++);
     if (name.empty()) name = doctype.substr(0, 4) + "-" + std::to_string(next++);
     auto& table = docs[doctype];
     if (table.contains(name)) {
@@ -86,6 +90,19 @@ struct FakeFrappe::State {
         return FrappeError(417, "LinkValidationError", "Could not find Customer");
       }
     }
+    if (doctype == "HD Customer" && need("customer_name")) {
+      return FrappeError(417, "MandatoryError", "customer_name");
+    }
+    if (doctype == "HD Ticket") {
+      if (need("subject")) return FrappeError(417, "MandatoryError", "subject");
+      const auto* customer = body.if_contains("customer");
+      if (customer != nullptr && customer->is_string() &&
+          !docs["HD Customer"].contains(std::string(customer->as_string()))) {
+        return FrappeError(417, "LinkValidationError", "Could not find HD Customer");
+      }
+      if (!body.contains("status")) body["status"] = "Open";
+      body["opening_date"] = now.substr(0, 10);
+    }
     if (doctype == "Sales Invoice") {
       const auto* items = body.if_contains("items");
       if (items == nullptr || !items->is_array() || items->as_array().empty()) {
@@ -103,7 +120,11 @@ struct FakeFrappe::State {
       body["grand_total"] = std::round(total * 100) / 100;
       body["status"] = Number(body.if_contains("docstatus")) == 1 ? "Unpaid" : "Draft";
     }
-    body["name"] = name;
+    if (autoincrement) {
+      body["name"] = std::stoll(name);
+    } else {
+      body["name"] = name;
+    }
     body["doctype"] = doctype;
     body["owner"] = kApiKey;
     body["creation"] = now;
@@ -155,66 +176,51 @@ struct FakeFrappe::State {
 };
 
 FakeFrappe::FakeFrappe() : state_(std::make_unique<State>()) {
-  http::ServerOptions options;
-  options.port = 0;
-  options.io_threads = 1;
-  options.blocking_threads = 2;
-  server_ = std::make_unique<http::Server>(
-      options,
-      [this](http::Request& req) -> http::Response {
-        if (down_) {
-          ++refused_;
-          return http::Response::Json(503, R"({"message":"Service Unavailable"})");
-        }
-        if (req.headers.Get("authorization").value_or("") !=
-            std::string("token ") + kApiKey + ":" + kApiSecret) {
-          return FrappeError(401, "AuthenticationError", "Invalid Request");
-        }
-        constexpr std::string_view kPrefix = "/api/resource/";
-        if (req.path.rfind(kPrefix, 0) != 0)
-          return FrappeError(404, "DoesNotExistError", "Not found");
-        const auto rest = req.path.substr(kPrefix.size());
-        const auto slash = rest.find('/');
-        const auto doctype = Decode(rest.substr(0, slash));
-        const auto name =
-            slash == std::string::npos ? std::string() : Decode(rest.substr(slash + 1));
-        std::lock_guard lock(state_->mu);
-        ++state_->calls[req.method];
-        json::object body;
-        if (req.method == "POST" || req.method == "PUT") {
-          boost::system::error_code ec;
-          auto v = json::parse(req.body, ec);
-          if (ec || !v.is_object()) return FrappeError(417, "ValidationError", "Invalid JSON");
-          body = std::move(v.as_object());
-        }
-        if (req.method == "POST" && name.empty()) return state_->Insert(doctype, std::move(body));
-        if (req.method == "GET" && name.empty()) return state_->List(doctype, req);
-        auto& table = state_->docs[doctype];
-        const auto it = table.find(name);
-        if (it == table.end()) {
-          return FrappeError(404, "DoesNotExistError", doctype + " " + name + " not found");
-        }
-        if (req.method == "GET") return Answer(200, json::object{{"data", it->second}});
-        if (req.method == "PUT") {
-          for (auto& [k, v] : body) it->second[k] = v;
-          it->second["modified"] = FormatRfc3339(SystemClock().Now());
-          return Answer(200, json::object{{"data", it->second}});
-        }
-        return FrappeError(405, "ValidationError", "Method not allowed");
-      },
-      [](const http::Exchange&) {});
-  server_->Listen();
-  port_ = server_->port();
-  thread_ = std::thread([this] { server_->Run(); });
+  server_ = std::make_unique<LoopbackServer>([this](http::Request& req) -> http::Response {
+    if (down_) {
+      ++refused_;
+      return http::Response::Json(503, R"({"message":"Service Unavailable"})");
+    }
+    if (req.headers.Get("authorization").value_or("") !=
+        std::string("token ") + kApiKey + ":" + kApiSecret) {
+      return FrappeError(401, "AuthenticationError", "Invalid Request");
+    }
+    constexpr std::string_view kPrefix = "/api/resource/";
+    if (req.path.rfind(kPrefix, 0) != 0) return FrappeError(404, "DoesNotExistError", "Not found");
+    const auto rest = req.path.substr(kPrefix.size());
+    const auto slash = rest.find('/');
+    const auto doctype = Decode(rest.substr(0, slash));
+    const auto name = slash == std::string::npos ? std::string() : Decode(rest.substr(slash + 1));
+    std::lock_guard lock(state_->mu);
+    ++state_->calls[req.method];
+    json::object body;
+    if (req.method == "POST" || req.method == "PUT") {
+      boost::system::error_code ec;
+      auto v = json::parse(req.body, ec);
+      if (ec || !v.is_object()) return FrappeError(417, "ValidationError", "Invalid JSON");
+      body = std::move(v.as_object());
+    }
+    if (req.method == "POST" && name.empty()) return state_->Insert(doctype, std::move(body));
+    if (req.method == "GET" && name.empty()) return state_->List(doctype, req);
+    auto& table = state_->docs[doctype];
+    const auto it = table.find(name);
+    if (it == table.end()) {
+      return FrappeError(404, "DoesNotExistError", doctype + " " + name + " not found");
+    }
+    if (req.method == "GET") return Answer(200, json::object{{"data", it->second}});
+    if (req.method == "PUT") {
+      for (auto& [k, v] : body) it->second[k] = v;
+      it->second["modified"] = FormatRfc3339(SystemClock().Now());
+      return Answer(200, json::object{{"data", it->second}});
+    }
+    return FrappeError(405, "ValidationError", "Method not allowed");
+  });
 }
 
-FakeFrappe::~FakeFrappe() {
-  server_->Stop();
-  thread_.join();
-}
+FakeFrappe::~FakeFrappe() = default;
 
 std::string FakeFrappe::BaseUrl() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return server_->BaseUrl();
 }
 
 std::vector<boost::json::object> FakeFrappe::Docs(const std::string& doctype) const {

@@ -1,4 +1,4 @@
-// A contract fake of Frappe's REST API as ERPNext serves it
+// A contract fake of Frappe's REST API as ERPNext and Frappe Helpdesk serve it
 // (https://docs.frappe.io/framework/user/en/api/rest), for backoffice's *_contract_test and the
 // end-to-end tests: ERPNext cannot run here. On a loopback port it answers what
 // backoffice::FrappeClient calls, with Frappe's shapes and errors, and the official client
@@ -7,7 +7,9 @@
 //   POST /api/resource/{doctype}         {"data": doc}; a name given is kept (409
 //                                        DuplicateEntryError when taken), else one is made;
 //                                        417 LinkValidationError for a customer that does not
-//                                        exist, 417 MandatoryError for a missing field
+//                                        exist, 417 MandatoryError for a missing field; an
+//                                        HD Ticket is named by autoincrement (a JSON number),
+//                                        its status Open and opening_date today
 //   GET  /api/resource/{doctype}/{name}  {"data": doc}; 404 DoesNotExistError
 //   PUT  /api/resource/{doctype}/{name}  the fields merged, {"data": doc}
 //   GET  /api/resource/{doctype}?fields=[...]&filters=[[f,"=",v],...]&limit=N&limit_start=M
@@ -24,14 +26,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-namespace breakpilot::http {
-class Server;
-}
-
 namespace breakpilot::testing {
+
+class LoopbackServer;
 
 class FakeFrappe {
  public:
@@ -55,9 +54,7 @@ class FakeFrappe {
   std::unique_ptr<State> state_;
   std::atomic<bool> down_{false};
   std::atomic<int> refused_{0};
-  std::unique_ptr<http::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<LoopbackServer> server_;
 };
 
 }  // namespace breakpilot::testing

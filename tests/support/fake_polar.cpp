@@ -3,7 +3,7 @@
 #include "core/crypto.hpp"
 #include "core/time.hpp"
 #include "core/uuid.hpp"
-#include "http/server.hpp"
+#include "loopback_server.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -164,61 +164,48 @@ struct FakePolar::State {
 };
 
 FakePolar::FakePolar() : state_(std::make_unique<State>()) {
-  http::ServerOptions options;
-  options.port = 0;
-  options.io_threads = 1;
-  options.blocking_threads = 2;
-  server_ = std::make_unique<http::Server>(
-      options,
-      [this](http::Request& req) -> http::Response {
-        std::lock_guard lock(state_->mu);
-        if (req.method == "GET" && req.path.rfind("/checkout/", 0) == 0) {
-          // Polar's checkout page, for a browser to land on.
-          auto r = http::Response::Json(200, "");
-          r.headers.Set("Content-Type", "text/html; charset=utf-8");
-          r.body = "<!doctype html><title>Polar checkout (contract fake)</title><h1>Checkout</h1>";
-          return r;
-        }
-        if (req.headers.Get("authorization").value_or("") != std::string("Bearer ") + kToken) {
-          ++state_->calls["unauthorized"];
-          return PolarError(401, "Unauthorized", "Unauthorized");
-        }
-        json::object body;
-        if (req.method == "POST") {
-          boost::system::error_code ec;
-          auto v = json::parse(req.body, ec);
-          if (ec || !v.is_object()) return Invalid("body", "JSON decode error");
-          body = std::move(v.as_object());
-        }
-        if (req.method == "POST" && req.path == "/v1/checkouts/") {
-          ++state_->calls["checkout"];
-          return state_->CreateCheckout(body);
-        }
-        if (req.method == "GET" && req.path.rfind("/v1/checkouts/", 0) == 0) {
-          const auto id = req.path.substr(std::string("/v1/checkouts/").size());
-          const auto it = state_->checkouts.find(id);
-          if (it == state_->checkouts.end()) {
-            return PolarError(404, "ResourceNotFound", "Not found");
-          }
-          return JsonAnswer(200, it->second);
-        }
-        if (req.method == "POST" && req.path == "/v1/customer-sessions/") {
-          ++state_->calls["customer_session"];
-          return state_->CustomerSession(body);
-        }
+  server_ = std::make_unique<LoopbackServer>([this](http::Request& req) -> http::Response {
+    std::lock_guard lock(state_->mu);
+    if (req.method == "GET" && req.path.rfind("/checkout/", 0) == 0) {
+      // Polar's checkout page, for a browser to land on.
+      auto r = http::Response::Json(200, "");
+      r.headers.Set("Content-Type", "text/html; charset=utf-8");
+      r.body = "<!doctype html><title>Polar checkout (contract fake)</title><h1>Checkout</h1>";
+      return r;
+    }
+    if (req.headers.Get("authorization").value_or("") != std::string("Bearer ") + kToken) {
+      ++state_->calls["unauthorized"];
+      return PolarError(401, "Unauthorized", "Unauthorized");
+    }
+    json::object body;
+    if (req.method == "POST") {
+      boost::system::error_code ec;
+      auto v = json::parse(req.body, ec);
+      if (ec || !v.is_object()) return Invalid("body", "JSON decode error");
+      body = std::move(v.as_object());
+    }
+    if (req.method == "POST" && req.path == "/v1/checkouts/") {
+      ++state_->calls["checkout"];
+      return state_->CreateCheckout(body);
+    }
+    if (req.method == "GET" && req.path.rfind("/v1/checkouts/", 0) == 0) {
+      const auto id = req.path.substr(std::string("/v1/checkouts/").size());
+      const auto it = state_->checkouts.find(id);
+      if (it == state_->checkouts.end()) {
         return PolarError(404, "ResourceNotFound", "Not found");
-      },
-      [](const http::Exchange&) {});
-  server_->Listen();
-  port_ = server_->port();
-  state_->port = port_;
-  thread_ = std::thread([this] { server_->Run(); });
+      }
+      return JsonAnswer(200, it->second);
+    }
+    if (req.method == "POST" && req.path == "/v1/customer-sessions/") {
+      ++state_->calls["customer_session"];
+      return state_->CustomerSession(body);
+    }
+    return PolarError(404, "ResourceNotFound", "Not found");
+  });
+  state_->port = server_->port();
 }
 
-FakePolar::~FakePolar() {
-  server_->Stop();
-  thread_.join();
-}
+FakePolar::~FakePolar() = default;
 
 std::string FakePolar::BaseUrl() const {
   return state_->Base();

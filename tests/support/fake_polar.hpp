@@ -21,14 +21,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-namespace breakpilot::http {
-class Server;
-}
-
 namespace breakpilot::testing {
+
+class LoopbackServer;
 
 // One webhook message as Polar sends it: its webhook-id and its body.
 struct PolarMessage {
@@ -64,9 +61,7 @@ class FakePolar {
  private:
   struct State;
   std::unique_ptr<State> state_;
-  std::unique_ptr<http::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<LoopbackServer> server_;
 };
 
 }  // namespace breakpilot::testing
