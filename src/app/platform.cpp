@@ -209,7 +209,8 @@ std::vector<backoffice::IntegrationStatus> Platform::Integrations() const {
        .configured = options_.polar.inbound() || options_.polar.outbound(),
        .failures = polar.failures,
        .last_success_us = polar.last_success_us,
-       .last_failure_us = polar.last_failure_us}};
+       .last_failure_us = polar.last_failure_us,
+       .job_kind = std::string(billing::kPolarJob)}};
   out.push_back(erpnext_.Status());
   for (auto& s : support_.Status()) out.push_back(std::move(s));
   return out;

@@ -413,7 +413,8 @@ IntegrationStatus ErpNext::Status() const {
                        .configured = on(),
                        .failures = failures_.load(),
                        .last_success_us = last_success_us_.load(),
-                       .last_failure_us = last_failure_us_.load()};
+                       .last_failure_us = last_failure_us_.load(),
+                       .job_kind = std::string(kErpNextJob)};
   {
     std::lock_guard lock(mu_);
     st.last_error = last_error_;

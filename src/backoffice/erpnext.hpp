@@ -83,6 +83,7 @@ struct IntegrationStatus {
   std::int64_t last_failure_us = 0;
   std::string last_error;
   std::int64_t queued = 0;  // jobs waiting (pending)
+  std::string job_kind;     // the durable job its calls are made from; empty: made while one waits
 };
 
 class ErpNext {

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include "api/form.hpp"
 #include "core/uuid.hpp"
@@ -199,7 +200,61 @@ Result<http::Response> BackstagePages::JobRetry(http::Request& req, const Visit&
   if (!IsCanonicalUuid(id)) return NotFound("job-not-found", "no such job");
   auto job = services_.queue.Retry(v.actor, id);
   if (!job) return job.error();
+  // From the integrations page, back there.
+  auto form = api::ParseForm(req);
+  if (form && FormField(*form, "back") == "integrations")
+    return SeeOther("/integrations?retried=1");
   return SeeOther("/jobs?retried=1");
+}
+
+Result<http::Response> BackstagePages::Integrations(http::Request& req, const Visit& v) {
+  boost::json::object data = NoticeIf(req, v, "retried", "job_retried");
+  boost::json::array rows;
+  const auto when = [](std::int64_t us) {
+    return TimeFields("at", us == 0 ? std::nullopt : std::optional<Timestamp>(Timestamp{us}));
+  };
+  for (const auto& i : services_.integrations ? services_.integrations()
+                                              : std::vector<backoffice::IntegrationStatus>{}) {
+    static const std::map<std::string, std::string> kLabels = {{"polar", "Polar"},
+                                                               {"erpnext", "ERPNext"},
+                                                               {"helpdesk", "Frappe Helpdesk"},
+                                                               {"gitea", "Gitea"}};
+    const auto label = kLabels.find(i.name);
+    boost::json::object row{{"name", i.name},
+                            {"label", label == kLabels.end() ? i.name : label->second},
+                            {"configured", i.configured},
+                            {"has_error", !i.last_error.empty()},
+                            {"failing", i.last_failure_us > i.last_success_us},
+                            {"failures", i.failures},
+                            {"queued", i.queued},
+                            {"last_error", i.last_error}};
+    for (auto& [k, x] : when(i.last_success_us)) row["success_" + std::string(k)] = x;
+    for (auto& [k, x] : when(i.last_failure_us)) row["failure_" + std::string(k)] = x;
+    // Its failed calls: jobs that failed and wait for their next attempt, and the dead ones.
+    boost::json::array failed;
+    if (i.configured && !i.job_kind.empty()) {
+      for (const auto state : {jobs::State::kDead, jobs::State::kPending}) {
+        for (const auto& j :
+             services_.queue.List({.state = state, .kind = i.job_kind, .limit = 20})) {
+          if (!j.last_error) continue;
+          boost::json::object call{{"id", j.id},
+                                   {"key", j.dedupe_key.value_or("")},
+                                   {"state", jobs::ToString(j.state)},
+                                   {"attempts", j.attempts},
+                                   {"max_attempts", j.max_attempts},
+                                   {"error", *j.last_error},
+                                   {"csrf", v.session->csrf_token}};
+          for (auto& [f, x] : TimeFields("run_at", j.run_at)) call[f] = x;
+          failed.push_back(std::move(call));
+        }
+      }
+    }
+    row["has_failed"] = !failed.empty();
+    row["failed"] = std::move(failed);
+    rows.push_back(std::move(row));
+  }
+  data["integrations"] = std::move(rows);
+  return PageResponse(v, "backstage_integrations", "integrations_nav", std::move(data));
 }
 
 std::vector<Page> BackstagePages::Pages() {
@@ -249,6 +304,13 @@ std::vector<Page> BackstagePages::Pages() {
            .action = A::kJobsAdmin,
            .nav = "jobs",
            .handler = Bind(this, &BackstagePages::Jobs)},
+          {.method = "GET",
+           .pattern = "/integrations",
+           .name = "backstage_integrations",
+           .sites = kOnBackstage,
+           .action = A::kJobsAdmin,
+           .nav = "integrations_nav",
+           .handler = Bind(this, &BackstagePages::Integrations)},
           {.method = "POST",
            .pattern = "/jobs/{id}/retry",
            .name = "backstage_job_retry",

@@ -2,7 +2,10 @@
 // lifecycle (reactivate a frozen tenant), its sales owner (a sales rep, who gets its leads) and a
 // link to its audit trail; the demo tenant with
 // "Reset now" (P14: the sales team's, between two demos); the durable jobs, with the dead letter
-// and a retry button (the same queue as GET /jobs and POST /jobs/{id}/retry).
+// and a retry button (the same queue as GET /jobs and POST /jobs/{id}/retry); the integrations
+// (Polar, ERPNext, Helpdesk, Gitea): each one's state, last success and failure, last error and
+// queue, and its failed calls (its durable jobs that failed and wait, or are dead) with their
+// error and the same retry button.
 #pragma once
 
 #include "portal/page.hpp"
@@ -23,6 +26,7 @@ class BackstagePages : public PageModule {
   Result<http::Response> DemoReset(http::Request& req, const Visit& v);
   Result<http::Response> Jobs(http::Request& req, const Visit& v);
   Result<http::Response> JobRetry(http::Request& req, const Visit& v);
+  Result<http::Response> Integrations(http::Request& req, const Visit& v);
   Result<http::Response> TenantPage(const Visit& v, const tenants::Tenant& t,
                                     const boost::json::object& extra, int status);
   api::Services services_;

@@ -3,7 +3,9 @@
 // sees it on the backstage's /tickets and escalates it to Gitea (the contract fake). The test
 // (portal_e2etest.cpp, PortalSupportTest) closes the issue and sends Gitea's signed webhook; in
 // phase "after" the ticket shows Resolved on both sites.
-//   node portal_support.mjs '{"port":8080,"password":"...","phase":"open|escalate|after"}'
+// Helpdesk is down when the close arrives: phase "integrations" finds the failed call on the
+// backstage's /integrations with its error and retries it.
+//   node portal_support.mjs '{"port":8080,"password":"...","phase":"open|escalate|integrations|after"}'
 import { AxeBuilder } from '@axe-core/playwright';
 import { launch, check, signIn, watchedPage } from './browser.mjs';
 
@@ -82,6 +84,23 @@ try {
     if (process.env.BREAKPILOT_SCREENSHOTS) {
       await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/backstage_tickets.png`, fullPage: true });
     }
+  } else if (cfg.phase === 'integrations') {
+    await signIn(page, `${BACKSTAGE}/login`, 'sam', cfg.password);
+    await page.goto(`${BACKSTAGE}/integrations`);
+    const helpdesk = page.locator('#integration-helpdesk');
+    check((await helpdesk.locator('.integration-state').innerText()) === 'failing', 'Helpdesk shows failing');
+    const failed = helpdesk.locator('table.failed-calls tbody tr');
+    check(await failed.count() === 1, `one failed call (${await failed.count()})`);
+    const row = await failed.innerText();
+    check(row.includes('support:resolve:') && row.includes('503'), `the call with its error (${row})`);
+    check(!(await page.locator('main').innerText()).includes('frappe-contract-secret'), 'no credential on the page');
+    check((await page.locator('#integration-polar').innerText()).includes('Not configured'), 'Polar is off here');
+    await noSeriousAxe(page, '/integrations');
+    if (process.env.BREAKPILOT_SCREENSHOTS) {
+      await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/backstage_integrations.png`, fullPage: true });
+    }
+    await Promise.all([page.waitForNavigation(), failed.locator('button.retry').click()]);
+    check(page.url() === `${BACKSTAGE}/integrations?retried=1`, `retried, back on the page (${page.url()})`);
   } else {
     await signIn(page, `${ACME}/login`, 'it@acme.example', cfg.password);
     await page.goto(`${ACME}/support`);
