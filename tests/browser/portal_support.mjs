@@ -20,6 +20,15 @@ async function noSeriousAxe(page, what) {
   check(bad.length === 0, `${what}: no serious or critical axe violation: ${JSON.stringify(bad.map((v) => v.id))}`);
 }
 
+// With BREAKPILOT_SCREENSHOTS=DIR: the page in the light and the dark scheme (docs/screenshots/).
+async function shoot(page, name) {
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/${name}-${scheme}.png`, fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 const browser = await launch();
 try {
   const { page } = await watchedPage(browser);
@@ -39,7 +48,7 @@ try {
       `the ticket is listed, its subject as text, raised by the signed-in user (${row})`);
     await noSeriousAxe(page, '/support');
     if (process.env.BREAKPILOT_SCREENSHOTS) {
-      await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/acme_support.png`, fullPage: true });
+      await shoot(page, 'acme_support');
     }
     // A form sent twice (a double click, a reload): its one-time key opens one ticket.
     const again = await page.evaluate(async (u) => {
@@ -82,7 +91,7 @@ try {
     check((await link.innerText()).startsWith('breakpilot/certifai#'), 'the issue is linked');
     await noSeriousAxe(page, '/tickets');
     if (process.env.BREAKPILOT_SCREENSHOTS) {
-      await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/backstage_tickets.png`, fullPage: true });
+      await shoot(page, 'backstage_tickets');
     }
   } else if (cfg.phase === 'integrations') {
     await signIn(page, `${BACKSTAGE}/login`, 'sam', cfg.password);
@@ -97,7 +106,7 @@ try {
     check((await page.locator('#integration-polar').innerText()).includes('Not configured'), 'Polar is off here');
     await noSeriousAxe(page, '/integrations');
     if (process.env.BREAKPILOT_SCREENSHOTS) {
-      await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/backstage_integrations.png`, fullPage: true });
+      await shoot(page, 'backstage_integrations');
     }
     await Promise.all([page.waitForNavigation(), failed.locator('button.retry').click()]);
     check(page.url() === `${BACKSTAGE}/integrations?retried=1`, `retried, back on the page (${page.url()})`);
