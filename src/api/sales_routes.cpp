@@ -17,6 +17,11 @@ boost::json::object ToJson(const sales::Lead& l) {
           {"requested_by", l.requested_by},
           {"requested_by_name", l.requested_by_name},
           {"note", l.note},
+          {"prospect", l.prospect_email ? boost::json::value(boost::json::object{
+                                              {"company", l.prospect_company.value_or("")},
+                                              {"name", l.prospect_name.value_or("")},
+                                              {"email", *l.prospect_email}})
+                                        : nullptr},
           {"created_at", FormatRfc3339(l.created_at)}};
 }
 
@@ -65,6 +70,27 @@ Result<http::Response> SalesRoutes::LeadList(http::Request& req, const Caller& c
       200, boost::json::serialize(boost::json::object{{"items", std::move(items)}}));
 }
 
+Result<http::Response> SalesRoutes::TrialLead(http::Request& req, const Caller& caller) {
+  auto body = ParseJsonObject(req);
+  if (!body) return body.error();
+  BodyReader r(*body);
+  sales::TrialLeadRequest in;
+  in.company = r.String("company", Required::kYes).value_or("");
+  in.name = r.String("name", Required::kYes).value_or("");
+  in.email = r.String("email", Required::kYes).value_or("");
+  in.product_id = r.String("product_id", Required::kYes).value_or("");
+  in.note = r.String("note", Required::kNo).value_or("");
+  if (auto ok = r.Finish({"company", "name", "email", "product_id", "note"}); !ok) {
+    return ok.error();
+  }
+  // The rep who met the prospect owns the lead.
+  auto lead = leads_.RequestTrial(caller.actor, caller.principal.name, in);
+  if (!lead) return lead.error();
+  auto res = http::Response::Json(201, boost::json::serialize(ToJson(*lead)));
+  res.headers.Set("Location", "/leads?tenant_id=" + lead->tenant_id);
+  return res;
+}
+
 std::vector<Endpoint> SalesRoutes::Routes() {
   std::vector<Endpoint> routes;
   routes.push_back({.method = "POST",
@@ -79,6 +105,12 @@ std::vector<Endpoint> SalesRoutes::Routes() {
                     .name = "lead_list",
                     .action = identity::Action::kLeadRead,
                     .handler = Bind(this, &SalesRoutes::LeadList)});
+  routes.push_back({.method = "POST",
+                    .pattern = "/leads",
+                    .name = "trial_lead_create",
+                    .action = identity::Action::kLeadCreate,
+                    .body = {kJson},
+                    .handler = Bind(this, &SalesRoutes::TrialLead)});
   return routes;
 }
 

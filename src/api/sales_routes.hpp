@@ -1,4 +1,5 @@
-// Leads (M11.1, M13.2): a tenant asks for a product of the catalog; staff list the leads.
+// Leads (M11.1, M13.2): a tenant asks for a product of the catalog; a sales rep records the
+// demo's "Request trial" of a prospect (POST /leads); staff list the leads.
 #pragma once
 
 #include <vector>
@@ -15,6 +16,7 @@ class SalesRoutes : public Module {
  private:
   Result<http::Response> LeadCreate(http::Request& req, const Caller& caller);
   Result<http::Response> LeadList(http::Request& req, const Caller& caller);
+  Result<http::Response> TrialLead(http::Request& req, const Caller& caller);
 
   sales::LeadService& leads_;
 };

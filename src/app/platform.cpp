@@ -103,7 +103,10 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
                            .product_id = lead.product_id,
                            .sales_owner = lead.sales_owner,
                            .requested_by_name = lead.requested_by_name,
-                           .note = lead.note});
+                           .note = lead.note,
+                           .prospect_company = lead.prospect_company,
+                           .prospect_name = lead.prospect_name,
+                           .prospect_email = lead.prospect_email});
   });
   billing_.OnOrderPaid(
       [this](storage::Session& s, const std::string& tenant_id, const boost::json::object& order) {

@@ -94,15 +94,19 @@ void ErpNext::QueueCustomer(storage::Session& s, const tenants::Tenant& t) {
 }
 
 void ErpNext::QueueLead(storage::Session& s, const LeadFacts& lead) {
-  Queue(s, "lead:" + lead.lead_id,
-        {{"op", "lead"},
-         {"lead_id", lead.lead_id},
-         {"tenant_id", lead.tenant_id},
-         {"tenant_name", lead.tenant_name},
-         {"product_id", lead.product_id},
-         {"sales_owner", lead.sales_owner ? json::value(*lead.sales_owner) : nullptr},
-         {"requested_by", lead.requested_by_name},
-         {"note", lead.note}});
+  Queue(
+      s, "lead:" + lead.lead_id,
+      {{"op", "lead"},
+       {"lead_id", lead.lead_id},
+       {"tenant_id", lead.tenant_id},
+       {"tenant_name", lead.tenant_name},
+       {"product_id", lead.product_id},
+       {"sales_owner", lead.sales_owner ? json::value(*lead.sales_owner) : nullptr},
+       {"requested_by", lead.requested_by_name},
+       {"note", lead.note},
+       {"prospect_company", lead.prospect_company ? json::value(*lead.prospect_company) : nullptr},
+       {"prospect_name", lead.prospect_name ? json::value(*lead.prospect_name) : nullptr},
+       {"prospect_email", lead.prospect_email ? json::value(*lead.prospect_email) : nullptr}});
 }
 
 void ErpNext::QueueInvoice(storage::Session& s, const std::string& tenant_id,
@@ -172,15 +176,18 @@ void ErpNext::Sync(jobs::JobContext& ctx) {
   } else if (op == "lead") {
     doctype = "Lead";
     name = "BP-LEAD-" + StringMember(p, "lead_id");
-    json::object fields{{"lead_name", StringMember(p, "requested_by")},
-                        {"company_name", StringMember(p, "tenant_name")},
-                        {"source", "Breakpilot catalog"},
-                        {"breakpilot_tenant_id", tenant_id},
-                        {"breakpilot_product", StringMember(p, "product_id")},
-                        {"notes", StringMember(p, "note")}};
+    const auto prospect = StringMember(p, "prospect_email");
+    json::object fields{
+        {"lead_name", StringMember(p, prospect.empty() ? "requested_by" : "prospect_name")},
+        {"company_name", StringMember(p, prospect.empty() ? "tenant_name" : "prospect_company")},
+        {"source", prospect.empty() ? "Breakpilot catalog" : "Breakpilot demo"},
+        {"breakpilot_tenant_id", tenant_id},
+        {"breakpilot_product", StringMember(p, "product_id")},
+        {"notes", StringMember(p, "note")}};
     if (const auto* owner = p.if_contains("sales_owner"); owner && owner->is_string()) {
       fields["lead_owner"] = owner->as_string();
     }
+    if (!prospect.empty()) fields["email_id"] = prospect;
     done = frappe_.Ensure(doctype, name, std::move(fields));
   } else if (op == "invoice") {
     doctype = "Sales Invoice";

@@ -7,6 +7,7 @@
 // ids: BP-<tenant id>, BP-LEAD-<lead id>, BP-SINV-<Polar order id>, BP-OPP-<tenant id>):
 //   a tenant created          -> Customer (breakpilot_tenant_id)
 //   a lead (catalog request)  -> Lead (lead_owner: the tenant's sales owner)
+//   a demo's "Request trial"  -> Lead for the prospect (lead_owner: the rep who asked)
 //   a Polar order paid        -> Sales Invoice with Polar's amounts and tax as charged
 //   a tenant cancelled        -> its Opportunity set Lost with the cancel reason
 // The portal's /billing reads the tenant's Sales Invoices (Invoices: cached a minute, dropped on
@@ -73,6 +74,8 @@ struct LeadFacts {
   std::optional<std::string> sales_owner;
   std::string requested_by_name;
   std::string note;
+  // A prospect's lead (the demo's "Request trial"): the CRM Lead is the prospect's.
+  std::optional<std::string> prospect_company, prospect_name, prospect_email;
 };
 
 struct IntegrationStatus {

@@ -50,6 +50,7 @@ enum class Action {
   kTenantActivate,   // trial -> active, frozen -> active: staff or billing, never the customer
   kTenantPlan,       // a tenant's plan, and a subscription on another plan: staff or billing
   kBillingManage,    // buy a plan through Polar, open Polar's customer portal
+  kLeadCreate,       // the demo's "Request trial": a prospect's lead, owned by the rep
   kSupportUse,       // a tenant's helpdesk tickets: list, open
   kSupportEscalate,  // every tenant's tickets; escalate one to Gitea (staff)
   kProjectRead,

@@ -17,6 +17,9 @@ class SalesPages : public PageModule {
   Result<http::Response> Catalog(http::Request& req, const Visit& v);
   Result<http::Response> Request(http::Request& req, const Visit& v);
   Result<http::Response> Leads(http::Request& req, const Visit& v);
+  Result<http::Response> TrialForm(http::Request& req, const Visit& v);
+  Result<http::Response> TrialRequest(http::Request& req, const Visit& v);
+  http::Response RenderTrial(const Visit& v, const boost::json::object& extra, int status);
   http::Response RenderCatalog(const Visit& v, const boost::json::object& extra, int status);
   api::Services services_;
 };

@@ -6,6 +6,7 @@
 //
 //   LeadService leads(db, clock, catalog, tenants, subscriptions);
 //   auto lead = leads.Request(actor, tenant_id, {.product_id = "certifai", .note = "..."});
+//   auto trial = leads.RequestTrial(actor, "sally", {.company = "Initech", ...});  // the demo's
 //   auto mine = leads.List(principal, {});   // a sales rep: only the leads they own
 #pragma once
 
@@ -35,11 +36,22 @@ struct Lead {
   std::string requested_by_name;  // the actor's display name then
   std::string note;
   Timestamp created_at;
+  // A prospect's lead (the demo's "Request trial"): who asked, on the demo tenant.
+  std::optional<std::string> prospect_company, prospect_name, prospect_email;
 };
 
 struct LeadRequest {
   std::string product_id;
   std::string note;  // optional, at most kMaxLeadNote characters
+};
+
+// The demo's "Request trial" (M13.2): a prospect a sales rep walked through the demo.
+struct TrialLeadRequest {
+  std::string company;  // 1..200 characters
+  std::string name;     // the contact, 1..200
+  std::string email;
+  std::string product_id;
+  std::string note;  // optional, at most kMaxLeadNote
 };
 
 struct LeadFilter {
@@ -64,6 +76,10 @@ class LeadService {
   // an unknown or archived tenant.
   Result<std::pair<Lead, bool>> Request(const audit::Actor& actor, const std::string& tenant_id,
                                         const LeadRequest& in);
+  // A lead on the demo tenant for a prospect, owned by `sales_owner` (the rep who asks), one
+  // per request. 422 for a bad field, 404 while there is no demo tenant.
+  Result<Lead> RequestTrial(const audit::Actor& actor, const std::string& sales_owner,
+                            const TrialLeadRequest& in);
   // Newest first. BREAKPILOT_ADMIN sees every lead; anyone else (a sales rep) the leads whose
   // sales owner is their own user name.
   std::vector<Lead> List(const identity::Principal& viewer, const LeadFilter& filter);

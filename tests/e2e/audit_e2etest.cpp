@@ -570,6 +570,13 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
         [&] {
           return client().Post("/tenants/" + tid + "/leads", R"({"product_id":"certifai"})");
         }}},
+      {"POST /leads",
+       {"lead.create",
+        [&] {
+          return client().Post("/leads",
+                               R"({"company":"Initech","name":"Bill",)"
+                               R"("email":"bill@initech.example","product_id":"certifai"})");
+        }}},
       {"POST /users",
        {"user.create",
         [&] {

@@ -7,6 +7,7 @@
 
 #include "../support/fake_frappe.hpp"
 #include "e2e_fixture.hpp"
+#include "identity_support.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -24,6 +25,7 @@ class BackofficeTest : public E2eTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
     return {"--enable-test-clock",
+            "--seed-demo",
             "--job-lease-seconds",
             "2",
             "--erpnext-url",
@@ -94,6 +96,34 @@ TEST_P(BackofficeTest, TheSalesChainReachesErpNextAndComesBack) {
   ASSERT_EQ(leads.size(), 1u);
   EXPECT_EQ(leads[0].at("lead_owner").as_string(), "sally");
   EXPECT_EQ(leads[0].at("breakpilot_tenant_id").as_string(), acme);
+
+  // The demo's "Request trial": the rep walking a prospect through it owns their CRM Lead.
+  const auto rep = BearerOf(MintToken(*db_, server_->port(),
+                                      {{"sub", "0192f2c4-8b7a-7c3e-9d41-5a6b7c8d9e11"},
+                                       {"preferred_username", "rita"},
+                                       {"realm_roles", json::array{"SALES_REP"}}}));
+  r = client().Request("POST", "/leads",
+                       R"({"company":"Initech","name":"Bill Lumbergh",)"
+                       R"("email":"bill@initech.example","product_id":"certifai"})",
+                       rep);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Str(Json(r), "sales_owner"), "rita");
+  EXPECT_EQ(Json(r).at("prospect").at("company").as_string(), "Initech");
+  const auto prospect = WaitForDocs("Lead", 2);
+  ASSERT_EQ(prospect.size(), 2u);
+  const auto& trial =
+      prospect[0].at("company_name").as_string() == "Initech" ? prospect[0] : prospect[1];
+  EXPECT_EQ(trial.at("lead_owner").as_string(), "rita");
+  EXPECT_EQ(trial.at("lead_name").as_string(), "Bill Lumbergh");
+  EXPECT_EQ(trial.at("email_id").as_string(), "bill@initech.example");
+  EXPECT_EQ(trial.at("source").as_string(), "Breakpilot demo");
+  // The rep sees it among their leads; a bad address is refused and makes nothing.
+  r = client().Request("GET", "/leads", "", rep);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("items").as_array().size(), 1u) << r.body;
+  r = client().Request("POST", "/leads",
+                       R"({"company":"X","name":"Y","email":"nope","product_id":"certifai"})", rep);
+  EXPECT_EQ(r.status, 422) << r.body;
   ASSERT_EQ(WaitForDocs("Customer", 1).size(), 1u);
   EXPECT_EQ(frappe_.Docs("Customer")[0].at("name").as_string(), "BP-" + acme);
 
@@ -157,7 +187,7 @@ TEST_P(BackofficeTest, TheSalesChainReachesErpNextAndComesBack) {
   EXPECT_EQ(Json(cancelled).at("items").as_array().size(), 1u) << cancelled.body;
   WaitForIdleJobs(client());
   EXPECT_EQ(frappe_.Docs("Customer").size(), 2u);
-  EXPECT_EQ(frappe_.Docs("Lead").size(), 1u);
+  EXPECT_EQ(frappe_.Docs("Lead").size(), 2u);
 }
 
 // ERPNext refuses for ten minutes (the platform's clock moved on by the test clock), and the

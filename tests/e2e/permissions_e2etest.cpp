@@ -58,6 +58,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"clock.advance", {"BREAKPILOT_ADMIN"}},
       {"mail.inbound", {"BREAKPILOT_ADMIN", "SERVICE"}},
       {"lead.read", {"BREAKPILOT_ADMIN", "SALES_REP"}},
+      {"lead.create", {"BREAKPILOT_ADMIN", "SALES_REP"}},
       {"demo.reset", {"BREAKPILOT_ADMIN", "SALES_REP"}},
       {"member.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN", "CXO"}},
       {"member.write", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},

@@ -556,6 +556,9 @@ TEST_P(PortalDemoTest, ASalesRepWalksTheDemoAndResetsIt) {
   if (HasFatalFailure()) return;
   EXPECT_EQ(resets_reach(4), 4U) << "the rep's reset: each product once more";
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'demo.reset_requested'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM leads WHERE sales_owner = 'sally' AND product_id ="
+                  " 'compliance' AND prospect_company = 'Initech'"),
+            1);
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalDemoTest);
