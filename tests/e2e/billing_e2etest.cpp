@@ -44,6 +44,8 @@ class BillingTest : public E2eTest {
             FakePolar::kProductStarter,
             "--polar-product-professional",
             FakePolar::kProductProfessional,
+            "--polar-product-per-seat",
+            FakePolar::kProductPerSeat,
             "--erpnext-url",
             frappe_.BaseUrl(),
             "--erpnext-api-key",
@@ -206,6 +208,40 @@ TEST_P(BillingTest, APaidCheckoutActivatesTheTenantOnceWhateverTheOrderAndRepeat
   WaitForIdleJobs(client());
   EXPECT_EQ(Status(tenant), "active");
   EXPECT_EQ(Count("SELECT count(*) FROM polar_events"), 4) << "a refused message is not stored";
+}
+
+// The per-seat plan: the seats go to Polar with the per-seat product, and the paid subscription
+// makes the tenant active on Professional (per-seat is Professional priced per member), the
+// Polar subscription remembered as per_seat. No seats, or too many: 422 and no checkout.
+TEST_P(BillingTest, APerSeatCheckoutCarriesItsSeatsAndActivatesProfessional) {
+  const auto tenant = Str(CreateTenant("initech"), "id");
+  for (const char* bad :
+       {R"({"plan":"per_seat","success_url":"https://x.example/"})",
+        R"({"plan":"per_seat","seats":0,"success_url":"https://x.example/"})",
+        R"({"plan":"per_seat","seats":10001,"success_url":"https://x.example/"})"}) {
+    auto r = client().Post("/tenants/" + tenant + "/billing/checkout", bad);
+    EXPECT_EQ(r.status, 422) << bad << ": " << r.body;
+  }
+  EXPECT_TRUE(polar_.Checkouts().empty());
+  auto r = client().Post(
+      "/tenants/" + tenant + "/billing/checkout",
+      R"({"plan":"per_seat","seats":12,"success_url":"https://initech.localhost/billing?paid=1"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto checkouts = polar_.Checkouts();
+  ASSERT_EQ(checkouts.size(), 1u);
+  EXPECT_EQ(checkouts[0].at("seats").as_int64(), 12);
+  EXPECT_EQ(checkouts[0].at("product_id").as_string(), FakePolar::kProductPerSeat);
+  EXPECT_EQ(checkouts[0].at("metadata").at("plan").as_string(), "per_seat");
+  const auto messages = polar_.Pay(Str(Json(r), "id"));
+  ASSERT_EQ(messages.size(), 4u);
+  const auto sent = Send(std::vector<PolarMessage>{messages[1], messages[2]});
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(WaitForStatus(tenant, "active"), "active");
+  WaitForIdleJobs(client());
+  EXPECT_EQ(Str(Json(client().Get("/tenants/" + tenant)), "plan"), "professional");
+  const auto billing = Json(client().Get("/tenants/" + tenant + "/billing"));
+  ASSERT_EQ(billing.at("subscriptions").as_array().size(), 1u);
+  EXPECT_EQ(billing.at("subscriptions").as_array()[0].at("plan").as_string(), "per_seat");
 }
 
 // A message for no tenant we know is taken (2xx), recorded, and changes nothing; one that is
