@@ -241,6 +241,39 @@ TEST_P(PortalTest, CancelFreezesThePortalAndStaffReactivateIt) {
   EXPECT_EQ(Count("SELECT count(*) FROM api_keys"), 2);
 }
 
+// The sales chain's last step through the portal (issue 25, M14.1): the reason typed on the
+// cancel page loses the tenant's Opportunity in ERPNext (the contract fake of Frappe).
+class PortalCancelErpNextTest : public PortalTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    auto args = PortalTest::ExtraArgs();
+    for (const auto& a :
+         {std::string("--erpnext-url"), frappe_.BaseUrl(), std::string("--erpnext-api-key"),
+          std::string(FakeFrappe::kApiKey), std::string("--erpnext-api-secret"),
+          std::string(FakeFrappe::kApiSecret)}) {
+      args.push_back(a);
+    }
+    return args;
+  }
+  FakeFrappe frappe_;
+};
+
+TEST_P(PortalCancelErpNextTest, CancellingInThePortalLosesTheOpportunityWithTheReason) {
+  RunBrowser("browser/portal_cancel.mjs");
+  if (HasFatalFailure()) return;
+  for (int i = 0; i < 300 && frappe_.Docs("Opportunity").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  WaitForIdleJobs(client());
+  const auto lost = frappe_.Docs("Opportunity");
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].at("party_name").as_string(), "BP-" + acme_);
+  EXPECT_EQ(lost[0].at("status").as_string(), "Lost");
+  EXPECT_EQ(lost[0].at("order_lost_reason").as_string(), "too <em>expensive</em>");
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalCancelErpNextTest);
+
 // P13 (M11.1, M13.2): catalog "Request" → a lead for the tenant's sales owner on the backstage.
 TEST_P(PortalTest, ACatalogRequestIsALeadForTheSalesOwner) {
   for (const char* rep : {"sally", "sid"}) {
