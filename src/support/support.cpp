@@ -128,24 +128,19 @@ void Support::Failed(Counters& c, const Error& e) {
   c.failures.fetch_add(1, std::memory_order_relaxed);
   c.last_failure_us.store(clock_.Now().micros, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
-  (&c == &gitea_stats_ ? last_gitea_error_ : last_helpdesk_error_) = e.detail;
+  c.last_error = e.detail;
 }
 
 void Support::Succeeded(Counters& c) {
   c.last_success_us.store(clock_.Now().micros, std::memory_order_relaxed);
 }
 
-std::vector<Ticket> Support::WithEscalations(std::vector<Ticket> tickets) {
+std::vector<Ticket> Support::WithEscalations(std::vector<Ticket> tickets,
+                                             const std::optional<std::string>& tenant_id) {
   if (tickets.empty()) return tickets;
   std::map<std::string, Escalation> by_ticket;
   db_.Read([&](storage::Session& s) {
-    // One tenant's, or (staff) the latest thousand of all.
-    const bool one = std::all_of(tickets.begin(), tickets.end(), [&](const Ticket& t) {
-      return t.tenant_id == tickets.front().tenant_id;
-    });
-    const auto rows = one && !tickets.front().tenant_id.empty()
-                          ? s.Fetch(kOfTenant, {tickets.front().tenant_id})
-                          : s.Fetch(kAll, {});
+    const auto rows = tenant_id ? s.Fetch(kOfTenant, {*tenant_id}) : s.Fetch(kAll, {});
     for (const auto& r : rows) by_ticket[r.Text(0)] = EscalationOf(r, 1);
   });
   for (auto& t : tickets) {
@@ -177,7 +172,7 @@ TicketList Support::Tickets(const std::optional<std::string>& tenant_id) {
   std::sort(out.begin(), out.end(), [](const Ticket& a, const Ticket& b) {
     return a.id.size() != b.id.size() ? a.id.size() > b.id.size() : a.id > b.id;
   });
-  return {.tickets = WithEscalations(std::move(out))};
+  return {.tickets = WithEscalations(std::move(out), tenant_id)};
 }
 
 Result<Ticket> Support::Open(const audit::Actor& actor, const std::string& tenant_id,
@@ -414,7 +409,7 @@ std::vector<backoffice::IntegrationStatus> Support::Status() const {
            .failures = helpdesk_stats_.failures.load(),
            .last_success_us = helpdesk_stats_.last_success_us.load(),
            .last_failure_us = helpdesk_stats_.last_failure_us.load(),
-           .last_error = last_helpdesk_error_,
+           .last_error = helpdesk_stats_.last_error,
            .queued = queued,
            .job_kind = std::string(kSupportJob)},
           {.name = "gitea",
@@ -422,7 +417,7 @@ std::vector<backoffice::IntegrationStatus> Support::Status() const {
            .failures = gitea_stats_.failures.load(),
            .last_success_us = gitea_stats_.last_success_us.load(),
            .last_failure_us = gitea_stats_.last_failure_us.load(),
-           .last_error = last_gitea_error_}};
+           .last_error = gitea_stats_.last_error}};
 }
 
 }  // namespace breakpilot::support

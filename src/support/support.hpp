@@ -102,10 +102,13 @@ class Support {
  private:
   struct Counters {
     std::atomic<std::int64_t> failures{0}, last_success_us{0}, last_failure_us{0};
+    std::string last_error;  // under mu_
   };
   void Failed(Counters& c, const Error& e);
   void Succeeded(Counters& c);
-  std::vector<Ticket> WithEscalations(std::vector<Ticket> tickets);
+  // The tickets with their escalations: of one tenant's, or (nullopt) the latest of all.
+  std::vector<Ticket> WithEscalations(std::vector<Ticket> tickets,
+                                      const std::optional<std::string>& tenant_id);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -115,7 +118,6 @@ class Support {
   GiteaClient gitea_;
   Counters helpdesk_stats_, gitea_stats_;
   mutable std::mutex mu_;
-  std::string last_helpdesk_error_, last_gitea_error_;
 };
 
 }  // namespace breakpilot::support

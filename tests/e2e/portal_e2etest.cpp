@@ -247,12 +247,8 @@ class PortalCancelErpNextTest : public PortalTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
     auto args = PortalTest::ExtraArgs();
-    for (const auto& a :
-         {std::string("--erpnext-url"), frappe_.BaseUrl(), std::string("--erpnext-api-key"),
-          std::string(FakeFrappe::kApiKey), std::string("--erpnext-api-secret"),
-          std::string(FakeFrappe::kApiSecret)}) {
-      args.push_back(a);
-    }
+    const auto erp = frappe_.Flags("erpnext");
+    args.insert(args.end(), erp.begin(), erp.end());
     return args;
   }
   FakeFrappe frappe_;
@@ -432,12 +428,8 @@ class PortalBillingTest : public PortalStartTest {
     }
     args.emplace_back("--polar-api-url");
     args.push_back(polar_.BaseUrl());
-    for (const auto& a :
-         {std::string("--erpnext-url"), frappe_.BaseUrl(), std::string("--erpnext-api-key"),
-          std::string(FakeFrappe::kApiKey), std::string("--erpnext-api-secret"),
-          std::string(FakeFrappe::kApiSecret)}) {
-      args.push_back(a);
-    }
+    const auto erp = frappe_.Flags("erpnext");
+    args.insert(args.end(), erp.begin(), erp.end());
     return args;
   }
   static constexpr const char* kPolarSecret = "polar_whs_portal_test";
@@ -501,14 +493,8 @@ class PortalSupportTest : public PortalTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
     auto args = PortalTest::ExtraArgs();
-    for (const auto& a :
-         {std::string("--helpdesk-url"), frappe_.BaseUrl(), std::string("--helpdesk-api-key"),
-          std::string(FakeFrappe::kApiKey), std::string("--helpdesk-api-secret"),
-          std::string(FakeFrappe::kApiSecret), std::string("--gitea-url"), gitea_.BaseUrl(),
-          std::string("--gitea-token"), std::string(FakeGitea::kToken), std::string("--gitea-repo"),
-          std::string(FakeGitea::kRepo), std::string("--gitea-webhook-secret"),
-          std::string(kGiteaSecret)}) {
-      args.push_back(a);
+    for (const auto& flags : {frappe_.Flags("helpdesk"), gitea_.Flags(kGiteaSecret)}) {
+      args.insert(args.end(), flags.begin(), flags.end());
     }
     return args;
   }

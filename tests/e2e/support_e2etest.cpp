@@ -20,20 +20,10 @@ constexpr const char* kHookSecret = "gitea-webhook-secret-e2e";
 class SupportTest : public E2eTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
-    return {"--helpdesk-url",
-            frappe_.BaseUrl(),
-            "--helpdesk-api-key",
-            FakeFrappe::kApiKey,
-            "--helpdesk-api-secret",
-            FakeFrappe::kApiSecret,
-            "--gitea-url",
-            gitea_.BaseUrl(),
-            "--gitea-token",
-            FakeGitea::kToken,
-            "--gitea-repo",
-            FakeGitea::kRepo,
-            "--gitea-webhook-secret",
-            kHookSecret};
+    auto args = frappe_.Flags("helpdesk");
+    const auto gitea = gitea_.Flags(kHookSecret);
+    args.insert(args.end(), gitea.begin(), gitea.end());
+    return args;
   }
   // Gitea's webhook messages, each {event, body, tamper}, signed by Node and sent.
   std::vector<std::pair<int, std::string>> Send(const json::array& messages) {

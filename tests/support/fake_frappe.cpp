@@ -223,6 +223,11 @@ std::string FakeFrappe::BaseUrl() const {
   return server_->BaseUrl();
 }
 
+std::vector<std::string> FakeFrappe::Flags(const std::string& service) const {
+  return {"--" + service + "-url",        BaseUrl(), "--" + service + "-api-key", kApiKey,
+          "--" + service + "-api-secret", kApiSecret};
+}
+
 std::vector<boost::json::object> FakeFrappe::Docs(const std::string& doctype) const {
   std::lock_guard lock(state_->mu);
   std::vector<json::object> out;

@@ -43,6 +43,9 @@ class FakeFrappe {
   FakeFrappe& operator=(const FakeFrappe&) = delete;
 
   std::string BaseUrl() const;
+  // The server's flags for this fake as `service` ("erpnext", "helpdesk"): --<service>-url,
+  // --<service>-api-key, --<service>-api-secret.
+  std::vector<std::string> Flags(const std::string& service) const;
   void SetDown(bool down) { down_ = down; }
   std::vector<boost::json::object> Docs(const std::string& doctype) const;
   // Calls that reached the documents (not refused as down or unauthorised), by method.

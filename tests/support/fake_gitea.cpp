@@ -121,6 +121,11 @@ std::string FakeGitea::BaseUrl() const {
   return server_->BaseUrl();
 }
 
+std::vector<std::string> FakeGitea::Flags(const std::string& webhook_secret) const {
+  return {"--gitea-url",  BaseUrl(), "--gitea-token",          kToken,
+          "--gitea-repo", kRepo,     "--gitea-webhook-secret", webhook_secret};
+}
+
 std::vector<json::object> FakeGitea::Issues(const std::string& repo) const {
   std::lock_guard lock(state_->mu);
   std::vector<json::object> out;

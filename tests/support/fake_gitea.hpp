@@ -37,6 +37,8 @@ class FakeGitea {
   FakeGitea& operator=(const FakeGitea&) = delete;
 
   std::string BaseUrl() const;
+  // The server's flags for this fake, its webhook signed with `webhook_secret`.
+  std::vector<std::string> Flags(const std::string& webhook_secret) const;
   std::vector<boost::json::object> Issues(const std::string& repo) const;
   // The issue closed (by "dev"); the body of Gitea's "issues" webhook about it, or "" when
   // there is no such issue.
