@@ -28,6 +28,7 @@
 #include "billing/billing.hpp"
 #include "catalog/catalog.hpp"
 #include "core/work_pool.hpp"
+#include "flags/flag_service.hpp"
 #include "http/message.hpp"
 #include "identity/api_keys.hpp"
 #include "identity/authenticator.hpp"
@@ -141,6 +142,7 @@ struct Services {
   billing::Billing& billing;
   backoffice::ErpNext& erpnext;
   support::Support& support;
+  flags::FlagService& flags;  // the built-in feature flags (src/flags/)
   // Each integration's state (app::Platform::Integrations): /readyz's detail, the backstage.
   std::function<std::vector<backoffice::IntegrationStatus>()> integrations;
   mcp::Gateway& mcp;

@@ -22,6 +22,7 @@
 #include "catalog/catalog.hpp"
 #include "core/time.hpp"
 #include "core/work_pool.hpp"
+#include "flags/flag_service.hpp"
 #include "http/client.hpp"
 #include "identity/api_keys.hpp"
 #include "identity/authenticator.hpp"
@@ -144,6 +145,7 @@ class Platform {
   billing::Billing billing_;
   backoffice::ErpNext erpnext_;
   support::Support support_;
+  flags::FlagService flags_;
   mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool

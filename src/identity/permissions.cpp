@@ -30,13 +30,14 @@ const RoleRow kTable[] = {
       A::kAuditRead,    A::kAuditAdmin,       A::kJobsAdmin,         A::kClockAdvance,
       A::kMailInbound,  A::kLeadRead,         A::kDemoReset,         A::kMemberRead,
       A::kMemberWrite,  A::kWebhookRead,      A::kWebhookWrite,      A::kBillingManage,
-      A::kSupportUse,   A::kSupportEscalate,  A::kLeadCreate}},
+      A::kSupportUse,   A::kSupportEscalate,  A::kLeadCreate,        A::kFlagRead,
+      A::kFlagManage,   A::kFlagEvaluate}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
      {A::kTenantList, A::kTenantRead, A::kProjectRead, A::kProjectWrite, A::kSubscriptionRead,
       A::kCatalogRead, A::kApiKeyRead, A::kUserRead, A::kAuditRead, A::kMemberRead, A::kWebhookRead,
-      A::kSupportUse, A::kSupportEscalate}},
+      A::kSupportUse, A::kSupportEscalate, A::kFlagRead}},
     {Role::kSalesRep,
      "SALES_REP",
      true,
@@ -47,7 +48,7 @@ const RoleRow kTable[] = {
      "SERVICE",
      true,
      {A::kCatalogRead, A::kApiKeyVerify, A::kClaimsRead, A::kAuditWrite, A::kMailInbound,
-      A::kUsageWrite, A::kMcpUse}},
+      A::kUsageWrite, A::kMcpUse, A::kFlagEvaluate}},
     {Role::kItAdmin,
      "IT_ADMIN",
      false,
@@ -121,12 +122,16 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kWebhookRead, "webhook.read"},
     {A::kWebhookWrite, "webhook.write"},
     {A::kMcpUse, "mcp.use"},
+    {A::kFlagRead, "flag.read"},
+    {A::kFlagManage, "flag.manage"},
+    {A::kFlagEvaluate, "flag.evaluate"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {
     {"audit:write", A::kAuditWrite},
     {"usage:write", A::kUsageWrite},
     {"mcp:use", A::kMcpUse},
+    {"flags:read", A::kFlagEvaluate},
 };
 
 bool Has(const std::vector<Role>& roles, Role r) {

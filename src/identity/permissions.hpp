@@ -78,6 +78,9 @@ enum class Action {
   kWebhookRead,   // a tenant's webhook endpoints and deliveries
   kWebhookWrite,  // add, change, rotate, test and delete endpoints; replay dead deliveries
   kMcpUse,        // a product's MCP tools through the gateway (enterprise tenants)
+  kFlagRead,      // the feature flags' definitions (staff)
+  kFlagManage,    // create, change and delete feature flags (staff)
+  kFlagEvaluate,  // a tenant's flag answers over OFREP (products; an API key: its tenant's)
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -90,7 +93,8 @@ inline constexpr std::array kAllActions = {
     Action::kAuditAdmin,     Action::kJobsAdmin,        Action::kClockAdvance,
     Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset,
     Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite,
-    Action::kWebhookRead,    Action::kWebhookWrite,     Action::kMcpUse};
+    Action::kWebhookRead,    Action::kWebhookWrite,     Action::kMcpUse,
+    Action::kFlagRead,       Action::kFlagManage,       Action::kFlagEvaluate};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);
