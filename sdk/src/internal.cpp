@@ -111,6 +111,10 @@ HttpResult Send(const HttpCall& call) {
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   result.status = static_cast<int>(status);
+  curl_header* etag = nullptr;
+  if (curl_easy_header(curl, "ETag", 0, CURLH_HEADER, -1, &etag) == CURLHE_OK && etag != nullptr) {
+    result.etag = etag->value;
+  }
   return result;
 }
 

@@ -21,6 +21,7 @@ struct HttpResult {
   int status = 0;  // 0: no answer (error says why)
   std::string body;
   std::string error;
+  std::string etag;  // the answer's ETag header, when it had one
 };
 
 struct HttpCall {

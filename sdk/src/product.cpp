@@ -189,6 +189,83 @@ struct Product::Impl {
     return std::nullopt;
   }
 
+  // The platform's flag store, for one tenant: every flag's variant, by OFREP's bulk evaluation
+  // (POST /ofrep/v1/evaluate/flags), asked again after options.flag_refresh with the last
+  // ETag (304: unchanged). nullopt when the store has no such flag or cannot be reached.
+  std::optional<std::string> StoreFlag(const std::string& tenant_id, std::string_view flag) {
+    if (options.client_id.empty() || tenant_id.empty()) return std::nullopt;
+    std::unique_lock lock(tenant_flags_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (tenant_flags.size() > 10'000 && !tenant_flags.contains(tenant_id)) tenant_flags.clear();
+    TenantFlags& known = tenant_flags[tenant_id];
+    if (now >= known.next && !known.fetching) {
+      known.fetching = true;
+      const std::string etag = known.etag;
+      lock.unlock();
+      auto fetched = FetchTenantFlags(tenant_id, etag);
+      lock.lock();
+      TenantFlags& t = tenant_flags[tenant_id];  // the map may have been cleared meanwhile
+      t.fetching = false;
+      if (fetched.status == 200 && fetched.variants) {
+        t.variants = std::move(*fetched.variants);
+        t.etag = std::move(fetched.etag);
+      }
+      const bool answered = fetched.status == 200 || fetched.status == 304;
+      t.next = now + (answered ? options.flag_refresh : std::chrono::seconds(10));
+    }
+    const TenantFlags& t = tenant_flags[tenant_id];
+    if (auto it = t.variants.find(flag); it != t.variants.end()) return it->second;
+    return std::nullopt;
+  }
+
+  struct Fetched {
+    int status = 0;
+    std::optional<std::map<std::string, std::string, std::less<>>> variants;
+    std::string etag;
+  };
+  Fetched FetchTenantFlags(const std::string& tenant_id, const std::string& etag) {
+    auto token = service.Get();
+    if (!token) return {};
+    std::vector<std::string> headers = {"Content-Type: application/json",
+                                        "Authorization: Bearer " + *token};
+    if (!etag.empty()) headers.push_back("If-None-Match: " + etag);
+    const internal::HttpResult r = internal::Send(
+        {.method = "POST",
+         .url = options.platform_url + "/ofrep/v1/evaluate/flags",
+         .headers = std::move(headers),
+         .body = boost::json::serialize(
+             boost::json::object{{"context", boost::json::object{{"targetingKey", tenant_id}}}}),
+         .timeout = std::chrono::seconds(2),
+         .max_body = std::size_t{4} << 20});
+    if (r.status == 401) service.Invalidate();
+    Fetched out{.status = r.status, .etag = r.etag};
+    if (r.status != 200) return out;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(r.body, ec);
+    const auto* list = !ec && v.is_object() ? v.as_object().if_contains("flags") : nullptr;
+    if (list == nullptr || !list->is_array()) return {.status = 0};
+    out.variants.emplace();
+    for (const auto& item : list->as_array()) {
+      const auto* o = item.if_object();
+      const auto* key = o != nullptr ? o->if_contains("key") : nullptr;
+      const auto* variant = o != nullptr ? o->if_contains("variant") : nullptr;
+      if (key == nullptr || variant == nullptr || !key->is_string() || !variant->is_string()) {
+        continue;  // an evaluation that failed (errorCode): the manifest's default stands
+      }
+      out.variants->emplace(std::string(key->as_string()), std::string(variant->as_string()));
+    }
+    return out;
+  }
+
+  struct TenantFlags {
+    std::map<std::string, std::string, std::less<>> variants;
+    std::string etag;
+    std::chrono::steady_clock::time_point next{};
+    bool fetching = false;
+  };
+  std::mutex tenant_flags_mu;
+  std::map<std::string, TenantFlags> tenant_flags;
+
   // The manifest's flag defaults as the platform's GET /catalog gives them: fetched on first
   // use, again after a minute (after a failure: 10 s); one caller fetches, the others read
   // what is there.
@@ -490,7 +567,7 @@ std::int64_t Product::CallsToday(const std::string& tenant_id) const {
 }
 
 std::string Product::Evaluate(const std::string& tenant_id, std::string_view flag) const {
-  (void)tenant_id;  // per-tenant targeting arrives with the flag store (issue 26)
+  if (auto v = impl_->StoreFlag(tenant_id, flag)) return *v;
   if (auto v = impl_->ManifestFlag(flag)) return *v;
   const auto it = impl_->options.flag_defaults.find(flag);
   return it == impl_->options.flag_defaults.end() ? std::string() : it->second;

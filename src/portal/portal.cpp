@@ -9,6 +9,7 @@
 #include "portal/audit_pages.hpp"
 #include "portal/auth_pages.hpp"
 #include "portal/backstage_pages.hpp"
+#include "portal/flag_pages.hpp"
 #include "portal/integration_pages.hpp"
 #include "portal/member_pages.hpp"
 #include "portal/organisation_pages.hpp"
@@ -294,6 +295,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<OrganisationPages>(services_));
   modules_.push_back(std::make_unique<SalesPages>(services_));
   modules_.push_back(std::make_unique<SupportPages>(services_));
+  modules_.push_back(std::make_unique<FlagPages>(services_));
   modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));

@@ -21,7 +21,7 @@ const tours = [
     '/settings/users', '/projects', '/products/certifai', '/billing',
     '/settings/identity', '/settings/integrations', '/support']],
   ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo', '/jobs',
-    '/users', '/users?q=ad', '/service-clients', '/tickets', '/integrations']],
+    '/users', '/users?q=ad', '/service-clients', '/tickets', '/integrations', '/flags']],
 ];
 
 let heaviest = ['', 0];

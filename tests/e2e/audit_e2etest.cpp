@@ -577,6 +577,25 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
                                R"({"company":"Initech","name":"Bill",)"
                                R"("email":"bill@initech.example","product_id":"certifai"})");
         }}},
+      {"POST /flags",
+       {"flag.create",
+        [&] {
+          return client().Post("/flags", R"({"key":"walk","type":"boolean","default":false})");
+        }}},
+      {"PATCH /flags/{key}",
+       {"flag.update",
+        [&] {
+          return client().Request("PATCH", "/flags/walk", R"({"default":true})",
+                                  {{"Content-Type", "application/merge-patch+json"}});
+        }}},
+      {"POST /ofrep/v1/evaluate/flags/{key}",
+       {"flag.result",
+        [&] {
+          return client().Post("/ofrep/v1/evaluate/flags/walk",
+                               R"({"context":{"targetingKey":")" + tid + R"("}})");
+        }}},
+      {"DELETE /flags/{key}",
+       {"flag.delete", [&] { return client().Request("DELETE", "/flags/walk"); }}},
       {"POST /users",
        {"user.create",
         [&] {
@@ -719,6 +738,9 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /gitea/webhook",
        "needs an escalated ticket and Gitea's signature: SupportTest asserts "
        "support.ticket.resolve"},
+      {"POST /ofrep/v1/evaluate/flags",
+       "an evaluation of every flag; a changed result writes flag.result, as the single "
+       "evaluation does (walked here) and FlagsTest asserts"},
       {"POST /usage",
        "metering, not a change of configuration: tens of thousands of events a second would "
        "bury the trail; the totals are the record (MeterTest, EchoBotTest)"},

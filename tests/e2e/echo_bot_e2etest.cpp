@@ -343,6 +343,42 @@ TEST_P(EchoBotTest, UsageReachesThePlatformOnceAndShowsAgainstTheLimits) {
   EXPECT_EQ(messages(a), 7);
 }
 
+// The SDK's evaluate() asks the platform's flag store first (OFREP, every flag of the tenant at
+// once): a flag targeting one tenant changes echo-bot for that tenant only, and a change of the
+// flag reaches the product after its refresh (2 s), with no restart.
+TEST_P(EchoBotTest, AFlagInThePlatformsStoreChangesTheProductForItsTenantsOnly) {
+  const std::string a = BookedTenant("flag-a");
+  BookedTenant("flag-b");
+  ASSERT_EQ(client()
+                .Post("/flags", R"({"key":"echo.uppercase","type":"boolean","default":false,
+                      "rules":[{"tenants":[")" + a + R"("],"value":true}]})")
+                .status,
+            201);
+  auto alice = bot_->Client(EchoBotToken(client(), "flag-a-admin"));
+  auto bob = bot_->Client(EchoBotToken(client(), "flag-b-admin"));
+  const auto echo = [](HttpClient& c) {
+    auto r = c.Post("/v1/echo", R"({"message":"Quiet please"})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(Body(r), "echo");
+  };
+  EXPECT_EQ(echo(alice), "QUIET PLEASE");
+  EXPECT_EQ(echo(bob), "Quiet please");
+  // On for everyone: bob's answer follows within the SDK's refresh.
+  ASSERT_EQ(client()
+                .Request("PATCH", "/flags/echo.uppercase", R"({"default":true})",
+                         {{"Content-Type", "application/merge-patch+json"}})
+                .status,
+            200);
+  std::string got;
+  const auto start = std::chrono::steady_clock::now();
+  while (got != "QUIET PLEASE" &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(15)) {
+    got = echo(bob);
+    if (got != "QUIET PLEASE") std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(got, "QUIET PLEASE");
+}
+
 BREAKPILOT_ON_BOTH_STORES(EchoBotTest);
 
 // The SDK's evaluate() answers the manifest's flag default as the platform's catalog gives it:

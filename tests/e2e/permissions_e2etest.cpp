@@ -70,6 +70,9 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"support.use",
        {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER", "IT_ADMIN", "CXO", "FINANCE", "LEGAL", "USER"}},
       {"support.escalate", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER"}},
+      {"flag.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER"}},
+      {"flag.manage", {"BREAKPILOT_ADMIN"}},
+      {"flag.evaluate", {"BREAKPILOT_ADMIN", "SERVICE"}},
   };
   return table;
 }
@@ -148,6 +151,7 @@ TEST_P(PermissionMatrixTest, EveryRoleGetsExactlyWhatTheTableAllowsOnEveryRoute)
           target = Replace(target, "{delivery_id}", "0192f2c4-0000-7000-8000-000000000008");
           target = Replace(target, "{product}", "certifai");
           target = Replace(target, "{ticket_id}", "1");
+          target = Replace(target, "{key}", "matrix-flag");
           std::string upper = method;
           for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
           const bool with_body = upper == "POST" || upper == "PATCH";
@@ -220,6 +224,7 @@ TEST_P(PermissionMatrixTest, PublicRoutesNeedNoCredentialsAndProtectedOnesDo) {
       target = Replace(target, "{delivery_id}", "0192f2c4-0000-7000-8000-000000000008");
       target = Replace(target, "{product}", "certifai");
       target = Replace(target, "{ticket_id}", "1");
+      target = Replace(target, "{key}", "matrix-flag");
       auto r = client().Request(upper, target, "", {{"Authorization", ""}});
       const auto perm = op.second["x-permission"].as<std::string>();
       if (perm == "public") {

@@ -845,5 +845,34 @@ TEST_P(PortalHttpsTest, TheSessionCookieIsHostPrefixedAndSecureOverHttps) {
 
 BREAKPILOT_ON_BOTH_STORES(PortalHttpsTest);
 
+// Feature flags on the backstage (issue 26, M19.1) in Chromium: what the page makes, OFREP
+// answers; a support engineer reads only; tenants have no such page.
+TEST_P(PortalTest, StaffRollAFlagOutToOneTenantOnTheBackstage) {
+  auto r = client().Post("/users", R"({"username":"sue","password":")" + std::string(kPassword) +
+                                       R"(","realm_roles":["SUPPORT_ENGINEER"]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto service = ServiceToken(client(), "certifai");
+  const auto value_for = [&](const std::string& tenant) {
+    auto e = client().Request("POST", "/ofrep/v1/evaluate/flags/new-editor",
+                              R"({"context":{"targetingKey":")" + tenant + R"("}})",
+                              BearerOf(service));
+    EXPECT_EQ(e.status, 200) << e.body;
+    return e.status == 200 && boost::json::parse(e.body).at("value").as_bool();
+  };
+  RunBrowser("browser/portal_flags.mjs", {{"phase", "add"}, {"acme", acme_}});
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(value_for(acme_));
+  EXPECT_FALSE(value_for(globex_));
+  RunBrowser("browser/portal_flags.mjs", {{"phase", "toggle"}, {"acme", acme_}});
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(value_for(globex_));
+  RunBrowser("browser/portal_flags.mjs", {{"phase", "delete"}, {"acme", acme_}});
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(client().Get("/flags/new-editor").status, 404);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action LIKE 'flag.%' AND action <> "
+                  "'flag.result'"),
+            3);
+}
+
 }  // namespace
 }  // namespace breakpilot::testing

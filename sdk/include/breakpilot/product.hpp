@@ -56,6 +56,9 @@ struct ProductOptions {
   // evaluate()'s answers for a flag the manifest's `flags:` (read from the platform's catalog)
   // does not name, or while the platform cannot be reached: flag -> value.
   std::map<std::string, std::string, std::less<>> flag_defaults;
+  // How long a tenant's answers from the platform's flag store are used before they are asked
+  // for again (a 304 when nothing changed).
+  std::chrono::seconds flag_refresh{2};
   std::chrono::seconds api_key_cache{30};  // how long a verified key is trusted
   std::function<std::int64_t()> now;       // seconds since the epoch; tests pass their own
   bool audit = true;                       // false: no emitter thread (tests of the gate)
@@ -103,9 +106,12 @@ class Product {
   bool FlushUsage();
   // Today's metered calls of a tenant, as the gate counts them.
   std::int64_t CallsToday(const std::string& tenant_id) const;
-  // The single flag call site: `flag`'s value for the tenant. For now the manifest's default
-  // (`flags:`, as the platform's GET /catalog gives it, re-read each minute), else
-  // options.flag_defaults, else "".
+  // The single flag call site: `flag`'s value for the tenant. The platform's flag store first
+  // (its variant: "on"/"off" for a boolean flag, the variant's name otherwise; every flag of the
+  // tenant fetched at once over OFREP, again after options.flag_refresh with its ETag), then the
+  // manifest's default (`flags:`, as the platform's GET /catalog gives it, re-read each
+  // minute), else options.flag_defaults, else "". The first call for a tenant waits for the
+  // platform (at most 2 s); later ones read what was fetched while one caller refreshes it.
   std::string Evaluate(const std::string& tenant_id, std::string_view flag) const;
 
   TokenVerifier& tokens();
