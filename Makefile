@@ -59,6 +59,8 @@ bench: build
 	@bash bench/portal_bench.sh "$(BUILD_DIR)/breakpilot"
 	@# Polar's signed webhooks beside /healthz, on both stores.
 	@bash scripts/with-postgres.sh bash bench/billing_bench.sh "$(BUILD_DIR)"
+	@# OFREP evaluations beside nginx, single and bulk, on both stores.
+	@bash scripts/with-postgres.sh bash bench/flags_bench.sh "$(BUILD_DIR)"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

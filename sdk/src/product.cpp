@@ -229,14 +229,14 @@ struct Product::Impl {
     std::vector<std::string> headers = {"Content-Type: application/json",
                                         "Authorization: Bearer " + *token};
     if (!etag.empty()) headers.push_back("If-None-Match: " + etag);
-    const internal::HttpResult r = internal::Send(
-        {.method = "POST",
-         .url = options.platform_url + "/ofrep/v1/evaluate/flags",
-         .headers = std::move(headers),
-         .body = boost::json::serialize(
-             boost::json::object{{"context", boost::json::object{{"targetingKey", tenant_id}}}}),
-         .timeout = std::chrono::seconds(2),
-         .max_body = std::size_t{4} << 20});
+    const internal::HttpResult r =
+        internal::Send({.method = "POST",
+                        .url = options.platform_url + "/ofrep/v1/evaluate/flags",
+                        .headers = std::move(headers),
+                        .body = boost::json::serialize(boost::json::object{
+                            {"context", boost::json::object{{"targetingKey", tenant_id}}}}),
+                        .timeout = std::chrono::seconds(2),
+                        .max_body = std::size_t{4} << 20});
     if (r.status == 401) service.Invalidate();
     Fetched out{.status = r.status, .etag = r.etag};
     if (r.status != 200) return out;

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "api/json_body.hpp"
 #include "api/representation.hpp"
 #include "core/crypto.hpp"
@@ -59,7 +61,14 @@ OfrepTarget ReadTarget(const http::Request& req, const Caller& caller,
                                              "context.targetingKey names no tenant this "
                                              "credential may evaluate flags for")};
   };
-  if (!CheckTenant(tenants, caller, identity::Action::kFlagEvaluate, id)) return unreachable();
+  // A product's service client evaluates for whichever tenant calls it (as the MCP gateway
+  // trusts it); everyone else within their reach (an API key: its own tenant).
+  const auto& roles = caller.principal.realm_roles;
+  const bool service =
+      std::find(roles.begin(), roles.end(), identity::Role::kService) != roles.end();
+  if (!service && !CheckTenant(tenants, caller, identity::Action::kFlagEvaluate, id)) {
+    return unreachable();
+  }
   if (!tenants.Get(id)) return unreachable();
   return {.tenant_id = std::move(id)};
 }

@@ -50,8 +50,7 @@ class DefinitionReader {
       return std::nullopt;
     }
     std::string s(v->as_string());
-    if (s.empty() || s.size() > kMaxVariantLength ||
-        !std::all_of(s.begin(), s.end(), [](char c) {
+    if (s.empty() || s.size() > kMaxVariantLength || !std::all_of(s.begin(), s.end(), [](char c) {
           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '-' || c == '_' || c == '.';
         })) {
@@ -244,8 +243,7 @@ Result<Flag> ParseFlag(const json::value& v, const std::optional<std::string>& k
   const auto& o = v.as_object();
   std::vector<FieldError> errors;
   for (const auto& [name, member] : o) {
-    static constexpr std::string_view kKnown[] = {"key", "type", "description", "default",
-                                                  "rules"};
+    static constexpr std::string_view kKnown[] = {"key", "type", "description", "default", "rules"};
     if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
       errors.push_back({"/" + std::string(name), "is not a member of a flag"});
     }
@@ -257,8 +255,9 @@ Result<Flag> ParseFlag(const json::value& v, const std::optional<std::string>& k
     f.key = std::string(k->as_string());
   }
   if (!ValidKey(f.key)) {
-    errors.push_back({"/key", "must be 1 to 64 of a-z, 0-9, '.', '_' or '-', starting with a "
-                              "letter or digit"});
+    errors.push_back({"/key",
+                      "must be 1 to 64 of a-z, 0-9, '.', '_' or '-', starting with a "
+                      "letter or digit"});
   }
   const auto* type = o.if_contains("type");
   if (type && type->is_string() && type->as_string() == "variant") {

@@ -95,8 +95,7 @@ const Flag* FlagService::Snapshot::Find(std::string_view key) const {
   return it != flags.end() && it->key == key ? &*it : nullptr;
 }
 
-FlagService::FlagService(storage::Database& db, const Clock& clock,
-                         tenants::TenantService& tenants)
+FlagService::FlagService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants)
     : db_(db), clock_(clock), tenants_(tenants) {
   subscription_ = db_.Subscribe([this](std::string_view event) { OnEvent(event); });
 }
@@ -135,8 +134,7 @@ Result<Flag> FlagService::Create(const audit::Actor& actor, const json::value& d
   try {
     db_.Write([&](storage::Session& s) {
       s.Execute(kInsertFlag, {f.key, Definition(f), FormatStorage(f.created_at)});
-      audit::Record(s, clock_, actor,
-                    FlagEvent("flag.create", 'c', f, "created flag " + f.key));
+      audit::Record(s, clock_, actor, FlagEvent("flag.create", 'c', f, "created flag " + f.key));
       s.Notify(kFlagsEvent);
     });
   } catch (const storage::UniqueViolation&) {

@@ -52,7 +52,8 @@ TEST(Bucket, IsStableAndSpreadsTenantsEvenly) {
 
 TEST(Evaluate, FirstMatchingRuleWinsElseTheDefault) {
   const Flag f = Parse(R"({"key":"new-editor","type":"boolean","default":false,"rules":[
-      {"tenants":[")" + std::string(kA) + R"("],"value":true},
+      {"tenants":[")" + std::string(kA) +
+                       R"("],"value":true},
       {"plans":["enterprise"],"statuses":["active"],"value":true},
       {"kinds":["demo"],"value":false}]})");
   auto e = Evaluate(f, {.id = kA, .plan = "starter", .status = "trial", .kind = "customer"});
@@ -136,7 +137,8 @@ TEST(ParseFlag, NamesEveryBadField) {
 
 TEST(ParseFlag, RefusesMoreRulesThanTheLimit) {
   std::string rules;
-  for (std::size_t i = 0; i <= kMaxRules; ++i) rules += std::string(i ? "," : "") + R"({"value":true})";
+  for (std::size_t i = 0; i <= kMaxRules; ++i)
+    rules += std::string(i ? "," : "") + R"({"value":true})";
   EXPECT_EQ(Fields(R"({"key":"k","type":"boolean","default":true,"rules":[)" + rules + "]}"),
             std::vector<std::string>{"/rules"});
 }

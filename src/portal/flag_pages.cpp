@@ -128,7 +128,8 @@ Result<http::Response> FlagPages::Change(http::Request& req, const Visit& v) {
   if (!flag) return Render(v, {{"error", DomainMessage(v.lang, flag.error())}}, 404);
   json::object patch;
   if (Has(*form, "default")) {
-    patch["default"] = DefaultFrom(std::string(flags::Name(flag->type)), FormField(*form, "default"));
+    patch["default"] =
+        DefaultFrom(std::string(flags::Name(flag->type)), FormField(*form, "default"));
   }
   if (Has(*form, "description")) patch["description"] = FormField(*form, "description");
   if (Has(*form, "rules")) {

@@ -351,7 +351,8 @@ TEST_P(EchoBotTest, AFlagInThePlatformsStoreChangesTheProductForItsTenantsOnly) 
   BookedTenant("flag-b");
   ASSERT_EQ(client()
                 .Post("/flags", R"({"key":"echo.uppercase","type":"boolean","default":false,
-                      "rules":[{"tenants":[")" + a + R"("],"value":true}]})")
+                      "rules":[{"tenants":[")" +
+                                    a + R"("],"value":true}]})")
                 .status,
             201);
   auto alice = bot_->Client(EchoBotToken(client(), "flag-a-admin"));

@@ -34,8 +34,8 @@ TEST_P(FlagsTest, StaffManageFlagsAndEveryChangeIsValidatedAndAudited) {
   auto r = client().Post("/flags", R"({"key":"new-editor","type":"boolean","default":false,
       "description":"The new editor","rules":[{"plans":["enterprise"],"value":true}]})");
   ASSERT_EQ(r.status, 201) << r.body;
-  EXPECT_EQ(r.headers["location"], "/flags/new-editor");
-  EXPECT_EQ(r.headers["etag"], "\"1\"");
+  EXPECT_EQ(r.Header("location"), "/flags/new-editor");
+  EXPECT_EQ(r.Header("etag"), "\"1\"");
   EXPECT_EQ(Json(r).at("version").as_int64(), 1);
 
   // Taken keys, bad definitions and bad bodies: 4xx, nothing stored.
@@ -44,7 +44,7 @@ TEST_P(FlagsTest, StaffManageFlagsAndEveryChangeIsValidatedAndAudited) {
   r = client().Post("/flags", R"({"key":"Bad","type":"boolean","default":1,"rules":[{"plans":
       ["gold"],"percentage":150,"value":true}]})");
   ASSERT_EQ(r.status, 422) << r.body;
-  EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(r.Header("content-type"), "application/problem+json");
   EXPECT_EQ(Json(r).at("errors").as_array().size(), 4u) << r.body;
   EXPECT_EQ(client().Post("/flags", "{").status, 400);
   EXPECT_EQ(client().Post("/flags", "[]").status, 400);
@@ -91,7 +91,8 @@ TEST_P(FlagsTest, OpenFeaturesOwnSdkEvaluatesOurFlagsOverOfrep) {
       Str(CreateTenant("ofrep-b", R"(,"plan":"enterprise","initial_status":"active")"), "id");
   ASSERT_EQ(client()
                 .Post("/flags", R"({"key":"new-editor","type":"boolean","default":false,
-                      "rules":[{"tenants":[")" + a + R"("],"value":true}]})")
+                      "rules":[{"tenants":[")" +
+                                    a + R"("],"value":true}]})")
                 .status,
             201);
   ASSERT_EQ(client()
@@ -100,10 +101,9 @@ TEST_P(FlagsTest, OpenFeaturesOwnSdkEvaluatesOurFlagsOverOfrep) {
                 .status,
             201);
   const auto service = ServiceToken(client(), "certifai");
-  const auto [code, out] =
-      RunNode("conformance/ofrep_client.mjs",
-              "http://127.0.0.1:" + std::to_string(server_->port()) + " " + service + " " + a +
-                  " " + b);
+  const auto [code, out] = RunNode(
+      "conformance/ofrep_client.mjs",
+      "http://127.0.0.1:" + std::to_string(server_->port()) + " " + service + " " + a + " " + b);
   ASSERT_EQ(code, 0) << out;
   const auto got = boost::json::parse(out).as_object();
   const auto detail = [&](const char* name) { return got.at(name).as_object(); };
@@ -139,21 +139,21 @@ TEST_P(FlagsTest, OpenFeaturesOwnSdkEvaluatesOurFlagsOverOfrep) {
   headers["If-None-Match"] = etag;
   auto r = client().Request("POST", "/ofrep/v1/evaluate/flags", Context(a), headers);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.headers["etag"], etag);
+  EXPECT_NE(r.Header("etag"), etag);
   EXPECT_NE(r.body.find(R"("variant":"green")"), std::string::npos) << r.body;
 }
 
 TEST_P(FlagsTest, OfrepRefusesBadRequestsInItsOwnWordsAndKeysReachOnlyTheirTenant) {
   const std::string a = Str(CreateTenant("keyed-a"), "id");
   const std::string b = Str(CreateTenant("keyed-b"), "id");
-  ASSERT_EQ(
-      client().Post("/flags", R"({"key":"beta","type":"boolean","default":false})").status, 201);
-  auto k = client().Post("/api-keys", R"({"tenant_id":")" + a +
-                                          R"(","name":"flags","scopes":["flags:read"]})");
+  ASSERT_EQ(client().Post("/flags", R"({"key":"beta","type":"boolean","default":false})").status,
+            201);
+  auto k = client().Post("/api-keys",
+                         R"({"tenant_id":")" + a + R"(","name":"flags","scopes":["flags:read"]})");
   ASSERT_EQ(k.status, 201) << k.body;
   const std::string key = Str(Json(k), "secret");
-  auto audit_only = client().Post("/api-keys", R"({"tenant_id":")" + a +
-                                                   R"(","name":"audit","scopes":["audit:write"]})");
+  auto audit_only = client().Post(
+      "/api-keys", R"({"tenant_id":")" + a + R"(","name":"audit","scopes":["audit:write"]})");
   ASSERT_EQ(audit_only.status, 201);
 
   auto r = Ofrep(key, "beta", Context(a));
@@ -191,7 +191,8 @@ TEST_P(FlagsTest, OfrepRefusesBadRequestsInItsOwnWordsAndKeysReachOnlyTheirTenan
   EXPECT_EQ(Json(r).at("errorCode").as_string(), "PARSE_ERROR");
 
   // Credentials: none, and a key without flags:read.
-  r = client().Request("POST", "/ofrep/v1/evaluate/flags/beta", Context(a), {{"Authorization", ""}});
+  r = client().Request("POST", "/ofrep/v1/evaluate/flags/beta", Context(a),
+                       {{"Authorization", ""}});
   EXPECT_EQ(r.status, 401) << r.body;
   r = Ofrep(Str(Json(audit_only), "secret"), "beta", Context(a));
   EXPECT_EQ(r.status, 403) << r.body;
@@ -261,9 +262,9 @@ TEST(FlagsReplicas, AChangeThroughOneReplicaReachesTheOtherTwo) {
   auto t = staff_a.Post("/tenants", R"({"slug":"acme","name":"Acme"})");
   ASSERT_EQ(t.status, 201);
   const std::string tenant(boost::json::parse(t.body).at("id").as_string());
-  ASSERT_EQ(staff_a.Post("/flags", R"({"key":"kill-switch","type":"boolean","default":false})")
-                .status,
-            201);
+  ASSERT_EQ(
+      staff_a.Post("/flags", R"({"key":"kill-switch","type":"boolean","default":false})").status,
+      201);
   const auto service = ServiceToken(staff_a, "certifai");
   const std::string body = R"({"context":{"targetingKey":")" + tenant + R"("}})";
   const auto value_on = [&](HttpClient& h) {
@@ -281,7 +282,8 @@ TEST(FlagsReplicas, AChangeThroughOneReplicaReachesTheOtherTwo) {
   const auto changed = std::chrono::steady_clock::now();
   bool seen_b = false, seen_c = false;
   double ms_b = 0, ms_c = 0;
-  while ((!seen_b || !seen_c) && std::chrono::steady_clock::now() - changed < std::chrono::seconds(10)) {
+  while ((!seen_b || !seen_c) &&
+         std::chrono::steady_clock::now() - changed < std::chrono::seconds(10)) {
     const auto elapsed = [&] {
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - changed)
           .count();

@@ -853,9 +853,9 @@ TEST_P(PortalTest, StaffRollAFlagOutToOneTenantOnTheBackstage) {
   ASSERT_EQ(r.status, 201) << r.body;
   const auto service = ServiceToken(client(), "certifai");
   const auto value_for = [&](const std::string& tenant) {
-    auto e = client().Request("POST", "/ofrep/v1/evaluate/flags/new-editor",
-                              R"({"context":{"targetingKey":")" + tenant + R"("}})",
-                              BearerOf(service));
+    auto e =
+        client().Request("POST", "/ofrep/v1/evaluate/flags/new-editor",
+                         R"({"context":{"targetingKey":")" + tenant + R"("}})", BearerOf(service));
     EXPECT_EQ(e.status, 200) << e.body;
     return e.status == 200 && boost::json::parse(e.body).at("value").as_bool();
   };
