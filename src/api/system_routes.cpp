@@ -71,6 +71,7 @@ Result<http::Response> SystemRoutes::Readyz(http::Request& req, const Caller&) {
                           {"last_failure", when(i.last_failure_us)},
                           {"failures", i.failures},
                           {"queued", i.queued}};
+        if (!i.fallback.empty()) detail[i.name].as_object()["fallback"] = i.fallback;
       }
     }
     boost::json::object body{{"status", "ready"}};

@@ -81,7 +81,10 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
       billing_(db, clock, tenants_, billing::PolarClient(options_.polar, options_.fetch)),
       erpnext_(db, clock, tenants_, options_.erpnext, options_.fetch),
       support_(db, clock, tenants_, options_.support, options_.fetch),
-      flags_(db, clock, tenants_),
+      unleash_(options_.unleash.on()
+                   ? std::make_unique<flags::UnleashSource>(options_.unleash, options_.fetch, clock)
+                   : nullptr),
+      flags_(db, clock, tenants_, unleash_.get()),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
@@ -157,6 +160,10 @@ api::Services Platform::services() {
           .test_clock = options_.test_clock};
 }
 
+void Platform::StartPolling() {
+  if (unleash_) unleash_->Start({});
+}
+
 void Platform::RegisterJobs(jobs::Runner& runner) {
   runner.Register(std::string(mail::kSendJob),
                   [this](jobs::JobContext& ctx) { mailer_.SendJob(ctx); });
@@ -218,6 +225,16 @@ std::vector<backoffice::IntegrationStatus> Platform::Integrations() const {
        .job_kind = std::string(billing::kPolarJob)}};
   out.push_back(erpnext_.Status());
   for (auto& s : support_.Status()) out.push_back(std::move(s));
+  if (unleash_) {
+    const auto u = unleash_->stats();
+    out.push_back({.name = "unleash",
+                   .configured = true,
+                   .failures = u.failures,
+                   .last_success_us = u.last_success_us,
+                   .last_failure_us = u.last_failure_us,
+                   .last_error = u.last_error,
+                   .fallback = unleash_->Current() ? "" : "the built-in flag store answers"});
+  }
   return out;
 }
 

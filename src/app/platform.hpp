@@ -76,6 +76,7 @@ struct PlatformOptions {
   billing::PolarSettings polar{};         // each part off while its credential is empty
   backoffice::ErpNextSettings erpnext{};  // off while its URL is empty
   support::SupportSettings support{};     // Helpdesk and Gitea, each off while its URL is empty
+  flags::UnleashSettings unleash{};       // the Unleash backend, off while its URL is empty
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                          // audit exports built at once (429 beyond)
@@ -104,6 +105,8 @@ class Platform {
   void Maintain();
   // Gives the runner the handlers of every job kind (mail, lifecycle).
   void RegisterJobs(jobs::Runner& runner);
+  // Starts what polls in the background while serving (the Unleash backend).
+  void StartPolling();
   // The lifecycle, the password pool and the exports, for /metrics.
   void WriteMetrics(std::string& out) const;
   // Each integration's state (Polar, ERPNext): /readyz's detail, /metrics, the backstage.
@@ -145,6 +148,7 @@ class Platform {
   billing::Billing billing_;
   backoffice::ErpNext erpnext_;
   support::Support support_;
+  std::unique_ptr<flags::UnleashSource> unleash_;  // null unless Unleash is configured
   flags::FlagService flags_;
   mcp::Gateway mcp_;
   identity::Members members_;

@@ -177,6 +177,10 @@ PlatformOptions PlatformOptionsFrom(const config::Config& config,
                   .gitea_repo = config.gitea_repo,
                   .gitea_webhook_secret = config.gitea_webhook_secret,
                   .public_url = config.public_url},
+      .unleash = {.url = config.unleash_url,
+                  .client_token = config.unleash_client_token,
+                  .app_name = config.unleash_app_name,
+                  .interval = std::chrono::milliseconds(config.unleash_poll_ms)},
       .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
                .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
       .trial_requests_per_hour = config.trial_requests_per_hour,
@@ -404,6 +408,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   // Scheduled work: mail, trial reminders and expiry, offboarding, the nightly demo reset.
   jobs::Runner runner(platform.job_queue(), {.workers = config.job_workers});
   platform.RegisterJobs(runner);
+  platform.StartPolling();
   AddCollectors(api, platform, runner, server, *db);
   try {
     platform.engine().EnsureSchedules();

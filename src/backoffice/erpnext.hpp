@@ -87,6 +87,7 @@ struct IntegrationStatus {
   std::string last_error;
   std::int64_t queued = 0;  // jobs waiting (pending)
   std::string job_kind;     // the durable job its calls are made from; empty: made while one waits
+  std::string fallback;     // while it cannot be reached: what answers instead (empty: nothing)
 };
 
 class ErpNext {

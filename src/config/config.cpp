@@ -265,6 +265,17 @@ const Setting kSettings[] = {
                   "the secret of the repository's Gitea webhook: POST /gitea/webhook accepts "
                   "issue events signed with it",
                   &Config::gitea_webhook_secret, {.secret = true}),
+    Setting::Text("unleash_url",
+                  "Unleash's URL: flags are read from its client API and evaluated here, the "
+                  "built-in store answering what Unleash does not know or while it is away (off "
+                  "while empty)",
+                  &Config::unleash_url, {.check = CheckHttpUrl}),
+    Setting::Text("unleash_client_token", "an Unleash backend (client) API token",
+                  &Config::unleash_client_token, {.secret = true}),
+    Setting::Text("unleash_app_name", "the appName the platform gives Unleash",
+                  &Config::unleash_app_name),
+    Setting::Number("unleash_poll_ms", "how often Unleash's flags are read, in milliseconds",
+                    &Config::unleash_poll_ms, 100, 600000),
     Setting::Number("key_rotation_days",
                     "a token signing key signs this many days, then a new one takes over",
                     &Config::key_rotation_days, 1, 3650),
@@ -485,7 +496,7 @@ Result<Ok> Validate(Config& c) {
   // Checked above (demo_reset_time has CheckClockTime); this fills the hour and the minute.
   (void)ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
   for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url,
-                    &c.erpnext_url, &c.helpdesk_url, &c.gitea_url}) {
+                    &c.erpnext_url, &c.helpdesk_url, &c.gitea_url, &c.unleash_url}) {
     while (!url->empty() && url->back() == '/') url->pop_back();
   }
   if (!c.oidc_issuer.empty() && c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
@@ -507,6 +518,9 @@ Result<Ok> Validate(Config& c) {
   }
   if (!c.helpdesk_url.empty() && (c.helpdesk_api_key.empty() || c.helpdesk_api_secret.empty())) {
     return Invalid("helpdesk_url needs helpdesk_api_key and helpdesk_api_secret");
+  }
+  if (!c.unleash_url.empty() && c.unleash_client_token.empty()) {
+    return Invalid("unleash_url needs unleash_client_token");
   }
   if (!c.gitea_url.empty() && (c.gitea_token.empty() || c.gitea_repo.empty())) {
     return Invalid("gitea_url needs gitea_token and gitea_repo");

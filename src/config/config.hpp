@@ -80,6 +80,11 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string gitea_token;
   std::string gitea_repo;
   std::string gitea_webhook_secret;
+  // Feature flags (issue 26): the Unleash backend, off while unleash_url is empty.
+  std::string unleash_url;
+  std::string unleash_client_token;
+  std::string unleash_app_name = "breakpilot";
+  int unleash_poll_ms = 2000;
   std::string oidc_issuer;  // empty: no external OpenID provider
   std::string oidc_client_id;
   std::string oidc_client_secret;

@@ -157,6 +157,7 @@ std::string_view Name(Reason r) {
     case Reason::kDefault: return "DEFAULT";
     case Reason::kTargetingMatch: return "TARGETING_MATCH";
     case Reason::kSplit: return "SPLIT";
+    case Reason::kDisabled: return "DISABLED";
   }
   return "UNKNOWN";
 }

@@ -66,8 +66,9 @@ enum class Reason {
   kDefault,         // it has rules, none matched
   kTargetingMatch,  // a rule without a percentage matched
   kSplit,           // a rule with a percentage matched
+  kDisabled,        // the flag is switched off (Unleash: a disabled feature)
 };
-std::string_view Name(Reason r);  // "STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT"
+std::string_view Name(Reason r);  // "STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED"
 
 struct Evaluation {
   std::string key;

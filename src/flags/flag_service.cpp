@@ -95,8 +95,9 @@ const Flag* FlagService::Snapshot::Find(std::string_view key) const {
   return it != flags.end() && it->key == key ? &*it : nullptr;
 }
 
-FlagService::FlagService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants)
-    : db_(db), clock_(clock), tenants_(tenants) {
+FlagService::FlagService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants,
+                         const UnleashSource* unleash)
+    : db_(db), clock_(clock), tenants_(tenants), unleash_(unleash) {
   subscription_ = db_.Subscribe([this](std::string_view event) { OnEvent(event); });
 }
 
@@ -207,35 +208,52 @@ Result<Ok> FlagService::Delete(const audit::Actor& actor, const std::string& key
 Result<Evaluation> FlagService::Evaluate(const audit::Actor& actor, const std::string& tenant_id,
                                          const std::string& key) {
   auto snap = Current();
-  if (!snap->Find(key)) return FlagNotFound(key);
+  const auto unleash = unleash_ ? unleash_->Current() : nullptr;
+  if (!snap->Find(key) && !(unleash && unleash->Find(key))) return FlagNotFound(key);
   auto tenant = tenants_.Get(tenant_id);
   if (!tenant) return tenant.error();
-  return EvaluateIn(*snap, actor, *tenant, key);
+  return EvaluateIn(*snap, unleash.get(), actor, *tenant, key);
 }
 
 Result<std::vector<Evaluation>> FlagService::EvaluateAll(const audit::Actor& actor,
                                                          const std::string& tenant_id) {
   auto snap = Current();
+  const auto unleash = unleash_ ? unleash_->Current() : nullptr;
   auto tenant = tenants_.Get(tenant_id);
   if (!tenant) return tenant.error();
+  // Every key of either source once, in order.
+  std::vector<std::string> keys;
+  for (const auto& f : snap->flags) keys.push_back(f.key);
+  if (unleash) {
+    for (const auto& f : unleash->features) keys.push_back(f.name);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  }
   std::vector<Evaluation> out;
-  out.reserve(snap->flags.size());
-  for (const auto& f : snap->flags) {
-    auto e = EvaluateIn(*snap, actor, *tenant, f.key);
+  out.reserve(keys.size());
+  for (const auto& key : keys) {
+    auto e = EvaluateIn(*snap, unleash.get(), actor, *tenant, key);
     if (!e) return e.error();
     out.push_back(*std::move(e));
   }
   return out;
 }
 
-Result<Evaluation> FlagService::EvaluateIn(const Snapshot& snap, const audit::Actor& actor,
-                                           const tenants::Tenant& tenant, const std::string& key) {
-  const Flag* f = snap.Find(key);
-  if (!f) return FlagNotFound(key);
-  Evaluation e = flags::Evaluate(*f, {.id = tenant.id,
-                                      .plan = tenants::ToString(tenant.plan),
-                                      .status = tenants::ToString(tenant.status),
-                                      .kind = tenants::ToString(tenant.kind)});
+Result<Evaluation> FlagService::EvaluateIn(const Snapshot& snap, const UnleashState* unleash,
+                                           const audit::Actor& actor, const tenants::Tenant& tenant,
+                                           const std::string& key) {
+  const TenantFacts facts{.id = tenant.id,
+                          .plan = tenants::ToString(tenant.plan),
+                          .status = tenants::ToString(tenant.status),
+                          .kind = tenants::ToString(tenant.kind)};
+  Evaluation e;
+  if (const UnleashFeature* u = unleash ? unleash->Find(key) : nullptr) {
+    e = EvaluateUnleash(*u, *unleash, facts);
+  } else if (const Flag* f = snap.Find(key)) {
+    e = flags::Evaluate(*f, facts);
+  } else {
+    return FlagNotFound(key);
+  }
   RecordIfChanged(actor, tenant.id, e);
   return e;
 }

@@ -30,6 +30,7 @@
 #include "core/event_guarded.hpp"
 #include "core/result.hpp"
 #include "flags/flag.hpp"
+#include "flags/unleash.hpp"
 #include "storage/database.hpp"
 #include "tenants/tenant_service.hpp"
 
@@ -39,7 +40,9 @@ inline constexpr std::string_view kFlagsEvent = "flags";
 
 class FlagService {
  public:
-  FlagService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants);
+  // `unleash`: the Unleash backend, asked first while it answers (null: the built-in store only).
+  FlagService(storage::Database& db, const Clock& clock, tenants::TenantService& tenants,
+              const UnleashSource* unleash = nullptr);
   ~FlagService();
   FlagService(const FlagService&) = delete;
   FlagService& operator=(const FlagService&) = delete;
@@ -69,8 +72,9 @@ class FlagService {
     const Flag* Find(std::string_view key) const;
   };
   std::shared_ptr<const Snapshot> Current();
-  Result<Evaluation> EvaluateIn(const Snapshot& snap, const audit::Actor& actor,
-                                const tenants::Tenant& tenant, const std::string& key);
+  Result<Evaluation> EvaluateIn(const Snapshot& snap, const UnleashState* unleash,
+                                const audit::Actor& actor, const tenants::Tenant& tenant,
+                                const std::string& key);
   void RecordIfChanged(const audit::Actor& actor, const std::string& tenant_id,
                        const Evaluation& e);
   void OnEvent(std::string_view event);
@@ -78,6 +82,7 @@ class FlagService {
   storage::Database& db_;
   const Clock& clock_;
   tenants::TenantService& tenants_;
+  const UnleashSource* unleash_;
   // The snapshot (null: read it on next use) and, per tenant and flag, the last variant this
   // replica saw recorded.
   struct State {
