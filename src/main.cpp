@@ -1,5 +1,6 @@
 // breakpilot: the one binary. Subcommands: serve, migrate, version, tenant create|list|show,
-// user create, client create, demo seed|reset, keys rotate, audit verify, jobs list|retry.
+// user create, client create, demo seed|reset, keys rotate, audit verify, jobs list|retry,
+// backup, restore, restore-check.
 // Every serve setting reads from --flag, BREAKPILOT_* environment variables and --config FILE.
 //
 // Each subcommand is one function that declares its options and returns what runs it; the
@@ -9,15 +10,19 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <vector>
 
 #include "api/representation.hpp"
 #include "app/serve.hpp"
 #include "audit/trail.hpp"
+#include "backup/backup.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
@@ -356,6 +361,66 @@ void AddAuditAndJobCommands(Commands& c) {
       ->required();
 }
 
+// backup, restore, restore-check (backup/backup.hpp): they work on a database given by URL and
+// neither migrate it nor start the platform, so a restore finds its target empty.
+struct BackupCommands {
+  std::string database, file;
+  CLI::App* backup = nullptr;
+  CLI::App* restore = nullptr;
+  CLI::App* check = nullptr;
+
+  void Declare(CLI::App& app) {
+    backup = app.add_subcommand(
+        "backup",
+        "Back the database up into FILE and FILE.manifest.json (consistent while serving)");
+    backup->add_option("--database", database, "The database URL")->required();
+    backup->add_option("--output", file, "The backup file to write")->required();
+    restore = app.add_subcommand("restore", "Restore a backup into an empty database");
+    restore->add_option("--database", database, "The database URL (empty)")->required();
+    restore->add_option("--input", file, "The backup file (its manifest beside it)")->required();
+    check = app.add_subcommand(
+        "restore-check", "Compare a database with a backup's manifest; exit 1 on any difference");
+    check->add_option("--database", database, "The database URL")->required();
+    check->add_option("--manifest", file, "FILE.manifest.json")->required();
+  }
+
+  // The exit status when one of them was given; nullopt otherwise.
+  std::optional<int> Run() const {
+    if (backup->parsed()) return Report(bp::backup::Backup(database, file));
+    if (restore->parsed()) return Report(bp::backup::Restore(database, file));
+    if (!check->parsed()) return std::nullopt;
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto m = bp::backup::ManifestFromJson(text.str());
+    if (!m) return PrintError(m.error());
+    std::unique_ptr<bp::storage::Database> db;
+    try {
+      db = bp::storage::OpenDatabase(database);
+    } catch (const std::exception&) {
+      std::cerr << "breakpilot: cannot open the database\n";
+      return 1;
+    }
+    const auto differences = bp::backup::CheckRestore(*db, *m);
+    boost::json::array list;
+    for (const auto& d : differences) list.emplace_back(d);
+    Print({{"tables", m->tables.size()}, {"differences", std::move(list)}});
+    return differences.empty() ? 0 : 1;
+  }
+
+  static int Report(const bp::Result<bp::backup::Manifest>& m) {
+    if (!m) return PrintError(m.error());
+    std::int64_t rows = 0;
+    for (const auto& [name, t] : m->tables) rows += t.rows;
+    Print({{"dialect", m->dialect},
+           {"schema_version", m->schema_version},
+           {"tables", m->tables.size()},
+           {"rows", rows},
+           {"sha256", m->file_sha256}});
+    return 0;
+  }
+};
+
 // serve: every setting is a flag of its own (config/config.cpp's table).
 struct ServeFlags {
   std::map<std::string, std::string> values;
@@ -405,7 +470,10 @@ int main(int argc, char** argv) {
   AddIdentityCommands(commands);
   AddDemoCommands(commands);
   AddAuditAndJobCommands(commands);
+  BackupCommands backups;
+  backups.Declare(app);
   CLI11_PARSE(app, argc, argv);
+  if (auto status = backups.Run()) return *status;
 
   Context ctx;
   if (serve->parsed()) {

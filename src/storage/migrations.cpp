@@ -52,12 +52,14 @@ int LatestVersion(Dialect dialect) {
   return all.empty() ? 0 : all.back().version;
 }
 
+int CurrentVersion(Session& s) {
+  if (s.FetchOne(kTableExists, {})->Int(0) == 0) return 0;
+  return static_cast<int>(s.FetchOne(kSelectVersion, {})->Int(0));
+}
+
 int CurrentVersion(Database& db) {
   int version = 0;
-  db.Read([&](Session& s) {
-    if (s.FetchOne(kTableExists, {})->Int(0) == 0) return;
-    version = static_cast<int>(s.FetchOne(kSelectVersion, {})->Int(0));
-  });
+  db.Read([&](Session& s) { version = CurrentVersion(s); });
   return version;
 }
 

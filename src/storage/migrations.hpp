@@ -31,6 +31,7 @@ int LatestVersion(Dialect dialect);
 
 // Version currently applied (0 for an empty database).
 int CurrentVersion(Database& db);
+int CurrentVersion(Session& s);  // the same, inside the caller's session
 
 // Applies what is missing. Error kind kConflict when the schema is newer than the binary.
 Result<MigrationReport> Migrate(Database& db);
