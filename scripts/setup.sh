@@ -15,6 +15,7 @@ DEB_PACKAGES=(
   clang-format clang-tidy clang libclang-rt-14-dev
   curl nodejs npm wrk nginx-light strace openssl
   chromium fonts-dejavu-core
+  prometheus caddy dnsmasq
 )
 
 missing=()
