@@ -6,6 +6,7 @@
 #include "api/audit_routes.hpp"
 #include "api/backoffice_routes.hpp"
 #include "api/billing_routes.hpp"
+#include "api/domain_routes.hpp"
 #include "api/flag_routes.hpp"
 #include "api/form.hpp"
 #include "api/idempotency.hpp"
@@ -63,6 +64,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<BackofficeRoutes>(services_));
   modules_.push_back(std::make_unique<SupportRoutes>(services_));
   modules_.push_back(std::make_unique<FlagRoutes>(services_));
+  modules_.push_back(std::make_unique<DomainRoutes>(services_));
   modules_.push_back(std::make_unique<McpRoutes>(services_));
   modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {

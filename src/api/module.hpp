@@ -28,6 +28,7 @@
 #include "billing/billing.hpp"
 #include "catalog/catalog.hpp"
 #include "core/work_pool.hpp"
+#include "domains/domain_service.hpp"
 #include "flags/flag_service.hpp"
 #include "http/message.hpp"
 #include "identity/api_keys.hpp"
@@ -142,7 +143,8 @@ struct Services {
   billing::Billing& billing;
   backoffice::ErpNext& erpnext;
   support::Support& support;
-  flags::FlagService& flags;  // the built-in feature flags (src/flags/)
+  flags::FlagService& flags;        // the built-in feature flags (src/flags/)
+  domains::DomainService& domains;  // tenants' own domains (src/domains/)
   // Each integration's state (app::Platform::Integrations): /readyz's detail, the backstage.
   std::function<std::vector<backoffice::IntegrationStatus>()> integrations;
   mcp::Gateway& mcp;

@@ -85,6 +85,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
                    ? std::make_unique<flags::UnleashSource>(options_.unleash, options_.fetch, clock)
                    : nullptr),
       flags_(db, clock, tenants_, unleash_.get()),
+      domains_(db, clock, tenants_, options_.domains),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
@@ -153,6 +154,7 @@ api::Services Platform::services() {
           .erpnext = erpnext_,
           .support = support_,
           .flags = flags_,
+          .domains = domains_,
           .integrations = [this] { return Integrations(); },
           .mcp = mcp_,
           .members = members_,
@@ -202,7 +204,8 @@ void Platform::Maintain() {
   webhooks_.FanOut();  // the "webhooks" event wakes it sooner; this catches a missed one
   if (options_.polar.inbound()) billing_.FreezeEnded();       // cancelled periods that ended
   if (due(last_schedule_us_, 60)) engine_.EnsureSchedules();  // the next nightly demo reset
-  if (due(last_retention_us_, 3600)) {                        // audit retention, hourly
+  if (due(last_domains_us_, 60)) domains_.CheckDue({.id = "system:domains"});  // DNS records
+  if (due(last_retention_us_, 3600)) {  // audit retention, hourly
     audit::PruneByRetention(db_, clock_);
     engine_.PruneExpiredExports();
     directory_.PruneThrottle();

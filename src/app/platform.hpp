@@ -22,6 +22,7 @@
 #include "catalog/catalog.hpp"
 #include "core/time.hpp"
 #include "core/work_pool.hpp"
+#include "domains/domain_service.hpp"
 #include "flags/flag_service.hpp"
 #include "http/client.hpp"
 #include "identity/api_keys.hpp"
@@ -77,6 +78,7 @@ struct PlatformOptions {
   backoffice::ErpNextSettings erpnext{};  // off while its URL is empty
   support::SupportSettings support{};     // Helpdesk and Gitea, each off while its URL is empty
   flags::UnleashSettings unleash{};       // the Unleash backend, off while its URL is empty
+  domains::DomainSettings domains{};      // tenants' own domains: the portal domain, the resolver
   jobs::QueueOptions jobs{};
   int trial_requests_per_hour = 5;
   int max_exports = 4;                          // audit exports built at once (429 beyond)
@@ -150,6 +152,7 @@ class Platform {
   support::Support support_;
   std::unique_ptr<flags::UnleashSource> unleash_;  // null unless Unleash is configured
   flags::FlagService flags_;
+  domains::DomainService domains_;
   mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool
@@ -157,6 +160,7 @@ class Platform {
   std::int64_t last_key_refresh_us_ = 0;
   std::int64_t last_schedule_us_ = 0;
   std::int64_t last_retention_us_ = 0;
+  std::int64_t last_domains_us_ = 0;
 };
 
 }  // namespace breakpilot::app

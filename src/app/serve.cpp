@@ -181,6 +181,7 @@ PlatformOptions PlatformOptionsFrom(const config::Config& config,
                   .client_token = config.unleash_client_token,
                   .app_name = config.unleash_app_name,
                   .interval = std::chrono::milliseconds(config.unleash_poll_ms)},
+      .domains = {.portal_domain = config.portal_domain, .resolver = config.dns_resolver},
       .jobs = {.lease = std::chrono::seconds(config.job_lease_seconds),
                .keep_done = std::chrono::hours(24) * config.job_keep_done_days},
       .trial_requests_per_hour = config.trial_requests_per_hour,
@@ -367,9 +368,7 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   // The portal's host names get pages; every other host the API (portal/site.hpp).
   portal::Portal portal(platform.services(), PortalOptionsFrom(config));
   // Which face a request's host asks for, once per request on the API's paths.
-  const auto site_of = [&](const http::Request& r) {
-    return portal::Classify(r.headers.Get("host").value_or(""), config.portal_domain).kind;
-  };
+  const auto site_of = [&](const http::Request& r) { return portal.SiteOf(r).kind; };
   http::Server server(
       ServerOptionsFrom(config, db->dialect()),
       [&](http::Request& r) {

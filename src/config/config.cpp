@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -59,6 +61,20 @@ Check CheckDomain(std::string_view v) {
   }
   return Want(v, ok && v.find("..") == std::string_view::npos,
               "a lower-case host name without port (localhost, bp.example.com)");
+}
+Check CheckResolver(std::string_view v) {
+  if (v.empty()) return Ok{};
+  const auto colon = v.rfind(':');
+  int port = 0;
+  const auto tail = colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1);
+  const auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), port);
+  in_addr addr{};
+  const std::string host(v.substr(0, colon == std::string_view::npos ? 0 : colon));
+  return Want(v,
+              colon != std::string_view::npos && ec == std::errc() &&
+                  p == tail.data() + tail.size() && port > 0 && port <= 65535 &&
+                  inet_pton(AF_INET, host.c_str(), &addr) == 1,
+              "an IPv4 address and a port (127.0.0.1:53)");
 }
 Check CheckEnvironment(std::string_view v) {
   return Want(v, v == "development" || v == "production", "development or production");
@@ -276,6 +292,10 @@ const Setting kSettings[] = {
                   &Config::unleash_app_name),
     Setting::Number("unleash_poll_ms", "how often Unleash's flags are read, in milliseconds",
                     &Config::unleash_poll_ms, 100, 600000),
+    Setting::Text("dns_resolver",
+                  "the DNS server (an IPv4 host:port) that custom domains' records are checked "
+                  "with (the system's resolver while empty)",
+                  &Config::dns_resolver, {.check = CheckResolver}),
     Setting::Number("key_rotation_days",
                     "a token signing key signs this many days, then a new one takes over",
                     &Config::key_rotation_days, 1, 3650),

@@ -85,6 +85,9 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string unleash_client_token;
   std::string unleash_app_name = "breakpilot";
   int unleash_poll_ms = 2000;
+  // Custom domains (issue 26): the DNS server their records are checked with ("host:port");
+  // empty: the system's resolver.
+  std::string dns_resolver;
   std::string oidc_issuer;  // empty: no external OpenID provider
   std::string oidc_client_id;
   std::string oidc_client_secret;

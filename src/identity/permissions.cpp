@@ -31,7 +31,7 @@ const RoleRow kTable[] = {
       A::kMailInbound,  A::kLeadRead,         A::kDemoReset,         A::kMemberRead,
       A::kMemberWrite,  A::kWebhookRead,      A::kWebhookWrite,      A::kBillingManage,
       A::kSupportUse,   A::kSupportEscalate,  A::kLeadCreate,        A::kFlagRead,
-      A::kFlagManage,   A::kFlagEvaluate}},
+      A::kFlagManage,   A::kFlagEvaluate,     A::kDomainManage}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
@@ -55,7 +55,7 @@ const RoleRow kTable[] = {
      {A::kTenantRead, A::kTenantUpdate, A::kTenantCancel, A::kProjectRead, A::kProjectWrite,
       A::kSubscriptionRead, A::kSubscriptionWrite, A::kCatalogRead, A::kApiKeyRead, A::kApiKeyWrite,
       A::kAuditRead, A::kMemberRead, A::kMemberWrite, A::kWebhookRead, A::kWebhookWrite,
-      A::kBillingManage, A::kSupportUse}},
+      A::kBillingManage, A::kSupportUse, A::kDomainManage}},
     {Role::kCxo,
      "CXO",
      false,
@@ -125,6 +125,7 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kFlagRead, "flag.read"},
     {A::kFlagManage, "flag.manage"},
     {A::kFlagEvaluate, "flag.evaluate"},
+    {A::kDomainManage, "domain.manage"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {

@@ -81,6 +81,7 @@ enum class Action {
   kFlagRead,      // the feature flags' definitions (staff)
   kFlagManage,    // create, change and delete feature flags (staff)
   kFlagEvaluate,  // a tenant's flag answers over OFREP (products; an API key: its tenant's)
+  kDomainManage,  // a tenant's own domains for its portal: add, check, remove
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -94,7 +95,8 @@ inline constexpr std::array kAllActions = {
     Action::kMailInbound,    Action::kLeadRead,         Action::kDemoReset,
     Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite,
     Action::kWebhookRead,    Action::kWebhookWrite,     Action::kMcpUse,
-    Action::kFlagRead,       Action::kFlagManage,       Action::kFlagEvaluate};
+    Action::kFlagRead,       Action::kFlagManage,       Action::kFlagEvaluate,
+    Action::kDomainManage};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -9,6 +9,7 @@
 #include "portal/audit_pages.hpp"
 #include "portal/auth_pages.hpp"
 #include "portal/backstage_pages.hpp"
+#include "portal/domain_pages.hpp"
 #include "portal/flag_pages.hpp"
 #include "portal/integration_pages.hpp"
 #include "portal/member_pages.hpp"
@@ -296,6 +297,7 @@ Portal::Portal(const api::Services& services, PortalOptions options)
   modules_.push_back(std::make_unique<SalesPages>(services_));
   modules_.push_back(std::make_unique<SupportPages>(services_));
   modules_.push_back(std::make_unique<FlagPages>(services_));
+  modules_.push_back(std::make_unique<DomainPages>(services_));
   modules_.push_back(std::make_unique<AuthPages>(services_, options_));
   for (const auto& m : modules_) {
     for (auto& p : m->Pages()) pages_.push_back(std::move(p));
@@ -316,8 +318,20 @@ Portal::Portal(const api::Services& services, PortalOptions options)
 
 Portal::~Portal() = default;
 
+Site Portal::SiteOf(const http::Request& req) const {
+  const auto host = req.headers.Get("host").value_or("");
+  Site site = Classify(host, options_.domain);
+  // A tenant's own verified domain is its portal (from memory: this runs on the I/O thread).
+  if (site.kind == SiteKind::kApi && !options_.domain.empty()) {
+    if (auto slug = services_.domains.SlugFor(HostName(host))) {
+      site = Site{.kind = SiteKind::kTenant, .slug = *std::move(slug)};
+    }
+  }
+  return site;
+}
+
 std::optional<http::Response> Portal::Handle(http::Request& req) {
-  const Site site = Classify(req.headers.Get("host").value_or(""), options_.domain);
+  const Site site = SiteOf(req);
   if (site.kind == SiteKind::kApi || site.kind == SiteKind::kMcp) return std::nullopt;
   try {
     return Serve(req, site);

@@ -34,6 +34,9 @@ class Portal {
 
   // The page for a portal host; nullopt for any other host (the API's).
   std::optional<http::Response> Handle(http::Request& req);
+  // Which site the request's host names: portal::Classify, and a tenant's own verified domain
+  // as that tenant's site.
+  Site SiteOf(const http::Request& req) const;
   const std::vector<Page>& pages() const { return pages_; }
   const PortalOptions& options() const { return options_; }
 

@@ -26,8 +26,10 @@ class AuditTest : public E2eTest {
  protected:
   std::vector<std::string> ExtraArgs() override {
     // Webhooks may target loopback: the walk's endpoint is 127.0.0.1:9 (nothing answers there).
-    return {"--password-memory-kib", "2048", "--seed-demo",
-            "--max-exports",         "2",    "--allow-private-webhook-targets"};
+    return {"--password-memory-kib", "2048", "--seed-demo", "--max-exports", "2",
+            "--allow-private-webhook-targets",
+            // Custom domains need the portal's domain (the walk adds one).
+            "--portal-domain", "localhost"};
   }
   // An API key of `tenant` with the audit:write scope.
   std::string AuditKey(const std::string& tenant) {
@@ -596,6 +598,14 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
         }}},
       {"DELETE /flags/{key}",
        {"flag.delete", [&] { return client().Request("DELETE", "/flags/walk"); }}},
+      {"POST /tenants/{id}/domains",
+       {"domain.add",
+        [&] {
+          return client().Post("/tenants/" + tid + "/domains", R"({"domain":"walk.test"})");
+        }}},
+      {"DELETE /tenants/{id}/domains/{domain}",
+       {"domain.remove",
+        [&] { return client().Request("DELETE", "/tenants/" + tid + "/domains/walk.test"); }}},
       {"POST /users",
        {"user.create",
         [&] {
@@ -741,6 +751,8 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"POST /ofrep/v1/evaluate/flags",
        "an evaluation of every flag; a changed result writes flag.result, as the single "
        "evaluation does (walked here) and FlagsTest asserts"},
+      {"POST /tenants/{id}/domains/{domain}/check",
+       "needs a DNS server serving the record: DomainsTest asserts domain.verify"},
       {"POST /usage",
        "metering, not a change of configuration: tens of thousands of events a second would "
        "bury the trail; the totals are the record (MeterTest, EchoBotTest)"},

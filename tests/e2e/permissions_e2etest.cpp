@@ -73,6 +73,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"flag.read", {"BREAKPILOT_ADMIN", "SUPPORT_ENGINEER"}},
       {"flag.manage", {"BREAKPILOT_ADMIN"}},
       {"flag.evaluate", {"BREAKPILOT_ADMIN", "SERVICE"}},
+      {"domain.manage", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
   };
   return table;
 }
@@ -152,6 +153,7 @@ TEST_P(PermissionMatrixTest, EveryRoleGetsExactlyWhatTheTableAllowsOnEveryRoute)
           target = Replace(target, "{product}", "certifai");
           target = Replace(target, "{ticket_id}", "1");
           target = Replace(target, "{key}", "matrix-flag");
+          target = Replace(target, "{domain}", "matrix.test");
           std::string upper = method;
           for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
           const bool with_body = upper == "POST" || upper == "PATCH";
@@ -225,6 +227,7 @@ TEST_P(PermissionMatrixTest, PublicRoutesNeedNoCredentialsAndProtectedOnesDo) {
       target = Replace(target, "{product}", "certifai");
       target = Replace(target, "{ticket_id}", "1");
       target = Replace(target, "{key}", "matrix-flag");
+      target = Replace(target, "{domain}", "matrix.test");
       auto r = client().Request(upper, target, "", {{"Authorization", ""}});
       const auto perm = op.second["x-permission"].as<std::string>();
       if (perm == "public") {
