@@ -19,7 +19,7 @@ const tours = [
   ['ada', site('acme'), ['/dashboard', '/settings/api-keys', '/settings/sessions', '/audit',
     '/audit?action=nothing.*', '/audit?from=not-a-date', '/settings/organisation', '/catalog',
     '/settings/users', '/projects', '/products/certifai', '/billing',
-    '/settings/identity', '/settings/integrations', '/support']],
+    '/settings/identity', '/settings/integrations', '/support', '/settings/domains']],
   ['sam', site('backstage'), ['/', '/tenants/acme', '/settings/sessions', '/audit', '/leads', '/demo', '/jobs',
     '/users', '/users?q=ad', '/service-clients', '/tickets', '/integrations', '/flags']],
 ];

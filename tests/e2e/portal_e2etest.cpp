@@ -13,6 +13,7 @@
 #include "../support/fake_polar.hpp"
 #include "../support/fake_product.hpp"
 #include "../support/mail_sink.hpp"
+#include "domain_support.hpp"
 #include "e2e_fixture.hpp"
 #include "identity/permissions.hpp"
 #include "identity_support.hpp"
@@ -873,6 +874,64 @@ TEST_P(PortalTest, StaffRollAFlagOutToOneTenantOnTheBackstage) {
                   "'flag.result'"),
             3);
 }
+
+// Custom domains (issue 26, M18.1) in Chromium and through Caddy: the IT admin adds and
+// verifies portal.acme.test on the portal while the test's DNS server (dnsmasq, loopback) first
+// lacks, then serves its CNAME; then curl over https, through Debian's Caddy with on-demand TLS
+// from its internal CA, gets acme's portal there; an unverified name gets no certificate; the
+// removed domain is no portal any more.
+class PortalDomainsTest : public PortalTest {
+ protected:
+  void SetUp() override {
+    dns_port_ = FreePort();
+    dns_ = std::make_unique<DnsServer>(std::vector<std::string>{}, dns_port_);
+    PortalTest::SetUp();
+  }
+  std::vector<std::string> ExtraArgs() override {
+    auto args = PortalTest::ExtraArgs();
+    args.insert(args.end(), {"--dns-resolver", dns_->address()});
+    return args;
+  }
+  int dns_port_ = 0;
+  std::unique_ptr<DnsServer> dns_;
+};
+
+TEST_P(PortalDomainsTest, AnItAdminVerifiesADomainAndCaddyServesThePortalThereOverHttps) {
+  RunBrowser("browser/portal_domains.mjs", {{"phase", "add"}});
+  if (HasFatalFailure()) return;
+  dns_.reset();
+  dns_ = std::make_unique<DnsServer>(
+      std::vector<std::string>{"--host-record=acme.localhost,127.0.0.1",
+                               "--cname=portal.acme.test,acme.localhost"},
+      dns_port_);
+  RunBrowser("browser/portal_domains.mjs", {{"phase", "verify"}});
+  if (HasFatalFailure()) return;
+
+  CaddyFront caddy(server_->port(), MakeTempDir("bp-caddy"));
+  auto [code, out] = caddy.Get("portal.acme.test", "/login");
+  ASSERT_EQ(code, 0) << out << "\n--- caddy:\n" << caddy.Log();
+  EXPECT_NE(out.find("status=200"), std::string::npos) << out;
+  EXPECT_NE(out.find("Tenant acme"), std::string::npos) << "acme's portal, over https";
+  // A name the platform did not verify: Caddy asks, hears no, makes no certificate.
+  std::tie(code, out) = caddy.Get("globex-portal.test", "/login");
+  EXPECT_NE(code, 0) << out;
+  EXPECT_EQ(out.find("status=200"), std::string::npos) << out;
+
+  RunBrowser("browser/portal_domains.mjs", {{"phase", "remove"}});
+  if (HasFatalFailure()) return;
+  // Removed: Caddy may still hold the certificate it made, but the platform serves no portal
+  // there, and would answer no to Caddy's next question.
+  std::tie(code, out) = caddy.Get("portal.acme.test", "/login");
+  EXPECT_EQ(out.find("Tenant acme"), std::string::npos) << out;
+  EXPECT_NE(out.find("status=404"), std::string::npos) << out;
+  EXPECT_EQ(
+      client()
+          .Request("GET", "/internal/tls/ask?domain=portal.acme.test", "", {{"Authorization", ""}})
+          .status,
+      404);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalDomainsTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
