@@ -22,6 +22,10 @@ class DnsServer : public ChildProcess {
             Args(records, port), {},
             [](const std::string& line) { return line.find("started") != std::string::npos; }),
         port_(port) {}
+  // dnsmasq forks a child per TCP connection (a resolver falls back to TCP): they go with it.
+  ~DnsServer() override {
+    if (pid() > 0) RunCommand("pkill -KILL -P " + std::to_string(pid()));
+  }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
  private:
