@@ -1,6 +1,7 @@
 // Shared by the browser tests: Debian's Chromium driven by playwright-core (never a
 // downloaded browser), started as the machine notes say it must be here (no background
 // networking), and a small check helper that fails the script with a clear message.
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 
 export async function launch(extraArgs = []) {
@@ -40,4 +41,11 @@ export async function watchedPage(browser, options = {}) {
   let count = 0;
   page.on('dialog', (d) => { count++; d.dismiss(); });
   return { ctx, page, dialogs: () => count };
+}
+
+// Fails the script when axe-core finds a serious or critical violation on the page as it is.
+export async function noSeriousAxe(page, what) {
+  const bad = (await new AxeBuilder({ page }).analyze()).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `${what}: no serious or critical axe violation: ${JSON.stringify(bad.map((v) => v.id))}`);
 }

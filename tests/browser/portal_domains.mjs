@@ -4,17 +4,11 @@
 // does (verified); axe on both states. The test (portal_e2etest.cpp, PortalDomainsTest) changes
 // the DNS server between the phases and then reaches the domain over https through Caddy.
 //   node portal_domains.mjs '{"port":8080,"password":"...","phase":"add|verify|remove"}'
-import { AxeBuilder } from '@axe-core/playwright';
-import { launch, check, signIn, watchedPage } from './browser.mjs';
+import { launch, check, signIn, watchedPage, noSeriousAxe } from './browser.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const ACME = `http://acme.localhost:${cfg.port}`;
 
-async function noSeriousAxe(page, what) {
-  const bad = (await new AxeBuilder({ page }).analyze()).violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${what}: no serious or critical axe violation: ${JSON.stringify(bad.map((v) => v.id))}`);
-}
 
 const browser = await launch();
 try {

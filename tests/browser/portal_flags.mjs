@@ -4,18 +4,12 @@
 // engineer sees the flags but no form; a tenant's admin has no such page. The test
 // (portal_e2etest.cpp, PortalFlagsTest) checks what OFREP answers between the phases.
 //   node portal_flags.mjs '{"port":8080,"password":"...","acme":"<id>","phase":"add|toggle|delete"}'
-import { AxeBuilder } from '@axe-core/playwright';
-import { launch, check, signIn, watchedPage } from './browser.mjs';
+import { launch, check, signIn, watchedPage, noSeriousAxe } from './browser.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const site = (label) => `http://${label}.localhost:${cfg.port}`;
 const ACME = site('acme'), BACKSTAGE = site('backstage');
 
-async function noSeriousAxe(page, what) {
-  const bad = (await new AxeBuilder({ page }).analyze()).violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${what}: no serious or critical axe violation: ${JSON.stringify(bad.map((v) => v.id))}`);
-}
 
 const browser = await launch();
 try {

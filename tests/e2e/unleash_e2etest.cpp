@@ -42,7 +42,7 @@ class UnleashTest : public E2eTest {
     unleash_db_ = std::make_unique<TestDatabase>(Store::kPostgres);
     BREAKPILOT_REQUIRE_STORE(*unleash_db_);
     unleash_ = std::make_unique<UnleashProcess>(unleash_db_->url(), FreePort());
-    admin_ = std::make_unique<HttpClient>("127.0.0.1", unleash_->port(), "");
+    admin_ = std::make_unique<HttpClient>("127.0.0.1", unleash_->port(), "", false);
     E2eTest::SetUp();
   }
   void TearDown() override {
