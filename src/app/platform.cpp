@@ -163,7 +163,7 @@ api::Services Platform::services() {
 }
 
 void Platform::StartPolling() {
-  if (unleash_) unleash_->Start({});
+  if (unleash_) unleash_->Start();
 }
 
 void Platform::RegisterJobs(jobs::Runner& runner) {

@@ -3,12 +3,20 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace breakpilot {
 
 constexpr char AsciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+// A copy of `s` with its ASCII letters in lower case (host names, DNS names, constraint values).
+inline std::string AsciiLowerCopy(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = AsciiLower(c);
+  return out;
 }
 
 constexpr bool AsciiIEquals(std::string_view a, std::string_view b) {

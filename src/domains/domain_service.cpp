@@ -3,8 +3,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 
+#include "core/ascii.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 
@@ -81,8 +81,7 @@ audit::Event DomainEvent(std::string action, char crud, const Domain& d, std::st
 }  // namespace
 
 Result<std::string> NormalizeDomain(std::string_view text, std::string_view portal_domain) {
-  std::string d;
-  for (char c : text) d += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string d = AsciiLowerCopy(text);
   while (!d.empty() && d.back() == '.') d.pop_back();
   if (d.empty() || d.size() > 253) return Invalid("must be a host name of at most 253 characters");
   if (IsIpv4(d) || d.find(':') != std::string::npos) {
@@ -143,6 +142,7 @@ void DomainService::Reload() {
 
 std::optional<std::string> DomainService::SlugFor(std::string_view host) const {
   return verified_.Read([&](const auto& m) -> std::optional<std::string> {
+    if (m.empty()) return std::nullopt;  // the usual case: no request pays for a key copy
     auto it = m.find(std::string(host));
     if (it == m.end()) return std::nullopt;
     return it->second;

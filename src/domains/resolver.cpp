@@ -8,8 +8,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstring>
+
+#include "core/ascii.hpp"
 
 namespace breakpilot::domains {
 namespace {
@@ -21,8 +22,9 @@ Error Unanswered(const std::string& name) {
                .detail = "the resolver gave no answer for " + name + "; try again later"};
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// A DNS name as compared: lower case, no trailing dot.
+std::string Canonical(std::string_view name) {
+  std::string s = AsciiLowerCopy(name);
   while (!s.empty() && s.back() == '.') s.pop_back();
   return s;
 }
@@ -80,7 +82,7 @@ Result<std::vector<std::string>> Resolver::Query(const std::string& name, int ty
                              target.size()) < 0) {
         continue;
       }
-      out.push_back(Lower(target.data()));
+      out.push_back(Canonical(target.data()));
     } else {
       // TXT: length-prefixed strings, joined.
       const unsigned char* p = ns_rr_rdata(rr);

@@ -98,7 +98,7 @@ TEST_P(FlagConcurrencyTest, UnleashPollsOnItsThreadWhileEvaluationsRead) {
   FlagService flags(*db_, clock_, *tenants_, &source);
   ASSERT_TRUE(
       flags.Create(actor_, boost::json::parse(R"({"key":"u","type":"boolean","default":false})")));
-  source.Start({});
+  source.Start();
   std::atomic<int> answered{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < 4; ++t) {

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
+#include "core/ascii.hpp"
 #include "core/crypto.hpp"
 
 namespace breakpilot::flags {
@@ -79,11 +79,6 @@ Result<std::vector<UnleashVariant>> Variants(const json::array* a) {
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::optional<double> Number(const std::string& s) {
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
@@ -110,9 +105,9 @@ bool Holds(const UnleashConstraint& c, const TenantFacts& t) {
         !raw.empty() && std::find(c.values.begin(), c.values.end(), raw) != c.values.end();
     result = c.op == "IN" ? in : !in;
   } else if (c.op == "STR_CONTAINS" || c.op == "STR_STARTS_WITH" || c.op == "STR_ENDS_WITH") {
-    const std::string v = c.case_insensitive ? Lower(raw) : raw;
+    const std::string v = c.case_insensitive ? AsciiLowerCopy(raw) : raw;
     for (const auto& x : c.values) {
-      const std::string w = c.case_insensitive ? Lower(x) : x;
+      const std::string w = c.case_insensitive ? AsciiLowerCopy(x) : x;
       if (raw.empty()) break;
       if ((c.op == "STR_CONTAINS" && v.find(w) != std::string::npos) ||
           (c.op == "STR_STARTS_WITH" && v.starts_with(w)) ||
@@ -332,13 +327,12 @@ UnleashSource::~UnleashSource() {
   if (thread_.joinable()) thread_.join();
 }
 
-void UnleashSource::Start(std::function<void()> on_change) {
-  on_change_ = std::move(on_change);
+void UnleashSource::Start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mu_);
     while (!stopping_) {
       lock.unlock();
-      if (Poll() && on_change_) on_change_();
+      Poll();
       lock.lock();
       wake_.wait_for(lock, settings_.interval, [this] { return stopping_; });
     }

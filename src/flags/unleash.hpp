@@ -19,7 +19,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -109,9 +108,8 @@ class UnleashSource {
   UnleashSource(const UnleashSource&) = delete;
   UnleashSource& operator=(const UnleashSource&) = delete;
 
-  // Polls once now, then every interval; `on_change` runs after a poll that changed what
-  // Current() gives (new features, or reachable/unreachable).
-  void Start(std::function<void()> on_change);
+  // Polls once now, then every interval, on a thread of its own until destroyed.
+  void Start();
   // One poll: true when Current() changed.
   bool Poll();
   std::shared_ptr<const UnleashState> Current() const;
@@ -127,7 +125,6 @@ class UnleashSource {
   std::string body_hash_;
   std::int64_t version_ = 0;
   Stats stats_;
-  std::function<void()> on_change_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
