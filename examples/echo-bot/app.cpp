@@ -257,4 +257,13 @@ sdk::Outcome<bool> App::ResetDemo(const std::string& fixture) {
   return true;
 }
 
+sdk::Outcome<sdk::IsolationStatus> App::Isolate(const std::string& tenant_id,
+                                                const std::string& isolation) {
+  return store_.tenants().Isolate(tenant_id, isolation);
+}
+
+sdk::Outcome<sdk::IsolationStatus> App::Isolation(const std::string& tenant_id) {
+  return store_.tenants().Status(tenant_id);
+}
+
 }  // namespace echo_bot

@@ -8,8 +8,9 @@
 //                              platform's gateway (/mcp/echo-bot) with a token of the tenant
 //
 // Every route needs a platform token or an API key of the tenant and passes the SDK's gate;
-// a tenant only ever sees its own rows. The demo tenant's rows are kept under "demo", where the
-// platform's demo reset puts its fixture.
+// a tenant only ever sees its own rows. The platform can move a tenant's rows to a place of
+// their own (PUT /v1/tenants/{id}/isolation, the SDK's TenantStore). The demo tenant's rows are
+// kept under "demo", where the platform's demo reset puts its fixture.
 #pragma once
 
 #include <breakpilot/sdk.hpp>
@@ -29,6 +30,10 @@ class App : public breakpilot::sdk::TenantData {
   breakpilot::sdk::Outcome<std::string> Export(const std::string& tenant_id) override;
   breakpilot::sdk::Outcome<bool> DeleteTenant(const std::string& tenant_id) override;
   breakpilot::sdk::Outcome<bool> ResetDemo(const std::string& fixture) override;
+  breakpilot::sdk::Outcome<breakpilot::sdk::IsolationStatus> Isolate(
+      const std::string& tenant_id, const std::string& isolation) override;
+  breakpilot::sdk::Outcome<breakpilot::sdk::IsolationStatus> Isolation(
+      const std::string& tenant_id) override;
 
  private:
   breakpilot::sdk::Response Echo(const breakpilot::sdk::Principal& who,

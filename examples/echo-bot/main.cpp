@@ -1,6 +1,8 @@
 // echo-bot: the reference product. Flags (each also an environment variable):
 //   --listen HOST:PORT        ECHO_BOT_LISTEN           default 127.0.0.1:8091
-//   --database FILE           ECHO_BOT_DATABASE         default echo-bot.db
+//   --database FILE|URL       ECHO_BOT_DATABASE         default echo-bot.db; or postgresql://...
+//   --move-batch-rows N       ECHO_BOT_MOVE_BATCH_ROWS  rows per batch of a tenant's move (1000)
+//   --move-batch-pause-ms N   ECHO_BOT_MOVE_BATCH_PAUSE_MS  a pause after each batch (0)
 //   --platform URL            ECHO_BOT_PLATFORM_URL     the platform's public URL (required)
 //   --client-id ID            ECHO_BOT_CLIENT_ID        a service client of the platform
 //   --client-secret SECRET    ECHO_BOT_CLIENT_SECRET    (prefer the environment)
@@ -31,20 +33,23 @@ int Usage(const std::string& why) {
   std::cerr << "echo-bot: " << why
             << "\nusage: echo-bot --platform URL [--listen HOST:PORT] [--database FILE]"
                " [--client-id ID] [--client-secret S] [--threads N] [--api-key-cache SECONDS]"
-               " [--enable-test-clock]\n";
+               " [--move-batch-rows N] [--move-batch-pause-ms N] [--enable-test-clock]\n";
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, Flag> flags{{"--listen", {"ECHO_BOT_LISTEN", "127.0.0.1:8091"}},
-                                    {"--database", {"ECHO_BOT_DATABASE", "echo-bot.db"}},
-                                    {"--platform", {"ECHO_BOT_PLATFORM_URL", ""}},
-                                    {"--client-id", {"ECHO_BOT_CLIENT_ID", "echo-bot"}},
-                                    {"--client-secret", {"ECHO_BOT_CLIENT_SECRET", ""}},
-                                    {"--threads", {"ECHO_BOT_THREADS", "0"}},
-                                    {"--api-key-cache", {"ECHO_BOT_API_KEY_CACHE", "30"}}};
+  std::map<std::string, Flag> flags{
+      {"--listen", {"ECHO_BOT_LISTEN", "127.0.0.1:8091"}},
+      {"--database", {"ECHO_BOT_DATABASE", "echo-bot.db"}},
+      {"--platform", {"ECHO_BOT_PLATFORM_URL", ""}},
+      {"--client-id", {"ECHO_BOT_CLIENT_ID", "echo-bot"}},
+      {"--client-secret", {"ECHO_BOT_CLIENT_SECRET", ""}},
+      {"--threads", {"ECHO_BOT_THREADS", "0"}},
+      {"--api-key-cache", {"ECHO_BOT_API_KEY_CACHE", "30"}},
+      {"--move-batch-rows", {"ECHO_BOT_MOVE_BATCH_ROWS", "1000"}},
+      {"--move-batch-pause-ms", {"ECHO_BOT_MOVE_BATCH_PAUSE_MS", "0"}}};
   bool test_clock = false;
   for (auto& [name, flag] : flags) {
     if (const char* v = std::getenv(flag.env)) flag.value = v;
@@ -66,15 +71,22 @@ int main(int argc, char** argv) {
   int port = 0;
   int threads = 0;
   int key_cache = 0;
+  int batch_rows = 0;
+  int batch_pause = 0;
   try {
     port = std::stoi(listen.substr(colon + 1));
     threads = std::stoi(flags["--threads"].value);
     key_cache = std::stoi(flags["--api-key-cache"].value);
+    batch_rows = std::stoi(flags["--move-batch-rows"].value);
+    batch_pause = std::stoi(flags["--move-batch-pause-ms"].value);
   } catch (const std::exception&) {
-    return Usage("--listen's port, --threads and --api-key-cache are numbers");
+    return Usage(
+        "--listen's port, --threads, --api-key-cache and the --move-batch flags are numbers");
   }
-  if (port < 0 || port > 65535 || threads < 0 || key_cache < 0)
+  if (port < 0 || port > 65535 || threads < 0 || key_cache < 0 || batch_rows < 1 ||
+      batch_pause < 0) {
     return Usage("a number is out of range");
+  }
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -82,7 +94,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // inherited by every thread made below
   try {
-    echo_bot::Store store(flags["--database"].value);
+    echo_bot::Store store(
+        flags["--database"].value,
+        {.batch_rows = batch_rows, .batch_pause = std::chrono::milliseconds(batch_pause)});
     echo_bot::App app(store);
     breakpilot::sdk::Product product({.product_id = "echo-bot",
                                       .version = "1.0.0",

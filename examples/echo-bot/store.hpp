@@ -1,19 +1,17 @@
-// echo-bot's own storage: one SQLite file, tenants' projects and echoes, and the tenants whose
-// data the platform deleted (their export is 410 from then on). One writing connection and a few
-// reading ones (WAL: readers never wait for the writer), each used by one thread at a time and
-// keeping its statements prepared.
+// echo-bot's own storage, on the SDK's TenantStore: a SQLite file (the embedded default) or a
+// PostgreSQL database; tenants' projects and echoes, each tenant in the shared tables or, once
+// moved (M18.2), in a place of its own; and the tenants whose data the platform deleted (their
+// export is 410 from then on).
 #pragma once
 
-#include <atomic>
+#include <breakpilot/tenant_store.hpp>
+
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace echo_bot {
-
-class Connection;
 
 struct Project {
   std::string id;
@@ -30,10 +28,8 @@ struct Echo {
 
 class Store {
  public:
-  explicit Store(const std::string& path);  // throws std::runtime_error
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  // `location`: a SQLite file, or a postgresql:// URL. Throws std::runtime_error.
+  explicit Store(const std::string& location, breakpilot::sdk::TenantStoreOptions options = {});
 
   std::vector<Project> Projects(const std::string& tenant);
   bool AddProject(const std::string& tenant, const Project& p);  // false: the id exists
@@ -42,15 +38,14 @@ class Store {
   std::vector<Echo> Echoes(const std::string& tenant, std::size_t limit);
 
   bool Deleted(const std::string& tenant);
-  void DeleteTenant(const std::string& tenant);  // its rows, and marks it deleted
+  void DeleteTenant(const std::string& tenant);  // its rows and place, and marks it deleted
   void ReplaceTenant(const std::string& tenant, const std::vector<Project>& projects,
                      const std::vector<Echo>& echoes);
 
+  breakpilot::sdk::TenantStore& tenants() { return *store_; }
+
  private:
-  Connection& Reader();
-  std::unique_ptr<Connection> writer_;
-  std::vector<std::unique_ptr<Connection>> readers_;
-  std::atomic<unsigned> next_reader_{0};
+  std::unique_ptr<breakpilot::sdk::TenantStore> store_;
 };
 
 }  // namespace echo_bot

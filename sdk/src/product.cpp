@@ -40,6 +40,35 @@ std::optional<std::string> TenantInPath(std::string_view path, std::string_view 
   return std::string(id);
 }
 
+boost::json::object ToJson(const IsolationStatus& s) {
+  return {{"tenant_id", s.tenant_id}, {"isolation", s.target}, {"place", s.place},
+          {"phase", s.phase},         {"copied", s.copied},    {"total", s.total},
+          {"error", s.error}};
+}
+
+// PUT /v1/tenants/{id}/isolation {"isolation"}: 202 while the move runs, 200 once it is done;
+// GET: 200 with where the tenant is.
+Response IsolationContract(TenantData& data, const Request& request, const std::string& tenant) {
+  Outcome<IsolationStatus> status = Failure{};
+  if (request.method == "PUT") {
+    boost::system::error_code ec;
+    const auto body = boost::json::parse(request.body, ec);
+    const auto* target =
+        !ec && body.is_object() ? body.as_object().if_contains("isolation") : nullptr;
+    if (target == nullptr || !target->is_string()) {
+      return Problem(422, "validation-failed", "Validation failed",
+                     R"(the body is {"isolation": "schema" or "database"})");
+    }
+    status = data.Isolate(tenant, std::string(target->as_string()));
+  } else {
+    status = data.Isolation(tenant);
+  }
+  if (!status) return status.failure().ToResponse();
+  const bool moving = status->phase != "done" && status->phase != "failed";
+  return Json(request.method == "PUT" && moving ? 202 : 200,
+              boost::json::serialize(ToJson(*status)));
+}
+
 std::string RandomId() {
   unsigned char bytes[16];
   RAND_bytes(bytes, sizeof bytes);
@@ -492,6 +521,16 @@ Outcome<Principal> Product::Admit(const Request& request, const AdmitRules& rule
   return who;
 }
 
+Outcome<IsolationStatus> TenantData::Isolate(const std::string& /*tenant_id*/,
+                                             const std::string& /*isolation*/) {
+  return Failure{422, "isolation-unsupported", "Isolation not supported",
+                 "this product keeps no tenant's data apart from the others'"};
+}
+
+Outcome<IsolationStatus> TenantData::Isolation(const std::string& tenant_id) {
+  return IsolationStatus{.tenant_id = tenant_id};
+}
+
 std::optional<Response> Product::HandleContract(const Request& request) {
   const std::string_view path = request.Path();
   const auto& o = impl_->options;
@@ -505,9 +544,12 @@ std::optional<Response> Product::HandleContract(const Request& request) {
   }
   auto export_id = request.method == "GET" ? TenantInPath(path, "export") : std::nullopt;
   auto delete_id = request.method == "DELETE" ? TenantInPath(path, "data") : std::nullopt;
+  auto isolation_id = request.method == "GET" || request.method == "PUT"
+                          ? TenantInPath(path, "isolation")
+                          : std::nullopt;
   const bool usage = path == "/v1/usage" && request.method == "GET";
   const bool reset = path == "/v1/tenants/demo/reset" && request.method == "POST";
-  if (!export_id && !delete_id && !usage && !reset) return std::nullopt;
+  if (!export_id && !delete_id && !isolation_id && !usage && !reset) return std::nullopt;
 
   auto who = Authenticate(request);
   if (!who) return who.failure().ToResponse();
@@ -515,10 +557,11 @@ std::optional<Response> Product::HandleContract(const Request& request) {
     return Problem(403, "platform-only", "Platform only",
                    "only the platform calls the contract endpoints");
   }
-  const std::string tenant = export_id   ? *export_id
-                             : delete_id ? *delete_id
-                             : usage     ? request.QueryParam("tenant_id")
-                                         : std::string("demo");
+  const std::string tenant = export_id      ? *export_id
+                             : delete_id    ? *delete_id
+                             : isolation_id ? *isolation_id
+                             : usage        ? request.QueryParam("tenant_id")
+                                            : std::string("demo");
   if (!IsTenantId(tenant)) {
     return Problem(400, "invalid-tenant-id", "Invalid tenant id",
                    "a tenant id is lowercase letters, digits and '-'");
@@ -534,6 +577,7 @@ std::optional<Response> Product::HandleContract(const Request& request) {
     if (!body) return body.failure().ToResponse();
     return Json(200, std::move(*body));
   }
+  if (isolation_id) return IsolationContract(impl_->data, request, tenant);
   if (delete_id) {
     auto done = impl_->data.DeleteTenant(tenant);
     if (!done) return done.failure().ToResponse();

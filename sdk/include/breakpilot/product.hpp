@@ -28,6 +28,7 @@
 
 #include "breakpilot/audit.hpp"
 #include "breakpilot/http.hpp"
+#include "breakpilot/isolation.hpp"
 #include "breakpilot/tokens.hpp"
 
 namespace breakpilot::sdk {
@@ -43,6 +44,13 @@ class TenantData {
   // Replaces the demo tenant's data with `fixture` (the platform's seed for this product, JSON;
   // may be "{}"). `demo_tenant_id` is the tenant the platform calls the demo.
   virtual Outcome<bool> ResetDemo(const std::string& fixture) = 0;
+  // Moves the tenant's data to a place of its own (M18.2): `isolation` is "schema" or
+  // "database". Starts the move and answers at once; a product on sdk::TenantStore forwards to
+  // its Isolate and Status. A product that keeps no tenant data apart leaves these as they are:
+  // 422 isolation-unsupported.
+  virtual Outcome<IsolationStatus> Isolate(const std::string& tenant_id,
+                                           const std::string& isolation);
+  virtual Outcome<IsolationStatus> Isolation(const std::string& tenant_id);
 };
 
 struct ProductOptions {
@@ -91,7 +99,8 @@ class Product {
 
   // nullopt unless `request` is one of the contract endpoints:
   //   GET /v1/health, GET /v1/usage?tenant_id=, GET /v1/tenants/{id}/export,
-  //   DELETE /v1/tenants/{id}/data, POST /v1/tenants/demo/reset
+  //   DELETE /v1/tenants/{id}/data, POST /v1/tenants/demo/reset,
+  //   PUT /v1/tenants/{id}/isolation {"isolation"} (202 while it moves), GET the same
   // All but health accept only the platform's own token (sub "platform", role SERVICE).
   // With options.test_clock, also POST /internal/clock (see ProductOptions).
   std::optional<Response> HandleContract(const Request& request);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "breakpilot/http.hpp"
+#include "breakpilot/isolation.hpp"
 
 namespace breakpilot::sdk {
 
@@ -57,16 +58,6 @@ class StoreSession {
  public:
   virtual ~StoreSession() = default;
   virtual StoreRows Run(std::string_view sql, const std::vector<StoreValue>& params = {}) = 0;
-};
-
-struct IsolationStatus {
-  std::string tenant_id;
-  std::string place = "shared";   // where its rows are read and written now
-  std::string target = "shared";  // where they are going (== place once done)
-  std::string phase = "done";     // copying, switching, cleaning, done, failed
-  std::int64_t copied = 0;        // rows in the new place
-  std::int64_t total = 0;         // the tenant's rows when the move began (grows with writes)
-  std::string error;              // why it failed
 };
 
 struct TenantStoreOptions {
