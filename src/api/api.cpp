@@ -11,6 +11,7 @@
 #include "api/form.hpp"
 #include "api/idempotency.hpp"
 #include "api/identity_routes.hpp"
+#include "api/isolation_routes.hpp"
 #include "api/json_body.hpp"
 #include "api/lifecycle_routes.hpp"
 #include "api/mcp_routes.hpp"
@@ -65,6 +66,7 @@ Api::Api(ApiOptions options, Services services)
   modules_.push_back(std::make_unique<SupportRoutes>(services_));
   modules_.push_back(std::make_unique<FlagRoutes>(services_));
   modules_.push_back(std::make_unique<DomainRoutes>(services_));
+  modules_.push_back(std::make_unique<IsolationRoutes>(services_));
   modules_.push_back(std::make_unique<McpRoutes>(services_));
   modules_.push_back(std::make_unique<MemberRoutes>(services_));
   for (const auto& module : modules_) {

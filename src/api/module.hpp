@@ -42,6 +42,7 @@
 #include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
 #include "identity/web_sessions.hpp"
+#include "isolation/isolation_service.hpp"
 #include "jobs/queue.hpp"
 #include "lifecycle/engine.hpp"
 #include "lifecycle/products.hpp"
@@ -143,8 +144,9 @@ struct Services {
   billing::Billing& billing;
   backoffice::ErpNext& erpnext;
   support::Support& support;
-  flags::FlagService& flags;        // the built-in feature flags (src/flags/)
-  domains::DomainService& domains;  // tenants' own domains (src/domains/)
+  flags::FlagService& flags;               // the built-in feature flags (src/flags/)
+  domains::DomainService& domains;         // tenants' own domains (src/domains/)
+  isolation::IsolationService& isolation;  // tenants' data apart in products (src/isolation/)
   // Each integration's state (app::Platform::Integrations): /readyz's detail, the backstage.
   std::function<std::vector<backoffice::IntegrationStatus>()> integrations;
   mcp::Gateway& mcp;

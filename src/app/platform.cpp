@@ -86,6 +86,7 @@ Platform::Platform(PlatformOptions options, storage::Database& db, const Clock& 
                    : nullptr),
       flags_(db, clock, tenants_, unleash_.get()),
       domains_(db, clock, tenants_, options_.domains),
+      isolation_(db, clock, catalog, tenants_, products_),
       mcp_(db, clock, catalog, issuer_, options_.fetch,
            [this](const catalog::Manifest& m) { return products_.Reachable(m); }),
       members_(db, clock, directory_),
@@ -155,6 +156,7 @@ api::Services Platform::services() {
           .support = support_,
           .flags = flags_,
           .domains = domains_,
+          .isolation = isolation_,
           .integrations = [this] { return Integrations(); },
           .mcp = mcp_,
           .members = members_,
@@ -174,6 +176,7 @@ void Platform::RegisterJobs(jobs::Runner& runner) {
   billing_.Register(runner);
   erpnext_.Register(runner);
   support_.Register(runner);
+  isolation_.Register(runner);
 }
 
 std::vector<std::string> Platform::ProductsNotCalled() const {

@@ -36,6 +36,7 @@
 #include "identity/provisioning.hpp"
 #include "identity/token_issuer.hpp"
 #include "identity/web_sessions.hpp"
+#include "isolation/isolation_service.hpp"
 #include "jobs/queue.hpp"
 #include "jobs/runner.hpp"
 #include "lifecycle/engine.hpp"
@@ -153,6 +154,7 @@ class Platform {
   std::unique_ptr<flags::UnleashSource> unleash_;  // null unless Unleash is configured
   flags::FlagService flags_;
   domains::DomainService domains_;
+  isolation::IsolationService isolation_;
   mcp::Gateway mcp_;
   identity::Members members_;
   WorkPool password_pool_;  // argon2: off the I/O threads and the blocking pool

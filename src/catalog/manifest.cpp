@@ -209,7 +209,7 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
     if (!l.IsMap()) {
       r.Fail("lifecycle", "must be a mapping");
     } else {
-      r.CheckKeys(l, "lifecycle.", {"export", "delete_data", "demo_reset"});
+      r.CheckKeys(l, "lifecycle.", {"export", "delete_data", "demo_reset", "isolation"});
       auto path = [&](const char* key, std::string& out) {
         auto v = r.String(l, key, std::string("lifecycle.") + key, false);
         if (v.empty()) return;
@@ -220,6 +220,7 @@ Result<Manifest> ParseManifest(std::string_view yaml, const std::string& origin)
       path("export", m.export_path);
       path("delete_data", m.delete_data_path);
       path("demo_reset", m.demo_reset_path);
+      path("isolation", m.isolation_path);
     }
   }
   if (const YAML::Node p = root["portal"]) {

@@ -29,6 +29,7 @@ struct Manifest {
   std::string export_path = "/v1/tenants/{id}/export";
   std::string delete_data_path = "/v1/tenants/{id}/data";
   std::string demo_reset_path = "/v1/tenants/demo/reset";
+  std::string isolation_path = "/v1/tenants/{id}/isolation";  // PUT and GET (M18.2)
   std::string demo_seed_data_url;
   // How the portal opens the product (`portal:` in the manifest; all optional). A product with a
   // web component is hosted in a shadow root on /products/{id}: `script` is the URL of its ES

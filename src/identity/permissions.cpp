@@ -31,7 +31,7 @@ const RoleRow kTable[] = {
       A::kMailInbound,  A::kLeadRead,         A::kDemoReset,         A::kMemberRead,
       A::kMemberWrite,  A::kWebhookRead,      A::kWebhookWrite,      A::kBillingManage,
       A::kSupportUse,   A::kSupportEscalate,  A::kLeadCreate,        A::kFlagRead,
-      A::kFlagManage,   A::kFlagEvaluate,     A::kDomainManage}},
+      A::kFlagManage,   A::kFlagEvaluate,     A::kDomainManage,      A::kTenantIsolate}},
     {Role::kSupportEngineer,
      "SUPPORT_ENGINEER",
      true,
@@ -126,6 +126,7 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {A::kFlagManage, "flag.manage"},
     {A::kFlagEvaluate, "flag.evaluate"},
     {A::kDomainManage, "domain.manage"},
+    {A::kTenantIsolate, "tenant.isolate"},
 };
 
 constexpr std::pair<std::string_view, Action> kScopeActions[] = {

@@ -64,24 +64,25 @@ enum class Action {
   kClaimsRead,
   kUserRead,
   kUserWrite,
-  kAuditWrite,    // publish events (products)
-  kAuditRead,     // search, export, verify
-  kAuditAdmin,    // retention and erase
-  kJobsAdmin,     // the job queue: list, retry; a demo reset by hand
-  kClockAdvance,  // the test clock (only with --enable-test-clock)
-  kMailInbound,   // bounce and complaint feedback from the mail server
-  kLeadRead,      // the leads of the catalog's requests (a sales rep: the ones they own)
-  kDemoReset,     // reset the demo tenant now (the sales team's, between two demos)
-  kMemberRead,    // an organisation's members and their roles
-  kMemberWrite,   // add, change the roles of and remove an organisation's members
-  kUsageWrite,    // report a tenant's usage (products)
-  kWebhookRead,   // a tenant's webhook endpoints and deliveries
-  kWebhookWrite,  // add, change, rotate, test and delete endpoints; replay dead deliveries
-  kMcpUse,        // a product's MCP tools through the gateway (enterprise tenants)
-  kFlagRead,      // the feature flags' definitions (staff)
-  kFlagManage,    // create, change and delete feature flags (staff)
-  kFlagEvaluate,  // a tenant's flag answers over OFREP (products; an API key: its tenant's)
-  kDomainManage,  // a tenant's own domains for its portal: add, check, remove
+  kAuditWrite,     // publish events (products)
+  kAuditRead,      // search, export, verify
+  kAuditAdmin,     // retention and erase
+  kJobsAdmin,      // the job queue: list, retry; a demo reset by hand
+  kClockAdvance,   // the test clock (only with --enable-test-clock)
+  kMailInbound,    // bounce and complaint feedback from the mail server
+  kLeadRead,       // the leads of the catalog's requests (a sales rep: the ones they own)
+  kDemoReset,      // reset the demo tenant now (the sales team's, between two demos)
+  kMemberRead,     // an organisation's members and their roles
+  kMemberWrite,    // add, change the roles of and remove an organisation's members
+  kUsageWrite,     // report a tenant's usage (products)
+  kWebhookRead,    // a tenant's webhook endpoints and deliveries
+  kWebhookWrite,   // add, change, rotate, test and delete endpoints; replay dead deliveries
+  kMcpUse,         // a product's MCP tools through the gateway (enterprise tenants)
+  kFlagRead,       // the feature flags' definitions (staff)
+  kFlagManage,     // create, change and delete feature flags (staff)
+  kFlagEvaluate,   // a tenant's flag answers over OFREP (products; an API key: its tenant's)
+  kDomainManage,   // a tenant's own domains for its portal: add, check, remove
+  kTenantIsolate,  // move a tenant's data to a place of its own in each product (staff)
 };
 inline constexpr std::array kAllActions = {
     Action::kPublic,         Action::kTenantCreate,     Action::kTenantList,
@@ -96,7 +97,7 @@ inline constexpr std::array kAllActions = {
     Action::kMemberRead,     Action::kMemberWrite,      Action::kUsageWrite,
     Action::kWebhookRead,    Action::kWebhookWrite,     Action::kMcpUse,
     Action::kFlagRead,       Action::kFlagManage,       Action::kFlagEvaluate,
-    Action::kDomainManage};
+    Action::kDomainManage,   Action::kTenantIsolate};
 
 std::string_view Name(Action a);  // "tenant.read": the OpenAPI document's x-permission
 std::optional<Action> ParseAction(std::string_view s);

@@ -1,5 +1,6 @@
 #include "lifecycle/products.hpp"
 
+#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 namespace breakpilot::lifecycle {
@@ -75,6 +76,38 @@ Result<Ok> ProductClient::DemoReset(const catalog::Manifest& product, const std:
   if (!r) return std::move(r).error();
   if (r->status >= 200 && r->status < 300) return Ok{};
   return Refused(product, "the demo reset", r->status, r->body);
+}
+
+Result<ProductIsolation> ProductClient::Isolate(const catalog::Manifest& product,
+                                                const std::string& tenant_id,
+                                                const std::string& isolation) {
+  auto r = Call(product, "PUT", WithTenant(product.isolation_path, tenant_id),
+                boost::json::serialize(boost::json::object{{"isolation", isolation}}), 1 << 16);
+  if (!r) return std::move(r).error();
+  if (r->status == 422 && r->body.find("isolation-unsupported") != std::string::npos) {
+    return ProductIsolation{.target = isolation, .phase = "unsupported"};
+  }
+  if (r->status != 200 && r->status != 202) {
+    return Refused(product, "the isolation", r->status, r->body);
+  }
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(r->body, ec);
+  if (ec || !v.is_object()) return Refused(product, "the isolation", r->status, "not JSON");
+  const auto& o = v.as_object();
+  const auto text = [&](std::string_view k) {
+    const auto* x = o.if_contains(k);
+    return x != nullptr && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  const auto number = [&](std::string_view k) {
+    const auto* x = o.if_contains(k);
+    return x != nullptr && x->is_int64() ? x->as_int64() : std::int64_t{0};
+  };
+  return ProductIsolation{.target = text("isolation"),
+                          .place = text("place"),
+                          .phase = text("phase"),
+                          .copied = number("copied"),
+                          .total = number("total"),
+                          .error = text("error")};
 }
 
 }  // namespace breakpilot::lifecycle

@@ -4,11 +4,14 @@
 //   GET    /v1/tenants/{id}/export   -> 200 with the tenant's data (any content type)
 //   DELETE /v1/tenants/{id}/data     -> 2xx; 404 and 410 also mean "nothing left"
 //   POST   /v1/tenants/demo/reset    -> 2xx, body: the product's demo fixture
+//   PUT    /v1/tenants/{id}/isolation {"isolation"} -> 200/202 with the move's progress;
+//   GET    the same                  -> 200 with it (M18.2)
 //
 // Each call carries a platform token (identity::TokenIssuer::PlatformToken) whose audience is
 // the product, so a product accepts it with the JWKS it already trusts.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -21,6 +24,16 @@ namespace breakpilot::lifecycle {
 struct ProductExport {
   std::string content_type;
   std::string body;
+};
+
+// A product's answer about a tenant's move to a place of its own.
+struct ProductIsolation {
+  std::string target;  // "schema", "database"
+  std::string place;   // where the tenant's data is now
+  std::string phase;   // copying, switching, cleaning, done, failed; "unsupported" (422)
+  std::int64_t copied = 0;
+  std::int64_t total = 0;
+  std::string error;
 };
 
 // A product's bearer token for one call.
@@ -44,6 +57,9 @@ class ProductClient {
   Result<Ok> DeleteData(const catalog::Manifest& product, const std::string& tenant_id);
   // `fixture`: the demo seed kept in the repository for this product (may be empty).
   Result<Ok> DemoReset(const catalog::Manifest& product, const std::string& fixture);
+  // Asks the product to move the tenant (idempotent: again, it reports how far it is).
+  Result<ProductIsolation> Isolate(const catalog::Manifest& product, const std::string& tenant_id,
+                                   const std::string& isolation);
 
  private:
   Result<outbound::Response> Call(const catalog::Manifest& product, std::string method,

@@ -27,14 +27,6 @@ class EchoBotTest : public EchoBotE2eTest {
     return {"--catalog-dir", catalog_, "--password-memory-kib", "2048"};
   }
 
-  // A tenant subscribed to echo-bot with an IT_ADMIN user named after it; returns the id.
-  std::string BookedTenant(const std::string& slug) {
-    const std::string id = Str(CreateTenant(slug), "id");
-    EXPECT_EQ(client().Post("/tenants/" + id + "/products", R"({"product_id":"echo-bot"})").status,
-              201);
-    CreateUser(client(), slug + "-admin", {}, id, {"IT_ADMIN"});
-    return id;
-  }
   std::string ApiKey(const std::string& tenant, const std::vector<std::string>& scopes) {
     json::array s;
     for (const auto& x : scopes) s.emplace_back(x);

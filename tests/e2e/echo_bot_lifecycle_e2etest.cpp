@@ -10,6 +10,7 @@
 #include "e2e_fixture.hpp"
 #include "echo_bot_support.hpp"
 #include "identity_support.hpp"
+#include "isolation_support.hpp"
 
 namespace breakpilot::testing {
 namespace {
@@ -66,17 +67,48 @@ class EchoBotLifecycleTest : public EchoBotE2eTest {
   std::string Status(const std::string& id) {
     return Str(Json(client().Get("/tenants/" + id)), "status");
   }
+  // The whole life; with `isolate`, the tenant's echo-bot data moved to a place of its own
+  // (physical isolation, M18.2) right after it subscribed.
+  void Life(bool isolate);
 
   SmtpSink smtp_;
+  std::unique_ptr<BotDatabase> bot_db_;  // echo-bot's database, when a test chose one
+};
+
+// The same life for a tenant kept physically apart (issue 26): echo-bot on the store under test
+// (PostgreSQL: the tenant in a schema and role of its own; SQLite: a file of its own).
+class IsolatedEchoBotLifecycleTest : public EchoBotLifecycleTest {
+ protected:
+  std::vector<std::string> BotArgs() override {
+    bot_db_ = std::make_unique<BotDatabase>(GetParam());
+    return {"--enable-test-clock", "--database", bot_db_->location()};
+  }
+  void TearDown() override {
+    bot_.reset();
+    bot_db_.reset();
+    EchoBotLifecycleTest::TearDown();
+  }
 };
 
 TEST_P(EchoBotLifecycleTest, TrialUseQuotaCancelOffboardingGone) {
+  Life(false);
+}
+
+TEST_P(IsolatedEchoBotLifecycleTest, TrialUseQuotaCancelOffboardingGone) {
+  Life(true);
+}
+
+void EchoBotLifecycleTest::Life(bool isolate) {
   const std::string id =
       Str(CreateTenant("echo-life", R"(,"contact_email":"it@echo-life.example")"), "id");
   ASSERT_EQ(Status(id), "trial");
   ASSERT_EQ(client().Post("/tenants/" + id + "/products", R"({"product_id":"echo-bot"})").status,
             201);
   CreateUser(client(), "life-admin", {}, id, {"IT_ADMIN"});
+  if (isolate) {
+    const auto moved = IsolateTenant(client(), id);
+    ASSERT_EQ(Str(moved, "state"), "isolated") << json::serialize(moved);
+  }
   auto owner = [&] { return bot_->Client(EchoBotToken(client(), "life-admin")); };
 
   // Use: the trial's token carries its quota; echo-bot counts each call against it.
@@ -149,9 +181,24 @@ TEST_P(EchoBotLifecycleTest, TrialUseQuotaCancelOffboardingGone) {
   auto gone = bot_->Client(last_token).Get("/v1/echoes");
   EXPECT_EQ(gone.status, 410) << gone.body;
   EXPECT_NE(gone.body.find("tenant-archived"), std::string::npos);
+
+  if (isolate) {
+    // Its place went with its data: no schema (or file), no rows anywhere.
+    EXPECT_EQ(bot_db_->Count("SELECT count(*) FROM echoes WHERE tenant = '" + id + "'"), 0);
+    if (bot_db_->postgres()) {
+      EXPECT_EQ(
+          bot_db_->Count("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_" + id + "'"),
+          0);
+      EXPECT_EQ(bot_db_->Count("SELECT count(*) FROM pg_roles WHERE rolname LIKE '" + id + "@%'"),
+                0);
+    } else {
+      EXPECT_FALSE(std::filesystem::exists(bot_db_->location() + ".tenants/" + id + ".db"));
+    }
+  }
 }
 
 BREAKPILOT_ON_BOTH_STORES(EchoBotLifecycleTest);
+BREAKPILOT_ON_BOTH_STORES(IsolatedEchoBotLifecycleTest);
 
 }  // namespace
 }  // namespace breakpilot::testing

@@ -38,13 +38,19 @@ class EchoBot : public ChildProcess {
  public:
   // `staff`: a client with the staff token, to make the service client "echo-bot".
   EchoBot(HttpClient& staff, int platform_port, int port, std::vector<std::string> extra = {})
+      : EchoBot(MakeClient(staff), platform_port, port, std::move(extra)) {}
+  // With the secret of a service client made before: echo-bot started again (after a kill).
+  EchoBot(const std::string& secret, int platform_port, int port,
+          std::vector<std::string> extra = {})
       : ChildProcess(Args(platform_port, port, std::move(extra)),
-                     {{"ECHO_BOT_CLIENT_SECRET", MakeClient(staff)}},
+                     {{"ECHO_BOT_CLIENT_SECRET", secret}},
                      [](const std::string& line) {
                        return line.find("\"msg\":\"listening\"") != std::string::npos;
                      }),
-        port_(port) {}
+        port_(port),
+        secret_(secret) {}
 
+  const std::string& secret() const { return secret_; }
   int port() const { return port_; }
   HttpClient Client(const std::string& token = "") const {
     return HttpClient("127.0.0.1", port_, token, /*record=*/false);  // not our OpenAPI
@@ -72,6 +78,7 @@ class EchoBot : public ChildProcess {
                            : std::string();
   }
   int port_;
+  std::string secret_;
 };
 
 // A user's token for echo-bot: the password grant with audience=echo-bot.
@@ -102,6 +109,15 @@ class EchoBotE2eTest : public E2eTest {
   void TearDown() override {
     bot_.reset();
     E2eTest::TearDown();
+  }
+
+  // A tenant subscribed to echo-bot with an IT_ADMIN user "<slug>-admin"; returns the id.
+  std::string BookedTenant(const std::string& slug) {
+    std::string id = Str(CreateTenant(slug), "id");
+    EXPECT_EQ(client().Post("/tenants/" + id + "/products", R"({"product_id":"echo-bot"})").status,
+              201);
+    CreateUser(client(), slug + "-admin", {}, id, {"IT_ADMIN"});
+    return id;
   }
 
   int echo_port_ = FreePort();

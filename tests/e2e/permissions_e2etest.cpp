@@ -74,6 +74,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
       {"flag.manage", {"BREAKPILOT_ADMIN"}},
       {"flag.evaluate", {"BREAKPILOT_ADMIN", "SERVICE"}},
       {"domain.manage", {"BREAKPILOT_ADMIN", "IT_ADMIN"}},
+      {"tenant.isolate", {"BREAKPILOT_ADMIN"}},
   };
   return table;
 }
