@@ -61,6 +61,8 @@ bench: build
 	@bash scripts/with-postgres.sh bash bench/billing_bench.sh "$(BUILD_DIR)"
 	@# OFREP evaluations beside nginx, single and bulk, on both stores.
 	@bash scripts/with-postgres.sh bash bench/flags_bench.sh "$(BUILD_DIR)"
+	@# The tenant move of physical isolation beside INSERT ... SELECT, on both stores.
+	@bash scripts/with-postgres.sh bash bench/tenant_move_bench.sh "$(BUILD_DIR)/tenant_move_bench"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,5 +1,6 @@
 #include "breakpilot/tenant_store.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include "tenant_store_internal.hpp"
@@ -26,21 +27,65 @@ std::unique_ptr<TenantStore> TenantStore::Open(const std::string& location,
 namespace internal {
 namespace {
 
-// A row of a tenant table in the shared place that its own place lacks, by the table's key.
-std::string Missing(const TenantTable& t, const MovePlaces& at) {
+// " AND NOT EXISTS (...)": the shared row `s` is not in the own place yet, by the table's key.
+std::string Absent(const TenantTable& t, const MovePlaces& at) {
   std::string match;
   for (const auto& k : t.key) {
     if (!match.empty()) match += " AND ";
     match.append("d.").append(k).append(" = s.").append(k);
   }
-  return "FROM " + at.shared + "." + t.name + " s WHERE s.tenant = $1 AND NOT EXISTS (SELECT 1 " +
-         "FROM " + at.own + "." + t.name + " d WHERE " + match + ")";
+  return " AND NOT EXISTS (SELECT 1 FROM " + at.own + "." + t.name + " d WHERE " + match + ")";
 }
 
-std::string KeyList(const TenantTable& t) {
+// "a, b", or with `alias` "s.a, s.b".
+std::string KeyList(const TenantTable& t, std::string_view alias = {}) {
   std::string out;
-  for (const auto& k : t.key) out += (out.empty() ? "" : ", ") + k;
+  for (const auto& k : t.key) {
+    if (!out.empty()) out += ", ";
+    out.append(alias).append(k);
+  }
   return out;
+}
+
+using Key = std::vector<std::string>;
+
+// A move walks a table in key order, a batch at a time: the rows after the last batch's upper
+// key, up to the key `batch_rows` rows on. With an index on (tenant, key) each step is short
+// however far the walk has come, and rows already copied are never read again.
+struct KeyRange {
+  std::optional<Key> after;  // none: from the first row
+  std::optional<Key> upto;   // none: to the last
+};
+
+// " AND (s.a, s.b) > ($2, $3) AND ..." for `range`, its values appended to `params`.
+std::string RangeSql(const TenantTable& t, const KeyRange& range, std::vector<StoreValue>& params) {
+  std::string out;
+  const auto bound = [&](const Key& key, const char* op) {
+    out.append(" AND (").append(KeyList(t, "s.")).append(") ").append(op).append(" (");
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      params.emplace_back(key[i]);
+      out.append(i == 0 ? "$" : ", $").append(std::to_string(params.size()));
+    }
+    out += ")";
+  };
+  if (range.after) bound(*range.after, ">");
+  if (range.upto) bound(*range.upto, "<=");
+  return out;
+}
+
+// The key `batch` rows after `after` in the tenant's rows of `table` (qualified); none when
+// fewer are left.
+std::optional<Key> UpperKey(StoreSession& s, const std::string& table, const TenantTable& t,
+                            const std::string& tenant, const std::optional<Key>& after,
+                            std::int64_t batch) {
+  std::vector<StoreValue> params{tenant};
+  std::string sql = "SELECT " + KeyList(t, "s.") + " FROM " + table + " s WHERE s.tenant = $1";
+  sql += RangeSql(t, {after, std::nullopt}, params);
+  params.emplace_back(batch - 1);
+  sql += " ORDER BY " + KeyList(t, "s.") + " LIMIT 1 OFFSET $" + std::to_string(params.size());
+  auto rows = s.Run(sql, params);
+  if (rows.rows.empty()) return std::nullopt;
+  return std::move(rows.rows[0]);
 }
 
 }  // namespace
@@ -262,20 +307,15 @@ void PlacedStore::Copy(IsolationStatus& r) {
     });
   }
   for (const auto& t : tables_) {
-    for (;;) {
-      std::int64_t n = 0;
-      Both(r.tenant_id, false, [&](StoreSession& s, const MovePlaces& at) {
-        n = s.Run("INSERT INTO " + at.own + "." + t.name + " SELECT s.* " + Missing(t, at) +
-                      " LIMIT $2",
-                  {r.tenant_id, options_.batch_rows})
-                .affected;
-        r.copied += n;
-        SaveRecord(s, r);
-      });
-      if (Stopping()) return;
-      Pause();
-      if (n < options_.batch_rows) break;
-    }
+    const bool whole = Walk(
+        r.tenant_id, t,
+        [&](StoreSession& s, const MovePlaces& at, const std::string& rows, const auto& params) {
+          std::string sql = "INSERT INTO " + at.own;
+          sql.append(".").append(t.name).append(" SELECT s.* FROM ").append(rows);
+          r.copied += s.Run(sql + Absent(t, at), params).affected;
+          SaveRecord(s, r);
+        });
+    if (!whole) return;
   }
   r.phase = "switching";
   Shared([&](StoreSession& s) { SaveRecord(s, r); });
@@ -298,7 +338,9 @@ void PlacedStore::Switch(IsolationStatus& r) {
         changed.append(" EXCEPT SELECT * FROM ").append(at.shared).append(".").append(t.name);
         changed.append(" WHERE tenant = $1) changed)");
         s.Run(changed, {r.tenant_id});
-        s.Run("INSERT INTO " + own + " SELECT s.* " + Missing(t, at), {r.tenant_id});
+        s.Run("INSERT INTO " + own + " SELECT s.* FROM " + at.shared + "." + t.name +
+                  " s WHERE s.tenant = $1" + Absent(t, at),
+              {r.tenant_id});
         const auto counts = s.Run("SELECT (SELECT count(*) FROM " + at.shared + "." + t.name +
                                       " WHERE tenant = $1), (SELECT count(*) FROM " + own + ")",
                                   {r.tenant_id});
@@ -325,18 +367,32 @@ void PlacedStore::Switch(IsolationStatus& r) {
   r = next;
 }
 
+bool PlacedStore::Walk(const std::string& tenant, const TenantTable& t, const BatchFn& batch) {
+  std::optional<Key> after;
+  for (;;) {
+    std::optional<Key> upto;
+    Both(tenant, false, [&](StoreSession& s, const MovePlaces& at) {
+      const std::string shared = at.shared + "." + t.name;
+      upto = UpperKey(s, shared, t, tenant, after, options_.batch_rows);
+      std::vector<StoreValue> params{tenant};
+      const std::string range = RangeSql(t, {after, upto}, params);
+      std::string rows = shared;
+      rows.append(" AS s WHERE s.tenant = $1").append(range);
+      batch(s, at, rows, params);
+    });
+    if (Stopping()) return false;
+    Pause();
+    if (!upto) return true;
+    after = std::move(upto);
+  }
+}
+
 void PlacedStore::Clean(IsolationStatus& r) {
   for (const auto& t : tables_) {
-    for (;;) {
-      std::int64_t n = 0;
-      Both(r.tenant_id, false, [&](StoreSession& s, const MovePlaces& at) {
-        n = s.Run(DeleteBatch(at.shared + "." + t.name), {r.tenant_id, options_.batch_rows})
-                .affected;
-      });
-      if (Stopping()) return;
-      Pause();
-      if (n < options_.batch_rows) break;
-    }
+    const bool whole = Walk(r.tenant_id, t,
+                            [&](StoreSession& s, const MovePlaces&, const std::string& rows,
+                                const auto& params) { s.Run("DELETE FROM " + rows, params); });
+    if (!whole) return;
   }
   r.phase = "done";
   Shared([&](StoreSession& s) { SaveRecord(s, r); });

@@ -44,8 +44,6 @@ class PlacedStore : public TenantStore {
                     const std::function<void(StoreSession&, const MovePlaces&)>& fn) = 0;
   // After the switch's catch-up: the own table's numbering continues past its rows.
   virtual void ContinueIdentity(StoreSession& s, const MovePlaces& at, const TenantTable& t) = 0;
-  // Deletes up to $2 rows of tenant $1 from `table` (qualified): the clean-up's batch.
-  virtual std::string DeleteBatch(const std::string& table) const = 0;
 
   // Starts the mover (which resumes unfinished moves); the derived store's constructor calls it
   // last, its destructor calls StopMover first.
@@ -68,6 +66,12 @@ class PlacedStore : public TenantStore {
   void Copy(IsolationStatus& r);
   void Switch(IsolationStatus& r);
   void Clean(IsolationStatus& r);
+  // Runs `batch` on the tenant's rows of `t` in key order, batch_rows at a time, each batch its
+  // own transaction (Both), pausing after each: `rows` is "<shared table> AS s WHERE ..." and
+  // `params` its values. False when the store stopped half way.
+  using BatchFn = std::function<void(StoreSession& s, const MovePlaces& at, const std::string& rows,
+                                     const std::vector<StoreValue>& params)>;
+  bool Walk(const std::string& tenant, const TenantTable& t, const BatchFn& batch);
   void Pause();
   bool Stopping();
 

@@ -251,11 +251,6 @@ class PostgresStore final : public PlacedStore {
           {table, t.identity});
   }
 
-  std::string DeleteBatch(const std::string& table) const override {
-    return "DELETE FROM " + table + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table +
-           " WHERE tenant = $1 LIMIT $2))";
-  }
-
  private:
   static std::string SchemaOf(const std::string& tenant) { return "tenant_" + tenant; }
   std::string RoleOf(const std::string& tenant) const {

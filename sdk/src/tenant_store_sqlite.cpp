@@ -209,11 +209,6 @@ class SqliteStore final : public PlacedStore {
     // INTEGER PRIMARY KEY numbers on from the largest rowid in the table itself.
   }
 
-  std::string DeleteBatch(const std::string& table) const override {
-    return "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
-           " WHERE tenant = $1 LIMIT $2)";
-  }
-
  private:
   std::string OwnPath(const std::string& tenant) const {
     if (!IsTenantId(tenant)) throw std::runtime_error("not a tenant id");

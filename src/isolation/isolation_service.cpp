@@ -103,8 +103,8 @@ Result<TenantIsolation> IsolationService::Request(const audit::Actor& actor,
   auto t = tenants_.Get(tenant_id);
   if (!t) return std::move(t).error();
   if (t->status == tenants::Status::kArchived) {
-    return Conflict("tenant-archived", "Tenant archived",
-                    "an archived tenant's data is deleted: there is nothing to isolate");
+    return Error{ErrorKind::kGone, "tenant-archived", "Tenant archived",
+                 "an archived tenant's data is deleted: there is nothing to isolate"};
   }
   std::optional<Error> refused;
   db_.Write([&](Session& s) {
@@ -165,8 +165,8 @@ void IsolationService::Run(jobs::JobContext& ctx) {
         p.phase = "failed";
         p.error = "the product is not in the catalog";
       } else if (!products_.Reachable(*product)) {
-        p.phase = "not_called";
-        p.error = "the product is not on this machine (product_hosts: loopback)";
+        p.phase = "not_called";  // the phase says why: not on this machine (product_hosts)
+        p.error.clear();
       } else if (auto r = products_.Isolate(*product, tenant_id, isolation); !r) {
         // Down for now: asked again at the next poll, the reason shown meanwhile.
         p.error = r.error().detail;
@@ -175,9 +175,6 @@ void IsolationService::Run(jobs::JobContext& ctx) {
         p.copied = r->copied;
         p.total = r->total;
         p.error = r->error;
-        if (r->phase == "unsupported") {
-          p.error = "the product keeps no tenant's data apart from the others'";
-        }
       }
       changed.push_back(std::move(p));
     }

@@ -53,8 +53,8 @@ class IsolationService {
 
   void Register(jobs::Runner& runner);
   // 422 for anything but "schema" or "database"; 409 when the tenant is isolated, or being
-  // isolated, otherwise, or archived. The same isolation again starts the job again (a failed
-  // product is asked once more).
+  // isolated, otherwise; 410 when it is archived. The same isolation again starts the job again (a
+  // failed product is asked once more).
   Result<TenantIsolation> Request(const audit::Actor& actor, const std::string& tenant_id,
                                   const std::string& isolation);
   Result<TenantIsolation> Get(const std::string& tenant_id);

@@ -95,6 +95,24 @@ Result<http::Response> BackstagePages::TenantPage(const Visit& v, const tenants:
   boost::json::array products;
   for (const auto& s : *subs) products.emplace_back(s.product_id + " (" + s.plan + ")");
   data["products"] = std::move(products);
+  // Where its data lives in the products, and how far a move has come (GET /tenants/{id}/
+  // isolation); staff may start one (tenant.isolate) while it is shared.
+  auto iso = services_.isolation.Get(t.id);
+  if (!iso) return iso.error();
+  data["isolation_state"] = String(v.lang, "isolation_" + iso->state);
+  boost::json::array moves;
+  for (const auto& p : iso->products) {
+    moves.push_back({{"product", p.product_id},
+                     {"phase", String(v.lang, "phase_" + p.phase)},
+                     {"copied", p.copied},
+                     {"total", p.total},
+                     {"error", p.error}});
+  }
+  data["has_isolation_products"] = !moves.empty();
+  data["isolation_products"] = std::move(moves);
+  data["can_isolate"] =
+      identity::Authorize(v.principal, identity::Action::kTenantIsolate, RefOf(t)).ok() &&
+      iso->isolation == "shared" && t.status != tenants::Status::kArchived;
   for (const auto& [k, x] : extra) data[k] = x;
   return PageResponse(v, "backstage_tenant", "tenants", std::move(data), status);
 }
@@ -104,6 +122,7 @@ Result<http::Response> BackstagePages::Tenant(http::Request& req, const Visit& v
   if (!t) return t.error();
   auto notice = NoticeIf(req, v, "reactivated", "reactivated_notice");
   if (notice.empty()) notice = NoticeIf(req, v, "owner", "sales_owner_saved");
+  if (notice.empty()) notice = NoticeIf(req, v, "isolation", "isolation_requested");
   return TenantPage(v, *t, notice, 200);
 }
 
@@ -132,6 +151,19 @@ Result<http::Response> BackstagePages::SalesOwner(http::Request& req, const Visi
                       FormStatus(done.error()));
   }
   return SeeOther("/tenants/" + t->slug + "?owner=1");
+}
+
+Result<http::Response> BackstagePages::Isolate(http::Request& req, const Visit& v) {
+  auto t = Named(services_.tenants, req, v, identity::Action::kTenantIsolate);
+  if (!t) return t.error();
+  auto form = api::ParseForm(req);
+  if (!form) return form.error();
+  auto done = services_.isolation.Request(v.actor, t->id, FormField(*form, "isolation"));
+  if (!done) {
+    return TenantPage(v, *t, {{"error", DomainMessage(v.lang, done.error())}},
+                      FormStatus(done.error()));
+  }
+  return SeeOther("/tenants/" + t->slug + "?isolation=1");
 }
 
 Result<http::Response> BackstagePages::Demo(http::Request& req, const Visit& v) {
@@ -284,6 +316,12 @@ std::vector<Page> BackstagePages::Pages() {
            .sites = kOnBackstage,
            .action = A::kTenantPlan,
            .handler = Bind(this, &BackstagePages::SalesOwner)},
+          {.method = "POST",
+           .pattern = "/tenants/{slug}/isolation",
+           .name = "backstage_tenant_isolation",
+           .sites = kOnBackstage,
+           .action = A::kTenantIsolate,
+           .handler = Bind(this, &BackstagePages::Isolate)},
           {.method = "GET",
            .pattern = "/demo",
            .name = "backstage_demo",

@@ -1,5 +1,6 @@
 // The staff area at backstage.D (M5.2, M13.2): the tenants, and each tenant's page with its
-// lifecycle (reactivate a frozen tenant), its sales owner (a sales rep, who gets its leads) and a
+// lifecycle (reactivate a frozen tenant), its sales owner (a sales rep, who gets its leads), its
+// data isolation (each product's progress with a move, and the form that starts one) and a
 // link to its audit trail; the demo tenant with
 // "Reset now" (P14: the sales team's, between two demos); the durable jobs, with the dead letter
 // and a retry button (the same queue as GET /jobs and POST /jobs/{id}/retry); the integrations
@@ -22,6 +23,7 @@ class BackstagePages : public PageModule {
   Result<http::Response> Tenant(http::Request& req, const Visit& v);
   Result<http::Response> Reactivate(http::Request& req, const Visit& v);
   Result<http::Response> SalesOwner(http::Request& req, const Visit& v);
+  Result<http::Response> Isolate(http::Request& req, const Visit& v);
   Result<http::Response> Demo(http::Request& req, const Visit& v);
   Result<http::Response> DemoReset(http::Request& req, const Visit& v);
   Result<http::Response> Jobs(http::Request& req, const Visit& v);

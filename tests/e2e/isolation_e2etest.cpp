@@ -36,10 +36,7 @@ class IsolationTest : public EchoBotE2eTest {
         std::to_string(n) +
         ") INSERT INTO echoes (tenant, project, message, actor, created) SELECT '" + tenant +
         "', 'default', 'seeded ' || n, 'seed', 1800000000 FROM i";
-    auto db = storage::OpenDatabase(
-        bot_db_->postgres() ? bot_db_->location() : "sqlite:" + bot_db_->location(),
-        {.pool_size = 1});
-    db->Write([&](storage::Session& s) { s.ExecuteScript(sql); });
+    bot_db_->Execute(sql);
   }
   std::int64_t SharedRows(const std::string& tenant) {
     return bot_db_->Count("SELECT (SELECT count(*) FROM echoes WHERE tenant = '" + tenant +

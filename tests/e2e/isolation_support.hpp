@@ -31,6 +31,11 @@ class BotDatabase {
   const std::string& location() const { return location_; }
   bool postgres() const { return pg_ != nullptr; }
 
+  // Runs statements on echo-bot's database (its shared place): rows seeded for a test.
+  void Execute(const std::string& sql) const {
+    auto db = storage::OpenDatabase(url_, {.pool_size = 1});
+    db->Write([&](storage::Session& s) { s.ExecuteScript(sql); });
+  }
   // A count from echo-bot's database (its shared place); `sql` has no parameters.
   std::int64_t Count(std::string_view sql) const { return CountAt(url_, sql); }
   // The same in the tenant's own SQLite file (SQLite only).

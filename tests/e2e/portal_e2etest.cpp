@@ -15,8 +15,10 @@
 #include "../support/mail_sink.hpp"
 #include "domain_support.hpp"
 #include "e2e_fixture.hpp"
+#include "echo_bot_support.hpp"
 #include "identity/permissions.hpp"
 #include "identity_support.hpp"
+#include "isolation_support.hpp"
 #include "jobs/queue.hpp"
 #include "webhook_sink.hpp"
 
@@ -936,6 +938,55 @@ TEST_P(PortalDomainsTest, AnItAdminVerifiesADomainAndCaddyServesThePortalThereOv
 }
 
 BREAKPILOT_ON_BOTH_STORES(PortalDomainsTest);
+
+// Physical isolation on the backstage (issue 26, M18.2): the sample catalog with echo-bot
+// beside it, echo-bot on the store under test with acme's rows in its shared tables.
+class PortalIsolationTest : public PortalTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    std::filesystem::copy(BREAKPILOT_SOURCE_DIR "/data/catalog", catalog_,
+                          std::filesystem::copy_options::recursive);
+    WriteEchoBotCatalog(catalog_, echo_port_);
+    auto args = PortalTest::ExtraArgs();
+    args.insert(args.end(), {"--catalog-dir", catalog_});
+    return args;
+  }
+  void SetUp() override {
+    PortalTest::SetUp();
+    if (!server_) return;
+    bot_db_ = std::make_unique<BotDatabase>(GetParam());
+    bot_ = std::make_unique<EchoBot>(
+        client(), server_->port(), echo_port_,
+        std::vector<std::string>{"--database", bot_db_->location(), "--move-batch-rows", "50",
+                                 "--move-batch-pause-ms", "100"});
+  }
+  void TearDown() override {
+    bot_.reset();
+    bot_db_.reset();
+    PortalTest::TearDown();
+  }
+
+  std::string catalog_ = MakeTempDir("bp-catalog");
+  int echo_port_ = FreePort();
+  std::unique_ptr<BotDatabase> bot_db_;
+  std::unique_ptr<EchoBot> bot_;
+};
+
+TEST_P(PortalIsolationTest, StaffIsolateATenantAndWatchEachProductMoveIt) {
+  ASSERT_EQ(client().Post("/tenants/" + acme_ + "/products", R"({"product_id":"echo-bot"})").status,
+            201);
+  bot_db_->Execute(
+      "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < 300) INSERT INTO "
+      "echoes (tenant, project, message, actor, created) SELECT '" +
+      acme_ + "', 'default', 'seeded ' || n, 'seed', 1800000000 FROM i");
+  RunBrowser("browser/portal_isolation.mjs", {{"rows", 300}});
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(bot_db_->Count("SELECT count(*) FROM echoes WHERE tenant = '" + acme_ + "'"), 0)
+      << "acme's rows left the shared table";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tenant.isolated'"), 1);
+}
+
+BREAKPILOT_ON_BOTH_STORES(PortalIsolationTest);
 
 }  // namespace
 }  // namespace breakpilot::testing
