@@ -263,8 +263,10 @@ void PlacedStore::MoverLoop() {
     }
     for (const auto& tenant : pending) {
       std::lock_guard move_lock(move_mu_);
-      auto r = Record(tenant);
-      if (r) Move(*r);
+      Exclusively(tenant, [&] {
+        // Read again under the claim: another replica may have moved it on meanwhile.
+        if (auto r = Record(tenant)) Move(*r);
+      });
       std::lock_guard lock(mover_mu_);
       if (stop_) break;
     }

@@ -42,6 +42,12 @@ class PlacedStore : public TenantStore {
   // tenant's writers wait until it ends.
   virtual void Both(const std::string& tenant, bool exclusive,
                     const std::function<void(StoreSession&, const MovePlaces&)>& fn) = 0;
+  // Runs `fn` unless another process is moving the tenant (replicas of a product on one
+  // PostgreSQL each run a mover); SQLite has one process.
+  virtual void Exclusively(const std::string& tenant, const std::function<void()>& fn) {
+    (void)tenant;
+    fn();
+  }
   // After the switch's catch-up: the own table's numbering continues past its rows.
   virtual void ContinueIdentity(StoreSession& s, const MovePlaces& at, const TenantTable& t) = 0;
 

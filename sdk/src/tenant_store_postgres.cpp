@@ -244,6 +244,30 @@ class PostgresStore final : public PlacedStore {
     });
   }
 
+  // A session-level advisory lock on a connection of its own, held while `fn` moves the tenant
+  // (its work takes other connections); a process that dies lets go with its connection.
+  void Exclusively(const std::string& tenant, const std::function<void()>& fn) override {
+    pool_.With([&](PgConn& c) {
+      const std::string key = std::string(kLockClass) + ", hashtext('move:' || $1)";
+      if (c.Run("SELECT pg_try_advisory_lock(" + key + ")", {tenant}).rows.at(0).at(0) != "t") {
+        return;  // another replica moves it
+      }
+      struct Unlock {
+        PgConn& c;
+        const std::string& key;
+        const std::string& tenant;
+        ~Unlock() {
+          try {
+            c.Run("SELECT pg_advisory_unlock(" + key + ")", {tenant});
+          } catch (const std::exception&) {
+            // the connection broke: the lock went with it
+          }
+        }
+      } unlock{c, key, tenant};
+      fn();
+    });
+  }
+
   void ContinueIdentity(StoreSession& s, const MovePlaces& at, const TenantTable& t) override {
     const std::string table = at.own + "." + t.name;
     s.Run("SELECT setval(pg_get_serial_sequence($1, $2), (SELECT COALESCE(max(" + t.identity +

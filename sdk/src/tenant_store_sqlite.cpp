@@ -43,7 +43,7 @@ class SqliteConn : public StoreSession {
   }
 
   StoreRows Run(std::string_view sql, const std::vector<StoreValue>& params = {}) override {
-    sqlite3_stmt* stmt = Prepared(SqliteParameters(sql));
+    sqlite3_stmt* stmt = Prepared(sql);
     struct Reset {
       sqlite3_stmt* s;
       ~Reset() {
@@ -90,19 +90,27 @@ class SqliteConn : public StoreSession {
   }
 
  private:
-  sqlite3_stmt* Prepared(const std::string& sql) {
-    auto& stmt = stmts_[sql];
-    if (stmt == nullptr && sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
-                                              &stmt, nullptr) != SQLITE_OK) {
-      stmts_.erase(sql);
+  // The statement of `sql` (as the product wrote it), prepared on first use with SQLite's
+  // parameters; found again without a copy of the text.
+  sqlite3_stmt* Prepared(std::string_view sql) {
+    if (const auto it = stmts_.find(sql); it != stmts_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    const std::string text = SqliteParameters(sql);
+    if (sqlite3_prepare_v3(db_, text.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
       throw std::runtime_error(sqlite3_errmsg(db_));
     }
+    stmts_.emplace(std::string(sql), stmt);
     return stmt;
   }
 
   sqlite3* db_ = nullptr;
   std::mutex mu_;
-  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> stmts_;
 };
 
 void CreateTables(SqliteConn& c, const std::vector<TenantTable>& tables) {

@@ -215,6 +215,29 @@ TEST_P(TenantStoreTest, AMovedTenantsRoleReachesItsOwnSchemaAndNothingElse) {
                std::runtime_error);
 }
 
+TEST_P(TenantStoreTest, TwoReplicasMoveATenantOnceAndBothServeItFromItsPlace) {
+  if (GetParam() != Store::kPostgres) GTEST_SKIP() << "one process owns a SQLite file";
+  auto one = Open({.batch_rows = 100, .batch_pause = std::chrono::milliseconds(2)});
+  auto two = Open({.batch_rows = 100, .batch_pause = std::chrono::milliseconds(2)});
+  Fill(*one, "acme", 1500, 20);
+  ASSERT_TRUE(one->Isolate("acme", "schema"));
+  // Both movers see the record; one claims the tenant, the other leaves it alone.
+  ASSERT_TRUE(one->WaitIdle(std::chrono::seconds(60)));
+  ASSERT_TRUE(two->WaitIdle(std::chrono::seconds(60)));
+  const auto status = two->Status("acme");
+  EXPECT_EQ(status.phase, "done") << status.error;
+  EXPECT_EQ(status.copied, 1520);
+  for (auto* store : {one.get(), two.get()}) {
+    EXPECT_EQ(Count(*store, "acme", "echoes"), 1500);
+    EXPECT_EQ(Count(*store, "acme", "projects"), 20);
+  }
+  EXPECT_EQ(SharedCount(*two, "acme"), 0);
+  // A write through the replica that did not move it lands in the tenant's place.
+  Fill(*two, "acme", 1, 0);
+  EXPECT_EQ(Count(*one, "acme", "echoes"), 1501);
+  EXPECT_EQ(SharedCount(*one, "acme"), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, TenantStoreTest,
                          ::testing::Values(Store::kSqlite, Store::kPostgres),
                          [](const auto& p) { return breakpilot::testing::StoreName(p.param); });

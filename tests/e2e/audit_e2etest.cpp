@@ -606,6 +606,12 @@ TEST_P(AuditTest, EveryStateChangingOperationWritesAnAuditEvent) {
       {"DELETE /tenants/{id}/domains/{domain}",
        {"domain.remove",
         [&] { return client().Request("DELETE", "/tenants/" + tid + "/domains/walk.test"); }}},
+      {"PUT /tenants/{id}/isolation",
+       {"tenant.isolation_requested",
+        [&] {
+          return client().Request("PUT", "/tenants/" + tid + "/isolation",
+                                  R"({"isolation":"schema"})");
+        }}},
       {"POST /users",
        {"user.create",
         [&] {
