@@ -168,7 +168,7 @@ event's quantity; the ingest run's requests all carried fresh ids).
 
 What limits them, from profiles on this machine (bench/NOTES.md): echo-bot, after two changes
 (the SDK checks a token's signature once and then remembers it; echo-bot reads through four
-SQLite connections with their statements kept prepared), shares the two cores with wrk and
+SQLite connections with their statements kept prepared, now the SDK's TenantStore's), shares the two cores with wrk and
 spends most of its time in the kernel's socket calls; the webhook deliveries are bound by
 PostgreSQL, about seven statements in two transactions per delivery besides the batched claim,
 with three replicas and the database on two cores.
