@@ -43,8 +43,17 @@ try {
     `every row moved (${await row.locator('.rows').innerText()})`);
   check(await page.locator('#isolation-form').count() === 0, 'no form to move it again');
   await noSeriousAxe(page, 'backstage tenant (isolated)');
+  // The same page in German: the state, steps and form are the page's own strings.
+  const de = await watchedPage(browser, { locale: 'de-DE' });
+  await signIn(de.page, `${D}/login`, 'sam', cfg.password);
+  await de.page.goto(`${BACKSTAGE}/tenants/acme`);
+  check((await de.page.textContent('#isolation-state')) === 'In jedem Produkt getrennt gehalten',
+    'the German page says so in German');
+  check((await de.page.locator('#isolation-products tr[data-product="echo-bot"] .phase').innerText()) === 'fertig',
+    'and names the step in German');
   if (process.env.BREAKPILOT_SCREENSHOTS) {
     await page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/backstage_isolation.png`, fullPage: true });
+    await de.page.screenshot({ path: `${process.env.BREAKPILOT_SCREENSHOTS}/de_backstage_isolation.png`, fullPage: true });
   }
   console.log('PASS');
 } finally {
