@@ -115,20 +115,20 @@ http::Response Api::Handle(http::Request& req) {
 std::optional<http::Response> Api::HandleInline(http::Request& req) {
   http::Match m = router_.Find(req.method, req.path);
   if (!m.route) return std::nullopt;
+  // SQLite: a read is local and takes microseconds, cheaper here than a thread hop; writes go
+  // to the pool, to be committed together.
+  const bool read = req.method == "GET" || req.method == "HEAD";
+  if (options_.inline_reads ? !read && !m.route->memory_first : !m.route->memory_first) {
+    return std::nullopt;
+  }
+  req.route = m.route->name;
+  req.route_pattern = m.route->pattern;
+  req.path_params = std::move(m.params);
   if (options_.inline_reads) {
-    // SQLite: a read is local and takes microseconds, cheaper here than a thread hop; writes
-    // go to the pool, to be committed together.
-    const bool read = req.method == "GET" || req.method == "HEAD";
-    if (!read && !m.route->memory_first) return std::nullopt;
-    req.route = m.route->name;
-    req.path_params = std::move(m.params);
     http::Response res = m.route->handler(req);
     res.Finally(SetNoSniff);
     return res;
   }
-  if (!m.route->memory_first) return std::nullopt;
-  req.route = m.route->name;
-  req.path_params = std::move(m.params);
   try {
     MemoryOnly scope;
     http::Response res = WithNoSniff(m.route->handler(req));
@@ -295,6 +295,7 @@ http::Response Api::Route(http::Request& req) {
     return http::Problem(404, "not-found", "Not found", "no resource at " + req.path, req.path);
   }
   req.route = m.route->name;
+  req.route_pattern = m.route->pattern;
   req.path_params = m.params;
   return m.route->handler(req);
 }

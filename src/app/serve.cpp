@@ -2,9 +2,11 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -14,6 +16,7 @@
 #include "audit/trail.hpp"
 #include "catalog/catalog.hpp"
 #include "core/log.hpp"
+#include "http/client.hpp"
 #include "http/server.hpp"
 #include "jobs/runner.hpp"
 #include "lifecycle/test_clock.hpp"
@@ -24,6 +27,7 @@
 #include "storage/sqlite_database.hpp"
 #include "tenants/project_service.hpp"
 #include "tenants/tenant_service.hpp"
+#include "tracing/otlp_exporter.hpp"
 
 namespace breakpilot::app {
 namespace {
@@ -327,6 +331,35 @@ std::unique_ptr<lifecycle::TestClock> OpenTestClock(const config::Config& config
   return test_clock;
 }
 
+// Traces (§1.9): while it is installed, every request, job and outbound call makes a span and
+// the exporter sends them to the collector. Removed before the exporter's last flush.
+class Tracing {
+ public:
+  Tracing(const config::Config& config, int port) {
+    if (config.otlp_endpoint.empty()) return;
+    std::array<char, 256> host{};
+    gethostname(host.data(), host.size() - 1);
+    exporter_ = std::make_unique<tracing::Exporter>(
+        tracing::ExporterOptions{
+            .endpoint = config.otlp_endpoint,
+            .service_version = BREAKPILOT_VERSION,
+            .instance_id = std::string(host.data()) + ":" + std::to_string(port),
+            .sample_ratio = config.otlp_sample_percent / 100.0},
+        http::Fetch);
+    tracing::InstallSink(exporter_.get());
+  }
+  ~Tracing() { tracing::InstallSink(nullptr); }  // the exporter flushes as it goes
+  Tracing(const Tracing&) = delete;
+  Tracing& operator=(const Tracing&) = delete;
+  void AddCollector(api::Api& api) const {
+    if (!exporter_) return;
+    api.metrics().AddCollector([e = exporter_.get()](std::string& out) { out += e->Metrics(); });
+  }
+
+ private:
+  std::unique_ptr<tracing::Exporter> exporter_;
+};
+
 }  // namespace
 
 int Serve(const config::Config& config, std::chrono::steady_clock::time_point started) {
@@ -404,6 +437,8 @@ int Serve(const config::Config& config, std::chrono::steady_clock::time_point st
   const auto ready_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
+  const Tracing traces(config, server.port());
+  traces.AddCollector(api);
   // Scheduled work: mail, trial reminders and expiry, offboarding, the nightly demo reset.
   jobs::Runner runner(platform.job_queue(), {.workers = config.job_workers});
   platform.RegisterJobs(runner);

@@ -11,6 +11,7 @@
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
+#include "tracing/trace.hpp"
 
 namespace breakpilot::audit {
 namespace {
@@ -505,8 +506,8 @@ namespace {
 
 constexpr storage::Query kInsertWebhookEvent{
     "webhook_event_insert",
-    "INSERT INTO webhook_events (id, tenant_id, type, payload, created_at)"
-    " VALUES ($1, $2, $3, $4, $5)"};
+    "INSERT INTO webhook_events (id, tenant_id, type, payload, created_at, traceparent)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"};
 
 // The Standard Webhooks payload: {type, timestamp, data}; data names the tenant, what changed
 // and the audit event's fields.
@@ -522,8 +523,9 @@ void QueueWebhookEvent(storage::Session& s, const Entry& e, std::string_view typ
   data["audit_event_id"] = e.id;
   const boost::json::object payload{
       {"type", type}, {"timestamp", FormatRfc3339(e.created)}, {"data", std::move(data)}};
-  s.Execute(kInsertWebhookEvent, {NewUuidV7(e.created), *e.tenant_id, std::string(type),
-                                  boost::json::serialize(payload), FormatStorage(e.created)});
+  s.Execute(kInsertWebhookEvent,
+            {NewUuidV7(e.created), *e.tenant_id, std::string(type), boost::json::serialize(payload),
+             FormatStorage(e.created), tracing::CurrentTraceparent()});  // the deliveries join it
   s.Notify(kWebhooksEvent);
 }
 

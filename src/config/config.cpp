@@ -292,6 +292,14 @@ const Setting kSettings[] = {
                   &Config::unleash_app_name),
     Setting::Number("unleash_poll_ms", "how often Unleash's flags are read, in milliseconds",
                     &Config::unleash_poll_ms, 100, 600000),
+    Setting::Text("otlp_endpoint",
+                  "an OpenTelemetry collector's OTLP/HTTP URL (http://collector:4318): a span per "
+                  "request, job and outbound call is sent to <url>/v1/traces (off while empty)",
+                  &Config::otlp_endpoint, {.check = CheckHttpUrl}),
+    Setting::Number("otlp_sample_percent",
+                    "the share of new traces recorded, in percent (a caller's traceparent "
+                    "decides for its own trace)",
+                    &Config::otlp_sample_percent, 0, 100),
     Setting::Text("dns_resolver",
                   "the DNS server (an IPv4 host:port) that custom domains' records are checked "
                   "with (the system's resolver while empty)",
@@ -515,8 +523,9 @@ Result<Ok> Validate(Config& c) {
   c.port = static_cast<unsigned short>(std::stoi(c.listen.substr(colon + 1)));
   // Checked above (demo_reset_time has CheckClockTime); this fills the hour and the minute.
   (void)ParseClockTime(c.demo_reset_time, &c.demo_reset_hour, &c.demo_reset_minute);
-  for (auto* url : {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url,
-                    &c.erpnext_url, &c.helpdesk_url, &c.gitea_url, &c.unleash_url}) {
+  for (auto* url :
+       {&c.public_url, &c.oidc_issuer, &c.keycloak_url, &c.polar_api_url, &c.erpnext_url,
+        &c.helpdesk_url, &c.gitea_url, &c.unleash_url, &c.otlp_endpoint}) {
     while (!url->empty() && url->back() == '/') url->pop_back();
   }
   if (!c.oidc_issuer.empty() && c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {

@@ -85,6 +85,9 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   std::string unleash_client_token;
   std::string unleash_app_name = "breakpilot";
   int unleash_poll_ms = 2000;
+  // Traces (issue 26, §1.9): OTLP/HTTP to this collector, off while empty.
+  std::string otlp_endpoint;
+  int otlp_sample_percent = 100;
   // Custom domains (issue 26): the DNS server their records are checked with ("host:port");
   // empty: the system's resolver.
   std::string dns_resolver;

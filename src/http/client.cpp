@@ -1,5 +1,6 @@
 #include "http/client.hpp"
 #include "core/memory_only.hpp"
+#include "tracing/trace.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -49,6 +50,11 @@ Result<outbound::Response> Exchange(Stream& stream, const outbound::Request& in,
   req.set(bhttp::field::host, host);
   req.set(bhttp::field::user_agent, "breakpilot/" BREAKPILOT_VERSION);
   req.set(bhttp::field::connection, "close");
+  // The current span (the client span of Fetch, or the context passed through): the callee
+  // continues the trace. A caller's own traceparent header wins.
+  if (const auto* current = tracing::Current()) {
+    req.set("traceparent", tracing::FormatTraceparent(*current));
+  }
   for (const auto& [k, v] : in.headers) req.set(k, v);
   req.body() = in.body;
   req.prepare_payload();
@@ -66,10 +72,7 @@ Result<outbound::Response> Exchange(Stream& stream, const outbound::Request& in,
   return out;
 }
 
-}  // namespace
-
-Result<outbound::Response> Fetch(const outbound::Request& in) {
-  MayBlock();
+Result<outbound::Response> FetchOnce(const outbound::Request& in) {
   auto url = boost::urls::parse_absolute_uri(in.url);
   if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
     return InvalidInput("invalid-url", "Invalid URL", "not an absolute http(s) URL: " + in.url);
@@ -127,6 +130,31 @@ Result<outbound::Response> Fetch(const outbound::Request& in) {
   } catch (const std::exception&) {
     return Unavailable(in.url, "the call failed");
   }
+}
+
+}  // namespace
+
+Result<outbound::Response> Fetch(const outbound::Request& in) {
+  MayBlock();
+  // A client span for a call made inside a traced request or job; none for the calls nothing
+  // traced makes (a poll, the exporter's own posts). Its attributes name the server, never the
+  // URL's path or query, which may carry a secret (a chat webhook's token).
+  tracing::Span span("HTTP " + in.method, tracing::SpanKind::kClient, nullptr, false);
+  if (span.recording()) {
+    span.Set("http.request.method", in.method);
+    if (auto url = boost::urls::parse_absolute_uri(in.url); url) {
+      span.Set("server.address", std::string(url->host()));
+      if (url->has_port()) span.Set("server.port", static_cast<std::int64_t>(url->port_number()));
+    }
+  }
+  auto out = FetchOnce(in);
+  if (!out) {
+    span.Fail(out.error().title);  // the detail names the URL
+  } else {
+    span.Set("http.response.status_code", out->status);
+    if (out->status >= 400) span.Fail("HTTP " + std::to_string(out->status));
+  }
+  return out;
 }
 
 }  // namespace breakpilot::http

@@ -32,6 +32,7 @@ struct Request {
   std::string traceparent;  // W3C, when the caller sent a valid one
   std::vector<std::pair<std::string, std::string>> path_params;  // filled by the router
   std::string route = "unmatched";  // route name once matched, for metrics and logs
+  std::string_view route_pattern;   // "/tenants/{id}" once matched (the router's), for the span
 
   std::optional<std::string_view> Param(std::string_view name) const;
   // nullopt when absent; the caller treats several values as an error.

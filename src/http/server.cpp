@@ -21,6 +21,7 @@
 #include "core/work_pool.hpp"
 #include "http/problem.hpp"
 #include "http/wire.hpp"
+#include "tracing/trace.hpp"
 
 namespace breakpilot::http {
 namespace asio = boost::asio;
@@ -42,21 +43,33 @@ bool IsSafeToken(std::string_view s, std::size_t max) {
   return true;
 }
 
-bool IsHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
+// The server span of one request, under the caller's span when it sent a traceparent.
+class RequestSpan {
+ public:
+  explicit RequestSpan(const Request& req)
+      : caller_(req.traceparent.empty() ? std::nullopt
+                                        : tracing::ParseTraceparent(req.traceparent)),
+        span_(req.method, tracing::SpanKind::kServer, caller_ ? &*caller_ : nullptr) {}
 
-// W3C traceparent version 00: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
-bool IsValidTraceparent(std::string_view s) {
-  if (s.size() != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return false;
-  const auto trace = s.substr(3, 32), parent = s.substr(36, 16);
-  if (!IsHex(s.substr(0, 2)) || s.substr(0, 2) == "ff" || !IsHex(trace) || !IsHex(parent) ||
-      !IsHex(s.substr(53, 2))) {
-    return false;
+  void End(const Request& req, const Response& res) {
+    if (!span_.recording()) return;
+    // Named by the route's pattern, never the path: one name per route, whatever the ids.
+    span_.SetName(req.route_pattern.empty() ? req.method
+                                            : req.method + " " + std::string(req.route_pattern));
+    span_.Set("http.request.method", req.method);
+    if (!req.route_pattern.empty()) span_.Set("http.route", req.route_pattern);
+    span_.Set("url.path", req.path);
+    span_.Set("http.response.status_code", res.status);
+    span_.Set("client.address", req.remote_ip);
+    span_.Set("breakpilot.request_id", req.request_id);
+    if (res.status >= 500) span_.Fail("HTTP " + std::to_string(res.status));
   }
-  return trace != std::string(32, '0') && parent != std::string(16, '0');
-}
+  void Discard() { span_.Discard(); }
+
+ private:
+  std::optional<tracing::SpanContext> caller_;
+  tracing::Span span_;
+};
 
 // Request ids need to be unique, not secret: a per-thread generator seeded from the system RNG
 // avoids a call into OpenSSL's locked RNG on every request.
@@ -199,20 +212,34 @@ struct Server::Impl {
     }
   }
 
+  // Each request's handler runs inside the request's span (tracing/trace.hpp), on the thread
+  // that runs it, so the calls it makes and the jobs it queues join the trace.
   Response Invoke(Request& req) {
+    RequestSpan span(req);
+    Response res;
     try {
-      return handle(req);
+      res = handle(req);
     } catch (const std::exception& e) {
-      return Failed(req, e);
+      res = Failed(req, e);
     }
+    span.End(req, res);
+    return res;
   }
 
   std::optional<Response> InvokeInline(Request& req) {
+    RequestSpan span(req);
+    std::optional<Response> res;
     try {
-      return try_inline(req);
+      res = try_inline(req);
     } catch (const std::exception& e) {
-      return Failed(req, e);
+      res = Failed(req, e);
     }
+    if (res) {
+      span.End(req, *res);
+    } else {
+      span.Discard();  // the blocking pool answers it, under a span of its own
+    }
+    return res;
   }
 
   // Runs a deferred answer's work on its pool (Response::Defer) and resumes this coroutine on
@@ -373,7 +400,7 @@ struct Server::Impl {
     } else {
       req.request_id = NewRequestId();
     }
-    if (auto tp = req.headers.Get("traceparent"); tp && IsValidTraceparent(*tp)) {
+    if (auto tp = req.headers.Get("traceparent"); tp && tracing::ParseTraceparent(*tp)) {
       req.traceparent = std::string(*tp);
     }
   }

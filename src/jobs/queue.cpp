@@ -8,6 +8,7 @@
 #include "core/crypto.hpp"
 #include "core/enum_names.hpp"
 #include "core/uuid.hpp"
+#include "tracing/trace.hpp"
 
 namespace breakpilot::jobs {
 namespace {
@@ -18,12 +19,12 @@ using storage::Row;
 
 #define JOB_COLUMNS                                                                     \
   "id, kind, dedupe_key, payload, state, run_at, attempts, max_attempts, lease_token, " \
-  "lease_until, last_error, created_at, updated_at"
+  "lease_until, last_error, created_at, updated_at, traceparent"
 
 constexpr Query kInsert{
     "job_insert",
     "INSERT INTO jobs (id, kind, dedupe_key, payload, state, run_at, max_attempts, created_at,"
-    " updated_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $7)"
+    " updated_at, traceparent) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $7, $8)"
     " ON CONFLICT (dedupe_key) DO NOTHING"};
 // Due jobs, oldest first; SKIP LOCKED lets replicas claim side by side without waiting on one
 // another. SQLite has a single writer, so the plain form is the same thing there. SQLite, with
@@ -99,6 +100,7 @@ Job ToJob(const Row& r) {
   j.last_error = r.Optional(10);
   j.created_at = r.Time(11);
   j.updated_at = r.Time(12);
+  if (auto tp = r.Optional(13)) j.trace_parent = tracing::ParseTraceparent(*tp);
   return j;
 }
 
@@ -114,9 +116,10 @@ std::optional<State> ParseState(std::string_view s) {
 
 bool Enqueue(storage::Session& s, const Clock& clock, const NewJob& job) {
   const Timestamp now = clock.Now();
-  const bool added = s.Execute(kInsert, {NewUuidV7(now), job.kind, job.dedupe_key, job.payload,
-                                         FormatStorage(job.run_at),
-                                         std::to_string(job.max_attempts), FormatStorage(now)}) > 0;
+  const bool added =
+      s.Execute(kInsert, {NewUuidV7(now), job.kind, job.dedupe_key, job.payload,
+                          FormatStorage(job.run_at), std::to_string(job.max_attempts),
+                          FormatStorage(now), tracing::CurrentTraceparent()}) > 0;
   if (added && job.run_at <= now) s.Notify(kJobsEvent);
   return added;
 }

@@ -29,6 +29,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/database.hpp"
+#include "tracing/trace.hpp"
 
 namespace breakpilot::jobs {
 
@@ -58,6 +59,8 @@ struct Job {
   std::optional<std::string> last_error;
   Timestamp created_at;
   Timestamp updated_at;
+  // The span that queued the job (tracing/trace.hpp), if any: the job's span continues its trace.
+  std::optional<tracing::SpanContext> trace_parent;
 };
 
 // Adds a job inside the caller's transaction, so it exists if and only if the change that

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
+#include "tracing/trace.hpp"
 
 namespace breakpilot::jobs {
 namespace {
@@ -108,6 +109,12 @@ void Runner::Run(const Job& job, bool renew_first) {
   auto& stats = Stats(job.kind);
   const auto started = std::chrono::steady_clock::now();
   const auto it = handlers_.find(job.kind);
+  // A span per job, under the span that queued it; a new trace for a job nothing traced queued.
+  tracing::Span span("job " + job.kind, tracing::SpanKind::kConsumer,
+                     job.trace_parent ? &*job.trace_parent : nullptr);
+  span.Set("breakpilot.job.kind", job.kind);
+  span.Set("breakpilot.job.id", job.id);
+  span.Set("breakpilot.job.attempt", job.attempts);
   try {
     if (it == handlers_.end()) throw std::runtime_error("no handler for job kind " + job.kind);
     if (renew_first) queue_.Checkpoint(job, {});
@@ -117,9 +124,11 @@ void Runner::Run(const Job& job, bool renew_first) {
     stats.completed.fetch_add(1, std::memory_order_relaxed);
   } catch (const LeaseLost& e) {
     stats.lost.fetch_add(1, std::memory_order_relaxed);
+    span.Fail("lease lost");
     kLog.Warn("job lease lost", {{"job", job.id}, {"kind", job.kind}, {"error", ErrorText(e)}});
   } catch (const std::exception& e) {
     stats.failed.fetch_add(1, std::memory_order_relaxed);
+    span.Fail(ErrorText(e));
     const bool dead = job.attempts >= job.max_attempts;
     const bool expected = dynamic_cast<const AttemptFailed*>(&e) != nullptr;
     kLog.Write(

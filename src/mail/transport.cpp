@@ -10,6 +10,7 @@
 
 #include "core/crypto.hpp"
 #include "storage/database.hpp"
+#include "tracing/trace.hpp"
 
 namespace breakpilot::mail {
 namespace {
@@ -74,7 +75,15 @@ void SmtpTransport::Send(const std::string& envelope_from, const std::string& to
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(
       curl_slist_append(nullptr, ("<" + to + ">").c_str()), curl_slist_free_all);
   const std::string from = "<" + envelope_from + ">";
-  Upload up{&message};
+  // A client span for the hand-over, and the trace's context as a header of the message, so
+  // that a relay's or a mailbox's tooling joins the mail to the trace of what sent it.
+  tracing::Span span("SMTP send", tracing::SpanKind::kClient, nullptr, false);
+  std::string traced;
+  if (const auto* current = tracing::Current()) {
+    traced = "Traceparent: " + tracing::FormatTraceparent(*current) + "\r\n" + message;
+  }
+  const std::string& sent = traced.empty() ? message : traced;
+  Upload up{&sent};
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(c, CURLOPT_URL, settings_.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -83,7 +92,7 @@ void SmtpTransport::Send(const std::string& envelope_from, const std::string& to
   curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadChunk);
   curl_easy_setopt(c, CURLOPT_READDATA, &up);
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(sent.size()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
@@ -99,6 +108,7 @@ void SmtpTransport::Send(const std::string& envelope_from, const std::string& to
   if (rc == CURLE_OK) return;
   const std::string why = std::string(error[0] ? error : curl_easy_strerror(rc)) +
                           (code ? " (SMTP " + std::to_string(code) + ")" : "");
+  span.Fail(code ? "SMTP " + std::to_string(code) : "the SMTP server was not reached");
   // A recipient refused for good (RFC 5321 550/551/553 while sending the envelope) is a hard
   // bounce. Anything else (a refused login, no STARTTLS, a 4xx, a lost connection) is ours or
   // passing: retried, and the address is left alone.

@@ -424,6 +424,7 @@ http::Response Portal::Serve(http::Request& req, const Site& site) {
   }
   const Page& page = pages_.at(std::stoul(m.route->name));
   req.route = "page_" + page.name;
+  req.route_pattern = m.route->pattern;
   req.path_params = std::move(m.params);
   auto res = Dispatch(page, req, v);
   if (set_lang) {

@@ -11,6 +11,7 @@
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
+#include "tracing/trace.hpp"
 #include "webhooks/signature.hpp"
 
 namespace breakpilot::webhooks {
@@ -58,11 +59,11 @@ constexpr Query kDeliveryTarget{
     " e.previous_secret, e.previous_until, e.status, e.failing_since, d.tenant_id"
     " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
     " WHERE d.id = $1"};
-constexpr Query kClaimEvents{
-    "webhook_events_claim",
-    "SELECT id, tenant_id, type, payload FROM webhook_events ORDER BY created_at, id LIMIT 100"
-    " FOR UPDATE SKIP LOCKED",
-    "SELECT id, tenant_id, type, payload FROM webhook_events ORDER BY created_at, id LIMIT 100"};
+constexpr Query kClaimEvents{"webhook_events_claim",
+                             "SELECT id, tenant_id, type, payload, traceparent FROM webhook_events"
+                             " ORDER BY created_at, id LIMIT 100 FOR UPDATE SKIP LOCKED",
+                             "SELECT id, tenant_id, type, payload, traceparent FROM webhook_events"
+                             " ORDER BY created_at, id LIMIT 100"};
 constexpr Query kEnabledEndpoints{
     "webhook_endpoints_enabled",
     "SELECT id, event_types FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled'"};
@@ -488,6 +489,9 @@ std::size_t Webhooks::FanOut() {
       ++taken;
       const std::string& event_id = ev.Text(0);
       const std::string& type = ev.Text(2);
+      // The delivery jobs continue the trace of the request that made the event.
+      const auto tp = ev.Optional(4);
+      const tracing::ContextScope trace(tp ? tracing::ParseTraceparent(*tp) : std::nullopt);
       for (const auto& ep : s.Fetch(kEnabledEndpoints, {ev.Text(1)})) {
         if (!Wants(ep.Text(1), type)) continue;
         const std::string delivery_id = NewUuidV7(now);
