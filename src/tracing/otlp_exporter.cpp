@@ -192,7 +192,7 @@ bool Exporter::Post(const std::vector<SpanData>& batch) {
                    .headers = {{"Content-Type", "application/x-protobuf"}},
                    .body = EncodeTraceRequest(options_, batch),
                    .timeout = options_.timeout,
-                   .max_body = 64 * 1024});
+                   .max_body = std::size_t{64} * 1024});
   if (r && r->status >= 200 && r->status < 300) return true;
   failed_posts_.fetch_add(1, std::memory_order_relaxed);
   // The first failure in a row is a warning; the rest would flood the log while it is down.

@@ -20,7 +20,7 @@ namespace breakpilot::testing {
 
 struct Received {
   std::string path;
-  std::map<std::string, std::string> headers;  // webhook-* and content-type
+  std::map<std::string, std::string> headers;  // webhook-*, content-type and traceparent
   std::string body;
   int answered = 0;
 };
@@ -33,8 +33,8 @@ class Sink {
       : server_({.threads = threads}, [this](const sdk::Request& r) {
           std::lock_guard lock(mu_);
           Received got{.path = std::string(r.Path()), .body = r.body};
-          for (const char* h :
-               {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type"}) {
+          for (const char* h : {"webhook-id", "webhook-timestamp", "webhook-signature",
+                                "content-type", "traceparent"}) {
             got.headers[h] = std::string(r.Header(h));
           }
           int status = 204;

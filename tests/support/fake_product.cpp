@@ -57,7 +57,8 @@ FakeProduct::FakeProduct(std::vector<std::string> products) : products_(std::mov
                          .path = req.path,
                          .audience = Audience(req.headers.Get("authorization").value_or("")),
                          .body = req.body,
-                         .at = std::chrono::steady_clock::now()};
+                         .at = std::chrono::steady_clock::now(),
+                         .traceparent = std::string(req.headers.Get("traceparent").value_or(""))};
         if (seg.size() < 5 || seg[1] != "v1" || seg[2] != "tenants") {
           return http::Response::Json(404, R"({"error":"no such route"})");
         }

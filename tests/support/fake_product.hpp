@@ -38,6 +38,7 @@ struct ProductCall {
   bool export_stored = false;  // DELETE only: what `export_stored` said at that moment
   std::string body;
   std::chrono::steady_clock::time_point at;
+  std::string traceparent;  // the W3C header the platform sent, "" without one
 };
 
 class FakeProduct {
