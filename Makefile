@@ -6,7 +6,7 @@ DEBUG_DIR ?= build-debug
 TSAN_DIR ?= build-tsan
 # What make test runs again under ThreadSanitizer: the replicas, the job queue and runner, and the
 # tests that race threads on purpose.
-TSAN_TESTS ?= FlagConcurrency|TenantStore|ServerStop|AuditEmitter|Replicas|LifecycleReplicas|WebhooksReplicas|QueueTest|DemoResetSchedule|ConcurrentWriters|ParallelWrong|PasswordStorm|ConnectionCap
+TSAN_TESTS ?= Exporter|TracingTest|FlagConcurrency|TenantStore|ServerStop|AuditEmitter|Replicas|LifecycleReplicas|WebhooksReplicas|QueueTest|DemoResetSchedule|ConcurrentWriters|ParallelWrong|PasswordStorm|ConnectionCap
 ADDR ?= 127.0.0.1:8080
 DB ?= sqlite:var/breakpilot.db
 
