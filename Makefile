@@ -63,6 +63,7 @@ bench: build
 	@bash scripts/with-postgres.sh bash bench/flags_bench.sh "$(BUILD_DIR)"
 	@# The tenant move of physical isolation beside INSERT ... SELECT, on both stores.
 	@bash scripts/with-postgres.sh bash bench/tenant_move_bench.sh "$(BUILD_DIR)/tenant_move_bench"
+	@bash bench/tracing_bench.sh "$(BUILD_DIR)"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -348,6 +348,10 @@ const Setting kSettings[] = {
     Setting::Number("job_lease_seconds",
                     "a job whose worker is silent this long is taken over by another",
                     &Config::job_lease_seconds, 2, 86'400),
+    Setting::Number("job_backoff_seconds",
+                    "a failed job's first retry waits about this long; each next one twice as "
+                    "long, at most an hour",
+                    &Config::job_backoff_seconds, 1, 3600),
     Setting::Number("job_keep_done_days",
                     "done jobs are deleted this many days after they ran (hourly)",
                     &Config::job_keep_done_days, 1, 3650),

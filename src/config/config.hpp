@@ -110,6 +110,7 @@ struct Config {  // NOLINT(clang-analyzer-optin.performance.Padding): one, read 
   bool smtp_starttls = true;
   int job_workers = 2;
   int job_lease_seconds = 300;
+  int job_backoff_seconds = 10;
   int job_keep_done_days = 7;
   std::string demo_reset_zone = "Europe/Berlin";
   std::string demo_reset_time = "03:00";

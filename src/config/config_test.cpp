@@ -36,7 +36,7 @@ TEST(ConfigTest, EverySettingHasAnEnvVarAndAFlagAndItsDefaultReadsBack) {
     EXPECT_EQ(Message(ApplySetting(c, s.key, s.Value(defaults))), "") << s.key;
     EXPECT_EQ(s.Value(c), s.Value(defaults)) << s.key;
   }
-  EXPECT_EQ(Settings().size(), 83u) << "a setting was added or lost: update this count";
+  EXPECT_EQ(Settings().size(), 84u) << "a setting was added or lost: update this count";
   Setting flag = Settings()[0];
   EXPECT_EQ(Setting::Number("max_body_bytes", "x", &Config::max_body_bytes, 1, 2).flag(),
             "--max-body-bytes");
