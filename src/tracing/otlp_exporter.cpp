@@ -205,26 +205,35 @@ bool Exporter::Post(const std::vector<SpanData>& batch) {
 void Exporter::Loop() {
   for (;;) {
     std::vector<SpanData> batch;
-    bool last = false;
+    bool stopping = false;
+    bool more = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, options_.interval,
                      [&] { return stopping_ || queue_.size() >= options_.max_batch; });
-      last = stopping_;
+      stopping = stopping_;
       const std::size_t n = std::min(queue_.size(), options_.max_batch);
       batch.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (last && !queue_.empty()) last = false;  // drain the rest first
+      more = !queue_.empty();
     }
     if (!batch.empty()) {
-      const bool sent = Post(batch) || (!last && Post(batch));
+      // While stopping, one attempt per batch and none after a failure: a collector that does
+      // not answer must not hold the shutdown for a timeout per queued batch.
+      const bool sent = Post(batch) || (!stopping && Post(batch));
       (sent ? exported_ : dropped_).fetch_add(batch.size(), std::memory_order_relaxed);
       if (sent) failures_in_a_row_ = 0;
+      if (!sent && stopping) {
+        std::lock_guard lock(mutex_);
+        dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
+        queue_.clear();
+        return;
+      }
     }
-    if (last) return;
+    if (stopping && !more) return;
   }
 }
 
