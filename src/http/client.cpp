@@ -9,6 +9,12 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace breakpilot::http {
 namespace {
 
@@ -42,6 +48,38 @@ std::string Describe(const boost::system::error_code& ec, const outbound::Reques
   }
   return ec.message();
 }
+
+// Blocking I/O has no timeouts in Asio or Beast (basic_stream's expiry applies to asynchronous
+// operations only): a peer that accepts and never answers would hold the caller for good. This
+// watchdog shuts the socket down when the exchange outlives its time, which ends a blocked
+// handshake, read or write with an error.
+class Watchdog {
+ public:
+  Watchdog(int fd, std::chrono::milliseconds timeout, bool& fired)
+      : thread_([this, fd, timeout, &fired] {
+          std::unique_lock lock(mutex_);
+          if (!done_cv_.wait_for(lock, timeout, [this] { return done_; })) {
+            fired = true;
+            ::shutdown(fd, SHUT_RDWR);
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: it starts once the rest is built
+};
 
 template <class Stream>
 Result<outbound::Response> Exchange(Stream& stream, const outbound::Request& in,
@@ -84,6 +122,7 @@ Result<outbound::Response> FetchOnce(const outbound::Request& in) {
   if (target.empty()) target = "/";
   if (url->has_query()) target += "?" + std::string(url->encoded_query());
   const std::string host_header = url->has_port() ? host + ":" + port : host;
+  bool timed_out = false;  // set by the watchdog, read after it is joined
   try {
     asio::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -103,7 +142,11 @@ Result<outbound::Response> FetchOnce(const outbound::Request& in) {
       beast::tcp_stream stream(ioc);
       stream.expires_after(in.timeout);
       stream.connect(endpoints);
-      auto out = Exchange(stream, in, host_header, target);
+      Result<outbound::Response> out = Error{};
+      {
+        const Watchdog dog(stream.socket().native_handle(), in.timeout, timed_out);
+        out = Exchange(stream, in, host_header, target);
+      }
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
       return out;
@@ -120,12 +163,20 @@ Result<outbound::Response> FetchOnce(const outbound::Request& in) {
     stream.set_verify_callback(asio::ssl::host_name_verification(host));
     beast::get_lowest_layer(stream).expires_after(in.timeout);
     beast::get_lowest_layer(stream).connect(endpoints);
-    stream.handshake(asio::ssl::stream_base::client);
-    auto out = Exchange(stream, in, host_header, target);
-    beast::error_code ignored;
-    stream.shutdown(ignored);
+    Result<outbound::Response> out = Error{};
+    {
+      const Watchdog dog(beast::get_lowest_layer(stream).socket().native_handle(), in.timeout,
+                         timed_out);
+      stream.handshake(asio::ssl::stream_base::client);
+      out = Exchange(stream, in, host_header, target);
+      beast::error_code ignored;
+      stream.shutdown(ignored);  // waits for the peer's close_notify: under the watchdog too
+    }
     return out;
   } catch (const boost::system::system_error& e) {
+    if (timed_out) {
+      return Unavailable(in.url, "no answer within " + std::to_string(in.timeout.count()) + " ms");
+    }
     return Unavailable(in.url, Describe(e.code(), in));
   } catch (const std::exception&) {
     return Unavailable(in.url, "the call failed");

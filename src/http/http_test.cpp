@@ -1,9 +1,15 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include <tuple>
 
+#include "http/client.hpp"
 #include "http/message.hpp"
 #include "http/metrics.hpp"
 #include "http/problem.hpp"
@@ -264,6 +270,29 @@ TEST(RenderHeadTest, WritesFramingItselfAndDropsUnsafeFields) {
             "Connection: keep-alive\r\n\r\n");
   EXPECT_EQ(RenderHead(Response::Empty(200), 11, true, 0, true),
             "HTTP/1.1 200 OK\r\nServer: breakpilot\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+// A peer that accepts the connection and never answers: the call ends with kUnavailable once
+// its timeout has passed, instead of blocking its caller for good (blocking Beast calls have no
+// timeout of their own; http/client.cpp's watchdog gives them one).
+TEST(FetchTest, APeerThatNeverAnswersTimesOut) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);  // the kernel completes the handshake; nobody reads
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x";
+  auto r = Fetch(
+      {.method = "POST", .url = url, .body = "{}", .timeout = std::chrono::milliseconds(300)});
+  ::close(listener);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(r.error().detail.find("no answer within 300 ms"), std::string::npos)
+      << r.error().detail;
 }
 
 }  // namespace
